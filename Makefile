@@ -1,0 +1,37 @@
+# The two commands of README.md: `make run` and `make test`. Both install what is missing first.
+JOBS ?= $(shell nproc)
+RELEASE := build/release
+ASAN := build/asan
+
+.PHONY: all deps build run test unit integration bench clean
+
+all: build
+
+deps:
+	@bash scripts/setup.sh
+
+build: deps
+	@cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DMEC_TESTS=OFF -DMEC_BENCH=ON >/dev/null
+	@cmake --build $(RELEASE) -j $(JOBS)
+
+run: build
+	$(RELEASE)/mecrouter serve
+
+# Unit tests (GoogleTest, ctest) and integration tests (node:test, real processes on loopback),
+# all against a build with AddressSanitizer and UBSan.
+test: deps
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEC_SANITIZE=ON -DMEC_TESTS=ON >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+	@$(MAKE) --no-print-directory unit integration
+
+unit:
+	cd $(ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+integration:
+	cd tests/node && MECROUTER_BIN=$(CURDIR)/$(ASAN)/mecrouter node --test --test-concurrency=1 integration/
+
+bench: build
+	bash bench/run.sh $(RELEASE)
+
+clean:
+	rm -rf build

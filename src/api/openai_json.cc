@@ -1,0 +1,127 @@
+#include "api/openai_json.h"
+
+#include <simdjson.h>
+
+#include "core/json_writer.h"
+
+namespace mec {
+namespace {
+
+bool IsChat(const ResponseMeta& m) { return m.endpoint == Endpoint::kChatCompletions; }
+
+void Head(JsonWriter& w, const ResponseMeta& m, bool chunk) {
+  w.Field("id", m.id);
+  w.Field("object", IsChat(m) ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion");
+  w.Field("created", m.created);
+  w.Field("model", m.model);
+}
+
+void WriteUsage(JsonWriter& w, Usage u) {
+  w.Key("usage").BeginObject();
+  w.Field("prompt_tokens", u.prompt_tokens).Field("completion_tokens", u.completion_tokens);
+  w.Field("total_tokens", u.prompt_tokens + u.completion_tokens);
+  w.EndObject();
+}
+
+}  // namespace
+
+std::string CompletionBody(const ResponseMeta& m, std::string_view text, std::string_view finish_reason, Usage u) {
+  std::string out;
+  out.reserve(text.size() + 256);
+  JsonWriter w(out);
+  w.BeginObject();
+  Head(w, m, false);
+  w.Key("choices").BeginArray().BeginObject().Field("index", 0);
+  if (IsChat(m)) {
+    w.Key("message").BeginObject().Field("role", "assistant").Field("content", text).EndObject();
+  } else {
+    w.Field("text", text);
+  }
+  w.Key("logprobs").Null();
+  w.Field("finish_reason", finish_reason).EndObject().EndArray();
+  WriteUsage(w, u);
+  w.EndObject();
+  return out;
+}
+
+std::string CompletionChunk(const ResponseMeta& m, std::string_view delta, bool first, std::string_view finish_reason) {
+  std::string out;
+  out.reserve(delta.size() + 200);
+  JsonWriter w(out);
+  w.BeginObject();
+  Head(w, m, true);
+  w.Key("choices").BeginArray().BeginObject().Field("index", 0);
+  if (IsChat(m)) {
+    w.Key("delta").BeginObject();
+    if (first) w.Field("role", "assistant");
+    if (finish_reason.empty()) w.Field("content", delta);
+    w.EndObject();
+  } else {
+    w.Field("text", finish_reason.empty() ? delta : std::string_view());
+  }
+  w.Key("logprobs").Null();
+  w.Key("finish_reason");
+  finish_reason.empty() ? w.Null() : w.String(finish_reason);
+  w.EndObject().EndArray();
+  w.EndObject();
+  return out;
+}
+
+std::string UsageChunk(const ResponseMeta& m, Usage u) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject();
+  Head(w, m, true);
+  w.Key("choices").BeginArray().EndArray();
+  WriteUsage(w, u);
+  w.EndObject();
+  return out;
+}
+
+std::string EmbeddingsBody(std::string_view model, const std::vector<std::vector<float>>& vectors, Usage u) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Field("object", "list").Key("data").BeginArray();
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    w.BeginObject().Field("object", "embedding").Field("index", static_cast<int64_t>(i)).Key("embedding").BeginArray();
+    for (float f : vectors[i]) w.Number(static_cast<double>(f));
+    w.EndArray().EndObject();
+  }
+  w.EndArray().Field("model", model);
+  w.Key("usage").BeginObject().Field("prompt_tokens", u.prompt_tokens).Field("total_tokens", u.prompt_tokens).EndObject();
+  w.EndObject();
+  return out;
+}
+
+std::optional<Usage> ExtractUsage(std::string_view json) {
+  // Cheap pre-check: most stream chunks carry no usage.
+  if (json.find("\"usage\"") == std::string_view::npos) return std::nullopt;
+  simdjson::dom::parser& parser = *[] {
+    thread_local simdjson::dom::parser p;
+    return &p;
+  }();
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc)) return std::nullopt;
+  simdjson::dom::object usage;
+  if (doc["usage"].get_object().get(usage)) return std::nullopt;
+  Usage u;
+  int64_t v;
+  if (!usage["prompt_tokens"].get_int64().get(v)) u.prompt_tokens = v;
+  if (!usage["completion_tokens"].get_int64().get(v)) u.completion_tokens = v;
+  return u;
+}
+
+bool HasEmptyChoices(std::string_view json) {
+  size_t p = json.find("\"choices\"");
+  if (p == std::string_view::npos) return false;
+  p = json.find('[', p);
+  if (p == std::string_view::npos) return false;
+  for (++p; p < json.size(); ++p) {
+    char c = json[p];
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r') continue;
+    return c == ']';
+  }
+  return false;
+}
+
+}  // namespace mec

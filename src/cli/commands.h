@@ -1,0 +1,12 @@
+#pragma once
+// Subcommands of the `mecrouter` binary. Each takes the arguments after its own name and returns
+// the process exit code.
+
+namespace mec::cli {
+
+int RunServe(int argc, char** argv);
+int RunEmulate(int argc, char** argv);
+int RunConfig(int argc, char** argv);
+int RunComplexity(int argc, char** argv);  // complexity_command.cc
+
+}  // namespace mec::cli
