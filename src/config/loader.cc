@@ -1,0 +1,317 @@
+#include "config/loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace mec {
+
+std::string_view TierName(Tier t) {
+  switch (t) {
+    case Tier::kDevice: return "device";
+    case Tier::kEdge: return "edge";
+    case Tier::kCloud: return "cloud";
+  }
+  return "?";
+}
+
+std::optional<Tier> ParseTier(std::string_view s) {
+  if (s == "device") return Tier::kDevice;
+  if (s == "edge") return Tier::kEdge;
+  if (s == "cloud") return Tier::kCloud;
+  return std::nullopt;
+}
+
+namespace {
+
+// Walks a YAML tree, converting with errors that carry "source:line: path: message".
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  Status Error(const YAML::Node& n, const std::string& path, const std::string& msg) const {
+    int line = n.IsDefined() ? n.Mark().line + 1 : 0;
+    return Status::InvalidArgument(line > 0 ? fmt::format("{}:{}: {}: {}", source_, line, path, msg)
+                                            : fmt::format("{}: {}: {}", source_, path, msg));
+  }
+
+  // Calls fn(key, value, path) for every key of a map; any key not in `allowed` is an error.
+  Status ForEachKey(const YAML::Node& map, const std::string& path, std::initializer_list<std::string_view> allowed,
+                    const std::function<Status(const std::string&, const YAML::Node&, const std::string&)>& fn) const {
+    if (!map.IsMap()) return Error(map, path, "expected a mapping");
+    for (const auto& kv : map) {
+      std::string key = kv.first.as<std::string>();
+      bool known = false;
+      for (auto a : allowed) known |= a == key;
+      std::string sub = path.empty() ? key : path + "." + key;
+      if (!known) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        return Error(kv.first, sub, "unknown key (known: " + list + ")");
+      }
+      if (Status s = fn(key, kv.second, sub); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  Status Str(const YAML::Node& n, const std::string& path, std::string& out) const {
+    if (!n.IsScalar()) return Error(n, path, "expected a string");
+    out = n.as<std::string>();
+    return Status::Ok();
+  }
+
+  Status Bool(const YAML::Node& n, const std::string& path, bool& out) const {
+    bool v;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) return Error(n, path, "expected true or false");
+    out = v;
+    return Status::Ok();
+  }
+
+  template <typename T>
+  Status Num(const YAML::Node& n, const std::string& path, T& out, double lo, double hi) const {
+    T v;
+    if (!n.IsScalar() || !YAML::convert<T>::decode(n, v)) return Error(n, path, "expected a number");
+    if (static_cast<double>(v) < lo || static_cast<double>(v) > hi)
+      return Error(n, path, fmt::format("must be between {} and {}", lo, hi));
+    out = v;
+    return Status::Ok();
+  }
+
+  Status StrList(const YAML::Node& n, const std::string& path, std::vector<std::string>& out) const {
+    out.clear();
+    if (n.IsScalar()) {
+      out.push_back(n.as<std::string>());
+      return Status::Ok();
+    }
+    if (!n.IsSequence()) return Error(n, path, "expected a list of strings");
+    for (size_t i = 0; i < n.size(); ++i) {
+      if (!n[i].IsScalar()) return Error(n[i], path + "[" + std::to_string(i) + "]", "expected a string");
+      out.push_back(n[i].as<std::string>());
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string source_;
+};
+
+#define MEC_TRY(expr)                 \
+  do {                                \
+    if (Status s_ = (expr); !s_.ok()) \
+      return s_;                      \
+  } while (0)
+
+Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path, ServerOptions& s) {
+  return r.ForEachKey(n, path,
+                      {"listen", "threads", "io_model", "max_body_bytes", "max_header_bytes", "max_header_count",
+                       "header_timeout_ms", "body_timeout_ms", "keepalive_timeout_ms", "shutdown_grace_ms",
+                       "max_connections"},
+                      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                        if (k == "listen") return r.Str(v, p, s.listen);
+                        if (k == "threads") return r.Num(v, p, s.threads, 0, 256);
+                        if (k == "io_model") {
+                          MEC_TRY(r.Str(v, p, s.io_model));
+                          if (s.io_model != "per-core" && s.io_model != "shared")
+                            return r.Error(v, p, "expected per-core or shared");
+                          return Status::Ok();
+                        }
+                        if (k == "max_body_bytes") return r.Num(v, p, s.max_body_bytes, 1024, 1 << 30);
+                        if (k == "max_header_bytes") return r.Num(v, p, s.max_header_bytes, 1024, 1 << 20);
+                        if (k == "max_header_count") return r.Num(v, p, s.max_header_count, 8, 10000);
+                        if (k == "header_timeout_ms") return r.Num(v, p, s.header_timeout_ms, 1, 3.6e6);
+                        if (k == "body_timeout_ms") return r.Num(v, p, s.body_timeout_ms, 1, 3.6e6);
+                        if (k == "keepalive_timeout_ms") return r.Num(v, p, s.keepalive_timeout_ms, 1, 3.6e6);
+                        if (k == "shutdown_grace_ms") return r.Num(v, p, s.shutdown_grace_ms, 0, 3.6e6);
+                        return r.Num(v, p, s.max_connections, 1, 1e6);
+                      });
+}
+
+Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path, RoutingOptions& o) {
+  return r.ForEachKey(n, path, {"policy", "auto_order", "max_attempts", "default_min_quality"},
+                      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                        if (k == "policy") {
+                          MEC_TRY(r.Str(v, p, o.policy));
+                          if (o.policy != "preference") return r.Error(v, p, "unknown policy (known: preference)");
+                          return Status::Ok();
+                        }
+                        if (k == "auto_order") {
+                          std::vector<std::string> names;
+                          MEC_TRY(r.StrList(v, p, names));
+                          o.auto_order.clear();
+                          for (const auto& name : names) {
+                            auto t = ParseTier(name);
+                            if (!t) return r.Error(v, p, "'" + name + "' is not a tier (device, edge, cloud)");
+                            o.auto_order.push_back(*t);
+                          }
+                          if (o.auto_order.empty()) return r.Error(v, p, "needs at least one tier");
+                          return Status::Ok();
+                        }
+                        if (k == "max_attempts") return r.Num(v, p, o.max_attempts, 1, 10);
+                        return r.Num(v, p, o.default_min_quality, 0, 1);
+                      });
+}
+
+Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path, BackendOptions& b) {
+  b.line = n.Mark().line + 1;
+  bool has_tier = false;
+  MEC_TRY(r.ForEachKey(
+      n, path,
+      {"name", "tier", "url", "models", "embedding_models", "api_key_env", "auth_header", "max_concurrency",
+       "context_window", "capabilities", "stream_usage", "tls_verify", "ca_file", "timeouts", "price"},
+      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+        if (k == "name") return r.Str(v, p, b.name);
+        if (k == "tier") {
+          std::string t;
+          MEC_TRY(r.Str(v, p, t));
+          auto tier = ParseTier(t);
+          if (!tier) return r.Error(v, p, "expected device, edge or cloud, got '" + t + "'");
+          b.tier = *tier;
+          has_tier = true;
+          return Status::Ok();
+        }
+        if (k == "url") {
+          MEC_TRY(r.Str(v, p, b.url));
+          if (b.url.rfind("http://", 0) != 0 && b.url.rfind("https://", 0) != 0)
+            return r.Error(v, p, "expected an http:// or https:// URL");
+          while (!b.url.empty() && b.url.back() == '/') b.url.pop_back();
+          return Status::Ok();
+        }
+        if (k == "models") return r.StrList(v, p, b.models);
+        if (k == "embedding_models") return r.StrList(v, p, b.embedding_models);
+        if (k == "api_key_env") return r.Str(v, p, b.api_key_env);
+        if (k == "auth_header") return r.Str(v, p, b.auth_header);
+        if (k == "max_concurrency") return r.Num(v, p, b.max_concurrency, 1, 1e6);
+        if (k == "context_window") return r.Num(v, p, b.context_window, 16, 1e8);
+        if (k == "stream_usage") return r.Bool(v, p, b.stream_usage);
+        if (k == "tls_verify") return r.Bool(v, p, b.tls_verify);
+        if (k == "ca_file") return r.Str(v, p, b.ca_file);
+        if (k == "capabilities") {
+          std::vector<std::string> caps;
+          MEC_TRY(r.StrList(v, p, caps));
+          for (const auto& c : caps) {
+            if (c == "tools") b.tools = true;
+            else if (c == "json_schema") b.json_schema = true;
+            else if (c == "image_input") b.image_input = true;
+            else return r.Error(v, p, "unknown capability '" + c + "' (tools, json_schema, image_input)");
+          }
+          return Status::Ok();
+        }
+        if (k == "timeouts") {
+          return r.ForEachKey(v, p, {"connect_ms", "first_byte_ms", "idle_ms", "total_ms"},
+                              [&](const std::string& tk, const YAML::Node& tv, const std::string& tp) -> Status {
+                                auto& t = b.timeouts;
+                                int64_t& slot = tk == "connect_ms" ? t.connect_ms
+                                                : tk == "first_byte_ms" ? t.first_byte_ms
+                                                : tk == "idle_ms" ? t.idle_ms
+                                                                  : t.total_ms;
+                                return r.Num(tv, tp, slot, 1, 3.6e6);
+                              });
+        }
+        // price
+        return r.ForEachKey(v, p,
+                            {"input_per_1m", "output_per_1m", "gpu_per_hour", "gpu_tokens_per_second", "watts",
+                             "usd_per_kwh"},
+                            [&](const std::string& pk, const YAML::Node& pv, const std::string& pp) -> Status {
+                              auto& pr = b.price;
+                              double& slot = pk == "input_per_1m" ? pr.input_per_1m
+                                             : pk == "output_per_1m" ? pr.output_per_1m
+                                             : pk == "gpu_per_hour" ? pr.gpu_per_hour
+                                             : pk == "gpu_tokens_per_second" ? pr.gpu_tokens_per_second
+                                             : pk == "watts" ? pr.watts
+                                                             : pr.usd_per_kwh;
+                              return r.Num(pv, pp, slot, 0, 1e6);
+                            });
+      }));
+  if (b.name.empty()) return r.Error(n, path + ".name", "required");
+  if (!has_tier) return r.Error(n, path + ".tier", "required (device, edge or cloud)");
+  if (b.url.empty()) return r.Error(n, path + ".url", "required");
+  if (b.models.empty() && b.embedding_models.empty()) return r.Error(n, path + ".models", "needs at least one model");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view source_name) {
+  Options o;
+  o.source = std::string(source_name);
+  Reader r{std::string(source_name)};
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
+  }
+  try {
+    Status s = r.ForEachKey(root, "", {"server", "routing", "backends"},
+                            [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                              if (k == "server") return ReadServer(r, v, p, o.server);
+                              if (k == "routing") return ReadRouting(r, v, p, o.routing);
+                              if (!v.IsSequence()) return r.Error(v, p, "expected a list of backends");
+                              for (size_t i = 0; i < v.size(); ++i) {
+                                BackendOptions b;
+                                MEC_TRY(ReadBackend(r, v[i], "backends[" + std::to_string(i) + "]", b));
+                                o.backends.push_back(std::move(b));
+                              }
+                              return Status::Ok();
+                            });
+    if (!s.ok()) return s;
+    if (o.backends.empty()) return r.Error(root, "backends", "at least one backend is required");
+    std::set<std::string> names;
+    for (size_t i = 0; i < o.backends.size(); ++i) {
+      if (!names.insert(o.backends[i].name).second)
+        return r.Error(root["backends"][i]["name"], "backends[" + std::to_string(i) + "].name",
+                       "duplicate backend name '" + o.backends[i].name + "'");
+    }
+    if (o.server.listen.rfind(':') == std::string::npos)
+      return r.Error(root["server"]["listen"], "server.listen", "expected HOST:PORT");
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(fmt::format("{}:{}: {}", source_name, e.mark.line + 1, e.msg));
+  }
+  return o;
+}
+
+Result<Options> LoadOptionsFromFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return LoadOptionsFromString(ss.str(), path);
+}
+
+std::string DescribeOptions(const Options& o) {
+  std::string out = fmt::format("config: {}\nlisten: {} ({} threads, {}; 0 threads = one per core)\n", o.source,
+                                o.server.listen, o.server.threads, o.server.io_model);
+  out += fmt::format("limits: body {} bytes, headers {} bytes / {} fields, header timeout {} ms, body timeout {} ms\n",
+                     o.server.max_body_bytes, o.server.max_header_bytes, o.server.max_header_count,
+                     o.server.header_timeout_ms, o.server.body_timeout_ms);
+  std::string order;
+  for (Tier t : o.routing.auto_order) order += (order.empty() ? "" : " > ") + std::string(TierName(t));
+  out += fmt::format("routing: policy {}, auto order {}, max attempts {}, default min quality {}\n", o.routing.policy,
+                     order, o.routing.max_attempts, o.routing.default_min_quality);
+  out += fmt::format("backends ({}):\n", o.backends.size());
+  for (const auto& b : o.backends) {
+    std::string models, caps;
+    for (const auto& m : b.models) models += (models.empty() ? "" : ", ") + m;
+    for (const auto& m : b.embedding_models) models += (models.empty() ? "" : ", ") + m + " (embeddings)";
+    if (b.tools) caps += " tools";
+    if (b.json_schema) caps += " json_schema";
+    if (b.image_input) caps += " image_input";
+    std::string key = b.api_key_env.empty() ? "no credential"
+                      : std::getenv(b.api_key_env.c_str()) ? "key from $" + b.api_key_env + " (set)"
+                                                             : "key from $" + b.api_key_env + " (NOT SET)";
+    out += fmt::format("  - {} [{}] {}\n      models: {}\n      {}, header {}; max concurrency {}; context {} tokens; capabilities:{}\n",
+                       b.name, TierName(b.tier), b.url, models, key, b.auth_header, b.max_concurrency,
+                       b.context_window, caps.empty() ? " none" : caps);
+    out += fmt::format("      timeouts: connect {} ms, first byte {} ms, idle {} ms, total {} ms{}\n", b.timeouts.connect_ms,
+                       b.timeouts.first_byte_ms, b.timeouts.idle_ms, b.timeouts.total_ms,
+                       b.url.rfind("https://", 0) == 0 ? (b.tls_verify ? "; TLS verified" : "; TLS NOT VERIFIED") : "");
+  }
+  return out;
+}
+
+}  // namespace mec

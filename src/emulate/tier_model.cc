@@ -1,0 +1,97 @@
+#include "emulate/tier_model.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mec {
+
+TierModel::TierModel(TierProfile profile, Rng rng, TimePoint start)
+    : profile_(std::move(profile)), rng_(rng), start_(start), bucket_at_(start) {
+  bucket_tokens_ = profile_.rate_limit_rps;
+}
+
+bool TierModel::InOutage(TimePoint now) const {
+  if (profile_.faults.outage) return true;
+  const double t = ToSeconds(now - start_);
+  for (const auto& [a, b] : profile_.outage_windows)
+    if (t >= a && t < b) return true;
+  return false;
+}
+
+double TierModel::RetryAfterSeconds() const {
+  if (profile_.rate_limit_rps > 0) return std::max(1.0, std::ceil(1.0 / profile_.rate_limit_rps));
+  return 1.0;
+}
+
+bool TierModel::TakeRateToken(TimePoint now) {
+  if (profile_.rate_limit_rps <= 0) return true;
+  bucket_tokens_ = std::min(profile_.rate_limit_rps, bucket_tokens_ + ToSeconds(now - bucket_at_) * profile_.rate_limit_rps);
+  bucket_at_ = now;
+  if (bucket_tokens_ < 1) return false;
+  bucket_tokens_ -= 1;
+  return true;
+}
+
+int64_t DrawOutputTokens(double mean, uint64_t content_hash, int64_t max_tokens, bool* truncated) {
+  Rng r(content_hash, 0x6f7574ull);
+  int64_t n = std::max<int64_t>(1, std::llround(r.LognormalWithMean(std::max(1.0, mean), 0.6)));
+  bool cut = max_tokens >= 0 && n > max_tokens;
+  if (cut) n = max_tokens;
+  if (truncated) *truncated = cut;
+  return n;
+}
+
+ServicePlan TierModel::Plan(TimePoint now, const WorkItem& w) {
+  const auto& p = profile_;
+  const double slow = p.faults.slowdown;
+  ServicePlan plan;
+  double ttft_ms = p.base_ms + (p.prefill_tokens_per_s > 0 ? 1000.0 * w.input_tokens / p.prefill_tokens_per_s : 0.0);
+  if (p.ttft_jitter_sigma > 0) ttft_ms *= rng_.LognormalWithMean(1.0, p.ttft_jitter_sigma);
+  ttft_ms = (ttft_ms + p.rtt_ms) * slow;
+  plan.ttft = FromMillis(ttft_ms);
+  if (p.decode_tokens_per_s > 0) {
+    const double batch = 1.0 + p.batch_slowdown_per_stream * std::max(0, active() - 1);
+    plan.per_token = FromMillis(1000.0 / p.decode_tokens_per_s * batch * slow);
+  }
+  plan.output_tokens = DrawOutputTokens(p.mean_output_tokens, w.content_hash, w.max_tokens, &plan.truncated);
+  if (rng_.Bernoulli(p.faults.hang_rate)) plan.hang = true;
+  if (!plan.hang && plan.output_tokens > 1 && rng_.Bernoulli(p.faults.drop_midstream_rate))
+    plan.drop_after = 1 + static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(plan.output_tokens - 1)));
+  (void)now;
+  return plan;
+}
+
+Admission TierModel::Arrive(TimePoint now, const WorkItem& w, ServicePlan* plan) {
+  if (InOutage(now)) return Admission::kOutage;
+  if (!TakeRateToken(now)) return Admission::kRateLimited;
+  if (rng_.Bernoulli(profile_.faults.error_rate)) return Admission::kError;
+  if (active() < profile_.max_concurrency) {
+    running_.push_back(w.ticket);
+    *plan = Plan(now, w);
+    return Admission::kStarted;
+  }
+  if (queued() >= profile_.max_queue) return Admission::kQueueFull;
+  queue_.push_back(w);
+  return Admission::kQueued;
+}
+
+std::vector<std::pair<WorkItem, ServicePlan>> TierModel::Release(TimePoint now, uint64_t ticket) {
+  std::vector<std::pair<WorkItem, ServicePlan>> started;
+  auto it = std::find(running_.begin(), running_.end(), ticket);
+  if (it != running_.end()) {
+    running_.erase(it);
+  } else {
+    auto q = std::find_if(queue_.begin(), queue_.end(), [&](const WorkItem& w) { return w.ticket == ticket; });
+    if (q != queue_.end()) queue_.erase(q);
+    return started;  // a queued request left: no slot was freed
+  }
+  while (active() < profile_.max_concurrency && !queue_.empty()) {
+    WorkItem w = queue_.front();
+    queue_.pop_front();
+    running_.push_back(w.ticket);
+    started.emplace_back(w, Plan(now, w));
+  }
+  return started;
+}
+
+}  // namespace mec

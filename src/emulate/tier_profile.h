@@ -1,0 +1,51 @@
+#pragma once
+// The numbers behind one emulated or simulated tier. Built-in profiles come from
+// ../shared/data/calibration/tier_calibration.csv (rows cited in tier_profile.cc); what no row
+// supports is marked ASSUMPTION there.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace mec {
+
+// Failures injected at run time (POST /admin/fault) or from the profile.
+struct FaultState {
+  bool outage = false;              // every request gets 503 at once
+  double error_rate = 0;            // fraction answered 500 after the base delay
+  double hang_rate = 0;             // fraction that never send a byte (the client times out)
+  double drop_midstream_rate = 0;   // fraction whose stream is cut after some tokens
+  double slowdown = 1;              // multiplies every latency
+};
+
+struct TierProfile {
+  std::string name;                  // device | edge | cloud | zero | custom
+  std::string model;                 // model name served
+  double rtt_ms = 0;                 // network round trip before the first byte
+  double base_ms = 0;                // fixed serving overhead before prefill
+  double prefill_tokens_per_s = 0;   // 0: prefill takes no time
+  double decode_tokens_per_s = 0;    // single stream; 0: tokens come without delay
+  double batch_slowdown_per_stream = 0;  // per-token time x (1 + this x (active streams - 1))
+  double ttft_jitter_sigma = 0;      // lognormal sigma on the TTFT (0: none)
+  int max_concurrency = 1 << 20;     // requests served at once; more wait in the queue
+  int max_queue = 1 << 20;           // more than this waiting: 429
+  double rate_limit_rps = 0;         // token bucket (burst = 1 s worth); over it: 429. 0: off
+  double mean_output_tokens = 64;    // answer length when max_tokens does not cap it (lognormal sigma 0.6)
+  int64_t context_window = 8192;
+  std::string embedding_model;       // non-empty: serves /v1/embeddings under this name
+  FaultState faults;
+  // Outage windows as [start, end) seconds since the emulator started (for scripted demos).
+  std::vector<std::pair<double, double>> outage_windows;
+};
+
+// device, edge, cloud or zero; nullopt for an unknown name.
+std::optional<TierProfile> BuiltinProfile(std::string_view name);
+// A YAML profile file: any TierProfile field by name, optionally `base: edge` to start from a builtin.
+Result<TierProfile> LoadProfileFile(const std::string& path);
+
+}  // namespace mec
