@@ -1,0 +1,82 @@
+#include "gateway/executor.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mec {
+
+std::string_view FailureKindName(FailureKind k) {
+  switch (k) {
+    case FailureKind::kConnect: return "connect failed";
+    case FailureKind::kTimeout: return "timeout";
+    case FailureKind::kReset: return "connection closed";
+    case FailureKind::kServerError: return "server error";
+    case FailureKind::kRateLimited: return "rate limited";
+  }
+  return "failure";
+}
+
+Executor::Executor(std::vector<int> chain, int max_attempts, std::optional<TimePoint> deadline,
+                   std::vector<std::string> names)
+    : chain_(std::move(chain)), max_attempts_(max_attempts), deadline_(deadline), names_(std::move(names)) {}
+
+ExecutorAction Executor::Start(TimePoint now) { return Next(now); }
+
+ExecutorAction Executor::OnFailure(TimePoint now, const AttemptFailure& f) {
+  if (!attempts_.empty()) attempts_.back().failure = f;
+  if (committed_) return GiveUp(now);  // REQUIRES-violation guard: never retry after a byte
+  return Next(now);
+}
+
+ExecutorAction Executor::Next(TimePoint now) {
+  if (static_cast<int>(attempts_.size()) >= max_attempts_) return GiveUp(now);
+  if (deadline_ && now >= *deadline_) return GiveUp(now);
+  while (next_ < chain_.size()) {
+    int b = chain_[next_++];
+    // Skip a backend that asked us (429 + Retry-After) to wait past now.
+    bool wait = false;
+    for (const auto& a : attempts_)
+      if (a.backend == b && a.failure && a.failure->kind == FailureKind::kRateLimited &&
+          now < a.started + FromSeconds(a.failure->retry_after_s))
+        wait = true;
+    if (wait) continue;
+    attempts_.push_back(Attempt{b, now, std::nullopt});
+    ExecutorAction act;
+    act.type = ExecutorAction::kStartAttempt;
+    act.backend = b;
+    return act;
+  }
+  return GiveUp(now);
+}
+
+ExecutorAction Executor::GiveUp(TimePoint now) {
+  ExecutorAction act;
+  act.type = ExecutorAction::kGiveUp;
+  std::string detail;
+  bool all_429 = !attempts_.empty();
+  double retry_after = 0;
+  for (const auto& a : attempts_) {
+    if (!a.failure) continue;
+    if (!detail.empty()) detail += "; ";
+    const std::string& name = a.backend >= 0 && a.backend < static_cast<int>(names_.size()) ? names_[a.backend] : "?";
+    detail += name + ": " + (a.failure->detail.empty() ? std::string(FailureKindName(a.failure->kind)) : a.failure->detail);
+    if (a.failure->kind != FailureKind::kRateLimited) all_429 = false;
+    else retry_after = retry_after == 0 ? a.failure->retry_after_s : std::min(retry_after, a.failure->retry_after_s);
+  }
+  const bool past_deadline = deadline_ && now >= *deadline_;
+  if (attempts_.empty()) {
+    act.error = ApiError::Unavailable("No backend could be tried for this request.");
+  } else if (all_429) {
+    act.error = ApiError::TooManyRequests("Every backend tried is rate limited (" + detail + ").");
+    act.retry_after_s = std::max(1.0, std::ceil(retry_after));
+  } else if (past_deadline) {
+    act.error = ApiError{504, "timeout", "The request's deadline passed after " + std::to_string(attempts_.size()) +
+                                             " attempt(s) (" + detail + ").", "", "deadline_exceeded"};
+  } else {
+    act.error = ApiError::Unavailable("All " + std::to_string(attempts_.size()) + " attempt(s) failed (" + detail + ").",
+                                      "upstream_unavailable");
+  }
+  return act;
+}
+
+}  // namespace mec

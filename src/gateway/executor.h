@@ -1,0 +1,80 @@
+#pragma once
+// The failover state machine of one request (DESIGN.md §3). No I/O: the caller reports events
+// (an attempt failed before its first byte, the first byte arrived) and gets actions back (start
+// an attempt on backend B, or give up with an error). net/ drives it from sockets; sim/ drives it
+// from simulated ones.
+//
+// Rules: attempts follow the decision's chain; at most max_attempts in all; no attempt once the
+// deadline has passed; never a second attempt once the client has received a byte (Committed).
+// A backend that answered 429 with Retry-After is not tried again before that time.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/error.h"
+#include "core/clock.h"
+
+namespace mec {
+
+enum class FailureKind {
+  kConnect,        // refused, unreachable, DNS, TLS handshake: a local failure
+  kTimeout,        // no first byte within the timeout: a local failure
+  kReset,          // the connection closed before the first byte
+  kServerError,    // HTTP 5xx from upstream
+  kRateLimited,    // HTTP 429 from upstream
+};
+std::string_view FailureKindName(FailureKind k);
+
+struct AttemptFailure {
+  FailureKind kind = FailureKind::kConnect;
+  int http_status = 0;          // for kServerError / kRateLimited
+  double retry_after_s = 0;     // from Retry-After on 429
+  std::string detail;           // one line
+};
+
+struct Attempt {
+  int backend = -1;
+  TimePoint started{};
+  std::optional<AttemptFailure> failure;  // unset while running or when it succeeded
+};
+
+struct ExecutorAction {
+  enum Type { kStartAttempt, kGiveUp } type = kGiveUp;
+  int backend = -1;  // kStartAttempt
+  ApiError error;    // kGiveUp
+  double retry_after_s = 0;  // kGiveUp with 429: what to put in Retry-After
+};
+
+class Executor {
+ public:
+  // `names[i]` names backend i in messages. `deadline` unset: none.
+  Executor(std::vector<int> chain, int max_attempts, std::optional<TimePoint> deadline,
+           std::vector<std::string> names);
+
+  // The first action. REQUIRES: called once, before any other event.
+  ExecutorAction Start(TimePoint now);
+  // The current attempt failed before any byte reached the client.
+  ExecutorAction OnFailure(TimePoint now, const AttemptFailure& f);
+  // The current attempt produced its first byte for the client: no more attempts after this.
+  void OnFirstByte() { committed_ = true; }
+
+  bool committed() const { return committed_; }
+  int attempt_count() const { return static_cast<int>(attempts_.size()); }
+  const std::vector<Attempt>& attempts() const { return attempts_; }
+  int current_backend() const { return attempts_.empty() ? -1 : attempts_.back().backend; }
+
+ private:
+  ExecutorAction Next(TimePoint now);
+  ExecutorAction GiveUp(TimePoint now);
+
+  std::vector<int> chain_;
+  size_t next_ = 0;
+  int max_attempts_;
+  std::optional<TimePoint> deadline_;
+  std::vector<std::string> names_;
+  std::vector<Attempt> attempts_;
+  bool committed_ = false;
+};
+
+}  // namespace mec

@@ -1,0 +1,74 @@
+#include <gtest/gtest.h>
+
+#include "gateway/executor.h"
+
+namespace mec {
+namespace {
+
+const std::vector<std::string> kNames = {"device-1", "edge-1", "cloud-1"};
+
+TEST(Executor, FailsOverAlongTheChain) {
+  ManualClock clock;
+  Executor ex({1, 2, 0}, 3, std::nullopt, kNames);
+  auto a = ex.Start(clock.Now());
+  ASSERT_EQ(a.type, ExecutorAction::kStartAttempt);
+  EXPECT_EQ(a.backend, 1);
+  a = ex.OnFailure(clock.Now(), {FailureKind::kConnect, 0, 0, "connection refused"});
+  ASSERT_EQ(a.type, ExecutorAction::kStartAttempt);
+  EXPECT_EQ(a.backend, 2);
+  a = ex.OnFailure(clock.Now(), {FailureKind::kServerError, 500, 0, "HTTP 500"});
+  EXPECT_EQ(a.backend, 0);
+  a = ex.OnFailure(clock.Now(), {FailureKind::kTimeout, 0, 0, ""});
+  ASSERT_EQ(a.type, ExecutorAction::kGiveUp);
+  EXPECT_EQ(a.error.http_status, 503);
+  EXPECT_NE(a.error.message.find("edge-1: connection refused"), std::string::npos);
+  EXPECT_NE(a.error.message.find("device-1: timeout"), std::string::npos);
+  EXPECT_EQ(ex.attempt_count(), 3);
+}
+
+TEST(Executor, BoundsAttempts) {
+  ManualClock clock;
+  Executor ex({0, 1, 2}, 2, std::nullopt, kNames);
+  ex.Start(clock.Now());
+  EXPECT_EQ(ex.OnFailure(clock.Now(), {FailureKind::kReset}).type, ExecutorAction::kStartAttempt);
+  EXPECT_EQ(ex.OnFailure(clock.Now(), {FailureKind::kReset}).type, ExecutorAction::kGiveUp);
+}
+
+TEST(Executor, NeverRetriesAfterFirstByte) {
+  ManualClock clock;
+  Executor ex({0, 1}, 3, std::nullopt, kNames);
+  ex.Start(clock.Now());
+  ex.OnFirstByte();
+  EXPECT_EQ(ex.OnFailure(clock.Now(), {FailureKind::kReset}).type, ExecutorAction::kGiveUp);
+  EXPECT_EQ(ex.attempt_count(), 1);
+}
+
+TEST(Executor, DeadlineStopsFailover) {
+  ManualClock clock;
+  Executor ex({0, 1}, 3, clock.Now() + FromMillis(100), kNames);
+  ex.Start(clock.Now());
+  clock.Advance(FromMillis(150));
+  auto a = ex.OnFailure(clock.Now(), {FailureKind::kTimeout});
+  ASSERT_EQ(a.type, ExecutorAction::kGiveUp);
+  EXPECT_EQ(a.error.http_status, 504);
+}
+
+TEST(Executor, AllRateLimitedGives429WithRetryAfter) {
+  ManualClock clock;
+  Executor ex({0, 1}, 3, std::nullopt, kNames);
+  ex.Start(clock.Now());
+  ex.OnFailure(clock.Now(), {FailureKind::kRateLimited, 429, 2.5, "HTTP 429"});
+  auto a = ex.OnFailure(clock.Now(), {FailureKind::kRateLimited, 429, 7, "HTTP 429"});
+  ASSERT_EQ(a.type, ExecutorAction::kGiveUp);
+  EXPECT_EQ(a.error.http_status, 429);
+  EXPECT_EQ(a.retry_after_s, 3);
+}
+
+TEST(Executor, EmptyChainGivesUpAtOnce) {
+  ManualClock clock;
+  Executor ex({}, 3, std::nullopt, kNames);
+  EXPECT_EQ(ex.Start(clock.Now()).type, ExecutorAction::kGiveUp);
+}
+
+}  // namespace
+}  // namespace mec
