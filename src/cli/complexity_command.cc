@@ -1,12 +1,333 @@
+// `mecrouter complexity train|eval|split`: trains and evaluates the request-complexity model on
+// labelled prompts (docs/complexity.md).
+
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/commands.h"
+#include "context/learned_complexity_model.h"
+#include "core/json_writer.h"
+#include "core/rng.h"
+#include "learn/complexity_trainer.h"
+#include "learn/router_eval_data.h"
+#include "learn/routing_baselines.h"
+#include "learn/routing_eval.h"
 
 namespace mec::cli {
+namespace {
 
-// Placeholder until the request-complexity model lands (issue 4).
-int RunComplexity(int, char**) {
-  std::fprintf(stderr, "mecrouter complexity: not built yet\n");
+constexpr const char* kUsage =
+    "usage:\n"
+    "  mecrouter complexity train --labels CSV --prompts JSONL --ids FILE --out MODEL\n"
+    "      [--l2 X | --l2-grid X,Y,...] [--cv-folds K] [--max-iterations N] [--max-weights N]\n"
+    "      [--hash-bits B] [--char-ngrams MIN,MAX] [--no-bigrams] [--no-conjoin] [--name NAME]\n"
+    "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
+    "      [--train-ids FILE] [--target 0.95] [--json]\n"
+    "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
+    "      --train OUT --test OUT\n";
+
+// --key value pairs and bare --flags.
+struct Args {
+  std::map<std::string, std::string> values;
+  std::set<std::string> flags;
+  std::string error;
+
+  bool Has(const std::string& k) const { return values.count(k) > 0; }
+  std::string Get(const std::string& k, const std::string& def = "") const {
+    auto it = values.find(k);
+    return it == values.end() ? def : it->second;
+  }
+};
+
+Args ParseArgs(int argc, char** argv, const std::set<std::string>& flag_names) {
+  Args a;
+  for (int i = 0; i < argc; ++i) {
+    std::string k = argv[i];
+    if (k.rfind("--", 0) != 0) {
+      a.error = "unexpected argument '" + k + "'";
+      return a;
+    }
+    k = k.substr(2);
+    if (flag_names.count(k)) {
+      a.flags.insert(k);
+    } else if (i + 1 < argc) {
+      a.values[k] = argv[++i];
+    } else {
+      a.error = "--" + k + " needs a value";
+      return a;
+    }
+  }
+  return a;
+}
+
+bool Require(const Args& a, std::initializer_list<const char*> keys) {
+  for (const char* k : keys) {
+    if (!a.Has(k)) {
+      std::fprintf(stderr, "mecrouter complexity: missing --%s\n%s", k, kUsage);
+      return false;
+    }
+  }
+  return true;
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "mecrouter complexity: %s\n", s.message().c_str());
+  return 1;
+}
+
+bool ParseDouble(const std::string& s, double* out) {
+  char* end = nullptr;
+  *out = std::strtod(s.c_str(), &end);
+  return !s.empty() && end == s.c_str() + s.size() && std::isfinite(*out);
+}
+
+bool ParseDoubleList(const std::string& s, std::vector<double>* out) {
+  out->clear();
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    double v;
+    if (!ParseDouble(part, &v) || v < 0) return false;
+    out->push_back(v);
+  }
+  return !out->empty();
+}
+
+int RunTrain(int argc, char** argv) {
+  Args a = ParseArgs(argc, argv, {"no-bigrams", "no-conjoin", "no-shape"});
+  if (!a.error.empty()) {
+    std::fprintf(stderr, "mecrouter complexity train: %s\n%s", a.error.c_str(), kUsage);
+    return 2;
+  }
+  if (!Require(a, {"labels", "prompts", "ids", "out"})) return 2;
+  ComplexityTrainOptions o;
+  o.name = a.Get("name", o.name);
+  if (a.Has("l2") && !ParseDoubleList(a.Get("l2"), &o.l2_grid)) return Fail(Status::InvalidArgument("bad --l2"));
+  if (a.Has("l2-grid") && !ParseDoubleList(a.Get("l2-grid"), &o.l2_grid)) return Fail(Status::InvalidArgument("bad --l2-grid"));
+  if (a.Has("cv-folds")) o.cv_folds = std::atoi(a.Get("cv-folds").c_str());
+  if (a.Has("max-iterations")) o.max_iterations = std::atoi(a.Get("max-iterations").c_str());
+  if (a.Has("max-weights")) o.max_weights = static_cast<size_t>(std::atol(a.Get("max-weights").c_str()));
+  if (a.Has("hash-bits")) o.features.hash_bits = std::atoi(a.Get("hash-bits").c_str());
+  if (a.Has("char-ngrams")) {
+    const std::string v = a.Get("char-ngrams");
+    if (std::sscanf(v.c_str(), "%d,%d", &o.features.char_ngram_min, &o.features.char_ngram_max) != 2)
+      return Fail(Status::InvalidArgument("bad --char-ngrams (want MIN,MAX; MIN > MAX turns them off)"));
+  }
+  if (a.flags.count("no-bigrams")) o.features.word_bigrams = false;
+  if (a.flags.count("no-conjoin")) o.features.conjoin_type = false;
+  if (a.flags.count("no-shape")) o.features.shape_tokens = false;
+  TextFeatureOptions check;
+  if (!ParseTextFeatureOptions(FormatTextFeatureOptions(o.features), &check)) return Fail(Status::InvalidArgument("feature options out of range"));
+
+  JoinStats js;
+  auto items = LoadLabelledPrompts(a.Get("labels"), a.Get("prompts"), a.Get("ids"), &js);
+  if (!items.ok()) return Fail(items.status());
+  std::fprintf(stderr, "training on %zu items (%zu ids listed, %zu contaminated dropped)\n", items->size(), js.requested,
+               js.dropped_contaminated);
+  ComplexityTrainReport rep;
+  auto model = TrainComplexityModel(*items, o, &rep);
+  if (!model.ok()) return Fail(model.status());
+  for (const auto& p : rep.cv)
+    std::fprintf(stderr, "  cv l2=%g  mean per-benchmark AUC=%.4f  log loss=%.4f\n", p.l2, p.mean_auc, p.mean_log_loss);
+  std::fprintf(stderr, "chosen l2=%g, %d L-BFGS iterations%s, %zu non-zero weights\n", rep.chosen_l2, rep.iterations,
+               rep.converged ? "" : " (iteration limit)", rep.non_zero_weights);
+  if (Status s = (*model)->Save(a.Get("out")); !s.ok()) return Fail(s);
+  std::fprintf(stderr, "wrote %s\n", a.Get("out").c_str());
+  return 0;
+}
+
+struct Row {
+  std::string name;
+  RoutingMetrics m;
+};
+
+void WriteMetrics(JsonWriter& w, const RoutingMetrics& m) {
+  w.BeginObject();
+  w.Field("calls_saved", m.calls_saved);
+  w.Field("strong_fraction", m.strong_fraction);
+  w.Field("apgr", m.apgr);
+  w.Field("auc", m.auc);
+  w.EndObject();
+}
+
+int RunEval(int argc, char** argv) {
+  Args a = ParseArgs(argc, argv, {"json"});
+  if (!a.error.empty()) {
+    std::fprintf(stderr, "mecrouter complexity eval: %s\n%s", a.error.c_str(), kUsage);
+    return 2;
+  }
+  if (!Require(a, {"model", "labels", "prompts", "ids"})) return 2;
+  double target = 0.95;
+  if (a.Has("target") && (!ParseDouble(a.Get("target"), &target) || target <= 0 || target > 1))
+    return Fail(Status::InvalidArgument("bad --target (want 0 < t <= 1)"));
+  auto model = LearnedComplexityModel::Load(a.Get("model"));
+  if (!model.ok()) return Fail(model.status());
+  auto labels = ReadCorrectnessCsv(a.Get("labels"));
+  if (!labels.ok()) return Fail(labels.status());
+  auto prompts = ReadPromptsJsonl(a.Get("prompts"));
+  if (!prompts.ok()) return Fail(prompts.status());
+  auto ids = ReadIdList(a.Get("ids"));
+  if (!ids.ok()) return Fail(ids.status());
+  JoinStats js;
+  auto test = JoinLabelledPrompts(*labels, *prompts, *ids, &js);
+  if (!test.ok()) return Fail(test.status());
+  std::vector<LabelledItem> train_items;
+  const bool have_train = a.Has("train-ids");
+  if (have_train) {
+    auto tids = ReadIdList(a.Get("train-ids"));
+    if (!tids.ok()) return Fail(tids.status());
+    auto train = JoinLabelledPrompts(*labels, *prompts, *tids);
+    if (!train.ok()) return Fail(train.status());
+    std::set<std::string> test_ids;
+    for (const auto& t : *test) test_ids.insert(t.item.item_id);
+    for (const auto& t : *train) {
+      if (test_ids.count(t.item.item_id)) return Fail(Status::InvalidArgument("--train-ids overlaps --ids: " + t.item.item_id));
+      train_items.push_back(t.item);
+    }
+  }
+
+  std::vector<LabelledItem> test_items;
+  std::vector<double> model_scores;
+  for (const auto& t : *test) {
+    test_items.push_back(t.item);
+    model_scores.push_back((*model)->WeakAsGoodProbability(t.prompt));
+  }
+  const std::vector<double> random_scores = BaselineScores(Baseline::kRandom, train_items, test_items);
+  const std::vector<double> length_scores = BaselineScores(Baseline::kLength, train_items, test_items);
+  const std::vector<double> subject_scores = BaselineScores(Baseline::kSubjectLength, train_items, test_items);
+
+  std::map<std::string, std::vector<size_t>> by_bench;
+  for (size_t i = 0; i < test_items.size(); ++i) by_bench[test_items[i].benchmark].push_back(i);
+  auto metrics_of = [&](const std::vector<size_t>& idx, const std::vector<double>& scores) {
+    std::vector<RoutedItem> r;
+    for (size_t i : idx) r.push_back({scores[i], test_items[i].weak_correct, test_items[i].strong_correct});
+    return EvaluateRouting(r, target);
+  };
+
+  if (a.flags.count("json")) {
+    std::string out;
+    JsonWriter w(out);
+    w.BeginObject();
+    w.Field("model", (*model)->Name());
+    w.Field("items", static_cast<uint64_t>(test_items.size()));
+    w.Field("dropped_contaminated", static_cast<uint64_t>(js.dropped_contaminated));
+    w.Field("quality_target", target);
+    w.Key("baselines_fitted_on");
+    if (have_train) w.String(a.Get("train-ids"));
+    else w.Null();
+    w.Key("benchmarks").BeginObject();
+    for (const auto& [bench, idx] : by_bench) {
+      const RoutingMetrics mm = metrics_of(idx, model_scores);
+      w.Key(bench).BeginObject();
+      w.Field("n", static_cast<uint64_t>(mm.n));
+      w.Field("weak_accuracy", mm.weak_accuracy);
+      w.Field("strong_accuracy", mm.strong_accuracy);
+      w.Key("model");
+      WriteMetrics(w, mm);
+      w.Key("random");
+      WriteMetrics(w, metrics_of(idx, random_scores));
+      w.Key("length");
+      WriteMetrics(w, metrics_of(idx, length_scores));
+      w.Key("subject_length");
+      WriteMetrics(w, metrics_of(idx, subject_scores));
+      w.EndObject();
+    }
+    w.EndObject();
+    w.EndObject();
+    std::printf("%s\n", out.c_str());
+    return 0;
+  }
+
+  std::printf("model %s on %zu items (%zu contaminated dropped); quality target %.0f%% of strong-only accuracy\n",
+              std::string((*model)->Name()).c_str(), test_items.size(), js.dropped_contaminated, target * 100);
+  if (!have_train)
+    std::printf("note: no --train-ids: length baselines assume 'longer is harder' and subject is not used\n");
+  for (const auto& [bench, idx] : by_bench) {
+    const RoutingMetrics mm = metrics_of(idx, model_scores);
+    std::printf("\n%s: n=%zu  weak acc %.1f%%  strong acc %.1f%%\n", bench.c_str(), mm.n, 100 * mm.weak_accuracy,
+                100 * mm.strong_accuracy);
+    std::printf("  %-16s %12s %8s %8s\n", "router", "calls saved", "APGR", "AUC");
+    const Row rows[] = {{"model", mm},
+                        {"random", metrics_of(idx, random_scores)},
+                        {"length", metrics_of(idx, length_scores)},
+                        {"subject+length", metrics_of(idx, subject_scores)}};
+    for (const Row& r : rows)
+      std::printf("  %-16s %11.1f%% %8.3f %8.3f\n", r.name.c_str(), 100 * r.m.calls_saved, r.m.apgr, r.m.auc);
+  }
+  return 0;
+}
+
+// Test share of the random split, in thousandths.
+constexpr uint64_t kRandomTestPerMille = 300;
+constexpr int kSubjectFolds = 5;
+
+int RunSplit(int argc, char** argv) {
+  Args a = ParseArgs(argc, argv, {});
+  if (!a.error.empty()) {
+    std::fprintf(stderr, "mecrouter complexity split: %s\n%s", a.error.c_str(), kUsage);
+    return 2;
+  }
+  if (!Require(a, {"labels", "scheme", "train", "test"})) return 2;
+  auto labels = ReadCorrectnessCsv(a.Get("labels"));
+  if (!labels.ok()) return Fail(labels.status());
+  const std::string scheme = a.Get("scheme");
+  const uint64_t seed = std::strtoull(a.Get("seed", "0").c_str(), nullptr, 10);
+  const int fold = std::atoi(a.Get("fold", "0").c_str());
+  std::vector<std::string> mmlu_subjects;
+  for (const auto& it : *labels)
+    if (it.benchmark == "mmlu") mmlu_subjects.push_back(it.subject);
+  std::sort(mmlu_subjects.begin(), mmlu_subjects.end());
+  mmlu_subjects.erase(std::unique(mmlu_subjects.begin(), mmlu_subjects.end()), mmlu_subjects.end());
+  std::set<std::string> held_out_subjects;
+  if (scheme == "subject") {
+    if (fold < 0 || fold >= kSubjectFolds) return Fail(Status::InvalidArgument("--fold must be in 0..4"));
+    // Subjects in alphabetical order, dealt round-robin into 5 partitions.
+    for (size_t i = 0; i < mmlu_subjects.size(); ++i)
+      if (static_cast<int>(i % kSubjectFolds) == fold) held_out_subjects.insert(mmlu_subjects[i]);
+  } else if (scheme != "default" && scheme != "random") {
+    return Fail(Status::InvalidArgument("unknown --scheme " + scheme));
+  }
+  const uint64_t seed_hash = Fnv1a64("complexity-split/" + std::to_string(seed));
+  std::vector<std::string> train, test;
+  for (const auto& it : *labels) {
+    if (it.contaminated) continue;
+    bool is_test = false;
+    if (scheme == "default") is_test = !IsComplexityTrainId(it.item_id);
+    else if (scheme == "random") is_test = Fnv1a64(it.item_id, seed_hash) % 1000 < kRandomTestPerMille;
+    else is_test = it.benchmark == "mmlu" && held_out_subjects.count(it.subject) > 0;
+    (is_test ? test : train).push_back(it.item_id);
+  }
+  if (Status s = WriteIdList(a.Get("train"), train); !s.ok()) return Fail(s);
+  if (Status s = WriteIdList(a.Get("test"), test); !s.ok()) return Fail(s);
+  std::fprintf(stderr, "split %s: %zu train, %zu test ids\n", scheme.c_str(), train.size(), test.size());
+  if (scheme == "subject") {
+    std::string names;
+    for (const auto& s : held_out_subjects) names += (names.empty() ? "" : " ") + s;
+    std::fprintf(stderr, "held-out subjects: %s\n", names.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunComplexity(int argc, char** argv) {
+  if (argc < 1) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  const std::string_view sub = argv[0];
+  if (sub == "train") return RunTrain(argc - 1, argv + 1);
+  if (sub == "eval") return RunEval(argc - 1, argv + 1);
+  if (sub == "split") return RunSplit(argc - 1, argv + 1);
+  std::fprintf(stderr, "mecrouter complexity: unknown subcommand '%s'\n%s", std::string(sub).c_str(), kUsage);
   return 2;
 }
 

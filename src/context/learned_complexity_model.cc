@@ -1,0 +1,203 @@
+#include "context/learned_complexity_model.h"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "core/rng.h"
+
+namespace mec {
+namespace {
+
+constexpr std::string_view kMagic = "mecrouter-complexity-model 1";
+// Quantised weights are integers in [-kQuantMax, kQuantMax].
+constexpr double kQuantMax = 32767.0;
+
+std::string FloatText(float v) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);  // shortest form that reads back exactly
+  return std::string(buf, p);
+}
+
+template <typename T>
+bool ParseNumber(std::string_view s, T* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// Splits off the next line (without '\n'); false at the end of the text.
+bool NextLine(std::string_view& text, std::string_view* line) {
+  if (text.empty()) return false;
+  size_t nl = text.find('\n');
+  if (nl == std::string_view::npos) nl = text.size();
+  *line = text.substr(0, nl);
+  if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
+  text.remove_prefix(std::min(nl + 1, text.size()));
+  return true;
+}
+
+// "key value" with the given key; returns the value.
+bool KeyedLine(std::string_view& text, std::string_view key, std::string_view* value) {
+  std::string_view line;
+  if (!NextLine(text, &line)) return false;
+  if (line.size() < key.size() + 1 || line.substr(0, key.size()) != key || line[key.size()] != ' ') return false;
+  *value = line.substr(key.size() + 1);
+  return true;
+}
+
+double Sigmoid(double z) { return z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z) / (1.0 + std::exp(z)); }
+
+class ConstantComplexityModel : public ComplexityModel {
+ public:
+  explicit ConstantComplexityModel(double p) : p_(p) {}
+  double WeakAsGoodProbability(std::string_view) const override { return p_; }
+  std::string_view Name() const override { return "fallback-prior"; }
+
+ private:
+  double p_;
+};
+
+}  // namespace
+
+LearnedComplexityModel::LearnedComplexityModel(std::string name, TextFeatureOptions options, std::vector<float> weights,
+                                               float bias)
+    : name_(std::move(name)), options_(options), weights_(std::move(weights)), bias_(bias) {
+  weights_.resize(FeatureSpaceSize(options_), 0.0f);
+}
+
+std::unique_ptr<LearnedComplexityModel> LearnedComplexityModel::FromWeights(std::string name, TextFeatureOptions options,
+                                                                            const std::vector<double>& weights,
+                                                                            double bias) {
+  double max_abs = 0.0;
+  for (double w : weights) max_abs = std::max(max_abs, std::abs(w));
+  const float scale = max_abs > 0 ? static_cast<float>(max_abs / kQuantMax) : 1.0f;
+  std::vector<float> q(FeatureSpaceSize(options), 0.0f);
+  for (size_t i = 0; i < weights.size() && i < q.size(); ++i) {
+    const double k = std::round(weights[i] / scale);
+    q[i] = static_cast<float>(k) * scale;
+  }
+  auto m = std::make_unique<LearnedComplexityModel>(std::move(name), options, std::move(q), static_cast<float>(bias));
+  m->scale_ = scale;
+  return m;
+}
+
+size_t LearnedComplexityModel::NonZeroWeights() const {
+  size_t n = 0;
+  for (float w : weights_) n += w != 0.0f;
+  return n;
+}
+
+double LearnedComplexityModel::Logit(std::string_view prompt) const {
+  SparseVector x;
+  x.index.reserve(4096);
+  x.value.reserve(4096);
+  ExtractTextFeatures(prompt, options_, &x);
+  double z = bias_;
+  for (size_t i = 0; i < x.size(); ++i) z += static_cast<double>(weights_[x.index[i]]) * x.value[i];
+  return z;
+}
+
+double LearnedComplexityModel::WeakAsGoodProbability(std::string_view prompt) const { return Sigmoid(Logit(prompt)); }
+
+std::string LearnedComplexityModel::Serialize() const {
+  // The quantisation step: the one the weights were built with, or else the smallest step that
+  // represents them (they are then written as multiples of it only if they are; see below).
+  float scale = scale_;
+  bool quantised = scale > 0.0f;
+  if (quantised) {
+    for (float w : weights_) {
+      const float k = std::round(w / scale);
+      if (k * scale != w || std::abs(k) > kQuantMax) {
+        quantised = false;
+        break;
+      }
+    }
+  }
+  std::string out;
+  out += kMagic;
+  out += "\nname " + name_ + "\nfeatures " + FormatTextFeatureOptions(options_) + "\nbias " + FloatText(bias_) + "\n";
+  out += "scale " + (quantised ? FloatText(scale) : std::string("0")) + "\n";
+  out += "weights " + std::to_string(NonZeroWeights()) + "\n";
+  size_t prev = 0;
+  for (size_t i = 0; i < weights_.size(); ++i) {
+    if (weights_[i] == 0.0f) continue;
+    out += std::to_string(i - prev);
+    out += ' ';
+    // Unquantised weights are written as floats (scale 0 tells the reader).
+    out += quantised ? std::to_string(static_cast<long>(std::round(weights_[i] / scale))) : FloatText(weights_[i]);
+    out += '\n';
+    prev = i;
+  }
+  out += "end\n";
+  return out;
+}
+
+Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Parse(std::string_view text) {
+  auto bad = [](std::string what) { return Status::InvalidArgument("complexity model: " + what); };
+  std::string_view line, value;
+  if (!NextLine(text, &line) || line != kMagic) return bad("missing header '" + std::string(kMagic) + "'");
+  if (!KeyedLine(text, "name", &value)) return bad("missing 'name'");
+  std::string name(value);
+  TextFeatureOptions options;
+  if (!KeyedLine(text, "features", &value) || !ParseTextFeatureOptions(value, &options)) return bad("bad 'features' line");
+  float bias = 0, scale = 0;
+  if (!KeyedLine(text, "bias", &value) || !ParseNumber(value, &bias)) return bad("bad 'bias' line");
+  if (!KeyedLine(text, "scale", &value) || !ParseNumber(value, &scale) || scale < 0) return bad("bad 'scale' line");
+  size_t count = 0;
+  if (!KeyedLine(text, "weights", &value) || !ParseNumber(value, &count)) return bad("bad 'weights' line");
+  std::vector<float> weights(FeatureSpaceSize(options), 0.0f);
+  size_t index = 0;
+  for (size_t k = 0; k < count; ++k) {
+    if (!NextLine(text, &line)) return bad("truncated weights");
+    const size_t sp = line.find(' ');
+    size_t delta = 0;
+    if (sp == std::string_view::npos || !ParseNumber(line.substr(0, sp), &delta)) return bad("bad weight line " + std::to_string(k));
+    index += delta;
+    if (index >= weights.size() || (k > 0 && delta == 0)) return bad("weight index out of range at line " + std::to_string(k));
+    float w = 0;
+    if (scale > 0) {
+      long q = 0;
+      if (!ParseNumber(line.substr(sp + 1), &q) || std::abs(q) > static_cast<long>(kQuantMax)) return bad("bad weight " + std::to_string(k));
+      w = static_cast<float>(q) * scale;
+    } else if (!ParseNumber(line.substr(sp + 1), &w)) {
+      return bad("bad weight " + std::to_string(k));
+    }
+    weights[index] = w;
+  }
+  if (!NextLine(text, &line) || line != "end") return bad("missing 'end'");
+  auto m = std::make_unique<LearnedComplexityModel>(std::move(name), options, std::move(weights), bias);
+  m->scale_ = scale;
+  return m;
+}
+
+Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot open complexity model " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto m = Parse(ss.str());
+  if (!m.ok()) return Status::InvalidArgument(path + ": " + m.status().message());
+  return m;
+}
+
+Status LearnedComplexityModel::Save(const std::string& path) const {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return Status::Unavailable("cannot write " + path);
+  const std::string text = Serialize();
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  out.close();
+  if (!out) return Status::Unavailable("write failed: " + path);
+  return Status::Ok();
+}
+
+bool IsComplexityTrainId(std::string_view item_id) { return Fnv1a64(item_id) % 10 < 7; }
+
+std::unique_ptr<ComplexityModel> LoadDefaultComplexityModel() {
+  auto m = LearnedComplexityModel::Parse(EmbeddedDefaultComplexityModelText());
+  if (m.ok()) return std::move(m).value();
+  // Share of decontaminated MMLU+GSM8K items where Mixtral is as good as GPT-4 (README §2).
+  return std::make_unique<ConstantComplexityModel>(0.81);
+}
+
+}  // namespace mec

@@ -1,0 +1,51 @@
+#pragma once
+// Offline evaluation of a weak/strong router on labelled items (RouteLLM's measures).
+//
+// A router gives each item a score = P(weak model as good as strong). Routing a fraction f of the
+// items to the strong model means sending the f*n items with the lowest scores; the rest go to the
+// weak model. Items with equal scores are ordered at random, and every figure here is the expected
+// value over that order (so a constant score is exactly the expected random router).
+//
+// - calls_saved: 1 - the smallest strong-call fraction whose routed accuracy is at least
+//   quality_target x the strong-only accuracy (RouteLLM reports the strong-call fraction).
+// - apgr: the average, over the whole curve f in [0, 1], of the performance gap recovered
+//   (acc(f) - acc_weak) / (acc_strong - acc_weak); 0.5 for random routing.
+// - auc: ROC AUC of the score against the label "weak as good" (ties count 1/2).
+
+#include <cstddef>
+#include <vector>
+
+namespace mec {
+
+struct RoutedItem {
+  double score = 0.0;          // higher: more likely the weak model is as good
+  bool weak_correct = false;
+  bool strong_correct = false;
+};
+
+struct RoutingMetrics {
+  size_t n = 0;
+  double weak_accuracy = 0.0;
+  double strong_accuracy = 0.0;
+  double quality_target = 0.95;
+  double strong_fraction = 0.0;  // at the quality target
+  double calls_saved = 0.0;      // 1 - strong_fraction
+  double apgr = 0.0;             // NaN when strong and weak accuracies are equal
+  double auc = 0.0;              // NaN when all items have the same label
+};
+
+// REQUIRES: 0 < quality_target <= 1. Zero items give all-zero metrics.
+RoutingMetrics EvaluateRouting(const std::vector<RoutedItem>& items, double quality_target = 0.95);
+
+// One point of the expected routing curve.
+struct RoutingCurvePoint {
+  double strong_fraction;
+  double accuracy;
+};
+// The curve at the tie-group boundaries (piecewise linear between points), from f=0 to f=1.
+std::vector<RoutingCurvePoint> RoutingCurve(const std::vector<RoutedItem>& items);
+
+// ROC AUC of `score` for the label weak-as-good; NaN when only one class is present.
+double RoutingAuc(const std::vector<RoutedItem>& items);
+
+}  // namespace mec
