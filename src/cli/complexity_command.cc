@@ -135,8 +135,12 @@ int RunTrain(int argc, char** argv) {
   ComplexityTrainReport rep;
   auto model = TrainComplexityModel(*items, o, &rep);
   if (!model.ok()) return Fail(model.status());
-  for (const auto& p : rep.cv)
-    std::fprintf(stderr, "  cv l2=%g  mean per-benchmark AUC=%.4f  log loss=%.4f\n", p.l2, p.mean_auc, p.mean_log_loss);
+  for (const auto& p : rep.cv) {
+    std::fprintf(stderr, "  cv l2=%g  mean per-benchmark AUC=%.4f  log loss=%.4f", p.l2, p.mean_auc, p.mean_log_loss);
+    for (const auto& [bench, m] : p.benchmarks)
+      std::fprintf(stderr, "  | %s saved %.1f%% AUC %.3f", bench.c_str(), 100 * m.calls_saved, m.auc);
+    std::fprintf(stderr, "\n");
+  }
   std::fprintf(stderr, "chosen l2=%g, %d L-BFGS iterations%s, %zu non-zero weights\n", rep.chosen_l2, rep.iterations,
                rep.converged ? "" : " (iteration limit)", rep.non_zero_weights);
   if (Status s = (*model)->Save(a.Get("out")); !s.ok()) return Fail(s);

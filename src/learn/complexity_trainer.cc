@@ -72,14 +72,16 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
       }
       double auc_sum = 0;
       int auc_n = 0;
+      CrossValidationPoint p{l2, 0.5, loss / items.size(), {}};
       for (const auto& [bench, routed] : by_bench) {
-        const double auc = RoutingAuc(routed);
+        p.benchmarks.emplace_back(bench, EvaluateRouting(routed));
+        const double auc = p.benchmarks.back().second.auc;
         if (!std::isnan(auc)) {
           auc_sum += auc;
           ++auc_n;
         }
       }
-      const CrossValidationPoint p{l2, auc_n ? auc_sum / auc_n : 0.5, loss / items.size()};
+      p.mean_auc = auc_n ? auc_sum / auc_n : 0.5;
       rep.cv.push_back(p);
       if (p.mean_auc > best_auc) {
         best_auc = p.mean_auc;

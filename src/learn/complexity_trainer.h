@@ -11,6 +11,7 @@
 #include "context/text_features.h"
 #include "core/status.h"
 #include "learn/router_eval_data.h"
+#include "learn/routing_eval.h"
 
 namespace mec {
 
@@ -29,6 +30,8 @@ struct CrossValidationPoint {
   double l2;
   double mean_auc;       // mean over benchmarks of the held-out AUC (folds pooled)
   double mean_log_loss;  // over all held-out rows
+  // Held-out routing metrics per benchmark (folds pooled), for the record.
+  std::vector<std::pair<std::string, RoutingMetrics>> benchmarks;
 };
 
 struct ComplexityTrainReport {

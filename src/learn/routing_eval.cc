@@ -100,8 +100,10 @@ RoutingMetrics EvaluateRouting(const std::vector<RoutedItem>& items, double qual
     const double next = correct + g.gain;
     area += 0.5 * (correct - weak + next - weak) * g.size;
     if (!found && next + tol >= target) {
-      const double share = g.gain > 0 ? std::clamp((target - correct) / g.gain, 0.0, 1.0) : 1.0;
-      strong_routed = routed + share * g.size;
+      // Route k more items of this group, chosen at random: expected gain k/size * group gain.
+      const double need = g.gain > 0 ? (target - correct) / g.gain * g.size : g.size;
+      const double k = std::clamp(std::ceil(need - tol), 0.0, static_cast<double>(g.size));
+      strong_routed = routed + k;
       found = true;
     }
     routed += g.size;

@@ -6,10 +6,12 @@
 // weak model. Items with equal scores are ordered at random, and every figure here is the expected
 // value over that order (so a constant score is exactly the expected random router).
 //
-// - calls_saved: 1 - the smallest strong-call fraction whose routed accuracy is at least
-//   quality_target x the strong-only accuracy (RouteLLM reports the strong-call fraction).
-// - apgr: the average, over the whole curve f in [0, 1], of the performance gap recovered
-//   (acc(f) - acc_weak) / (acc_strong - acc_weak); 0.5 for random routing.
+// - calls_saved: 1 - the smallest strong-call fraction k/n (k whole items) whose expected routed
+//   accuracy is at least quality_target x the strong-only accuracy (RouteLLM reports the
+//   strong-call fraction).
+// - apgr: the average, over the whole curve f in [0, 1] (trapezoids between k = 0..n), of the
+//   performance gap recovered (acc(f) - acc_weak) / (acc_strong - acc_weak); 0.5 for random
+//   routing; it can exceed 1 where the weak model is right and the strong one wrong.
 // - auc: ROC AUC of the score against the label "weak as good" (ties count 1/2).
 
 #include <cstddef>

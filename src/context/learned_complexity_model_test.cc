@@ -1,0 +1,106 @@
+#include "context/learned_complexity_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "core/rng.h"
+
+namespace mec {
+namespace {
+
+std::unique_ptr<LearnedComplexityModel> SmallModel() {
+  TextFeatureOptions o;
+  o.hash_bits = 10;
+  std::vector<double> w(FeatureSpaceSize(o), 0.0);
+  Rng rng(7, "model-test");
+  for (size_t i = 0; i < w.size(); i += 3) w[i] = rng.Normal(0.0, 0.3);
+  return LearnedComplexityModel::FromWeights("test-model", o, w, 0.25);
+}
+
+TEST(LearnedComplexityModel, SaveLoadRoundTripGivesIdenticalPredictions) {
+  auto m = SmallModel();
+  const std::string path = ::testing::TempDir() + "/complexity_roundtrip.model";
+  ASSERT_TRUE(m->Save(path).ok());
+  auto back = LearnedComplexityModel::Load(path);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ((*back)->Name(), "test-model");
+  EXPECT_EQ((*back)->options(), m->options());
+  EXPECT_EQ((*back)->weights(), m->weights());
+  EXPECT_EQ((*back)->bias(), m->bias());
+  for (std::string_view p : {"What is 2+2?", "Statement 1 | Every group is abelian.\nA. True\nB. False", ""}) {
+    EXPECT_EQ((*back)->WeakAsGoodProbability(p), m->WeakAsGoodProbability(p)) << p;
+  }
+  EXPECT_EQ((*back)->Serialize(), m->Serialize());
+  std::remove(path.c_str());
+}
+
+TEST(LearnedComplexityModel, UnquantisedWeightsAlsoRoundTrip) {
+  TextFeatureOptions o;
+  o.hash_bits = 8;
+  std::vector<float> w(FeatureSpaceSize(o), 0.0f);
+  w[3] = 0.1f;
+  w[200] = -1.0f / 3.0f;
+  LearnedComplexityModel m("raw", o, w, -0.5f);
+  auto back = LearnedComplexityModel::Parse(m.Serialize());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ((*back)->weights(), m.weights());
+}
+
+TEST(LearnedComplexityModel, ProbabilityIsSigmoidOfLogit) {
+  auto m = SmallModel();
+  const std::string_view p = "A train leaves at 3 pm at 60 km/h. When does it arrive 150 km away?";
+  const double z = m->Logit(p);
+  EXPECT_NEAR(m->WeakAsGoodProbability(p), 1.0 / (1.0 + std::exp(-z)), 1e-12);
+  const double q = m->WeakAsGoodProbability(p);
+  EXPECT_GT(q, 0.0);
+  EXPECT_LT(q, 1.0);
+}
+
+TEST(LearnedComplexityModel, RejectsMalformedFiles) {
+  const std::string good = SmallModel()->Serialize();
+  EXPECT_FALSE(LearnedComplexityModel::Parse("").ok());
+  EXPECT_FALSE(LearnedComplexityModel::Parse("not a model\n").ok());
+  EXPECT_FALSE(LearnedComplexityModel::Parse(good.substr(0, good.size() / 2)).ok());  // truncated
+  std::string bad_features = good;
+  bad_features.replace(bad_features.find("hash_bits=10"), 12, "hash_bits=99");
+  EXPECT_FALSE(LearnedComplexityModel::Parse(bad_features).ok());
+  EXPECT_FALSE(LearnedComplexityModel::Load("/nonexistent/complexity.model").ok());
+}
+
+TEST(ComplexityTrainSplit, IsDeterministicAndAboutSeventyPercent) {
+  int train = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "mmlu/test_subject/" + std::to_string(i);
+    EXPECT_EQ(IsComplexityTrainId(id), IsComplexityTrainId(id));
+    train += IsComplexityTrainId(id);
+  }
+  EXPECT_NEAR(static_cast<double>(train) / n, 0.7, 0.02);
+  // Pinned: changing the rule would silently let the simulator draw training prompts.
+  EXPECT_EQ(IsComplexityTrainId("mmlu/abstract_algebra/0"), Fnv1a64("mmlu/abstract_algebra/0") % 10 < 7);
+}
+
+TEST(DefaultComplexityModel, EmbeddedModelParses) {
+  const std::string_view text = EmbeddedDefaultComplexityModelText();
+  const bool committed = std::filesystem::exists(std::string(MEC_SOURCE_DIR) + "/models/complexity_default.model");
+  if (!committed) GTEST_SKIP() << "models/complexity_default.model is not in this checkout";
+  ASSERT_FALSE(text.empty()) << "the build did not embed models/complexity_default.model";
+  auto parsed = LearnedComplexityModel::Parse(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  auto m = LoadDefaultComplexityModel();
+  ASSERT_NE(m, nullptr);
+  EXPECT_NE(m->Name(), "fallback-prior");
+  // A hard-looking maths question should look harder than a simple factual one.
+  const double easy = m->WeakAsGoodProbability("What is the capital of France?\nA. Paris\nB. Rome\nC. Berlin\nD. Madrid\nAnswer:");
+  const double hard = m->WeakAsGoodProbability(
+      "Statement 1 | Every integral domain with characteristic 0 is infinite. Statement 2 | Every integral domain "
+      "with prime characteristic is finite.\nA. True, True\nB. False, False\nC. True, False\nD. False, True\nAnswer:");
+  EXPECT_GT(easy, hard);
+}
+
+}  // namespace
+}  // namespace mec
