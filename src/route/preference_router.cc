@@ -13,6 +13,8 @@ bool CanServe(const Backend& b, const RouteRequest& req, std::string* why) {
   } else if (o.models.empty()) {
     return no("serves embeddings only");
   }
+  if (req.privacy == Privacy::kDevice && b.tier() != Tier::kDevice) return no("privacy: device only");
+  if (req.privacy == Privacy::kEdge && b.tier() == Tier::kCloud) return no("privacy: no cloud");
   if (req.needs_tools && !o.tools) return no("no tool calling");
   if (req.needs_json_schema && !o.json_schema) return no("no JSON-schema output");
   if (req.needs_image_input && !o.image_input) return no("no image input");

@@ -19,6 +19,7 @@ struct RouteRequest {
   bool needs_json_schema = false;
   bool needs_image_input = false;
   int64_t estimated_input_tokens = 0;
+  Privacy privacy = Privacy::kAny;  // device: device tier only; edge: device or edge
 };
 
 struct Decision {

@@ -1,0 +1,81 @@
+#include "cli/embedded_stack.h"
+
+#include <fmt/format.h>
+
+#include "emulate/tier_profile.h"
+
+namespace mec::cli {
+
+ServerOptions EmulatorServerOptions(const std::string& listen, int threads) {
+  ServerOptions s;
+  s.listen = listen;
+  s.threads = threads;
+  s.keepalive_timeout_ms = 120000;
+  return s;
+}
+
+Result<Options> EmbeddedStack::Start(const std::string& listen) {
+  Options o;
+  o.source = "embedded demo";
+  o.server.listen = listen;
+  uint64_t seed = 1;
+  for (const char* tier : {"device", "edge", "cloud"}) {
+    auto profile = BuiltinProfile(tier);
+    auto sh = std::make_unique<net::EmulatorShared>(*profile, clock_, seed++);
+    auto* shp = sh.get();
+    auto srv = std::make_unique<net::HttpServer>(EmulatorServerOptions("127.0.0.1:0", 1), [shp](int, net::asio::io_context&) {
+      return std::make_shared<net::EmulatorHandler>(*shp);
+    });
+    if (Status s = srv->Listen(); !s.ok()) return s;
+    srv->Start();
+
+    BackendOptions b;
+    b.tier = *ParseTier(tier);
+    b.url = fmt::format("http://127.0.0.1:{}/v1", srv->port());
+    b.models = {profile->model};
+    if (!profile->embedding_model.empty()) b.embedding_models = {profile->embedding_model};
+    b.context_window = profile->context_window;
+    if (b.tier == Tier::kDevice) {
+      b.name = "device-phone";
+      b.max_concurrency = 1;
+      b.timeouts.first_byte_ms = 20000;
+      b.price.watts = 5;          // ASSUMPTION: a phone SoC under load
+      b.price.usd_per_kwh = 0.15; // ASSUMPTION: residential electricity price
+    } else if (b.tier == Tier::kEdge) {
+      b.name = "edge-mec-1";
+      b.max_concurrency = 8;
+      b.json_schema = true;
+      b.tools = true;
+      b.timeouts.first_byte_ms = 10000;
+      b.price.gpu_per_hour = 1.006;                // calibration row 32 (g5.xlarge on demand)
+      b.price.gpu_tokens_per_second = 75.0 * 6.6;  // rows 28-29
+    } else {
+      b.name = "cloud-gpt-4o";
+      b.max_concurrency = 256;
+      b.tools = b.json_schema = b.image_input = true;
+      b.timeouts.first_byte_ms = 15000;
+      b.price.input_per_1m = 2.50;   // row 45
+      b.price.output_per_1m = 10.00; // row 46
+    }
+    o.backends.push_back(std::move(b));
+    shared_.push_back(std::move(sh));
+    servers_.push_back(std::move(srv));
+  }
+  return o;
+}
+
+void EmbeddedStack::Stop() {
+  for (auto& s : servers_) s->Shutdown(std::chrono::milliseconds(0));
+  servers_.clear();
+  shared_.clear();
+}
+
+std::vector<std::string> EmbeddedStack::Describe() const {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < servers_.size(); ++i)
+    out.push_back(fmt::format("{:<6} emulator ({}) on http://127.0.0.1:{}/v1", shared_[i]->model.profile().name,
+                              shared_[i]->model.profile().model, servers_[i]->port()));
+  return out;
+}
+
+}  // namespace mec::cli

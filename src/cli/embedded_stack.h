@@ -1,0 +1,34 @@
+#pragma once
+// The embedded demo's backends: three emulated tiers (device, edge, cloud) on loopback ports,
+// each an in-process emulator with its shipped profile, and the Options that point at them.
+
+#include <memory>
+#include <vector>
+
+#include "config/options.h"
+#include "core/clock.h"
+#include "net/emulator_handler.h"
+#include "net/http_server.h"
+
+namespace mec::cli {
+
+class EmbeddedStack {
+ public:
+  explicit EmbeddedStack(const Clock& clock) : clock_(clock) {}
+  ~EmbeddedStack() { Stop(); }
+  // Starts the three emulators and returns gateway options for them (listening on `listen`).
+  Result<Options> Start(const std::string& listen);
+  void Stop();
+  // "device on http://127.0.0.1:PORT" lines.
+  std::vector<std::string> Describe() const;
+
+ private:
+  const Clock& clock_;
+  std::vector<std::unique_ptr<net::EmulatorShared>> shared_;
+  std::vector<std::unique_ptr<net::HttpServer>> servers_;
+};
+
+// Emulator options for one emulated tier on loopback.
+ServerOptions EmulatorServerOptions(const std::string& listen, int threads);
+
+}  // namespace mec::cli

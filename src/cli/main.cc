@@ -1,0 +1,40 @@
+// mecrouter: one binary, several subcommands (DESIGN.md §1).
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace {
+
+void Usage() {
+  std::fprintf(stderr,
+               "mecrouter — an inference router for the device–edge–cloud continuum\n\n"
+               "usage:\n"
+               "  mecrouter serve [--config FILE] [--listen HOST:PORT] [--threads N]\n"
+               "      the gateway; without --config, the embedded demo (three emulated tiers on loopback)\n"
+               "  mecrouter emulate --profile device|edge|cloud|zero|FILE [--listen HOST:PORT] [--threads N] [--seed S]\n"
+               "      one emulated OpenAI-compatible model server\n"
+               "  mecrouter config check FILE\n"
+               "      validate a configuration and print the resolved backends\n"
+               "  mecrouter complexity train|eval ...\n"
+               "      the request-complexity model\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    Usage();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  if (cmd == "serve") return mec::cli::RunServe(argc - 2, argv + 2);
+  if (cmd == "emulate") return mec::cli::RunEmulate(argc - 2, argv + 2);
+  if (cmd == "config") return mec::cli::RunConfig(argc - 2, argv + 2);
+  if (cmd == "complexity") return mec::cli::RunComplexity(argc - 2, argv + 2);
+  std::fprintf(stderr, "mecrouter: unknown command '%s'\n\n", cmd.c_str());
+  Usage();
+  return 2;
+}

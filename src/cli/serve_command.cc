@@ -1,0 +1,82 @@
+#include <csignal>
+#include <cstdio>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "backend/backend_pool.h"
+#include "cli/commands.h"
+#include "cli/embedded_stack.h"
+#include "cli/flags.h"
+#include "cli/signals.h"
+#include "config/loader.h"
+#include "net/gateway_handler.h"
+#include "route/preference_router.h"
+
+namespace mec::cli {
+
+int RunServe(int argc, char** argv) {
+  Flags flags(argc, argv, {"config", "listen", "threads"});
+  if (!flags.ok()) {
+    std::fprintf(stderr, "mecrouter serve: %s\n", flags.error().c_str());
+    return 2;
+  }
+  BlockTerminationSignals();  // before any thread starts, so sigwait below receives them
+  SystemClock clock;
+  EmbeddedStack demo(clock);
+  Options options;
+  if (auto path = flags.Get("config")) {
+    auto o = LoadOptionsFromFile(*path);
+    if (!o.ok()) {
+      std::fprintf(stderr, "mecrouter serve: %s\n", o.status().message().c_str());
+      return 1;
+    }
+    options = std::move(*o);
+  } else {
+    auto o = demo.Start(flags.Get("listen", "127.0.0.1:8080"));
+    if (!o.ok()) {
+      std::fprintf(stderr, "mecrouter serve: cannot start the embedded demo: %s\n", o.status().message().c_str());
+      return 1;
+    }
+    options = std::move(*o);
+  }
+  if (auto l = flags.Get("listen")) options.server.listen = *l;
+  if (auto t = flags.Get("threads")) options.server.threads = std::atoi(t->c_str());
+
+  BackendPool pool(options.backends);
+  PreferenceRouter router(options.routing.auto_order);
+  net::GatewayShared shared{options, clock, pool, router};
+  shared.id_salt = std::random_device{}();
+  net::HttpServer server(options.server, [&shared](int, net::asio::io_context& ioc) {
+    return std::make_shared<net::GatewayHandler>(shared, ioc);
+  });
+  if (Status s = server.Listen(); !s.ok()) {
+    std::fprintf(stderr, "mecrouter serve: %s\n", s.message().c_str());
+    return 1;
+  }
+  server.Start();
+
+  const std::string base = "http://" + server.address();
+  std::printf("mecrouter: listening on %s (%s)\n", base.c_str(), options.source.c_str());
+  for (const auto& line : demo.Describe()) std::printf("  %s\n", line.c_str());
+  for (const auto& b : pool.all())
+    std::printf("  backend %-14s %-6s %s\n", b->name().c_str(), std::string(TierName(b->tier())).c_str(), b->options().url.c_str());
+  std::printf("\ntry:\n");
+  std::printf("  curl -s %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}' -D -\n", base.c_str());
+  std::printf("  curl -sN %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}'\n", base.c_str());
+  std::printf("  curl -s %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"device\",\"messages\":[{\"role\":\"user\",\"content\":\"Is the road ahead clear?\"}]}' -D - -o /dev/null\n", base.c_str());
+  std::printf("\nCtrl-C stops it (in-flight requests get %lld ms to finish).\n", static_cast<long long>(options.server.shutdown_grace_ms));
+  std::fflush(stdout);
+
+  int sig = WaitForTerminationSignal();
+  std::printf("mecrouter: %s received, draining (grace %lld ms)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+              static_cast<long long>(options.server.shutdown_grace_ms));
+  std::fflush(stdout);
+  shared.draining = true;
+  server.Shutdown(std::chrono::milliseconds(options.server.shutdown_grace_ms));
+  demo.Stop();
+  std::printf("mecrouter: stopped\n");
+  return 0;
+}
+
+}  // namespace mec::cli

@@ -1,0 +1,25 @@
+#pragma once
+// Counters of the gateway's request outcomes, shared by all workers (relaxed atomics).
+// Every accepted request ends in exactly one of: completed, failed, midstream_cut,
+// client_cancelled, rejected (bad input, 4xx before routing).
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace mec {
+
+struct GatewayStats {
+  std::atomic<uint64_t> requests{0};          // every request to a /v1 endpoint
+  std::atomic<uint64_t> rejected{0};          // 4xx for bad input or unknown model
+  std::atomic<uint64_t> completed{0};         // a full answer was delivered (incl. upstream 4xx passed through)
+  std::atomic<uint64_t> failed{0};            // an error answer after routing (no backend could serve)
+  std::atomic<uint64_t> midstream_cuts{0};    // a stream ended with an error event after its first byte
+  std::atomic<uint64_t> client_cancelled{0};  // the client went away before the end
+  std::atomic<uint64_t> failovers{0};         // attempts after the first
+  std::atomic<uint64_t> upstream_attempts{0};
+
+  std::string ToJson() const;
+};
+
+}  // namespace mec

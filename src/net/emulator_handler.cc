@@ -1,0 +1,340 @@
+#include "net/emulator_handler.h"
+
+#include <simdjson.h>
+
+#include <fmt/format.h>
+
+#include "api/openai_json.h"
+#include "api/request.h"
+#include "api/sse.h"
+#include "core/json_writer.h"
+#include "core/rng.h"
+#include "emulate/text_generator.h"
+
+namespace mec::net {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// A queued request waiting for a slot: Release() fills plan and wakes it through its timer.
+struct EmulatorShared::Waiter {
+  explicit Waiter(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;
+  bool started = false;  // guarded by EmulatorShared::mu
+  ServicePlan plan;      // guarded by EmulatorShared::mu
+};
+
+namespace {
+
+std::string FaultJson(const FaultState& f) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Field("outage", f.outage).Field("error_rate", f.error_rate).Field("hang_rate", f.hang_rate);
+  w.Field("drop_midstream_rate", f.drop_midstream_rate).Field("slowdown", f.slowdown).EndObject();
+  return out;
+}
+
+std::string_view Path(const HttpRequest& req) {
+  std::string_view t = req.target();
+  return t.substr(0, t.find('?'));
+}
+
+// Sleeps for `d` unless the timer is cancelled first (the client left). Returns false if cancelled.
+awaitable<bool> Sleep(asio::steady_timer& t, Duration d) {
+  if (d <= Duration::zero()) co_return true;
+  t.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(d));
+  auto [ec] = co_await t.async_wait(kTuple);
+  co_return !ec;
+}
+
+}  // namespace
+
+void EmulatorHandler::Release(uint64_t ticket) {
+  std::vector<std::shared_ptr<EmulatorShared::Waiter>> wake;
+  {
+    std::lock_guard lock(s_.mu);
+    for (auto& [work, plan] : s_.model.Release(s_.clock.Now(), ticket)) {
+      auto it = s_.waiters.find(work.ticket);
+      if (it == s_.waiters.end()) continue;
+      it->second->plan = plan;
+      it->second->started = true;
+      wake.push_back(it->second);
+      s_.waiters.erase(it);
+    }
+  }
+  for (auto& w : wake) asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+}
+
+awaitable<void> EmulatorHandler::Handle(HttpRequest& req, ClientChannel& ch) {
+  const auto path = Path(req);
+  const bool ka = req.keep_alive();
+  const unsigned v = req.version();
+  const bool post = req.method() == http::verb::post;
+  if (post && path == "/v1/chat/completions") co_return co_await Generate(Endpoint::kChatCompletions, req, ch);
+  if (post && path == "/v1/completions") co_return co_await Generate(Endpoint::kCompletions, req, ch);
+  if (post && path == "/v1/embeddings") co_return co_await Generate(Endpoint::kEmbeddings, req, ch);
+  if (path == "/admin/fault") co_return co_await Fault(req, ch);
+  if (path == "/admin/stats") {
+    std::string out;
+    JsonWriter w(out);
+    int active, queued;
+    {
+      std::lock_guard lock(s_.mu);
+      active = s_.model.active();
+      queued = s_.model.queued();
+    }
+    w.BeginObject().Field("profile", s_.model.profile().name).Field("served", s_.served.load()).Field("cancelled", s_.cancelled.load());
+    w.Field("rejected", s_.rejected.load()).Field("errors", s_.errors.load()).Field("dropped", s_.dropped.load());
+    w.Field("hung", s_.hung.load()).Field("active", active).Field("queued", queued).EndObject();
+    co_await ch.Send(JsonResponse(std::move(out), v, ka));
+    co_return;
+  }
+  if (path == "/healthz") {
+    bool down;
+    {
+      std::lock_guard lock(s_.mu);
+      down = s_.model.InOutage(s_.clock.Now());
+    }
+    co_await ch.Send(JsonResponse(down ? R"({"status":"outage"})" : R"({"status":"ok"})", v, ka,
+                                  down ? http::status::service_unavailable : http::status::ok));
+    co_return;
+  }
+  if (path == "/v1/models") {
+    std::string out;
+    JsonWriter w(out);
+    w.BeginObject().Field("object", "list").Key("data").BeginArray();
+    const auto& p = s_.model.profile();
+    for (const auto* m : {&p.model, &p.embedding_model})
+      if (!m->empty()) w.BeginObject().Field("id", *m).Field("object", "model").Field("created", 0).Field("owned_by", "mecrouter-emulator").EndObject();
+    w.EndArray().EndObject();
+    co_await ch.Send(JsonResponse(std::move(out), v, ka));
+    co_return;
+  }
+  co_await ch.Send(ErrorResponse(ApiError::NotFound("Unknown request URL: " + std::string(path), "unknown_url"), v, ka));
+}
+
+awaitable<void> EmulatorHandler::Fault(HttpRequest& req, ClientChannel& ch) {
+  const bool ka = req.keep_alive();
+  const unsigned v = req.version();
+  if (req.method() == http::verb::post) {
+    simdjson::dom::parser parser;
+    simdjson::dom::object obj;
+    if (parser.parse(req.body()).get_object().get(obj)) {
+      co_await ch.Send(ErrorResponse(ApiError::BadRequest("Expected a JSON object of fault fields."), v, ka));
+      co_return;
+    }
+    FaultState next;
+    {
+      std::lock_guard lock(s_.mu);
+      next = s_.model.faults();
+    }
+    for (auto [key, val] : obj) {
+      double d = 0;
+      bool b = false;
+      auto rate = [&](double& slot) {
+        if (val.get_double().get(d) || d < 0 || d > 1) return false;
+        slot = d;
+        return true;
+      };
+      bool ok = true;
+      if (key == "outage") ok = !val.get_bool().get(b), next.outage = ok ? b : next.outage;
+      else if (key == "error_rate") ok = rate(next.error_rate);
+      else if (key == "hang_rate") ok = rate(next.hang_rate);
+      else if (key == "drop_midstream_rate") ok = rate(next.drop_midstream_rate);
+      else if (key == "slowdown") ok = !val.get_double().get(d) && d > 0 && d <= 1000, next.slowdown = ok ? d : next.slowdown;
+      else ok = false;
+      if (!ok) {
+        co_await ch.Send(ErrorResponse(ApiError::BadRequest("Invalid fault field '" + std::string(key) + "' (outage: bool; error_rate, hang_rate, drop_midstream_rate: 0..1; slowdown: > 0).", std::string(key)), v, ka));
+        co_return;
+      }
+    }
+    std::lock_guard lock(s_.mu);
+    s_.model.faults() = next;
+  } else if (req.method() != http::verb::get) {
+    co_await ch.Send(ErrorResponse({405, "invalid_request_error", "Use GET or POST.", "", "method_not_allowed"}, v, ka));
+    co_return;
+  }
+  FaultState now;
+  {
+    std::lock_guard lock(s_.mu);
+    now = s_.model.faults();
+  }
+  co_await ch.Send(JsonResponse(FaultJson(now), v, ka));
+}
+
+awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, ClientChannel& ch) {
+  const bool ka = req.keep_alive();
+  const unsigned ver = req.version();
+  auto parsed_or = ParseRequest(endpoint, req.body());
+  if (auto* err = std::get_if<ApiError>(&parsed_or)) {
+    s_.rejected.fetch_add(1);
+    co_await ch.Send(ErrorResponse(*err, ver, ka));
+    co_return;
+  }
+  const ParsedRequest& r = std::get<ParsedRequest>(parsed_or);
+  const TierProfile& profile = s_.model.profile();  // name/model fields are constant
+  if (endpoint == Endpoint::kEmbeddings && profile.embedding_model.empty()) {
+    s_.rejected.fetch_add(1);
+    co_await ch.Send(ErrorResponse(ApiError::NotFound("This emulated tier serves no embedding model.", "model_not_found"), ver, ka));
+    co_return;
+  }
+  const int64_t in_tokens = EmulatorPromptTokens(r.text);
+  if (in_tokens > profile.context_window) {
+    s_.rejected.fetch_add(1);
+    co_await ch.Send(ErrorResponse(ApiError::BadRequest(fmt::format("This model's maximum context length is {} tokens; the prompt has {}.", profile.context_window, in_tokens), "messages", "context_length_exceeded"), ver, ka));
+    co_return;
+  }
+
+  WorkItem w;
+  w.input_tokens = in_tokens;
+  w.max_tokens = r.max_tokens.value_or(-1);
+  w.content_hash = Fnv1a64(r.text) ^ static_cast<uint64_t>(r.seed.value_or(0));
+  ServicePlan plan;
+  Admission adm;
+  std::shared_ptr<EmulatorShared::Waiter> waiter;
+  double retry_after = 1;
+  {
+    std::lock_guard lock(s_.mu);
+    w.ticket = s_.next_ticket++;
+    adm = s_.model.Arrive(s_.clock.Now(), w, &plan);
+    retry_after = s_.model.RetryAfterSeconds();
+    if (adm == Admission::kQueued) {
+      waiter = std::make_shared<EmulatorShared::Waiter>(co_await asio::this_coro::executor);
+      waiter->timer.expires_at(asio::steady_timer::time_point::max());
+      s_.waiters[w.ticket] = waiter;
+    }
+  }
+  switch (adm) {
+    case Admission::kOutage:
+      s_.errors.fetch_add(1);
+      co_await ch.Send(ErrorResponse(ApiError{503, "service_unavailable", "Emulated outage.", "", "outage"}, ver, ka));
+      co_return;
+    case Admission::kError:
+      s_.errors.fetch_add(1);
+      co_await ch.Send(ErrorResponse(ApiError{500, "server_error", "Emulated server error.", "", "injected_error"}, ver, ka));
+      co_return;
+    case Admission::kRateLimited:
+    case Admission::kQueueFull: {
+      s_.rejected.fetch_add(1);
+      auto res = ErrorResponse(ApiError::TooManyRequests(adm == Admission::kRateLimited ? "Emulated rate limit." : "Emulated queue is full."), ver, ka);
+      res.set(http::field::retry_after, std::to_string(static_cast<int>(retry_after)));
+      co_await ch.Send(std::move(res));
+      co_return;
+    }
+    case Admission::kQueued: {
+      ch.OnGone([waiter] { waiter->timer.cancel(); });
+      co_await waiter->timer.async_wait(kTuple);
+      bool started;
+      {
+        std::lock_guard lock(s_.mu);
+        started = waiter->started;
+        plan = waiter->plan;
+        if (!started) s_.waiters.erase(w.ticket);
+      }
+      if (!started) {  // the client left while queued
+        Release(w.ticket);
+        s_.cancelled.fetch_add(1);
+        co_return;
+      }
+      break;
+    }
+    case Admission::kStarted: break;
+  }
+
+  // Holding a slot from here: release it however this ends.
+  struct SlotGuard {
+    EmulatorHandler* h;
+    uint64_t ticket;
+    ~SlotGuard() { h->Release(ticket); }
+  } slot{this, w.ticket};
+
+  asio::steady_timer sleep(co_await asio::this_coro::executor);
+  ch.OnGone([&sleep] { sleep.cancel(); });
+  const TimePoint t0 = s_.clock.Now();
+  auto sleep_until = [&](TimePoint t) { return Sleep(sleep, t - s_.clock.Now()); };
+
+  if (plan.hang) {
+    s_.hung.fetch_add(1);
+    co_await Sleep(sleep, FromSeconds(3600));
+    s_.cancelled.fetch_add(1);
+    co_return;
+  }
+  if (!co_await sleep_until(t0 + plan.ttft)) {
+    s_.cancelled.fetch_add(1);
+    co_return;
+  }
+
+  ResponseMeta meta{endpoint, fmt::format("emu-{}-{}", profile.name, w.ticket), s_.clock.UnixSeconds(), r.model};
+  const Usage usage{in_tokens, endpoint == Endpoint::kEmbeddings ? 0 : plan.output_tokens};
+  if (endpoint == Endpoint::kEmbeddings) {
+    std::vector<std::vector<float>> vecs;
+    Rng rng(w.content_hash, "embedding");
+    std::vector<float> vec(16);
+    for (auto& x : vec) x = static_cast<float>(rng.Uniform(-1, 1));
+    vecs.push_back(std::move(vec));
+    s_.served.fetch_add(1);
+    co_await ch.Send(JsonResponse(EmbeddingsBody(r.model, vecs, usage), ver, ka));
+    co_return;
+  }
+
+  TextGenerator gen(w.content_hash);
+  const std::string_view finish = plan.truncated ? "length" : "stop";
+  if (!r.stream) {
+    const int64_t until = plan.drop_after >= 0 ? plan.drop_after : plan.output_tokens - 1;
+    if (!co_await sleep_until(t0 + plan.ttft + plan.per_token * until)) {
+      s_.cancelled.fetch_add(1);
+      co_return;
+    }
+    if (plan.drop_after >= 0) {
+      s_.dropped.fetch_add(1);
+      ch.Abort();
+      co_return;
+    }
+    std::string text;
+    for (int64_t i = 0; i < plan.output_tokens; ++i) gen.AppendNext(text);
+    s_.served.fetch_add(1);
+    co_await ch.Send(JsonResponse(CompletionBody(meta, text, finish, usage), ver, ka));
+    co_return;
+  }
+
+  http::response<http::empty_body> head{http::status::ok, ver};
+  head.set(http::field::content_type, "text/event-stream");
+  head.set(http::field::cache_control, "no-cache");
+  if (!co_await ch.BeginStream(std::move(head))) {
+    s_.cancelled.fetch_add(1);
+    co_return;
+  }
+  std::string out, token;
+  int64_t i = 0;
+  while (i < plan.output_tokens) {
+    // Send every token that is due now in one write; then wait for the next one.
+    const TimePoint now = s_.clock.Now();
+    do {
+      if (i == plan.drop_after) {
+        co_await ch.WriteChunk(out);
+        s_.dropped.fetch_add(1);
+        ch.Abort();
+        co_return;
+      }
+      token.clear();
+      gen.AppendNext(token);
+      AppendSseEvent(out, CompletionChunk(meta, token, i == 0, ""));
+      ++i;
+    } while (i < plan.output_tokens && t0 + plan.ttft + plan.per_token * i <= now);
+    if (!co_await ch.WriteChunk(out)) {
+      s_.cancelled.fetch_add(1);
+      co_return;
+    }
+    out.clear();
+    if (i < plan.output_tokens && !co_await sleep_until(t0 + plan.ttft + plan.per_token * i)) {
+      s_.cancelled.fetch_add(1);
+      co_return;
+    }
+  }
+  AppendSseEvent(out, CompletionChunk(meta, "", false, finish));
+  if (r.include_usage) AppendSseEvent(out, UsageChunk(meta, usage));
+  out += kSseDone;
+  if (co_await ch.WriteChunk(out) && co_await ch.EndStream()) s_.served.fetch_add(1);
+  else s_.cancelled.fetch_add(1);
+}
+
+}  // namespace mec::net

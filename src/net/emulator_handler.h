@@ -1,0 +1,44 @@
+#pragma once
+// The emulator's HTTP face: an OpenAI-compatible server whose latency, capacity and failures come
+// from one TierModel (emulate/tier_model.h). Also GET/POST /admin/fault and GET /admin/stats.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "api/request.h"
+#include "core/clock.h"
+#include "emulate/tier_model.h"
+#include "net/http_server.h"
+
+namespace mec::net {
+
+// The model and its bookkeeping, shared by the emulator's workers (guarded by mu).
+struct EmulatorShared {
+  EmulatorShared(TierProfile profile, const Clock& clock, uint64_t seed)
+      : clock(clock), model(std::move(profile), Rng(seed, "emulator"), clock.Now()) {}
+  const Clock& clock;
+  std::mutex mu;
+  TierModel model;                        // guarded by mu
+  uint64_t next_ticket = 1;               // guarded by mu
+  struct Waiter;
+  std::map<uint64_t, std::shared_ptr<Waiter>> waiters;  // queued requests, guarded by mu
+  std::atomic<uint64_t> served{0}, cancelled{0}, rejected{0}, errors{0}, dropped{0}, hung{0};
+};
+
+class EmulatorHandler final : public Handler {
+ public:
+  explicit EmulatorHandler(EmulatorShared& shared) : s_(shared) {}
+  awaitable<void> Handle(HttpRequest& req, ClientChannel& ch) override;
+
+ private:
+  awaitable<void> Generate(Endpoint endpoint, HttpRequest& req, ClientChannel& ch);
+  awaitable<void> Fault(HttpRequest& req, ClientChannel& ch);
+  // Releases a ticket and wakes the queued requests that start now.
+  void Release(uint64_t ticket);
+
+  EmulatorShared& s_;
+};
+
+}  // namespace mec::net

@@ -1,0 +1,43 @@
+#pragma once
+// The gateway's request handler: OpenAI endpoints in, routed and failed-over upstream calls out,
+// answers streamed back chunk by chunk. One per worker; GatewayShared is shared by all workers.
+
+#include <atomic>
+#include <memory>
+
+#include "backend/backend_pool.h"
+#include "config/options.h"
+#include "core/clock.h"
+#include "gateway/gateway_stats.h"
+#include "net/http_server.h"
+#include "net/upstream_client.h"
+#include "route/router.h"
+
+namespace mec::net {
+
+// State every worker reads. Constant after construction except the atomics.
+struct GatewayShared {
+  const Options& options;
+  const Clock& clock;
+  BackendPool& pool;
+  const Router& router;
+  GatewayStats stats;
+  std::atomic<bool> draining{false};
+  std::atomic<uint64_t> next_id{0};
+  uint64_t id_salt = 0;  // makes decision ids unique across restarts
+};
+
+class GatewayHandler final : public Handler {
+ public:
+  GatewayHandler(GatewayShared& shared, asio::io_context& ioc);
+  awaitable<void> Handle(HttpRequest& req, ClientChannel& ch) override;
+
+ private:
+  awaitable<void> Proxy(Endpoint endpoint, HttpRequest& req, ClientChannel& ch);
+  HttpResponse Models(unsigned version, bool keep_alive) const;
+
+  GatewayShared& s_;
+  UpstreamPools pools_;
+};
+
+}  // namespace mec::net

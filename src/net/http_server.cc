@@ -1,0 +1,400 @@
+#include "net/http_server.h"
+
+#include <list>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <fmt/format.h>
+
+namespace mec::net {
+
+using asio::use_awaitable;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+HttpResponse ErrorResponse(const ApiError& e, unsigned version, bool keep_alive) {
+  HttpResponse res{static_cast<http::status>(e.http_status), version};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  res.body() = ErrorJson(e);
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse JsonResponse(std::string body, unsigned version, bool keep_alive, http::status s) {
+  HttpResponse res{s, version};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+class Connection;
+
+struct HttpServer::Worker {
+  explicit Worker(int i) : index(i), acceptor(ioc) {}
+  int index;
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor;
+  std::shared_ptr<Handler> handler;
+  std::list<Connection*> connections;  // touched only on this worker's thread
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+};
+
+// One client connection. Lives on one worker; owned by its Run() coroutine (shared_from_this).
+class Connection : public ClientChannel, public std::enable_shared_from_this<Connection> {
+ public:
+  enum class Timeout { kNone, kHeader, kBody, kWrite, kKeepAlive };
+
+  Connection(HttpServer& server, HttpServer::Worker& worker, tcp::socket sock)
+      : server_(server), worker_(worker), sock_(std::move(sock)), timer_(sock_.get_executor()),
+        watch_done_(sock_.get_executor()) {}
+
+  awaitable<void> Run();
+
+  // ClientChannel
+  awaitable<bool> Send(HttpResponse res) override;
+  awaitable<bool> BeginStream(http::response<http::empty_body> head) override;
+  awaitable<bool> WriteChunk(std::string_view data) override;
+  awaitable<bool> EndStream() override;
+  void Abort() override {
+    beast::error_code ec;
+    sock_.set_option(asio::socket_base::linger(true, 0), ec);  // RST, like a crashed server
+    sock_.close(ec);
+    aborted_ = true;
+  }
+  bool gone() const override { return gone_; }
+  void OnGone(std::function<void()> hook) override {
+    if (gone_) hook();
+    else hooks_.push_back(std::move(hook));
+  }
+  bool started() const override { return started_; }
+
+  // Closes the connection if it is idle between requests (graceful shutdown).
+  void CloseIfIdle() {
+    if (idle_) {
+      beast::error_code ec;
+      sock_.cancel(ec);
+    }
+  }
+
+ private:
+  void Arm(std::chrono::milliseconds d, Timeout kind) {
+    timed_out_ = Timeout::kNone;
+    ++gen_;
+    timer_.expires_after(d);
+    timer_.async_wait([self = shared_from_this(), gen = gen_, kind](beast::error_code ec) {
+      if (ec || gen != self->gen_) return;
+      self->timed_out_ = kind;
+      beast::error_code ignore;
+      self->sock_.cancel(ignore);
+    });
+  }
+  void Disarm() {
+    ++gen_;
+    timer_.cancel();
+  }
+  void MarkGone() {
+    if (gone_) return;
+    gone_ = true;
+    auto hooks = std::move(hooks_);
+    hooks_.clear();
+    for (auto& h : hooks) h();
+  }
+  awaitable<void> Watch();
+  awaitable<void> WriteAndLinger(HttpResponse res);
+  awaitable<bool> WriteBuffers(auto const& buffers);
+
+  HttpServer& server_;
+  HttpServer::Worker& worker_;
+  tcp::socket sock_;
+  asio::steady_timer timer_;
+  asio::steady_timer watch_done_;  // cancelled by the watcher when it exits
+  beast::flat_buffer buf_;
+  uint64_t gen_ = 0;
+  Timeout timed_out_ = Timeout::kNone;
+  bool idle_ = true;
+  bool gone_ = false;
+  bool started_ = false;
+  bool aborted_ = false;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  bool watching_ = false;
+  bool watch_stop_ = false;
+  std::vector<std::function<void()>> hooks_;
+};
+
+awaitable<bool> Connection::WriteBuffers(auto const& buffers) {
+  if (gone_ || aborted_) co_return false;
+  Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
+  auto [ec, n] = co_await asio::async_write(sock_, buffers, kTuple);
+  Disarm();
+  if (ec) {
+    MarkGone();
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> Connection::Send(HttpResponse res) {
+  if (gone_ || aborted_) co_return false;
+  res.keep_alive(keep_alive_ && res.keep_alive());
+  keep_alive_ = res.keep_alive();
+  started_ = true;
+  Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
+  auto [ec, n] = co_await http::async_write(sock_, res, kTuple);
+  Disarm();
+  if (ec) {
+    MarkGone();
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> Connection::BeginStream(http::response<http::empty_body> head) {
+  if (gone_ || aborted_) co_return false;
+  head.version(version_);
+  head.keep_alive(keep_alive_);
+  head.chunked(true);
+  started_ = true;
+  http::response_serializer<http::empty_body> sr{head};
+  Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
+  auto [ec, n] = co_await http::async_write_header(sock_, sr, kTuple);
+  Disarm();
+  if (ec) {
+    MarkGone();
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> Connection::WriteChunk(std::string_view data) {
+  if (data.empty()) co_return !gone_;
+  co_return co_await WriteBuffers(http::make_chunk(asio::buffer(data.data(), data.size())));
+}
+
+awaitable<bool> Connection::EndStream() { co_return co_await WriteBuffers(http::make_chunk_last()); }
+
+// Reads the socket while a handler runs. Bytes that arrive (a pipelined request) are kept for the
+// next parse; end of stream or an error means the client is gone.
+awaitable<void> Connection::Watch() {
+  auto self = shared_from_this();
+  while (!watch_stop_) {
+    if (buf_.size() > 1 << 20) break;  // a client flooding pipelined bytes: stop watching
+    auto [ec, n] = co_await sock_.async_read_some(buf_.prepare(4096), kTuple);
+    if (!ec) buf_.commit(n);
+    if (watch_stop_) break;
+    if (ec) {
+      if (ec != asio::error::operation_aborted || !aborted_) MarkGone();
+      break;
+    }
+  }
+  watching_ = false;
+  watch_done_.cancel();
+}
+
+awaitable<void> Connection::WriteAndLinger(HttpResponse res) {
+  res.keep_alive(false);
+  keep_alive_ = false;
+  co_await Send(std::move(res));
+  // Lingering close: stop sending, drain what the client still sends for a moment, so that it
+  // reads our error instead of a reset.
+  beast::error_code ec;
+  sock_.shutdown(tcp::socket::shutdown_send, ec);
+  Arm(std::chrono::milliseconds(500), Timeout::kWrite);
+  char sink[4096];
+  for (int i = 0; i < 256; ++i) {
+    auto [rec, n] = co_await sock_.async_read_some(asio::buffer(sink), kTuple);
+    if (rec) break;
+  }
+  Disarm();
+}
+
+awaitable<void> Connection::Run() {
+  auto self = shared_from_this();
+  worker_.connections.push_back(this);
+  auto it = std::prev(worker_.connections.end());
+  const auto& o = server_.options_;
+  bool first = true;
+  try {
+    for (;;) {
+      idle_ = true;
+      started_ = false;
+      if (server_.draining_) break;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(o.max_header_bytes));
+      parser.body_limit(static_cast<uint64_t>(o.max_body_bytes));
+      // Wait for the request line: keep-alive idle time between requests, header time for the first.
+      const bool had_bytes = buf_.size() > 0;
+      Arm(std::chrono::milliseconds(first || had_bytes ? o.header_timeout_ms : o.keepalive_timeout_ms),
+          first || had_bytes ? Timeout::kHeader : Timeout::kKeepAlive);
+      first = false;
+      auto [ec, n] = co_await http::async_read_header(sock_, buf_, parser, kTuple);
+      Disarm();
+      idle_ = false;
+      if (ec) {
+        if (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof) break;
+        if (timed_out_ == Timeout::kKeepAlive || server_.draining_) break;
+        if (timed_out_ == Timeout::kHeader) {
+          if (buf_.size() > 0 || parser.got_some())
+            co_await WriteAndLinger(ErrorResponse({408, "invalid_request_error", "Request header not received in time.", "", "request_timeout"}, 11, false));
+          break;
+        }
+        if (ec == http::error::header_limit) {
+          co_await WriteAndLinger(ErrorResponse({431, "invalid_request_error", fmt::format("Request header fields are larger than {} bytes.", o.max_header_bytes), "", "headers_too_large"}, 11, false));
+          break;
+        }
+        if (ec == http::error::body_limit) {
+          co_await WriteAndLinger(ErrorResponse({413, "invalid_request_error", fmt::format("Request body is larger than the limit of {} bytes.", o.max_body_bytes), "", "request_too_large"}, 11, false));
+          break;
+        }
+        if (ec == asio::error::operation_aborted) break;
+        co_await WriteAndLinger(ErrorResponse({400, "invalid_request_error", "Malformed HTTP request: " + ec.message(), "", "bad_request"}, 11, false));
+        break;
+      }
+      auto& head = parser.get();
+      version_ = head.version();
+      keep_alive_ = head.keep_alive();
+      int fields = 0;
+      for (auto const& f : head) {
+        (void)f;
+        ++fields;
+      }
+      if (fields > o.max_header_count) {
+        co_await WriteAndLinger(ErrorResponse({431, "invalid_request_error", fmt::format("Too many header fields ({} > {}).", fields, o.max_header_count), "", "too_many_headers"}, version_, false));
+        break;
+      }
+      if (!parser.is_done()) {
+        Arm(std::chrono::milliseconds(o.body_timeout_ms), Timeout::kBody);
+        auto [bec, bn] = co_await http::async_read(sock_, buf_, parser, kTuple);
+        Disarm();
+        if (bec) {
+          if (timed_out_ == Timeout::kBody) {
+            co_await WriteAndLinger(ErrorResponse({408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"}, version_, false));
+          } else if (bec == http::error::body_limit) {
+            co_await WriteAndLinger(ErrorResponse({413, "invalid_request_error", fmt::format("Request body is larger than the limit of {} bytes.", o.max_body_bytes), "", "request_too_large"}, version_, false));
+          } else if (bec != http::error::end_of_stream && bec != asio::error::connection_reset && bec != asio::error::eof) {
+            co_await WriteAndLinger(ErrorResponse({400, "invalid_request_error", "Malformed HTTP request body: " + bec.message(), "", "bad_request"}, version_, false));
+          }
+          break;
+        }
+      }
+      HttpRequest req = parser.release();
+
+      // Handle, watching for the client's disconnect meanwhile.
+      server_.active_requests_.fetch_add(1);
+      watch_stop_ = false;
+      watching_ = true;
+      watch_done_.expires_at(asio::steady_timer::time_point::max());
+      asio::co_spawn(sock_.get_executor(), Watch(), asio::detached);
+      co_await worker_.handler->Handle(req, *this);
+      hooks_.clear();  // they point into the finished handler's frame
+      server_.active_requests_.fetch_sub(1);
+      if (watching_) {
+        watch_stop_ = true;
+        beast::error_code cec;
+        sock_.cancel(cec);
+        co_await watch_done_.async_wait(kTuple);
+      }
+      if (gone_ || aborted_ || !keep_alive_ || !started_) break;
+    }
+  } catch (const std::exception&) {
+    // Nothing may escape a connection; the socket is closed below.
+  }
+  worker_.connections.erase(it);
+  beast::error_code ec;
+  sock_.shutdown(tcp::socket::shutdown_send, ec);
+  sock_.close(ec);
+  timer_.cancel();
+}
+
+HttpServer::HttpServer(ServerOptions options, HandlerFactory factory)
+    : options_(std::move(options)), factory_(std::move(factory)) {}
+
+HttpServer::~HttpServer() {
+  for (auto& w : workers_) w->ioc.stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+std::string HttpServer::address() const {
+  auto host = options_.listen.substr(0, options_.listen.rfind(':'));
+  return fmt::format("{}:{}", host, port_);
+}
+
+Status HttpServer::Listen() {
+  const auto colon = options_.listen.rfind(':');
+  std::string host = options_.listen.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(options_.listen.substr(colon + 1));
+  } catch (...) {
+    return Status::InvalidArgument("listen address needs HOST:PORT, got " + options_.listen);
+  }
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) return Status::InvalidArgument("listen address: " + host + " is not an IP address");
+  int n = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>(i);
+    tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+    w->acceptor.open(ep.protocol(), ec);
+    if (!ec) w->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) {
+      int one = 1;
+      ::setsockopt(w->acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    }
+    if (!ec) w->acceptor.bind(ep, ec);
+    if (!ec) w->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Status::Unavailable(fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
+    if (port == 0) port = w->acceptor.local_endpoint().port();
+    w->handler = factory_(i, w->ioc);
+    workers_.push_back(std::move(w));
+  }
+  port_ = port;
+  return Status::Ok();
+}
+
+awaitable<void> HttpServer::Accept(Worker& w) {
+  for (;;) {
+    auto [ec, sock] = co_await w.acceptor.async_accept(kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !w.acceptor.is_open()) co_return;
+      continue;  // e.g. EMFILE: keep serving the connections we have
+    }
+    if (draining_) continue;
+    sock.set_option(tcp::no_delay(true), ec);
+    auto c = std::make_shared<Connection>(*this, w, std::move(sock));
+    asio::co_spawn(w.ioc, c->Run(), asio::detached);
+  }
+}
+
+void HttpServer::Start() {
+  for (auto& w : workers_) {
+    asio::co_spawn(w->ioc, Accept(*w), asio::detached);
+    w->guard.emplace(w->ioc.get_executor());
+    threads_.emplace_back([w = w.get()] { w->ioc.run(); });
+  }
+}
+
+void HttpServer::Shutdown(std::chrono::milliseconds grace) {
+  draining_ = true;
+  for (auto& w : workers_) {
+    asio::post(w->ioc, [w = w.get()] {
+      beast::error_code ec;
+      w->acceptor.close(ec);
+      for (Connection* c : w->connections) c->CloseIfIdle();
+    });
+  }
+  for (int64_t waited = 0; active_requests_.load() > 0 && waited < grace.count(); waited += 20)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (auto& w : workers_) {
+    w->guard.reset();
+    w->ioc.stop();
+  }
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+}  // namespace mec::net

@@ -1,0 +1,254 @@
+#include "net/upstream_client.h"
+
+#include <charconv>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+namespace mec::net {
+
+namespace ssl = asio::ssl;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+struct UpstreamConn {
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buf;
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+};
+
+Result<ParsedUrl> ParseUrl(const std::string& url) {
+  ParsedUrl u;
+  std::string rest;
+  if (url.rfind("https://", 0) == 0) {
+    u.tls = true;
+    rest = url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else {
+    return Status::InvalidArgument("URL must start with http:// or https://: " + url);
+  }
+  auto slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash);
+  u.base_path = slash == std::string::npos ? "" : rest.substr(slash);
+  while (!u.base_path.empty() && u.base_path.back() == '/') u.base_path.pop_back();
+  if (!hostport.empty() && hostport.front() == '[') {  // [v6]:port
+    auto close = hostport.find(']');
+    u.host = hostport.substr(1, close - 1);
+    u.port = close + 1 < hostport.size() && hostport[close + 1] == ':' ? hostport.substr(close + 2) : "";
+  } else {
+    auto colon = hostport.rfind(':');
+    u.host = hostport.substr(0, colon);
+    u.port = colon == std::string::npos ? "" : hostport.substr(colon + 1);
+  }
+  if (u.port.empty()) u.port = u.tls ? "443" : "80";
+  if (u.host.empty()) return Status::InvalidArgument("URL has no host: " + url);
+  return u;
+}
+
+UpstreamPools::UpstreamPools(asio::io_context& ioc, const Clock& clock, const std::vector<BackendOptions>& backends)
+    : ioc_(ioc), clock_(clock), backends_(backends) {
+  for (const auto& b : backends_) {
+    auto u = ParseUrl(b.url);
+    urls_.push_back(u.ok() ? *u : ParsedUrl{});
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    beast::error_code ec;
+    ctx->set_default_verify_paths(ec);
+    if (!b.ca_file.empty()) ctx->load_verify_file(b.ca_file, ec);
+    ctx->set_verify_mode(b.tls_verify ? ssl::verify_peer : ssl::verify_none, ec);
+    ssl_.push_back(std::move(ctx));
+    std::string auth;
+    if (!b.api_key_env.empty()) {
+      if (const char* key = std::getenv(b.api_key_env.c_str())) {
+        auth = beast::iequals(b.auth_header, "Authorization") ? std::string("Bearer ") + key : std::string(key);
+      }
+    }
+    auth_.push_back(std::move(auth));
+    resolved_.emplace_back();
+    idle_.emplace_back();
+  }
+}
+
+UpstreamPools::~UpstreamPools() = default;
+
+std::unique_ptr<UpstreamConn> UpstreamPools::TakeIdle(int backend) {
+  auto& v = idle_[backend];
+  if (v.empty()) return nullptr;
+  auto c = std::move(v.back());
+  v.pop_back();
+  return c;
+}
+
+void UpstreamPools::GiveBack(int backend, std::unique_ptr<UpstreamConn> c) {
+  auto& v = idle_[backend];
+  if (v.size() >= 256) return;  // enough idle connections; this one closes
+  v.push_back(std::move(c));
+}
+
+UpstreamCall::UpstreamCall(UpstreamPools& pools, int backend) : pools_(pools), backend_(backend) {}
+
+UpstreamCall::~UpstreamCall() {
+  if (conn_ && done_ && !cancelled_ && parser_ && parser_->keep_alive()) {
+    conn_->lowest().expires_never();
+    pools_.GiveBack(backend_, std::move(conn_));
+  } else if (conn_) {
+    beast::error_code ec;
+    conn_->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    conn_->lowest().close();
+  }
+}
+
+std::chrono::milliseconds UpstreamCall::Remaining(int64_t ms) const {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - pools_.clock().Now());
+  return std::max(std::chrono::milliseconds(1), std::min(std::chrono::milliseconds(ms), left));
+}
+
+std::string_view UpstreamCall::header(http::field f) const {
+  if (!parser_) return {};
+  auto it = parser_->get().find(f);
+  return it == parser_->get().end() ? std::string_view() : std::string_view(it->value());
+}
+
+void UpstreamCall::Cancel() {
+  cancelled_ = true;
+  if (conn_) {
+    beast::error_code ec;
+    conn_->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    conn_->lowest().close();
+  }
+}
+
+awaitable<std::optional<AttemptFailure>> UpstreamCall::Connect() {
+  const auto& o = pools_.options(backend_);
+  const auto& u = pools_.url(backend_);
+  if (u.host.empty()) co_return AttemptFailure{FailureKind::kConnect, 0, 0, "bad URL"};
+  auto& resolved = pools_.resolved(backend_);
+  if (!resolved) {
+    tcp::resolver resolver(pools_.ioc());
+    auto [ec, results] = co_await resolver.async_resolve(u.host, u.port, kTuple);
+    if (ec) co_return AttemptFailure{FailureKind::kConnect, 0, 0, "cannot resolve " + u.host + ": " + ec.message()};
+    resolved = results;
+  }
+  conn_ = std::make_unique<UpstreamConn>();
+  if (u.tls) conn_->tls.emplace(pools_.ioc(), pools_.ssl(backend_));
+  else conn_->plain.emplace(pools_.ioc());
+  auto& low = conn_->lowest();
+  low.expires_after(Remaining(o.timeouts.connect_ms));
+  auto [ec, ep] = co_await low.async_connect(*resolved, kTuple);
+  if (ec) {
+    if (cancelled_) co_return AttemptFailure{FailureKind::kReset, 0, 0, "cancelled"};
+    if (ec == beast::error::timeout) co_return AttemptFailure{FailureKind::kTimeout, 0, 0, fmt::format("connect timeout ({} ms)", o.timeouts.connect_ms)};
+    resolved.reset();  // re-resolve next time
+    co_return AttemptFailure{FailureKind::kConnect, 0, 0, "connect: " + ec.message()};
+  }
+  low.socket().set_option(tcp::no_delay(true), ec);
+  if (u.tls) {
+    if (!SSL_set_tlsext_host_name(conn_->tls->native_handle(), u.host.c_str()))
+      co_return AttemptFailure{FailureKind::kConnect, 0, 0, "TLS: cannot set SNI"};
+    if (o.tls_verify) conn_->tls->set_verify_callback(ssl::host_name_verification(u.host));
+    low.expires_after(Remaining(o.timeouts.connect_ms));
+    auto [hec] = co_await conn_->tls->async_handshake(ssl::stream_base::client, kTuple);
+    if (hec) co_return AttemptFailure{FailureKind::kConnect, 0, 0, "TLS handshake: " + hec.message()};
+  }
+  co_return std::nullopt;
+}
+
+template <typename Stream>
+awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const http::request<http::string_body>& req) {
+  const auto& o = pools_.options(backend_);
+  auto& low = conn_->lowest();
+  low.expires_after(Remaining(o.timeouts.first_byte_ms));
+  auto [wec, wn] = co_await http::async_write(s, req, kTuple);
+  auto classify = [&](beast::error_code ec, const char* phase) -> AttemptFailure {
+    if (cancelled_) return {FailureKind::kReset, 0, 0, "cancelled"};
+    if (ec == beast::error::timeout) return {FailureKind::kTimeout, 0, 0, fmt::format("no first byte within {} ms", o.timeouts.first_byte_ms)};
+    return {FailureKind::kReset, 0, 0, fmt::format("{}: {}", phase, ec.message())};
+  };
+  if (wec) co_return classify(wec, "send");
+  parser_.emplace();
+  parser_->body_limit(boost::none);
+  parser_->header_limit(64 * 1024);
+  auto [rec, rn] = co_await http::async_read_header(s, conn_->buf, *parser_, kTuple);
+  if (rec) co_return classify(rec, "response");
+  status_ = parser_->get().result_int();
+  if (status_ == 429) {
+    double retry = 1;
+    auto ra = header(http::field::retry_after);
+    if (!ra.empty()) {
+      double v = 0;
+      auto r = std::from_chars(ra.data(), ra.data() + ra.size(), v);
+      if (r.ec == std::errc() && v >= 0) retry = v;
+    }
+    co_return AttemptFailure{FailureKind::kRateLimited, 429, retry, "HTTP 429"};
+  }
+  if (status_ >= 500) co_return AttemptFailure{FailureKind::kServerError, status_, 0, fmt::format("HTTP {}", status_)};
+  if (parser_->is_done()) done_ = true;
+  co_return std::nullopt;
+}
+
+awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view path, std::string body, bool stream) {
+  const auto& o = pools_.options(backend_);
+  const auto& u = pools_.url(backend_);
+  deadline_ = pools_.clock().Now() + std::chrono::milliseconds(o.timeouts.total_ms);
+  http::request<http::string_body> req{http::verb::post, u.base_path + std::string(path), 11};
+  req.set(http::field::host, u.host);
+  req.set(http::field::content_type, "application/json");
+  req.set(http::field::accept, stream ? "text/event-stream" : "application/json");
+  req.set(http::field::user_agent, "mecrouter/0.1");
+  const auto& auth = pools_.auth_value(backend_);
+  if (!auth.empty()) req.set(o.auth_header, auth);
+  req.keep_alive(true);
+  req.body() = std::move(body);
+  req.prepare_payload();
+  for (int round = 0; round < 2; ++round) {
+    conn_ = round == 0 ? pools_.TakeIdle(backend_) : nullptr;
+    const bool reused = conn_ != nullptr;
+    if (!conn_) {
+      if (auto f = co_await Connect()) co_return f;
+    }
+    std::optional<AttemptFailure> f = conn_->tls ? co_await Exchange(*conn_->tls, req) : co_await Exchange(*conn_->plain, req);
+    // A pooled connection the server had already closed: try once more on a fresh one.
+    if (f && reused && f->kind == FailureKind::kReset && !cancelled_) {
+      conn_.reset();
+      parser_.reset();
+      continue;
+    }
+    co_return f;
+  }
+  co_return AttemptFailure{FailureKind::kReset, 0, 0, "connection closed"};
+}
+
+template <typename Stream>
+awaitable<UpstreamCall::Piece> UpstreamCall::ReadSomeImpl(Stream& s) {
+  const auto& o = pools_.options(backend_);
+  for (;;) {
+    if (parser_->is_done()) {
+      done_ = true;
+      co_return Piece{};
+    }
+    conn_->lowest().expires_after(Remaining(o.timeouts.idle_ms));
+    auto& body = parser_->get().body();
+    body.data = chunk_;
+    body.size = sizeof chunk_;
+    auto [ec, n] = co_await http::async_read_some(s, conn_->buf, *parser_, kTuple);
+    const size_t got = sizeof chunk_ - body.size;
+    if (ec && ec != http::error::need_buffer) {
+      if (cancelled_) co_return Piece{{}, "cancelled"};
+      if (ec == beast::error::timeout)
+        co_return Piece{{}, pools_.clock().Now() >= deadline_ ? fmt::format("total timeout ({} ms)", o.timeouts.total_ms)
+                                                              : fmt::format("no data for {} ms", o.timeouts.idle_ms)};
+      co_return Piece{{}, "upstream connection broke: " + ec.message()};
+    }
+    if (parser_->is_done()) done_ = true;
+    if (got > 0) co_return Piece{std::string_view(chunk_, got), std::nullopt};
+    if (done_) co_return Piece{};
+  }
+}
+
+awaitable<UpstreamCall::Piece> UpstreamCall::ReadSome() {
+  if (done_ || !conn_ || !parser_) co_return Piece{};
+  if (conn_->tls) co_return co_await ReadSomeImpl(*conn_->tls);
+  co_return co_await ReadSomeImpl(*conn_->plain);
+}
+
+}  // namespace mec::net
