@@ -67,6 +67,7 @@ export class Child {
   get alive() { return this.exitCode === undefined && this.signal === undefined; }
 
   kill(signal = 'SIGKILL') {
+    this.expectedExit = true;
     if (this.alive) {
       try { this.proc.kill(signal); } catch { /* raced with exit */ }
     }
@@ -81,8 +82,16 @@ export class Child {
     return r;
   }
 
+  // The lines of a sanitizer report that matter: what happened, and the project's own frames.
+  sanitizerReport() {
+    const keep = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|SUMMARY:|^(READ|WRITE) of size|^freed by|^previously allocated|^Direct leak|^Indirect leak|^\s+#\d+ \S+ in .*\/src\/(?!.*(boost|libsanitizer))/;
+    return this.err.split('\n').filter((l) => keep.test(l)).map((l) => l.replace(/ 0x[0-9a-f]+ in /, ' ')).join('\n');
+  }
+
   describe() {
-    return `${this.name} (pid ${this.pid}) stdout:\n${this.out.slice(-2000)}\nstderr:\n${this.err.slice(-4000)}`;
+    const report = this.sanitizerReport();
+    const err = report ? `sanitizer report (project frames):\n${report}` : `stderr:\n${this.err.slice(-4000)}`;
+    return `${this.name} (pid ${this.pid}, exit ${this.exitCode ?? this.signal ?? 'running'}) stdout:\n${this.out.slice(-600)}\n${err}`;
   }
 }
 
@@ -170,7 +179,13 @@ export class Stack {
     return { port, url: `http://127.0.0.1:${port}/v1`, seen };
   }
 
+  // Children that exited although nobody asked them to (crash, sanitizer abort), with their output.
+  deaths() {
+    return this.children.filter((c) => !c.alive && !c.expectedExit).map((c) => c.describe());
+  }
+
   async close() {
+    for (const d of this.deaths()) console.error(`UNEXPECTED EXIT: ${d}`);
     for (const s of this.servers) {
       s.closeAllConnections?.();
       s.close();
@@ -392,4 +407,29 @@ export async function threeTierStack(stack, { server = {}, routing = {}, backend
     ],
   });
   return { device, edge, cloud, gw };
+}
+
+// If `child` died (or dies within waitMs: a sanitizer report takes a moment), returns an error that
+// carries its report; otherwise returns `e` unchanged. Use as: catch (e) { throw await annotate(e, gw) }.
+export async function annotate(e, child, waitMs = 3000) {
+  if (child.alive) await child.waitExit(waitMs);
+  if (child.alive || child.expectedExit) return e;
+  const err = new Error(`${e?.message ?? e}\n-- ${child.name} died --\n${child.describe()}`);
+  err.cause = e;
+  return err;
+}
+
+// test() whose failure message includes the report of `getChild()` if it crashed.
+export function guardedTest(testFn, getChild) {
+  return (name, opts, fn) => {
+    if (typeof opts === 'function') [fn, opts] = [opts, {}];
+    return testFn(name, opts, async (t) => {
+      try {
+        return await fn(t);
+      } catch (e) {
+        const c = getChild();
+        throw c ? await annotate(e, c) : e;
+      }
+    });
+  };
 }

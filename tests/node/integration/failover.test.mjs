@@ -1,0 +1,273 @@
+// Failover: a load test that SIGKILLs the edge emulator mid-run, then one scenario per failure
+// kind (5xx, 429, connection refused, first-byte timeout, mid-stream drop, everything failing).
+
+import { describe, test, before, after, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { Stack, threeTierStack, backend, closedPort, streamChat, postJson, waitFor, expectOpenAIError, words, MODELS, guardedTest } from './lib.mjs';
+
+describe('killing the edge emulator under load', () => {
+  const stack = new Stack();
+  let edge, gw;
+
+  before(async () => {
+    ({ edge, gw } = await threeTierStack(stack));
+  });
+  after(() => stack.close());
+
+  test('requests fail over; only streams already under way are cut, and the stats agree', { timeout: 120000 }, async () => {
+    const TOTAL = 240;
+    const CONCURRENCY = 16;
+    const KILL_AFTER = 80; // completed requests before the kill may happen
+    const base0 = await gw.stats();
+    const results = [];
+    const midStreamOnEdge = new Set(); // indexes of streams receiving from edge right now
+    let killAt = null;
+    let completed = 0;
+    let next = 0;
+
+    async function one(i) {
+      const stream = i % 2 === 1;
+      const r = { i, stream, startedAt: Date.now() };
+      const body = { model: 'auto', messages: [{ role: 'user', content: `request ${i}: report traffic` }], max_tokens: stream ? 24 : 8 };
+      try {
+        if (stream) {
+          let backendName;
+          let chunks = 0;
+          const s = await streamChat(gw.base, body, {
+            timeoutMs: 30000,
+            onHeaders: (res) => { backendName = res.headers.get('x-mec-backend'); },
+            onEvent: (ev) => {
+              if (ev.data !== '[DONE]' && backendName === 'edge-mec' && ++chunks < 16) midStreamOnEdge.add(i);
+              else midStreamOnEdge.delete(i);
+            },
+          });
+          midStreamOnEdge.delete(i);
+          Object.assign(r, { status: s.status, backend: s.headers.get('x-mec-backend'), attempts: s.headers.get('x-mec-attempts'),
+            done: s.done, doneCount: s.doneCount, errorEvent: s.errorEvent, text: s.text, events: s.events.length, readError: s.readError });
+        } else {
+          const res = await postJson(`${gw.url}/chat/completions`, body, { timeoutMs: 30000 });
+          Object.assign(r, { status: res.status, backend: res.headers.get('x-mec-backend'), attempts: res.headers.get('x-mec-attempts'), json: res.json });
+        }
+      } catch (e) {
+        r.exception = String(e);
+      }
+      r.endedAt = Date.now();
+      results.push(r);
+      completed++;
+    }
+
+    async function worker() {
+      while (next < TOTAL) await one(next++);
+    }
+
+    const killer = (async () => {
+      await waitFor(() => completed >= KILL_AFTER && midStreamOnEdge.size > 0, { timeoutMs: 60000, intervalMs: 2 });
+      assert.ok(midStreamOnEdge.size > 0, 'no stream was mid-way on edge when the kill was due');
+      killAt = Date.now();
+      edge.kill('SIGKILL');
+    })();
+    await Promise.all([...Array.from({ length: CONCURRENCY }, worker), killer]);
+    assert.ok(killAt, 'edge was killed');
+    assert.equal(results.length, TOTAL);
+    assert.ok(gw.alive, `the gateway died: ${gw.describe()}`);
+
+    const cut = [];
+    for (const r of results) {
+      const where = `request ${JSON.stringify({ ...r, json: undefined, events: r.events })}`;
+      assert.equal(r.exception, undefined, where);
+      assert.equal(r.status, 200, where);
+      if (r.stream && r.errorEvent) {
+        // Cut mid-way: an error event, no [DONE], and only a stream that was on edge at the kill.
+        cut.push(r);
+        assert.equal(r.done, false, where);
+        assert.equal(r.doneCount, 0, where);
+        assert.equal(r.backend, 'edge-mec', where);
+        assert.ok(r.startedAt <= killAt, where);
+        assert.equal(r.readError, undefined, where);
+        const err = JSON.parse(r.errorEvent.data).error;
+        assert.equal(err.code, 'midstream_failure', where);
+        assert.ok(err.message.includes('edge-mec'), where);
+        continue;
+      }
+      if (r.stream) {
+        assert.equal(r.done, true, where);
+        assert.equal(r.doneCount, 1, where);
+        assert.ok(words(r.text) >= 1 && words(r.text) <= 24, where);
+      } else {
+        assert.ok(r.json.choices[0].message.content.length > 0, where);
+        assert.equal(r.json.usage.completion_tokens, words(r.json.choices[0].message.content), where);
+      }
+      assert.ok(['edge-mec', 'cloud-api', 'device-phone'].includes(r.backend), where);
+      // Anything that started after the kill was answered by cloud or device.
+      if (r.startedAt > killAt + 5) assert.notEqual(r.backend, 'edge-mec', where);
+      // Anything that finished well after the kill was not answered by edge.
+      if (r.endedAt > killAt + 50 && !r.stream) assert.notEqual(r.backend, 'edge-mec', where);
+    }
+    assert.ok(cut.length >= 1, 'at least the stream that was mid-way on edge was cut');
+    const after = results.filter((r) => r.startedAt > killAt + 5);
+    assert.ok(after.length >= 50, `${after.length} requests after the kill`);
+    assert.ok(after.some((r) => r.attempts === '2'), 'requests after the kill tried edge, then failed over');
+    assert.ok(results.filter((r) => r.startedAt < killAt).some((r) => r.backend === 'edge-mec'), 'edge served before the kill');
+
+    const s = await gw.stats();
+    const d = (k) => s[k] - base0[k];
+    assert.equal(d('failed'), 0, JSON.stringify(s));
+    assert.equal(d('midstream_cuts'), cut.length, `client saw ${cut.length} cut streams; stats ${JSON.stringify(s)}`);
+    assert.equal(d('requests'), TOTAL);
+    assert.equal(d('completed'), TOTAL - cut.length);
+    assert.equal(d('client_cancelled'), 0);
+    assert.ok(d('failovers') >= after.length, JSON.stringify(s));
+    assert.equal(d('upstream_attempts'), TOTAL + d('failovers'));
+  });
+});
+
+describe('failure kinds', () => {
+  // Shared emulators; every test starts its own gateway, so that one test's crash cannot take
+  // the others down with it.
+  const stack = new Stack();
+  let e5xx, e429, ehang, edrop, cloud, refusedUrl, refusedUrl2, gw;
+  const gtest = guardedTest(test, () => gw);
+
+  before(async () => {
+    [e5xx, e429, ehang, edrop, cloud] = await Promise.all([
+      stack.emulator('edge'),
+      // A custom profile: the shipped edge tier behind a rate limit that never has a token
+      // (bucket of 0.001 requests), so every request gets 429 with Retry-After 1000.
+      stack.emulator({ base: 'edge', name: 'edge-429', rate_limit_rps: 0.001 }),
+      stack.emulator('edge'),
+      stack.emulator('edge'),
+      stack.emulator('cloud'),
+    ]);
+    await e5xx.fault({ error_rate: 1 });
+    await ehang.fault({ hang_rate: 1 });
+    await edrop.fault({ drop_midstream_rate: 1 });
+    refusedUrl = `http://127.0.0.1:${await closedPort()}/v1`;
+    refusedUrl2 = `http://127.0.0.1:${await closedPort()}/v1`;
+  });
+  beforeEach(async () => {
+    gw = await stack.gateway({
+      server: { threads: 2 },
+      backends: [
+        backend('edge-5xx', 'edge', e5xx, { models: ['m-5xx'] }),
+        backend('edge-429', 'edge', e429, { models: ['m-429', 'm-all429'] }),
+        backend('edge-refused', 'edge', refusedUrl, { models: ['m-refused', 'm-allfail'], timeouts: { connect_ms: 1000 } }),
+        backend('edge-hang', 'edge', ehang, { models: ['m-hang'], timeouts: { first_byte_ms: 400 } }),
+        backend('device-refused', 'device', refusedUrl2, { models: ['m-allfail'] }),
+        backend('edge-drop', 'edge', edrop, { models: ['m-drop'] }),
+        backend('cloud-ok', 'cloud', cloud, { models: [MODELS.cloud, 'm-5xx', 'm-429', 'm-refused', 'm-hang'] }),
+      ],
+    });
+  });
+  afterEach(() => gw.kill('SIGKILL'));
+  after(() => stack.close());
+
+  const msg = [{ role: 'user', content: 'What is the status?' }];
+
+  async function expectFailover(model, badBackend, { stream = false } = {}) {
+    const t0 = Date.now();
+    const body = { model, messages: msg, max_tokens: 6 };
+    if (stream) {
+      const s = await streamChat(gw.base, body);
+      assert.equal(s.status, 200, JSON.stringify(s.json));
+      assert.equal(s.headers.get('x-mec-backend'), 'cloud-ok');
+      assert.equal(s.headers.get('x-mec-tier'), 'cloud');
+      assert.equal(s.headers.get('x-mec-attempts'), '2');
+      assert.equal(s.done, true);
+      assert.equal(s.errorEvent, undefined);
+      assert.ok(s.text.length > 0);
+    } else {
+      const r = await postJson(`${gw.url}/chat/completions`, body);
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.headers.get('x-mec-backend'), 'cloud-ok', `not failed over from ${badBackend}`);
+      assert.equal(r.headers.get('x-mec-attempts'), '2');
+      assert.equal(r.json.model, model);
+      assert.ok(r.json.choices[0].message.content.length > 0);
+    }
+    return Date.now() - t0;
+  }
+
+  gtest('HTTP 5xx fails over to the next backend', async () => {
+    const before = await e5xx.stats();
+    await expectFailover('m-5xx', 'edge-5xx');
+    await expectFailover('m-5xx', 'edge-5xx', { stream: true });
+    const after = await e5xx.stats();
+    assert.equal(after.errors - before.errors, 2, 'the 5xx backend was really tried');
+    const s = await gw.stats();
+    assert.equal(s.failovers, 2);
+    assert.equal(s.failed, 0);
+  });
+
+  gtest('HTTP 429 fails over to the next backend', async () => {
+    const before = await e429.stats();
+    await expectFailover('m-429', 'edge-429');
+    await expectFailover('m-429', 'edge-429', { stream: true });
+    assert.equal((await e429.stats()).rejected - before.rejected, 2);
+  });
+
+  gtest('connection refused fails over to the next backend', async () => {
+    await expectFailover('m-refused', 'edge-refused');
+    await expectFailover('m-refused', 'edge-refused', { stream: true });
+    const s = await gw.stats();
+    assert.equal(s.failovers, 2);
+    assert.equal(s.upstream_attempts, 4);
+  });
+
+  gtest('no first byte within timeouts.first_byte_ms fails over, and the hung upstream request is cancelled', async () => {
+    const before = await ehang.stats();
+    const ms = await expectFailover('m-hang', 'edge-hang');
+    assert.ok(ms >= 400, `answered after ${ms} ms, before the 400 ms first-byte timeout`);
+    assert.ok(ms < 5000, `answered after ${ms} ms`);
+    await expectFailover('m-hang', 'edge-hang', { stream: true });
+    const after = await waitFor(async () => {
+      const s = await ehang.stats();
+      return s.active === 0 && s.cancelled - before.cancelled === 2 ? s : null;
+    }, { timeoutMs: 3000 });
+    assert.ok(after, `hung requests still open upstream: ${JSON.stringify(await ehang.stats())}`);
+    assert.equal(after.hung - before.hung, 2);
+  });
+
+  // Both backends refuse connections (the kinds of failure that do not go through an HTTP exchange).
+  gtest('every backend failing gives one clear 503 in OpenAI format', async () => {
+    for (const stream of [false, true]) {
+      const r = await postJson(`${gw.url}/chat/completions`, { model: 'm-allfail', messages: msg, stream });
+      assert.equal(r.status, 503, r.text);
+      assert.match(r.headers.get('content-type'), /^application\/json/);
+      assert.equal(r.headers.get('x-mec-attempts'), '2');
+      const e = expectOpenAIError(assert, r.json, 503, { type: 'service_unavailable' });
+      assert.ok(e.message.includes('edge-refused') && e.message.includes('device-refused'), e.message);
+    }
+    const s = await gw.stats();
+    assert.equal(s.failed, 2);
+    assert.equal(s.completed, 0);
+  });
+
+  gtest('every backend rate limited gives 429 with Retry-After in OpenAI format', async () => {
+    const r = await postJson(`${gw.url}/chat/completions`, { model: 'm-all429', messages: msg });
+    assert.equal(r.status, 429, r.text);
+    assert.equal(r.headers.get('retry-after'), '1000', 'Retry-After of the emulator (1 / 0.001 rps)');
+    assert.equal(r.headers.get('x-mec-attempts'), '1');
+    expectOpenAIError(assert, r.json, 429, { type: 'rate_limit_error' });
+  });
+
+  gtest('a mid-stream drop on the only backend ends with an error event and no [DONE]; counted as a cut, not a failure', async () => {
+    const d0 = await edrop.stats();
+    const s = await streamChat(gw.base, { model: 'm-drop', messages: msg, max_tokens: 40 });
+    assert.equal(s.status, 200);
+    assert.equal(s.headers.get('x-mec-backend'), 'edge-drop');
+    assert.equal(s.doneCount, 0, 'no [DONE] after a cut');
+    assert.ok(s.errorEvent, 'an error event ends the stream');
+    assert.equal(s.events[s.events.length - 1], s.errorEvent, 'the error event is the last event');
+    assert.equal(s.readError, undefined, 'the chunked stream ends cleanly after the error event');
+    expectOpenAIError(assert, JSON.parse(s.errorEvent.data), 502, { code: 'midstream_failure' });
+    assert.ok(s.events.length >= 2, 'some tokens came before the cut');
+    assert.ok(words(s.text) < 40);
+    const st = await gw.stats();
+    assert.equal(st.midstream_cuts, 1);
+    assert.equal(st.failed, 0);
+    assert.equal((await edrop.stats()).dropped - d0.dropped, 1);
+    // And the gateway goes on serving.
+    const r = await postJson(`${gw.url}/chat/completions`, { model: 'cloud', messages: msg, max_tokens: 3 });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('x-mec-attempts'), '1');
+  });
+});
