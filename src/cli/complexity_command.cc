@@ -27,8 +27,10 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  mecrouter complexity train --labels CSV --prompts JSONL --ids FILE --out MODEL\n"
-    "      [--l2 X | --l2-grid X,Y,...] [--cv-folds K] [--max-iterations N] [--max-weights N]\n"
-    "      [--hash-bits B] [--char-ngrams MIN,MAX] [--no-bigrams] [--no-conjoin] [--name NAME]\n"
+    "      [--l2 X | --l2-grid X,Y,...] [--subject-smoothing S,...] [--cv-folds K] [--max-iterations N] [--max-weights N]\n"
+    "      [--hash-bits B] [--char-ngrams MIN,MAX] [--no-unigrams] [--no-bigrams] [--no-conjoin] [--no-shape]\n"
+    "      [--no-domain] [--temperature T,...] [--domain-min-pair N] [--domain-min-token N] [--domain-alpha A]\n"
+    "      [--name NAME]\n"
     "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
     "      [--train-ids FILE] [--target 0.95] [--json]\n"
     "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
@@ -102,7 +104,7 @@ bool ParseDoubleList(const std::string& s, std::vector<double>* out) {
 }
 
 int RunTrain(int argc, char** argv) {
-  Args a = ParseArgs(argc, argv, {"no-bigrams", "no-conjoin", "no-shape"});
+  Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain"});
   if (!a.error.empty()) {
     std::fprintf(stderr, "mecrouter complexity train: %s\n%s", a.error.c_str(), kUsage);
     return 2;
@@ -112,6 +114,8 @@ int RunTrain(int argc, char** argv) {
   o.name = a.Get("name", o.name);
   if (a.Has("l2") && !ParseDoubleList(a.Get("l2"), &o.l2_grid)) return Fail(Status::InvalidArgument("bad --l2"));
   if (a.Has("l2-grid") && !ParseDoubleList(a.Get("l2-grid"), &o.l2_grid)) return Fail(Status::InvalidArgument("bad --l2-grid"));
+  if (a.Has("subject-smoothing") && !ParseDoubleList(a.Get("subject-smoothing"), &o.subject_smoothing_grid))
+    return Fail(Status::InvalidArgument("bad --subject-smoothing"));
   if (a.Has("cv-folds")) o.cv_folds = std::atoi(a.Get("cv-folds").c_str());
   if (a.Has("max-iterations")) o.max_iterations = std::atoi(a.Get("max-iterations").c_str());
   if (a.Has("max-weights")) o.max_weights = static_cast<size_t>(std::atol(a.Get("max-weights").c_str()));
@@ -121,6 +125,13 @@ int RunTrain(int argc, char** argv) {
     if (std::sscanf(v.c_str(), "%d,%d", &o.features.char_ngram_min, &o.features.char_ngram_max) != 2)
       return Fail(Status::InvalidArgument("bad --char-ngrams (want MIN,MAX; MIN > MAX turns them off)"));
   }
+  if (a.flags.count("no-domain")) o.domain_prior = false;
+  if (a.Has("domain-min-pair")) o.domain.min_pair_count = std::atoi(a.Get("domain-min-pair").c_str());
+  if (a.Has("domain-min-token")) o.domain.min_token_count = std::atoi(a.Get("domain-min-token").c_str());
+  if (a.Has("domain-alpha") && !ParseDouble(a.Get("domain-alpha"), &o.domain.alpha)) return Fail(Status::InvalidArgument("bad --domain-alpha"));
+  if (a.Has("temperature") && !ParseDoubleList(a.Get("temperature"), &o.temperature_grid))
+    return Fail(Status::InvalidArgument("bad --temperature"));
+  if (a.flags.count("no-unigrams")) o.features.word_unigrams = false;
   if (a.flags.count("no-bigrams")) o.features.word_bigrams = false;
   if (a.flags.count("no-conjoin")) o.features.conjoin_type = false;
   if (a.flags.count("no-shape")) o.features.shape_tokens = false;
@@ -135,13 +146,17 @@ int RunTrain(int argc, char** argv) {
   ComplexityTrainReport rep;
   auto model = TrainComplexityModel(*items, o, &rep);
   if (!model.ok()) return Fail(model.status());
+  for (const auto& [t, auc] : rep.temperature_auc)
+    std::fprintf(stderr, "  domain prior temperature %g: out-of-fold AUC of E[D] %.4f\n", t, auc);
+  if (o.domain_prior) std::fprintf(stderr, "chosen temperature %g\n", rep.chosen_temperature);
   for (const auto& p : rep.cv) {
-    std::fprintf(stderr, "  cv l2=%g  mean per-benchmark AUC=%.4f  log loss=%.4f", p.l2, p.mean_auc, p.mean_log_loss);
+    std::fprintf(stderr, "  cv l2=%g smoothing=%g  mean per-benchmark AUC=%.4f  log loss=%.4f", p.l2, p.subject_smoothing,
+                 p.mean_auc, p.mean_log_loss);
     for (const auto& [bench, m] : p.benchmarks)
       std::fprintf(stderr, "  | %s saved %.1f%% AUC %.3f", bench.c_str(), 100 * m.calls_saved, m.auc);
     std::fprintf(stderr, "\n");
   }
-  std::fprintf(stderr, "chosen l2=%g, %d L-BFGS iterations%s, %zu non-zero weights\n", rep.chosen_l2, rep.iterations,
+  std::fprintf(stderr, "chosen l2=%g subject smoothing=%g, %d L-BFGS iterations%s, %zu non-zero weights\n", rep.chosen_l2, rep.chosen_subject_smoothing, rep.iterations,
                rep.converged ? "" : " (iteration limit)", rep.non_zero_weights);
   if (Status s = (*model)->Save(a.Get("out")); !s.ok()) return Fail(s);
   std::fprintf(stderr, "wrote %s\n", a.Get("out").c_str());

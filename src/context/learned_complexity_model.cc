@@ -60,24 +60,33 @@ class ConstantComplexityModel : public ComplexityModel {
 
 }  // namespace
 
+void AppendDomainFeatures(double expected_difficulty, PromptType type, const TextFeatureOptions& o, SparseVector* x) {
+  const uint32_t base = static_cast<uint32_t>(FeatureSpaceSize(o));
+  const float v = static_cast<float>(expected_difficulty);
+  if (v == 0.0f) return;
+  x->Add(base, v);
+  if (type == PromptType::kFreeForm) x->Add(base + 1, v);
+}
+
 LearnedComplexityModel::LearnedComplexityModel(std::string name, TextFeatureOptions options, std::vector<float> weights,
-                                               float bias)
-    : name_(std::move(name)), options_(options), weights_(std::move(weights)), bias_(bias) {
-  weights_.resize(FeatureSpaceSize(options_), 0.0f);
+                                               float bias, DomainPrior domain)
+    : name_(std::move(name)), options_(options), weights_(std::move(weights)), bias_(bias), domain_(std::move(domain)) {
+  weights_.resize(ModelFeatureSpaceSize(options_), 0.0f);
 }
 
 std::unique_ptr<LearnedComplexityModel> LearnedComplexityModel::FromWeights(std::string name, TextFeatureOptions options,
                                                                             const std::vector<double>& weights,
-                                                                            double bias) {
+                                                                            double bias, DomainPrior domain) {
   double max_abs = 0.0;
   for (double w : weights) max_abs = std::max(max_abs, std::abs(w));
   const float scale = max_abs > 0 ? static_cast<float>(max_abs / kQuantMax) : 1.0f;
-  std::vector<float> q(FeatureSpaceSize(options), 0.0f);
+  std::vector<float> q(ModelFeatureSpaceSize(options), 0.0f);
   for (size_t i = 0; i < weights.size() && i < q.size(); ++i) {
     const double k = std::round(weights[i] / scale);
     q[i] = static_cast<float>(k) * scale;
   }
-  auto m = std::make_unique<LearnedComplexityModel>(std::move(name), options, std::move(q), static_cast<float>(bias));
+  auto m = std::make_unique<LearnedComplexityModel>(std::move(name), options, std::move(q), static_cast<float>(bias),
+                                                    std::move(domain));
   m->scale_ = scale;
   return m;
 }
@@ -88,11 +97,16 @@ size_t LearnedComplexityModel::NonZeroWeights() const {
   return n;
 }
 
+void LearnedComplexityModel::Features(std::string_view prompt, SparseVector* x) const {
+  ExtractTextFeatures(prompt, options_, x);
+  if (!domain_.empty()) AppendDomainFeatures(domain_.ExpectedValue(prompt), DetectPromptType(prompt), options_, x);
+}
+
 double LearnedComplexityModel::Logit(std::string_view prompt) const {
   SparseVector x;
-  x.index.reserve(4096);
-  x.value.reserve(4096);
-  ExtractTextFeatures(prompt, options_, &x);
+  x.index.reserve(2048);
+  x.value.reserve(2048);
+  Features(prompt, &x);
   double z = bias_;
   for (size_t i = 0; i < x.size(); ++i) z += static_cast<double>(weights_[x.index[i]]) * x.value[i];
   return z;
@@ -129,6 +143,7 @@ std::string LearnedComplexityModel::Serialize() const {
     out += '\n';
     prev = i;
   }
+  if (!domain_.empty()) domain_.AppendTo(&out);
   out += "end\n";
   return out;
 }
@@ -146,7 +161,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Parse(st
   if (!KeyedLine(text, "scale", &value) || !ParseNumber(value, &scale) || scale < 0) return bad("bad 'scale' line");
   size_t count = 0;
   if (!KeyedLine(text, "weights", &value) || !ParseNumber(value, &count)) return bad("bad 'weights' line");
-  std::vector<float> weights(FeatureSpaceSize(options), 0.0f);
+  std::vector<float> weights(ModelFeatureSpaceSize(options), 0.0f);
   size_t index = 0;
   for (size_t k = 0; k < count; ++k) {
     if (!NextLine(text, &line)) return bad("truncated weights");
@@ -165,8 +180,14 @@ Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Parse(st
     }
     weights[index] = w;
   }
+  DomainPrior domain;
+  if (text.substr(0, 7) == "domain ") {
+    auto d = DomainPrior::Parse(&text);
+    if (!d.ok()) return bad(d.status().message());
+    domain = std::move(d).value();
+  }
   if (!NextLine(text, &line) || line != "end") return bad("missing 'end'");
-  auto m = std::make_unique<LearnedComplexityModel>(std::move(name), options, std::move(weights), bias);
+  auto m = std::make_unique<LearnedComplexityModel>(std::move(name), options, std::move(weights), bias, std::move(domain));
   m->scale_ = scale;
   return m;
 }

@@ -11,7 +11,10 @@
 //   scale <float>               weight = q * scale, in float
 //   weights <count>
 //   <index delta> <q>           `count` lines, indices increasing; delta from the previous index
+//   [domain ...]                optional domain prior (context/domain_prior.h)
 //   end
+// Feature layout: the text features of text_features.h, then kNumDomainFeatures slots for the
+// domain prior's expected difficulty E[D] (all prompts; free-form prompts only).
 // Parsing the text it writes reproduces the same floats, so predictions round-trip exactly.
 //
 // Thread-safety: immutable after construction; WeakAsGoodProbability may be called concurrently.
@@ -23,20 +26,29 @@
 #include <vector>
 
 #include "context/complexity_model.h"
+#include "context/domain_prior.h"
 #include "context/text_features.h"
 #include "core/status.h"
 
 namespace mec {
 
+inline constexpr int kNumDomainFeatures = 2;
+// Size of the model's weight vector.
+inline size_t ModelFeatureSpaceSize(const TextFeatureOptions& o) { return FeatureSpaceSize(o) + kNumDomainFeatures; }
+// Appends the domain-prior features of one prompt to its text features `x`.
+void AppendDomainFeatures(double expected_difficulty, PromptType type, const TextFeatureOptions& o, SparseVector* x);
+
 class LearnedComplexityModel : public ComplexityModel {
  public:
-  // REQUIRES: weights.size() == FeatureSpaceSize(options).
-  LearnedComplexityModel(std::string name, TextFeatureOptions options, std::vector<float> weights, float bias);
+  // weights are resized to ModelFeatureSpaceSize(options) (missing entries are 0).
+  LearnedComplexityModel(std::string name, TextFeatureOptions options, std::vector<float> weights, float bias,
+                         DomainPrior domain = DomainPrior());
 
   // Builds a model from real-valued weights, quantised to the file's precision (so that Save and
   // Parse reproduce it exactly). Weights whose quantised value is 0 are dropped.
   static std::unique_ptr<LearnedComplexityModel> FromWeights(std::string name, TextFeatureOptions options,
-                                                             const std::vector<double>& weights, double bias);
+                                                             const std::vector<double>& weights, double bias,
+                                                             DomainPrior domain = DomainPrior());
 
   static Result<std::unique_ptr<LearnedComplexityModel>> Parse(std::string_view text);
   static Result<std::unique_ptr<LearnedComplexityModel>> Load(const std::string& path);
@@ -51,13 +63,17 @@ class LearnedComplexityModel : public ComplexityModel {
   const TextFeatureOptions& options() const { return options_; }
   const std::vector<float>& weights() const { return weights_; }
   float bias() const { return bias_; }
+  const DomainPrior& domain() const { return domain_; }
+  // All features of a prompt (text features, then domain features).
+  void Features(std::string_view prompt, SparseVector* x) const;
   size_t NonZeroWeights() const;
 
  private:
   std::string name_;
   TextFeatureOptions options_;
-  std::vector<float> weights_;  // dense, FeatureSpaceSize(options_) entries
+  std::vector<float> weights_;  // dense, ModelFeatureSpaceSize(options_) entries
   float bias_;
+  DomainPrior domain_;
   float scale_ = 0.0f;          // quantisation step of the file format (0: not quantised)
 };
 

@@ -262,6 +262,10 @@ void ForEachWordToken(std::string_view text, F&& f) {
 
 }  // namespace
 
+void HashWordTokens(std::string_view text, std::vector<uint64_t>* out) {
+  ForEachWordToken(text, [&](std::string_view w) { out->push_back(HashBytes(w)); });
+}
+
 std::string FormatTextFeatureOptions(const TextFeatureOptions& o) {
   std::string s;
   s += "hash_bits=" + std::to_string(o.hash_bits);

@@ -70,6 +70,10 @@ struct SparseVector {
 inline size_t HashedSpaceSize(const TextFeatureOptions& o) { return size_t{1} << o.hash_bits; }
 inline size_t FeatureSpaceSize(const TextFeatureOptions& o) { return HashedSpaceSize(o) + 2 * kNumDense; }
 
+// Appends one 64-bit hash per word token of `text` (the tokens of the word features: lower-cased
+// letter runs, numbers as "#<digit count>", each other non-space byte on its own).
+void HashWordTokens(std::string_view text, std::vector<uint64_t>* out);
+
 // Replaces *out with the features of `text`. An index may appear more than once (values add up).
 // Deterministic across platforms (FNV-1a hashing).
 void ExtractTextFeatures(std::string_view text, const TextFeatureOptions& options, SparseVector* out);

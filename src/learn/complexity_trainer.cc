@@ -12,7 +12,7 @@ namespace mec {
 
 void BuildComplexityDataset(const std::vector<LabelledPrompt>& items, const TextFeatureOptions& features,
                             SparseDataset* out) {
-  out->dim = FeatureSpaceSize(features);
+  out->dim = ModelFeatureSpaceSize(features);
   out->rows.assign(items.size(), SparseVector());
   out->labels.assign(items.size(), 0.0);
   out->weights.clear();
@@ -34,25 +34,114 @@ void BuildComplexityDataset(const std::vector<LabelledPrompt>& items, const Text
   }
 }
 
+namespace {
+
+// y' = (1 - s) y + s * (leave-one-out label rate of the item's subject).
+std::vector<double> SmoothedLabels(const std::vector<LabelledPrompt>& items, const std::vector<size_t>& rows, double s) {
+  std::map<std::string, std::pair<double, double>> by_subject;  // (positives, count)
+  for (size_t r : rows) {
+    auto& [pos, n] = by_subject[items[r].item.benchmark + "/" + items[r].item.subject];
+    pos += items[r].item.WeakAsGood();
+    n += 1;
+  }
+  std::vector<double> y(rows.size());
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto& it = items[rows[k]].item;
+    const double label = it.WeakAsGood() ? 1.0 : 0.0;
+    const auto& [pos, n] = by_subject[it.benchmark + "/" + it.subject];
+    const double rate = n > 1 ? (pos - label) / (n - 1) : label;
+    y[k] = (1 - s) * label + s * rate;
+  }
+  return y;
+}
+
+// Fits the domain prior on all items, and appends out-of-fold E[D] features to the rows of `data`.
+DomainPrior FitDomainPrior(const std::vector<LabelledPrompt>& items, const ComplexityTrainOptions& o, SparseDataset* data,
+                           ComplexityTrainReport* rep) {
+  std::map<std::string, int> domain_of;
+  for (const auto& it : items) domain_of.emplace(it.item.benchmark + "/" + it.item.subject, 0);
+  int nd = 0;
+  for (auto& [name, id] : domain_of) id = nd++;
+  std::vector<std::vector<uint64_t>> tokens(items.size());
+  std::vector<DomainExample> examples(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    HashWordTokens(items[i].prompt, &tokens[i]);
+    examples[i] = {&tokens[i], domain_of[items[i].item.benchmark + "/" + items[i].item.subject], items[i].item.WeakAsGood()};
+  }
+  const int folds = std::max(2, o.domain_folds);
+  std::vector<std::vector<double>> oof(o.temperature_grid.size(), std::vector<double>(items.size(), 0.0));
+  std::vector<double> scores;
+  for (int f = 0; f < folds; ++f) {
+    std::vector<DomainExample> train;
+    std::vector<size_t> held;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (static_cast<int>(Fnv1a64(items[i].item.item_id, 0xd0a1f01dull) % folds) == f) held.push_back(i);
+      else train.push_back(examples[i]);
+    }
+    if (train.empty()) continue;
+    const DomainPrior prior = TrainDomainPrior(train, nd, 1.0f, o.domain);
+    for (size_t i : held) {
+      prior.ClassScores(tokens[i], &scores);
+      for (size_t t = 0; t < o.temperature_grid.size(); ++t) oof[t][i] = prior.ExpectedValue(scores, o.temperature_grid[t]);
+    }
+  }
+  size_t best = 0;
+  double best_auc = -1;
+  for (size_t t = 0; t < o.temperature_grid.size(); ++t) {
+    std::map<std::string, std::vector<RoutedItem>> by_bench;
+    for (size_t i = 0; i < items.size(); ++i)
+      by_bench[items[i].item.benchmark].push_back({oof[t][i], items[i].item.weak_correct, items[i].item.strong_correct});
+    double sum = 0, weight = 0;
+    for (const auto& [b, r] : by_bench) {
+      const double auc = RoutingAuc(r);
+      if (std::isnan(auc)) continue;
+      sum += auc * r.size();
+      weight += r.size();
+    }
+    const double auc = weight > 0 ? sum / weight : 0.5;
+    rep->temperature_auc.emplace_back(o.temperature_grid[t], auc);
+    if (auc > best_auc) {
+      best_auc = auc;
+      best = t;
+    }
+  }
+  rep->chosen_temperature = o.temperature_grid[best];
+  for (size_t i = 0; i < items.size(); ++i)
+    AppendDomainFeatures(oof[best][i], DetectPromptType(items[i].prompt), o.features, &data->rows[i]);
+  return TrainDomainPrior(examples, nd, static_cast<float>(o.temperature_grid[best]), o.domain);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::vector<LabelledPrompt>& items,
                                                                       const ComplexityTrainOptions& options,
                                                                       ComplexityTrainReport* report) {
   if (items.empty()) return Status::InvalidArgument("no training items");
   if (options.l2_grid.empty()) return Status::InvalidArgument("empty l2 grid");
+  if (options.domain_prior && options.temperature_grid.empty()) return Status::InvalidArgument("empty temperature grid");
   SparseDataset data;
   BuildComplexityDataset(items, options.features, &data);
+  ComplexityTrainReport rep;
+  DomainPrior domain;
+  if (options.domain_prior) domain = FitDomainPrior(items, options, &data, &rep);
   LogisticOptions lo;
   lo.max_iterations = options.max_iterations;
   lo.standardize_from = HashedSpaceSize(options.features);
 
-  ComplexityTrainReport rep;
   rep.examples = items.size();
+  if (options.subject_smoothing_grid.empty()) return Status::InvalidArgument("empty subject smoothing grid");
+  for (double sm : options.subject_smoothing_grid)
+    if (sm < 0 || sm > 1) return Status::InvalidArgument("subject smoothing must be in [0, 1]");
   double best_l2 = options.l2_grid.front();
-  if (options.l2_grid.size() > 1 && options.cv_folds >= 2) {
+  double best_smoothing = options.subject_smoothing_grid.front();
+  std::vector<size_t> all_rows(items.size());
+  for (size_t i = 0; i < items.size(); ++i) all_rows[i] = i;
+  if (options.l2_grid.size() * options.subject_smoothing_grid.size() > 1 && options.cv_folds >= 2) {
     // Folds by a hash of the item id: deterministic and independent of the split rule's hash.
     std::vector<int> fold(items.size());
     for (size_t i = 0; i < items.size(); ++i) fold[i] = static_cast<int>(Fnv1a64(items[i].item.item_id, 0x5eedf01dull) % options.cv_folds);
     double best_auc = -1;
+    for (double sm : options.subject_smoothing_grid)
     for (double l2 : options.l2_grid) {
       lo.l2 = l2;
       std::vector<double> held_out(items.size(), 0.0);
@@ -60,7 +149,9 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
         std::vector<size_t> tr, te;
         for (size_t i = 0; i < items.size(); ++i) (fold[i] == f ? te : tr).push_back(i);
         if (tr.empty() || te.empty()) continue;
-        auto fit = TrainLogistic(SubsetRows(data, tr), lo);
+        SparseDataset fold_data = SubsetRows(data, tr);
+        fold_data.labels = SmoothedLabels(items, tr, sm);
+        auto fit = TrainLogistic(fold_data, lo);
         if (!fit.ok()) return fit.status();
         for (size_t i : te) held_out[i] = fit->Probability(data.rows[i]);
       }
@@ -72,7 +163,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
       }
       double auc_sum = 0;
       int auc_n = 0;
-      CrossValidationPoint p{l2, 0.5, loss / items.size(), {}};
+      CrossValidationPoint p{l2, sm, 0.5, loss / items.size(), {}};
       for (const auto& [bench, routed] : by_bench) {
         p.benchmarks.emplace_back(bench, EvaluateRouting(routed));
         const double auc = p.benchmarks.back().second.auc;
@@ -86,11 +177,14 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
       if (p.mean_auc > best_auc) {
         best_auc = p.mean_auc;
         best_l2 = l2;
+        best_smoothing = sm;
       }
     }
   }
   rep.chosen_l2 = best_l2;
+  rep.chosen_subject_smoothing = best_smoothing;
   lo.l2 = best_l2;
+  data.labels = SmoothedLabels(items, all_rows, best_smoothing);
   auto fit = TrainLogistic(data, lo);
   if (!fit.ok()) return fit.status();
   rep.iterations = fit->iterations;
@@ -110,7 +204,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
         if (std::abs(w[j]) < cut) w[j] = 0;
     }
   }
-  auto model = LearnedComplexityModel::FromWeights(options.name, options.features, w, fit->bias);
+  auto model = LearnedComplexityModel::FromWeights(options.name, options.features, w, fit->bias, std::move(domain));
   rep.non_zero_weights = model->NonZeroWeights();
   if (report) *report = rep;
   return model;

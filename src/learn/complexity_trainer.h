@@ -10,6 +10,7 @@
 #include "context/learned_complexity_model.h"
 #include "context/text_features.h"
 #include "core/status.h"
+#include "learn/domain_prior_trainer.h"
 #include "learn/router_eval_data.h"
 #include "learn/routing_eval.h"
 
@@ -24,10 +25,24 @@ struct ComplexityTrainOptions {
   int max_iterations = 200;
   // Keep only the largest weights (0: all), to bound the model file's size.
   size_t max_weights = 0;
+  // Training-target smoothing towards the subject: y' = (1 - s) y + s * (label rate of the item's
+  // subject among the *other* training items). The subject is used only to denoise the training
+  // target; it is never a feature, so inference sees the text alone. Candidates are chosen by
+  // cross-validation together with l2 (the held-out score always uses the real labels).
+  std::vector<double> subject_smoothing_grid = {0.0};
+  // The domain prior (context/domain_prior.h): its E[D] enters the regression as a feature. For
+  // the training rows E[D] is computed out of fold (domain_folds folds by item-id hash), so the
+  // regression sees it as it will be on unseen prompts; the temperature is the candidate whose
+  // out-of-fold E[D] ranks the training labels best (AUC within benchmark, weighted by items).
+  bool domain_prior = true;
+  DomainPriorOptions domain;
+  std::vector<double> temperature_grid = {0.03, 0.1, 0.3, 1.0};
+  int domain_folds = 5;
 };
 
 struct CrossValidationPoint {
   double l2;
+  double subject_smoothing;
   double mean_auc;       // mean over benchmarks of the held-out AUC (folds pooled)
   double mean_log_loss;  // over all held-out rows
   // Held-out routing metrics per benchmark (folds pooled), for the record.
@@ -37,13 +52,17 @@ struct CrossValidationPoint {
 struct ComplexityTrainReport {
   size_t examples = 0;
   double chosen_l2 = 0;
+  double chosen_subject_smoothing = 0;
   std::vector<CrossValidationPoint> cv;
   int iterations = 0;
   bool converged = false;
   size_t non_zero_weights = 0;
+  double chosen_temperature = 0;
+  std::vector<std::pair<double, double>> temperature_auc;  // (temperature, out-of-fold AUC of E[D])
 };
 
-// Featurizes the prompts (one row per item, label = WeakAsGood()).
+// Featurizes the prompts (one row per item, label = WeakAsGood()); text features only, the
+// domain-feature slots are left empty.
 void BuildComplexityDataset(const std::vector<LabelledPrompt>& items, const TextFeatureOptions& features,
                             struct SparseDataset* out);
 

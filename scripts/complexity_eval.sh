@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Reproduces the table of docs/complexity.md with the mecrouter binary:
+#   5 random 30% held-out splits (seeds 1..5) and 5 MMLU subject hold-out partitions (folds 0..4).
+# For each: write the split's id files, train on the training ids (hyperparameters by
+# cross-validation inside them), evaluate on the held-out ids against the baselines fitted on the
+# same training ids. Results: $OUT/*.json and a summary table on stdout (needs jq).
+#
+#   MECROUTER_BIN=build/release/mecrouter scripts/complexity_eval.sh [OUT_DIR]
+# Environment: MECROUTER_BIN (binary), MECROUTER_DATA (data dir, default ../shared/data),
+# TRAIN_FLAGS (extra `complexity train` flags; default: those of the committed default model),
+# JOBS (parallel trainings, default 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${MECROUTER_BIN:-build/release/mecrouter}
+DATA=${MECROUTER_DATA:-../shared/data}
+OUT=${1:-build/complexity-eval}
+JOBS=${JOBS:-1}
+# Keep in sync with models/README.md.
+TRAIN_FLAGS=${TRAIN_FLAGS:-}
+LABELS=$DATA/router_eval/routellm_mmlu_gsm8k_correctness.csv
+PROMPTS=$DATA/router_eval/routellm_prompts.jsonl
+mkdir -p "$OUT"
+
+run_one() {  # name scheme-args...
+  local name=$1; shift
+  "$BIN" complexity split --labels "$LABELS" "$@" --train "$OUT/$name.train" --test "$OUT/$name.test" 2>"$OUT/$name.split.log"
+  # shellcheck disable=SC2086
+  "$BIN" complexity train --labels "$LABELS" --prompts "$PROMPTS" --ids "$OUT/$name.train" --out "$OUT/$name.model" \
+      $TRAIN_FLAGS 2>"$OUT/$name.train.log"
+  "$BIN" complexity eval --model "$OUT/$name.model" --labels "$LABELS" --prompts "$PROMPTS" --ids "$OUT/$name.test" \
+      --train-ids "$OUT/$name.train" --json >"$OUT/$name.json"
+  echo "done $name" >&2
+}
+
+runs=()
+for s in 1 2 3 4 5; do runs+=("random$s --scheme random --seed $s"); done
+for f in 0 1 2 3 4; do runs+=("subject$f --scheme subject --fold $f"); done
+i=0
+for r in "${runs[@]}"; do
+  # shellcheck disable=SC2086
+  run_one $r &
+  i=$((i + 1))
+  if [ $((i % JOBS)) -eq 0 ]; then wait; fi
+done
+wait
+
+pct() { jq -r "$1 * 100 | . * 10 | round / 10" "$2"; }
+row() {  # file benchmark
+  local f=$1 b=$2
+  printf "%-10s %-6s %5s | %6s %6s %6s %6s | %6s %6s | %6s %6s\n" "$(basename "$f" .json)" "$b" \
+    "$(jq -r ".benchmarks.$b.n" "$f")" \
+    "$(pct ".benchmarks.$b.model.calls_saved" "$f")" "$(pct ".benchmarks.$b.subject_length.calls_saved" "$f")" \
+    "$(pct ".benchmarks.$b.length.calls_saved" "$f")" "$(pct ".benchmarks.$b.random.calls_saved" "$f")" \
+    "$(jq -r ".benchmarks.$b.model.apgr * 1000 | round / 1000" "$f")" "$(jq -r ".benchmarks.$b.subject_length.apgr * 1000 | round / 1000" "$f")" \
+    "$(jq -r ".benchmarks.$b.model.auc * 1000 | round / 1000" "$f")" "$(jq -r ".benchmarks.$b.subject_length.auc * 1000 | round / 1000" "$f")"
+}
+echo "calls saved at 95% of strong-only accuracy (%), APGR and AUC; baselines fitted on the same training ids"
+printf "%-10s %-6s %5s | %6s %6s %6s %6s | %6s %6s | %6s %6s\n" split bench n model subj+l length random \
+  "APGR" "s+l" "AUC" "s+l"
+for s in 1 2 3 4 5; do row "$OUT/random$s.json" mmlu; done
+for s in 1 2 3 4 5; do row "$OUT/random$s.json" gsm8k; done
+for f in 0 1 2 3 4; do row "$OUT/subject$f.json" mmlu; done
+
+summary() {  # label benchmark router files...
+  local label=$1 b=$2 r=$3; shift 3
+  jq -s -r --arg b "$b" --arg r "$r" --arg label "$label" '
+    [.[] | .benchmarks[$b][$r].calls_saved * 100] as $v
+    | ($v | add / length) as $m
+    | "\($label) \($b) \($r): mean \($m * 10 | round / 10)  min \($v | min * 10 | round / 10)  max \($v | max * 10 | round / 10)  sd \(($v | map((. - $m) * (. - $m)) | add / (length - 1)) | sqrt * 10 | round / 10)"' "$@"
+}
+echo
+for r in model subject_length length random; do summary random mmlu $r "$OUT"/random?.json; done
+for r in model length random; do summary random gsm8k $r "$OUT"/random?.json; done
+for r in model length subject_length random; do summary subject-holdout mmlu $r "$OUT"/subject?.json; done

@@ -1,0 +1,181 @@
+#include "context/domain_prior.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "context/text_features.h"
+
+namespace mec {
+namespace {
+
+constexpr uint64_t kSaltDomain = 0xd6e8feb86659fd93ull;
+constexpr float kDeltaStep = 1.0f / 16.0f;  // deltas are stored as multiples of this
+
+uint64_t Mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+
+std::string FloatText(float v) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, p);
+}
+
+bool NextLine(std::string_view* text, std::string_view* line) {
+  if (text->empty()) return false;
+  size_t nl = text->find('\n');
+  if (nl == std::string_view::npos) nl = text->size();
+  *line = text->substr(0, nl);
+  text->remove_prefix(std::min(nl + 1, text->size()));
+  return true;
+}
+
+// Splits on single spaces.
+std::vector<std::string_view> Fields(std::string_view line) {
+  std::vector<std::string_view> f;
+  size_t start = 0;
+  while (start <= line.size()) {
+    size_t sp = line.find(' ', start);
+    if (sp == std::string_view::npos) sp = line.size();
+    if (sp > start) f.push_back(line.substr(start, sp - start));
+    start = sp + 1;
+  }
+  return f;
+}
+
+template <typename T>
+bool Num(std::string_view s, T* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+DomainPrior::DomainPrior(int hash_bits, float temperature, std::vector<DomainPriorClass> classes,
+                         std::vector<DomainPriorEntry> entries, std::vector<uint32_t> known)
+    : hash_bits_(hash_bits), temperature_(temperature), classes_(std::move(classes)), known_(std::move(known)) {
+  slot_.assign(size_t{1} << hash_bits_, -1);
+  for (size_t k = 0; k < known_.size(); ++k) slot_[known_[k]] = static_cast<int32_t>(k);
+  start_.assign(known_.size() + 1, 0);
+  for (const auto& e : entries) {
+    const int32_t k = slot_[e.bucket];
+    if (k >= 0) ++start_[k + 1];
+  }
+  for (size_t k = 0; k < known_.size(); ++k) start_[k + 1] += start_[k];
+  entry_class_.assign(start_.back(), 0);
+  entry_delta_.assign(start_.back(), 0.0f);
+  std::vector<uint32_t> fill(start_.begin(), start_.end() - 1);
+  for (const auto& e : entries) {
+    const int32_t k = slot_[e.bucket];
+    if (k < 0) continue;
+    entry_class_[fill[k]] = e.cls;
+    entry_delta_[fill[k]] = std::round(e.delta / kDeltaStep) * kDeltaStep;
+    ++fill[k];
+  }
+}
+
+uint32_t DomainPrior::Bucket(uint64_t token_hash) const {
+  return static_cast<uint32_t>(Mix(token_hash ^ kSaltDomain) & ((uint64_t{1} << hash_bits_) - 1));
+}
+
+void DomainPrior::ClassScores(const std::vector<uint64_t>& token_hashes, std::vector<double>* scores) const {
+  const size_t nc = classes_.size();
+  scores->assign(nc, 0.0);
+  size_t known_tokens = 0;
+  for (uint64_t h : token_hashes) {
+    const int32_t k = slot_[Bucket(h)];
+    if (k < 0) continue;
+    ++known_tokens;
+    for (uint32_t e = start_[k]; e < start_[k + 1]; ++e) (*scores)[entry_class_[e]] += entry_delta_[e];
+  }
+  for (size_t c = 0; c < nc; ++c)
+    (*scores)[c] += classes_[c].log_prior + static_cast<double>(known_tokens) * classes_[c].base;
+}
+
+double DomainPrior::ExpectedValue(const std::vector<double>& scores, double temperature) const {
+  if (scores.empty()) return 0.0;
+  const double m = *std::max_element(scores.begin(), scores.end());
+  double z = 0, ev = 0;
+  for (size_t c = 0; c < scores.size(); ++c) {
+    const double p = std::exp(temperature * (scores[c] - m));
+    z += p;
+    ev += p * classes_[c].value;
+  }
+  return ev / z;
+}
+
+double DomainPrior::ExpectedValue(std::string_view text) const {
+  if (empty()) return 0.0;
+  std::vector<uint64_t> tokens;
+  tokens.reserve(text.size() / 4 + 8);
+  HashWordTokens(text, &tokens);
+  std::vector<double> scores;
+  ClassScores(tokens, &scores);
+  return ExpectedValue(scores, temperature_);
+}
+
+void DomainPrior::AppendTo(std::string* out) const {
+  *out += "domain " + std::to_string(hash_bits_) + " " + FloatText(temperature_) + " " + std::to_string(classes_.size()) +
+          " " + std::to_string(known_.size()) + "\n";
+  for (const auto& c : classes_) *out += FloatText(c.log_prior) + " " + FloatText(c.base) + " " + FloatText(c.value) + "\n";
+  uint32_t prev = 0;
+  for (size_t k = 0; k < known_.size(); ++k) {
+    *out += std::to_string(known_[k] - prev);
+    prev = known_[k];
+    for (uint32_t e = start_[k]; e < start_[k + 1]; ++e) {
+      *out += ' ';
+      *out += std::to_string(entry_class_[e]);
+      *out += ':';
+      *out += std::to_string(static_cast<long>(std::lround(entry_delta_[e] / kDeltaStep)));
+    }
+    *out += '\n';
+  }
+}
+
+Result<DomainPrior> DomainPrior::Parse(std::string_view* text) {
+  auto bad = [](const std::string& what) { return Status::InvalidArgument("domain prior: " + what); };
+  std::string_view line;
+  if (!NextLine(text, &line)) return bad("missing header");
+  const auto h = Fields(line);
+  int bits = 0;
+  float temp = 0;
+  size_t nc = 0, nk = 0;
+  if (h.size() != 5 || h[0] != "domain" || !Num(h[1], &bits) || !Num(h[2], &temp) || !Num(h[3], &nc) || !Num(h[4], &nk) ||
+      bits < 8 || bits > 24 || nc == 0 || nc > 65535 || nk > (size_t{1} << bits))
+    return bad("bad header '" + std::string(line) + "'");
+  std::vector<DomainPriorClass> classes(nc);
+  for (auto& c : classes) {
+    if (!NextLine(text, &line)) return bad("truncated classes");
+    const auto f = Fields(line);
+    if (f.size() != 3 || !Num(f[0], &c.log_prior) || !Num(f[1], &c.base) || !Num(f[2], &c.value)) return bad("bad class line");
+  }
+  std::vector<uint32_t> known(nk);
+  std::vector<DomainPriorEntry> entries;
+  uint64_t bucket = 0;
+  for (size_t k = 0; k < nk; ++k) {
+    if (!NextLine(text, &line)) return bad("truncated buckets");
+    const auto f = Fields(line);
+    uint32_t delta = 0;
+    if (f.empty() || !Num(f[0], &delta) || (k > 0 && delta == 0)) return bad("bad bucket line " + std::to_string(k));
+    bucket += delta;
+    if (bucket >= (uint64_t{1} << bits)) return bad("bucket out of range");
+    known[k] = static_cast<uint32_t>(bucket);
+    for (size_t j = 1; j < f.size(); ++j) {
+      const size_t colon = f[j].find(':');
+      uint32_t cls = 0;
+      long q = 0;
+      if (colon == std::string_view::npos || !Num(f[j].substr(0, colon), &cls) || !Num(f[j].substr(colon + 1), &q) || cls >= nc)
+        return bad("bad entry in bucket line " + std::to_string(k));
+      entries.push_back({known[k], static_cast<uint16_t>(cls), static_cast<float>(q) * kDeltaStep});
+    }
+  }
+  return DomainPrior(bits, temp, std::move(classes), std::move(entries), std::move(known));
+}
+
+}  // namespace mec
