@@ -413,7 +413,8 @@ export async function threeTierStack(stack, { server = {}, routing = {}, backend
 // carries its report; otherwise returns `e` unchanged. Use as: catch (e) { throw await annotate(e, gw) }.
 export async function annotate(e, child, waitMs = 3000) {
   if (child.alive) await child.waitExit(waitMs);
-  if (child.alive || child.expectedExit) return e;
+  if (child.expectedExit) return e;
+  if (child.alive && !/ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:/.test(child.err)) return e;
   const err = new Error(`${e?.message ?? e}\n-- ${child.name} died --\n${child.describe()}`);
   err.cause = e;
   return err;
@@ -425,10 +426,17 @@ export function guardedTest(testFn, getChild) {
     if (typeof opts === 'function') [fn, opts] = [opts, {}];
     return testFn(name, opts, async (t) => {
       try {
-        return await fn(t);
+        await fn(t);
       } catch (e) {
         const c = getChild();
         throw c ? await annotate(e, c) : e;
+      }
+      // A crash right after the last response (e.g. while the handler unwinds) fails the test too.
+      const c = getChild();
+      if (c && !c.expectedExit) {
+        await sleep(100);
+        if (!c.alive || /ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:/.test(c.err))
+          throw await annotate(new Error(`${c.name} crashed after the test's requests`), c);
       }
     });
   };
