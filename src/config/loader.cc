@@ -108,18 +108,12 @@ class Reader {
 
 Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path, ServerOptions& s) {
   return r.ForEachKey(n, path,
-                      {"listen", "threads", "io_model", "max_body_bytes", "max_header_bytes", "max_header_count",
+                      {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_header_count",
                        "header_timeout_ms", "body_timeout_ms", "keepalive_timeout_ms", "shutdown_grace_ms",
                        "max_connections"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                         if (k == "listen") return r.Str(v, p, s.listen);
                         if (k == "threads") return r.Num(v, p, s.threads, 0, 256);
-                        if (k == "io_model") {
-                          MEC_TRY(r.Str(v, p, s.io_model));
-                          if (s.io_model != "per-core" && s.io_model != "shared")
-                            return r.Error(v, p, "expected per-core or shared");
-                          return Status::Ok();
-                        }
                         if (k == "max_body_bytes") return r.Num(v, p, s.max_body_bytes, 1024, 1 << 30);
                         if (k == "max_header_bytes") return r.Num(v, p, s.max_header_bytes, 1024, 1 << 20);
                         if (k == "max_header_count") return r.Num(v, p, s.max_header_count, 8, 10000);
@@ -284,8 +278,8 @@ Result<Options> LoadOptionsFromFile(const std::string& path) {
 }
 
 std::string DescribeOptions(const Options& o) {
-  std::string out = fmt::format("config: {}\nlisten: {} ({} threads, {}; 0 threads = one per core)\n", o.source,
-                                o.server.listen, o.server.threads, o.server.io_model);
+  std::string out = fmt::format("config: {}\nlisten: {} ({} worker threads; 0 = one per core)\n", o.source,
+                                o.server.listen, o.server.threads);
   out += fmt::format("limits: body {} bytes, headers {} bytes / {} fields, header timeout {} ms, body timeout {} ms\n",
                      o.server.max_body_bytes, o.server.max_header_bytes, o.server.max_header_count,
                      o.server.header_timeout_ms, o.server.body_timeout_ms);

@@ -56,7 +56,6 @@ struct BackendOptions {
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";
   int threads = 0;                        // 0: one per core
-  std::string io_model = "per-core";      // per-core (io_context per thread) | shared (one io_context, N threads)
   int64_t max_body_bytes = 4 << 20;       // larger request bodies get 413
   int64_t max_header_bytes = 16 << 10;    // larger header blocks get 431
   int max_header_count = 100;             // more header fields get 431

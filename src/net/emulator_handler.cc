@@ -85,7 +85,10 @@ awaitable<void> EmulatorHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     w.BeginObject().Field("profile", s_.model.profile().name).Field("served", s_.served.load()).Field("cancelled", s_.cancelled.load());
     w.Field("rejected", s_.rejected.load()).Field("errors", s_.errors.load()).Field("dropped", s_.dropped.load());
     w.Field("hung", s_.hung.load()).Field("active", active).Field("queued", queued).EndObject();
-    co_await ch.Send(JsonResponse(std::move(out), v, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = JsonResponse(std::move(out), v, ka);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
   if (path == "/healthz") {
@@ -94,8 +97,11 @@ awaitable<void> EmulatorHandler::Handle(HttpRequest& req, ClientChannel& ch) {
       std::lock_guard lock(s_.mu);
       down = s_.model.InOutage(s_.clock.Now());
     }
-    co_await ch.Send(JsonResponse(down ? R"({"status":"outage"})" : R"({"status":"ok"})", v, ka,
-                                  down ? http::status::service_unavailable : http::status::ok));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = JsonResponse(down ? R"({"status":"outage"})" : R"({"status":"ok"})", v, ka,
+                                  down ? http::status::service_unavailable : http::status::ok);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
   if (path == "/v1/models") {
@@ -106,10 +112,14 @@ awaitable<void> EmulatorHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     for (const auto* m : {&p.model, &p.embedding_model})
       if (!m->empty()) w.BeginObject().Field("id", *m).Field("object", "model").Field("created", 0).Field("owned_by", "mecrouter-emulator").EndObject();
     w.EndArray().EndObject();
-    co_await ch.Send(JsonResponse(std::move(out), v, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = JsonResponse(std::move(out), v, ka);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
-  co_await ch.Send(ErrorResponse(ApiError::NotFound("Unknown request URL: " + std::string(path), "unknown_url"), v, ka));
+  auto res = ErrorResponse(ApiError::NotFound("Unknown request URL: " + std::string(path), "unknown_url"), v, ka);
+  co_await ch.Send(std::move(res));
 }
 
 awaitable<void> EmulatorHandler::Fault(HttpRequest& req, ClientChannel& ch) {
@@ -119,7 +129,10 @@ awaitable<void> EmulatorHandler::Fault(HttpRequest& req, ClientChannel& ch) {
     simdjson::dom::parser parser;
     simdjson::dom::object obj;
     if (parser.parse(req.body()).get_object().get(obj)) {
-      co_await ch.Send(ErrorResponse(ApiError::BadRequest("Expected a JSON object of fault fields."), v, ka));
+      {  // named first: g++ 12 mishandles temporaries that live across co_await
+        auto res = ErrorResponse(ApiError::BadRequest("Expected a JSON object of fault fields."), v, ka);
+        co_await ch.Send(std::move(res));
+      }
       co_return;
     }
     FaultState next;
@@ -143,14 +156,18 @@ awaitable<void> EmulatorHandler::Fault(HttpRequest& req, ClientChannel& ch) {
       else if (key == "slowdown") ok = !val.get_double().get(d) && d > 0 && d <= 1000, next.slowdown = ok ? d : next.slowdown;
       else ok = false;
       if (!ok) {
-        co_await ch.Send(ErrorResponse(ApiError::BadRequest("Invalid fault field '" + std::string(key) + "' (outage: bool; error_rate, hang_rate, drop_midstream_rate: 0..1; slowdown: > 0).", std::string(key)), v, ka));
+        auto res = ErrorResponse(ApiError::BadRequest("Invalid fault field '" + std::string(key) + "' (outage: bool; error_rate, hang_rate, drop_midstream_rate: 0..1; slowdown: > 0).", std::string(key)), v, ka);
+        co_await ch.Send(std::move(res));
         co_return;
       }
     }
     std::lock_guard lock(s_.mu);
     s_.model.faults() = next;
   } else if (req.method() != http::verb::get) {
-    co_await ch.Send(ErrorResponse({405, "invalid_request_error", "Use GET or POST.", "", "method_not_allowed"}, v, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = ErrorResponse({405, "invalid_request_error", "Use GET or POST.", "", "method_not_allowed"}, v, ka);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
   FaultState now;
@@ -158,7 +175,10 @@ awaitable<void> EmulatorHandler::Fault(HttpRequest& req, ClientChannel& ch) {
     std::lock_guard lock(s_.mu);
     now = s_.model.faults();
   }
-  co_await ch.Send(JsonResponse(FaultJson(now), v, ka));
+  {  // named first: g++ 12 mishandles temporaries that live across co_await
+    auto res = JsonResponse(FaultJson(now), v, ka);
+    co_await ch.Send(std::move(res));
+  }
 }
 
 awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, ClientChannel& ch) {
@@ -167,20 +187,29 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   auto parsed_or = ParseRequest(endpoint, req.body());
   if (auto* err = std::get_if<ApiError>(&parsed_or)) {
     s_.rejected.fetch_add(1);
-    co_await ch.Send(ErrorResponse(*err, ver, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = ErrorResponse(*err, ver, ka);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
   const ParsedRequest& r = std::get<ParsedRequest>(parsed_or);
   const TierProfile& profile = s_.model.profile();  // name/model fields are constant
   if (endpoint == Endpoint::kEmbeddings && profile.embedding_model.empty()) {
     s_.rejected.fetch_add(1);
-    co_await ch.Send(ErrorResponse(ApiError::NotFound("This emulated tier serves no embedding model.", "model_not_found"), ver, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = ErrorResponse(ApiError::NotFound("This emulated tier serves no embedding model.", "model_not_found"), ver, ka);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
   const int64_t in_tokens = EmulatorPromptTokens(r.text);
   if (in_tokens > profile.context_window) {
     s_.rejected.fetch_add(1);
-    co_await ch.Send(ErrorResponse(ApiError::BadRequest(fmt::format("This model's maximum context length is {} tokens; the prompt has {}.", profile.context_window, in_tokens), "messages", "context_length_exceeded"), ver, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = ErrorResponse(ApiError::BadRequest(fmt::format("This model's maximum context length is {} tokens; the prompt has {}.", profile.context_window, in_tokens), "messages", "context_length_exceeded"), ver, ka);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
 
@@ -206,11 +235,17 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   switch (adm) {
     case Admission::kOutage:
       s_.errors.fetch_add(1);
-      co_await ch.Send(ErrorResponse(ApiError{503, "service_unavailable", "Emulated outage.", "", "outage"}, ver, ka));
+      {  // named first: g++ 12 mishandles temporaries that live across co_await
+        auto res = ErrorResponse(ApiError{503, "service_unavailable", "Emulated outage.", "", "outage"}, ver, ka);
+        co_await ch.Send(std::move(res));
+      }
       co_return;
     case Admission::kError:
       s_.errors.fetch_add(1);
-      co_await ch.Send(ErrorResponse(ApiError{500, "server_error", "Emulated server error.", "", "injected_error"}, ver, ka));
+      {  // named first: g++ 12 mishandles temporaries that live across co_await
+        auto res = ErrorResponse(ApiError{500, "server_error", "Emulated server error.", "", "injected_error"}, ver, ka);
+        co_await ch.Send(std::move(res));
+      }
       co_return;
     case Admission::kRateLimited:
     case Admission::kQueueFull: {
@@ -272,7 +307,10 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
     for (auto& x : vec) x = static_cast<float>(rng.Uniform(-1, 1));
     vecs.push_back(std::move(vec));
     s_.served.fetch_add(1);
-    co_await ch.Send(JsonResponse(EmbeddingsBody(r.model, vecs, usage), ver, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = JsonResponse(EmbeddingsBody(r.model, vecs, usage), ver, ka);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
 
@@ -292,7 +330,10 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
     std::string text;
     for (int64_t i = 0; i < plan.output_tokens; ++i) gen.AppendNext(text);
     s_.served.fetch_add(1);
-    co_await ch.Send(JsonResponse(CompletionBody(meta, text, finish, usage), ver, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = JsonResponse(CompletionBody(meta, text, finish, usage), ver, ka);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
 
@@ -333,7 +374,9 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   AppendSseEvent(out, CompletionChunk(meta, "", false, finish));
   if (r.include_usage) AppendSseEvent(out, UsageChunk(meta, usage));
   out += kSseDone;
-  if (co_await ch.WriteChunk(out) && co_await ch.EndStream()) s_.served.fetch_add(1);
+  bool ok = co_await ch.WriteChunk(out);
+  if (ok) ok = co_await ch.EndStream();
+  if (ok) s_.served.fetch_add(1);
   else s_.cancelled.fetch_add(1);
 }
 

@@ -72,23 +72,37 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
 
   if (endpoint) {
     if (!post) {
-      co_await ch.Send(ErrorResponse({405, "invalid_request_error", "Method not allowed: use POST for " + std::string(path) + ".", "", "method_not_allowed"}, v, ka));
+      auto res = ErrorResponse({405, "invalid_request_error", "Method not allowed: use POST for " + std::string(path) + ".", "", "method_not_allowed"}, v, ka);
+      co_await ch.Send(std::move(res));
       co_return;
     }
     co_await Proxy(*endpoint, req, ch);
     co_return;
   }
   if (path == "/v1/models" && get) {
-    co_await ch.Send(Models(v, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = Models(v, ka);
+      co_await ch.Send(std::move(res));
+    }
   } else if (path == "/healthz" && get) {
-    co_await ch.Send(JsonResponse(R"({"status":"ok"})", v, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = JsonResponse(R"({"status":"ok"})", v, ka);
+      co_await ch.Send(std::move(res));
+    }
   } else if (path == "/readyz" && get) {
-    if (s_.draining.load()) co_await ch.Send(JsonResponse(R"({"status":"draining"})", v, false, http::status::service_unavailable));
-    else co_await ch.Send(JsonResponse(R"({"status":"ready"})", v, ka));
+    auto res = s_.draining.load() ? JsonResponse(R"({"status":"draining"})", v, false, http::status::service_unavailable)
+                                  : JsonResponse(R"({"status":"ready"})", v, ka);
+    co_await ch.Send(std::move(res));
   } else if (path == "/api/stats" && get) {
-    co_await ch.Send(JsonResponse(s_.stats.ToJson(), v, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = JsonResponse(s_.stats.ToJson(), v, ka);
+      co_await ch.Send(std::move(res));
+    }
   } else {
-    co_await ch.Send(ErrorResponse({404, "invalid_request_error", fmt::format("Unknown request URL: {} {}.", std::string_view(req.method_string()), path), "", "unknown_url"}, v, ka));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = ErrorResponse({404, "invalid_request_error", fmt::format("Unknown request URL: {} {}.", std::string_view(req.method_string()), path), "", "unknown_url"}, v, ka);
+      co_await ch.Send(std::move(res));
+    }
   }
 }
 
@@ -108,17 +122,24 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
 
   auto parsed_or = ParseRequest(endpoint, req.body());
   if (auto* err = std::get_if<ApiError>(&parsed_or)) {
-    co_await ch.Send(reject(*err));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = reject(*err);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
   ParsedRequest parsed = std::move(std::get<ParsedRequest>(parsed_or));
   Hints hints = parsed.body_hints;
   if (auto e = ApplyHeaderHints(req, hints)) {
-    co_await ch.Send(reject(*e));
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = reject(*e);
+      co_await ch.Send(std::move(res));
+    }
     co_return;
   }
   if (!hints.policy.empty() && hints.policy != s_.options.routing.policy) {
-    co_await ch.Send(reject(ApiError::BadRequest("Invalid header X-MEC-Policy: unknown policy '" + hints.policy + "' (known: " + s_.options.routing.policy + ")", "X-MEC-Policy", "invalid_hint")));
+    auto res = reject(ApiError::BadRequest("Invalid header X-MEC-Policy: unknown policy '" + hints.policy + "' (known: " + s_.options.routing.policy + ")", "X-MEC-Policy", "invalid_hint"));
+    co_await ch.Send(std::move(res));
     co_return;
   }
 
@@ -134,7 +155,10 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   if (!decision.ok()) {
     const auto& st = decision.status();
     if (st.code() == StatusCode::kNotFound) {
-      co_await ch.Send(reject(ApiError{404, "invalid_request_error", st.message(), "model", "model_not_found"}));
+      {  // named first: g++ 12 mishandles temporaries that live across co_await
+        auto res = reject(ApiError{404, "invalid_request_error", st.message(), "model", "model_not_found"});
+        co_await ch.Send(std::move(res));
+      }
     } else {
       stats.failed.fetch_add(1, std::memory_order_relaxed);
       auto res = ErrorResponse(ApiError::Unavailable(st.message()), ver, ka);
@@ -179,7 +203,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
     UpstreamCall call(pools_, b.index());
     current = &call;
-    auto failure = co_await call.Start(UpstreamPath(endpoint), BuildUpstreamBody(parsed, model, inject_usage), parsed.stream);
+    std::string upstream_body = BuildUpstreamBody(parsed, model, inject_usage);
+    std::optional<AttemptFailure> failure = co_await call.Start(UpstreamPath(endpoint), std::move(upstream_body), parsed.stream);
     auto fail = [&](AttemptFailure f) {
       current = nullptr;
       b.failures.fetch_add(1, std::memory_order_relaxed);
@@ -262,7 +287,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
         b.failures.fetch_add(1, std::memory_order_relaxed);
         ApiError e{502, "upstream_error", "The upstream " + b.name() + " failed mid-stream: " + *broke, "", "midstream_failure"};
-        co_await ch.WriteChunk(out + SseErrorEvent(e));
+        out += SseErrorEvent(e);
+        co_await ch.WriteChunk(out);
         co_await ch.EndStream();
         co_return;
       }

@@ -236,19 +236,29 @@ awaitable<void> Connection::Run() {
         if (timed_out_ == Timeout::kKeepAlive || server_.draining_) break;
         if (timed_out_ == Timeout::kHeader) {
           if (buf_.size() > 0 || parser.got_some())
-            co_await WriteAndLinger(ErrorResponse({408, "invalid_request_error", "Request header not received in time.", "", "request_timeout"}, 11, false));
+            {  // named first: g++ 12 mishandles temporaries that live across co_await
+              auto res = ErrorResponse({408, "invalid_request_error", "Request header not received in time.", "", "request_timeout"}, 11, false);
+              co_await WriteAndLinger(std::move(res));
+            }
           break;
         }
         if (ec == http::error::header_limit) {
-          co_await WriteAndLinger(ErrorResponse({431, "invalid_request_error", fmt::format("Request header fields are larger than {} bytes.", o.max_header_bytes), "", "headers_too_large"}, 11, false));
+          {  // named first: g++ 12 mishandles temporaries that live across co_await
+            auto res = ErrorResponse({431, "invalid_request_error", fmt::format("Request header fields are larger than {} bytes.", o.max_header_bytes), "", "headers_too_large"}, 11, false);
+            co_await WriteAndLinger(std::move(res));
+          }
           break;
         }
         if (ec == http::error::body_limit) {
-          co_await WriteAndLinger(ErrorResponse({413, "invalid_request_error", fmt::format("Request body is larger than the limit of {} bytes.", o.max_body_bytes), "", "request_too_large"}, 11, false));
+          {  // named first: g++ 12 mishandles temporaries that live across co_await
+            auto res = ErrorResponse({413, "invalid_request_error", fmt::format("Request body is larger than the limit of {} bytes.", o.max_body_bytes), "", "request_too_large"}, 11, false);
+            co_await WriteAndLinger(std::move(res));
+          }
           break;
         }
         if (ec == asio::error::operation_aborted) break;
-        co_await WriteAndLinger(ErrorResponse({400, "invalid_request_error", "Malformed HTTP request: " + ec.message(), "", "bad_request"}, 11, false));
+        auto res = ErrorResponse({400, "invalid_request_error", "Malformed HTTP request: " + ec.message(), "", "bad_request"}, 11, false);
+        co_await WriteAndLinger(std::move(res));
         break;
       }
       auto& head = parser.get();
@@ -260,7 +270,10 @@ awaitable<void> Connection::Run() {
         ++fields;
       }
       if (fields > o.max_header_count) {
-        co_await WriteAndLinger(ErrorResponse({431, "invalid_request_error", fmt::format("Too many header fields ({} > {}).", fields, o.max_header_count), "", "too_many_headers"}, version_, false));
+        {  // named first: g++ 12 mishandles temporaries that live across co_await
+          auto res = ErrorResponse({431, "invalid_request_error", fmt::format("Too many header fields ({} > {}).", fields, o.max_header_count), "", "too_many_headers"}, version_, false);
+          co_await WriteAndLinger(std::move(res));
+        }
         break;
       }
       if (!parser.is_done()) {
@@ -269,11 +282,18 @@ awaitable<void> Connection::Run() {
         Disarm();
         if (bec) {
           if (timed_out_ == Timeout::kBody) {
-            co_await WriteAndLinger(ErrorResponse({408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"}, version_, false));
+            {  // named first: g++ 12 mishandles temporaries that live across co_await
+              auto res = ErrorResponse({408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"}, version_, false);
+              co_await WriteAndLinger(std::move(res));
+            }
           } else if (bec == http::error::body_limit) {
-            co_await WriteAndLinger(ErrorResponse({413, "invalid_request_error", fmt::format("Request body is larger than the limit of {} bytes.", o.max_body_bytes), "", "request_too_large"}, version_, false));
+            {  // named first: g++ 12 mishandles temporaries that live across co_await
+              auto res = ErrorResponse({413, "invalid_request_error", fmt::format("Request body is larger than the limit of {} bytes.", o.max_body_bytes), "", "request_too_large"}, version_, false);
+              co_await WriteAndLinger(std::move(res));
+            }
           } else if (bec != http::error::end_of_stream && bec != asio::error::connection_reset && bec != asio::error::eof) {
-            co_await WriteAndLinger(ErrorResponse({400, "invalid_request_error", "Malformed HTTP request body: " + bec.message(), "", "bad_request"}, version_, false));
+            auto res = ErrorResponse({400, "invalid_request_error", "Malformed HTTP request body: " + bec.message(), "", "bad_request"}, version_, false);
+            co_await WriteAndLinger(std::move(res));
           }
           break;
         }

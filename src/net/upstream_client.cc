@@ -206,7 +206,10 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view pa
     if (!conn_) {
       if (auto f = co_await Connect()) co_return f;
     }
-    std::optional<AttemptFailure> f = conn_->tls ? co_await Exchange(*conn_->tls, req) : co_await Exchange(*conn_->plain, req);
+    // No co_await inside a conditional expression: g++ 12 miscompiles it (double destruction).
+    std::optional<AttemptFailure> f;
+    if (conn_->tls) f = co_await Exchange(*conn_->tls, req);
+    else f = co_await Exchange(*conn_->plain, req);
     // A pooled connection the server had already closed: try once more on a fresh one.
     if (f && reused && f->kind == FailureKind::kReset && !cancelled_) {
       conn_.reset();

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# `make bench`: the gateway against nginx on loopback, with the `zero` emulator as upstream.
+#   1. throughput at saturation (wrk, closed loop) for: emulator direct, via mecrouter, via nginx;
+#   2. p50/p99 latency at fixed request rates (h2load --rps, open loop; per-request log);
+#   3. CPU instructions per request of the gateway (valgrind --tool=callgrind, a repeatable count);
+#   4. the Google Benchmark micro-benchmarks (bench/*_bench.cc).
+# Usage: bench/run.sh BUILD_DIR   (a Release build; `make bench` passes build/release)
+set -euo pipefail
+BUILD=${1:-build/release}
+BIN=$BUILD/mecrouter
+OUT=${BENCH_OUT:-bench/out}
+DURATION=${BENCH_DURATION:-8}
+THREADS=${BENCH_THREADS:-1}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+TMP=$(mktemp -d)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null; rm -rf "$TMP"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
+wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/healthz" && return 0; sleep 0.1; done; echo "port $1 did not come up" >&2; return 1; }
+
+EMU=$(free_port); GW=$(free_port); NGX=$(free_port)
+"$BIN" emulate --profile zero --listen 127.0.0.1:$EMU --threads 1 > "$TMP/emu.log" 2>&1 & PIDS+=($!)
+cat > "$TMP/gw.yaml" <<YAML
+server: {listen: 127.0.0.1:$GW, threads: $THREADS}
+routing: {auto_order: [edge]}
+backends:
+  - {name: zero, tier: edge, url: http://127.0.0.1:$EMU/v1, models: [zero], max_concurrency: 100000}
+YAML
+"$BIN" serve --config "$TMP/gw.yaml" > "$TMP/gw.log" 2>&1 & PIDS+=($!)
+mkdir -p "$TMP/body" "$TMP/proxy"
+sed -e "s#@PREFIX@#$TMP#g" -e "s#@NGINX_PORT@#$NGX#g" -e "s#@UPSTREAM_PORT@#$EMU#g" -e "s#@WORKERS@#$THREADS#g" bench/nginx.conf > "$TMP/nginx.conf"
+nginx -c "$TMP/nginx.conf" -p "$TMP" -e "$TMP/error.log"
+wait_port $EMU; wait_port $GW
+for _ in $(seq 50); do curl -s -o /dev/null -X POST -H 'Content-Type: application/json' --data @bench/request.json "http://127.0.0.1:$NGX/v1/chat/completions" && break; sleep 0.1; done
+
+declare -A URL=([direct]="http://127.0.0.1:$EMU" [mecrouter]="http://127.0.0.1:$GW" [nginx]="http://127.0.0.1:$NGX")
+ORDER=(direct mecrouter nginx)
+echo "== throughput at saturation: wrk -t1 -c64 -d${DURATION}s, POST /v1/chat/completions (zero profile, 16 tokens), gateway/nginx threads=$THREADS"
+declare -A RPS
+for k in "${ORDER[@]}"; do
+  wrk -t1 -c64 -d${DURATION}s -s bench/wrk_post.lua "${URL[$k]}/v1/chat/completions" > "$OUT/wrk_$k.txt"
+  RPS[$k]=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk_$k.txt")
+  errs=$(awk '/Non-2xx|Socket errors/' "$OUT/wrk_$k.txt" | tr '\n' ' ')
+  printf "  %-10s %10s req/s %s\n" "$k" "${RPS[$k]}" "$errs"
+done
+awk -v m="${RPS[mecrouter]}" -v n="${RPS[nginx]}" -v d="${RPS[direct]}" 'BEGIN{printf "  mecrouter / nginx = %.2f   mecrouter / direct = %.2f   nginx / direct = %.2f\n", m/n, m/d, n/d}'
+
+echo "== latency at fixed rates (open loop): h2load --h1 -c 8 --rps R/8 -D ${DURATION}s, per-request log"
+pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END{i=int(NR*p); if(i<1)i=1; printf "%.0f", a[i]}'; }
+for rate in 500 2000 5000; do
+  per=$((rate / 8))
+  line="  rate $rate/s:"
+  declare -A P50 P99
+  for k in "${ORDER[@]}"; do
+    h2load --h1 -c 8 --rps $per -D $DURATION -d bench/request.json -H 'Content-Type: application/json' \
+      --log-file "$OUT/h2load_${k}_$rate.log" "${URL[$k]}/v1/chat/completions" > "$OUT/h2load_${k}_$rate.txt" 2>&1 || true
+    awk '$2==200{print $3}' "$OUT/h2load_${k}_$rate.log" > "$TMP/lat.txt"   # elapsed microseconds
+    P50[$k]=$(pct "$TMP/lat.txt" 0.50); P99[$k]=$(pct "$TMP/lat.txt" 0.99)
+    n=$(wc -l < "$TMP/lat.txt")
+    line+=$(printf "  %s p50 %sus p99 %sus (n=%s)" "$k" "${P50[$k]}" "${P99[$k]}" "$n")
+  done
+  echo "$line"
+  echo "    added p99 over direct: mecrouter $(( ${P99[mecrouter]} - ${P99[direct]} ))us, nginx $(( ${P99[nginx]} - ${P99[direct]} ))us"
+done
+
+echo "== gateway CPU instructions per request (valgrind --tool=callgrind; N=2000 minus N=500, to cancel start-up)"
+instr() {
+  local n=$1 port; port=$(free_port)
+  sed "s/listen: 127.0.0.1:$GW/listen: 127.0.0.1:$port/" "$TMP/gw.yaml" > "$TMP/cg.yaml"
+  valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$n" "$BIN" serve --config "$TMP/cg.yaml" --threads 1 > "$TMP/cg.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+  h2load --h1 -c 4 -n $n -d bench/request.json -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/chat/completions" > "$TMP/cg_h2load.txt" 2>&1
+  kill -TERM $pid; wait $pid || true
+  callgrind_annotate "$TMP/cg.$n" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}'
+}
+I1=$(instr 500); I2=$(instr 2000)
+echo "  total instructions: N=500 $I1, N=2000 $I2  =>  $(( (I2 - I1) / 1500 )) instructions per request"
+
+echo "== micro-benchmarks (Google Benchmark)"
+for b in "$BUILD"/*_bench; do
+  [ -x "$b" ] || continue
+  echo "-- $(basename "$b")"
+  "$b" --benchmark_min_time=0.2 2>/dev/null | grep -E '^[A-Za-z]' || true
+done
