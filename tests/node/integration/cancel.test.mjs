@@ -7,7 +7,7 @@ import { Stack, backend, postJson, waitFor, readSse, guardedTest, sleep } from '
 
 const stack = new Stack();
 let slow, late, gw;
-const gtest = guardedTest(test, () => gw);
+const gtest = guardedTest(test, () => stack);
 
 before(async () => {
   [slow, late] = await Promise.all([

@@ -126,7 +126,7 @@ describe('failure kinds', () => {
   // the others down with it.
   const stack = new Stack();
   let e5xx, e429, ehang, edrop, cloud, refusedUrl, refusedUrl2, gw;
-  const gtest = guardedTest(test, () => gw);
+  const gtest = guardedTest(test, () => stack);
 
   before(async () => {
     [e5xx, e429, ehang, edrop, cloud] = await Promise.all([

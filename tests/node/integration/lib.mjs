@@ -412,31 +412,40 @@ export async function threeTierStack(stack, { server = {}, routing = {}, backend
 // If `child` died (or dies within waitMs: a sanitizer report takes a moment), returns an error that
 // carries its report; otherwise returns `e` unchanged. Use as: catch (e) { throw await annotate(e, gw) }.
 export async function annotate(e, child, waitMs = 3000) {
-  if (child.alive) await child.waitExit(waitMs);
-  if (child.expectedExit) return e;
-  if (child.alive && !/ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:/.test(child.err)) return e;
-  const err = new Error(`${e?.message ?? e}\n-- ${child.name} died --\n${child.describe()}`);
+  if (!crashed(child)) return e;
+  if (child.alive) await child.waitExit(waitMs); // let the sanitizer finish its report
+  const err = new Error(`${e?.message ?? e}\n-- ${child.name} crashed --\n${child.describe()}`);
   err.cause = e;
   return err;
 }
 
-// test() whose failure message includes the report of `getChild()` if it crashed.
-export function guardedTest(testFn, getChild) {
+const crashed = (c) => !c.expectedExit && (!c.alive || /ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:/.test(c.err));
+
+// test() whose failure message includes the report of any process from `getChildren()` (a Child,
+// an array of them, or a Stack) that crashed; a crash after the test's last request fails it too.
+export function guardedTest(testFn, getChildren) {
+  const list = () => {
+    const c = getChildren();
+    if (!c) return [];
+    if (c instanceof Stack) return c.children;
+    return Array.isArray(c) ? c : [c];
+  };
   return (name, opts, fn) => {
     if (typeof opts === 'function') [fn, opts] = [opts, {}];
     return testFn(name, opts, async (t) => {
       try {
         await fn(t);
       } catch (e) {
-        const c = getChild();
-        throw c ? await annotate(e, c) : e;
+        let err = e;
+        for (const c of list()) err = await annotate(err, c);
+        throw err;
       }
-      // A crash right after the last response (e.g. while the handler unwinds) fails the test too.
-      const c = getChild();
-      if (c && !c.expectedExit) {
-        await sleep(100);
-        if (!c.alive || /ERROR: (Address|Leak|UndefinedBehavior)Sanitizer|runtime error:/.test(c.err))
-          throw await annotate(new Error(`${c.name} crashed after the test's requests`), c);
+      if (list().some((c) => !c.expectedExit)) await sleep(100);
+      const dead = list().filter(crashed);
+      if (dead.length) {
+        let err = new Error(`${dead.map((c) => c.name).join(', ')} crashed after the test's requests`);
+        for (const c of dead) err = await annotate(err, c);
+        throw err;
       }
     });
   };
