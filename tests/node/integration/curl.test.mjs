@@ -4,9 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { Stack, threeTierStack, words, MODELS } from './lib.mjs';
+import { Stack, threeTierStack, words, MODELS , guardedTest } from './lib.mjs';
 
 const stack = new Stack();
+const gtest = guardedTest(test, () => stack);
 let gw;
 
 before(async () => {
@@ -44,7 +45,7 @@ function checkMecHeaders(h, tier) {
   assert.equal(h['x-mec-attempts'], '1');
 }
 
-test('curl: plain chat completion', async () => {
+gtest('curl: plain chat completion', async () => {
   const r = await curl(['-sN', '-D', '-', `${gw.url}/chat/completions`, '-H', 'Content-Type: application/json', '-d', chat()]);
   assert.equal(r.code, 0, r.stderr);
   const { statusLine, headers, body } = split(r.stdout);
@@ -57,7 +58,7 @@ test('curl: plain chat completion', async () => {
   assert.equal(j.usage.completion_tokens, words(j.choices[0].message.content));
 });
 
-test('curl: streaming chat completion ends with data: [DONE]', async () => {
+gtest('curl: streaming chat completion ends with data: [DONE]', async () => {
   const r = await curl(['-sN', '-D', '-', `${gw.url}/chat/completions`, '-H', 'Content-Type: application/json',
     '-d', chat({ stream: true, model: 'device', stream_options: { include_usage: true } })]);
   assert.equal(r.code, 0, r.stderr);
@@ -78,7 +79,7 @@ test('curl: streaming chat completion ends with data: [DONE]', async () => {
   assert.equal(usage.completion_tokens, words(text));
 });
 
-test('curl: legacy completions and an error in OpenAI format', async () => {
+gtest('curl: legacy completions and an error in OpenAI format', async () => {
   const r = await curl(['-s', '-D', '-', `${gw.url}/completions`, '-H', 'Content-Type: application/json',
     '-d', JSON.stringify({ model: 'cloud', prompt: 'Hi', max_tokens: 3 })]);
   const { statusLine, headers, body } = split(r.stdout);
@@ -94,7 +95,7 @@ test('curl: legacy completions and an error in OpenAI format', async () => {
   assert.equal(e.code, 'invalid_json');
 });
 
-test('curl: keep-alive reuses one connection for two requests', async () => {
+gtest('curl: keep-alive reuses one connection for two requests', async () => {
   const url = `${gw.url}/chat/completions`;
   const r = await curl(['-sv', '-o', '/dev/null', '-o', '/dev/null', url, '-H', 'Content-Type: application/json', '-d', chat({ max_tokens: 2 }), url]);
   assert.equal(r.code, 0, r.stderr);

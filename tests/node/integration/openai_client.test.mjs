@@ -5,9 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { Stack, backend, MODELS, words, getJson } from './lib.mjs';
+import { Stack, backend, MODELS, words, getJson , guardedTest } from './lib.mjs';
 
 const stack = new Stack();
+const gtest = guardedTest(test, () => stack);
 let gw, device, edge, cloud, edgeTap, client;
 
 before(async () => {
@@ -36,7 +37,7 @@ function mecHeaders(response) {
   return h;
 }
 
-test('non-streaming chat completion: content, usage consistent with the words, X-MEC headers', async () => {
+gtest('non-streaming chat completion: content, usage consistent with the words, X-MEC headers', async () => {
   const { data, response } = await client.chat.completions.create({ model: 'auto', messages, max_tokens: 24 }).withResponse();
   assert.equal(response.status, 200);
   assert.equal(data.object, 'chat.completion');
@@ -64,13 +65,13 @@ test('non-streaming chat completion: content, usage consistent with the words, X
   assert.equal(JSON.parse(last.body).model, MODELS.edge);
 });
 
-test('decision ids differ between requests', async () => {
+gtest('decision ids differ between requests', async () => {
   const a = await client.chat.completions.create({ model: 'auto', messages, max_tokens: 2 }).withResponse();
   const b = await client.chat.completions.create({ model: 'auto', messages, max_tokens: 2 }).withResponse();
   assert.notEqual(a.response.headers.get('x-mec-decision-id'), b.response.headers.get('x-mec-decision-id'));
 });
 
-test('pinning model "device" answers from the device tier', async () => {
+gtest('pinning model "device" answers from the device tier', async () => {
   const { data, response } = await client.chat.completions.create({ model: 'device', messages, max_tokens: 8 }).withResponse();
   assert.equal(response.headers.get('x-mec-tier'), 'device');
   assert.equal(response.headers.get('x-mec-backend'), 'device-phone');
@@ -81,13 +82,13 @@ test('pinning model "device" answers from the device tier', async () => {
   assert.equal(cloudPinned.response.headers.get('x-mec-backend'), 'cloud-api');
 });
 
-test('pinning a concrete model name routes to the backend serving it', async () => {
+gtest('pinning a concrete model name routes to the backend serving it', async () => {
   const { data, response } = await client.chat.completions.create({ model: MODELS.cloud, messages, max_tokens: 4 }).withResponse();
   assert.equal(response.headers.get('x-mec-backend'), 'cloud-api');
   assert.equal(data.model, MODELS.cloud);
 });
 
-test('streaming with include_usage: chunks, final usage chunk matches the deltas', async () => {
+gtest('streaming with include_usage: chunks, final usage chunk matches the deltas', async () => {
   const before = edgeTap.seen.length;
   const { data: stream, response } = await client.chat.completions
     .create({ model: 'auto', messages, max_tokens: 20, stream: true, stream_options: { include_usage: true } })
@@ -116,7 +117,7 @@ test('streaming with include_usage: chunks, final usage chunk matches the deltas
   assert.deepEqual(up.stream_options, { include_usage: true });
 });
 
-test('streaming without include_usage: the gateway asks upstream for usage but no usage chunk reaches the client', async () => {
+gtest('streaming without include_usage: the gateway asks upstream for usage but no usage chunk reaches the client', async () => {
   const before = edgeTap.seen.length;
   const stream = await client.chat.completions.create({ model: 'auto', messages, max_tokens: 12, stream: true });
   const chunks = [];
@@ -133,7 +134,7 @@ test('streaming without include_usage: the gateway asks upstream for usage but n
   assert.deepEqual(up.stream_options, { include_usage: true }, 'gateway injects include_usage upstream');
 });
 
-test('legacy completions.create', async () => {
+gtest('legacy completions.create', async () => {
   const { data, response } = await client.completions
     .create({ model: 'auto', prompt: 'Vehicle status report:', max_tokens: 10 })
     .withResponse();
@@ -146,7 +147,7 @@ test('legacy completions.create', async () => {
   assert.equal(edgeTap.seen[edgeTap.seen.length - 1].url, '/v1/completions');
 });
 
-test('streaming legacy completions', async () => {
+gtest('streaming legacy completions', async () => {
   const stream = await client.completions.create({ model: 'cloud', prompt: 'Status:', max_tokens: 6, stream: true, stream_options: { include_usage: true } });
   let text = '';
   let usage;
@@ -158,7 +159,7 @@ test('streaming legacy completions', async () => {
   assert.equal(usage.completion_tokens, words(text));
 });
 
-test('embeddings.create goes to the backend that declares embedding models', async () => {
+gtest('embeddings.create goes to the backend that declares embedding models', async () => {
   const { data, response } = await client.embeddings
     .create({ model: 'auto', input: 'road sign', encoding_format: 'float' })
     .withResponse();
@@ -176,7 +177,7 @@ test('embeddings.create goes to the backend that declares embedding models', asy
   assert.equal(byName.response.headers.get('x-mec-backend'), 'cloud-api');
 });
 
-test("embeddings.create with the client's default encoding (base64) decodes to floats", async () => {
+gtest("embeddings.create with the client's default encoding (base64) decodes to floats", async () => {
   // The openai client asks for encoding_format "base64" when none is given and decodes the
   // string itself. A server that ignores encoding_format and returns a JSON array breaks that.
   const res = await client.embeddings.create({ model: 'auto', input: 'road sign' });
@@ -186,7 +187,7 @@ test("embeddings.create with the client's default encoding (base64) decodes to f
   for (const x of v) assert.ok(Number.isFinite(x), `element ${x} is not a finite number`);
 });
 
-test('models.list includes the aliases and every backend model', async () => {
+gtest('models.list includes the aliases and every backend model', async () => {
   const list = await client.models.list();
   const ids = [];
   for await (const m of list) ids.push(m.id);
@@ -194,7 +195,7 @@ test('models.list includes the aliases and every backend model', async () => {
     assert.ok(ids.includes(id), `${id} missing from ${ids.join(', ')}`);
 });
 
-test('a streamed answer arrives incrementally (shipped device profile, ~50 tok/s)', async () => {
+gtest('a streamed answer arrives incrementally (shipped device profile, ~50 tok/s)', async () => {
   const t0 = Date.now();
   const stream = await client.chat.completions.create({ model: 'device', messages, max_tokens: 40, stream: true });
   const times = [];
@@ -213,7 +214,7 @@ test('a streamed answer arrives incrementally (shipped device profile, ~50 tok/s
   assert.ok(first < 0.7 * last, `first chunk at ${first} ms, last at ${last} ms`);
 });
 
-test('health endpoints', async () => {
+gtest('health endpoints', async () => {
   assert.equal((await getJson(`${gw.base}/healthz`)).json.status, 'ok');
   assert.equal((await getJson(`${gw.base}/readyz`)).json.status, 'ready');
   const s = (await getJson(`${gw.base}/api/stats`)).json;
