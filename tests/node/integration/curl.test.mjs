@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { Stack, threeTierStack, words, MODELS , guardedTest } from './lib.mjs';
+import { Stack, threeTierStack, words, MODELS, guardedTest } from './lib.mjs';
 
 const stack = new Stack();
 const gtest = guardedTest(test, () => stack);

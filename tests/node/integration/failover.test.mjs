@@ -14,7 +14,7 @@ describe('killing the edge emulator under load', () => {
   });
   after(() => stack.close());
 
-  test('requests fail over; only streams already under way are cut, and the stats agree', { timeout: 120000 }, async () => {
+  test('requests fail over; only streams already under way are cut, and the stats agree', { timeout: 120000 }, async (t) => {
     const TOTAL = 240;
     const CONCURRENCY = 16;
     const KILL_AFTER = 80; // completed requests before the kill may happen
@@ -111,6 +111,7 @@ describe('killing the edge emulator under load', () => {
 
     const s = await gw.stats();
     const d = (k) => s[k] - base0[k];
+    t.diagnostic(`${TOTAL} requests, ${after.length} after the kill, ${cut.length} streams cut; gateway stats ${JSON.stringify(s)}`);
     assert.equal(d('failed'), 0, JSON.stringify(s));
     assert.equal(d('midstream_cuts'), cut.length, `client saw ${cut.length} cut streams; stats ${JSON.stringify(s)}`);
     assert.equal(d('requests'), TOTAL);

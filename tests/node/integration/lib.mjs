@@ -414,6 +414,8 @@ export async function threeTierStack(stack, { server = {}, routing = {}, backend
 export async function annotate(e, child, waitMs = 3000) {
   if (!crashed(child)) return e;
   if (child.alive) await child.waitExit(waitMs); // let the sanitizer finish its report
+  if (child.crashReported) return new Error(`${e?.message ?? e}\n-- ${child.name} had crashed in an earlier test --`, { cause: e });
+  child.crashReported = true;
   const err = new Error(`${e?.message ?? e}\n-- ${child.name} crashed --\n${child.describe()}`);
   err.cause = e;
   return err;
@@ -441,7 +443,7 @@ export function guardedTest(testFn, getChildren) {
         throw err;
       }
       if (list().some((c) => !c.expectedExit)) await sleep(100);
-      const dead = list().filter(crashed);
+      const dead = list().filter((c) => crashed(c) && !c.crashReported);
       if (dead.length) {
         let err = new Error(`${dead.map((c) => c.name).join(', ')} crashed after the test's requests`);
         for (const c of dead) err = await annotate(err, c);

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { Stack, backend, MODELS, words, getJson , guardedTest } from './lib.mjs';
+import { Stack, backend, MODELS, words, getJson, guardedTest } from './lib.mjs';
 
 const stack = new Stack();
 const gtest = guardedTest(test, () => stack);
