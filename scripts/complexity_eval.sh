@@ -63,12 +63,25 @@ for f in 0 1 2 3 4; do row "$OUT/subject$f.json" mmlu; done
 
 summary() {  # label benchmark router files...
   local label=$1 b=$2 r=$3; shift 3
-  jq -s -r --arg b "$b" --arg r "$r" --arg label "$label" '
+  jq -s -r --arg b "$b" --arg r "$r" --arg lab "$label" '
     [.[] | .benchmarks[$b][$r].calls_saved * 100] as $v
     | ($v | add / length) as $m
-    | "\($label) \($b) \($r): mean \($m * 10 | round / 10)  min \($v | min * 10 | round / 10)  max \($v | max * 10 | round / 10)  sd \(($v | map((. - $m) * (. - $m)) | add / (length - 1)) | sqrt * 10 | round / 10)"' "$@"
+    | "\($lab) \($b) \($r): mean \($m * 10 | round / 10)  min \($v | min * 10 | round / 10)  max \($v | max * 10 | round / 10)  sd \(($v | map((. - $m) * (. - $m)) | add / (length - 1)) | sqrt * 10 | round / 10)"' "$@"
 }
 echo
 for r in model subject_length length random; do summary random mmlu $r "$OUT"/random?.json; done
 for r in model length random; do summary random gsm8k $r "$OUT"/random?.json; done
 for r in model length subject_length random; do summary subject-holdout mmlu $r "$OUT"/subject?.json; done
+
+# Paired differences (model minus a baseline, same split), in points of calls saved.
+diff_summary() {  # label benchmark baseline files...
+  local label=$1 b=$2 r=$3; shift 3
+  jq -s -r --arg b "$b" --arg r "$r" --arg lab "$label" '
+    [.[] | (.benchmarks[$b].model.calls_saved - .benchmarks[$b][$r].calls_saved) * 100] as $v
+    | ($v | add / length) as $m
+    | "\($lab) \($b) model - \($r): mean \($m * 10 | round / 10)  per split \($v | map(. * 10 | round / 10))"' "$@"
+}
+echo
+diff_summary random mmlu subject_length "$OUT"/random?.json
+diff_summary random gsm8k length "$OUT"/random?.json
+diff_summary subject-holdout mmlu length "$OUT"/subject?.json

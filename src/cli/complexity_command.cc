@@ -27,12 +27,13 @@ namespace {
 constexpr const char* kUsage =
     "usage:\n"
     "  mecrouter complexity train --labels CSV --prompts JSONL --ids FILE --out MODEL\n"
-    "      [--l2 X | --l2-grid X,Y,...] [--subject-smoothing S,...] [--cv-folds K] [--max-iterations N] [--max-weights N]\n"
+    "      [--l2 X | --l2-grid X,Y,...] [--subject-smoothing S,...] [--conjoined-l2-factor F,...]\n"
+    "      [--dense-l2-factor F] [--cv-folds K] [--max-iterations N] [--max-weights N]\n"
     "      [--hash-bits B] [--char-ngrams MIN,MAX] [--no-unigrams] [--no-bigrams] [--no-conjoin] [--no-shape]\n"
     "      [--no-domain] [--temperature T,...] [--domain-min-pair N] [--domain-min-token N] [--domain-alpha A]\n"
     "      [--name NAME]\n"
     "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
-    "      [--train-ids FILE] [--target 0.95] [--json]\n"
+    "      [--train-ids FILE] [--target 0.95] [--json] [--scores CSV]\n"
     "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
     "      --train OUT --test OUT\n";
 
@@ -126,6 +127,10 @@ int RunTrain(int argc, char** argv) {
       return Fail(Status::InvalidArgument("bad --char-ngrams (want MIN,MAX; MIN > MAX turns them off)"));
   }
   if (a.flags.count("no-domain")) o.domain_prior = false;
+  if (a.Has("conjoined-l2-factor") && !ParseDoubleList(a.Get("conjoined-l2-factor"), &o.conjoined_l2_factor_grid))
+    return Fail(Status::InvalidArgument("bad --conjoined-l2-factor"));
+  if (a.Has("dense-l2-factor") && !ParseDouble(a.Get("dense-l2-factor"), &o.dense_l2_factor))
+    return Fail(Status::InvalidArgument("bad --dense-l2-factor"));
   if (a.Has("domain-min-pair")) o.domain.min_pair_count = std::atoi(a.Get("domain-min-pair").c_str());
   if (a.Has("domain-min-token")) o.domain.min_token_count = std::atoi(a.Get("domain-min-token").c_str());
   if (a.Has("domain-alpha") && !ParseDouble(a.Get("domain-alpha"), &o.domain.alpha)) return Fail(Status::InvalidArgument("bad --domain-alpha"));
@@ -150,13 +155,14 @@ int RunTrain(int argc, char** argv) {
     std::fprintf(stderr, "  domain prior temperature %g: out-of-fold AUC of E[D] %.4f\n", t, auc);
   if (o.domain_prior) std::fprintf(stderr, "chosen temperature %g\n", rep.chosen_temperature);
   for (const auto& p : rep.cv) {
-    std::fprintf(stderr, "  cv l2=%g smoothing=%g  mean per-benchmark AUC=%.4f  log loss=%.4f", p.l2, p.subject_smoothing,
-                 p.mean_auc, p.mean_log_loss);
+    std::fprintf(stderr, "  cv l2=%g smoothing=%g conjoined-factor=%g  mean per-benchmark AUC=%.4f  log loss=%.4f", p.l2,
+                 p.subject_smoothing, p.conjoined_l2_factor, p.mean_auc, p.mean_log_loss);
     for (const auto& [bench, m] : p.benchmarks)
       std::fprintf(stderr, "  | %s saved %.1f%% AUC %.3f", bench.c_str(), 100 * m.calls_saved, m.auc);
     std::fprintf(stderr, "\n");
   }
-  std::fprintf(stderr, "chosen l2=%g subject smoothing=%g, %d L-BFGS iterations%s, %zu non-zero weights\n", rep.chosen_l2, rep.chosen_subject_smoothing, rep.iterations,
+  std::fprintf(stderr, "chosen l2=%g subject smoothing=%g conjoined factor=%g, %d L-BFGS iterations%s, %zu non-zero weights\n", rep.chosen_l2, rep.chosen_subject_smoothing,
+               rep.chosen_conjoined_l2_factor, rep.iterations,
                rep.converged ? "" : " (iteration limit)", rep.non_zero_weights);
   if (Status s = (*model)->Save(a.Get("out")); !s.ok()) return Fail(s);
   std::fprintf(stderr, "wrote %s\n", a.Get("out").c_str());
@@ -223,6 +229,17 @@ int RunEval(int argc, char** argv) {
   const std::vector<double> length_scores = BaselineScores(Baseline::kLength, train_items, test_items);
   const std::vector<double> subject_scores = BaselineScores(Baseline::kSubjectLength, train_items, test_items);
 
+  if (a.Has("scores")) {  // per-item scores, for analysis
+    std::FILE* f = std::fopen(a.Get("scores").c_str(), "w");
+    if (!f) return Fail(Status::Unavailable("cannot write " + a.Get("scores")));
+    std::fprintf(f, "item_id,benchmark,subject,weak_correct,strong_correct,model,length,subject_length\n");
+    for (size_t i = 0; i < test_items.size(); ++i) {
+      const auto& t = test_items[i];
+      std::fprintf(f, "%s,%s,%s,%d,%d,%.6g,%.6g,%.6g\n", t.item_id.c_str(), t.benchmark.c_str(), t.subject.c_str(),
+                   t.weak_correct, t.strong_correct, model_scores[i], length_scores[i], subject_scores[i]);
+    }
+    std::fclose(f);
+  }
   std::map<std::string, std::vector<size_t>> by_bench;
   for (size_t i = 0; i < test_items.size(); ++i) by_bench[test_items[i].benchmark].push_back(i);
   auto metrics_of = [&](const std::vector<size_t>& idx, const std::vector<double>& scores) {

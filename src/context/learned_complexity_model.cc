@@ -10,7 +10,8 @@
 namespace mec {
 namespace {
 
-constexpr std::string_view kMagic = "mecrouter-complexity-model 1";
+// Version 2: type-salted hashed features in the upper half of the hashed space.
+constexpr std::string_view kMagic = "mecrouter-complexity-model 2";
 // Quantised weights are integers in [-kQuantMax, kQuantMax].
 constexpr double kQuantMax = 32767.0;
 

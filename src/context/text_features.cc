@@ -200,13 +200,14 @@ std::array<float, kNumDense> DenseFromShape(const Shape& s) {
 class HashedSink {
  public:
   HashedSink(const TextFeatureOptions& o, PromptType type, SparseVector* out)
-      : mask_((uint64_t{1} << o.hash_bits) - 1),
+      : mask_(((uint64_t{1} << o.hash_bits) - 1) >> (o.conjoin_type ? 1 : 0)),
         conjoin_(o.conjoin_type),
         type_salt_(kSaltType * (static_cast<uint64_t>(type) + 1)),
+        upper_(static_cast<uint32_t>(ConjoinedBlockStart(o))),
         out_(out) {}
   void Emit(uint64_t h, float v) {
     out_->Add(static_cast<uint32_t>(Mix(h) & mask_), v);
-    if (conjoin_) out_->Add(static_cast<uint32_t>(Mix(h ^ type_salt_) & mask_), v);
+    if (conjoin_) out_->Add(upper_ + static_cast<uint32_t>(Mix(h ^ type_salt_) & mask_), v);
   }
   // Scales the values appended since `from` by 1/sqrt(number of features appended).
   void NormalizeSince(size_t from) {
@@ -221,6 +222,7 @@ class HashedSink {
   uint64_t mask_;
   bool conjoin_;
   uint64_t type_salt_;
+  uint32_t upper_;
   SparseVector* out_;
 };
 

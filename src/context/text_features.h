@@ -11,7 +11,9 @@
 //                          prompt is free-form (not multiple choice): a cheap interaction that
 //                          lets one linear model treat multiple-choice and free-form prompts apart.
 // With `conjoin_type`, each hashed feature is also emitted a second time salted with the prompt
-// type (multiple choice / free form), for the same reason.
+// type (multiple choice / free form), for the same reason; the plain features then hash into the
+// lower half of the hashed space and the type-salted copies into the upper half (so a trainer can
+// regularise the two blocks differently).
 //
 // Thread-safety: free functions without shared state.
 
@@ -69,6 +71,10 @@ struct SparseVector {
 
 inline size_t HashedSpaceSize(const TextFeatureOptions& o) { return size_t{1} << o.hash_bits; }
 inline size_t FeatureSpaceSize(const TextFeatureOptions& o) { return HashedSpaceSize(o) + 2 * kNumDense; }
+// First index of the type-salted hashed block (== HashedSpaceSize when there is none).
+inline size_t ConjoinedBlockStart(const TextFeatureOptions& o) {
+  return o.conjoin_type ? HashedSpaceSize(o) / 2 : HashedSpaceSize(o);
+}
 
 // Appends one 64-bit hash per word token of `text` (the tokens of the word features: lower-cased
 // letter runs, numbers as "#<digit count>", each other non-space byte on its own).

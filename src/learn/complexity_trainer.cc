@@ -134,16 +134,28 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
     if (sm < 0 || sm > 1) return Status::InvalidArgument("subject smoothing must be in [0, 1]");
   double best_l2 = options.l2_grid.front();
   double best_smoothing = options.subject_smoothing_grid.front();
+  double best_conj = options.conjoined_l2_factor_grid.empty() ? 1.0 : options.conjoined_l2_factor_grid.front();
+  if (options.conjoined_l2_factor_grid.empty()) return Status::InvalidArgument("empty conjoined l2 factor grid");
+  // Column factors for a given conjoined-block multiplier.
+  auto factors = [&](double conj) {
+    std::vector<double> f(data.dim, 1.0);
+    for (size_t j = ConjoinedBlockStart(options.features); j < HashedSpaceSize(options.features); ++j) f[j] = conj;
+    for (size_t j = HashedSpaceSize(options.features); j < data.dim; ++j) f[j] = options.dense_l2_factor;
+    return f;
+  };
   std::vector<size_t> all_rows(items.size());
   for (size_t i = 0; i < items.size(); ++i) all_rows[i] = i;
-  if (options.l2_grid.size() * options.subject_smoothing_grid.size() > 1 && options.cv_folds >= 2) {
+  if (options.l2_grid.size() * options.subject_smoothing_grid.size() * options.conjoined_l2_factor_grid.size() > 1 &&
+      options.cv_folds >= 2) {
     // Folds by a hash of the item id: deterministic and independent of the split rule's hash.
     std::vector<int> fold(items.size());
     for (size_t i = 0; i < items.size(); ++i) fold[i] = static_cast<int>(Fnv1a64(items[i].item.item_id, 0x5eedf01dull) % options.cv_folds);
     double best_auc = -1;
     for (double sm : options.subject_smoothing_grid)
+    for (double conj : options.conjoined_l2_factor_grid)
     for (double l2 : options.l2_grid) {
       lo.l2 = l2;
+      lo.l2_column_factor = factors(conj);
       std::vector<double> held_out(items.size(), 0.0);
       for (int f = 0; f < options.cv_folds; ++f) {
         std::vector<size_t> tr, te;
@@ -163,7 +175,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
       }
       double auc_sum = 0;
       int auc_n = 0;
-      CrossValidationPoint p{l2, sm, 0.5, loss / items.size(), {}};
+      CrossValidationPoint p{l2, sm, conj, 0.5, loss / items.size(), {}};
       for (const auto& [bench, routed] : by_bench) {
         p.benchmarks.emplace_back(bench, EvaluateRouting(routed));
         const double auc = p.benchmarks.back().second.auc;
@@ -178,12 +190,15 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
         best_auc = p.mean_auc;
         best_l2 = l2;
         best_smoothing = sm;
+        best_conj = conj;
       }
     }
   }
   rep.chosen_l2 = best_l2;
   rep.chosen_subject_smoothing = best_smoothing;
+  rep.chosen_conjoined_l2_factor = best_conj;
   lo.l2 = best_l2;
+  lo.l2_column_factor = factors(best_conj);
   data.labels = SmoothedLabels(items, all_rows, best_smoothing);
   auto fit = TrainLogistic(data, lo);
   if (!fit.ok()) return fit.status();

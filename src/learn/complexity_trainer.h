@@ -30,6 +30,11 @@ struct ComplexityTrainOptions {
   // target; it is never a feature, so inference sees the text alone. Candidates are chosen by
   // cross-validation together with l2 (the held-out score always uses the real labels).
   std::vector<double> subject_smoothing_grid = {0.0};
+  // L2 multipliers: for the type-salted hashed block (candidates, chosen by cross-validation:
+  // a large factor leaves free-form prompts to the dense features), and for the dense and
+  // domain features.
+  std::vector<double> conjoined_l2_factor_grid = {1.0};
+  double dense_l2_factor = 1.0;
   // The domain prior (context/domain_prior.h): its E[D] enters the regression as a feature. For
   // the training rows E[D] is computed out of fold (domain_folds folds by item-id hash), so the
   // regression sees it as it will be on unseen prompts; the temperature is the candidate whose
@@ -43,6 +48,7 @@ struct ComplexityTrainOptions {
 struct CrossValidationPoint {
   double l2;
   double subject_smoothing;
+  double conjoined_l2_factor;
   double mean_auc;       // mean over benchmarks of the held-out AUC (folds pooled)
   double mean_log_loss;  // over all held-out rows
   // Held-out routing metrics per benchmark (folds pooled), for the record.
@@ -53,6 +59,7 @@ struct ComplexityTrainReport {
   size_t examples = 0;
   double chosen_l2 = 0;
   double chosen_subject_smoothing = 0;
+  double chosen_conjoined_l2_factor = 1;
   std::vector<CrossValidationPoint> cv;
   int iterations = 0;
   bool converged = false;

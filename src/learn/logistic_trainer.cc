@@ -16,8 +16,8 @@ double Dot(const std::vector<double>& a, const std::vector<double>& b) {
 // Evaluates objective and gradient at theta = [w..., b] for the column-scaled problem.
 class Objective {
  public:
-  Objective(const SparseDataset& d, const std::vector<double>& scale, double l2)
-      : d_(d), scale_(scale), l2_(l2), z_(d.rows.size()) {
+  Objective(const SparseDataset& d, const std::vector<double>& scale, double l2, const std::vector<double>& factor)
+      : d_(d), scale_(scale), l2_(l2), factor_(factor) {
     total_weight_ = 0;
     for (size_t i = 0; i < d.rows.size(); ++i) total_weight_ += d.weights.empty() ? 1.0 : d.weights[i];
   }
@@ -43,8 +43,9 @@ class Objective {
     }
     double reg = 0;
     for (size_t j = 0; j < dim; ++j) {
-      reg += theta[j] * theta[j];
-      (*grad)[j] += l2_ * theta[j];
+      const double f = factor_.empty() ? 1.0 : factor_[j];
+      reg += f * theta[j] * theta[j];
+      (*grad)[j] += l2_ * f * theta[j];
     }
     (*grad)[dim] = gb;
     return loss + 0.5 * l2_ * reg;
@@ -54,8 +55,8 @@ class Objective {
   const SparseDataset& d_;
   const std::vector<double>& scale_;
   double l2_;
+  const std::vector<double>& factor_;
   double total_weight_;
-  std::vector<double> z_;
 };
 
 }  // namespace
@@ -119,7 +120,9 @@ Result<LogisticFit> TrainLogistic(const SparseDataset& data, const LogisticOptio
     }
   }
 
-  Objective objective(data, scale, options.l2);
+  if (!options.l2_column_factor.empty() && options.l2_column_factor.size() != dim)
+    return Status::InvalidArgument("TrainLogistic: l2_column_factor must have one entry per column");
+  Objective objective(data, scale, options.l2, options.l2_column_factor);
   std::vector<double> theta(dim + 1, 0.0), grad(dim + 1), new_theta(dim + 1), new_grad(dim + 1), dir(dim + 1);
   // Start the bias at the weighted prior log-odds.
   {

@@ -2,7 +2,8 @@
 // L2-regularised logistic regression on sparse rows, fitted by L-BFGS (full batch,
 // deterministic: the same data gives the same weights bit for bit).
 //
-// Objective: (1/sum c_i) * sum_i c_i * logloss(y_i, b + w.x_i) + (l2/2) * |w|^2, bias unpenalised;
+// Objective: (1/sum c_i) * sum_i c_i * logloss(y_i, b + w.x_i) + (l2/2) * sum_j f_j w_j^2, bias
+// unpenalised, f_j = l2_column_factor (default 1);
 // c_i are optional example weights, y_i in [0, 1].
 // Columns from `standardize_from` on are treated as dense numeric features: they are scaled to unit
 // standard deviation for the fit (so that one l2 suits them all) and the returned weights are
@@ -30,6 +31,9 @@ struct LogisticOptions {
   double tolerance = 1e-6;           // stop when |grad| <= tolerance * max(1, |theta|)
   int memory = 10;                   // L-BFGS history
   size_t standardize_from = std::numeric_limits<size_t>::max();
+  // Per-column multipliers of l2 (empty: all 1; else one per column), applied on the
+  // standardised scale.
+  std::vector<double> l2_column_factor;
 };
 
 struct LogisticFit {
