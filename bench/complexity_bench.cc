@@ -64,3 +64,35 @@ BENCHMARK(BM_ExtractTextFeatures)->Arg(2048);
 
 }  // namespace
 }  // namespace mec
+
+namespace mec {
+namespace {
+
+void BM_DenseTextFeatures(benchmark::State& state) {
+  const std::string prompt = Prompt(2048);
+  for (auto _ : state) benchmark::DoNotOptimize(DenseTextFeatures(prompt));
+}
+BENCHMARK(BM_DenseTextFeatures);
+
+void BM_HashWordTokens(benchmark::State& state) {
+  const std::string prompt = Prompt(2048);
+  std::vector<uint64_t> t;
+  for (auto _ : state) {
+    t.clear();
+    HashWordTokens(prompt, &t);
+    benchmark::DoNotOptimize(t.data());
+  }
+}
+BENCHMARK(BM_HashWordTokens);
+
+void BM_DomainPrior(benchmark::State& state) {
+  const auto model = Model();
+  const std::string prompt = Prompt(2048);
+  std::vector<uint64_t> t;
+  HashWordTokens(prompt, &t);
+  for (auto _ : state) benchmark::DoNotOptimize(model->domain().ExpectedValueOfTokens(t));
+}
+BENCHMARK(BM_DomainPrior);
+
+}  // namespace
+}  // namespace mec

@@ -31,7 +31,7 @@ constexpr const char* kUsage =
     "      [--dense-l2-factor F] [--cv-folds K] [--max-iterations N] [--max-weights N]\n"
     "      [--hash-bits B] [--char-ngrams MIN,MAX] [--no-unigrams] [--no-bigrams] [--no-conjoin] [--no-shape]\n"
     "      [--no-domain] [--temperature T,...] [--domain-min-pair N] [--domain-min-token N] [--domain-alpha A]\n"
-    "      [--name NAME]\n"
+    "      [--domain-max-domains N] [--name NAME]\n"
     "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
     "      [--train-ids FILE] [--target 0.95] [--json] [--scores CSV]\n"
     "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
@@ -131,6 +131,7 @@ int RunTrain(int argc, char** argv) {
     return Fail(Status::InvalidArgument("bad --conjoined-l2-factor"));
   if (a.Has("dense-l2-factor") && !ParseDouble(a.Get("dense-l2-factor"), &o.dense_l2_factor))
     return Fail(Status::InvalidArgument("bad --dense-l2-factor"));
+  if (a.Has("domain-max-domains")) o.domain.max_domains_per_token = std::atoi(a.Get("domain-max-domains").c_str());
   if (a.Has("domain-min-pair")) o.domain.min_pair_count = std::atoi(a.Get("domain-min-pair").c_str());
   if (a.Has("domain-min-token")) o.domain.min_token_count = std::atoi(a.Get("domain-min-token").c_str());
   if (a.Has("domain-alpha") && !ParseDouble(a.Get("domain-alpha"), &o.domain.alpha)) return Fail(Status::InvalidArgument("bad --domain-alpha"));

@@ -78,6 +78,17 @@ DomainPrior::DomainPrior(int hash_bits, float temperature, std::vector<DomainPri
     entry_delta_[fill[k]] = std::round(e.delta / kDeltaStep) * kDeltaStep;
     ++fill[k];
   }
+  // Tokens seen with many classes are also kept as dense rows: adding a row of floats is cheaper
+  // than that many scattered adds.
+  const size_t nc = classes_.size();
+  dense_row_.assign(known_.size(), -1);
+  for (size_t k = 0; k < known_.size(); ++k) {
+    if ((start_[k + 1] - start_[k]) * 4 < nc) continue;
+    dense_row_[k] = static_cast<int32_t>(dense_rows_.size() / nc);
+    dense_rows_.resize(dense_rows_.size() + nc, 0.0f);
+    float* row = &dense_rows_[dense_rows_.size() - nc];
+    for (uint32_t e = start_[k]; e < start_[k + 1]; ++e) row[entry_class_[e]] += entry_delta_[e];
+  }
 }
 
 uint32_t DomainPrior::Bucket(uint64_t token_hash) const {
@@ -86,16 +97,31 @@ uint32_t DomainPrior::Bucket(uint64_t token_hash) const {
 
 void DomainPrior::ClassScores(const std::vector<uint64_t>& token_hashes, std::vector<double>* scores) const {
   const size_t nc = classes_.size();
-  scores->assign(nc, 0.0);
+  // Deltas are multiples of 1/16, so float sums stay exact below 2^20.
+  float acc[1024];
+  std::vector<float> big;
+  float* sum = acc;
+  if (nc > 1024) {
+    big.assign(nc, 0.0f);
+    sum = big.data();
+  } else {
+    std::fill(acc, acc + nc, 0.0f);
+  }
   size_t known_tokens = 0;
   for (uint64_t h : token_hashes) {
     const int32_t k = slot_[Bucket(h)];
     if (k < 0) continue;
     ++known_tokens;
-    for (uint32_t e = start_[k]; e < start_[k + 1]; ++e) (*scores)[entry_class_[e]] += entry_delta_[e];
+    if (const int32_t r = dense_row_[k]; r >= 0) {  // a common token: one vectorisable pass
+      const float* row = &dense_rows_[static_cast<size_t>(r) * nc];
+      for (size_t c = 0; c < nc; ++c) sum[c] += row[c];
+      continue;
+    }
+    for (uint32_t e = start_[k]; e < start_[k + 1]; ++e) sum[entry_class_[e]] += entry_delta_[e];
   }
+  scores->resize(nc);
   for (size_t c = 0; c < nc; ++c)
-    (*scores)[c] += classes_[c].log_prior + static_cast<double>(known_tokens) * classes_[c].base;
+    (*scores)[c] = sum[c] + classes_[c].log_prior + static_cast<double>(known_tokens) * classes_[c].base;
 }
 
 double DomainPrior::ExpectedValue(const std::vector<double>& scores, double temperature) const {
@@ -115,8 +141,13 @@ double DomainPrior::ExpectedValue(std::string_view text) const {
   std::vector<uint64_t> tokens;
   tokens.reserve(text.size() / 4 + 8);
   HashWordTokens(text, &tokens);
+  return ExpectedValueOfTokens(tokens);
+}
+
+double DomainPrior::ExpectedValueOfTokens(const std::vector<uint64_t>& token_hashes) const {
+  if (empty()) return 0.0;
   std::vector<double> scores;
-  ClassScores(tokens, &scores);
+  ClassScores(token_hashes, &scores);
   return ExpectedValue(scores, temperature_);
 }
 

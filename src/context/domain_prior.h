@@ -55,6 +55,8 @@ class DomainPrior {
   double ExpectedValue(const std::vector<double>& scores, double temperature) const;
   // E[D] of a prompt at this prior's temperature.
   double ExpectedValue(std::string_view text) const;
+  // The same from the prompt's HashWordTokens.
+  double ExpectedValueOfTokens(const std::vector<uint64_t>& token_hashes) const;
 
   // Text form: a header line, one line per class, one line per known bucket with its entries.
   void AppendTo(std::string* out) const;
@@ -70,6 +72,8 @@ class DomainPrior {
   std::vector<uint32_t> start_;          // per known bucket: first entry (CSR), size known_+1
   std::vector<uint16_t> entry_class_;
   std::vector<float> entry_delta_;
+  std::vector<int32_t> dense_row_;       // per known bucket: its row in dense_rows_, or -1
+  std::vector<float> dense_rows_;        // rows of classes_.size() deltas
 };
 
 }  // namespace mec

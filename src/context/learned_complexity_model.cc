@@ -10,8 +10,9 @@
 namespace mec {
 namespace {
 
-// Version 2: type-salted hashed features in the upper half of the hashed space.
-constexpr std::string_view kMagic = "mecrouter-complexity-model 2";
+// Version 3: type-salted hashed features in the upper half of the hashed space (v2), unigram
+// hashes derived from the shared word-token hashes (v3).
+constexpr std::string_view kMagic = "mecrouter-complexity-model 3";
 // Quantised weights are integers in [-kQuantMax, kQuantMax].
 constexpr double kQuantMax = 32767.0;
 
@@ -99,8 +100,9 @@ size_t LearnedComplexityModel::NonZeroWeights() const {
 }
 
 void LearnedComplexityModel::Features(std::string_view prompt, SparseVector* x) const {
-  ExtractTextFeatures(prompt, options_, x);
-  if (!domain_.empty()) AppendDomainFeatures(domain_.ExpectedValue(prompt), DetectPromptType(prompt), options_, x);
+  std::vector<uint64_t> tokens;
+  const PromptType type = ExtractTextFeatures(prompt, options_, x, domain_.empty() ? nullptr : &tokens);
+  if (!domain_.empty()) AppendDomainFeatures(domain_.ExpectedValueOfTokens(tokens), type, options_, x);
 }
 
 double LearnedComplexityModel::Logit(std::string_view prompt) const {

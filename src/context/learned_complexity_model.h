@@ -4,7 +4,7 @@
 // per-prompt outcomes, stored as a small text file and embedded into the binary.
 //
 // Model file (text, one item per line):
-//   mecrouter-complexity-model 2
+//   mecrouter-complexity-model 3
 //   name <short name>
 //   features <FormatTextFeatureOptions line>
 //   bias <float>

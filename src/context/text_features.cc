@@ -90,6 +90,12 @@ Shape MeasureShape(std::string_view text) {
       }
       ++s.words;
       s.word_bytes += i - start;
+      const std::string_view w = text.substr(start, i - start);
+      if (w == "not" || w == "NOT" || w == "EXCEPT" || w == "LEAST" ||
+          (w == "t" && start >= 2 && text[start - 1] == '\'' && text[start - 2] == 'n'))
+        ++s.negations;
+      else if (w == "def" || w == "return")
+        ++s.code;
       if (IsUpper(static_cast<unsigned char>(text[start])) && !prev_sentence_end) ++s.proper;
       prev_sentence_end = false;
       continue;
@@ -137,10 +143,9 @@ Shape MeasureShape(std::string_view text) {
     ++i;
   }
   s.lines += 1;
-  s.code += CountOccurrences(text, "```") + CountOccurrences(text, "def ") + CountOccurrences(text, "return ") +
-            CountOccurrences(text, "#include");
-  s.negations = CountOccurrences(text, " NOT ") + CountOccurrences(text, "EXCEPT") + CountOccurrences(text, " not ") +
-                CountOccurrences(text, "n't ") + CountOccurrences(text, "LEAST");
+  // Markers that start with a rare byte are cheap to search for; word markers (not, EXCEPT, def,
+  // return, ...) are counted in the word loop above.
+  s.code += CountOccurrences(text, "```") + CountOccurrences(text, "#include");
   s.statement_pair = text.find("Statement 1") != std::string_view::npos;
 
   // Options: lines that start with an option label; the stem is everything before the first one.
@@ -336,28 +341,33 @@ const std::array<std::string_view, kNumDense>& DenseFeatureNames() {
 
 std::array<float, kNumDense> DenseTextFeatures(std::string_view text) { return DenseFromShape(MeasureShape(text)); }
 
-void ExtractTextFeatures(std::string_view text, const TextFeatureOptions& o, SparseVector* out) {
+PromptType ExtractTextFeatures(std::string_view text, const TextFeatureOptions& o, SparseVector* out,
+                               std::vector<uint64_t>* word_tokens) {
   out->Clear();
   const Shape shape = MeasureShape(text);
   HashedSink sink(o, shape.type, out);
 
-  if (o.word_unigrams || o.word_bigrams) {
-    // Unigrams and bigrams go in separate groups, each normalised on its own.
-    const size_t uni_start = sink.size();
-    if (o.word_unigrams) {
-      ForEachWordToken(text, [&](std::string_view w) { sink.Emit(HashBytes(w, kSaltUnigram), 1.0f); });
-      sink.NormalizeSince(uni_start);
+  std::vector<uint64_t> local_tokens;
+  std::vector<uint64_t>& tokens = word_tokens ? *word_tokens : local_tokens;
+  tokens.clear();
+  if (word_tokens || o.word_unigrams || o.word_bigrams) {
+    tokens.reserve(text.size() / 4 + 8);
+    HashWordTokens(text, &tokens);
+  }
+  // Unigrams and bigrams go in separate groups, each normalised on its own.
+  if (o.word_unigrams) {
+    const size_t start = sink.size();
+    for (uint64_t h : tokens) sink.Emit(h ^ kSaltUnigram, 1.0f);
+    sink.NormalizeSince(start);
+  }
+  if (o.word_bigrams) {
+    const size_t start = sink.size();
+    uint64_t prev = kSaltBigram;  // a sentinel "start" token
+    for (uint64_t h : tokens) {
+      sink.Emit(Mix(prev) * 31 + h + kSaltBigram, 1.0f);
+      prev = h;
     }
-    if (o.word_bigrams) {
-      const size_t bi_start = sink.size();
-      uint64_t prev = kSaltBigram;  // a sentinel "start" token
-      ForEachWordToken(text, [&](std::string_view w) {
-        const uint64_t h = HashBytes(w);
-        sink.Emit(Mix(prev) * 31 + h + kSaltBigram, 1.0f);
-        prev = h;
-      });
-      sink.NormalizeSince(bi_start);
-    }
+    sink.NormalizeSince(start);
   }
 
   if (o.char_ngram_min <= o.char_ngram_max) {
@@ -409,6 +419,7 @@ void ExtractTextFeatures(std::string_view text, const TextFeatureOptions& o, Spa
       if (dense[j] != 0.0f) out->Add(base + kNumDense + j, dense[j]);
     }
   }
+  return shape.type;
 }
 
 }  // namespace mec

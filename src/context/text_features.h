@@ -80,8 +80,10 @@ inline size_t ConjoinedBlockStart(const TextFeatureOptions& o) {
 // letter runs, numbers as "#<digit count>", each other non-space byte on its own).
 void HashWordTokens(std::string_view text, std::vector<uint64_t>* out);
 
-// Replaces *out with the features of `text`. An index may appear more than once (values add up).
-// Deterministic across platforms (FNV-1a hashing).
-void ExtractTextFeatures(std::string_view text, const TextFeatureOptions& options, SparseVector* out);
+// Replaces *out with the features of `text` and returns the prompt type. An index may appear
+// more than once (values add up). Deterministic across platforms (FNV-1a hashing). When
+// `word_tokens` is not null it is replaced by HashWordTokens(text), which this computes anyway.
+PromptType ExtractTextFeatures(std::string_view text, const TextFeatureOptions& options, SparseVector* out,
+                               std::vector<uint64_t>* word_tokens = nullptr);
 
 }  // namespace mec

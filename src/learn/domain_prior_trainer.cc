@@ -24,8 +24,13 @@ DomainPrior TrainDomainPrior(const std::vector<DomainExample>& examples, int num
     }
   }
   std::vector<uint32_t> known;
-  for (size_t b = 0; b < buckets; ++b)
-    if (bucket_total[b] >= o.min_token_count) known.push_back(static_cast<uint32_t>(b));
+  for (size_t b = 0; b < buckets; ++b) {
+    if (bucket_total[b] < o.min_token_count) continue;
+    int domains = 0;
+    for (int c = 0; c < num_domains; ++c) domains += counts[b * num_domains + c] >= o.min_pair_count;
+    if (o.max_domains_per_token > 0 && domains > o.max_domains_per_token) continue;
+    known.push_back(static_cast<uint32_t>(b));
+  }
   std::vector<double> domain_tokens(num_domains, 0);
   std::vector<DomainPriorEntry> entries;
   for (uint32_t b : known) {

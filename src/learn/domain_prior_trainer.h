@@ -16,6 +16,10 @@ struct DomainPriorOptions {
   int min_token_count = 3;     // a bucket seen fewer times in training is ignored
   int min_pair_count = 2;      // (bucket, domain) pairs seen fewer times count as unseen
   double value_pseudo_count = 10;  // D_c shrinks towards the overall rate with this many items
+  // A token kept with more domains than this is dropped (0: no limit). Off by default: dropping
+  // tokens seen in more than 16 of 58 domains cost ~2.6 points of MMLU calls saved on the default
+  // split; common tokens are made cheap at inference by dense rows instead.
+  int max_domains_per_token = 0;
 };
 
 // One training item of the prior: its word-token hashes (HashWordTokens), domain and label.
