@@ -8,5 +8,6 @@ int RunServe(int argc, char** argv);
 int RunEmulate(int argc, char** argv);
 int RunConfig(int argc, char** argv);
 int RunComplexity(int argc, char** argv);  // complexity_command.cc
+int RunTokens(int argc, char** argv);  // tokens_command.cc
 
 }  // namespace mec::cli

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   if (cmd == "emulate") return mec::cli::RunEmulate(argc - 2, argv + 2);
   if (cmd == "config") return mec::cli::RunConfig(argc - 2, argv + 2);
   if (cmd == "complexity") return mec::cli::RunComplexity(argc - 2, argv + 2);
+  if (cmd == "tokens") return mec::cli::RunTokens(argc - 2, argv + 2);  // estimated token counts
   std::fprintf(stderr, "mecrouter: unknown command '%s'\n\n", cmd.c_str());
   Usage();
   return 2;
