@@ -57,5 +57,75 @@ TEST(Config, ErrorsNameKeyAndLine) {
   ExpectError("server: {}\n", "at least one backend");
 }
 
+TEST(Config, BackendExpectHealthCheckOutlier) {
+  auto o = LoadOptionsFromString(R"(
+backends:
+  - name: phone
+    tier: device
+    url: http://127.0.0.1:11434/v1
+    models: [m]
+  - name: mec
+    tier: edge
+    url: http://10.0.0.2:8000/v1
+    models: [m]
+    expect: {ttft_ms: 150, rtt_ms: 8}
+    health_check: {path: /health, interval_ms: 2000, jitter: 0.1, timeout_ms: 500, healthy_threshold: 1, unhealthy_threshold: 2}
+    outlier: {consecutive_local_failures: 2, consecutive_upstream_failures: 0, base_ejection_ms: 5000, max_ejection_ms: 60000}
+  - name: api
+    tier: cloud
+    url: https://api.example.com/v1
+    models: [m]
+    health_check: {enabled: false}
+)", "t.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  const auto& phone = o->backends[0];
+  EXPECT_EQ(phone.expect.ttft_ms, 300);  // tier defaults
+  EXPECT_EQ(phone.expect.tokens_per_s, 50);
+  EXPECT_EQ(phone.expect.rtt_ms, 1);
+  EXPECT_EQ(phone.expect.half_life_ms, 5000);
+  EXPECT_TRUE(phone.health_check.enabled);
+  EXPECT_EQ(phone.health_check.path, "/models");
+  EXPECT_EQ(phone.health_check.interval_ms, 5000);
+  EXPECT_EQ(phone.outlier.consecutive_local_failures, 3);
+  EXPECT_EQ(phone.outlier.consecutive_upstream_failures, 5);
+  EXPECT_EQ(phone.outlier.base_ejection_ms, 10000);
+  EXPECT_EQ(phone.outlier.max_ejection_ms, 300000);
+  const auto& mec = o->backends[1];
+  EXPECT_EQ(mec.expect.ttft_ms, 150);
+  EXPECT_EQ(mec.expect.tokens_per_s, 70);  // edge default for the key left out
+  EXPECT_EQ(mec.expect.rtt_ms, 8);
+  EXPECT_EQ(mec.health_check.path, "/health");
+  EXPECT_EQ(mec.health_check.interval_ms, 2000);
+  EXPECT_DOUBLE_EQ(mec.health_check.jitter, 0.1);
+  EXPECT_EQ(mec.health_check.timeout_ms, 500);
+  EXPECT_EQ(mec.health_check.healthy_threshold, 1);
+  EXPECT_EQ(mec.health_check.unhealthy_threshold, 2);
+  EXPECT_EQ(mec.outlier.consecutive_local_failures, 2);
+  EXPECT_EQ(mec.outlier.consecutive_upstream_failures, 0);
+  EXPECT_EQ(mec.outlier.base_ejection_ms, 5000);
+  EXPECT_EQ(mec.outlier.max_ejection_ms, 60000);
+  EXPECT_FALSE(o->backends[2].health_check.enabled);
+  EXPECT_EQ(o->backends[2].expect.ttft_ms, 600);
+  EXPECT_EQ(o->backends[2].expect.tokens_per_s, 100);
+  EXPECT_EQ(o->backends[2].expect.rtt_ms, 100);
+  const std::string d = DescribeOptions(*o);
+  EXPECT_NE(d.find("GET /health every 2000 ms"), std::string::npos) << d;
+  EXPECT_NE(d.find("health check: off"), std::string::npos) << d;
+}
+
+TEST(Config, BackendResourceKeyErrors) {
+  const std::string head = "backends:\n  - name: a\n    tier: edge\n    url: http://x/v1\n    models: [m]\n";
+  ExpectError(head + "    expect: {ttft_ms: -5}\n", "c.yaml:6: backends[0].expect.ttft_ms: must be between");
+  ExpectError(head + "    expect: {tokens: 5}\n", "c.yaml:6: backends[0].expect.tokens: unknown key");
+  ExpectError(head + "    health_check:\n      path: models\n", "c.yaml:7: backends[0].health_check.path: expected a path");
+  ExpectError(head + "    health_check: {jitter: 2}\n", "backends[0].health_check.jitter: must be between");
+  ExpectError(head + "    health_check: {enabled: maybe}\n", "backends[0].health_check.enabled: expected true or false");
+  ExpectError(head + "    health_check: {interval_ms: 500, timeout_ms: 1000}\n", "backends[0].health_check.timeout_ms: must not exceed");
+  ExpectError(head + "    outlier:\n      base_ejection_ms: 5000\n      max_ejection_ms: 1000\n",
+              "c.yaml:8: backends[0].outlier.max_ejection_ms: must be at least");
+  ExpectError(head + "    outlier: {consecutive_local_failures: lots}\n",
+              "backends[0].outlier.consecutive_local_failures: expected a number");
+}
+
 }  // namespace
 }  // namespace mec

@@ -156,7 +156,8 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
   MEC_TRY(r.ForEachKey(
       n, path,
       {"name", "tier", "url", "models", "embedding_models", "api_key_env", "auth_header", "max_concurrency",
-       "context_window", "capabilities", "stream_usage", "tls_verify", "ca_file", "timeouts", "price"},
+       "context_window", "capabilities", "stream_usage", "tls_verify", "ca_file", "timeouts", "price", "expect",
+       "health_check", "outlier"},
       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
         if (k == "name") return r.Str(v, p, b.name);
         if (k == "tier") {
@@ -206,6 +207,48 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
                                 return r.Num(tv, tp, slot, 1, 3.6e6);
                               });
         }
+        if (k == "expect") {
+          return r.ForEachKey(v, p, {"ttft_ms", "tokens_per_s", "rtt_ms", "half_life_ms"},
+                              [&](const std::string& ek, const YAML::Node& ev, const std::string& ep) -> Status {
+                                auto& e = b.expect;
+                                if (ek == "ttft_ms") return r.Num(ev, ep, e.ttft_ms, 0.001, 3.6e6);
+                                if (ek == "tokens_per_s") return r.Num(ev, ep, e.tokens_per_s, 0.001, 1e6);
+                                if (ek == "rtt_ms") return r.Num(ev, ep, e.rtt_ms, 0.001, 3.6e6);
+                                return r.Num(ev, ep, e.half_life_ms, 1, 3.6e6);
+                              });
+        }
+        if (k == "health_check") {
+          return r.ForEachKey(v, p,
+                              {"enabled", "path", "interval_ms", "jitter", "timeout_ms", "healthy_threshold",
+                               "unhealthy_threshold"},
+                              [&](const std::string& hk, const YAML::Node& hv, const std::string& hp) -> Status {
+                                auto& h = b.health_check;
+                                if (hk == "enabled") return r.Bool(hv, hp, h.enabled);
+                                if (hk == "path") {
+                                  MEC_TRY(r.Str(hv, hp, h.path));
+                                  if (h.path.empty() || h.path.front() != '/')
+                                    return r.Error(hv, hp, "expected a path starting with '/' (relative to url)");
+                                  return Status::Ok();
+                                }
+                                if (hk == "interval_ms") return r.Num(hv, hp, h.interval_ms, 10, 3.6e6);
+                                if (hk == "jitter") return r.Num(hv, hp, h.jitter, 0, 0.9);
+                                if (hk == "timeout_ms") return r.Num(hv, hp, h.timeout_ms, 1, 3.6e6);
+                                if (hk == "healthy_threshold") return r.Num(hv, hp, h.healthy_threshold, 1, 1000);
+                                return r.Num(hv, hp, h.unhealthy_threshold, 1, 1000);
+                              });
+        }
+        if (k == "outlier") {
+          return r.ForEachKey(v, p,
+                              {"consecutive_local_failures", "consecutive_upstream_failures", "base_ejection_ms",
+                               "max_ejection_ms"},
+                              [&](const std::string& ok, const YAML::Node& ov, const std::string& op) -> Status {
+                                auto& o = b.outlier;
+                                if (ok == "consecutive_local_failures") return r.Num(ov, op, o.consecutive_local_failures, 0, 1000);
+                                if (ok == "consecutive_upstream_failures") return r.Num(ov, op, o.consecutive_upstream_failures, 0, 1000);
+                                if (ok == "base_ejection_ms") return r.Num(ov, op, o.base_ejection_ms, 1, 3.6e6);
+                                return r.Num(ov, op, o.max_ejection_ms, 1, 8.64e7);
+                              });
+        }
         // price
         return r.ForEachKey(v, p,
                             {"input_per_1m", "output_per_1m", "gpu_per_hour", "gpu_tokens_per_second", "watts",
@@ -225,6 +268,19 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
   if (!has_tier) return r.Error(n, path + ".tier", "required (device, edge or cloud)");
   if (b.url.empty()) return r.Error(n, path + ".url", "required");
   if (b.models.empty() && b.embedding_models.empty()) return r.Error(n, path + ".models", "needs at least one model");
+  // Cross-key checks point at the key when it is present, else at its section (defaults satisfy both).
+  auto at = [&](const char* section, const char* key) {
+    YAML::Node k = n[section][key];
+    return k.IsDefined() ? k : YAML::Node(n[section]);
+  };
+  if (b.outlier.max_ejection_ms < b.outlier.base_ejection_ms)
+    return r.Error(at("outlier", "max_ejection_ms"), path + ".outlier.max_ejection_ms", "must be at least base_ejection_ms");
+  if (b.health_check.timeout_ms > b.health_check.interval_ms)
+    return r.Error(at("health_check", "timeout_ms"), path + ".health_check.timeout_ms", "must not exceed interval_ms");
+  const ExpectOptions tier_expect = TierDefaultExpect(b.tier);  // fill what the config left out
+  if (b.expect.ttft_ms <= 0) b.expect.ttft_ms = tier_expect.ttft_ms;
+  if (b.expect.tokens_per_s <= 0) b.expect.tokens_per_s = tier_expect.tokens_per_s;
+  if (b.expect.rtt_ms <= 0) b.expect.rtt_ms = tier_expect.rtt_ms;
   return Status::Ok();
 }
 
@@ -304,6 +360,17 @@ std::string DescribeOptions(const Options& o) {
     out += fmt::format("      timeouts: connect {} ms, first byte {} ms, idle {} ms, total {} ms{}\n", b.timeouts.connect_ms,
                        b.timeouts.first_byte_ms, b.timeouts.idle_ms, b.timeouts.total_ms,
                        b.url.rfind("https://", 0) == 0 ? (b.tls_verify ? "; TLS verified" : "; TLS NOT VERIFIED") : "");
+    out += fmt::format("      expect: ttft {} ms, {} tok/s, rtt {} ms (half-life {} ms); health check: {}; outlier: "
+                       "eject after {} local / {} upstream failures in a row for {} ms x ejections (max {} ms)\n",
+                       b.expect.ttft_ms, b.expect.tokens_per_s, b.expect.rtt_ms, b.expect.half_life_ms,
+                       b.health_check.enabled ? fmt::format("GET {} every {} ms +-{:.0f}%, timeout {} ms, {} up / {} down",
+                                                             b.health_check.path, b.health_check.interval_ms,
+                                                             b.health_check.jitter * 100, b.health_check.timeout_ms,
+                                                             b.health_check.healthy_threshold,
+                                                             b.health_check.unhealthy_threshold)
+                                              : std::string("off"),
+                       b.outlier.consecutive_local_failures, b.outlier.consecutive_upstream_failures,
+                       b.outlier.base_ejection_ms, b.outlier.max_ejection_ms);
   }
   return out;
 }

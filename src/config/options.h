@@ -33,6 +33,49 @@ struct PriceOptions {
   double usd_per_kwh = 0;            // electricity price
 };
 
+// What to expect of a backend before any measurement: the priors of its latency estimators
+// (backend/latency_estimator.h). 0 means "the tier's default" (TierDefaultExpect).
+struct ExpectOptions {
+  double ttft_ms = 0;        // request sent -> first token, as the gateway sees it (network included)
+  double tokens_per_s = 0;   // decode rate of one stream (1 / time per output token)
+  double rtt_ms = 0;         // network round trip gateway <-> backend
+  double half_life_ms = 5000;  // estimators forget half their weight in this much time
+};
+
+// Tier defaults for ExpectOptions. ASSUMPTIONS, rounded from ../shared/data/calibration/
+// tier_calibration.csv where a row exists: device ttft 0.3 s and 50.2 tok/s (rows 5-7, a phone,
+// 64-token prompt); edge 75 tok/s single stream on an A100 (row 28; 70 leaves room for concurrent
+// streams) and 0.2 s ttft (row 30 is an SLO example, not a measurement); cloud 0.39-0.77 s ttft and
+// 81-131 tok/s (rows 33-38; 600 ms / 100 tok/s in between). No row gives an RTT: 1 / 20 / 100 ms
+// are assumptions (loopback, a nearby MEC site, a cloud region).
+inline ExpectOptions TierDefaultExpect(Tier t) {
+  switch (t) {
+    case Tier::kDevice: return {300, 50, 1, 5000};
+    case Tier::kEdge: return {200, 70, 20, 5000};
+    case Tier::kCloud: break;
+  }
+  return {600, 100, 100, 5000};
+}
+
+// Active health checks: GET base URL + path every interval (+-jitter). Envoy's thresholds.
+struct HealthCheckOptions {
+  bool enabled = true;
+  std::string path = "/models";  // relative to the base URL (OpenAI, vLLM, llama.cpp, Ollama serve GET /v1/models)
+  int64_t interval_ms = 5000;
+  double jitter = 0.2;           // each delay is interval x (1 +- jitter), uniformly
+  int64_t timeout_ms = 1000;     // a check that takes longer fails
+  int healthy_threshold = 2;     // consecutive passes that make an unhealthy backend healthy
+  int unhealthy_threshold = 3;   // consecutive failures that make a healthy backend unhealthy
+};
+
+// Passive outlier detection (Envoy's consecutive-failure detectors). 0 disables a detector.
+struct OutlierOptions {
+  int consecutive_local_failures = 3;     // connect failed / timed out in a row -> ejected
+  int consecutive_upstream_failures = 5;  // 5xx / reset / stream cut in a row -> ejected
+  int64_t base_ejection_ms = 10000;       // ejection time = base x ejection count ...
+  int64_t max_ejection_ms = 300000;       // ... capped at this
+};
+
 struct BackendOptions {
   std::string name;                 // unique; shown in X-MEC-Backend
   Tier tier = Tier::kCloud;
@@ -49,6 +92,9 @@ struct BackendOptions {
   std::string ca_file;              // extra CA bundle; empty: system default
   TimeoutOptions timeouts;
   PriceOptions price;
+  ExpectOptions expect;             // the loader fills zeros with TierDefaultExpect(tier)
+  HealthCheckOptions health_check;
+  OutlierOptions outlier;
   // Where it came from (for messages).
   int line = 0;
 };
