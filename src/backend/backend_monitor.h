@@ -1,0 +1,100 @@
+#pragma once
+// The Resource agent: live state of every backend (DESIGN.md §3). Fed with attempt outcomes and
+// health-check results on the request and probe paths; routing reads only the immutable snapshot
+// that Publish(now) builds, through one atomic pointer load (Current()).
+//
+// Per backend it keeps: latency estimators for RTT, TTFT and time per output token
+// (latency_estimator.h), an outlier detector (outlier_detector.h), an active health-check state
+// machine (health_checker.h) and a time-decayed share of failed / rate-limited attempts. Time is
+// always passed in (TimePoint now); the monitor never reads a clock.
+//
+// Thread-safety: every method is safe from any thread. The On*() updates take a per-backend mutex
+// (never on the decision path). Current() takes no lock: a replaced snapshot stays alive for at
+// least kRetainedSnapshots further publications AND kMinRetention of the publishers' time line,
+// far longer than a decision lasts. Do not keep the reference across a co_await or a sleep: copy
+// what you need.
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "backend/backend_pool.h"
+#include "backend/pool_snapshot.h"
+#include "core/clock.h"
+#include "core/rng.h"
+
+namespace mec {
+
+// How one upstream attempt ended, as the executor saw it.
+struct AttemptOutcome {
+  enum class Kind {
+    kSuccess,          // an answer (or a stream that ended normally)
+    kLocalFailure,     // connect failed, or timed out: the path or the host is unreachable
+    kUpstreamFailure,  // 5xx, a reset before the first byte, a stream cut mid-way
+    kRateLimited,      // 429
+    kCancelled,        // the client left or a hedge lost: says nothing about the backend
+  };
+  Kind kind = Kind::kSuccess;
+  std::optional<double> ttft_s;   // request sent -> first byte
+  std::optional<double> tpot_s;   // mean seconds per output token after the first
+  int64_t output_tokens = 0;
+  // No first byte came (timeout, cancellation, failure): how long the attempt waited for one. A
+  // lower bound on the TTFT; it enters the TTFT estimate when longer than the current median, so a
+  // backend that slows past its timeouts (or loses every hedge) is seen as slow, not just failing.
+  std::optional<double> waited_s;
+};
+
+class BackendMonitor {
+ public:
+  static constexpr int kRetainedSnapshots = 64;
+  static constexpr Duration kMinRetention = std::chrono::seconds(2);
+
+  // Publishes a first snapshot from the configured priors.
+  BackendMonitor(const BackendPool& pool, TimePoint now);
+  ~BackendMonitor();
+  BackendMonitor(const BackendMonitor&) = delete;
+  BackendMonitor& operator=(const BackendMonitor&) = delete;
+
+  // Returns true when the backend's health changed (ejected, probe closed/released): a good time
+  // to Publish(now) rather than wait for the timer.
+  bool OnAttemptEnd(int backend, const AttemptOutcome& outcome, TimePoint now);
+  // An active health check finished: ok or not, and the round trip it measured. Returns true
+  // when the active health status changed.
+  bool OnHealthCheck(int backend, bool ok, std::optional<double> rtt_s, TimePoint now);
+  // Half-open probing: for a backend whose ejection has expired, returns true to exactly one
+  // caller per probe (that request is the probe); its outcome closes or reopens the circuit.
+  bool TryClaimProbe(int backend, TimePoint now);
+  // Gate before every attempt, fresher than the snapshot: true if the backend is in service
+  // (outlier-wise) or half-open and this caller got the probe slot; false if ejected or another
+  // probe is in flight. Active health is not checked here (routing filters on it).
+  bool AdmitAttempt(int backend, TimePoint now);
+
+  // Builds and publishes a new snapshot. The gateway calls it on a timer (and after health
+  // changes); the simulator calls it from its event loop.
+  void Publish(TimePoint now);
+  // The latest published snapshot. Never null.
+  const PoolSnapshot& Current() const { return *current_.load(std::memory_order_acquire); }
+  // The view of one backend at `now`, built on demand (takes its mutex; for tests and tools).
+  BackendView View(int backend, TimePoint now) const;
+
+  // Delay before backend b's next active health check: its interval with +-jitter.
+  Duration NextHealthCheckDelay(int backend, Rng& rng) const;
+
+ private:
+  struct State;
+  struct Retained {
+    std::unique_ptr<PoolSnapshot> snapshot;
+    TimePoint replaced{};  // when a newer one took its place
+  };
+  const BackendPool& pool_;
+  std::vector<std::unique_ptr<State>> states_;
+  std::mutex publish_mu_;
+  std::deque<Retained> retained_;  // oldest first; the back is current. Guarded by publish_mu_
+  uint64_t version_ = 0;           // guarded by publish_mu_
+  std::atomic<const PoolSnapshot*> current_{nullptr};
+};
+
+}  // namespace mec

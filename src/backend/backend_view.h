@@ -1,0 +1,47 @@
+#pragma once
+// What routing may know about one backend at one instant: an immutable value inside a
+// PoolSnapshot. Latency predictions are lognormal (mu, sigma of the natural log of seconds), so
+// the router can compute P(latency <= deadline) with one erf.
+
+#include <cstdint>
+
+namespace mec {
+
+// A lognormal belief about a duration in seconds. n == 0: no observation yet (the prior).
+struct LogNormalEstimate {
+  double mu = 0;      // mean of ln(seconds)
+  double sigma = 0.5; // std dev of ln(seconds)
+  double n = 0;       // effective number of observations behind it
+  double Median() const;
+  double Quantile(double p) const;
+  // P(X <= seconds).
+  double Cdf(double seconds) const;
+};
+
+// Standard normal CDF and its inverse (Acklam's rational approximation refined by one Halley step:
+// relative error ~1e-15). NormalQuantile(p) for p <= 0 / >= 1 returns -inf / +inf.
+double NormalCdf(double z);
+double NormalQuantile(double p);
+
+// kHealthy: routable. kUnhealthy: active health checks fail. kEjected: outlier detection took it out
+// for a while (BackendView::ejected_for_s). kHalfOpen: the ejection expired; one probe request may go
+// (routable while the probe slot is free; its outcome closes or re-ejects).
+enum class HealthState { kHealthy, kUnhealthy, kEjected, kHalfOpen };
+const char* HealthStateName(HealthState s);
+
+struct BackendView {
+  int index = -1;
+  HealthState health = HealthState::kHealthy;
+  bool routable = true;          // healthy, or half-open with its probe slot free
+  int in_flight = 0;
+  int capacity = 1;              // max_concurrency
+  LogNormalEstimate rtt;         // network round trip to the backend (s)
+  LogNormalEstimate ttft;        // request sent -> first token, as seen by the gateway (s; includes rtt and queue)
+  LogNormalEstimate tpot;        // time per output token (s)
+  double error_rate = 0;         // recent share of failed attempts (local + upstream failures; EWMA)
+  double rate_limited_rate = 0;  // recent share of attempts answered 429 (same EWMA; not in error_rate)
+  int64_t ejections = 0;         // times ejected so far
+  double ejected_for_s = 0;      // seconds of ejection left (0 if not ejected)
+};
+
+}  // namespace mec

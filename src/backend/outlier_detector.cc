@@ -1,0 +1,119 @@
+#include "backend/outlier_detector.h"
+
+#include <algorithm>
+
+namespace mec {
+
+const char* OutlierStateName(OutlierState s) {
+  switch (s) {
+    case OutlierState::kClosed: return "closed";
+    case OutlierState::kEjected: return "ejected";
+    case OutlierState::kHalfOpen: return "half-open";
+    case OutlierState::kProbing: return "probing";
+  }
+  return "?";
+}
+
+Duration EjectionDuration(int multiplier, Duration base, Duration max) {
+  if (multiplier < 1) multiplier = 1;
+  // Compare before multiplying: base x a large multiplier would overflow.
+  if (base.count() > 0 && multiplier >= max.count() / base.count() + 1) return max;
+  return std::min(base * multiplier, max);
+}
+
+int DecayedMultiplier(int multiplier, Duration healthy_for, Duration base) {
+  if (multiplier <= 0 || healthy_for <= Duration::zero() || base <= Duration::zero()) return std::max(multiplier, 0);
+  const int64_t steps = healthy_for / base;
+  return steps >= multiplier ? 0 : multiplier - static_cast<int>(steps);
+}
+
+OutlierDetector::OutlierDetector(const OutlierOptions& options, Duration probe_lease)
+    : options_(options),
+      base_(std::chrono::milliseconds(options.base_ejection_ms)),
+      max_(std::chrono::milliseconds(std::max(options.max_ejection_ms, options.base_ejection_ms))),
+      probe_lease_(probe_lease) {}
+
+OutlierState OutlierDetector::state(TimePoint now) const {
+  if (state_ == OutlierState::kEjected && now >= ejected_until_) return OutlierState::kHalfOpen;
+  if (state_ == OutlierState::kProbing && now >= probe_until_) return OutlierState::kHalfOpen;
+  return state_;
+}
+
+Duration OutlierDetector::ejected_for(TimePoint now) const {
+  return state(now) == OutlierState::kEjected ? ejected_until_ - now : Duration::zero();
+}
+
+void OutlierDetector::Advance(TimePoint now) { state_ = state(now); }
+
+void OutlierDetector::Eject(TimePoint now) {
+  if (state_ == OutlierState::kClosed) multiplier_ = DecayedMultiplier(multiplier_, now - closed_since_, base_);
+  ++multiplier_;
+  ++ejections_;
+  state_ = OutlierState::kEjected;
+  ejected_until_ = now + EjectionDuration(multiplier_, base_, max_);
+  local_streak_ = upstream_streak_ = 0;
+}
+
+void OutlierDetector::Close(TimePoint now) {
+  state_ = OutlierState::kClosed;
+  closed_since_ = now;
+  local_streak_ = upstream_streak_ = 0;
+}
+
+bool OutlierDetector::TryClaimProbe(TimePoint now) {
+  Advance(now);
+  if (state_ != OutlierState::kHalfOpen) return false;
+  state_ = OutlierState::kProbing;
+  probe_until_ = now + probe_lease_;
+  return true;
+}
+
+bool OutlierDetector::OnResult(AttemptResult r, TimePoint now) {
+  Advance(now);
+  switch (state_) {
+    case OutlierState::kEjected:
+      return false;  // a straggler started before the ejection
+    case OutlierState::kHalfOpen:
+    case OutlierState::kProbing:
+      if (r == AttemptResult::kSuccess) {
+        Close(now);
+        return true;
+      }
+      if (r == AttemptResult::kLocalFailure || r == AttemptResult::kUpstreamFailure) {
+        Eject(now);
+        return true;
+      }
+      if (state_ == OutlierState::kProbing) {  // 429 / cancelled: let another request probe
+        state_ = OutlierState::kHalfOpen;
+        return true;
+      }
+      return false;
+    case OutlierState::kClosed:
+      break;
+  }
+  switch (r) {
+    case AttemptResult::kSuccess:
+      local_streak_ = upstream_streak_ = 0;
+      return false;
+    case AttemptResult::kLocalFailure:
+      ++local_streak_;
+      break;
+    case AttemptResult::kUpstreamFailure:
+      ++upstream_streak_;
+      local_streak_ = 0;  // a response (or a cut stream) came back: the path works
+      break;
+    case AttemptResult::kRateLimited:
+      local_streak_ = 0;  // the server answered; busy is not broken
+      return false;
+    case AttemptResult::kCancelled:
+      return false;
+  }
+  if (StreakEjects(local_streak_, options_.consecutive_local_failures) ||
+      StreakEjects(upstream_streak_, options_.consecutive_upstream_failures)) {
+    Eject(now);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace mec

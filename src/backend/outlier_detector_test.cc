@@ -1,0 +1,212 @@
+#include "backend/outlier_detector.h"
+
+#include <gtest/gtest.h>
+
+namespace mec {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(OutlierMath, EjectionDurationGrowsAndCaps) {
+  const Duration base = seconds(10), max = seconds(300);
+  EXPECT_EQ(EjectionDuration(1, base, max), seconds(10));
+  EXPECT_EQ(EjectionDuration(2, base, max), seconds(20));
+  EXPECT_EQ(EjectionDuration(3, base, max), seconds(30));
+  EXPECT_EQ(EjectionDuration(30, base, max), seconds(300));
+  EXPECT_EQ(EjectionDuration(31, base, max), seconds(300));
+  EXPECT_EQ(EjectionDuration(1 << 30, base, max), seconds(300));  // no overflow
+  EXPECT_EQ(EjectionDuration(0, base, max), seconds(10));
+}
+
+TEST(OutlierMath, StreaksAndDecay) {
+  EXPECT_FALSE(StreakEjects(4, 5));
+  EXPECT_TRUE(StreakEjects(5, 5));
+  EXPECT_FALSE(StreakEjects(100, 0));  // disabled
+  EXPECT_EQ(DecayedMultiplier(3, seconds(0), seconds(10)), 3);
+  EXPECT_EQ(DecayedMultiplier(3, seconds(9), seconds(10)), 3);
+  EXPECT_EQ(DecayedMultiplier(3, seconds(25), seconds(10)), 1);
+  EXPECT_EQ(DecayedMultiplier(3, seconds(1000), seconds(10)), 0);
+  EXPECT_EQ(DecayedMultiplier(0, seconds(1000), seconds(10)), 0);
+}
+
+class OutlierTest : public ::testing::Test {
+ protected:
+  OutlierTest() : od_(Options(), seconds(60)) {}
+  static OutlierOptions Options() {
+    OutlierOptions o;  // 3 local, 5 upstream, 10 s base, 300 s max
+    return o;
+  }
+  bool Feed(AttemptResult r, int n = 1) {
+    bool changed = false;
+    for (int i = 0; i < n; ++i) changed |= od_.OnResult(r, now_);
+    return changed;
+  }
+  void Advance(Duration d) { now_ += d; }
+  OutlierState state() const { return od_.state(now_); }
+
+  OutlierDetector od_;
+  TimePoint now_ = TimePoint{} + seconds(1000);
+};
+
+TEST_F(OutlierTest, ConsecutiveUpstreamFailuresEject) {
+  EXPECT_FALSE(Feed(AttemptResult::kUpstreamFailure, 4));
+  EXPECT_EQ(state(), OutlierState::kClosed);
+  EXPECT_TRUE(Feed(AttemptResult::kUpstreamFailure));
+  EXPECT_EQ(state(), OutlierState::kEjected);
+  EXPECT_EQ(od_.ejections(), 1);
+  EXPECT_EQ(od_.ejected_for(now_), seconds(10));
+}
+
+TEST_F(OutlierTest, ConsecutiveLocalFailuresEject) {
+  Feed(AttemptResult::kLocalFailure, 2);
+  EXPECT_EQ(state(), OutlierState::kClosed);
+  EXPECT_TRUE(Feed(AttemptResult::kLocalFailure));
+  EXPECT_EQ(state(), OutlierState::kEjected);
+}
+
+TEST_F(OutlierTest, SuccessBreaksTheStreak) {
+  Feed(AttemptResult::kUpstreamFailure, 4);
+  Feed(AttemptResult::kSuccess);
+  Feed(AttemptResult::kUpstreamFailure, 4);
+  Feed(AttemptResult::kLocalFailure, 2);
+  Feed(AttemptResult::kSuccess);
+  Feed(AttemptResult::kLocalFailure, 2);
+  EXPECT_EQ(state(), OutlierState::kClosed);
+}
+
+TEST_F(OutlierTest, LocalAndUpstreamCountedApart) {
+  // Local failures do not add to the upstream streak, nor break it.
+  Feed(AttemptResult::kUpstreamFailure, 4);
+  Feed(AttemptResult::kLocalFailure, 2);
+  EXPECT_EQ(od_.consecutive_upstream(), 4);
+  EXPECT_EQ(od_.consecutive_local(), 2);
+  EXPECT_EQ(state(), OutlierState::kClosed);
+  // An upstream failure is a response: the path works, the local streak ends.
+  Feed(AttemptResult::kUpstreamFailure);
+  EXPECT_EQ(state(), OutlierState::kEjected);
+}
+
+TEST_F(OutlierTest, UpstreamResponseEndsLocalStreak) {
+  Feed(AttemptResult::kLocalFailure, 2);
+  Feed(AttemptResult::kUpstreamFailure);
+  Feed(AttemptResult::kLocalFailure, 2);
+  EXPECT_EQ(od_.consecutive_local(), 2);
+  EXPECT_EQ(state(), OutlierState::kClosed);
+}
+
+TEST_F(OutlierTest, RateLimitsAndCancellationsAreNotFailures) {
+  EXPECT_FALSE(Feed(AttemptResult::kRateLimited, 100));
+  EXPECT_FALSE(Feed(AttemptResult::kCancelled, 100));
+  EXPECT_EQ(state(), OutlierState::kClosed);
+  // Nor do they break an upstream streak.
+  Feed(AttemptResult::kUpstreamFailure, 4);
+  Feed(AttemptResult::kRateLimited);
+  Feed(AttemptResult::kCancelled);
+  EXPECT_EQ(od_.consecutive_upstream(), 4);
+  Feed(AttemptResult::kUpstreamFailure);
+  EXPECT_EQ(state(), OutlierState::kEjected);
+}
+
+TEST_F(OutlierTest, HalfOpenLetsExactlyOneProbe) {
+  Feed(AttemptResult::kLocalFailure, 3);
+  EXPECT_FALSE(od_.TryClaimProbe(now_));  // ejected
+  Advance(seconds(10) - milliseconds(1));
+  EXPECT_EQ(state(), OutlierState::kEjected);
+  EXPECT_EQ(od_.ejected_for(now_), milliseconds(1));
+  Advance(milliseconds(1));
+  EXPECT_EQ(state(), OutlierState::kHalfOpen);
+  EXPECT_EQ(od_.ejected_for(now_), Duration::zero());
+  EXPECT_TRUE(od_.TryClaimProbe(now_));
+  EXPECT_FALSE(od_.TryClaimProbe(now_));
+  EXPECT_FALSE(od_.TryClaimProbe(now_ + seconds(1)));
+  EXPECT_EQ(state(), OutlierState::kProbing);
+  EXPECT_TRUE(Feed(AttemptResult::kSuccess));
+  EXPECT_EQ(state(), OutlierState::kClosed);
+  EXPECT_FALSE(od_.TryClaimProbe(now_));  // closed: no probe needed
+}
+
+TEST_F(OutlierTest, FailedProbesEjectLongerUpToTheCap) {
+  Feed(AttemptResult::kUpstreamFailure, 5);
+  Duration expected[] = {seconds(10), seconds(20), seconds(30), seconds(40)};
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(state(), OutlierState::kEjected);
+    EXPECT_EQ(od_.ejected_for(now_), expected[i]) << i;
+    EXPECT_EQ(od_.ejections(), i + 1);
+    Advance(expected[i]);
+    ASSERT_TRUE(od_.TryClaimProbe(now_));
+    EXPECT_TRUE(Feed(AttemptResult::kLocalFailure));  // one failed probe re-ejects
+  }
+  for (int i = 0; i < 40; ++i) {
+    Advance(od_.ejected_for(now_));
+    ASSERT_TRUE(od_.TryClaimProbe(now_));
+    Feed(AttemptResult::kUpstreamFailure);
+  }
+  EXPECT_EQ(od_.ejected_for(now_), seconds(300));
+  EXPECT_EQ(od_.ejections(), 45);
+}
+
+TEST_F(OutlierTest, ResultsWhileEjectedAreIgnored) {
+  Feed(AttemptResult::kLocalFailure, 3);
+  EXPECT_FALSE(Feed(AttemptResult::kSuccess));  // a straggler that started before the ejection
+  EXPECT_FALSE(Feed(AttemptResult::kUpstreamFailure, 10));
+  EXPECT_EQ(state(), OutlierState::kEjected);
+  EXPECT_EQ(od_.ejections(), 1);
+  EXPECT_EQ(od_.ejected_for(now_), seconds(10));
+}
+
+TEST_F(OutlierTest, ProbeReleasedOnRateLimitOrCancelAndLeaseLapses) {
+  Feed(AttemptResult::kLocalFailure, 3);
+  Advance(seconds(10));
+  ASSERT_TRUE(od_.TryClaimProbe(now_));
+  EXPECT_TRUE(Feed(AttemptResult::kRateLimited));
+  EXPECT_EQ(state(), OutlierState::kHalfOpen);
+  ASSERT_TRUE(od_.TryClaimProbe(now_));
+  EXPECT_TRUE(Feed(AttemptResult::kCancelled));
+  ASSERT_TRUE(od_.TryClaimProbe(now_));
+  // The probe's outcome never arrives: after the lease another request may probe.
+  Advance(seconds(59));
+  EXPECT_FALSE(od_.TryClaimProbe(now_));
+  Advance(seconds(1));
+  EXPECT_TRUE(od_.TryClaimProbe(now_));
+  EXPECT_EQ(od_.ejections(), 1);
+}
+
+TEST_F(OutlierTest, MultiplierDecaysWhileHealthy) {
+  Feed(AttemptResult::kLocalFailure, 3);
+  Advance(seconds(10));
+  od_.TryClaimProbe(now_);
+  Feed(AttemptResult::kLocalFailure);  // multiplier 2, 20 s
+  Advance(seconds(20));
+  od_.TryClaimProbe(now_);
+  Feed(AttemptResult::kSuccess);
+  EXPECT_EQ(od_.multiplier(), 2);
+  // Healthy for one base interval: the next ejection uses multiplier 2 (2 - 1 + 1), not 3.
+  Advance(seconds(10));
+  Feed(AttemptResult::kLocalFailure, 3);
+  EXPECT_EQ(od_.ejected_for(now_), seconds(20));
+  Advance(seconds(20));
+  od_.TryClaimProbe(now_);
+  Feed(AttemptResult::kSuccess);
+  // Healthy for long: back to base x 1.
+  Advance(seconds(600));
+  Feed(AttemptResult::kLocalFailure, 3);
+  EXPECT_EQ(od_.ejected_for(now_), seconds(10));
+  EXPECT_EQ(od_.ejections(), 4);
+}
+
+TEST(Outlier, DisabledDetectors) {
+  OutlierOptions o;
+  o.consecutive_local_failures = 0;
+  o.consecutive_upstream_failures = 0;
+  OutlierDetector od(o, seconds(60));
+  TimePoint now{};
+  for (int i = 0; i < 1000; ++i) {
+    od.OnResult(AttemptResult::kLocalFailure, now);
+    od.OnResult(AttemptResult::kUpstreamFailure, now);
+  }
+  EXPECT_EQ(od.state(now), OutlierState::kClosed);
+}
+
+}  // namespace
+}  // namespace mec
