@@ -1,0 +1,84 @@
+#include "learn/quality_feedback.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mec {
+namespace {
+
+double Clamp01(double x) { return std::isnan(x) ? 0.0 : std::clamp(x, 0.0, 1.0); }
+
+}  // namespace
+
+QualityFeedback::QualityFeedback(QualityFeedbackOptions options) : options_(options) {}
+
+Status QualityFeedback::Observe(std::string_view backend, std::string_view task_class, double score) {
+  if (!(score >= 0.0 && score <= 1.0)) return Status::InvalidArgument("feedback score must be in [0, 1]");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto b = by_backend_.find(backend);
+  if (b == by_backend_.end()) b = by_backend_.emplace(std::string(backend), ByClass{}).first;
+  auto c = b->second.find(task_class);
+  if (c == b->second.end()) {
+    if (num_keys_ >= options_.max_keys && !order_.empty()) {
+      // Evict the oldest pair; `b` stays valid unless its map is the one emptied and erased.
+      const auto [old_backend, old_class] = order_.front();
+      order_.pop_front();
+      if (auto ob = by_backend_.find(old_backend); ob != by_backend_.end()) {
+        ob->second.erase(old_class);
+        if (ob->second.empty() && ob != b) by_backend_.erase(ob);
+      }
+      --num_keys_;
+    }
+    c = b->second.emplace(std::string(task_class), Sums{}).first;
+    order_.emplace_back(std::string(backend), std::string(task_class));
+    ++num_keys_;
+  }
+  Sums& s = c->second;
+  s.score += score;
+  s.n += 1;
+  if (s.n > options_.max_observations) {
+    const double f = options_.max_observations / s.n;
+    s.score *= f;
+    s.n = options_.max_observations;
+  }
+  return Status::Ok();
+}
+
+const QualityFeedback::Sums* QualityFeedback::FindLocked(std::string_view backend, std::string_view task_class) const {
+  const auto b = by_backend_.find(backend);
+  if (b == by_backend_.end()) return nullptr;
+  const auto c = b->second.find(task_class);
+  return c == b->second.end() ? nullptr : &c->second;
+}
+
+QualityPosterior QualityFeedback::PosteriorOf(const Sums* s, double predicted_q) const {
+  const double q = Clamp01(predicted_q);
+  QualityPosterior p;
+  p.alpha = options_.prior_strength * q;
+  p.beta = options_.prior_strength * (1.0 - q);
+  if (s) {
+    p.alpha += s->score;
+    p.beta += s->n - s->score;
+    p.observations = s->n;
+  }
+  const double total = p.alpha + p.beta;
+  p.mean = total > 0 ? p.alpha / total : q;
+  return p;
+}
+
+double QualityFeedback::Adjusted(std::string_view backend, std::string_view task_class, double predicted_q) const {
+  return Posterior(backend, task_class, predicted_q).mean;
+}
+
+QualityPosterior QualityFeedback::Posterior(std::string_view backend, std::string_view task_class,
+                                            double predicted_q) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return PosteriorOf(FindLocked(backend, task_class), predicted_q);
+}
+
+size_t QualityFeedback::num_keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return num_keys_;
+}
+
+}  // namespace mec

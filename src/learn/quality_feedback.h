@@ -1,0 +1,83 @@
+#pragma once
+// Quality learned from feedback (DESIGN.md §2, §3 Monitor): per (backend, task class), a Beta
+// posterior on "this backend's answer is as good as the strongest tier's".
+//
+// The prior comes from the router's own prediction q for the request: Beta(k q, k (1 - q)) with k =
+// `prior_strength` pseudo-observations. Each feedback score s in [0,1] adds s to alpha and 1 - s to
+// beta. The adjusted quality is the posterior mean
+//     (k q + sum of s) / (k + n),
+// so with k = 10 the first ten scores carry as much weight as the prediction, and later scores
+// refine it. When n exceeds `max_observations`, the sums are scaled down to that many, so old
+// feedback fades and the posterior can follow a backend that changes.
+//
+// Thread-safety: every method may be called from any thread (one mutex). Memory is bounded:
+// at most `max_keys` (backend, task class) pairs are kept; a new pair beyond that evicts the oldest
+// pair (first in, first out).
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "core/status.h"
+
+namespace mec {
+
+struct QualityFeedbackOptions {
+  double prior_strength = 10.0;     // k; REQUIRES: > 0
+  double max_observations = 1000;   // n at most, older feedback fades beyond; REQUIRES: > 0
+  size_t max_keys = 10000;          // (backend, task class) pairs kept; REQUIRES: > 0
+};
+
+// The posterior of one (backend, task class) for one predicted quality.
+struct QualityPosterior {
+  double alpha = 0;
+  double beta = 0;
+  double mean = 0;          // alpha / (alpha + beta)
+  double observations = 0;  // n (after fading), 0 without feedback
+};
+
+class QualityFeedback {
+ public:
+  explicit QualityFeedback(QualityFeedbackOptions options = {});
+
+  // Records one feedback score for an answer of `backend` to a request of `task_class`.
+  // InvalidArgument when the score is not in [0, 1] (or NaN).
+  Status Observe(std::string_view backend, std::string_view task_class, double score);
+
+  // The posterior mean combining the prior at predicted_q (clamped to [0,1]) with the feedback;
+  // predicted_q itself (clamped) when there is no feedback for the pair.
+  double Adjusted(std::string_view backend, std::string_view task_class, double predicted_q) const;
+
+  QualityPosterior Posterior(std::string_view backend, std::string_view task_class, double predicted_q) const;
+
+  size_t num_keys() const;
+
+ private:
+  struct Sums {
+    double score = 0;  // sum of s
+    double n = 0;      // count (faded)
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using ByClass = std::unordered_map<std::string, Sums, Hash, std::equal_to<>>;
+
+  // REQUIRES: mu_ held. Null when the pair has no feedback.
+  const Sums* FindLocked(std::string_view backend, std::string_view task_class) const;
+  QualityPosterior PosteriorOf(const Sums* s, double predicted_q) const;
+
+  const QualityFeedbackOptions options_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, ByClass, Hash, std::equal_to<>> by_backend_;  // guarded by mu_
+  std::deque<std::pair<std::string, std::string>> order_;                         // guarded by mu_
+  size_t num_keys_ = 0;                                                           // guarded by mu_
+};
+
+}  // namespace mec

@@ -1,0 +1,96 @@
+#include "learn/quality_feedback.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace mec {
+namespace {
+
+TEST(QualityFeedback, WithoutFeedbackReturnsThePrediction) {
+  QualityFeedback f;
+  EXPECT_DOUBLE_EQ(f.Adjusted("edge-1", "math", 0.8), 0.8);
+  EXPECT_DOUBLE_EQ(f.Adjusted("edge-1", "math", 1.7), 1.0);  // clamped
+  EXPECT_DOUBLE_EQ(f.Adjusted("edge-1", "math", -1), 0.0);
+}
+
+TEST(QualityFeedback, PosteriorMeanCombinesPriorAndScores) {
+  QualityFeedback f({.prior_strength = 10});
+  ASSERT_TRUE(f.Observe("edge-1", "math", 0.0).ok());
+  // (10 * 0.8 + 0) / (10 + 1)
+  EXPECT_NEAR(f.Adjusted("edge-1", "math", 0.8), 8.0 / 11.0, 1e-12);
+  const QualityPosterior p = f.Posterior("edge-1", "math", 0.8);
+  EXPECT_NEAR(p.alpha, 8.0, 1e-12);
+  EXPECT_NEAR(p.beta, 3.0, 1e-12);
+  EXPECT_DOUBLE_EQ(p.observations, 1);
+  // Other pairs are untouched.
+  EXPECT_DOUBLE_EQ(f.Adjusted("edge-1", "chat", 0.8), 0.8);
+  EXPECT_DOUBLE_EQ(f.Adjusted("edge-2", "math", 0.8), 0.8);
+}
+
+TEST(QualityFeedback, EarlyFeedbackMovesItLaterFeedbackRefines) {
+  QualityFeedback f({.prior_strength = 10});
+  // The router predicts 0.9, but the backend's answers score 0.5 on average.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(f.Observe("dev", "qa", i % 2 ? 1.0 : 0.0).ok());
+  const double after10 = f.Adjusted("dev", "qa", 0.9);
+  EXPECT_NEAR(after10, (9.0 + 5.0) / 20.0, 1e-12);  // halfway: the prior and the data weigh the same
+  for (int i = 0; i < 990; ++i) ASSERT_TRUE(f.Observe("dev", "qa", i % 2 ? 1.0 : 0.0).ok());
+  const double after1000 = f.Adjusted("dev", "qa", 0.9);
+  EXPECT_NEAR(after1000, 0.5, 0.01);
+  // The first ten scores moved it by 0.2; the next 990 only by less than that.
+  EXPECT_GT(0.9 - after10, after10 - after1000);
+}
+
+TEST(QualityFeedback, RejectsScoresOutsideTheUnitInterval) {
+  QualityFeedback f;
+  EXPECT_FALSE(f.Observe("a", "b", 1.5).ok());
+  EXPECT_FALSE(f.Observe("a", "b", -0.1).ok());
+  EXPECT_FALSE(f.Observe("a", "b", std::nan("")).ok());
+  EXPECT_EQ(f.num_keys(), 0u);
+}
+
+TEST(QualityFeedback, OldFeedbackFadesBeyondMaxObservations) {
+  QualityFeedback f({.prior_strength = 10, .max_observations = 100});
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(f.Observe("b", "c", 1.0).ok());
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(f.Observe("b", "c", 0.0).ok());
+  const QualityPosterior p = f.Posterior("b", "c", 0.5);
+  EXPECT_DOUBLE_EQ(p.observations, 100);
+  EXPECT_LT(p.mean, 0.1);  // the recent zeros dominate
+}
+
+TEST(QualityFeedback, EvictsTheOldestPairBeyondMaxKeys) {
+  QualityFeedback f({.max_keys = 3});
+  ASSERT_TRUE(f.Observe("b1", "x", 0.0).ok());
+  ASSERT_TRUE(f.Observe("b1", "y", 0.0).ok());
+  ASSERT_TRUE(f.Observe("b2", "x", 0.0).ok());
+  ASSERT_TRUE(f.Observe("b2", "x", 0.0).ok());  // an existing pair: no eviction
+  EXPECT_EQ(f.num_keys(), 3u);
+  ASSERT_TRUE(f.Observe("b3", "z", 0.0).ok());  // evicts (b1, x)
+  EXPECT_EQ(f.num_keys(), 3u);
+  EXPECT_DOUBLE_EQ(f.Adjusted("b1", "x", 0.7), 0.7);
+  EXPECT_LT(f.Adjusted("b1", "y", 0.7), 0.7);
+  EXPECT_LT(f.Adjusted("b3", "z", 0.7), 0.7);
+}
+
+TEST(QualityFeedback, ConcurrentFeedbackAndReads) {
+  QualityFeedback f({.prior_strength = 10, .max_observations = 1e9, .max_keys = 8});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&f, t] {
+      for (int i = 0; i < 2000; ++i) {
+        (void)f.Observe("b" + std::to_string(i % 3), "c" + std::to_string(t % 2), 0.5);
+        (void)f.Adjusted("b0", "c0", 0.9);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(f.num_keys(), 6u);
+  const QualityPosterior p = f.Posterior("b0", "c0", 0.9);
+  EXPECT_NEAR(p.observations, 2 * 667, 1e-9);  // threads 0 and 2, i % 3 == 0
+}
+
+}  // namespace
+}  // namespace mec
