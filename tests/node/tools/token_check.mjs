@@ -245,6 +245,18 @@ const result = {
   fit_o200k: report(items, 'fit', 'o200k'),
 };
 
+// The worst items of the check half, to see where the estimate fails.
+const worst = items
+  .filter((it) => it.half === 'check')
+  .map((it) => ({ ...it, err: (it.estimate - it.o200k) / it.o200k }))
+  .sort((a, b) => Math.abs(b.err) - Math.abs(a.err))
+  .slice(0, 8);
+console.log('\nworst check items (o200k):');
+for (const it of worst) {
+  const snippet = JSON.stringify(it.text.slice(0, 70));
+  console.log(`  ${spct(it.err)}  ${String(it.estimate).padStart(5)} vs ${String(it.o200k).padStart(5)}  ${it.item_id}  ${snippet}`);
+}
+
 if (args.fit) {
   // The current weights, recovered from the binary's own estimates would need its table; ask the
   // user to pass none: start the ridge from a neutral prior of 1 per piece and 0 for modifiers.
