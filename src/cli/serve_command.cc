@@ -4,6 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <map>
+#include <thread>
+#include <memory>
+
+#include "backend/backend_monitor.h"
 #include "backend/backend_pool.h"
 #include "cli/commands.h"
 #include "cli/embedded_stack.h"
@@ -11,7 +16,13 @@
 #include "cli/signals.h"
 #include "config/loader.h"
 #include "net/gateway_handler.h"
-#include "route/preference_router.h"
+#include "net/health_prober.h"
+#include "context/context_builder.h"
+#include "context/learned_complexity_model.h"
+#include "learn/decision_registry.h"
+#include "learn/output_tokens.h"
+#include "learn/quality_feedback.h"
+#include "route/policies.h"
 
 namespace mec::cli {
 
@@ -43,12 +54,31 @@ int RunServe(int argc, char** argv) {
   if (auto l = flags.Get("listen")) options.server.listen = *l;
   if (auto t = flags.Get("threads")) options.server.threads = std::atoi(t->c_str());
 
+  // The five parts: Resource (pool + monitor), Context (complexity model, output lengths),
+  // Router (every policy), Monitor/learning (feedback, decision registry), Executor (per request).
   BackendPool pool(options.backends);
-  PreferenceRouter router(options.routing.auto_order);
-  net::GatewayShared shared{options, clock, pool, router};
+  BackendMonitor monitor(pool, clock.Now());
+  std::unique_ptr<ComplexityModel> complexity = LoadDefaultComplexityModel();
+  OutputTokenLearner output_tokens;
+  QualityFeedback feedback;
+  DecisionRegistry decisions;
+  ContextDefaults defaults;
+  defaults.min_quality = options.routing.default_min_quality;
+  if (options.routing.default_deadline_ms > 0) defaults.deadline_ms = options.routing.default_deadline_ms;
+  ContextBuilder context(*complexity, defaults, [&output_tokens](std::string_view task) { return output_tokens.Expected(task); });
+  PolicyOptions popts;
+  popts.deadline_target = options.routing.deadline_target;
+  popts.hedge = options.routing.hedge;
+  popts.hedge_threshold = options.routing.hedge_threshold;
+  popts.auto_order = options.routing.auto_order;
+  std::map<std::string, std::unique_ptr<Router>, std::less<>> policies;
+  for (const auto& name : PolicyNames()) policies[name] = MakePolicy(name, popts);
+  net::GatewayShared shared{options, clock, pool, monitor, context, policies, nullptr, nullptr, output_tokens, feedback, decisions};
+  shared.policy = policies.at(options.routing.policy).get();
+  if (!options.routing.shadow_policy.empty()) shared.shadow = policies.at(options.routing.shadow_policy).get();
   shared.id_salt = std::random_device{}();
-  net::HttpServer server(options.server, [&shared](int, net::asio::io_context& ioc) {
-    return std::make_shared<net::GatewayHandler>(shared, ioc);
+  net::HttpServer server(options.server, [&shared](int worker, net::asio::io_context& ioc) {
+    return std::make_shared<net::GatewayHandler>(shared, ioc, worker);
   });
   if (Status s = server.Listen(); !s.ok()) {
     std::fprintf(stderr, "mecrouter serve: %s\n", s.message().c_str());
@@ -56,8 +86,21 @@ int RunServe(int argc, char** argv) {
   }
   server.Start();
 
+  // Active health checks and snapshot publication on their own thread and io_context.
+  net::asio::io_context probe_ioc{1};
+  net::UpstreamPools probe_pools(probe_ioc, clock, options.backends);
+  net::HealthProber prober(probe_ioc, probe_pools, monitor, clock, shared.id_salt);
+  prober.set_on_result([&pool](int b, const net::HealthCheckResult& r, bool changed) {
+    if (changed)
+      std::fprintf(stderr, "mecrouter: backend %s health check %s%s%s\n", pool.at(b).name().c_str(), r.ok ? "passed" : "failed",
+                   r.detail.empty() ? "" : ": ", r.detail.c_str());
+  });
+  prober.Start();
+  std::thread probe_thread([&probe_ioc] { probe_ioc.run(); });
+
   const std::string base = "http://" + server.address();
-  std::printf("mecrouter: listening on %s (%s)\n", base.c_str(), options.source.c_str());
+  std::printf("mecrouter: listening on %s (%s; policy %s, complexity model %s)\n", base.c_str(), options.source.c_str(),
+              options.routing.policy.c_str(), std::string(complexity->Name()).c_str());
   for (const auto& line : demo.Describe()) std::printf("  %s\n", line.c_str());
   for (const auto& b : pool.all())
     std::printf("  backend %-14s %-6s %s\n", b->name().c_str(), std::string(TierName(b->tier())).c_str(), b->options().url.c_str());
@@ -74,6 +117,9 @@ int RunServe(int argc, char** argv) {
   std::fflush(stdout);
   shared.draining = true;
   server.Shutdown(std::chrono::milliseconds(options.server.shutdown_grace_ms));
+  prober.Stop();
+  probe_ioc.stop();
+  probe_thread.join();
   demo.Stop();
   std::printf("mecrouter: stopped\n");
   return 0;

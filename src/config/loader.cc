@@ -126,13 +126,23 @@ Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path,
 }
 
 Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path, RoutingOptions& o) {
-  return r.ForEachKey(n, path, {"policy", "auto_order", "max_attempts", "default_min_quality"},
+  static const char* kPolicies[] = {"adaptive", "cloud-only", "edge-only", "device-only", "static", "round-robin",
+                                    "random", "least-latency", "least-busy", "cost-first", "preference"};
+  auto policy = [&](const YAML::Node& v, const std::string& p, std::string& out, bool allow_empty) -> Status {
+    MEC_TRY(r.Str(v, p, out));
+    if (allow_empty && out.empty()) return Status::Ok();
+    for (const char* k : kPolicies)
+      if (out == k) return Status::Ok();
+    std::string known;
+    for (const char* k : kPolicies) known += (known.empty() ? "" : ", ") + std::string(k);
+    return r.Error(v, p, "unknown policy '" + out + "' (known: " + known + ")");
+  };
+  return r.ForEachKey(n, path,
+                      {"policy", "shadow_policy", "auto_order", "max_attempts", "default_min_quality",
+                       "default_deadline_ms", "deadline_target", "hedge", "hedge_threshold"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
-                        if (k == "policy") {
-                          MEC_TRY(r.Str(v, p, o.policy));
-                          if (o.policy != "preference") return r.Error(v, p, "unknown policy (known: preference)");
-                          return Status::Ok();
-                        }
+                        if (k == "policy") return policy(v, p, o.policy, false);
+                        if (k == "shadow_policy") return policy(v, p, o.shadow_policy, true);
                         if (k == "auto_order") {
                           std::vector<std::string> names;
                           MEC_TRY(r.StrList(v, p, names));
@@ -146,7 +156,11 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
                           return Status::Ok();
                         }
                         if (k == "max_attempts") return r.Num(v, p, o.max_attempts, 1, 10);
-                        return r.Num(v, p, o.default_min_quality, 0, 1);
+                        if (k == "default_min_quality") return r.Num(v, p, o.default_min_quality, 0, 1);
+                        if (k == "default_deadline_ms") return r.Num(v, p, o.default_deadline_ms, 0, 3.6e6);
+                        if (k == "deadline_target") return r.Num(v, p, o.deadline_target, 0, 1);
+                        if (k == "hedge") return r.Bool(v, p, o.hedge);
+                        return r.Num(v, p, o.hedge_threshold, 0, 1);
                       });
 }
 
@@ -341,8 +355,10 @@ std::string DescribeOptions(const Options& o) {
                      o.server.header_timeout_ms, o.server.body_timeout_ms);
   std::string order;
   for (Tier t : o.routing.auto_order) order += (order.empty() ? "" : " > ") + std::string(TierName(t));
-  out += fmt::format("routing: policy {}, auto order {}, max attempts {}, default min quality {}\n", o.routing.policy,
-                     order, o.routing.max_attempts, o.routing.default_min_quality);
+  out += fmt::format("routing: policy {}{}, auto order {}, max attempts {}, default min quality {}, deadline target {}{}\n",
+                     o.routing.policy, o.routing.shadow_policy.empty() ? "" : " (shadow " + o.routing.shadow_policy + ")", order,
+                     o.routing.max_attempts, o.routing.default_min_quality, o.routing.deadline_target,
+                     o.routing.hedge ? fmt::format(", hedging below p(meet) {}", o.routing.hedge_threshold) : "");
   out += fmt::format("backends ({}):\n", o.backends.size());
   for (const auto& b : o.backends) {
     std::string models, caps;

@@ -113,11 +113,16 @@ struct ServerOptions {
 };
 
 struct RoutingOptions {
-  std::string policy = "preference";
-  // model "auto": tiers tried in this order.
+  std::string policy = "adaptive";        // see route/policies.h; X-MEC-Policy overrides per request
+  std::string shadow_policy;              // decides on every request too, only recorded; "" = none
+  // model "auto" under the `preference` policy: tiers tried in this order.
   std::vector<Tier> auto_order = {Tier::kEdge, Tier::kCloud, Tier::kDevice};
   int max_attempts = 3;                   // upstream attempts per request (first + failovers)
-  double default_min_quality = 0.9;
+  double default_min_quality = 0.9;       // DESIGN.md §2 scale
+  double default_deadline_ms = 0;         // 0: no deadline unless the request or its use case sets one
+  double deadline_target = 0.9;           // adaptive: P(meet deadline) a candidate needs
+  bool hedge = false;                     // start the first fallback early when the primary is unlikely to make it
+  double hedge_threshold = 0.5;
 };
 
 struct Options {

@@ -17,6 +17,10 @@ std::string GatewayStats::ToJson() const {
       .Field("client_cancelled", v(client_cancelled))
       .Field("failovers", v(failovers))
       .Field("upstream_attempts", v(upstream_attempts))
+      .Field("shed", v(shed))
+      .Field("shadow_agree", v(shadow_agree))
+      .Field("shadow_disagree", v(shadow_disagree))
+      .Field("feedback", v(feedback))
       .EndObject();
   return out;
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Counters of the gateway's request outcomes, shared by all workers (relaxed atomics).
 // Every accepted request ends in exactly one of: completed, failed, midstream_cut,
-// client_cancelled, rejected (bad input, 4xx before routing).
+// client_cancelled, rejected (bad input, 4xx before routing), shed (429 before any attempt).
 
 #include <atomic>
 #include <cstdint>
@@ -18,6 +18,10 @@ struct GatewayStats {
   std::atomic<uint64_t> client_cancelled{0};  // the client went away before the end
   std::atomic<uint64_t> failovers{0};         // attempts after the first
   std::atomic<uint64_t> upstream_attempts{0};
+  std::atomic<uint64_t> shed{0};              // 429: every candidate full and too late by waiting
+  std::atomic<uint64_t> shadow_agree{0};      // the shadow policy chose the same primary
+  std::atomic<uint64_t> shadow_disagree{0};
+  std::atomic<uint64_t> feedback{0};          // POST /v1/feedback accepted
 
   std::string ToJson() const;
 };

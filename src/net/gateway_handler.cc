@@ -1,5 +1,7 @@
 #include "net/gateway_handler.h"
 
+#include <simdjson.h>
+
 #include <fmt/format.h>
 
 #include "api/hints.h"
@@ -41,8 +43,8 @@ std::optional<ApiError> ApplyHeaderHints(const HttpRequest& req, Hints& hints) {
 
 }  // namespace
 
-GatewayHandler::GatewayHandler(GatewayShared& shared, asio::io_context& ioc)
-    : s_(shared), pools_(ioc, shared.clock, shared.options.backends) {}
+GatewayHandler::GatewayHandler(GatewayShared& shared, asio::io_context& ioc, int worker)
+    : s_(shared), pools_(ioc, shared.clock, shared.options.backends), rng_(shared.id_salt, static_cast<uint64_t>(worker)) {}
 
 HttpResponse GatewayHandler::Models(unsigned version, bool keep_alive) const {
   std::string out;
@@ -79,6 +81,15 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     co_await Proxy(*endpoint, req, ch);
     co_return;
   }
+  if (path == "/v1/feedback") {
+    if (!post) {
+      auto res = ErrorResponse({405, "invalid_request_error", "Method not allowed: use POST for /v1/feedback.", "", "method_not_allowed"}, v, ka);
+      co_await ch.Send(std::move(res));
+    } else {
+      co_await Feedback(req, ch);
+    }
+    co_return;
+  }
   if (path == "/v1/models" && get) {
     {  // named first: g++ 12 mishandles temporaries that live across co_await
       auto res = Models(v, ka);
@@ -106,6 +117,41 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
   }
 }
 
+awaitable<void> GatewayHandler::Feedback(HttpRequest& req, ClientChannel& ch) {
+  const bool ka = req.keep_alive();
+  const unsigned v = req.version();
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  std::string_view id;
+  double score = -1;
+  std::optional<ApiError> err;
+  if (parser.parse(req.body()).get_object().get(obj)) {
+    err = ApiError::BadRequest("Expected a JSON object {\"decision_id\", \"score\"}.", "", "invalid_json");
+  } else if (obj["decision_id"].get_string().get(id)) {
+    err = ApiError::BadRequest("Missing or invalid 'decision_id' (a string from X-MEC-Decision-Id).", "decision_id", "invalid_value");
+  } else if (obj["score"].get_double().get(score) || score < 0 || score > 1) {
+    err = ApiError::BadRequest("Missing or invalid 'score': a number in [0,1].", "score", "invalid_value");
+  }
+  std::optional<DecisionRecord> rec;
+  if (!err) {
+    rec = s_.decisions.Lookup(std::string(id));
+    if (!rec) err = ApiError::NotFound("Unknown or expired decision_id '" + std::string(id) + "'.", "decision_not_found");
+  }
+  if (err) {
+    auto res = ErrorResponse(*err, v, ka);
+    co_await ch.Send(std::move(res));
+    co_return;
+  }
+  s_.feedback.Observe(rec->backend, rec->task_class, score);
+  s_.stats.feedback.fetch_add(1, std::memory_order_relaxed);
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Field("decision_id", id).Field("backend", rec->backend).Field("task_class", rec->task_class);
+  w.Field("quality", s_.feedback.Adjusted(rec->backend, rec->task_class, rec->predicted_quality)).EndObject();
+  auto res = JsonResponse(std::move(out), v, ka);
+  co_await ch.Send(std::move(res));
+}
+
 awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, ClientChannel& ch) {
   auto& stats = s_.stats;
   stats.requests.fetch_add(1, std::memory_order_relaxed);
@@ -120,59 +166,81 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     return res;
   };
 
+  // Parse, collect hints, build the request context.
   auto parsed_or = ParseRequest(endpoint, req.body());
   if (auto* err = std::get_if<ApiError>(&parsed_or)) {
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = reject(*err);
-      co_await ch.Send(std::move(res));
-    }
+    auto res = reject(*err);
+    co_await ch.Send(std::move(res));
     co_return;
   }
   ParsedRequest parsed = std::move(std::get<ParsedRequest>(parsed_or));
   Hints hints = parsed.body_hints;
-  if (auto e = ApplyHeaderHints(req, hints)) {
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = reject(*e);
-      co_await ch.Send(std::move(res));
+  std::optional<ApiError> bad = ApplyHeaderHints(req, hints);
+  const Router* policy = s_.policy;
+  if (!bad && !hints.policy.empty()) {
+    auto it = s_.policies.find(hints.policy);
+    if (it == s_.policies.end()) {
+      std::string known;
+      for (const auto& [name, p] : s_.policies) known += (known.empty() ? "" : ", ") + name;
+      bad = ApiError::BadRequest("Invalid header X-MEC-Policy: unknown policy '" + hints.policy + "' (known: " + known + ")", "X-MEC-Policy", "invalid_hint");
+    } else {
+      policy = it->second.get();
     }
-    co_return;
   }
-  if (!hints.policy.empty() && hints.policy != s_.options.routing.policy) {
-    auto res = reject(ApiError::BadRequest("Invalid header X-MEC-Policy: unknown policy '" + hints.policy + "' (known: " + s_.options.routing.policy + ")", "X-MEC-Policy", "invalid_hint"));
+  std::optional<RequestContext> ctx_holder;
+  if (!bad) {
+    auto ctx_or = s_.context.Build(parsed, hints);
+    if (auto* e = std::get_if<ApiError>(&ctx_or)) bad = *e;
+    else ctx_holder = std::move(std::get<RequestContext>(ctx_or));
+  }
+  if (bad) {
+    auto res = reject(*bad);
     co_await ch.Send(std::move(res));
     co_return;
   }
+  const RequestContext& ctx = *ctx_holder;
 
-  RouteRequest rr;
-  rr.endpoint = endpoint;
-  rr.model = parsed.model;
-  rr.needs_tools = parsed.needs_tools;
-  rr.needs_json_schema = parsed.needs_json_schema;
-  rr.needs_image_input = parsed.needs_image_input;
-  rr.estimated_input_tokens = static_cast<int64_t>(parsed.text.size() / 4);
-  rr.privacy = hints.privacy.value_or(Privacy::kAny);
-  auto decision = s_.router.Decide(rr, s_.pool);
+  // Decide (and let the shadow policy decide too, for the record).
+  const TimePoint start = s_.clock.Now();
+  const PoolSnapshot& snap = s_.monitor.Current();
+  const std::function<double(int, const std::string&, double)> adjust = [this](int b, const std::string& task, double q) {
+    return s_.feedback.Adjusted(s_.pool.at(b).name(), task, q);
+  };
+  RouteEnv env{s_.pool, snap, rng_, start, &adjust};
+  auto decision = policy->Decide(ctx, env);
+  if (s_.shadow && s_.shadow != policy && decision.ok()) {
+    auto shadow = s_.shadow->Decide(ctx, env);
+    bool same = shadow.ok() && !shadow->chain.empty() && shadow->chain.front() == decision->chain.front();
+    (same ? stats.shadow_agree : stats.shadow_disagree).fetch_add(1, std::memory_order_relaxed);
+  }
   if (!decision.ok()) {
     const auto& st = decision.status();
     if (st.code() == StatusCode::kNotFound) {
-      {  // named first: g++ 12 mishandles temporaries that live across co_await
-        auto res = reject(ApiError{404, "invalid_request_error", st.message(), "model", "model_not_found"});
-        co_await ch.Send(std::move(res));
-      }
+      auto res = reject(ApiError{404, "invalid_request_error", st.message(), "model", "model_not_found"});
+      co_await ch.Send(std::move(res));
     } else {
       stats.failed.fetch_add(1, std::memory_order_relaxed);
       auto res = ErrorResponse(ApiError::Unavailable(st.message()), ver, ka);
       res.set("X-MEC-Decision-Id", decision_id);
+      res.set("X-MEC-Policy", std::string(policy->name()));
       co_await ch.Send(std::move(res));
     }
+    co_return;
+  }
+  if (decision->shed) {
+    stats.shed.fetch_add(1, std::memory_order_relaxed);
+    auto res = ErrorResponse(ApiError::TooManyRequests("Every backend that could serve this request is at capacity and waiting would miss its deadline; retry later.", "load_shed"), ver, ka);
+    res.set("X-MEC-Decision-Id", decision_id);
+    res.set("X-MEC-Reason", decision->reason);
+    res.set(http::field::retry_after, std::to_string(static_cast<int>(decision->retry_after_s)));
+    co_await ch.Send(std::move(res));
     co_return;
   }
 
   std::vector<std::string> names;
   for (const auto& b : s_.pool.all()) names.push_back(b->name());
   std::optional<TimePoint> deadline;
-  const TimePoint start = s_.clock.Now();
-  if (hints.deadline_ms) deadline = start + FromMillis(*hints.deadline_ms);
+  if (ctx.deadline_ms) deadline = start + FromMillis(*ctx.deadline_ms);
   Executor ex(decision->chain, s_.options.routing.max_attempts, deadline, std::move(names));
 
   // The client's disconnect cancels whatever upstream call is current.
@@ -187,12 +255,52 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     res.set("X-MEC-Model", model);
     res.set("X-MEC-Decision-Id", decision_id);
     res.set("X-MEC-Attempts", std::to_string(ex.attempt_count()));
+    res.set("X-MEC-Policy", std::string(policy->name()));
     res.set("X-MEC-Reason", decision->reason);
+  };
+  // What one attempt taught us, for the Resource agent and the learners.
+  auto record = [&](const Backend& b, AttemptOutcome::Kind kind, TimePoint sent, std::optional<TimePoint> first,
+                    TimePoint end, int64_t tokens, bool streamed) {
+    AttemptOutcome o;
+    o.kind = kind;
+    o.output_tokens = tokens;
+    if (kind == AttemptOutcome::Kind::kSuccess) {
+      const double total = ToSeconds(end - sent);
+      if (streamed && first) {
+        o.ttft_s = ToSeconds(*first - sent);
+        if (tokens > 1) o.tpot_s = ToSeconds(end - *first) / static_cast<double>(tokens - 1);
+      } else {
+        // Not streamed: only the total is seen. Attribute to the TTFT what the backend's
+        // current per-token estimate does not explain (at least a tenth of the total).
+        const double tpot = b.index() < static_cast<int>(snap.backends.size()) ? snap.backends[b.index()].tpot.Median() : 0.0;
+        o.ttft_s = std::max(0.1 * total, total - static_cast<double>(tokens) * tpot);
+      }
+      if (tokens > 0 && endpoint != Endpoint::kEmbeddings) s_.output_tokens.Observe(ctx.task_class, static_cast<double>(tokens));
+    }
+    s_.monitor.OnAttemptEnd(b.index(), o, end);
+  };
+  auto failure_kind = [](FailureKind k) {
+    switch (k) {
+      case FailureKind::kConnect:
+      case FailureKind::kTimeout: return AttemptOutcome::Kind::kLocalFailure;
+      case FailureKind::kRateLimited: return AttemptOutcome::Kind::kRateLimited;
+      default: return AttemptOutcome::Kind::kUpstreamFailure;
+    }
+  };
+  auto remember = [&](const Backend& b) {
+    const double q = decision->candidates.size() > static_cast<size_t>(b.index()) ? decision->candidates[b.index()].quality : 1.0;
+    s_.decisions.Record(decision_id, DecisionRecord{b.name(), b.tier(), ctx.task_class, q, s_.clock.Now()});
   };
 
   ExecutorAction act = ex.Start(start);
   while (act.type == ExecutorAction::kStartAttempt) {
     Backend& b = s_.pool.at(act.backend);
+    // A half-open backend takes exactly one probe request at a time.
+    if (b.index() < static_cast<int>(snap.backends.size()) && snap.backends[b.index()].health == HealthState::kHalfOpen &&
+        !s_.monitor.TryClaimProbe(b.index(), s_.clock.Now())) {
+      act = ex.OnFailure(s_.clock.Now(), {FailureKind::kConnect, 0, 0, "ejected (its probe is in flight)"});
+      continue;
+    }
     InFlightGuard in_flight(b);
     b.requests.fetch_add(1, std::memory_order_relaxed);
     stats.upstream_attempts.fetch_add(1, std::memory_order_relaxed);
@@ -203,15 +311,21 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
     UpstreamCall call(pools_, b.index());
     current = &call;
+    const TimePoint sent = s_.clock.Now();
     std::string upstream_body = BuildUpstreamBody(parsed, model, inject_usage);
     std::optional<AttemptFailure> failure = co_await call.Start(UpstreamPath(endpoint), std::move(upstream_body), parsed.stream);
     auto fail = [&](AttemptFailure f) {
       current = nullptr;
       b.failures.fetch_add(1, std::memory_order_relaxed);
+      record(b, failure_kind(f.kind), sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
       return ex.OnFailure(s_.clock.Now(), f);
     };
-    if (ch.gone()) {
+    auto cancelled = [&] {
       stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+      record(b, AttemptOutcome::Kind::kCancelled, sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
+    };
+    if (ch.gone()) {
+      cancelled();
       co_return;
     }
     if (failure) {
@@ -237,7 +351,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         }
       }
       if (ch.gone()) {
-        stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+        cancelled();
         co_return;
       }
       if (broke) {
@@ -245,6 +359,11 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         continue;
       }
       ex.OnFirstByte();
+      const bool ok = status >= 200 && status < 300;
+      const auto usage = ok ? ExtractUsage(body) : std::nullopt;
+      record(b, ok ? AttemptOutcome::Kind::kSuccess : AttemptOutcome::Kind::kUpstreamFailure, sent, std::nullopt,
+             s_.clock.Now(), usage ? usage->completion_tokens : 0, false);
+      if (ok) remember(b);
       HttpResponse res{static_cast<http::status>(status), ver};
       res.set(http::field::content_type, call.header(http::field::content_type).empty() ? "application/json" : std::string(call.header(http::field::content_type)));
       add_headers(res, b, model);
@@ -262,16 +381,25 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     std::string out;
     bool began = false;
     bool saw_done = false;
+    std::optional<TimePoint> first_token;
+    int64_t chunks = 0;
+    std::optional<Usage> usage;
     for (;;) {
       auto piece = co_await call.ReadSome();
       if (ch.gone()) {
-        stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+        cancelled();
         co_return;
       }
       std::optional<std::string> broke = piece.error;
       if (!broke) {
         bool ok = sse.Feed(piece.data, [&](std::string_view data) {
-          if (data == "[DONE]") saw_done = true;
+          if (data == "[DONE]") {
+            saw_done = true;
+          } else if (auto u = ExtractUsage(data)) {
+            usage = u;
+          } else {
+            ++chunks;
+          }
           if (inject_usage && HasEmptyChoices(data)) return;  // usage chunk the client did not ask for
           AppendSseEvent(out, data);
         });
@@ -286,6 +414,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         // After the first byte: end the stream with an error event, and no [DONE].
         stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
         b.failures.fetch_add(1, std::memory_order_relaxed);
+        record(b, AttemptOutcome::Kind::kUpstreamFailure, sent, first_token, s_.clock.Now(), chunks, true);
         ApiError e{502, "upstream_error", "The upstream " + b.name() + " failed mid-stream: " + *broke, "", "midstream_failure"};
         out += SseErrorEvent(e);
         co_await ch.WriteChunk(out);
@@ -296,30 +425,36 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         if (!began) {
           ex.OnFirstByte();
           began = true;
+          first_token = s_.clock.Now();
           http::response<http::empty_body> head{http::status::ok, ver};
           head.set(http::field::content_type, "text/event-stream");
           head.set(http::field::cache_control, "no-cache");
           add_headers(head, b, model);
           if (!co_await ch.BeginStream(std::move(head))) {
-            stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+            cancelled();
             co_return;
           }
         }
         if (!co_await ch.WriteChunk(out)) {
-          stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+          cancelled();
           co_return;
         }
         out.clear();
       }
       if (call.done()) {
         current = nullptr;
+        const int64_t tokens = usage ? usage->completion_tokens : chunks;
         if (!saw_done) {
           // The upstream closed the stream cleanly but never said [DONE]: tell the client.
           stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
+          record(b, AttemptOutcome::Kind::kUpstreamFailure, sent, first_token, s_.clock.Now(), tokens, true);
           ApiError e{502, "upstream_error", "The upstream " + b.name() + " ended the stream without [DONE].", "", "midstream_failure"};
-          co_await ch.WriteChunk(SseErrorEvent(e));
+          std::string err = SseErrorEvent(e);
+          co_await ch.WriteChunk(err);
         } else {
           stats.completed.fetch_add(1, std::memory_order_relaxed);
+          record(b, AttemptOutcome::Kind::kSuccess, sent, first_token, s_.clock.Now(), tokens, true);
+          remember(b);
         }
         co_await ch.EndStream();
         co_return;
@@ -332,6 +467,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   auto res = ErrorResponse(act.error, ver, ka);
   res.set("X-MEC-Decision-Id", decision_id);
   res.set("X-MEC-Attempts", std::to_string(ex.attempt_count()));
+  res.set("X-MEC-Policy", std::string(policy->name()));
   res.set("X-MEC-Reason", decision->reason);
   if (act.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(static_cast<int>(act.retry_after_s)));
   co_await ch.Send(std::move(res));

@@ -5,10 +5,17 @@
 #include <atomic>
 #include <memory>
 
+#include <map>
+
+#include "backend/backend_monitor.h"
 #include "backend/backend_pool.h"
 #include "config/options.h"
+#include "context/context_builder.h"
 #include "core/clock.h"
 #include "gateway/gateway_stats.h"
+#include "learn/decision_registry.h"
+#include "learn/output_tokens.h"
+#include "learn/quality_feedback.h"
 #include "net/http_server.h"
 #include "net/upstream_client.h"
 #include "route/router.h"
@@ -20,7 +27,15 @@ struct GatewayShared {
   const Options& options;
   const Clock& clock;
   BackendPool& pool;
-  const Router& router;
+  BackendMonitor& monitor;
+  const ContextBuilder& context;
+  // Every policy by name; `policy` is the config's default, `shadow` (may be null) only recorded.
+  std::map<std::string, std::unique_ptr<Router>, std::less<>>& policies;
+  const Router* policy = nullptr;
+  const Router* shadow = nullptr;
+  OutputTokenLearner& output_tokens;
+  QualityFeedback& feedback;
+  DecisionRegistry& decisions;
   GatewayStats stats;
   std::atomic<bool> draining{false};
   std::atomic<uint64_t> next_id{0};
@@ -29,15 +44,17 @@ struct GatewayShared {
 
 class GatewayHandler final : public Handler {
  public:
-  GatewayHandler(GatewayShared& shared, asio::io_context& ioc);
+  GatewayHandler(GatewayShared& shared, asio::io_context& ioc, int worker);
   awaitable<void> Handle(HttpRequest& req, ClientChannel& ch) override;
 
  private:
   awaitable<void> Proxy(Endpoint endpoint, HttpRequest& req, ClientChannel& ch);
+  awaitable<void> Feedback(HttpRequest& req, ClientChannel& ch);
   HttpResponse Models(unsigned version, bool keep_alive) const;
 
   GatewayShared& s_;
   UpstreamPools pools_;
+  Rng rng_;  // this worker's stream for randomized policies
 };
 
 }  // namespace mec::net

@@ -1,39 +1,51 @@
 #pragma once
-// The routing interface: a request in, a decision out (the chosen backend first, then the ordered
-// fallbacks) or an error. Implementations perform no I/O and read time only through a Clock.
+// The routing interface (DESIGN.md §3 Router): a request context and the current backend
+// snapshot in, a decision out — the chosen backend first, then the ordered fallbacks — or an
+// error. Implementations perform no I/O, take no locks, and read time and randomness only
+// through what they are given, so the gateway and the simulator run the same code.
 
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "api/request.h"
 #include "backend/backend_pool.h"
+#include "backend/pool_snapshot.h"
+#include "context/request_context.h"
+#include "core/rng.h"
 #include "core/status.h"
+#include "route/candidate.h"
 
 namespace mec {
 
-// What routing needs to know about a request.
-struct RouteRequest {
-  Endpoint endpoint = Endpoint::kChatCompletions;
-  std::string model;  // "auto", a tier name, or a concrete model
-  bool needs_tools = false;
-  bool needs_json_schema = false;
-  bool needs_image_input = false;
-  int64_t estimated_input_tokens = 0;
-  Privacy privacy = Privacy::kAny;  // device: device tier only; edge: device or edge
+// What a decision may read besides the request.
+struct RouteEnv {
+  const BackendPool& pool;
+  const PoolSnapshot& snapshot;
+  Rng& rng;                     // the caller's stream (one per worker or per simulated client)
+  TimePoint now{};
+  // Optional: the learned quality of backend b for a task class, given the predicted quality
+  // (learn/quality_feedback). Null: the prediction stands.
+  const std::function<double(int backend, const std::string& task_class, double predicted)>* adjust_quality = nullptr;
 };
 
 struct Decision {
-  std::vector<int> chain;  // backend indices: primary first, then fallbacks in order
+  std::vector<int> chain;       // backend indices: primary first, then fallbacks in order
   std::string policy;
-  std::string reason;      // one line, for X-MEC-Reason and the decision log
+  std::string reason;           // one line, for X-MEC-Reason and the decision log
+  std::vector<Candidate> candidates;  // every backend considered, with its predictions
+  bool hedge = false;           // start the first fallback early if the primary is slow
+  double hedge_delay_s = 0;
+  bool shed = false;            // every candidate is full and waiting cannot meet the deadline
+  double retry_after_s = 0;     // with shed
 };
 
 class Router {
  public:
   virtual ~Router() = default;
+  virtual std::string_view name() const = 0;
   // NotFound: no backend serves the model. Unavailable: some do, but none can take this request
-  // (capabilities, context window). REQUIRES: pool outlives the call.
-  virtual Result<Decision> Decide(const RouteRequest& req, const BackendPool& pool) const = 0;
+  // (the message says why).
+  virtual Result<Decision> Decide(const RequestContext& ctx, const RouteEnv& env) const = 0;
 };
 
 }  // namespace mec

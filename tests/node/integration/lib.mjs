@@ -144,7 +144,22 @@ export class Stack {
   }
 
   // config: {backends, server, routing} as objects (see src/config/loader.cc).
+  // Tests of the transport (failover, limits, streaming) pin the `preference` policy so that "auto"
+  // follows routing.auto_order; the routing tests set `policy` themselves.
+  // They also turn off active health checks and outlier ejection unless a backend sets them, so
+  // that every failure they inject reaches the executor's failover.
   async gateway(config) {
+    if (!config.routing?.policy) {
+      config = {
+        ...config,
+        routing: { policy: 'preference', ...(config.routing || {}) },
+        backends: (config.backends || []).map((b) => ({
+          health_check: { enabled: false },
+          outlier: { consecutive_local_failures: 0, consecutive_upstream_failures: 0 },
+          ...b,
+        })),
+      };
+    }
     const path = this.file('gateway.yaml', toYaml(config));
     const c = await startChild(['serve', '--config', path, '--listen', '127.0.0.1:0'],
       /mecrouter: listening on http:\/\/127\.0\.0\.1:(\d+) /, 'gateway');

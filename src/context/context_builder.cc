@@ -1,0 +1,78 @@
+#include "context/context_builder.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "context/token_estimator.h"
+#include "context/use_cases.h"
+
+namespace mec {
+
+ContextBuilder::ContextBuilder(const ComplexityModel& complexity, ContextDefaults defaults,
+                               std::function<double(std::string_view)> expected_output)
+    : complexity_(complexity), defaults_(defaults), expected_output_(std::move(expected_output)) {}
+
+std::string_view ClassifyTask(std::string_view text) {
+  auto has = [&](std::string_view s) { return text.find(s) != std::string_view::npos; };
+  if (has("```") || has("#include") || has("def ") || has("function ") || has("};") || has("public static")) return "code";
+  if ((has("\nA.") || has("\nA)")) && (has("\nB.") || has("\nB)"))) return "multiple-choice";
+  if (has("summarize") || has("Summarize") || has("TL;DR")) return "summarize";
+  int digits = 0;
+  for (char c : text) digits += std::isdigit(static_cast<unsigned char>(c)) ? 1 : 0;
+  if (digits >= 4 && (has("how many") || has("How many") || has("calculate") || has("solve") || has("Solve") || has("$") || has("%")))
+    return "math";
+  return "chat";
+}
+
+std::variant<RequestContext, ApiError> ContextBuilder::Build(const ParsedRequest& req, const Hints& hints) const {
+  RequestContext c;
+  c.endpoint = req.endpoint;
+  c.model = req.model;
+  c.stream = req.stream;
+  c.needs_tools = req.needs_tools;
+  c.needs_json_schema = req.needs_json_schema;
+  c.needs_image_input = req.needs_image_input;
+  c.input_tokens = EstimateTokens(req.text) + 4 * req.message_count;  // ~4 tokens of chat framing per message
+  c.policy = hints.policy;
+
+  const UseCaseDefaults* uc = nullptr;
+  if (!hints.use_case.empty()) {
+    uc = FindUseCase(hints.use_case);
+    if (!uc) {
+      std::string known;
+      for (const auto& u : BuiltinUseCases()) known += (known.empty() ? "" : ", ") + u.key;
+      return ApiError::BadRequest("Invalid header X-MEC-Use-Case: unknown use case '" + hints.use_case + "' (known: " + known + ")",
+                                  "X-MEC-Use-Case", "invalid_hint");
+    }
+    c.use_case = uc->key;
+    c.static_tier = std::string(TierName(uc->static_tier));
+  }
+  c.task_class = uc ? uc->task_class : std::string(ClassifyTask(req.text));
+  c.deadline_ms = hints.deadline_ms ? hints.deadline_ms : uc && uc->deadline_ms ? uc->deadline_ms : defaults_.deadline_ms;
+  c.ttft_deadline_ms = hints.ttft_deadline_ms ? hints.ttft_deadline_ms : uc ? uc->ttft_deadline_ms : std::nullopt;
+  c.min_quality = hints.min_quality.value_or(uc ? uc->min_quality : defaults_.min_quality);
+  c.privacy = hints.privacy.value_or(uc && uc->privacy ? *uc->privacy : Privacy::kAny);
+  if (hints.network) c.network = *hints.network;
+  c.device = hints.device;
+
+  if (req.max_tokens) {
+    c.output_tokens = static_cast<double>(*req.max_tokens);
+    c.output_capped = true;
+    // A cap is an upper bound; the typical answer for the class may be shorter.
+    const double typical = uc && uc->output_tokens > 0 ? uc->output_tokens : expected_output_ ? expected_output_(c.task_class) : 0;
+    if (typical > 0) c.output_tokens = std::min(c.output_tokens, typical);
+  } else {
+    c.output_tokens = uc && uc->output_tokens > 0 ? uc->output_tokens : expected_output_ ? expected_output_(c.task_class) : 128;
+  }
+  if (req.endpoint == Endpoint::kEmbeddings) c.output_tokens = 0;
+
+  // Quality per tier: the complexity model scores the last user turn (what is being asked).
+  const std::string_view prompt = req.last_user_text.empty() ? std::string_view(req.text) : std::string_view(req.last_user_text);
+  c.weak_as_good = std::clamp(complexity_.WeakAsGoodProbability(prompt), 0.0, 1.0);
+  c.tier_quality[static_cast<int>(Tier::kCloud)] = 1.0;
+  c.tier_quality[static_cast<int>(Tier::kEdge)] = c.weak_as_good;
+  c.tier_quality[static_cast<int>(Tier::kDevice)] = DeviceQualityFromEdge(c.weak_as_good, defaults_.device_quality);
+  return c;
+}
+
+}  // namespace mec

@@ -1,0 +1,41 @@
+#pragma once
+// Everything known about one request before routing (DESIGN.md §2 "request context"): built once
+// by ContextBuilder from the parsed request, its hints and the config's defaults.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "api/hints.h"
+#include "api/request.h"
+#include "config/options.h"
+
+namespace mec {
+
+struct RequestContext {
+  Endpoint endpoint = Endpoint::kChatCompletions;
+  std::string model;                  // as asked: auto, a tier, or a concrete model
+  int64_t input_tokens = 0;           // estimated
+  double output_tokens = 0;           // max_tokens if given, else learned per task class
+  bool output_capped = false;         // output_tokens came from max_tokens
+  std::string task_class;             // e.g. "chat", "code", "math", "qa", or the use case's
+  std::string use_case;               // X-MEC-Use-Case key, or empty
+  std::optional<double> deadline_ms;  // end to end
+  std::optional<double> ttft_deadline_ms;
+  double min_quality = 0.9;           // DESIGN.md §2 scale
+  Privacy privacy = Privacy::kAny;
+  NetworkView network;                // what the client says about its links (kUnknown if nothing)
+  std::optional<DeviceState> device;
+  bool needs_tools = false, needs_json_schema = false, needs_image_input = false;
+  bool stream = false;
+  // Expected quality of each tier's answer for this prompt (device, edge, cloud).
+  std::array<double, kTierCount> tier_quality{1, 1, 1};
+  double weak_as_good = 1;            // the complexity model's raw output (edge-class vs strongest)
+  std::string policy;                 // requested policy, or empty for the config's
+  std::string static_tier;            // the use case's tier in the original design's table, if any
+
+  double quality(Tier t) const { return tier_quality[static_cast<int>(t)]; }
+};
+
+}  // namespace mec

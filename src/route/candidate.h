@@ -1,0 +1,26 @@
+#pragma once
+// A backend that could serve a request, with the router's predictions for it (DESIGN.md §2).
+
+#include <string>
+
+#include "config/options.h"
+
+namespace mec {
+
+struct Candidate {
+  int backend = -1;
+  Tier tier = Tier::kCloud;
+  bool passed_filters = true;
+  std::string filtered_by;        // the first hard filter that removed it ("" if none)
+  // Predictions.
+  double ttft_s = 0;              // expected time to first token (median), queue included
+  double latency_s = 0;           // expected end-to-end latency (median)
+  double latency_p95_s = 0;
+  double p_meet = 1;              // P(meets the deadline and the TTFT deadline); 1 without deadlines
+  double quality = 1;             // expected quality on the DESIGN.md §2 scale
+  double cost_usd = 0;            // expected cost of this request here
+  double load = 0;                // in_flight / capacity
+  double score = 0;               // the policy's score (higher is better)
+};
+
+}  // namespace mec

@@ -1,0 +1,58 @@
+#include "route/predict.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mec {
+
+std::optional<double> ClientRttMs(const NetworkView& n, Tier t) {
+  if (t == Tier::kEdge) return n.rtt_edge_ms;
+  if (t == Tier::kCloud) return n.rtt_cloud_ms;
+  return std::nullopt;
+}
+
+double ExpectedCost(const PriceOptions& p, double in, double out, double busy_s) {
+  double usd = (in * p.input_per_1m + out * p.output_per_1m) / 1e6;
+  if (p.gpu_per_hour > 0 && p.gpu_tokens_per_second > 0) {
+    // A self-hosted GPU's hour buys gpu_tokens_per_second x 3600 output tokens; prefill is
+    // counted at a tenth of a decoded token (ASSUMPTION: prefill is ~10x cheaper per token).
+    usd += p.gpu_per_hour / 3600.0 / p.gpu_tokens_per_second * (out + in / 10.0);
+  }
+  if (p.watts > 0) usd += p.watts * busy_s / 3.6e6 * p.usd_per_kwh;  // W x s = J; 3.6e6 J per kWh
+  return usd;
+}
+
+void PredictLatencyAndCost(const RequestContext& ctx, const BackendOptions& o, const BackendView& v, Candidate& c) {
+  double ttft = v.ttft.Median();
+  // The client's own link replaces the backend's measured network part for remote tiers.
+  if (auto rtt_ms = ClientRttMs(ctx.network, o.tier)) ttft = std::max(0.0, ttft - v.rtt.Median()) + *rtt_ms / 1000.0;
+  // Prompt length beyond the ~200 tokens the estimator mostly sees: prefill grows the TTFT.
+  // (The estimator learns a backend's typical TTFT; this keeps long prompts from looking free.)
+  const double tpot = std::max(1e-5, v.tpot.Median());
+  const double prefill = std::max(0.0, static_cast<double>(ctx.input_tokens) - 200.0) * tpot / 20.0;
+  ttft += prefill;
+  // Queue: beyond capacity, wait for earlier requests' share of service.
+  const double service = ttft + ctx.output_tokens * tpot;
+  double queue = 0;
+  if (v.in_flight >= v.capacity) queue = (v.in_flight - v.capacity + 1) * service / std::max(1, v.capacity);
+  ttft += queue;
+  c.ttft_s = ttft;
+  c.latency_s = ttft + ctx.output_tokens * tpot;
+  c.load = v.capacity > 0 ? static_cast<double>(v.in_flight) / v.capacity : 1.0;
+
+  // Spread: weight each part's sigma by its share of the median.
+  const double w_ttft = c.latency_s > 0 ? ttft / c.latency_s : 1.0;
+  const double sigma = std::max(0.05, std::sqrt(std::pow(w_ttft * v.ttft.sigma, 2) + std::pow((1 - w_ttft) * v.tpot.sigma, 2)));
+  c.latency_p95_s = c.latency_s * std::exp(1.645 * sigma);
+  double p = 1.0;
+  if (ctx.deadline_ms && c.latency_s > 0)
+    p *= NormalCdf((std::log(*ctx.deadline_ms / 1000.0) - std::log(c.latency_s)) / sigma);
+  if (ctx.ttft_deadline_ms && ttft > 0)
+    p *= NormalCdf((std::log(*ctx.ttft_deadline_ms / 1000.0) - std::log(ttft)) / std::max(0.05, v.ttft.sigma));
+  // A backend that recently failed often is less likely to answer at all.
+  p *= std::clamp(1.0 - v.error_rate, 0.0, 1.0);
+  c.p_meet = p;
+  c.cost_usd = ExpectedCost(o.price, static_cast<double>(ctx.input_tokens), ctx.output_tokens, c.latency_s);
+}
+
+}  // namespace mec

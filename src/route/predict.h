@@ -1,0 +1,25 @@
+#pragma once
+// The router's predictions for one (request, backend) pair, as free functions over the request
+// context, the backend's options and its snapshot view. No I/O, no state.
+//
+// Latency: TTFT ~ lognormal from the backend's estimator, its network part replaced by the
+// client's reported RTT for that tier when the request carries X-MEC-Network; a queue wait when
+// the backend is at capacity; then output tokens x time per token. End-to-end latency is taken
+// as lognormal with that median and a spread combining the TTFT and per-token spreads.
+
+#include "api/hints.h"
+#include "backend/backend_view.h"
+#include "config/options.h"
+#include "context/request_context.h"
+#include "route/candidate.h"
+
+namespace mec {
+
+// Fills ttft_s, latency_s, latency_p95_s, p_meet, cost_usd, load of `c` (quality is separate).
+void PredictLatencyAndCost(const RequestContext& ctx, const BackendOptions& o, const BackendView& v, Candidate& c);
+// Expected USD cost of serving in/out tokens on a backend, given its expected busy seconds.
+double ExpectedCost(const PriceOptions& p, double input_tokens, double output_tokens, double busy_s);
+// The client's RTT to a tier from X-MEC-Network (ms), if it said.
+std::optional<double> ClientRttMs(const NetworkView& n, Tier t);
+
+}  // namespace mec

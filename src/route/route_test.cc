@@ -1,0 +1,269 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "route/filters.h"
+#include "route/policies.h"
+#include "route/predict.h"
+
+namespace mec {
+namespace {
+
+BackendOptions Mk(std::string name, Tier t, std::string model) {
+  BackendOptions b;
+  b.name = std::move(name);
+  b.tier = t;
+  b.url = "http://127.0.0.1:1/v1";
+  b.models = {std::move(model)};
+  b.max_concurrency = 4;
+  return b;
+}
+
+// device (energy-priced), edge (GPU-hour), cloud (per token); views with known latencies.
+struct World {
+  World() : pool([] {
+      auto d = Mk("dev", Tier::kDevice, "small");
+      d.price.watts = 5;
+      d.price.usd_per_kwh = 0.15;
+      d.context_window = 4096;
+      auto e = Mk("edge", Tier::kEdge, "mid");
+      e.price.gpu_per_hour = 1.0;
+      e.price.gpu_tokens_per_second = 500;
+      e.json_schema = true;
+      auto c = Mk("cloud", Tier::kCloud, "big");
+      c.price.input_per_1m = 2.5;
+      c.price.output_per_1m = 10;
+      c.tools = c.json_schema = true;
+      c.context_window = 128000;
+      return std::vector<BackendOptions>{d, e, c};
+    }()) {
+    snap.backends.resize(3);
+    Set(0, 0.30, 1.0 / 50, 0.001);   // device: 300 ms TTFT, 50 tok/s, no network
+    Set(1, 0.15, 1.0 / 70, 0.020);   // edge
+    Set(2, 0.60, 1.0 / 100, 0.100);  // cloud
+  }
+  void Set(int i, double ttft, double tpot, double rtt) {
+    auto& v = snap.backends[i];
+    v.index = i;
+    v.capacity = 4;
+    v.ttft = {std::log(ttft), 0.2, 100};
+    v.tpot = {std::log(tpot), 0.1, 100};
+    v.rtt = {std::log(rtt), 0.2, 100};
+  }
+  RequestContext Ctx(double weak = 0.8) const {
+    RequestContext c;
+    c.model = "auto";
+    c.input_tokens = 100;
+    c.output_tokens = 50;
+    c.min_quality = 0.6;
+    c.tier_quality = {weak * 0.8, weak, 1.0};
+    c.weak_as_good = weak;
+    return c;
+  }
+  Result<Decision> Decide(const std::string& policy, const RequestContext& ctx) {
+    auto r = MakePolicy(policy, opts);
+    EXPECT_TRUE(r) << policy;
+    RouteEnv env{pool, snap, rng};
+    return r->Decide(ctx, env);
+  }
+  BackendPool pool;
+  PoolSnapshot snap;
+  Rng rng{1};
+  PolicyOptions opts;
+};
+
+TEST(Filters, PrivacyModelCapabilitiesContextHealthOffline) {
+  World w;
+  auto ctx = w.Ctx();
+  ctx.privacy = Privacy::kDevice;
+  EXPECT_EQ(FilterPrivacy(ctx, w.pool.at(0)), "");
+  EXPECT_NE(FilterPrivacy(ctx, w.pool.at(1)), "");
+  ctx.privacy = Privacy::kEdge;
+  EXPECT_EQ(FilterPrivacy(ctx, w.pool.at(1)), "");
+  EXPECT_NE(FilterPrivacy(ctx, w.pool.at(2)), "");
+  ctx = w.Ctx();
+  ctx.model = "edge";
+  EXPECT_NE(FilterModel(ctx, w.pool.at(0)), "");
+  EXPECT_EQ(FilterModel(ctx, w.pool.at(1)), "");
+  ctx.model = "big";
+  EXPECT_EQ(FilterModel(ctx, w.pool.at(2)), "");
+  EXPECT_NE(FilterModel(ctx, w.pool.at(1)), "");
+  ctx = w.Ctx();
+  ctx.needs_tools = true;
+  EXPECT_NE(FilterCapabilities(ctx, w.pool.at(1)), "");
+  EXPECT_EQ(FilterCapabilities(ctx, w.pool.at(2)), "");
+  ctx = w.Ctx();
+  ctx.input_tokens = 5000;
+  EXPECT_NE(FilterContextWindow(ctx, w.pool.at(0)), "");
+  EXPECT_EQ(FilterContextWindow(ctx, w.pool.at(1)), "");
+  BackendView v;
+  v.routable = false;
+  v.health = HealthState::kEjected;
+  EXPECT_NE(FilterHealth(v), "");
+  ctx = w.Ctx();
+  ctx.network.link = LinkType::kOffline;
+  EXPECT_EQ(FilterReachable(ctx, w.pool.at(0)), "");
+  EXPECT_NE(FilterReachable(ctx, w.pool.at(2)), "");
+}
+
+TEST(Predict, LatencyCostAndDeadlineProbability) {
+  World w;
+  auto ctx = w.Ctx();
+  Candidate c;
+  PredictLatencyAndCost(ctx, w.pool.at(2).options(), w.snap.backends[2], c);
+  EXPECT_NEAR(c.latency_s, 0.60 + 50 * 0.01, 1e-6);
+  EXPECT_NEAR(c.cost_usd, (100 * 2.5 + 50 * 10) / 1e6, 1e-12);
+  EXPECT_DOUBLE_EQ(c.p_meet, 1.0);  // no deadline
+  ctx.deadline_ms = 1100;           // exactly the median: p ~ 0.5
+  PredictLatencyAndCost(ctx, w.pool.at(2).options(), w.snap.backends[2], c);
+  EXPECT_NEAR(c.p_meet, 0.5, 0.01);
+  ctx.deadline_ms = 300;
+  PredictLatencyAndCost(ctx, w.pool.at(2).options(), w.snap.backends[2], c);
+  EXPECT_LT(c.p_meet, 0.01);
+  // The client's reported RTT replaces the measured network part.
+  ctx.deadline_ms.reset();
+  ctx.network.rtt_cloud_ms = 400;
+  PredictLatencyAndCost(ctx, w.pool.at(2).options(), w.snap.backends[2], c);
+  EXPECT_NEAR(c.ttft_s, 0.60 - 0.10 + 0.40, 1e-6);
+  // Energy pricing: watts x seconds.
+  PredictLatencyAndCost(w.Ctx(), w.pool.at(0).options(), w.snap.backends[0], c);
+  EXPECT_NEAR(c.cost_usd, 5 * c.latency_s / 3.6e6 * 0.15, 1e-15);
+  EXPECT_GT(c.cost_usd, 0);
+}
+
+TEST(Predict, QueueWhenFull) {
+  World w;
+  Candidate idle, full;
+  PredictLatencyAndCost(w.Ctx(), w.pool.at(1).options(), w.snap.backends[1], idle);
+  w.snap.backends[1].in_flight = 6;
+  PredictLatencyAndCost(w.Ctx(), w.pool.at(1).options(), w.snap.backends[1], full);
+  EXPECT_GT(full.latency_s, idle.latency_s);
+  EXPECT_DOUBLE_EQ(full.load, 1.5);
+}
+
+TEST(Adaptive, CheapestThatMeetsQualityAndDeadline) {
+  World w;
+  auto d = w.Decide("adaptive", w.Ctx(0.9));  // device quality 0.72 >= 0.6: cheapest is the device
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->chain.front(), 0);
+  EXPECT_EQ(d->chain.size(), 3u);
+  EXPECT_NE(d->reason.find("device meets quality"), std::string::npos) << d->reason;
+  auto hard = w.Ctx(0.5);  // device 0.4, edge 0.5: only the cloud meets 0.6
+  d = w.Decide("adaptive", hard);
+  EXPECT_EQ(d->chain.front(), 2);
+  EXPECT_NE(d->reason.find("quality"), std::string::npos);
+}
+
+TEST(Adaptive, TightDeadlineRulesOutSlowTiers) {
+  World w;
+  auto ctx = w.Ctx(0.9);
+  ctx.output_tokens = 2;
+  ctx.deadline_ms = 250;  // edge (~180 ms) fits; device (~340 ms) and cloud do not
+  ctx.min_quality = 0.5;
+  auto d = w.Decide("adaptive", ctx);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->chain.front(), 1) << d->reason;
+  EXPECT_NE(d->reason.find("rules out"), std::string::npos) << d->reason;
+}
+
+TEST(Adaptive, DegradesInDocumentedOrder) {
+  World w;
+  auto ctx = w.Ctx(0.5);
+  ctx.deadline_ms = 400;  // only the edge is fast enough, but its quality 0.5 < 0.6
+  ctx.output_tokens = 2;
+  auto d = w.Decide("adaptive", ctx);
+  ASSERT_TRUE(d.ok());
+  EXPECT_NE(d->reason.find("degraded: no tier meets quality"), std::string::npos) << d->reason;
+  EXPECT_EQ(d->chain.front(), 1);
+  ctx.deadline_ms = 50;  // nothing meets it; cloud is the only one with the quality
+  d = w.Decide("adaptive", ctx);
+  EXPECT_NE(d->reason.find("degraded: no tier meets the deadline"), std::string::npos) << d->reason;
+  EXPECT_EQ(d->chain.front(), 2);
+}
+
+TEST(Adaptive, EjectedBackendsAreSkippedAndPrivacyErrorsAreClear) {
+  World w;
+  w.snap.backends[0].routable = false;
+  w.snap.backends[0].health = HealthState::kEjected;
+  auto d = w.Decide("adaptive", w.Ctx(0.9));
+  ASSERT_TRUE(d.ok());
+  EXPECT_NE(d->chain.front(), 0);
+  auto ctx = w.Ctx(0.9);
+  ctx.privacy = Privacy::kDevice;
+  d = w.Decide("adaptive", ctx);
+  EXPECT_EQ(d.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(d.status().message().find("device"), std::string::npos);
+  ctx = w.Ctx();
+  ctx.model = "nonexistent";
+  EXPECT_EQ(w.Decide("adaptive", ctx).status().code(), StatusCode::kNotFound);
+}
+
+TEST(Adaptive, ShedsWhenEverythingIsFullAndLate) {
+  World w;
+  for (auto& v : w.snap.backends) v.in_flight = 40;
+  auto ctx = w.Ctx(0.9);
+  ctx.deadline_ms = 500;
+  auto d = w.Decide("adaptive", ctx);
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->shed);
+  EXPECT_GE(d->retry_after_s, 1);
+}
+
+TEST(Adaptive, HedgesWhenThePrimaryIsUnlikelyToMakeIt) {
+  World w;
+  w.opts.hedge = true;
+  auto ctx = w.Ctx(0.5);
+  ctx.deadline_ms = 50;
+  auto d = w.Decide("adaptive", ctx);
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->hedge);
+  EXPECT_GT(d->hedge_delay_s, 0);
+}
+
+TEST(Baselines, EachOrdersByItsOwnRule) {
+  World w;
+  auto ctx = w.Ctx(0.9);
+  EXPECT_EQ(w.Decide("cloud-only", ctx)->chain, std::vector<int>{2});
+  EXPECT_EQ(w.Decide("edge-only", ctx)->chain, std::vector<int>{1});
+  EXPECT_EQ(w.Decide("device-only", ctx)->chain, std::vector<int>{0});
+  EXPECT_EQ(w.Decide("cost-first", ctx)->chain.front(), 0);  // energy is cheapest here
+  EXPECT_EQ(w.Decide("least-latency", ctx)->chain.front(), 1);
+  w.snap.backends[1].in_flight = 3;
+  w.snap.backends[0].in_flight = 2;
+  EXPECT_EQ(w.Decide("least-busy", ctx)->chain.front(), 2);
+  auto s = ctx;
+  s.use_case = "vehicle.traffic";
+  s.static_tier = "edge";
+  EXPECT_EQ(w.Decide("static", s)->chain.front(), 1);
+  EXPECT_EQ(w.Decide("static", ctx)->chain.front(), 2);  // no use case: cloud
+  // round-robin rotates the primary; random is a permutation.
+  auto r = MakePolicy("round-robin", w.opts);
+  RouteEnv env{w.pool, w.snap, w.rng};
+  std::set<int> firsts;
+  for (int i = 0; i < 3; ++i) firsts.insert(r->Decide(ctx, env)->chain.front());
+  EXPECT_EQ(firsts.size(), 3u);
+  auto rnd = w.Decide("random", ctx);
+  auto chain = rnd->chain;
+  std::sort(chain.begin(), chain.end());
+  EXPECT_EQ(chain, (std::vector<int>{0, 1, 2}));
+  w.opts.auto_order = {Tier::kCloud, Tier::kEdge};
+  EXPECT_EQ(w.Decide("preference", ctx)->chain, (std::vector<int>{2, 1}));
+  EXPECT_EQ(MakePolicy("nope", w.opts), nullptr);
+  EXPECT_EQ(PolicyNames().front(), "adaptive");
+}
+
+TEST(Baselines, ShareTheHardFilters) {
+  World w;
+  auto ctx = w.Ctx(0.9);
+  ctx.privacy = Privacy::kEdge;
+  for (const auto& name : PolicyNames()) {
+    auto d = w.Decide(name, ctx);
+    if (!d.ok()) continue;  // e.g. cloud-only has nothing left
+    for (int b : d->chain) EXPECT_NE(b, 2) << name;
+  }
+}
+
+}  // namespace
+}  // namespace mec
