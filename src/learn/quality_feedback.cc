@@ -41,7 +41,18 @@ Status QualityFeedback::Observe(std::string_view backend, std::string_view task_
     s.score *= f;
     s.n = options_.max_observations;
   }
+  PublishLocked();
   return Status::Ok();
+}
+
+void QualityFeedback::PublishLocked() {
+  if (retained_.size() < kRetained) retained_.resize(kRetained);
+  auto copy = std::make_unique<Table>(by_backend_);
+  const Table* p = copy.get();
+  // The slot's previous table was replaced kRetained publications ago: no reader still holds it.
+  retained_[next_slot_] = std::move(copy);
+  next_slot_ = (next_slot_ + 1) % kRetained;
+  published_.store(p, std::memory_order_release);
 }
 
 const QualityFeedback::Sums* QualityFeedback::FindLocked(std::string_view backend, std::string_view task_class) const {
@@ -67,7 +78,12 @@ QualityPosterior QualityFeedback::PosteriorOf(const Sums* s, double predicted_q)
 }
 
 double QualityFeedback::Adjusted(std::string_view backend, std::string_view task_class, double predicted_q) const {
-  return Posterior(backend, task_class, predicted_q).mean;
+  const Table* t = published_.load(std::memory_order_acquire);
+  if (!t) return Clamp01(predicted_q);
+  const Sums* s = nullptr;
+  if (auto b = t->find(backend); b != t->end())
+    if (auto c = b->second.find(task_class); c != b->second.end()) s = &c->second;
+  return PosteriorOf(s, predicted_q).mean;
 }
 
 QualityPosterior QualityFeedback::Posterior(std::string_view backend, std::string_view task_class,

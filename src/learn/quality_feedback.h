@@ -24,6 +24,10 @@
 #include <unordered_map>
 #include <utility>
 
+#include <atomic>
+#include <memory>
+#include <vector>
+
 #include "core/status.h"
 
 namespace mec {
@@ -51,7 +55,8 @@ class QualityFeedback {
   Status Observe(std::string_view backend, std::string_view task_class, double score);
 
   // The posterior mean combining the prior at predicted_q (clamped to [0,1]) with the feedback;
-  // predicted_q itself (clamped) when there is no feedback for the pair.
+  // predicted_q itself (clamped) when there is no feedback for the pair. Lock-free (reads the
+  // last published table), so the router may call it while deciding.
   double Adjusted(std::string_view backend, std::string_view task_class, double predicted_q) const;
 
   QualityPosterior Posterior(std::string_view backend, std::string_view task_class, double predicted_q) const;
@@ -73,7 +78,17 @@ class QualityFeedback {
   const Sums* FindLocked(std::string_view backend, std::string_view task_class) const;
   QualityPosterior PosteriorOf(const Sums* s, double predicted_q) const;
 
+  using Table = std::unordered_map<std::string, ByClass, Hash, std::equal_to<>>;
+  // REQUIRES: mu_ held. Copies the table and publishes the copy for lock-free readers.
+  void PublishLocked();
+
   const QualityFeedbackOptions options_;
+  // Readers (the router, on every decision) take no lock: they read an immutable copy of the table
+  // published after each Observe. Replaced copies stay alive for kRetained more publications.
+  static constexpr size_t kRetained = 64;
+  std::atomic<const Table*> published_{nullptr};
+  std::vector<std::unique_ptr<Table>> retained_;  // ring, guarded by mu_
+  size_t next_slot_ = 0;                          // guarded by mu_
   mutable std::mutex mu_;
   std::unordered_map<std::string, ByClass, Hash, std::equal_to<>> by_backend_;  // guarded by mu_
   std::deque<std::pair<std::string, std::string>> order_;                         // guarded by mu_
