@@ -28,6 +28,14 @@ ExecutorAction Executor::OnFailure(TimePoint now, const AttemptFailure& f) {
   return Next(now);
 }
 
+ExecutorAction Executor::OnSkipped(TimePoint now, std::string detail) {
+  if (!attempts_.empty()) {
+    skipped_.emplace_back(attempts_.back().backend, std::move(detail));
+    attempts_.pop_back();
+  }
+  return Next(now);
+}
+
 ExecutorAction Executor::Next(TimePoint now) {
   if (static_cast<int>(attempts_.size()) >= max_attempts_) return GiveUp(now);
   if (deadline_ && now >= *deadline_) return GiveUp(now);
@@ -63,9 +71,13 @@ ExecutorAction Executor::GiveUp(TimePoint now) {
     if (a.failure->kind != FailureKind::kRateLimited) all_429 = false;
     else retry_after = retry_after == 0 ? a.failure->retry_after_s : std::min(retry_after, a.failure->retry_after_s);
   }
+  for (const auto& [b, why] : skipped_) {
+    if (!detail.empty()) detail += "; ";
+    detail += (b >= 0 && b < static_cast<int>(names_.size()) ? names_[b] : "?") + ": " + why;
+  }
   const bool past_deadline = deadline_ && now >= *deadline_;
   if (attempts_.empty()) {
-    act.error = ApiError::Unavailable("No backend could be tried for this request.");
+    act.error = ApiError::Unavailable("No backend could be tried for this request" + (detail.empty() ? std::string(".") : " (" + detail + ")."));
   } else if (all_429) {
     act.error = ApiError::TooManyRequests("Every backend tried is rate limited (" + detail + ").");
     act.retry_after_s = std::max(1.0, std::ceil(retry_after));

@@ -56,6 +56,9 @@ class Executor {
   ExecutorAction Start(TimePoint now);
   // The current attempt failed before any byte reached the client.
   ExecutorAction OnFailure(TimePoint now, const AttemptFailure& f);
+  // The current attempt was never sent (the backend was ejected since the decision): it does not
+  // count against max_attempts; `detail` appears in the give-up message.
+  ExecutorAction OnSkipped(TimePoint now, std::string detail);
   // The current attempt produced its first byte for the client: no more attempts after this.
   void OnFirstByte() { committed_ = true; }
 
@@ -74,6 +77,7 @@ class Executor {
   std::optional<TimePoint> deadline_;
   std::vector<std::string> names_;
   std::vector<Attempt> attempts_;
+  std::vector<std::pair<int, std::string>> skipped_;  // (backend, why)
   bool committed_ = false;
 };
 

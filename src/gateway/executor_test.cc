@@ -64,6 +64,20 @@ TEST(Executor, AllRateLimitedGives429WithRetryAfter) {
   EXPECT_EQ(a.retry_after_s, 3);
 }
 
+TEST(Executor, SkippedBackendsDoNotUseUpAttempts) {
+  ManualClock clock;
+  Executor ex({0, 1, 2}, 2, std::nullopt, kNames);
+  EXPECT_EQ(ex.Start(clock.Now()).backend, 0);
+  auto a = ex.OnSkipped(clock.Now(), "ejected");
+  EXPECT_EQ(a.backend, 1);
+  EXPECT_EQ(ex.attempt_count(), 1);
+  a = ex.OnFailure(clock.Now(), {FailureKind::kConnect});
+  EXPECT_EQ(a.backend, 2);
+  a = ex.OnSkipped(clock.Now(), "ejected");
+  ASSERT_EQ(a.type, ExecutorAction::kGiveUp);
+  EXPECT_NE(a.error.message.find("device-1: ejected"), std::string::npos) << a.error.message;
+}
+
 TEST(Executor, EmptyChainGivesUpAtOnce) {
   ManualClock clock;
   Executor ex({}, 3, std::nullopt, kNames);

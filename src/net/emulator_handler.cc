@@ -105,6 +105,16 @@ awaitable<void> EmulatorHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     co_return;
   }
   if (path == "/v1/models") {
+    bool down;
+    {
+      std::lock_guard lock(s_.mu);
+      down = s_.model.InOutage(s_.clock.Now());
+    }
+    if (down) {  // what a health check sees of an emulated outage
+      auto res = ErrorResponse(ApiError{503, "service_unavailable", "Emulated outage.", "", "outage"}, v, ka);
+      co_await ch.Send(std::move(res));
+      co_return;
+    }
     std::string out;
     JsonWriter w(out);
     w.BeginObject().Field("object", "list").Key("data").BeginArray();

@@ -202,6 +202,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
 
   // Decide (and let the shadow policy decide too, for the record).
   const TimePoint start = s_.clock.Now();
+  // The snapshot is only valid for a moment (BackendMonitor keeps replaced ones for ~2 s): it is
+  // read for the decision and never across a co_await.
   const PoolSnapshot& snap = s_.monitor.Current();
   const std::function<double(int, const std::string&, double)> adjust = [this](int b, const std::string& task, double q) {
     return s_.feedback.Adjusted(s_.pool.at(b).name(), task, q);
@@ -272,12 +274,17 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       } else {
         // Not streamed: only the total is seen. Attribute to the TTFT what the backend's
         // current per-token estimate does not explain (at least a tenth of the total).
-        const double tpot = b.index() < static_cast<int>(snap.backends.size()) ? snap.backends[b.index()].tpot.Median() : 0.0;
+        const PoolSnapshot& now_snap = s_.monitor.Current();
+        const double tpot = b.index() < static_cast<int>(now_snap.backends.size()) ? now_snap.backends[b.index()].tpot.Median() : 0.0;
         o.ttft_s = std::max(0.1 * total, total - static_cast<double>(tokens) * tpot);
       }
       if (tokens > 0 && endpoint != Endpoint::kEmbeddings) s_.output_tokens.Observe(ctx.task_class, static_cast<double>(tokens));
+    } else if (first) {
+      o.ttft_s = ToSeconds(*first - sent);  // a stream cut after its first token
+    } else {
+      o.waited_s = ToSeconds(end - sent);   // no first byte: a lower bound on the TTFT
     }
-    s_.monitor.OnAttemptEnd(b.index(), o, end);
+    if (s_.monitor.OnAttemptEnd(b.index(), o, end)) s_.monitor.Publish(end);  // an ejection shows at once
   };
   auto failure_kind = [](FailureKind k) {
     switch (k) {
@@ -295,10 +302,10 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   ExecutorAction act = ex.Start(start);
   while (act.type == ExecutorAction::kStartAttempt) {
     Backend& b = s_.pool.at(act.backend);
-    // A half-open backend takes exactly one probe request at a time.
-    if (b.index() < static_cast<int>(snap.backends.size()) && snap.backends[b.index()].health == HealthState::kHalfOpen &&
-        !s_.monitor.TryClaimProbe(b.index(), s_.clock.Now())) {
-      act = ex.OnFailure(s_.clock.Now(), {FailureKind::kConnect, 0, 0, "ejected (its probe is in flight)"});
+    // Fresher than the snapshot: a backend ejected since, or half-open with its one probe already
+    // in flight, is skipped without using up one of the request's attempts.
+    if (!s_.monitor.AdmitAttempt(b.index(), s_.clock.Now())) {
+      act = ex.OnSkipped(s_.clock.Now(), "ejected");
       continue;
     }
     InFlightGuard in_flight(b);

@@ -43,6 +43,7 @@ std::string FilterHealth(const BackendView& v) {
 
 std::string FilterReachable(const RequestContext& ctx, const Backend& b) {
   if (ctx.network.link == LinkType::kOffline && b.tier() != Tier::kDevice) return "client offline";
+  if (b.tier() == Tier::kDevice && ctx.device && ctx.device->thermal == Thermal::kCritical) return "device thermal critical";
   return "";
 }
 

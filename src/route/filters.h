@@ -20,7 +20,8 @@ std::string FilterCapabilities(const RequestContext& ctx, const Backend& b);
 std::string FilterContextWindow(const RequestContext& ctx, const Backend& b);
 // Health: ejected or unhealthy backends are out (half-open ones take their one probe).
 std::string FilterHealth(const BackendView& v);
-// Reachability: with the client offline, only the device tier is reachable.
+// Reachability: with the client offline, only the device tier is reachable; a device in critical
+// thermal state is not.
 std::string FilterReachable(const RequestContext& ctx, const Backend& b);
 
 // All of the above in order; the first failing reason or "".

@@ -24,11 +24,14 @@ double ExpectedCost(const PriceOptions& p, double in, double out, double busy_s)
 
 void PredictLatencyAndCost(const RequestContext& ctx, const BackendOptions& o, const BackendView& v, Candidate& c) {
   double ttft = v.ttft.Median();
+  // A hot device throttles (ASSUMPTION: serious x1.5 slower; critical is filtered out).
+  const double throttle = o.tier == Tier::kDevice && ctx.device && ctx.device->thermal == Thermal::kSerious ? 1.5 : 1.0;
+  ttft *= throttle;
   // The client's own link replaces the backend's measured network part for remote tiers.
   if (auto rtt_ms = ClientRttMs(ctx.network, o.tier)) ttft = std::max(0.0, ttft - v.rtt.Median()) + *rtt_ms / 1000.0;
   // Prompt length beyond the ~200 tokens the estimator mostly sees: prefill grows the TTFT.
   // (The estimator learns a backend's typical TTFT; this keeps long prompts from looking free.)
-  const double tpot = std::max(1e-5, v.tpot.Median());
+  const double tpot = std::max(1e-5, v.tpot.Median()) * throttle;
   const double prefill = std::max(0.0, static_cast<double>(ctx.input_tokens) - 200.0) * tpot / 20.0;
   ttft += prefill;
   // Queue: beyond capacity, wait for earlier requests' share of service.
@@ -53,6 +56,12 @@ void PredictLatencyAndCost(const RequestContext& ctx, const BackendOptions& o, c
   p *= std::clamp(1.0 - v.error_rate, 0.0, 1.0);
   c.p_meet = p;
   c.cost_usd = ExpectedCost(o.price, static_cast<double>(ctx.input_tokens), ctx.output_tokens, c.latency_s);
+  if (o.tier == Tier::kDevice && ctx.device) {
+    // A device on battery pays for energy with its charge: the lower the charge, the dearer
+    // (ASSUMPTION: cost / charge, so 25% charge costs 4x). Charging, or unknown charge: plain energy.
+    if (ctx.device->battery && !ctx.device->charging.value_or(false))
+      c.cost_usd /= std::max(0.05, *ctx.device->battery);
+  }
 }
 
 }  // namespace mec

@@ -133,6 +133,21 @@ TEST(Predict, LatencyCostAndDeadlineProbability) {
   EXPECT_GT(c.cost_usd, 0);
 }
 
+TEST(Predict, DeviceStateMakesTheDeviceDearerOrUnavailable) {
+  World w;
+  auto ctx = w.Ctx();
+  Candidate plain, low, hot;
+  PredictLatencyAndCost(ctx, w.pool.at(0).options(), w.snap.backends[0], plain);
+  ctx.device = DeviceState{0.25, false, Thermal::kOk};
+  PredictLatencyAndCost(ctx, w.pool.at(0).options(), w.snap.backends[0], low);
+  EXPECT_NEAR(low.cost_usd, plain.cost_usd * 4, plain.cost_usd * 1e-9);
+  ctx.device = DeviceState{std::nullopt, std::nullopt, Thermal::kSerious};
+  PredictLatencyAndCost(ctx, w.pool.at(0).options(), w.snap.backends[0], hot);
+  EXPECT_GT(hot.latency_s, plain.latency_s * 1.4);
+  ctx.device->thermal = Thermal::kCritical;
+  EXPECT_NE(FilterReachable(ctx, w.pool.at(0)), "");
+}
+
 TEST(Predict, QueueWhenFull) {
   World w;
   Candidate idle, full;
