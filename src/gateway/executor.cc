@@ -17,15 +17,65 @@ std::string_view FailureKindName(FailureKind k) {
 }
 
 Executor::Executor(std::vector<int> chain, int max_attempts, std::optional<TimePoint> deadline,
-                   std::vector<std::string> names)
-    : chain_(std::move(chain)), max_attempts_(max_attempts), deadline_(deadline), names_(std::move(names)) {}
+                   std::vector<std::string> names, std::optional<Duration> hedge_delay)
+    : chain_(std::move(chain)), max_attempts_(max_attempts), deadline_(deadline), names_(std::move(names)),
+      hedge_delay_(hedge_delay) {}
+
+int Executor::Running() const {
+  int n = 0;
+  for (const auto& a : attempts_) n += a.running ? 1 : 0;
+  return n;
+}
+
+std::optional<TimePoint> Executor::HedgeAt() const {
+  if (!hedge_delay_ || hedge_fired_ || committed_ || attempts_.empty() || next_ >= chain_.size()) return std::nullopt;
+  return attempts_.front().started + *hedge_delay_;
+}
+
+ExecutorAction Executor::OnHedgeTimer(TimePoint now) {
+  ExecutorAction wait;
+  wait.type = ExecutorAction::kWait;
+  if (!HedgeAt() || now < *HedgeAt() || Running() == 0) return wait;
+  hedge_fired_ = true;
+  ExecutorAction act = Next(now);
+  if (act.type != ExecutorAction::kStartAttempt) return wait;  // nothing left to hedge with: keep waiting
+  attempts_.back().hedge = true;
+  ++hedges_;
+  return act;
+}
+
+ExecutorAction Executor::OnFailureOf(TimePoint now, int backend, const AttemptFailure& f) {
+  for (auto it = attempts_.rbegin(); it != attempts_.rend(); ++it) {
+    if (it->backend == backend && it->running) {
+      it->running = false;
+      it->failure = f;
+      break;
+    }
+  }
+  if (committed_) return GiveUp(now);
+  if (Running() > 0) {
+    ExecutorAction wait;
+    wait.type = ExecutorAction::kWait;
+    return wait;
+  }
+  return Next(now);
+}
+
+std::vector<int> Executor::OnFirstByteFrom(int backend) {
+  committed_ = true;
+  std::vector<int> cancel;
+  for (auto& a : attempts_) {
+    if (!a.running) continue;
+    if (a.backend != backend) cancel.push_back(a.backend);
+    a.running = false;
+  }
+  return cancel;
+}
 
 ExecutorAction Executor::Start(TimePoint now) { return Next(now); }
 
 ExecutorAction Executor::OnFailure(TimePoint now, const AttemptFailure& f) {
-  if (!attempts_.empty()) attempts_.back().failure = f;
-  if (committed_) return GiveUp(now);  // REQUIRES-violation guard: never retry after a byte
-  return Next(now);
+  return OnFailureOf(now, current_backend(), f);
 }
 
 ExecutorAction Executor::OnSkipped(TimePoint now, std::string detail) {

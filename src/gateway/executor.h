@@ -7,6 +7,12 @@
 // Rules: attempts follow the decision's chain; at most max_attempts in all; no attempt once the
 // deadline has passed; never a second attempt once the client has received a byte (Committed).
 // A backend that answered 429 with Retry-After is not tried again before that time.
+//
+// Hedging (optional): with a hedge delay, if the primary has not produced its first byte by
+// HedgeAt(), OnHedgeTimer() starts the next backend of the chain beside it. Both run; the first
+// to produce a byte wins (OnFirstByteFrom returns the others to cancel); a failure while another
+// attempt still runs only waits (kWait). The gateway's HTTP path does not run hedges yet (it
+// runs one attempt at a time); the simulator drives this state machine directly.
 
 #include <optional>
 #include <string>
@@ -37,10 +43,12 @@ struct Attempt {
   int backend = -1;
   TimePoint started{};
   std::optional<AttemptFailure> failure;  // unset while running or when it succeeded
+  bool hedge = false;                     // started by the hedge timer beside another attempt
+  bool running = true;
 };
 
 struct ExecutorAction {
-  enum Type { kStartAttempt, kGiveUp } type = kGiveUp;
+  enum Type { kStartAttempt, kGiveUp, kWait } type = kGiveUp;  // kWait: another attempt still runs
   int backend = -1;  // kStartAttempt
   ApiError error;    // kGiveUp
   double retry_after_s = 0;  // kGiveUp with 429: what to put in Retry-After
@@ -50,7 +58,7 @@ class Executor {
  public:
   // `names[i]` names backend i in messages. `deadline` unset: none.
   Executor(std::vector<int> chain, int max_attempts, std::optional<TimePoint> deadline,
-           std::vector<std::string> names);
+           std::vector<std::string> names, std::optional<Duration> hedge_delay = std::nullopt);
 
   // The first action. REQUIRES: called once, before any other event.
   ExecutorAction Start(TimePoint now);
@@ -60,7 +68,18 @@ class Executor {
   // count against max_attempts; `detail` appears in the give-up message.
   ExecutorAction OnSkipped(TimePoint now, std::string detail);
   // The current attempt produced its first byte for the client: no more attempts after this.
-  void OnFirstByte() { committed_ = true; }
+  void OnFirstByte() { OnFirstByteFrom(current_backend()); }
+
+  // Hedging. When the hedge timer should fire (unset: no hedge pending).
+  std::optional<TimePoint> HedgeAt() const;
+  // The hedge timer fired: kStartAttempt (a hedge beside the running primary) or kWait (nothing to do).
+  ExecutorAction OnHedgeTimer(TimePoint now);
+  // The attempt on `backend` failed before its first byte (with hedges, name which one).
+  ExecutorAction OnFailureOf(TimePoint now, int backend, const AttemptFailure& f);
+  // `backend`'s attempt produced the first byte: it wins. Returns the other running attempts'
+  // backends, which the caller cancels.
+  std::vector<int> OnFirstByteFrom(int backend);
+  int hedges() const { return hedges_; }
 
   bool committed() const { return committed_; }
   int attempt_count() const { return static_cast<int>(attempts_.size()); }
@@ -79,6 +98,10 @@ class Executor {
   std::vector<Attempt> attempts_;
   std::vector<std::pair<int, std::string>> skipped_;  // (backend, why)
   bool committed_ = false;
+  std::optional<Duration> hedge_delay_;
+  bool hedge_fired_ = false;
+  int hedges_ = 0;
+  int Running() const;
 };
 
 }  // namespace mec

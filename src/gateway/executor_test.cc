@@ -78,6 +78,47 @@ TEST(Executor, SkippedBackendsDoNotUseUpAttempts) {
   EXPECT_NE(a.error.message.find("device-1: ejected"), std::string::npos) << a.error.message;
 }
 
+TEST(Executor, HedgeStartsTheFallbackBesideASlowPrimaryAndTheFirstByteWins) {
+  ManualClock clock;
+  Executor ex({1, 2, 0}, 3, std::nullopt, kNames, FromMillis(100));
+  EXPECT_EQ(ex.Start(clock.Now()).backend, 1);
+  ASSERT_TRUE(ex.HedgeAt());
+  EXPECT_EQ(ToMillis(*ex.HedgeAt() - clock.Now()), 100);
+  clock.Advance(FromMillis(50));
+  EXPECT_EQ(ex.OnHedgeTimer(clock.Now()).type, ExecutorAction::kWait);  // too early
+  clock.Advance(FromMillis(50));
+  auto h = ex.OnHedgeTimer(clock.Now());
+  ASSERT_EQ(h.type, ExecutorAction::kStartAttempt);
+  EXPECT_EQ(h.backend, 2);
+  EXPECT_EQ(ex.hedges(), 1);
+  EXPECT_FALSE(ex.HedgeAt());  // one hedge per request
+  auto cancel = ex.OnFirstByteFrom(2);
+  EXPECT_EQ(cancel, std::vector<int>{1});
+  EXPECT_TRUE(ex.committed());
+}
+
+TEST(Executor, AHedgedFailureWaitsForTheOtherAttempt) {
+  ManualClock clock;
+  Executor ex({1, 2, 0}, 3, std::nullopt, kNames, FromMillis(10));
+  ex.Start(clock.Now());
+  clock.Advance(FromMillis(20));
+  ASSERT_EQ(ex.OnHedgeTimer(clock.Now()).backend, 2);
+  EXPECT_EQ(ex.OnFailureOf(clock.Now(), 1, {FailureKind::kServerError, 500}).type, ExecutorAction::kWait);
+  auto next = ex.OnFailureOf(clock.Now(), 2, {FailureKind::kReset});
+  ASSERT_EQ(next.type, ExecutorAction::kStartAttempt);  // both failed: the chain goes on
+  EXPECT_EQ(next.backend, 0);
+}
+
+TEST(Executor, NoHedgeWithoutDelayOrFallback) {
+  ManualClock clock;
+  Executor plain({1, 2}, 3, std::nullopt, kNames);
+  plain.Start(clock.Now());
+  EXPECT_FALSE(plain.HedgeAt());
+  Executor alone({1}, 3, std::nullopt, kNames, FromMillis(10));
+  alone.Start(clock.Now());
+  EXPECT_FALSE(alone.HedgeAt());
+}
+
 TEST(Executor, EmptyChainGivesUpAtOnce) {
   ManualClock clock;
   Executor ex({}, 3, std::nullopt, kNames);

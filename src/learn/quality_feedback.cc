@@ -1,5 +1,7 @@
 #include "learn/quality_feedback.h"
 
+#include <thread>
+
 #include <algorithm>
 #include <cmath>
 
@@ -46,13 +48,19 @@ Status QualityFeedback::Observe(std::string_view backend, std::string_view task_
 }
 
 void QualityFeedback::PublishLocked() {
-  if (retained_.size() < kRetained) retained_.resize(kRetained);
   auto copy = std::make_unique<Table>(by_backend_);
-  const Table* p = copy.get();
-  // The slot's previous table was replaced kRetained publications ago: no reader still holds it.
-  retained_[next_slot_] = std::move(copy);
-  next_slot_ = (next_slot_ + 1) % kRetained;
-  published_.store(p, std::memory_order_release);
+  published_.store(copy.get(), std::memory_order_seq_cst);
+  if (current_) retired_.push_back(std::move(current_));
+  current_ = std::move(copy);
+  // Free the replaced tables once no reader can hold one.
+  while (!retired_.empty()) {
+    if (readers_.load(std::memory_order_seq_cst) == 0) {
+      retired_.clear();
+      break;
+    }
+    if (retired_.size() < kMaxRetired) break;
+    std::this_thread::yield();
+  }
 }
 
 const QualityFeedback::Sums* QualityFeedback::FindLocked(std::string_view backend, std::string_view task_class) const {
@@ -78,12 +86,17 @@ QualityPosterior QualityFeedback::PosteriorOf(const Sums* s, double predicted_q)
 }
 
 double QualityFeedback::Adjusted(std::string_view backend, std::string_view task_class, double predicted_q) const {
-  const Table* t = published_.load(std::memory_order_acquire);
-  if (!t) return Clamp01(predicted_q);
-  const Sums* s = nullptr;
-  if (auto b = t->find(backend); b != t->end())
-    if (auto c = b->second.find(task_class); c != b->second.end()) s = &c->second;
-  return PosteriorOf(s, predicted_q).mean;
+  readers_.fetch_add(1, std::memory_order_seq_cst);
+  const Table* t = published_.load(std::memory_order_seq_cst);
+  double mean = Clamp01(predicted_q);
+  if (t) {
+    const Sums* s = nullptr;
+    if (auto b = t->find(backend); b != t->end())
+      if (auto c = b->second.find(task_class); c != b->second.end()) s = &c->second;
+    mean = PosteriorOf(s, predicted_q).mean;
+  }
+  readers_.fetch_sub(1, std::memory_order_seq_cst);
+  return mean;
 }
 
 QualityPosterior QualityFeedback::Posterior(std::string_view backend, std::string_view task_class,

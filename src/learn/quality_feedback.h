@@ -84,11 +84,15 @@ class QualityFeedback {
 
   const QualityFeedbackOptions options_;
   // Readers (the router, on every decision) take no lock: they read an immutable copy of the table
-  // published after each Observe. Replaced copies stay alive for kRetained more publications.
-  static constexpr size_t kRetained = 64;
+  // published after each Observe. Reclamation: a reader counts itself in `readers_` around its
+  // read; a writer frees replaced tables only when it sees no reader after publishing (any reader
+  // arriving later sees the new table). Under constant reads the replaced tables wait for a quiet
+  // moment; past kMaxRetired the writer (never a reader) spins for one.
+  static constexpr size_t kMaxRetired = 256;
   std::atomic<const Table*> published_{nullptr};
-  std::vector<std::unique_ptr<Table>> retained_;  // ring, guarded by mu_
-  size_t next_slot_ = 0;                          // guarded by mu_
+  mutable std::atomic<int> readers_{0};
+  std::unique_ptr<Table> current_;               // guarded by mu_
+  std::vector<std::unique_ptr<Table>> retired_;  // guarded by mu_
   mutable std::mutex mu_;
   std::unordered_map<std::string, ByClass, Hash, std::equal_to<>> by_backend_;  // guarded by mu_
   std::deque<std::pair<std::string, std::string>> order_;                         // guarded by mu_
