@@ -8,8 +8,12 @@ std::string GatewayStats::ToJson() const {
   std::string out;
   JsonWriter w(out);
   auto v = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  // Terminal counters first, then requests: a request counted in between shows as in flight.
+  const uint64_t ended = v(rejected) + v(completed) + v(failed) + v(midstream_cuts) + v(client_cancelled) + v(shed);
+  const uint64_t all = v(requests);
   w.BeginObject()
-      .Field("requests", v(requests))
+      .Field("requests", all)
+      .Field("in_flight", all > ended ? all - ended : 0)
       .Field("rejected", v(rejected))
       .Field("completed", v(completed))
       .Field("failed", v(failed))

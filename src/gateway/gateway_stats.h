@@ -23,6 +23,8 @@ struct GatewayStats {
   std::atomic<uint64_t> shadow_disagree{0};
   std::atomic<uint64_t> feedback{0};          // POST /v1/feedback accepted
 
+  // JSON object of every counter plus in_flight = requests not yet ended (a response may
+  // reach the client a moment before its outcome is counted).
   std::string ToJson() const;
 };
 

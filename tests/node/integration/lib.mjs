@@ -165,7 +165,18 @@ export class Stack {
       /mecrouter: listening on http:\/\/127\.0\.0\.1:(\d+) /, 'gateway');
     c.base = `http://127.0.0.1:${c.port}`;
     c.url = `${c.base}/v1`;
-    c.stats = async () => (await getJson(`${c.base}/api/stats`)).json;
+    // The outcome of a request is counted just after its last byte is written, so a client
+    // can read the stats a moment early: wait (up to 1 s) until nothing is in flight.
+    c.rawStats = async () => (await getJson(`${c.base}/api/stats`)).json;
+    c.stats = async () => {
+      const end = Date.now() + 1000;
+      let s = await c.rawStats();
+      while (s.in_flight > 0 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 10));
+        s = await c.rawStats();
+      }
+      return s;
+    };
     this.children.push(c);
     return c;
   }

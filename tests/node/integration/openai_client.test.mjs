@@ -217,9 +217,12 @@ gtest('a streamed answer arrives incrementally (shipped device profile, ~50 tok/
 gtest('health endpoints', async () => {
   assert.equal((await getJson(`${gw.base}/healthz`)).json.status, 'ok');
   assert.equal((await getJson(`${gw.base}/readyz`)).json.status, 'ready');
-  const s = (await getJson(`${gw.base}/api/stats`)).json;
-  for (const k of ['requests', 'rejected', 'completed', 'failed', 'midstream_cuts', 'client_cancelled', 'failovers', 'upstream_attempts'])
+  const s = await gw.stats();
+  for (const k of ['requests', 'in_flight', 'rejected', 'completed', 'failed', 'midstream_cuts', 'client_cancelled', 'failovers', 'upstream_attempts'])
     assert.equal(typeof s[k], 'number', `stats.${k}`);
   assert.ok(s.completed >= 5);
   assert.equal(s.failed, 0);
+  assert.equal(s.in_flight, 0);
+  // Every request ended in exactly one outcome.
+  assert.equal(s.requests, s.rejected + s.completed + s.failed + s.midstream_cuts + s.client_cancelled + s.shed);
 });
