@@ -127,5 +127,47 @@ TEST(Config, BackendResourceKeyErrors) {
               "backends[0].outlier.consecutive_local_failures: expected a number");
 }
 
+TEST(Config, TelemetryDefaultsAndKeys) {
+  const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto d = LoadOptionsFromString(backends, "t.yaml");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_TRUE(d->telemetry.metrics);
+  EXPECT_EQ(d->telemetry.decision_log.path, "");
+  EXPECT_EQ(d->telemetry.decision_log.batch, 256);
+  EXPECT_EQ(d->telemetry.decision_log.retention_rows, 1000000);
+  EXPECT_EQ(d->telemetry.decision_log.retention_days, 30);
+  EXPECT_EQ(d->telemetry.access_log.path, "");
+  EXPECT_FALSE(d->telemetry.access_log.emf);
+  EXPECT_NE(DescribeOptions(*d).find("decision log off"), std::string::npos);
+
+  auto o = LoadOptionsFromString(R"(
+telemetry:
+  metrics: false
+  decision_log: {path: /tmp/d.db, batch: 64, flush_ms: 50, queue: 1000, retention_rows: 5000, retention_days: 7}
+  access_log: {path: '-', emf: true, emf_namespace: fleet}
+)" + backends, "t.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  const auto& t = o->telemetry;
+  EXPECT_FALSE(t.metrics);
+  EXPECT_EQ(t.decision_log.path, "/tmp/d.db");
+  EXPECT_EQ(t.decision_log.batch, 64);
+  EXPECT_EQ(t.decision_log.flush_ms, 50);
+  EXPECT_EQ(t.decision_log.queue, 1000);
+  EXPECT_EQ(t.decision_log.retention_rows, 5000);
+  EXPECT_EQ(t.decision_log.retention_days, 7);
+  EXPECT_EQ(t.access_log.path, "-");
+  EXPECT_TRUE(t.access_log.emf);
+  EXPECT_EQ(t.access_log.emf_namespace, "fleet");
+  const std::string desc = DescribeOptions(*o);
+  EXPECT_NE(desc.find("decision log /tmp/d.db (batches of 64"), std::string::npos) << desc;
+  EXPECT_NE(desc.find("access log stderr (+ CloudWatch EMF, namespace fleet)"), std::string::npos) << desc;
+
+  ExpectError("telemetry:\n  decision_log:\n    batch: 0\n" + backends, "c.yaml:3: telemetry.decision_log.batch: must be between");
+  ExpectError("telemetry:\n  decision_log: {retention_days: soon}\n" + backends, "c.yaml:2: telemetry.decision_log.retention_days: expected a number");
+  ExpectError("telemetry:\n  metrics: maybe\n" + backends, "c.yaml:2: telemetry.metrics: expected true or false");
+  ExpectError("telemetry:\n  acces_log: {}\n" + backends, "c.yaml:2: telemetry.acces_log: unknown key");
+  ExpectError("telemetry:\n  access_log:\n    emf_namespace: ''\n" + backends, "c.yaml:3: telemetry.access_log.emf_namespace: must not be empty");
+}
+
 }  // namespace
 }  // namespace mec

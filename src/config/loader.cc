@@ -164,6 +164,35 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
                       });
 }
 
+Status ReadTelemetry(const Reader& r, const YAML::Node& n, const std::string& path, TelemetryOptions& t) {
+  return r.ForEachKey(
+      n, path, {"metrics", "decision_log", "access_log"},
+      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+        if (k == "metrics") return r.Bool(v, p, t.metrics);
+        if (k == "decision_log") {
+          auto& d = t.decision_log;
+          return r.ForEachKey(v, p, {"path", "batch", "flush_ms", "queue", "retention_rows", "retention_days"},
+                              [&](const std::string& dk, const YAML::Node& dv, const std::string& dp) -> Status {
+                                if (dk == "path") return r.Str(dv, dp, d.path);
+                                if (dk == "batch") return r.Num(dv, dp, d.batch, 1, 100000);
+                                if (dk == "flush_ms") return r.Num(dv, dp, d.flush_ms, 1, 3.6e6);
+                                if (dk == "queue") return r.Num(dv, dp, d.queue, 1, 1e8);
+                                if (dk == "retention_rows") return r.Num(dv, dp, d.retention_rows, 0, 1e12);
+                                return r.Num(dv, dp, d.retention_days, 0, 36500);
+                              });
+        }
+        auto& a = t.access_log;
+        return r.ForEachKey(v, p, {"path", "emf", "emf_namespace"},
+                            [&](const std::string& ak, const YAML::Node& av, const std::string& ap) -> Status {
+                              if (ak == "path") return r.Str(av, ap, a.path);
+                              if (ak == "emf") return r.Bool(av, ap, a.emf);
+                              MEC_TRY(r.Str(av, ap, a.emf_namespace));
+                              if (a.emf_namespace.empty()) return r.Error(av, ap, "must not be empty");
+                              return Status::Ok();
+                            });
+      });
+}
+
 Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path, BackendOptions& b) {
   b.line = n.Mark().line + 1;
   bool has_tier = false;
@@ -311,10 +340,11 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
     return Status::InvalidArgument(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
   }
   try {
-    Status s = r.ForEachKey(root, "", {"server", "routing", "backends"},
+    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "backends"},
                             [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                               if (k == "server") return ReadServer(r, v, p, o.server);
                               if (k == "routing") return ReadRouting(r, v, p, o.routing);
+                              if (k == "telemetry") return ReadTelemetry(r, v, p, o.telemetry);
                               if (!v.IsSequence()) return r.Error(v, p, "expected a list of backends");
                               for (size_t i = 0; i < v.size(); ++i) {
                                 BackendOptions b;
@@ -359,6 +389,17 @@ std::string DescribeOptions(const Options& o) {
                      o.routing.policy, o.routing.shadow_policy.empty() ? "" : " (shadow " + o.routing.shadow_policy + ")", order,
                      o.routing.max_attempts, o.routing.default_min_quality, o.routing.deadline_target,
                      o.routing.hedge ? fmt::format(", hedging below p(meet) {}", o.routing.hedge_threshold) : "");
+  const auto& tel = o.telemetry;
+  out += fmt::format("telemetry: metrics {}; decision log {}; access log {}\n", tel.metrics ? "on (GET /metrics)" : "off",
+                     tel.decision_log.path.empty()
+                         ? std::string("off")
+                         : fmt::format("{} (batches of {}, every {} ms, queue {}, keep {} rows / {} days)",
+                                       tel.decision_log.path, tel.decision_log.batch, tel.decision_log.flush_ms,
+                                       tel.decision_log.queue, tel.decision_log.retention_rows,
+                                       tel.decision_log.retention_days),
+                     tel.access_log.path.empty() ? std::string("off")
+                                                 : (tel.access_log.path == "-" ? std::string("stderr") : tel.access_log.path) +
+                                                       (tel.access_log.emf ? " (+ CloudWatch EMF, namespace " + tel.access_log.emf_namespace + ")" : ""));
   out += fmt::format("backends ({}):\n", o.backends.size());
   for (const auto& b : o.backends) {
     std::string models, caps;

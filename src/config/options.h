@@ -125,9 +125,35 @@ struct RoutingOptions {
   double hedge_threshold = 0.5;
 };
 
+// The decision log (telemetry/decision_log.h): every decision and its outcome in a SQLite file
+// (WAL mode), written in batches by a background thread.
+struct DecisionLogOptions {
+  std::string path;                   // SQLite file; "" = no decision log
+  int batch = 256;                    // rows per transaction at most
+  int64_t flush_ms = 200;             // rows wait at most this long before they are written
+  int queue = 65536;                  // rows waiting for the writer; more are dropped (and counted)
+  int64_t retention_rows = 1000000;   // keep at most this many rows (oldest deleted first); 0 = no limit
+  double retention_days = 30;         // delete rows older than this, relative to the newest; 0 = no limit
+};
+
+// One JSON line per request (telemetry/access_log.h); optionally CloudWatch Embedded Metric
+// Format lines beside them.
+struct AccessLogOptions {
+  std::string path;                   // "" = off; "-" = stderr; else a file, appended to
+  bool emf = false;                   // also write CloudWatch EMF lines (to the same place)
+  std::string emf_namespace = "mecrouter";
+};
+
+struct TelemetryOptions {
+  bool metrics = true;                // GET /metrics (Prometheus text format)
+  DecisionLogOptions decision_log;
+  AccessLogOptions access_log;
+};
+
 struct Options {
   ServerOptions server;
   RoutingOptions routing;
+  TelemetryOptions telemetry;
   std::vector<BackendOptions> backends;
   std::string source;  // file name, or "embedded demo"
 };
