@@ -1,0 +1,92 @@
+#include "telemetry/access_log.h"
+
+#include <cmath>
+#include <cstring>
+#include <cerrno>
+
+#include "core/json_writer.h"
+#include "telemetry/decision_query.h"
+
+namespace mec {
+
+std::string FormatAccessLogLine(const RequestRecord& r, std::string_view backend, std::string_view tier) {
+  std::string out;
+  out.reserve(512);
+  JsonWriter w(out);
+  w.BeginObject().Field("ts", FormatUnixTime(r.unix_s)).Field("id", r.id).Field("endpoint", r.endpoint);
+  w.Field("model", r.model).Field("policy", r.policy).Field("tier", tier.empty() ? std::string_view("none") : tier);
+  w.Field("backend", backend.empty() ? std::string_view("none") : backend).Field("status", RequestStatusName(r.status));
+  w.Field("http_status", r.http_status).Field("attempts", r.attempts).Field("hedges", r.hedges);
+  if (r.ttft_s) w.Field("ttft_ms", *r.ttft_s * 1000);
+  w.Field("latency_ms", r.latency_s * 1000).Field("input_tokens", r.input_tokens).Field("output_tokens", r.output_tokens);
+  w.Field("cost_usd", r.cost_usd).Field("task_class", r.task_class);
+  if (!r.use_case.empty()) w.Field("use_case", r.use_case);
+  w.Field("decision_us", r.decision_s * 1e6);
+  if (!r.reason.empty()) w.Field("reason", r.reason);
+  if (!r.error.empty()) w.Field("error", r.error);
+  w.EndObject();
+  out += '\n';
+  return out;
+}
+
+std::string FormatEmfLine(const RequestRecord& r, std::string_view backend, std::string_view tier, std::string_view ns) {
+  const std::string_view t = tier.empty() ? std::string_view("none") : tier;
+  const std::string_view b = backend.empty() ? std::string_view("none") : backend;
+  const bool failed = r.status != RequestStatus::kOk && r.status != RequestStatus::kClientError;
+  std::string out;
+  out.reserve(640);
+  JsonWriter w(out);
+  w.BeginObject().Key("_aws").BeginObject();
+  w.Field("Timestamp", static_cast<int64_t>(std::llround(r.unix_s * 1000)));
+  w.Key("CloudWatchMetrics").BeginArray().BeginObject().Field("Namespace", ns);
+  w.Key("Dimensions").BeginArray();
+  w.BeginArray().String("tier").EndArray();
+  w.BeginArray().String("tier").String("backend").String("policy").EndArray();
+  w.EndArray();
+  w.Key("Metrics").BeginArray();
+  auto metric = [&w](std::string_view name, std::string_view unit) {
+    w.BeginObject().Field("Name", name).Field("Unit", unit).EndObject();
+  };
+  metric("Requests", "Count");
+  metric("Failed", "Count");
+  if (r.ttft_s) metric("TTFT", "Milliseconds");
+  metric("Latency", "Milliseconds");
+  metric("InputTokens", "Count");
+  metric("OutputTokens", "Count");
+  metric("CostUSD", "None");
+  metric("Attempts", "Count");
+  w.EndArray().EndObject().EndArray().EndObject();
+  // Dimension values, then the metric values, then searchable properties.
+  w.Field("tier", t).Field("backend", b).Field("policy", r.policy.empty() ? std::string_view("none") : std::string_view(r.policy));
+  w.Field("Requests", 1).Field("Failed", failed ? 1 : 0);
+  if (r.ttft_s) w.Field("TTFT", *r.ttft_s * 1000);
+  w.Field("Latency", r.latency_s * 1000).Field("InputTokens", r.input_tokens).Field("OutputTokens", r.output_tokens);
+  w.Field("CostUSD", r.cost_usd).Field("Attempts", r.attempts);
+  w.Field("status", RequestStatusName(r.status)).Field("decision_id", r.id);
+  w.EndObject();
+  out += '\n';
+  return out;
+}
+
+Result<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& options) {
+  if (options.path.empty()) return Status::InvalidArgument("access log: no path");
+  if (options.path == "-") return std::unique_ptr<AccessLog>(new AccessLog(options, stderr, false));
+  std::FILE* f = std::fopen(options.path.c_str(), "ae");
+  if (!f) return Status::Unavailable("access log: cannot open " + options.path + ": " + std::strerror(errno));
+  return std::unique_ptr<AccessLog>(new AccessLog(options, f, true));
+}
+
+AccessLog::~AccessLog() {
+  if (owned_) std::fclose(f_);
+  else std::fflush(f_);
+}
+
+void AccessLog::Write(const RequestRecord& r, std::string_view backend, std::string_view tier) {
+  std::string line = FormatAccessLogLine(r, backend, tier);
+  if (options_.emf) line += FormatEmfLine(r, backend, tier, options_.emf_namespace);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::fwrite(line.data(), 1, line.size(), f_);
+  if (owned_) std::fflush(f_);
+}
+
+}  // namespace mec

@@ -1,0 +1,119 @@
+#pragma once
+// The decision log (DESIGN.md §3 Monitor): every decision and its outcome as one row of a SQLite
+// file in WAL mode (schema in decision_schema.h), written by one background thread.
+//
+// The request path only moves a RequestRecord into a bounded queue (one short mutex hold, no
+// disk, no allocation beyond the queue node): Append never waits on disk. When the queue is full
+// the record is DROPPED and counted (stats().dropped, and mecrouter_decision_log_dropped_total):
+// losing log rows under overload is preferred to slowing requests down.
+//
+// The writer takes up to `batch` records per transaction, as soon as `batch` are waiting or
+// `flush_ms` after the first one arrived. After each transaction it enforces retention: at most
+// `retention_rows` rows (oldest first), and none older than `retention_days` before the newest
+// row's time (the writer never reads a clock; time comes with the records, from the injected
+// Clock on the request path).
+//
+// Feedback (a later quality score for a decision id) goes through the same queue, so it lands
+// after its decision's row; feedback for a row not written yet is held (up to 10000 ids) and
+// applied when the row arrives.
+//
+// Flush() returns once everything appended before it is written; Close() flushes, stops the
+// writer and closes the file (also on destruction): nothing appended before Close is lost.
+//
+// Thread-safety: every method may be called from any thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "config/options.h"
+#include "core/status.h"
+#include "telemetry/request_record.h"
+#include "telemetry/sqlite_db.h"
+
+namespace mec {
+
+struct DecisionLogStats {
+  uint64_t appended = 0;          // records accepted into the queue
+  uint64_t written = 0;           // rows committed
+  uint64_t dropped = 0;           // records refused because the queue was full (or the log closed)
+  uint64_t failed = 0;            // records lost to a failed write (see last_error)
+  uint64_t feedback = 0;          // feedback updates applied to a row
+  uint64_t feedback_unmatched = 0;// feedback whose decision never reached the log
+  uint64_t deleted = 0;           // rows removed by retention
+  uint64_t transactions = 0;
+  size_t queued = 0;              // waiting now
+  std::string last_error;
+};
+
+class DecisionLog {
+ public:
+  // Opens or creates the file, sets WAL mode, creates the schema, starts the writer.
+  // `backend_names` / `backend_tiers` name the backend indices of the records.
+  static Result<std::unique_ptr<DecisionLog>> Open(const DecisionLogOptions& options,
+                                                   std::vector<std::string> backend_names,
+                                                   std::vector<std::string> backend_tiers);
+  ~DecisionLog();
+  DecisionLog(const DecisionLog&) = delete;
+  DecisionLog& operator=(const DecisionLog&) = delete;
+
+  // Queues one record; false (and counted as dropped) when the queue is full or the log closed.
+  bool Append(RequestRecord record);
+  // Queues a feedback score in [0,1] for a decision id; `unix_s` is when it came.
+  bool Feedback(std::string decision_id, double score, double unix_s);
+
+  // Blocks until every record and feedback queued before the call is written (or failed).
+  void Flush();
+  // Flush, stop the writer, close the file. Idempotent; Append after Close drops.
+  void Close();
+
+  DecisionLogStats stats() const;
+  const DecisionLogOptions& options() const { return options_; }
+
+ private:
+  struct FeedbackItem {
+    std::string id;
+    double score = 0;
+    double unix_s = 0;
+  };
+  using Item = std::variant<RequestRecord, FeedbackItem>;
+
+  DecisionLog(const DecisionLogOptions& options, std::unique_ptr<SqliteDb> db, std::vector<std::string> names,
+              std::vector<std::string> tiers);
+  bool Push(Item item);
+  void Run();                                 // the writer thread
+  void WriteBatch(std::vector<Item>& items);  // writer thread only
+  Status Prepare();                           // writer-thread statements
+
+  const DecisionLogOptions options_;
+  const std::vector<std::string> names_;
+  const std::vector<std::string> tiers_;
+
+  // Writer-thread state (after construction).
+  std::unique_ptr<SqliteDb> db_;
+  SqliteStatement insert_, feedback_, trim_rows_, trim_age_;
+  std::unordered_map<std::string, FeedbackItem> pending_feedback_;
+  double newest_unix_s_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;   // the writer waits on it
+  std::condition_variable done_;   // Flush waits on it
+  std::deque<Item> queue_;         // guarded by mu_
+  uint64_t pushed_seq_ = 0;        // guarded by mu_: items accepted so far
+  uint64_t done_seq_ = 0;          // guarded by mu_: items the writer finished
+  int flush_waiters_ = 0;          // guarded by mu_
+  bool stop_ = false;              // guarded by mu_
+  bool closed_ = false;            // guarded by mu_
+  DecisionLogStats stats_;         // guarded by mu_ (except queued, computed)
+  std::thread writer_;
+};
+
+}  // namespace mec
