@@ -92,7 +92,7 @@ void Telemetry::OnNoDecision(RequestRecord& r, const RequestContext& ctx, std::s
   if (options_.metrics) metrics_.ObserveDecision(metrics_.PolicyIndex(policy), r.decision_s);
 }
 
-void Telemetry::OnAttempt(RequestRecord& r, int backend, AttemptResult result, bool hedge) {
+void Telemetry::OnAttempt(RequestRecord& r, int backend, AttemptResult result, bool hedge, bool failover) {
   const bool answered = result == AttemptResult::kOk || result == AttemptResult::kMidstreamCut;
   if (result != AttemptResult::kSkipped) {
     ++r.attempts;
@@ -101,8 +101,8 @@ void Telemetry::OnAttempt(RequestRecord& r, int backend, AttemptResult result, b
   if (answered || !r.answered) r.backend = backend;
   r.answered |= answered;
   if (options_.metrics) {
-    const bool retry = result != AttemptResult::kSkipped && r.attempts > 1 && !hedge;
-    metrics_.CountAttempt(backend, result, retry, hedge && result != AttemptResult::kSkipped);
+    const bool sent = result != AttemptResult::kSkipped;
+    metrics_.CountAttempt(backend, result, sent && failover && !hedge, sent && hedge);
   }
 }
 

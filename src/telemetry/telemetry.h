@@ -6,7 +6,7 @@
 // A request's life, for the caller:
 //   RequestRecord r = telemetry.Begin(decision_id);           // at arrival
 //   telemetry.OnDecision(r, ctx, decision, decide_time);      // after routing
-//   telemetry.OnAttempt(r, backend, AttemptResult::k..., hedge);  // as each upstream attempt ends
+//   telemetry.OnAttempt(r, backend, AttemptResult::k..., hedge, failover);  // as each attempt ends
 //   telemetry.OnFirstByte(r);                                  // first byte sent to the client
 //   r.input_tokens = ..; r.output_tokens = ..;                 // from the upstream's usage, if any
 //   telemetry.OnOutcome(std::move(r), RequestStatus::k..., http_status);  // once, at the end
@@ -50,9 +50,10 @@ class Telemetry {
   // empty chain.
   void OnNoDecision(RequestRecord& r, const RequestContext& ctx, std::string_view policy, std::string_view why,
                     Duration decide_time);
-  // An upstream attempt on `backend` ended (or was skipped). Sets r.backend to the backend that
-  // answered (kOk / kMidstreamCut), else to the last one tried.
-  void OnAttempt(RequestRecord& r, int backend, AttemptResult result, bool hedge);
+  // An upstream attempt on `backend` ended (or was skipped). `hedge`: started by the hedge timer;
+  // `failover`: started after an earlier attempt of this request failed (a retry). Sets r.backend
+  // to the backend that answered (kOk / kMidstreamCut), else to the last one tried.
+  void OnAttempt(RequestRecord& r, int backend, AttemptResult result, bool hedge, bool failover);
   // The first byte went to the client (only the first call counts).
   void OnFirstByte(RequestRecord& r) const;
   // The request ended. Fills latency (from Begin), input tokens (the estimate when the upstream
