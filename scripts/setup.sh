@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libssl-dev libsqlite3-dev libhiredis-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  valgrind redis-server nginx-light wrk nghttp2-client
+  valgrind redis-server nginx-light wrk nghttp2-client prometheus
 )
 
 SUDO=""

@@ -19,7 +19,9 @@ void Usage() {
                "  mecrouter config check FILE\n"
                "      validate a configuration and print the resolved backends\n"
                "  mecrouter complexity train|eval ...\n"
-               "      the request-complexity model\n");
+               "      the request-complexity model\n"
+               "  mecrouter decisions [--db FILE] tail [-n N] | summary | export [--format jsonl|csv]\n"
+               "      query the decision log (telemetry.decision_log.path)\n");
 }
 
 }  // namespace
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   if (cmd == "config") return mec::cli::RunConfig(argc - 2, argv + 2);
   if (cmd == "complexity") return mec::cli::RunComplexity(argc - 2, argv + 2);
   if (cmd == "tokens") return mec::cli::RunTokens(argc - 2, argv + 2);  // estimated token counts
+  if (cmd == "decisions") return mec::cli::RunDecisions(argc - 2, argv + 2);  // the decision log
   std::fprintf(stderr, "mecrouter: unknown command '%s'\n\n", cmd.c_str());
   Usage();
   return 2;
