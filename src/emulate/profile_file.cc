@@ -6,6 +6,12 @@
 
 namespace mec {
 
+namespace {
+
+Result<TierProfile> ProfileFromNode(const YAML::Node& root, const std::string& path);
+
+}  // namespace
+
 Result<TierProfile> LoadProfileFile(const std::string& path) {
   YAML::Node root;
   try {
@@ -13,6 +19,22 @@ Result<TierProfile> LoadProfileFile(const std::string& path) {
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(fmt::format("{}:{}: {}", path, e.mark.line + 1, e.msg));
   }
+  return ProfileFromNode(root, path);
+}
+
+Result<TierProfile> LoadProfileYaml(const std::string& yaml, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(fmt::format("{}:{}: {}", source, e.mark.line + 1, e.msg));
+  }
+  return ProfileFromNode(root, source);
+}
+
+namespace {
+
+Result<TierProfile> ProfileFromNode(const YAML::Node& root, const std::string& path) {
   if (!root.IsMap()) return Status::InvalidArgument(path + ": expected a mapping of profile fields");
   TierProfile p;
   p.name = "custom";
@@ -58,4 +80,5 @@ Result<TierProfile> LoadProfileFile(const std::string& path) {
   return p;
 }
 
+}  // namespace
 }  // namespace mec

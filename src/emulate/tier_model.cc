@@ -41,19 +41,35 @@ int64_t DrawOutputTokens(double mean, uint64_t content_hash, int64_t max_tokens,
   return n;
 }
 
-ServicePlan TierModel::Plan(TimePoint now, const WorkItem& w) {
+ServicePlan TierModel::Shape(const WorkItem& w, double jitter, int streams) const {
   const auto& p = profile_;
   const double slow = p.faults.slowdown;
   ServicePlan plan;
   double ttft_ms = p.base_ms + (p.prefill_tokens_per_s > 0 ? 1000.0 * w.input_tokens / p.prefill_tokens_per_s : 0.0);
-  if (p.ttft_jitter_sigma > 0) ttft_ms *= rng_.LognormalWithMean(1.0, p.ttft_jitter_sigma);
+  ttft_ms *= jitter;
   ttft_ms = (ttft_ms + p.rtt_ms) * slow;
   plan.ttft = FromMillis(ttft_ms);
   if (p.decode_tokens_per_s > 0) {
-    const double batch = 1.0 + p.batch_slowdown_per_stream * std::max(0, active() - 1);
+    const double batch = 1.0 + p.batch_slowdown_per_stream * std::max(0, streams - 1);
     plan.per_token = FromMillis(1000.0 / p.decode_tokens_per_s * batch * slow);
   }
-  plan.output_tokens = DrawOutputTokens(p.mean_output_tokens, w.content_hash, w.max_tokens, &plan.truncated);
+  if (w.output_tokens >= 0) {
+    plan.output_tokens = w.max_tokens >= 0 ? std::min(w.output_tokens, w.max_tokens) : w.output_tokens;
+    plan.truncated = w.max_tokens >= 0 && w.output_tokens > w.max_tokens;
+  } else {
+    plan.output_tokens = DrawOutputTokens(p.mean_output_tokens, w.content_hash, w.max_tokens, &plan.truncated);
+  }
+  return plan;
+}
+
+ServicePlan TierModel::ExpectedPlan(const WorkItem& w) const {
+  return Shape(w, 1.0, std::min(active() + 1, profile_.max_concurrency));
+}
+
+ServicePlan TierModel::Plan(TimePoint now, const WorkItem& w) {
+  const auto& p = profile_;
+  const double jitter = p.ttft_jitter_sigma > 0 ? rng_.LognormalWithMean(1.0, p.ttft_jitter_sigma) : 1.0;
+  ServicePlan plan = Shape(w, jitter, active());
   if (rng_.Bernoulli(p.faults.hang_rate)) plan.hang = true;
   if (!plan.hang && plan.output_tokens > 1 && rng_.Bernoulli(p.faults.drop_midstream_rate))
     plan.drop_after = 1 + static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(plan.output_tokens - 1)));

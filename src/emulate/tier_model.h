@@ -36,6 +36,7 @@ struct WorkItem {
   int64_t input_tokens = 0;
   int64_t max_tokens = -1;    // -1: uncapped
   uint64_t content_hash = 0;  // makes the answer length deterministic per prompt
+  int64_t output_tokens = -1; // >= 0: the answer's length is known (the simulator's workload); -1: drawn
 };
 
 class TierModel {
@@ -53,12 +54,17 @@ class TierModel {
   const TierProfile& profile() const { return profile_; }
   int active() const { return static_cast<int>(running_.size()); }
   int queued() const { return static_cast<int>(queue_.size()); }
+  // What a request arriving now would experience once it had a slot, without jitter or faults
+  // (the simulator's oracle reads it; queue wait is not included).
+  ServicePlan ExpectedPlan(const WorkItem& w) const;
   // Seconds a 429 asks the client to wait.
   double RetryAfterSeconds() const;
   bool InOutage(TimePoint now) const;
 
  private:
   ServicePlan Plan(TimePoint now, const WorkItem& w);
+  // The formula shared by Plan and ExpectedPlan: TTFT x jitter, per-token time at `streams`.
+  ServicePlan Shape(const WorkItem& w, double jitter, int streams) const;
   bool TakeRateToken(TimePoint now);
 
   TierProfile profile_;

@@ -47,5 +47,7 @@ struct TierProfile {
 std::optional<TierProfile> BuiltinProfile(std::string_view name);
 // A YAML profile file: any TierProfile field by name, optionally `base: edge` to start from a builtin.
 Result<TierProfile> LoadProfileFile(const std::string& path);
+// The same from YAML text (the simulator's scenario files embed profiles); `source` names it in errors.
+Result<TierProfile> LoadProfileYaml(const std::string& yaml, const std::string& source);
 
 }  // namespace mec
