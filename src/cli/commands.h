@@ -9,6 +9,7 @@ int RunEmulate(int argc, char** argv);
 int RunConfig(int argc, char** argv);
 int RunComplexity(int argc, char** argv);  // complexity_command.cc
 int RunTokens(int argc, char** argv);  // tokens_command.cc
+int RunSimulate(int argc, char** argv);  // simulate_command.cc
 int RunDecisions(int argc, char** argv);  // decisions_command.cc
 
 }  // namespace mec::cli

@@ -20,6 +20,8 @@ void Usage() {
                "      validate a configuration and print the resolved backends\n"
                "  mecrouter complexity train|eval ...\n"
                "      the request-complexity model\n"
+               "  mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--seed S] [--json FILE] [--data DIR]\n"
+               "      the discrete-event simulator: every policy on the same simulated fleet\n"
                "  mecrouter decisions [--db FILE] tail [-n N] | summary | export [--format jsonl|csv]\n"
                "      query the decision log (telemetry.decision_log.path)\n");
 }
@@ -37,6 +39,7 @@ int main(int argc, char** argv) {
   if (cmd == "config") return mec::cli::RunConfig(argc - 2, argv + 2);
   if (cmd == "complexity") return mec::cli::RunComplexity(argc - 2, argv + 2);
   if (cmd == "tokens") return mec::cli::RunTokens(argc - 2, argv + 2);  // estimated token counts
+  if (cmd == "simulate") return mec::cli::RunSimulate(argc - 2, argv + 2);  // discrete-event simulator
   if (cmd == "decisions") return mec::cli::RunDecisions(argc - 2, argv + 2);  // the decision log
   std::fprintf(stderr, "mecrouter: unknown command '%s'\n\n", cmd.c_str());
   Usage();

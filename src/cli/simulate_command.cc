@@ -1,0 +1,169 @@
+// `mecrouter simulate`: the discrete-event simulator (issue 5, docs/simulator.md) — the real
+// routing engine under a simulated clock, every policy on the same requests, the headline table
+// and the issue's JSON.
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "context/learned_complexity_model.h"
+#include "route/policies.h"
+#include "sim/cached_complexity_model.h"
+#include "sim/data_dir.h"
+#include "sim/metrics.h"
+#include "sim/oracle_policy.h"
+#include "sim/scenario.h"
+#include "sim/simulator.h"
+#include "sim/workload.h"
+
+namespace mec::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--seed S]\n"
+    "                          [--json FILE] [--data DIR]\n"
+    "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
+    "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n";
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i <= s.size()) {
+    size_t j = s.find(',', i);
+    if (j == std::string::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int RunSimulate(int argc, char** argv) {
+  Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data"});
+  if (!flags.ok() || !flags.Has("scenario")) {
+    std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
+    return 2;
+  }
+  std::error_code ec;
+  const std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  auto file = sim::FindScenarioFile(flags.Get("scenario", ""), exe);
+  if (!file.ok()) {
+    std::fprintf(stderr, "mecrouter simulate: %s\n", file.status().message().c_str());
+    return 2;
+  }
+  auto scenario_or = sim::LoadScenarioFile(*file);
+  if (!scenario_or.ok()) {
+    std::fprintf(stderr, "mecrouter simulate: %s\n", scenario_or.status().message().c_str());
+    return 2;
+  }
+  sim::Scenario scenario = std::move(*scenario_or);
+  uint64_t seed = 1;
+  try {
+    if (flags.Has("requests")) scenario.requests = std::stoll(*flags.Get("requests"));
+    if (flags.Has("seed")) seed = std::stoull(*flags.Get("seed"));
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "mecrouter simulate: --requests and --seed take integers\n");
+    return 2;
+  }
+  if (scenario.requests < 1) {
+    std::fprintf(stderr, "mecrouter simulate: --requests must be >= 1\n");
+    return 2;
+  }
+
+  // Policies: the gateway's, plus the oracle; cloud-only always runs (U's cost normalizer).
+  std::vector<std::string> names;
+  const std::string pol = flags.Get("policy", "all");
+  if (pol == "all") {
+    names = PolicyNames();
+    names.push_back("oracle");
+  } else {
+    names = SplitComma(pol);
+  }
+  PolicyOptions po;
+  po.deadline_target = scenario.deadline_target;
+  po.hedge = scenario.hedge;
+  po.hedge_threshold = scenario.hedge_threshold;
+  std::vector<std::unique_ptr<Router>> routers;
+  bool has_cloud_only = false;
+  for (const auto& n : names) {
+    if (n == "oracle") {
+      routers.push_back(std::make_unique<sim::OraclePolicy>());
+      continue;
+    }
+    auto r = MakePolicy(n, po);
+    if (!r) {
+      std::string known;
+      for (const auto& k : PolicyNames()) known += k + ", ";
+      std::fprintf(stderr, "mecrouter simulate: unknown policy '%s' (known: %soracle, all)\n", n.c_str(), known.c_str());
+      return 2;
+    }
+    has_cloud_only |= n == "cloud-only";
+    routers.push_back(std::move(r));
+  }
+  if (!has_cloud_only) routers.push_back(MakePolicy("cloud-only", po));
+
+  // Data: the held-out labelled prompts.
+  auto data_dir = sim::ResolveDataDir(flags.Get("data", ""));
+  if (!data_dir) {
+    std::fprintf(stderr,
+                 "mecrouter simulate: no data directory (--data, $MECROUTER_DATA or ../shared/data); the data-absent fallback "
+                 "(a fitted parameter file) is not implemented yet — see docs/simulator.md\n");
+    return 2;
+  }
+  auto prompts = sim::LoadHeldOutPrompts(*data_dir);
+  if (!prompts.ok()) {
+    std::fprintf(stderr, "mecrouter simulate: %s\n", prompts.status().message().c_str());
+    return 2;
+  }
+  std::unique_ptr<ComplexityModel> model = LoadDefaultComplexityModel();
+  sim::CachedComplexityModel cached(*model);
+  const auto fleet = sim::MakeFleet(scenario, seed);
+  const auto requests = sim::MakeWorkload(scenario, fleet, *prompts, scenario.requests, seed);
+  sim::SimInputs in{scenario, fleet, requests, *prompts, cached};
+  std::fprintf(stderr, "simulate: scenario %s (%s), %lld requests, %zu clients, %zu held-out prompts (data: %s), seed %llu\n",
+               scenario.name.c_str(), file->c_str(), static_cast<long long>(scenario.requests), fleet.size(), prompts->items.size(),
+               data_dir->c_str(), static_cast<unsigned long long>(seed));
+
+  std::vector<sim::PolicyRun> runs;
+  double wall_total = 0;
+  uint64_t simulated_requests = 0;
+  for (const auto& r : routers) {
+    const auto t0 = std::chrono::steady_clock::now();
+    runs.push_back(sim::RunPolicy(in, *r, seed));
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    wall_total += wall;
+    simulated_requests += requests.size();
+    std::fprintf(stderr, "  %-14s %6.2f s wall, %8.0f simulated requests/s, %llu events\n", std::string(r->name()).c_str(), wall,
+                 static_cast<double>(requests.size()) / wall, static_cast<unsigned long long>(runs.back().events));
+  }
+  double cloud_mean = 0;
+  for (const auto& run : runs) {
+    if (run.policy != "cloud-only") continue;
+    double sum = 0;
+    for (const auto& o : run.outcomes) sum += o.cost_usd;
+    cloud_mean = sum / static_cast<double>(std::max<size_t>(1, run.outcomes.size()));
+  }
+  std::vector<sim::PolicyMetrics> metrics;
+  for (const auto& run : runs) metrics.push_back(sim::ComputeMetrics(run, scenario, requests, cloud_mean));
+  sim::ReportHeader h{scenario.name, seed, prompts->mode, scenario.requests};
+  std::fputs(sim::MetricsTable(h, metrics).c_str(), stdout);
+  std::fprintf(stdout, "speed: %.0f simulated requests/s over all policies (%.1f s wall)\n", simulated_requests / wall_total, wall_total);
+  if (flags.Has("json")) {
+    std::ofstream out(*flags.Get("json"), std::ios::binary);
+    out << sim::MetricsJson(h, metrics);
+    if (!out) {
+      std::fprintf(stderr, "mecrouter simulate: cannot write %s\n", flags.Get("json")->c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace mec::cli

@@ -1,0 +1,169 @@
+#include "sim/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "context/use_cases.h"
+#include "core/json_writer.h"
+
+namespace mec::sim {
+
+LatencySummary Summarize(std::vector<float> v) {
+  LatencySummary s;
+  s.n = static_cast<int64_t>(v.size());
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  double sum = 0;
+  for (float x : v) sum += x;
+  s.mean = sum / static_cast<double>(v.size());
+  auto rank = [&](double p) {
+    size_t k = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+    return static_cast<double>(v[std::min(v.size() - 1, k == 0 ? 0 : k - 1)]);
+  };
+  s.p50 = rank(0.50);
+  s.p95 = rank(0.95);
+  s.p99 = rank(0.99);
+  return s;
+}
+
+namespace {
+
+struct UseCaseInfo {
+  std::optional<double> deadline_ms;
+  bool time_critical = false;
+};
+
+}  // namespace
+
+PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std::vector<SimRequest>& requests, double cloud_mean_cost) {
+  PolicyMetrics m;
+  m.policy = run.policy;
+  std::vector<UseCaseInfo> info(s.use_cases.size());
+  for (size_t u = 0; u < s.use_cases.size(); ++u) {
+    if (const UseCaseDefaults* d = FindUseCase(s.use_cases[u].key)) {
+      info[u].deadline_ms = d->deadline_ms;
+      info[u].time_critical = d->deadline_ms && *d->deadline_ms <= 3000;
+    }
+  }
+  std::vector<float> ttft, e2e, tc_e2e;
+  std::vector<std::vector<float>> uc_e2e(s.use_cases.size());
+  std::vector<int64_t> uc_n(s.use_cases.size()), uc_met(s.use_cases.size()), uc_done(s.use_cases.size()), uc_good(s.use_cases.size());
+  int64_t met = 0, tc_n = 0, tc_met = 0, correct = 0;
+  std::array<int64_t, 3> tiers{0, 0, 0};
+  double cost = 0, utility = 0;
+  const double norm = cloud_mean_cost > 0 ? cloud_mean_cost : 1;
+  for (size_t i = 0; i < run.outcomes.size() && i < requests.size(); ++i) {
+    const RequestOutcome& o = run.outcomes[i];
+    const size_t u = requests[i].use_case;
+    ++m.requests;
+    ++uc_n[u];
+    cost += o.cost_usd;
+    m.hedges += o.hedges;
+    if (o.failovers > 0) ++m.fallbacks;
+    const bool tc = info[u].time_critical;
+    tc_n += tc;
+    if (o.completed) {
+      ++m.completed;
+      ttft.push_back(o.ttft_ms);
+      e2e.push_back(o.e2e_ms);
+      uc_e2e[u].push_back(o.e2e_ms);
+      if (tc) tc_e2e.push_back(o.e2e_ms);
+      ++uc_done[u];
+      uc_good[u] += o.as_good;
+      correct += o.correct;
+      if (o.tier >= 0 && o.tier < 3) ++tiers[o.tier];
+      if (o.met_deadline) {
+        ++met;
+        ++uc_met[u];
+        tc_met += tc;
+      }
+    } else {
+      ++m.failed;
+      ++m.failures[FailureReasonName(o.failure)];
+    }
+    utility += (o.completed && o.correct && o.met_deadline ? 1.0 : 0.0) - 0.5 * o.cost_usd / norm;
+  }
+  const double n = std::max<int64_t>(1, m.requests);
+  m.availability = m.completed / n;
+  m.ttft_ms = Summarize(std::move(ttft));
+  m.e2e_ms = Summarize(std::move(e2e));
+  m.deadline_attainment = met / n;
+  m.tc_e2e_ms = Summarize(std::move(tc_e2e));
+  m.tc_deadline_attainment = tc_n ? static_cast<double>(tc_met) / tc_n : 0;
+  m.quality = m.completed ? static_cast<double>(correct) / m.completed : 0;
+  m.cost_usd = cost;
+  m.cost_per_1k_usd = cost / n * 1000;
+  m.utility = utility / n;
+  for (int t = 0; t < 3; ++t) m.tier_share[t] = m.completed ? static_cast<double>(tiers[t]) / m.completed : 0;
+  for (size_t u = 0; u < s.use_cases.size(); ++u) {
+    UseCaseMetrics um;
+    um.requests = uc_n[u];
+    um.deadline_attainment = uc_n[u] ? static_cast<double>(uc_met[u]) / uc_n[u] : 0;
+    um.as_good_share = uc_done[u] ? static_cast<double>(uc_good[u]) / uc_done[u] : 0;
+    um.e2e_ms = Summarize(std::move(uc_e2e[u]));
+    m.use_cases[s.use_cases[u].key] = um;
+  }
+  return m;
+}
+
+namespace {
+
+void Latency(JsonWriter& w, std::string_view key, const LatencySummary& s) {
+  w.Key(key).BeginObject().Field("mean", s.mean).Field("p50", s.p50).Field("p95", s.p95).Field("p99", s.p99).EndObject();
+}
+
+}  // namespace
+
+std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>& policies) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Field("scenario", h.scenario).Field("seed", h.seed).Field("mode", h.mode).Field("requests", h.requests);
+  w.Key("policies").BeginObject();
+  for (const auto& m : policies) {
+    w.Key(m.policy).BeginObject();
+    w.Field("requests", m.requests).Field("completed", m.completed).Field("failed", m.failed).Field("availability", m.availability);
+    Latency(w, "ttft_ms", m.ttft_ms);
+    Latency(w, "e2e_ms", m.e2e_ms);
+    w.Field("deadline_attainment", m.deadline_attainment);
+    w.Key("time_critical").BeginObject();
+    Latency(w, "e2e_ms", m.tc_e2e_ms);
+    w.Field("deadline_attainment", m.tc_deadline_attainment).EndObject();
+    w.Field("quality", m.quality).Field("cost_usd", m.cost_usd).Field("cost_per_1k_usd", m.cost_per_1k_usd).Field("utility", m.utility);
+    w.Key("tier_share").BeginObject().Field("device", m.tier_share[0]).Field("edge", m.tier_share[1]).Field("cloud", m.tier_share[2]).EndObject();
+    w.Field("fallbacks", m.fallbacks).Field("hedges", m.hedges);
+    w.Key("failures").BeginObject();
+    for (const auto& [k, v] : m.failures) w.Field(k, v);
+    w.EndObject();
+    w.Key("use_cases").BeginObject();
+    for (const auto& [k, u] : m.use_cases) {
+      w.Key(k).BeginObject().Field("requests", u.requests).Field("deadline_attainment", u.deadline_attainment).Field("as_good_share", u.as_good_share);
+      Latency(w, "e2e_ms", u.e2e_ms);
+      w.EndObject();
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndObject().EndObject();
+  out += '\n';
+  return out;
+}
+
+std::string MetricsTable(const ReportHeader& h, const std::vector<PolicyMetrics>& policies) {
+  std::string t = fmt::format("scenario {} | seed {} | mode {} | {} requests per policy\n\n", h.scenario, h.seed, h.mode, h.requests);
+  t += fmt::format("{:<14} {:>7} {:>8} {:>8} {:>8} {:>7} | {:>8} {:>7} | {:>7} {:>9} {:>7} | {:>5} {:>5} {:>5} | {:>6} {:>6}\n", "policy", "avail",
+                   "e2e mean", "e2e p95", "ttft p50", "dl att", "TC p95", "TC att", "quality", "$/1k req", "U", "dev", "edge", "cloud",
+                   "fallbk", "hedges");
+  for (const auto& m : policies) {
+    t += fmt::format("{:<14} {:>6.2f}% {:>7.0f}ms {:>6.0f}ms {:>6.0f}ms {:>6.1f}% | {:>6.0f}ms {:>6.1f}% | {:>6.1f}% {:>9.4f} {:>7.3f} | {:>4.0f}% {:>4.0f}% {:>4.0f}% | {:>6} {:>6}\n",
+                     m.policy, 100 * m.availability, m.e2e_ms.mean, m.e2e_ms.p95, m.ttft_ms.p50, 100 * m.deadline_attainment, m.tc_e2e_ms.p95,
+                     100 * m.tc_deadline_attainment, 100 * m.quality, m.cost_per_1k_usd, m.utility, 100 * m.tier_share[0],
+                     100 * m.tier_share[1], 100 * m.tier_share[2], m.fallbacks, m.hedges);
+  }
+  t += "\nTC = time-critical use cases (deadline <= 3 s); dl att = requests answered within their deadline;\n"
+       "quality = accuracy of answers against the labels; U = 1[correct in time] - 0.5 x cost / cloud-only's mean cost.\n";
+  return t;
+}
+
+}  // namespace mec::sim

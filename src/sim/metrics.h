@@ -1,0 +1,67 @@
+#pragma once
+// Per-policy metrics of a simulation run (issue 5) and their two renderings: the JSON of the
+// issue (deterministic: same runs, same bytes) and a readable table.
+//
+// Utility per request: U = 1[answered, correct and within its deadline] - 0.5 x cost / (mean cost
+// per request of cloud-only on the same run). Latency statistics are over completed requests;
+// deadline attainment, availability and U are over all requests (a failed request misses).
+// Time-critical: use cases with a deadline <= 3 s.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.h"
+#include "sim/simulator.h"
+#include "sim/workload.h"
+
+namespace mec::sim {
+
+struct LatencySummary {
+  double mean = 0, p50 = 0, p95 = 0, p99 = 0;
+  int64_t n = 0;
+};
+// Nearest-rank percentiles; REQUIRES nothing (empty: zeros).
+LatencySummary Summarize(std::vector<float> values_ms);
+
+struct UseCaseMetrics {
+  int64_t requests = 0;
+  double deadline_attainment = 0;
+  double as_good_share = 0;   // over answered requests: not (cloud correct and this answer wrong)
+  LatencySummary e2e_ms;
+};
+
+struct PolicyMetrics {
+  std::string policy;
+  int64_t requests = 0, completed = 0, failed = 0;
+  double availability = 0;
+  LatencySummary ttft_ms, e2e_ms;
+  double deadline_attainment = 0;
+  LatencySummary tc_e2e_ms;
+  double tc_deadline_attainment = 0;
+  double quality = 0;          // accuracy of the answers against the labels (over answered requests)
+  double cost_usd = 0, cost_per_1k_usd = 0;
+  double utility = 0;          // mean U
+  std::array<double, 3> tier_share{0, 0, 0};  // device, edge, cloud: over answered requests
+  int64_t fallbacks = 0;       // requests that needed at least one failover attempt
+  int64_t hedges = 0;          // hedge attempts started
+  std::map<std::string, int64_t> failures;  // reason -> requests
+  std::map<std::string, UseCaseMetrics> use_cases;
+};
+
+// `cloud_mean_cost`: mean cost per request of cloud-only on the same run (U's normalizer).
+PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std::vector<SimRequest>& requests, double cloud_mean_cost);
+
+struct ReportHeader {
+  std::string scenario;
+  uint64_t seed = 0;
+  std::string mode;            // "data" or "fallback"/"synthetic"
+  int64_t requests = 0;
+};
+
+std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>& policies);
+std::string MetricsTable(const ReportHeader& h, const std::vector<PolicyMetrics>& policies);
+
+}  // namespace mec::sim

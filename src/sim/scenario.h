@@ -1,0 +1,114 @@
+#pragma once
+// A simulation scenario (issue 5): the fleet of clients, their devices and network links, the edge
+// sites, the cloud, the workload's use cases, outages and the routing options every policy shares.
+// Written in YAML (scenarios/*.yaml; `mixed` is the issue's fixed scenario). Parsed once into
+// these typed structs; unknown keys and bad values are errors naming the key and line.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/hints.h"
+#include "config/options.h"
+#include "core/status.h"
+#include "emulate/tier_profile.h"
+
+namespace mec::sim {
+
+// One kind of network link (5G, 4G, WiFi): what a client on it sees.
+struct LinkSpec {
+  std::string name;                  // key in the scenario ("5g", "4g", "wifi")
+  LinkType type = LinkType::kUnknown;
+  double rtt_edge_ms = 30;           // median round trip to the client's home edge site
+  double rtt_cloud_ms = 60;          // median round trip to the cloud region
+  double rtt_sigma = 0.4;            // per-attempt RTT ~ lognormal(median, sigma)
+  double up_mbps = 20, down_mbps = 100;
+  double loss = 0;                   // per-attempt chance of one retransmission timeout
+  double rto_ms = 200;               // what that loss costs
+};
+
+// A class of client device and the local model it runs (the device tier of its own engine).
+struct DeviceClassSpec {
+  std::string name;                  // phone, vehicle, iot-gateway, laptop
+  double share = 0;                  // of the fleet
+  TierProfile profile;               // the local model's tier-model profile
+  double watts = 5;                  // power while generating (energy price)
+  // Quality of the local model relative to the edge model (tier_quality.h): r = device accuracy /
+  // edge accuracy (the device is correct only where the edge is, with probability r), per benchmark.
+  std::string quality_model;         // model_quality.csv name, e.g. Llama-3.2-1B-Instruct; "edge": r = 1
+  double accuracy_ratio_mmlu = 1, accuracy_ratio_gsm8k = 1, joint_success_share = 0.764;
+  std::vector<std::pair<std::string, double>> links;  // link name -> share of this class's clients
+  // Mobility (vehicles): handovers (Poisson, mean interval) that delay an attempt in flight, and
+  // coverage gaps (alternating covered / uncovered periods, exponential) with no network at all.
+  double handover_interval_s = 0;    // 0: none
+  double handover_ms_min = 0, handover_ms_max = 0;
+  double gap_interval_s = 0;         // mean covered time between gaps; 0: none
+  double gap_mean_s = 0;             // mean length of a gap
+};
+
+struct EdgeSiteSpec {
+  std::string name;
+  int gpus = 4;
+  TierProfile profile;               // one GPU's tier-model profile (rtt 0: the link adds it)
+  double other_site_extra_rtt_ms = 15;  // a client homed at another site pays this much more
+};
+
+struct UseCaseSpec {
+  std::string key;                   // X-MEC-Use-Case key (context/use_cases.h)
+  double share = 0;
+  double input_tokens = 100;         // means of lognormal(sigma = token_sigma)
+  double output_tokens = 50;
+  std::vector<std::string> clients;  // device classes that send it
+};
+
+struct OutageSpec {
+  std::string target;                // an edge site's name or "cloud"
+  double from = 0, to = 0;           // fractions of the run's expected duration
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string source;                // file it came from
+  int64_t requests = 100000;
+  double rate_per_s = 20;            // Poisson arrivals
+  double token_sigma = 0.6;
+  int clients = 1000;
+  std::vector<LinkSpec> links;
+  std::vector<DeviceClassSpec> device_classes;
+  std::vector<EdgeSiteSpec> edge_sites;
+  TierProfile cloud;
+  double usd_per_kwh = 0.15;
+  PriceOptions edge_price;           // per GPU-hour at a throughput
+  PriceOptions cloud_price;          // per token
+  std::vector<UseCaseSpec> use_cases;
+  std::vector<OutageSpec> outages;
+  // Shared by every policy.
+  TimeoutOptions timeouts;
+  int max_attempts = 3;
+  double deadline_target = 0.9;
+  bool hedge = false;
+  double hedge_threshold = 0.5;
+  double publish_interval_ms = 100;  // BackendMonitor::Publish at most this often (per client)
+  // The latency priors each client's engine starts from (config `expect:`): "profile" — what the
+  // scenario's tier models give for a 200-token prompt over the client's link (an operator who
+  // knows the hardware it deploys); "tier-defaults" — config/options.h TierDefaultExpect.
+  std::string priors = "profile";
+
+  const LinkSpec* FindLink(std::string_view name) const;
+  int DeviceClassIndex(std::string_view name) const;  // -1 if unknown
+  // Expected duration of the run (requests / rate), in seconds: outage fractions refer to it.
+  double ExpectedDurationS() const { return rate_per_s > 0 ? static_cast<double>(requests) / rate_per_s : 0; }
+};
+
+Result<Scenario> ParseScenario(const std::string& yaml, const std::string& source);
+Result<Scenario> LoadScenarioFile(const std::string& path);
+
+// A built-in name ("mixed") or a file path -> the scenario file to read: the path itself if it
+// exists, else scenarios/NAME.yaml under the working directory, beside the binary (../../scenarios,
+// ../scenarios), or the source tree this binary was built from. NotFound lists where it looked.
+Result<std::string> FindScenarioFile(const std::string& name_or_path, const std::string& argv0);
+
+}  // namespace mec::sim

@@ -1,0 +1,122 @@
+#include "sim/scenario.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "context/use_cases.h"
+#include "emulate/tier_model.h"
+#include "sim/sim_test_util.h"
+
+namespace mec::sim {
+namespace {
+
+using testing::MixedScenario;
+
+TEST(Scenario, MixedIsTheIssuesFixedScenario) {
+  const Scenario s = MixedScenario();
+  EXPECT_EQ(s.name, "mixed");
+  EXPECT_EQ(s.requests, 100000);
+  EXPECT_EQ(s.clients, 1000);
+  EXPECT_DOUBLE_EQ(s.rate_per_s, 20);
+  EXPECT_DOUBLE_EQ(s.token_sigma, 0.6);
+  ASSERT_EQ(s.use_cases.size(), 9u);
+  double share = 0;
+  for (const auto& u : s.use_cases) {
+    share += u.share;
+    EXPECT_NE(FindUseCase(u.key), nullptr) << u.key;  // the engine knows every use case
+  }
+  EXPECT_NEAR(share, 1.0, 1e-9);
+  // Fleet: 35% phones, 20% vehicles, 25% IoT gateways, 20% laptops.
+  ASSERT_EQ(s.device_classes.size(), 4u);
+  EXPECT_DOUBLE_EQ(s.device_classes[0].share, 0.35);
+  EXPECT_DOUBLE_EQ(s.device_classes[1].share, 0.20);
+  EXPECT_DOUBLE_EQ(s.device_classes[2].share, 0.25);
+  EXPECT_DOUBLE_EQ(s.device_classes[3].share, 0.20);
+  // Two edge sites with 4 GPUs each; the cloud limited to 50 requests/s.
+  ASSERT_EQ(s.edge_sites.size(), 2u);
+  for (const auto& e : s.edge_sites) EXPECT_EQ(e.gpus, 4);
+  EXPECT_DOUBLE_EQ(s.cloud.rate_limit_rps, 50);
+  // Outages: one edge site from 30% to 40%, the cloud from 60% to 63%.
+  ASSERT_EQ(s.outages.size(), 2u);
+  EXPECT_EQ(s.outages[0].target, "edge-a");
+  EXPECT_DOUBLE_EQ(s.outages[0].from, 0.30);
+  EXPECT_DOUBLE_EQ(s.outages[0].to, 0.40);
+  EXPECT_EQ(s.outages[1].target, "cloud");
+  EXPECT_DOUBLE_EQ(s.outages[1].from, 0.60);
+  EXPECT_DOUBLE_EQ(s.outages[1].to, 0.63);
+}
+
+// Each device model against its calibration rows (tier_calibration.csv, header = row 1).
+double TtftSeconds(const TierProfile& p, int64_t input_tokens) {
+  TierProfile q = p;
+  q.ttft_jitter_sigma = 0;
+  TierModel m(q, Rng(1), TimePoint{});
+  WorkItem w;
+  w.ticket = 1;
+  w.input_tokens = input_tokens;
+  w.output_tokens = 10;
+  ServicePlan plan;
+  EXPECT_EQ(m.Arrive(TimePoint{}, w, &plan), Admission::kStarted);
+  return ToSeconds(plan.ttft);
+}
+
+TEST(Scenario, DeviceModelsMatchTheirCalibrationRows) {
+  const Scenario s = MixedScenario();
+  const auto& phone = s.device_classes[s.DeviceClassIndex("phone")].profile;
+  EXPECT_NEAR(TtftSeconds(phone, 64), 0.3, 1e-6);            // row 7
+  EXPECT_DOUBLE_EQ(phone.decode_tokens_per_s, 50.2);          // row 5
+  EXPECT_DOUBLE_EQ(phone.prefill_tokens_per_s, 260.5);        // row 6
+  const auto& vehicle = s.device_classes[s.DeviceClassIndex("vehicle")].profile;
+  EXPECT_NEAR(TtftSeconds(vehicle, 64), 0.7, 0.02);           // row 13 (0.71 from row 12's prefill)
+  EXPECT_DOUBLE_EQ(vehicle.decode_tokens_per_s, 19.7);        // row 11
+  const auto& laptop = s.device_classes[s.DeviceClassIndex("laptop")].profile;
+  EXPECT_NEAR(TtftSeconds(laptop, 512), 0.905, 0.005);        // row 22
+  EXPECT_DOUBLE_EQ(laptop.decode_tokens_per_s, 50.6);         // row 21
+  // Device quality: r = 49.3 / 69.4 for the 1B model (model_quality.csv via tier_quality.h).
+  EXPECT_NEAR(s.device_classes[s.DeviceClassIndex("phone")].accuracy_ratio_mmlu, 49.3 / 69.4, 0.002);
+  EXPECT_NEAR(s.device_classes[s.DeviceClassIndex("vehicle")].accuracy_ratio_mmlu, 63.4 / 69.4, 0.002);
+  EXPECT_DOUBLE_EQ(s.device_classes[s.DeviceClassIndex("laptop")].accuracy_ratio_mmlu, 1.0);
+}
+
+TEST(Scenario, EdgeGpuBatchingMatchesRows28And29) {
+  const Scenario s = MixedScenario();
+  TierProfile p = s.edge_sites[0].profile;
+  p.ttft_jitter_sigma = 0;
+  TierModel m(p, Rng(1), TimePoint{});
+  ServicePlan plan;
+  for (int i = 0; i < 8; ++i) {
+    WorkItem w;
+    w.ticket = static_cast<uint64_t>(i + 1);
+    w.input_tokens = 100;
+    w.output_tokens = 100;
+    ASSERT_EQ(m.Arrive(TimePoint{}, w, &plan), Admission::kStarted);
+  }
+  // The 8th stream: per-stream speed 6.6 / 8 of a single stream's 75 tok/s.
+  EXPECT_NEAR(1.0 / ToSeconds(plan.per_token), 75.0 * 6.6 / 8.0, 0.01);
+  WorkItem w9;
+  w9.ticket = 9;
+  EXPECT_EQ(m.Arrive(TimePoint{}, w9, &plan), Admission::kQueued);  // 8 slots per GPU
+}
+
+TEST(Scenario, ErrorsNameKeyAndLine) {
+  auto bad = ParseScenario("name: x\nrequests: 10\nbogus: 1\n", "t.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("t.yaml:3"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("bogus"), std::string::npos);
+  auto range = ParseScenario("name: x\nrequests: -5\n", "t.yaml");
+  ASSERT_FALSE(range.ok());
+  EXPECT_NE(range.status().message().find("requests"), std::string::npos);
+  auto missing = ParseScenario("name: x\n", "t.yaml");
+  EXPECT_FALSE(missing.ok());
+}
+
+TEST(Scenario, FindsBuiltinNamesAndFiles) {
+  auto f = FindScenarioFile("mixed", "");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_TRUE(std::filesystem::is_regular_file(*f));
+  EXPECT_FALSE(FindScenarioFile("no-such-scenario", "").ok());
+}
+
+}  // namespace
+}  // namespace mec::sim

@@ -1,0 +1,704 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <optional>
+
+#include "api/request.h"
+#include "backend/backend_monitor.h"
+#include "backend/backend_pool.h"
+#include "context/context_builder.h"
+#include "context/use_cases.h"
+#include "core/clock.h"
+#include "core/rng.h"
+#include "emulate/tier_model.h"
+#include "gateway/executor.h"
+#include "learn/output_tokens.h"
+#include "route/predict.h"
+#include "sim/client_network.h"
+#include "sim/event_queue.h"
+#include "sim/oracle_policy.h"
+
+namespace mec::sim {
+
+const char* FailureReasonName(FailureReason r) {
+  switch (r) {
+    case FailureReason::kNone: return "none";
+    case FailureReason::kNoBackend: return "no_backend";
+    case FailureReason::kShed: return "shed";
+    case FailureReason::kGaveUp: return "gave_up";
+    case FailureReason::kDeadline: return "deadline";
+    case FailureReason::kRateLimited: return "rate_limited";
+    case FailureReason::kMidstream: return "midstream";
+  }
+  return "?";
+}
+
+double CloudReferenceCost(const SimInputs& in) {
+  if (in.requests.empty()) return 0;
+  double sum = 0;
+  for (const auto& r : in.requests) sum += ExpectedCost(in.scenario.cloud_price, r.input_tokens, r.output_tokens, 0);
+  return sum / static_cast<double>(in.requests.size());
+}
+
+namespace {
+
+// The engine of one client (the client-side deployment: DESIGN.md §1): its own backend pool
+// (device, each edge site, the cloud), monitor, learner and context builder.
+struct ClientEngine {
+  ClientEngine(const std::vector<BackendOptions>& backends, TimePoint start, const ComplexityModel& complexity,
+               ContextDefaults defaults, uint64_t seed, uint32_t client)
+      : pool(backends),
+        monitor(pool, start),
+        builder(complexity, defaults, [this](std::string_view task) { return learner.Expected(task); }),
+        rng(seed, "client/" + std::to_string(client) + "/route"),
+        published(start) {
+    for (const auto& b : pool.all()) names.push_back(b->name());
+  }
+  BackendPool pool;
+  BackendMonitor monitor;
+  OutputTokenLearner learner;
+  ContextBuilder builder;
+  Rng rng;
+  TimePoint published;
+  std::vector<std::string> names;
+};
+
+enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDone, kFail, kTimeout, kHedge, kCut };
+
+struct Ev {
+  EvType type = kArrival;
+  uint8_t kind = 0;  // FailureKind for kFail
+  uint16_t status = 0;
+  uint32_t id = 0;   // request (kArrival, kHedge) or attempt
+};
+
+struct AttemptRec {
+  uint32_t req = 0;
+  int backend = -1;
+  int server = -1;             // TierModel index once it reached a server
+  TimePoint sent{}, slot{}, first_server{}, first_client{};
+  Duration per_token{0};
+  double down_s = 0, extra_s = 0;
+  int64_t tokens = 0;
+  bool live = true, admitted = false, running = false, released = false, got_first = false;
+};
+
+struct RequestRec {
+  std::unique_ptr<Executor> ex;
+  TimePoint start{};
+  std::optional<double> deadline_ms, ttft_deadline_ms;
+  const std::string* task_class = nullptr;
+  std::vector<uint32_t> attempts;
+  bool hedge_scheduled = false;
+  bool done = false;
+};
+
+class World final : public OracleTruth {
+ public:
+  World(const SimInputs& in, const Router& policy, uint64_t seed);
+  PolicyRun Run();
+
+  // OracleTruth, for the request being decided.
+  OracleView View(int backend) const override;
+  double ReferenceCost() const override { return reference_cost_; }
+
+ private:
+  // Backend layout of every client's pool: 0 device, 1..S edge sites (home site first), S + 1 cloud.
+  int CloudBackend() const { return 1 + static_cast<int>(s_.edge_sites.size()); }
+  int SiteOf(uint32_t client, int backend) const { return site_order_[in_.fleet[client].home_site][backend - 1]; }
+  Tier TierOf(int backend) const { return backend == 0 ? Tier::kDevice : backend == CloudBackend() ? Tier::kCloud : Tier::kEdge; }
+  int CloudServer() const { return static_cast<int>(servers_.size()) - 1; }
+  int GpuServer(int site, int gpu) const { return static_cast<int>(in_.fleet.size()) + site_offset_[site] + gpu; }
+  int PickGpu(int site) const;
+  double ExtraRttMs(uint32_t client, int backend) const;
+
+  void Push(TimePoint at, EvType t, uint32_t id, uint8_t kind = 0, uint16_t status = 0) { q_.Push(at, Ev{t, kind, status, id}); }
+  TimePoint Now() const { return clock_.Now(); }
+
+  void OnArrival(uint32_t i);
+  void Handle(uint32_t i, ExecutorAction act);
+  void StartAttempt(uint32_t i, int backend);
+  void OnServerArrive(uint32_t a);
+  void StartService(uint32_t a, const ServicePlan& plan);
+  void ReleaseServer(uint32_t a);
+  void FailAttempt(uint32_t a, const AttemptFailure& f);
+  void CancelAttempt(uint32_t a);
+  void OnFirstByte(uint32_t a);
+  void OnDone(uint32_t a);
+  void OnCut(uint32_t a);
+  void Record(uint32_t a, AttemptOutcome::Kind kind, bool success);
+  void EndAttempt(AttemptRec& at);
+  void FinishFailed(uint32_t i, FailureReason why);
+
+  const SimInputs& in_;
+  const Scenario& s_;
+  const Router& policy_;
+  OraclePolicy* oracle_ = nullptr;
+  uint64_t seed_;
+  double reference_cost_ = 0;
+  ManualClock clock_;
+  EventQueue<Ev> q_;
+  std::vector<TierModel> servers_;       // devices (one per client), edge GPUs by site, the cloud
+  std::vector<int> site_offset_;
+  std::vector<std::vector<int>> site_order_;  // by home site: the client's edge backends' sites
+  std::vector<TimePoint> device_busy_until_;
+  std::vector<std::unique_ptr<ClientEngine>> engines_;
+  std::vector<ClientNetwork> nets_;
+  std::vector<ParsedRequest> parsed_;    // one per prompt
+  std::vector<AttemptRec> attempts_;
+  std::vector<RequestRec> reqs_;
+  std::vector<RequestOutcome> out_;
+  uint32_t deciding_ = 0;                // the request the oracle's View() refers to
+};
+
+// What a client's engine expects of a backend before measuring it (config `expect:`), from the
+// tier model itself: its noise-free TTFT for a 200-token prompt (the size the router's prefill
+// term is relative to, route/predict.cc), its single-stream decode rate, and the link's median RTT.
+ExpectOptions ProfilePriors(const TierProfile& p, double rtt_ms) {
+  TierModel m(p, Rng(0), TimePoint{});
+  WorkItem w;
+  w.input_tokens = 200;
+  w.output_tokens = 1;
+  const ServicePlan plan = m.ExpectedPlan(w);
+  ExpectOptions e;
+  e.ttft_ms = ToMillis(plan.ttft) + rtt_ms;
+  e.tokens_per_s = p.decode_tokens_per_s > 0 ? p.decode_tokens_per_s : 1000;
+  e.rtt_ms = std::max(1.0, rtt_ms);
+  return e;
+}
+
+// A client lists its home edge site first, then the others in scenario order (its config order).
+std::vector<int> SiteOrder(const Scenario& s, int home_site) {
+  std::vector<int> order = {home_site};
+  for (int i = 0; i < static_cast<int>(s.edge_sites.size()); ++i)
+    if (i != home_site) order.push_back(i);
+  return order;
+}
+
+std::vector<BackendOptions> ClientBackends(const Scenario& s, const DeviceClassSpec& d, const LinkSpec& link, int home_site) {
+  std::vector<BackendOptions> v;
+  const bool profile_priors = s.priors == "profile";
+  auto base = [&](std::string name, Tier t, const TierProfile& p, double rtt_ms) {
+    BackendOptions o;
+    o.name = std::move(name);
+    o.tier = t;
+    o.url = "sim://" + o.name + "/v1";
+    o.models = {p.model};
+    o.context_window = p.context_window;
+    o.timeouts = s.timeouts;
+    o.health_check.enabled = false;  // ASSUMPTION: clients rely on passive outlier detection (docs/simulator.md)
+    o.expect = profile_priors ? ProfilePriors(p, rtt_ms) : TierDefaultExpect(t);
+    return o;
+  };
+  BackendOptions dev = base("device", Tier::kDevice, d.profile, 0);
+  dev.max_concurrency = d.profile.max_concurrency;
+  dev.price.watts = d.watts;
+  dev.price.usd_per_kwh = s.usd_per_kwh;
+  v.push_back(dev);
+  for (int i : SiteOrder(s, home_site)) {
+    const auto& e = s.edge_sites[i];
+    const double rtt = link.rtt_edge_ms + (i == home_site ? 0 : e.other_site_extra_rtt_ms);
+    BackendOptions o = base(e.name, Tier::kEdge, e.profile, rtt);
+    o.price = s.edge_price;
+    v.push_back(o);
+  }
+  BackendOptions c = base("cloud", Tier::kCloud, s.cloud, link.rtt_cloud_ms);
+  c.price = s.cloud_price;
+  v.push_back(c);
+  return v;
+}
+
+TierProfile WithOutages(TierProfile p, const Scenario& s, const std::string& target) {
+  const double d = s.ExpectedDurationS();
+  for (const auto& o : s.outages)
+    if (o.target == target) p.outage_windows.emplace_back(o.from * d, o.to * d);
+  return p;
+}
+
+World::World(const SimInputs& in, const Router& policy, uint64_t seed)
+    : in_(in), s_(in.scenario), policy_(policy), seed_(seed) {
+  oracle_ = dynamic_cast<OraclePolicy*>(const_cast<Router*>(&policy));
+  reference_cost_ = CloudReferenceCost(in);
+  const TimePoint start{};
+  // Servers: the one tier model for every device, GPU and the cloud.
+  servers_.reserve(in.fleet.size() + 64);
+  for (uint32_t c = 0; c < in.fleet.size(); ++c)
+    servers_.emplace_back(s_.device_classes[in.fleet[c].device_class].profile, Rng(seed, "device/" + std::to_string(c)), start);
+  int offset = 0;
+  for (size_t si = 0; si < s_.edge_sites.size(); ++si) {
+    const auto& site = s_.edge_sites[si];
+    site_offset_.push_back(offset);
+    const TierProfile p = WithOutages(site.profile, s_, site.name);
+    for (int g = 0; g < site.gpus; ++g) servers_.emplace_back(p, Rng(seed, site.name + "/gpu-" + std::to_string(g)), start);
+    offset += site.gpus;
+  }
+  servers_.emplace_back(WithOutages(s_.cloud, s_, "cloud"), Rng(seed, "cloud"), start);
+  device_busy_until_.assign(in.fleet.size(), start);
+  for (int h = 0; h < static_cast<int>(s_.edge_sites.size()); ++h) site_order_.push_back(SiteOrder(s_, h));
+
+  // One engine and one network per client.
+  engines_.reserve(in.fleet.size());
+  nets_.reserve(in.fleet.size());
+  for (uint32_t c = 0; c < in.fleet.size(); ++c) {
+    const auto& spec = in.fleet[c];
+    const auto& cls = s_.device_classes[spec.device_class];
+    ContextDefaults defaults;
+    defaults.device_quality = {cls.accuracy_ratio_mmlu, cls.joint_success_share};
+    engines_.push_back(std::make_unique<ClientEngine>(ClientBackends(s_, cls, s_.links[spec.link], spec.home_site), start,
+                                                      in.complexity, defaults, seed, c));
+    nets_.emplace_back(s_.links[spec.link], cls, seed, c);
+  }
+  // What each prompt looks like to the gateway: one user message, model "auto", streamed.
+  parsed_.reserve(in.prompts.items.size());
+  for (const auto& p : in.prompts.items) {
+    ParsedRequest r;
+    r.model = "auto";
+    r.stream = true;
+    r.text = p.text;
+    r.last_user_text = p.text;
+    r.message_count = 1;
+    parsed_.push_back(std::move(r));
+  }
+  reqs_.resize(in.requests.size());
+  out_.resize(in.requests.size());
+  attempts_.reserve(in.requests.size() + in.requests.size() / 4);
+}
+
+int World::PickGpu(int site) const {
+  // The site's load balancer: the GPU with the fewest requests (running + queued), lowest index.
+  int best = GpuServer(site, 0), best_load = 1 << 30;
+  for (int g = 0; g < s_.edge_sites[site].gpus; ++g) {
+    const auto& m = servers_[GpuServer(site, g)];
+    const int load = m.active() + m.queued();
+    if (load < best_load) {
+      best_load = load;
+      best = GpuServer(site, g);
+    }
+  }
+  return best;
+}
+
+double World::ExtraRttMs(uint32_t client, int backend) const {
+  if (TierOf(backend) != Tier::kEdge) return 0;
+  const int site = SiteOf(client, backend);
+  return site == in_.fleet[client].home_site ? 0 : s_.edge_sites[site].other_site_extra_rtt_ms;
+}
+
+PolicyRun World::Run() {
+  for (uint32_t i = 0; i < in_.requests.size(); ++i) Push(TimePoint{} + FromSeconds(in_.requests[i].arrival_s), kArrival, i);
+  uint64_t events = 0;
+  while (!q_.empty()) {
+    const auto e = q_.Pop();
+    clock_.Set(e.at);
+    ++events;
+    const Ev& ev = e.payload;
+    switch (ev.type) {
+      case kArrival: OnArrival(ev.id); break;
+      case kServerArrive: OnServerArrive(ev.id); break;
+      case kFirstByte: OnFirstByte(ev.id); break;
+      case kServerRelease: ReleaseServer(ev.id); break;
+      case kDone: OnDone(ev.id); break;
+      case kFail:
+        if (attempts_[ev.id].live) {
+          AttemptFailure f;
+          f.kind = static_cast<FailureKind>(ev.kind);
+          f.http_status = ev.status;
+          if (f.kind == FailureKind::kRateLimited) f.retry_after_s = servers_[std::max(0, attempts_[ev.id].server)].RetryAfterSeconds();
+          FailAttempt(ev.id, f);
+        }
+        break;
+      case kTimeout:
+        if (attempts_[ev.id].live && !attempts_[ev.id].got_first) FailAttempt(ev.id, {FailureKind::kTimeout, 0, 0, "no first byte in time"});
+        break;
+      case kHedge: {
+        RequestRec& r = reqs_[ev.id];
+        if (!r.done && r.ex) Handle(ev.id, r.ex->OnHedgeTimer(Now()));
+        break;
+      }
+      case kCut: OnCut(ev.id); break;
+    }
+  }
+  PolicyRun run;
+  run.policy = std::string(policy_.name());
+  run.outcomes = std::move(out_);
+  run.events = events;
+  run.simulated_s = ToSeconds(Now() - TimePoint{});
+  return run;
+}
+
+void World::OnArrival(uint32_t i) {
+  const SimRequest& r = in_.requests[i];
+  ClientEngine& eng = *engines_[r.client];
+  ClientNetwork& net = nets_[r.client];
+  const UseCaseSpec& uc = s_.use_cases[r.use_case];
+  const TimePoint now = Now();
+  RequestRec& rr = reqs_[i];
+  rr.start = now;
+
+  // The hints the client sends: its use case, and what it knows of its network.
+  Hints hints;
+  hints.use_case = uc.key;
+  NetworkView nv;
+  if (net.Offline(now)) {
+    nv.link = LinkType::kOffline;
+  } else {
+    nv.link = net.link().type;
+    nv.rtt_edge_ms = net.link().rtt_edge_ms;
+    nv.rtt_cloud_ms = net.link().rtt_cloud_ms;
+    nv.down_mbps = net.link().down_mbps;
+    nv.up_mbps = net.link().up_mbps;
+  }
+  hints.network = nv;
+  auto ctx_or = eng.builder.Build(parsed_[r.prompt], hints);
+  if (std::holds_alternative<ApiError>(ctx_or)) {
+    FinishFailed(i, FailureReason::kNoBackend);
+    return;
+  }
+  RequestContext& ctx = std::get<RequestContext>(ctx_or);
+  // Token counts drive latency and cost; the prompt drives quality (docs/simulator.md): the
+  // request's length is the workload's, not the estimate of the labelled prompt's text.
+  ctx.input_tokens = r.input_tokens;
+  rr.deadline_ms = ctx.deadline_ms;
+  rr.ttft_deadline_ms = ctx.ttft_deadline_ms;
+  if (const UseCaseDefaults* u = FindUseCase(uc.key)) rr.task_class = &u->task_class;
+
+  if (now - eng.published >= FromMillis(s_.publish_interval_ms)) {
+    eng.monitor.Publish(now);
+    eng.published = now;
+  }
+  const PoolSnapshot& snap = eng.monitor.Current();
+  RouteEnv env{eng.pool, snap, eng.rng, now, nullptr};
+  deciding_ = i;
+  if (oracle_) oracle_->SetTruth(this);
+  auto decision = policy_.Decide(ctx, env);
+  if (!decision.ok()) {
+    FinishFailed(i, FailureReason::kNoBackend);
+    return;
+  }
+  if (decision->shed) {
+    FinishFailed(i, FailureReason::kShed);
+    return;
+  }
+  std::optional<TimePoint> deadline;
+  if (ctx.deadline_ms) deadline = now + FromMillis(*ctx.deadline_ms);
+  std::optional<Duration> hedge;
+  if (decision->hedge) hedge = FromSeconds(decision->hedge_delay_s);
+  rr.ex = std::make_unique<Executor>(decision->chain, s_.max_attempts, deadline, eng.names, hedge);
+  Handle(i, rr.ex->Start(now));
+}
+
+void World::Handle(uint32_t i, ExecutorAction act) {
+  RequestRec& rr = reqs_[i];
+  ClientEngine& eng = *engines_[in_.requests[i].client];
+  while (act.type == ExecutorAction::kStartAttempt) {
+    // Fresher than the snapshot: skip a backend ejected since the decision (gateway_handler.cc).
+    if (!eng.monitor.AdmitAttempt(act.backend, Now())) {
+      act = rr.ex->OnSkipped(Now(), "ejected");
+      continue;
+    }
+    StartAttempt(i, act.backend);
+    if (!rr.hedge_scheduled) {
+      if (auto at = rr.ex->HedgeAt()) {
+        rr.hedge_scheduled = true;
+        Push(*at, kHedge, i);
+      }
+    }
+    return;
+  }
+  if (act.type == ExecutorAction::kGiveUp) {
+    FailureReason why = FailureReason::kGaveUp;
+    if (act.error.http_status == 429) why = FailureReason::kRateLimited;
+    else if (act.error.http_status == 504) why = FailureReason::kDeadline;
+    FinishFailed(i, why);
+  }
+  // kWait: another attempt still runs.
+}
+
+void World::StartAttempt(uint32_t i, int backend) {
+  const SimRequest& r = in_.requests[i];
+  ClientEngine& eng = *engines_[r.client];
+  Backend& b = eng.pool.at(backend);
+  b.in_flight.fetch_add(1, std::memory_order_relaxed);
+  b.requests.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t a = static_cast<uint32_t>(attempts_.size());
+  attempts_.push_back(AttemptRec{});
+  AttemptRec& at = attempts_.back();
+  at.req = i;
+  at.backend = backend;
+  at.sent = Now();
+  reqs_[i].attempts.push_back(a);
+  const auto& to = b.options().timeouts;
+  if (TierOf(backend) == Tier::kDevice) {
+    at.server = static_cast<int>(r.client);
+    Push(Now() + FromMillis(static_cast<double>(to.first_byte_ms)), kTimeout, a);
+    OnServerArrive(a);
+    return;
+  }
+  ClientNetwork& net = nets_[r.client];
+  if (net.Offline(Now())) {  // no coverage: the connection cannot be made
+    Push(Now() + FromMillis(static_cast<double>(to.connect_ms)), kFail, a, static_cast<uint8_t>(FailureKind::kConnect));
+    return;
+  }
+  const double rtt = net.DrawRttS(TierOf(backend) == Tier::kCloud, ExtraRttMs(r.client, backend));
+  at.down_s = rtt / 2;
+  at.extra_s = net.DrawLossDelayS();
+  Push(Now() + FromSeconds(rtt / 2 + net.UploadS(r.input_tokens)), kServerArrive, a);
+  Push(Now() + FromMillis(static_cast<double>(to.first_byte_ms)), kTimeout, a);
+}
+
+void World::OnServerArrive(uint32_t a) {
+  AttemptRec& at = attempts_[a];
+  if (!at.live) return;
+  const SimRequest& r = in_.requests[at.req];
+  const Tier t = TierOf(at.backend);
+  if (t == Tier::kEdge) at.server = PickGpu(SiteOf(r.client, at.backend));
+  else if (t == Tier::kCloud) at.server = CloudServer();
+  WorkItem w;
+  w.ticket = a;
+  w.input_tokens = r.input_tokens;
+  w.content_hash = r.prompt;
+  w.output_tokens = r.output_tokens;
+  ServicePlan plan;
+  const Admission adm = servers_[at.server].Arrive(Now(), w, &plan);
+  const TimePoint back = Now() + FromSeconds(at.down_s);
+  switch (adm) {
+    case Admission::kStarted:
+      at.admitted = true;
+      StartService(a, plan);
+      break;
+    case Admission::kQueued: at.admitted = true; break;
+    case Admission::kOutage: Push(back, kFail, a, static_cast<uint8_t>(FailureKind::kServerError), 503); break;
+    case Admission::kError: Push(back, kFail, a, static_cast<uint8_t>(FailureKind::kServerError), 500); break;
+    case Admission::kRateLimited:
+    case Admission::kQueueFull: Push(back, kFail, a, static_cast<uint8_t>(FailureKind::kRateLimited), 429); break;
+  }
+}
+
+void World::StartService(uint32_t a, const ServicePlan& plan) {
+  AttemptRec& at = attempts_[a];
+  const TimePoint now = Now();
+  at.running = true;
+  at.slot = now;
+  at.tokens = plan.output_tokens;
+  at.per_token = plan.per_token;
+  if (plan.hang) return;  // holds its slot until the client's timeout cancels it
+  const SimRequest& r = in_.requests[at.req];
+  at.first_server = now + plan.ttft;
+  const TimePoint end_server = at.first_server + plan.per_token * std::max<int64_t>(0, plan.output_tokens - 1);
+  if (TierOf(at.backend) == Tier::kDevice) device_busy_until_[r.client] = end_server;
+  const bool remote = TierOf(at.backend) != Tier::kDevice;
+  if (remote) at.extra_s += nets_[r.client].DrawHandoverDelayS(ToSeconds(at.first_server - at.sent) + at.down_s);
+  const Duration lag = FromSeconds(at.down_s + at.extra_s);
+  at.first_client = at.first_server + lag;
+  const TimePoint done_client = end_server + lag;
+  if (plan.drop_after >= 0) {
+    const TimePoint cut = at.first_server + plan.per_token * plan.drop_after;
+    Push(at.first_client, kFirstByte, a);
+    Push(cut, kServerRelease, a);
+    Push(cut + lag, kCut, a);
+    return;
+  }
+  if (remote) {
+    const TimePoint gap = nets_[r.client].NextGapStart(now);
+    if (gap < at.first_client) {
+      Push(gap, kFail, a, static_cast<uint8_t>(FailureKind::kReset));
+      return;  // the failure releases the server
+    }
+    if (gap < done_client) {
+      Push(at.first_client, kFirstByte, a);
+      Push(gap, kCut, a);
+      return;
+    }
+  }
+  Push(at.first_client, kFirstByte, a);
+  Push(end_server, kServerRelease, a);
+  Push(done_client, kDone, a);
+}
+
+void World::ReleaseServer(uint32_t a) {
+  AttemptRec& at = attempts_[a];
+  if (!at.admitted || at.released) return;
+  at.released = true;
+  const TimePoint now = Now();
+  // Cost of what this attempt used: device energy over its busy time, edge GPU time and cloud
+  // tokens for what was generated (input billed once it had a slot).
+  if (at.running) {
+    int64_t generated = 0;
+    if (now >= at.first_server && at.first_server != TimePoint{}) {
+      generated = at.tokens;
+      if (at.per_token.count() > 0)
+        generated = std::min<int64_t>(at.tokens, 1 + (now - at.first_server) / at.per_token);
+    }
+    const auto& o = engines_[in_.requests[at.req].client]->pool.at(at.backend).options();
+    out_[at.req].cost_usd += ExpectedCost(o.price, in_.requests[at.req].input_tokens, static_cast<double>(generated), ToSeconds(now - at.slot));
+  }
+  auto started = servers_[at.server].Release(now, a);
+  for (const auto& [w, plan] : started) StartService(static_cast<uint32_t>(w.ticket), plan);
+}
+
+void World::EndAttempt(AttemptRec& at) {
+  at.live = false;
+  engines_[in_.requests[at.req].client]->pool.at(at.backend).in_flight.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void World::Record(uint32_t a, AttemptOutcome::Kind kind, bool success) {
+  const AttemptRec& at = attempts_[a];
+  ClientEngine& eng = *engines_[in_.requests[at.req].client];
+  const TimePoint now = Now();
+  AttemptOutcome o;
+  o.kind = kind;
+  if (success) {
+    o.output_tokens = at.tokens;
+    o.ttft_s = ToSeconds(at.first_client - at.sent);
+    if (at.tokens > 1) o.tpot_s = ToSeconds(now - at.first_client) / static_cast<double>(at.tokens - 1);
+    if (reqs_[at.req].task_class) eng.learner.Observe(*reqs_[at.req].task_class, static_cast<double>(at.tokens));
+  } else if (at.got_first) {
+    o.ttft_s = ToSeconds(at.first_client - at.sent);
+  } else {
+    o.waited_s = ToSeconds(now - at.sent);
+  }
+  if (eng.monitor.OnAttemptEnd(at.backend, o, now)) {
+    eng.monitor.Publish(now);  // an ejection shows at once
+    eng.published = now;
+  }
+}
+
+void World::FailAttempt(uint32_t a, const AttemptFailure& f) {
+  AttemptRec& at = attempts_[a];
+  EndAttempt(at);
+  ReleaseServer(a);
+  AttemptOutcome::Kind kind = AttemptOutcome::Kind::kUpstreamFailure;
+  if (f.kind == FailureKind::kConnect || f.kind == FailureKind::kTimeout) kind = AttemptOutcome::Kind::kLocalFailure;
+  if (f.kind == FailureKind::kRateLimited) kind = AttemptOutcome::Kind::kRateLimited;
+  Record(a, kind, false);
+  const uint32_t i = at.req;
+  RequestRec& rr = reqs_[i];
+  if (rr.done || !rr.ex) return;
+  Handle(i, rr.ex->OnFailureOf(Now(), at.backend, f));
+}
+
+void World::CancelAttempt(uint32_t a) {
+  AttemptRec& at = attempts_[a];
+  if (!at.live) return;
+  EndAttempt(at);
+  ReleaseServer(a);
+  Record(a, AttemptOutcome::Kind::kCancelled, false);
+}
+
+void World::OnFirstByte(uint32_t a) {
+  AttemptRec& at = attempts_[a];
+  if (!at.live || at.got_first) return;
+  at.got_first = true;
+  RequestRec& rr = reqs_[at.req];
+  out_[at.req].ttft_ms = static_cast<float>(ToMillis(Now() - rr.start));
+  const std::vector<int> cancel = rr.ex->OnFirstByteFrom(at.backend);
+  for (int b : cancel)
+    for (uint32_t other : rr.attempts)
+      if (other != a && attempts_[other].backend == b && attempts_[other].live) CancelAttempt(other);
+}
+
+void World::OnDone(uint32_t a) {
+  AttemptRec& at = attempts_[a];
+  if (!at.live) return;
+  ReleaseServer(a);
+  EndAttempt(at);
+  Record(a, AttemptOutcome::Kind::kSuccess, true);
+  const uint32_t i = at.req;
+  RequestRec& rr = reqs_[i];
+  const SimRequest& r = in_.requests[i];
+  const auto& item = in_.prompts.items[r.prompt];
+  RequestOutcome& o = out_[i];
+  const Tier t = TierOf(at.backend);
+  o.completed = true;
+  o.tier = static_cast<int8_t>(t);
+  o.correct = t == Tier::kCloud ? item.cloud_correct : t == Tier::kEdge ? item.edge_correct : r.device_correct;
+  o.as_good = !(item.cloud_correct && !o.correct);
+  o.e2e_ms = static_cast<float>(ToMillis(Now() - rr.start));
+  o.met_deadline = (!rr.deadline_ms || o.e2e_ms <= *rr.deadline_ms) && (!rr.ttft_deadline_ms || o.ttft_ms <= *rr.ttft_deadline_ms);
+  o.attempts = static_cast<uint8_t>(rr.ex->attempt_count());
+  o.hedges = static_cast<uint8_t>(rr.ex->hedges());
+  o.failovers = static_cast<uint8_t>(std::max(0, o.attempts - 1 - o.hedges));
+  rr.done = true;
+  rr.ex.reset();
+}
+
+void World::OnCut(uint32_t a) {
+  AttemptRec& at = attempts_[a];
+  if (!at.live) return;
+  EndAttempt(at);
+  ReleaseServer(a);
+  Record(a, AttemptOutcome::Kind::kUpstreamFailure, false);
+  FinishFailed(at.req, FailureReason::kMidstream);
+}
+
+void World::FinishFailed(uint32_t i, FailureReason why) {
+  RequestRec& rr = reqs_[i];
+  if (rr.done) return;
+  RequestOutcome& o = out_[i];
+  o.completed = false;
+  o.failure = why;
+  if (rr.ex) {
+    o.attempts = static_cast<uint8_t>(rr.ex->attempt_count());
+    o.hedges = static_cast<uint8_t>(rr.ex->hedges());
+    o.failovers = static_cast<uint8_t>(std::max(0, o.attempts - 1 - o.hedges));
+  }
+  // Anything still running for it is abandoned (the client gave up).
+  for (uint32_t a : rr.attempts)
+    if (attempts_[a].live) CancelAttempt(a);
+  rr.done = true;
+  rr.ex.reset();
+}
+
+OracleView World::View(int backend) const {
+  const SimRequest& r = in_.requests[deciding_];
+  const auto& item = in_.prompts.items[r.prompt];
+  const TimePoint now = Now();
+  const Tier t = TierOf(backend);
+  OracleView v;
+  WorkItem w;
+  w.input_tokens = r.input_tokens;
+  w.output_tokens = r.output_tokens;
+  const ClientEngine& eng = *engines_[r.client];
+  const auto& o = eng.pool.at(backend).options();
+  auto service = [&](const TierModel& m, double wait_s, double net_s) {
+    const ServicePlan p = m.ExpectedPlan(w);
+    v.ttft_s = wait_s + net_s + ToSeconds(p.ttft);
+    v.latency_s = v.ttft_s + ToSeconds(p.per_token) * static_cast<double>(std::max<int64_t>(0, p.output_tokens - 1));
+    v.cost_usd = ExpectedCost(o.price, r.input_tokens, static_cast<double>(p.output_tokens), v.latency_s - wait_s - net_s);
+  };
+  if (t == Tier::kDevice) {
+    const TierModel& m = servers_[r.client];
+    const ServicePlan p = m.ExpectedPlan(w);
+    const double one = ToSeconds(p.ttft) + ToSeconds(p.per_token) * static_cast<double>(std::max<int64_t>(0, p.output_tokens - 1));
+    double wait = 0;
+    if (m.active() >= m.profile().max_concurrency) wait = std::max(0.0, ToSeconds(device_busy_until_[r.client] - now)) + m.queued() * one;
+    service(m, wait, 0);
+    v.correct = r.device_correct;
+    return v;
+  }
+  ClientNetwork& net = const_cast<ClientNetwork&>(nets_[r.client]);
+  const bool offline = net.Offline(now);
+  const double rtt = ((t == Tier::kCloud ? net.link().rtt_cloud_ms : net.link().rtt_edge_ms) + ExtraRttMs(r.client, backend)) / 1000.0;
+  const double net_s = rtt + net.UploadS(r.input_tokens);
+  const TierModel& m = t == Tier::kCloud ? servers_[CloudServer()] : servers_[PickGpu(SiteOf(r.client, backend))];
+  double wait = 0;
+  if (m.active() >= m.profile().max_concurrency) {
+    const ServicePlan p = m.ExpectedPlan(w);
+    wait = (m.queued() + 1) * ToSeconds(p.ttft + p.per_token * p.output_tokens) / m.profile().max_concurrency;
+  }
+  service(m, wait, net_s);
+  v.up = !offline && !m.InOutage(now);
+  v.correct = t == Tier::kCloud ? item.cloud_correct : item.edge_correct;
+  return v;
+}
+
+}  // namespace
+
+PolicyRun RunPolicy(const SimInputs& in, const Router& policy, uint64_t seed) {
+  World w(in, policy, seed);
+  return w.Run();
+}
+
+}  // namespace mec::sim

@@ -1,0 +1,68 @@
+#pragma once
+// The discrete-event simulator (issue 5, DESIGN.md §3): the real routing engine — ContextBuilder,
+// BackendPool/BackendMonitor (estimators, outlier detection), a route/ policy, the Executor's
+// failover and hedging state machine, the output-token learner — one engine per client, as in
+// the client-side deployment, driven by a simulated clock (a ManualClock set from the event queue)
+// instead of sockets. Only the world around it is modelled: each client's device and links
+// (sim/client_network.h) and the servers, whose timing is the one tier model (emulate/tier_model.h).
+//
+// The flow per request mirrors net/gateway_handler.cc's Proxy(): build the context, decide
+// (publishing the snapshot first if it is older than the gateway's publish interval), shed or
+// give up as it does, then run the executor: AdmitAttempt before each attempt (OnSkipped if
+// ejected), OnFailureOf / OnFirstByteFrom / OnHedgeTimer as simulated events arrive, each
+// attempt's outcome fed to BackendMonitor::OnAttemptEnd (Publish at once when health changed) and
+// answer lengths to the OutputTokenLearner.
+//
+// Deterministic: same inputs and seed, same outcomes (one thread, seeded streams per component,
+// ties in the event queue broken by insertion order).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "context/complexity_model.h"
+#include "route/router.h"
+#include "sim/scenario.h"
+#include "sim/workload.h"
+
+namespace mec::sim {
+
+struct SimInputs {
+  const Scenario& scenario;
+  const std::vector<ClientSpec>& fleet;
+  const std::vector<SimRequest>& requests;
+  const PromptSet& prompts;
+  const ComplexityModel& complexity;  // wrap in CachedComplexityModel for speed
+};
+
+enum class FailureReason : uint8_t { kNone, kNoBackend, kShed, kGaveUp, kDeadline, kRateLimited, kMidstream };
+const char* FailureReasonName(FailureReason r);
+
+// What happened to one request under one policy.
+struct RequestOutcome {
+  bool completed = false;
+  int8_t tier = -1;            // the tier that answered (Tier as int), -1 if none
+  bool correct = false;        // that tier's answer is correct (labels)
+  bool as_good = false;        // not (cloud correct and this answer wrong)
+  bool met_deadline = false;   // completed within its deadline and TTFT deadline (no deadline: completed)
+  FailureReason failure = FailureReason::kNone;
+  uint8_t attempts = 0, hedges = 0, failovers = 0;
+  float ttft_ms = 0, e2e_ms = 0;  // from arrival (completed requests)
+  double cost_usd = 0;         // every attempt's cost (device energy, edge GPU time, cloud tokens)
+};
+
+struct PolicyRun {
+  std::string policy;
+  std::vector<RequestOutcome> outcomes;  // indexed like SimInputs::requests
+  uint64_t events = 0;
+  double simulated_s = 0;
+};
+
+// Mean cost per request of sending every request to the cloud at list price (the oracle's
+// reference; the utility uses cloud-only's measured mean).
+double CloudReferenceCost(const SimInputs& in);
+
+// Runs every request of `in` under `policy` (an OraclePolicy is given the truth of each request).
+PolicyRun RunPolicy(const SimInputs& in, const Router& policy, uint64_t seed);
+
+}  // namespace mec::sim

@@ -1,0 +1,150 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "context/learned_complexity_model.h"
+#include "route/policies.h"
+#include "sim/cached_complexity_model.h"
+#include "sim/metrics.h"
+#include "sim/oracle_policy.h"
+#include "sim/sim_test_util.h"
+
+namespace mec::sim {
+namespace {
+
+// The mixed scenario, shrunk: 200 clients, 3,000 requests (150 simulated seconds; the outages
+// keep their fractions of the run).
+class SimulatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    scenario_ = std::make_unique<Scenario>(testing::MixedScenario());
+    scenario_->clients = 200;
+    scenario_->requests = 3000;
+    prompts_ = testing::SyntheticPrompts();
+    model_ = LoadDefaultComplexityModel();
+    cached_ = std::make_unique<CachedComplexityModel>(*model_);
+  }
+  struct Run {
+    std::vector<ClientSpec> fleet;
+    std::vector<SimRequest> requests;
+    std::vector<PolicyRun> runs;
+    std::vector<PolicyMetrics> metrics;
+  };
+  Run Simulate(const std::vector<std::string>& names, uint64_t seed) {
+    Run r;
+    r.fleet = MakeFleet(*scenario_, seed);
+    r.requests = MakeWorkload(*scenario_, r.fleet, prompts_, scenario_->requests, seed);
+    SimInputs in{*scenario_, r.fleet, r.requests, prompts_, *cached_};
+    PolicyOptions po;
+    po.hedge = scenario_->hedge;
+    for (const auto& n : names) {
+      std::unique_ptr<Router> p = n == "oracle" ? std::unique_ptr<Router>(new OraclePolicy()) : MakePolicy(n, po);
+      r.runs.push_back(RunPolicy(in, *p, seed));
+    }
+    double cloud = 0;
+    for (const auto& run : r.runs)
+      if (run.policy == "cloud-only") {
+        for (const auto& o : run.outcomes) cloud += o.cost_usd;
+        cloud /= static_cast<double>(run.outcomes.size());
+      }
+    for (const auto& run : r.runs) r.metrics.push_back(ComputeMetrics(run, *scenario_, r.requests, cloud));
+    return r;
+  }
+  const PolicyMetrics& Find(const Run& r, const std::string& name) {
+    for (const auto& m : r.metrics)
+      if (m.policy == name) return m;
+    throw std::runtime_error("no policy " + name);
+  }
+  std::string Json(const Run& r, uint64_t seed) { return MetricsJson({"mixed-small", seed, prompts_.mode, scenario_->requests}, r.metrics); }
+
+  std::unique_ptr<Scenario> scenario_;
+  PromptSet prompts_;
+  std::unique_ptr<ComplexityModel> model_;
+  std::unique_ptr<CachedComplexityModel> cached_;
+};
+
+TEST_F(SimulatorTest, GoldenSameSeedSameJsonBytes) {
+  const std::vector<std::string> names = {"adaptive", "cloud-only", "random", "oracle"};
+  const std::string a = Json(Simulate(names, 3), 3);
+  const std::string b = Json(Simulate(names, 3), 3);
+  EXPECT_EQ(a, b);
+  const std::string c = Json(Simulate(names, 4), 4);
+  EXPECT_NE(a, c);
+  EXPECT_NE(a.find("\"adaptive\""), std::string::npos);
+  EXPECT_NE(a.find("\"time_critical\""), std::string::npos);
+}
+
+TEST_F(SimulatorTest, EveryRequestIsAccountedFor) {
+  auto r = Simulate({"adaptive", "cloud-only", "edge-only", "device-only", "static", "least-latency"}, 5);
+  for (const auto& m : r.metrics) {
+    EXPECT_EQ(m.requests, scenario_->requests) << m.policy;
+    EXPECT_EQ(m.completed + m.failed, m.requests) << m.policy;
+    int64_t failures = 0;
+    for (const auto& [k, v] : m.failures) failures += v;
+    EXPECT_EQ(failures, m.failed) << m.policy;
+  }
+}
+
+TEST_F(SimulatorTest, PinnedTiersStayOnTheirTierAndPayItsPrice) {
+  auto r = Simulate({"cloud-only", "device-only", "edge-only"}, 6);
+  const auto& cloud = Find(r, "cloud-only");
+  const auto& device = Find(r, "device-only");
+  const auto& edge = Find(r, "edge-only");
+  EXPECT_DOUBLE_EQ(cloud.tier_share[2], 1.0);
+  EXPECT_DOUBLE_EQ(device.tier_share[0], 1.0);
+  EXPECT_DOUBLE_EQ(edge.tier_share[1], 1.0);
+  // Device energy is priced, never free, and far below cloud tokens.
+  EXPECT_GT(device.cost_usd, 0);
+  EXPECT_LT(device.cost_usd, 0.05 * cloud.cost_usd);
+  EXPECT_LT(edge.cost_usd, cloud.cost_usd);
+  // The cloud's answers are the most accurate.
+  EXPECT_GT(cloud.quality, edge.quality);
+  EXPECT_GT(edge.quality, device.quality);
+}
+
+TEST_F(SimulatorTest, CloudOutageFailsCloudOnlyButNotAdaptive) {
+  auto r = Simulate({"cloud-only", "adaptive"}, 7);
+  const double d = scenario_->ExpectedDurationS();
+  int in_window = 0, failed_cloud = 0, failed_adaptive = 0;
+  for (size_t i = 0; i < r.requests.size(); ++i) {
+    const double t = r.requests[i].arrival_s;
+    if (t < 0.605 * d || t > 0.625 * d) continue;  // well inside the cloud's outage
+    ++in_window;
+    failed_cloud += !r.runs[0].outcomes[i].completed;
+    failed_adaptive += !r.runs[1].outcomes[i].completed;
+  }
+  ASSERT_GT(in_window, 20);
+  EXPECT_GT(failed_cloud, in_window * 9 / 10);
+  EXPECT_LT(failed_adaptive, in_window / 2);
+}
+
+TEST_F(SimulatorTest, EdgeSiteOutageFailsOverToTheOtherSite) {
+  auto r = Simulate({"edge-only"}, 8);
+  const double d = scenario_->ExpectedDurationS();
+  int in_window = 0, completed = 0;
+  for (size_t i = 0; i < r.requests.size(); ++i) {
+    const double t = r.requests[i].arrival_s;
+    if (t < 0.31 * d || t > 0.39 * d || r.fleet[r.requests[i].client].home_site != 0) continue;
+    ++in_window;
+    completed += r.runs[0].outcomes[i].completed;
+  }
+  ASSERT_GT(in_window, 30);
+  EXPECT_GT(completed, in_window * 8 / 10);
+  EXPECT_GT(Find(r, "edge-only").fallbacks, 0);
+}
+
+TEST_F(SimulatorTest, OracleBoundsTheOthersOnUtility) {
+  auto r = Simulate({"oracle", "adaptive", "cloud-only", "device-only", "random"}, 9);
+  const auto& oracle = Find(r, "oracle");
+  for (const auto& m : r.metrics) {
+    if (m.policy == "oracle") continue;
+    EXPECT_GT(oracle.utility, m.utility) << m.policy;
+  }
+  EXPECT_NEAR(Find(r, "cloud-only").cost_per_1k_usd / 1000, CloudReferenceCost({*scenario_, r.fleet, r.requests, prompts_, *cached_}),
+              0.2 * Find(r, "cloud-only").cost_per_1k_usd / 1000);
+}
+
+}  // namespace
+}  // namespace mec::sim

@@ -1,0 +1,111 @@
+#include "sim/workload.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "context/learned_complexity_model.h"
+#include "core/rng.h"
+#include "learn/router_eval_data.h"
+
+namespace mec::sim {
+
+Result<PromptSet> LoadHeldOutPrompts(const std::string& data_dir) {
+  const std::string dir = data_dir + "/router_eval/";
+  auto labels = ReadCorrectnessCsv(dir + "routellm_mmlu_gsm8k_correctness.csv");
+  if (!labels.ok()) return labels.status();
+  auto prompts = ReadPromptsJsonl(dir + "routellm_prompts.jsonl");
+  if (!prompts.ok()) return prompts.status();
+  PromptSet set;
+  set.mode = "data";
+  for (const auto& it : *labels) {
+    if (IsComplexityTrainId(it.item_id)) {
+      ++set.skipped_train;
+      continue;
+    }
+    if (it.contaminated) {
+      ++set.skipped_contaminated;
+      continue;
+    }
+    auto p = prompts->find(it.item_id);
+    if (p == prompts->end()) return Status::InvalidArgument("router_eval: no prompt for " + it.item_id);
+    set.items.push_back({it.item_id, p->second, it.weak_correct, it.strong_correct, it.benchmark == "gsm8k"});
+  }
+  if (set.items.empty()) return Status::InvalidArgument("router_eval: no held-out prompts in " + dir);
+  return set;
+}
+
+std::vector<ClientSpec> MakeFleet(const Scenario& s, uint64_t seed) {
+  std::vector<ClientSpec> fleet(static_cast<size_t>(s.clients));
+  double total = 0;
+  for (const auto& d : s.device_classes) total += d.share;
+  Rng links(seed, "fleet/links");
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    const double x = (static_cast<double>(i) + 0.5) / static_cast<double>(fleet.size()) * total;
+    double acc = 0;
+    size_t c = 0;
+    for (; c + 1 < s.device_classes.size(); ++c) {
+      acc += s.device_classes[c].share;
+      if (x < acc) break;
+    }
+    fleet[i].device_class = static_cast<uint16_t>(c);
+    const auto& cls = s.device_classes[c];
+    double lt = 0;
+    for (const auto& [n, sh] : cls.links) lt += sh;
+    double u = links.Uniform() * lt, la = 0;
+    size_t li = 0;
+    for (; li + 1 < cls.links.size(); ++li) {
+      la += cls.links[li].second;
+      if (u < la) break;
+    }
+    const std::string& link_name = cls.links.empty() ? s.links.front().name : cls.links[li].first;
+    for (size_t k = 0; k < s.links.size(); ++k)
+      if (s.links[k].name == link_name) fleet[i].link = static_cast<uint16_t>(k);
+    fleet[i].home_site = static_cast<uint16_t>(i % s.edge_sites.size());
+  }
+  return fleet;
+}
+
+std::vector<SimRequest> MakeWorkload(const Scenario& s, const std::vector<ClientSpec>& fleet, const PromptSet& prompts,
+                                     int64_t count, uint64_t seed) {
+  // Clients per use case.
+  std::vector<std::vector<uint32_t>> eligible(s.use_cases.size());
+  for (size_t u = 0; u < s.use_cases.size(); ++u)
+    for (uint32_t c = 0; c < fleet.size(); ++c)
+      for (const auto& name : s.use_cases[u].clients)
+        if (s.DeviceClassIndex(name) == fleet[c].device_class) eligible[u].push_back(c);
+  double share_total = 0;
+  for (const auto& u : s.use_cases) share_total += u.share;
+
+  Rng arrivals(seed, "workload/arrivals"), cases(seed, "workload/use-cases"), clients(seed, "workload/clients"),
+      pick(seed, "workload/prompts"), tokens(seed, "workload/tokens"), device(seed, "workload/device-correct");
+  std::vector<SimRequest> out;
+  out.reserve(static_cast<size_t>(count));
+  double t = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    SimRequest r;
+    t += arrivals.Exponential(1.0 / s.rate_per_s);
+    r.arrival_s = t;
+    double x = cases.Uniform() * share_total, acc = 0;
+    size_t u = 0;
+    for (; u + 1 < s.use_cases.size(); ++u) {
+      acc += s.use_cases[u].share;
+      if (x < acc) break;
+    }
+    r.use_case = static_cast<uint16_t>(u);
+    const auto& el = eligible[u];
+    r.client = el.empty() ? 0 : el[clients.Below(el.size())];
+    r.prompt = static_cast<uint32_t>(pick.Below(prompts.items.size()));
+    const auto& uc = s.use_cases[u];
+    r.input_tokens = static_cast<int32_t>(std::max<long>(1, std::lround(tokens.LognormalWithMean(uc.input_tokens, s.token_sigma))));
+    r.output_tokens = static_cast<int32_t>(std::max<long>(1, std::lround(tokens.LognormalWithMean(uc.output_tokens, s.token_sigma))));
+    const auto& item = prompts.items[r.prompt];
+    const auto& cls = s.device_classes[fleet[r.client].device_class];
+    const double ratio = item.gsm8k ? cls.accuracy_ratio_gsm8k : cls.accuracy_ratio_mmlu;
+    const bool keep = device.Uniform() < ratio;  // drawn for every request: the stream stays aligned
+    r.device_correct = item.edge_correct && keep;
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace mec::sim
