@@ -11,8 +11,8 @@
 // Hedging (optional): with a hedge delay, if the primary has not produced its first byte by
 // HedgeAt(), OnHedgeTimer() starts the next backend of the chain beside it. Both run; the first
 // to produce a byte wins (OnFirstByteFrom returns the others to cancel); a failure while another
-// attempt still runs only waits (kWait). The gateway's HTTP path does not run hedges yet (it
-// runs one attempt at a time); the simulator drives this state machine directly.
+// attempt still runs only waits (kWait). The gateway races real upstream calls this way
+// (net/upstream_attempt.h); the simulator drives the same state machine with simulated ones.
 
 #include <optional>
 #include <string>

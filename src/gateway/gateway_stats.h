@@ -18,6 +18,9 @@ struct GatewayStats {
   std::atomic<uint64_t> client_cancelled{0};  // the client went away before the end
   std::atomic<uint64_t> failovers{0};         // attempts after the first
   std::atomic<uint64_t> upstream_attempts{0};
+  std::atomic<uint64_t> hedges{0};            // second attempts started beside a slow first one
+  std::atomic<uint64_t> hedge_wins{0};        // ... that answered first
+  std::atomic<uint64_t> hedge_cost_nano_usd{0};  // estimated cost of the attempts that lost a race
   std::atomic<uint64_t> shed{0};              // 429: every candidate full and too late by waiting
   std::atomic<uint64_t> shadow_agree{0};      // the shadow policy chose the same primary
   std::atomic<uint64_t> shadow_disagree{0};

@@ -1,5 +1,7 @@
 #include "net/gateway_handler.h"
 
+#include <cmath>
+
 #include <simdjson.h>
 
 #include <fmt/format.h>
@@ -10,6 +12,8 @@
 #include "api/sse.h"
 #include "core/json_writer.h"
 #include "gateway/executor.h"
+#include "net/upstream_attempt.h"
+#include "route/predict.h"
 
 namespace mec::net {
 namespace {
@@ -243,12 +247,21 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   for (const auto& b : s_.pool.all()) names.push_back(b->name());
   std::optional<TimePoint> deadline;
   if (ctx.deadline_ms) deadline = start + FromMillis(*ctx.deadline_ms);
-  Executor ex(decision->chain, s_.options.routing.max_attempts, deadline, std::move(names));
+  std::optional<Duration> hedge_delay;
+  if (decision->hedge && decision->hedge_delay_s > 0) hedge_delay = FromSeconds(decision->hedge_delay_s);
+  Executor ex(decision->chain, s_.options.routing.max_attempts, deadline, std::move(names), hedge_delay);
 
-  // The client's disconnect cancels whatever upstream call is current.
-  UpstreamCall* current = nullptr;
-  ch.OnGone([&current] {
-    if (current) current->Cancel();
+  // Attempts that have been started and not yet judged. Each opens in a coroutine of its own
+  // (OpenAttempt) and wakes this one when it has something for the client or has failed; the
+  // hedge timer wakes it too. The client's disconnect cancels them all.
+  auto executor = co_await asio::this_coro::executor;
+  auto wake = std::make_shared<asio::steady_timer>(executor);
+  std::vector<std::shared_ptr<UpstreamAttempt>> running;
+  std::shared_ptr<UpstreamAttempt> winner;
+  bool hedge_won = false;
+  ch.OnGone([&running, &winner] {
+    for (auto& a : running) a->Cancel();
+    if (winner) winner->Cancel();
   });
 
   auto add_headers = [&](auto& res, const Backend& b, const std::string& model) {
@@ -259,6 +272,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     res.set("X-MEC-Attempts", std::to_string(ex.attempt_count()));
     res.set("X-MEC-Policy", std::string(policy->name()));
     res.set("X-MEC-Reason", decision->reason);
+    if (ex.hedges() > 0) res.set("X-MEC-Hedged", hedge_won ? "won" : "lost");  // "lost": the first attempt beat its hedge
   };
   // What one attempt taught us, for the Resource agent and the learners.
   auto record = [&](const Backend& b, AttemptOutcome::Kind kind, TimePoint sent, std::optional<TimePoint> first,
@@ -298,186 +312,194 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     const double q = decision->candidates.size() > static_cast<size_t>(b.index()) ? decision->candidates[b.index()].quality : 1.0;
     s_.decisions.Record(decision_id, DecisionRecord{b.name(), b.tier(), ctx.task_class, q, s_.clock.Now()});
   };
-
-  ExecutorAction act = ex.Start(start);
-  while (act.type == ExecutorAction::kStartAttempt) {
-    Backend& b = s_.pool.at(act.backend);
-    // Fresher than the snapshot: a backend ejected since, or half-open with its one probe already
-    // in flight, is skipped without using up one of the request's attempts.
-    if (!s_.monitor.AdmitAttempt(b.index(), s_.clock.Now())) {
-      act = ex.OnSkipped(s_.clock.Now(), "ejected");
-      continue;
-    }
-    InFlightGuard in_flight(b);
+  auto model_for = [&](const Backend& b) -> const std::string& {
+    return b.Serves(parsed.model) ? parsed.model
+           : endpoint == Endpoint::kEmbeddings ? b.options().embedding_models.front()
+                                               : b.default_model();
+  };
+  // Attempts that end after the request stopped waiting for them (a lost hedge, a client that
+  // left) report themselves: cancelled, with how long they waited.
+  auto launch = [&](Backend& b) {
+    const std::string& model = model_for(b);
+    const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
+    auto a = std::make_shared<UpstreamAttempt>(pools_, b, s_.clock.Now(), parsed.stream, inject_usage);
+    running.push_back(a);
     b.requests.fetch_add(1, std::memory_order_relaxed);
     stats.upstream_attempts.fetch_add(1, std::memory_order_relaxed);
-    if (ex.attempt_count() > 1) stats.failovers.fetch_add(1, std::memory_order_relaxed);
-    const std::string& model = b.Serves(parsed.model) ? parsed.model
-                               : endpoint == Endpoint::kEmbeddings ? b.options().embedding_models.front()
-                                                                   : b.default_model();
-    const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
-    UpstreamCall call(pools_, b.index());
-    current = &call;
-    const TimePoint sent = s_.clock.Now();
-    std::string upstream_body = BuildUpstreamBody(parsed, model, inject_usage);
-    std::optional<AttemptFailure> failure = co_await call.Start(UpstreamPath(endpoint), std::move(upstream_body), parsed.stream);
-    auto fail = [&](AttemptFailure f) {
-      current = nullptr;
-      b.failures.fetch_add(1, std::memory_order_relaxed);
-      record(b, failure_kind(f.kind), sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
-      return ex.OnFailure(s_.clock.Now(), f);
-    };
-    auto cancelled = [&] {
+    asio::co_spawn(executor, OpenAttempt(a, std::string(UpstreamPath(endpoint)), BuildUpstreamBody(parsed, model, inject_usage)),
+                   [a, wake, &monitor = s_.monitor, &clock = s_.clock](std::exception_ptr e) {
+                     if (e && !a->failure) a->failure = AttemptFailure{FailureKind::kReset, 0, 0, "internal error"};
+                     a->finished = true;
+                     if (a->cancelled) {
+                       AttemptOutcome o;
+                       o.kind = AttemptOutcome::Kind::kCancelled;
+                       o.waited_s = ToSeconds(clock.Now() - a->sent);
+                       monitor.OnAttemptEnd(a->backend, o, clock.Now());
+                     }
+                     wake->cancel();
+                   });
+  };
+  auto cancel_all = [&] {
+    for (auto& a : running) a->Cancel();
+    running.clear();
+  };
+
+  // Run the executor: start attempts, judge them as they open, hedge when its timer fires.
+  ExecutorAction act = ex.Start(start);
+  for (;;) {
+    if (act.type == ExecutorAction::kGiveUp) break;
+    if (act.type == ExecutorAction::kStartAttempt) {
+      Backend& b = s_.pool.at(act.backend);
+      // Fresher than the snapshot: a backend ejected since, or half-open with its one probe
+      // already in flight, is skipped without using up one of the request's attempts.
+      if (!s_.monitor.AdmitAttempt(b.index(), s_.clock.Now())) {
+        act = ex.OnSkipped(s_.clock.Now(), "ejected");
+        continue;
+      }
+      if (ex.attempt_count() > 1 && !ex.attempts().back().hedge) stats.failovers.fetch_add(1, std::memory_order_relaxed);
+      launch(b);
+      act.type = ExecutorAction::kWait;
+    }
+    if (ch.gone()) {
+      cancel_all();
       stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
-      record(b, AttemptOutcome::Kind::kCancelled, sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
-    };
+      co_return;
+    }
+    // Judge the first attempt that has opened.
+    auto it = std::find_if(running.begin(), running.end(), [](const auto& a) { return a->finished; });
+    if (it != running.end()) {
+      std::shared_ptr<UpstreamAttempt> a = *it;
+      running.erase(it);
+      Backend& b = s_.pool.at(a->backend);
+      if (a->failure) {
+        b.failures.fetch_add(1, std::memory_order_relaxed);
+        record(b, failure_kind(a->failure->kind), a->sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
+        act = ex.OnFailureOf(s_.clock.Now(), a->backend, *a->failure);
+        continue;
+      }
+      ex.OnFirstByteFrom(a->backend);
+      if (!running.empty()) {
+        // Hedging: the others lost. What they cost (their input, at least) is counted.
+        for (auto& l : running) {
+          const Backend& lb = s_.pool.at(l->backend);
+          const double cost = ExpectedCost(lb.options().price, static_cast<double>(ctx.input_tokens), 0, ToSeconds(s_.clock.Now() - l->sent));
+          stats.hedge_cost_nano_usd.fetch_add(static_cast<uint64_t>(std::llround(cost * 1e9)), std::memory_order_relaxed);
+        }
+        cancel_all();
+      }
+      for (const auto& at : ex.attempts())
+        if (at.backend == a->backend && at.hedge) hedge_won = true;
+      if (hedge_won) stats.hedge_wins.fetch_add(1, std::memory_order_relaxed);
+      winner = std::move(a);
+      break;
+    }
+    // Nothing has opened yet: wait for an attempt, or for the hedge timer.
+    const std::optional<TimePoint> hedge_at = ex.HedgeAt();
+    if (hedge_at) wake->expires_after(std::max(Duration{0}, *hedge_at - s_.clock.Now()));
+    else wake->expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await wake->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && hedge_at && s_.clock.Now() >= *hedge_at) {
+      act = ex.OnHedgeTimer(s_.clock.Now());
+      if (act.type == ExecutorAction::kStartAttempt) stats.hedges.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+
+  if (!winner) {
+    cancel_all();  // none should be running once the executor gives up
+    stats.failed.fetch_add(1, std::memory_order_relaxed);
+    auto res = ErrorResponse(act.error, ver, ka);
+    res.set("X-MEC-Decision-Id", decision_id);
+    res.set("X-MEC-Attempts", std::to_string(ex.attempt_count()));
+    res.set("X-MEC-Policy", std::string(policy->name()));
+    res.set("X-MEC-Reason", decision->reason);
+    if (act.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(static_cast<int>(act.retry_after_s)));
+    co_await ch.Send(std::move(res));
+    co_return;
+  }
+
+  UpstreamAttempt& w = *winner;
+  Backend& b = s_.pool.at(w.backend);
+  const std::string& model = model_for(b);
+  UpstreamCall& call = w.call;
+  auto cancelled = [&] {
+    stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+    record(b, AttemptOutcome::Kind::kCancelled, w.sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
+  };
+  if (w.whole()) {
+    const int status = call.status();
+    const bool ok = status >= 200 && status < 300;
+    const auto usage = ok ? ExtractUsage(w.body) : std::nullopt;
+    record(b, ok ? AttemptOutcome::Kind::kSuccess : AttemptOutcome::Kind::kUpstreamFailure, w.sent, std::nullopt,
+           s_.clock.Now(), usage ? usage->completion_tokens : 0, false);
+    if (ok) remember(b);
+    HttpResponse res{static_cast<http::status>(status), ver};
+    res.set(http::field::content_type, call.header(http::field::content_type).empty() ? "application/json" : std::string(call.header(http::field::content_type)));
+    add_headers(res, b, model);
+    res.keep_alive(ka);
+    res.body() = std::move(w.body);
+    res.prepare_payload();
+    if (co_await ch.Send(std::move(res))) stats.completed.fetch_add(1, std::memory_order_relaxed);
+    else stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+    co_return;
+  }
+
+  // Streaming: committed at the first complete event; pass events through as they come.
+  const TimePoint first_token = s_.clock.Now();
+  {
+    http::response<http::empty_body> head{http::status::ok, ver};
+    head.set(http::field::content_type, "text/event-stream");
+    head.set(http::field::cache_control, "no-cache");
+    add_headers(head, b, model);
+    if (!co_await ch.BeginStream(std::move(head))) {
+      cancelled();
+      co_return;
+    }
+  }
+  for (;;) {
+    if (!w.out.empty()) {
+      if (!co_await ch.WriteChunk(w.out)) {
+        cancelled();
+        co_return;
+      }
+      w.out.clear();
+    }
+    if (call.done()) {
+      const int64_t tokens = w.usage ? w.usage->completion_tokens : w.chunks;
+      if (!w.saw_done) {
+        // The upstream closed the stream cleanly but never said [DONE]: tell the client.
+        stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
+        record(b, AttemptOutcome::Kind::kUpstreamFailure, w.sent, first_token, s_.clock.Now(), tokens, true);
+        ApiError e{502, "upstream_error", "The upstream " + b.name() + " ended the stream without [DONE].", "", "midstream_failure"};
+        std::string err = SseErrorEvent(e);
+        co_await ch.WriteChunk(err);
+      } else {
+        stats.completed.fetch_add(1, std::memory_order_relaxed);
+        record(b, AttemptOutcome::Kind::kSuccess, w.sent, first_token, s_.clock.Now(), tokens, true);
+        remember(b);
+      }
+      co_await ch.EndStream();
+      co_return;
+    }
+    UpstreamCall::Piece piece = co_await call.ReadSome();
     if (ch.gone()) {
       cancelled();
       co_return;
     }
-    if (failure) {
-      act = fail(*failure);
-      continue;
-    }
-
-    const int status = call.status();
-    if (!parsed.stream || status < 200 || status >= 300) {
-      // Whole body, then answer. Upstream 4xx (other than 429) is the request's fault: pass it on.
-      std::string body;
-      std::optional<std::string> broke;
-      while (!call.done()) {
-        auto piece = co_await call.ReadSome();
-        if (piece.error) {
-          broke = piece.error;
-          break;
-        }
-        body.append(piece.data);
-        if (body.size() > (256u << 20)) {
-          broke = "upstream body over 256 MiB";
-          break;
-        }
-      }
-      if (ch.gone()) {
-        cancelled();
-        co_return;
-      }
-      if (broke) {
-        act = fail({FailureKind::kReset, 0, 0, *broke});
-        continue;
-      }
-      ex.OnFirstByte();
-      const bool ok = status >= 200 && status < 300;
-      const auto usage = ok ? ExtractUsage(body) : std::nullopt;
-      record(b, ok ? AttemptOutcome::Kind::kSuccess : AttemptOutcome::Kind::kUpstreamFailure, sent, std::nullopt,
-             s_.clock.Now(), usage ? usage->completion_tokens : 0, false);
-      if (ok) remember(b);
-      HttpResponse res{static_cast<http::status>(status), ver};
-      res.set(http::field::content_type, call.header(http::field::content_type).empty() ? "application/json" : std::string(call.header(http::field::content_type)));
-      add_headers(res, b, model);
-      res.keep_alive(ka);
-      res.body() = std::move(body);
-      res.prepare_payload();
-      current = nullptr;
-      if (co_await ch.Send(std::move(res))) stats.completed.fetch_add(1, std::memory_order_relaxed);
-      else stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+    std::optional<std::string> broke = piece.error;
+    if (!broke && !w.Feed(piece.data)) broke = "upstream sent an oversized event";
+    if (broke) {
+      // After the first byte: end the stream with an error event, and no [DONE].
+      stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
+      b.failures.fetch_add(1, std::memory_order_relaxed);
+      record(b, AttemptOutcome::Kind::kUpstreamFailure, w.sent, first_token, s_.clock.Now(), w.chunks, true);
+      ApiError e{502, "upstream_error", "The upstream " + b.name() + " failed mid-stream: " + *broke, "", "midstream_failure"};
+      w.out += SseErrorEvent(e);
+      co_await ch.WriteChunk(w.out);
+      co_await ch.EndStream();
       co_return;
     }
-
-    // Streaming: commit to this backend at its first complete event, then pass events through.
-    SseParser sse;
-    std::string out;
-    bool began = false;
-    bool saw_done = false;
-    std::optional<TimePoint> first_token;
-    int64_t chunks = 0;
-    std::optional<Usage> usage;
-    for (;;) {
-      auto piece = co_await call.ReadSome();
-      if (ch.gone()) {
-        cancelled();
-        co_return;
-      }
-      std::optional<std::string> broke = piece.error;
-      if (!broke) {
-        bool ok = sse.Feed(piece.data, [&](std::string_view data) {
-          if (data == "[DONE]") {
-            saw_done = true;
-          } else if (auto u = ExtractUsage(data)) {
-            usage = u;
-          } else {
-            ++chunks;
-          }
-          if (inject_usage && HasEmptyChoices(data)) return;  // usage chunk the client did not ask for
-          AppendSseEvent(out, data);
-        });
-        if (!ok) broke = "upstream sent an oversized event";
-      }
-      if (!broke && piece.data.empty() && call.done() && !began && out.empty()) broke = "upstream ended the stream without data";
-      if (broke) {
-        if (!began) {
-          act = fail({FailureKind::kReset, 0, 0, *broke});
-          break;
-        }
-        // After the first byte: end the stream with an error event, and no [DONE].
-        stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
-        b.failures.fetch_add(1, std::memory_order_relaxed);
-        record(b, AttemptOutcome::Kind::kUpstreamFailure, sent, first_token, s_.clock.Now(), chunks, true);
-        ApiError e{502, "upstream_error", "The upstream " + b.name() + " failed mid-stream: " + *broke, "", "midstream_failure"};
-        out += SseErrorEvent(e);
-        co_await ch.WriteChunk(out);
-        co_await ch.EndStream();
-        co_return;
-      }
-      if (!out.empty()) {
-        if (!began) {
-          ex.OnFirstByte();
-          began = true;
-          first_token = s_.clock.Now();
-          http::response<http::empty_body> head{http::status::ok, ver};
-          head.set(http::field::content_type, "text/event-stream");
-          head.set(http::field::cache_control, "no-cache");
-          add_headers(head, b, model);
-          if (!co_await ch.BeginStream(std::move(head))) {
-            cancelled();
-            co_return;
-          }
-        }
-        if (!co_await ch.WriteChunk(out)) {
-          cancelled();
-          co_return;
-        }
-        out.clear();
-      }
-      if (call.done()) {
-        current = nullptr;
-        const int64_t tokens = usage ? usage->completion_tokens : chunks;
-        if (!saw_done) {
-          // The upstream closed the stream cleanly but never said [DONE]: tell the client.
-          stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
-          record(b, AttemptOutcome::Kind::kUpstreamFailure, sent, first_token, s_.clock.Now(), tokens, true);
-          ApiError e{502, "upstream_error", "The upstream " + b.name() + " ended the stream without [DONE].", "", "midstream_failure"};
-          std::string err = SseErrorEvent(e);
-          co_await ch.WriteChunk(err);
-        } else {
-          stats.completed.fetch_add(1, std::memory_order_relaxed);
-          record(b, AttemptOutcome::Kind::kSuccess, sent, first_token, s_.clock.Now(), tokens, true);
-          remember(b);
-        }
-        co_await ch.EndStream();
-        co_return;
-      }
-    }
   }
-  current = nullptr;
-  // Give up.
-  stats.failed.fetch_add(1, std::memory_order_relaxed);
-  auto res = ErrorResponse(act.error, ver, ka);
-  res.set("X-MEC-Decision-Id", decision_id);
-  res.set("X-MEC-Attempts", std::to_string(ex.attempt_count()));
-  res.set("X-MEC-Policy", std::string(policy->name()));
-  res.set("X-MEC-Reason", decision->reason);
-  if (act.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(static_cast<int>(act.retry_after_s)));
-  co_await ch.Send(std::move(res));
 }
 
 }  // namespace mec::net

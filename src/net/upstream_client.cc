@@ -201,10 +201,12 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view pa
   req.body() = std::move(body);
   req.prepare_payload();
   for (int round = 0; round < 2; ++round) {
+    if (cancelled_) co_return AttemptFailure{FailureKind::kReset, 0, 0, "cancelled"};
     conn_ = round == 0 ? pools_.TakeIdle(backend_) : nullptr;
     const bool reused = conn_ != nullptr;
     if (!conn_) {
       if (auto f = co_await Connect()) co_return f;
+      if (cancelled_) co_return AttemptFailure{FailureKind::kReset, 0, 0, "cancelled"};  // during the resolve
     }
     // No co_await inside a conditional expression: g++ 12 miscompiles it (double destruction).
     std::optional<AttemptFailure> f;
