@@ -64,6 +64,7 @@ backends:
     tier: device
     url: http://127.0.0.1:11434/v1
     models: [m]
+    quality_ratio: 0.914
   - name: mec
     tier: edge
     url: http://10.0.0.2:8000/v1
@@ -79,6 +80,8 @@ backends:
 )", "t.yaml");
   ASSERT_TRUE(o.ok()) << o.status().message();
   const auto& phone = o->backends[0];
+  EXPECT_EQ(phone.quality_ratio, 0.914);
+  EXPECT_FALSE(o->backends[1].quality_ratio.has_value());  // unset: the tier's default
   EXPECT_EQ(phone.expect.ttft_ms, 300);  // tier defaults
   EXPECT_EQ(phone.expect.tokens_per_s, 50);
   EXPECT_EQ(phone.expect.rtt_ms, 1);
@@ -116,6 +119,7 @@ backends:
 TEST(Config, BackendResourceKeyErrors) {
   const std::string head = "backends:\n  - name: a\n    tier: edge\n    url: http://x/v1\n    models: [m]\n";
   ExpectError(head + "    expect: {ttft_ms: -5}\n", "c.yaml:6: backends[0].expect.ttft_ms: must be between");
+  ExpectError(head + "    quality_ratio: 1.5\n", "c.yaml:6: backends[0].quality_ratio: must be between");
   ExpectError(head + "    expect: {tokens: 5}\n", "c.yaml:6: backends[0].expect.tokens: unknown key");
   ExpectError(head + "    health_check:\n      path: models\n", "c.yaml:7: backends[0].health_check.path: expected a path");
   ExpectError(head + "    health_check: {jitter: 2}\n", "backends[0].health_check.jitter: must be between");

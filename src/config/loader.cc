@@ -199,7 +199,7 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
   MEC_TRY(r.ForEachKey(
       n, path,
       {"name", "tier", "url", "models", "embedding_models", "api_key_env", "auth_header", "max_concurrency",
-       "context_window", "capabilities", "stream_usage", "tls_verify", "ca_file", "timeouts", "price", "expect",
+       "context_window", "quality_ratio", "capabilities", "stream_usage", "tls_verify", "ca_file", "timeouts", "price", "expect",
        "health_check", "outlier"},
       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
         if (k == "name") return r.Str(v, p, b.name);
@@ -225,6 +225,12 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
         if (k == "auth_header") return r.Str(v, p, b.auth_header);
         if (k == "max_concurrency") return r.Num(v, p, b.max_concurrency, 1, 1e6);
         if (k == "context_window") return r.Num(v, p, b.context_window, 16, 1e8);
+        if (k == "quality_ratio") {
+          double q = 1;
+          MEC_TRY(r.Num(v, p, q, 0, 1));
+          b.quality_ratio = q;
+          return Status::Ok();
+        }
         if (k == "stream_usage") return r.Bool(v, p, b.stream_usage);
         if (k == "tls_verify") return r.Bool(v, p, b.tls_verify);
         if (k == "ca_file") return r.Str(v, p, b.ca_file);
@@ -411,9 +417,10 @@ std::string DescribeOptions(const Options& o) {
     std::string key = b.api_key_env.empty() ? "no credential"
                       : std::getenv(b.api_key_env.c_str()) ? "key from $" + b.api_key_env + " (set)"
                                                              : "key from $" + b.api_key_env + " (NOT SET)";
-    out += fmt::format("  - {} [{}] {}\n      models: {}\n      {}, header {}; max concurrency {}; context {} tokens; capabilities:{}\n",
+    out += fmt::format("  - {} [{}] {}\n      models: {}\n      {}, header {}; max concurrency {}; context {} tokens; capabilities:{}; quality ratio {}\n",
                        b.name, TierName(b.tier), b.url, models, key, b.auth_header, b.max_concurrency,
-                       b.context_window, caps.empty() ? " none" : caps);
+                       b.context_window, caps.empty() ? " none" : caps,
+                       b.quality_ratio ? fmt::format("{}", *b.quality_ratio) : std::string("(tier default)"));
     out += fmt::format("      timeouts: connect {} ms, first byte {} ms, idle {} ms, total {} ms{}\n", b.timeouts.connect_ms,
                        b.timeouts.first_byte_ms, b.timeouts.idle_ms, b.timeouts.total_ms,
                        b.url.rfind("https://", 0) == 0 ? (b.tls_verify ? "; TLS verified" : "; TLS NOT VERIFIED") : "");

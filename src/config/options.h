@@ -86,6 +86,11 @@ struct BackendOptions {
   std::string auth_header = "Authorization";  // "Authorization" sends "Bearer KEY"; any other sends KEY
   int max_concurrency = 64;         // in-flight requests before the backend counts as full
   int64_t context_window = 8192;    // tokens
+  // Quality profile: the share of its tier's reference model's correct answers this backend's
+  // model keeps (device: relative to the edge model, default the tier's Llama-3.2-1B assumption;
+  // edge: relative to the labels' edge model; cloud: to the strongest). Unset: the tier's default.
+  // Example: a device running Llama-3.2-3B keeps 0.914 (MMLU 63.4 / 69.4, docs/routing.md).
+  std::optional<double> quality_ratio;
   bool tools = false, json_schema = false, image_input = false;  // capabilities
   bool stream_usage = true;         // ask for stream usage upstream for accounting
   bool tls_verify = true;

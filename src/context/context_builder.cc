@@ -72,6 +72,7 @@ std::variant<RequestContext, ApiError> ContextBuilder::Build(const ParsedRequest
   c.tier_quality[static_cast<int>(Tier::kCloud)] = 1.0;
   c.tier_quality[static_cast<int>(Tier::kEdge)] = c.weak_as_good;
   c.tier_quality[static_cast<int>(Tier::kDevice)] = DeviceQualityFromEdge(c.weak_as_good, defaults_.device_quality);
+  c.joint_success_share = defaults_.device_quality.joint_success_share;
   return c;
 }
 

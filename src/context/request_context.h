@@ -32,6 +32,7 @@ struct RequestContext {
   // Expected quality of each tier's answer for this prompt (device, edge, cloud).
   std::array<double, kTierCount> tier_quality{1, 1, 1};
   double weak_as_good = 1;            // the complexity model's raw output (edge-class vs strongest)
+  double joint_success_share = 0.764; // k of context/tier_quality.h, for per-backend quality ratios
   std::string policy;                 // requested policy, or empty for the config's
   std::string static_tier;            // the use case's tier in the original design's table, if any
 

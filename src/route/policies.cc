@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "context/tier_quality.h"
 #include "route/filters.h"
 #include "route/predict.h"
 
@@ -209,11 +210,19 @@ Result<Decision> Policy::Decide(const RequestContext& ctx, const RouteEnv& env) 
 
 }  // namespace
 
+double BackendQuality(const RequestContext& ctx, const Backend& b) {
+  const auto& r = b.options().quality_ratio;
+  if (!r) return ctx.quality(b.tier());
+  // The device's ratio is relative to the edge model; the others' to their own tier's reference.
+  const double reference = b.tier() == Tier::kDevice ? ctx.quality(Tier::kEdge) : ctx.quality(b.tier());
+  return DeviceQualityFromEdge(reference, DeviceQualityAssumption{*r, ctx.joint_success_share});
+}
+
 CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
   CandidateSet cs;
   const auto& pool = env.pool;
   double strongest = 0;
-  for (const auto& b : pool.all()) strongest = std::max(strongest, ctx.quality(b->tier()));
+  for (const auto& b : pool.all()) strongest = std::max(strongest, BackendQuality(ctx, *b));
   cs.strongest_quality = strongest > 0 ? strongest : 1;
   cs.all.reserve(pool.size());
   for (size_t i = 0; i < pool.size(); ++i) {
@@ -226,7 +235,7 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
     if (FilterModel(ctx, b).empty()) ++cs.model_matches;
     c.filtered_by = HardFilters(ctx, b, v);
     c.passed_filters = c.filtered_by.empty();
-    c.quality = std::clamp(ctx.quality(b.tier()) / cs.strongest_quality, 0.0, 1.0);
+    c.quality = std::clamp(BackendQuality(ctx, b) / cs.strongest_quality, 0.0, 1.0);
     if (env.adjust_quality && *env.adjust_quality) c.quality = (*env.adjust_quality)(c.backend, ctx.task_class, c.quality);
     PredictLatencyAndCost(ctx, b.options(), v, c);
     if (c.passed_filters) cs.passing.push_back(static_cast<int>(i));

@@ -50,4 +50,10 @@ struct CandidateSet {
 };
 CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env);
 
+// The expected quality of backend b's answer before normalizing: its tier's quality, or, with a
+// configured quality_ratio r, the reference model's quality q scaled by the nesting assumption of
+// context/tier_quality.h: q * (1 - k (1 - r)) (reference: the edge model for a device backend,
+// the tier's own for the others).
+double BackendQuality(const RequestContext& ctx, const Backend& b);
+
 }  // namespace mec

@@ -4,12 +4,15 @@
 #include <cmath>
 #include <set>
 
+#include "context/tier_quality.h"
 #include "route/filters.h"
 #include "route/policies.h"
 #include "route/predict.h"
 
 namespace mec {
 namespace {
+
+double DeviceQualityFromEdgeForTest(double q, double r) { return DeviceQualityFromEdge(q, {r, 0.764}); }
 
 BackendOptions Mk(std::string name, Tier t, std::string model) {
   BackendOptions b;
@@ -235,6 +238,39 @@ TEST(Adaptive, HedgesWhenThePrimaryIsUnlikelyToMakeIt) {
   ASSERT_TRUE(d.ok());
   EXPECT_TRUE(d->hedge);
   EXPECT_GT(d->hedge_delay_s, 0);
+}
+
+// A configured quality_ratio changes what the policy thinks a backend can do: a device running a
+// stronger model (ratio 0.914, Llama-3.2-3B over the edge model) reaches a minimum quality that the
+// default device (the tier's 1B assumption) cannot, and takes the request as the cheapest.
+TEST(Adaptive, PerBackendQualityRatio) {
+  auto ctx_for = [](const World& w) {
+    auto c = w.Ctx(0.9);
+    c.tier_quality[0] = DeviceQualityFromEdgeForTest(0.9, 0.710);
+    c.joint_success_share = 0.764;
+    c.min_quality = 0.85;
+    return c;
+  };
+  World plain;
+  auto d = plain.Decide("adaptive", ctx_for(plain));
+  ASSERT_TRUE(d.ok());
+  EXPECT_NE(d->chain.front(), 0) << d->reason;  // 0.9 x (1 - 0.764 x 0.29) = 0.70 < 0.85
+  EXPECT_NEAR(d->candidates[0].quality, 0.9 * (1 - 0.764 * (1 - 0.710)), 1e-9);
+
+  World strong;
+  BackendOptions o = strong.pool.at(0).options();
+  o.quality_ratio = 0.995;
+  std::vector<BackendOptions> all{o, strong.pool.at(1).options(), strong.pool.at(2).options()};
+  strong.pool = BackendPool(all);
+  auto s = strong.Decide("adaptive", ctx_for(strong));
+  ASSERT_TRUE(s.ok());
+  EXPECT_NEAR(s->candidates[0].quality, 0.9 * (1 - 0.764 * 0.005), 1e-9);
+  EXPECT_EQ(s->chain.front(), 0) << s->reason;  // the device now meets 0.85 and is cheapest
+
+  // Edge and cloud ratios scale their own tier's quality.
+  o = strong.pool.at(1).options();
+  o.quality_ratio = 0.5;
+  EXPECT_NEAR(BackendQuality(ctx_for(strong), Backend(1, o)), 0.9 * (1 - 0.764 * 0.5), 1e-9);
 }
 
 TEST(Baselines, EachOrdersByItsOwnRule) {
