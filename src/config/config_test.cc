@@ -131,6 +131,22 @@ TEST(Config, BackendResourceKeyErrors) {
               "backends[0].outlier.consecutive_local_failures: expected a number");
 }
 
+TEST(Config, CacheDefaultsAndKeys) {
+  const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto d = LoadOptionsFromString(backends, "t.yaml");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_TRUE(d->cache.enabled);
+  EXPECT_EQ(d->cache.max_bytes, 64 << 20);
+  EXPECT_EQ(d->cache.ttl_ms, 600000);
+  auto o = LoadOptionsFromString("cache: {enabled: false, max_bytes: 1000, ttl_ms: 5000}\n" + backends, "t.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_FALSE(o->cache.enabled);
+  EXPECT_EQ(o->cache.max_bytes, 1000);
+  EXPECT_EQ(o->cache.ttl_ms, 5000);
+  ExpectError("cache: {ttl_ms: 0}\n" + backends, "c.yaml:1: cache.ttl_ms: must be between");
+  ExpectError("cache:\n  size: 5\n" + backends, "c.yaml:2: cache.size: unknown key");
+}
+
 TEST(Config, TelemetryDefaultsAndKeys) {
   const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
   auto d = LoadOptionsFromString(backends, "t.yaml");

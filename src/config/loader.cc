@@ -193,6 +193,15 @@ Status ReadTelemetry(const Reader& r, const YAML::Node& n, const std::string& pa
       });
 }
 
+Status ReadCache(const Reader& r, const YAML::Node& n, const std::string& path, CacheOptions& c) {
+  return r.ForEachKey(n, path, {"enabled", "max_bytes", "ttl_ms"},
+                      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                        if (k == "enabled") return r.Bool(v, p, c.enabled);
+                        if (k == "max_bytes") return r.Num(v, p, c.max_bytes, 0, 1e12);
+                        return r.Num(v, p, c.ttl_ms, 1, 3.6e9);
+                      });
+}
+
 Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path, BackendOptions& b) {
   b.line = n.Mark().line + 1;
   bool has_tier = false;
@@ -346,11 +355,12 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
     return Status::InvalidArgument(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
   }
   try {
-    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "backends"},
+    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "backends"},
                             [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                               if (k == "server") return ReadServer(r, v, p, o.server);
                               if (k == "routing") return ReadRouting(r, v, p, o.routing);
                               if (k == "telemetry") return ReadTelemetry(r, v, p, o.telemetry);
+                              if (k == "cache") return ReadCache(r, v, p, o.cache);
                               if (!v.IsSequence()) return r.Error(v, p, "expected a list of backends");
                               for (size_t i = 0; i < v.size(); ++i) {
                                 BackendOptions b;

@@ -155,10 +155,19 @@ struct TelemetryOptions {
   AccessLogOptions access_log;
 };
 
+// The response cache (the Cache agent): exact-match reuse of repeatable answers (temperature 0
+// or a fixed seed), in process, bounded by bytes and age.
+struct CacheOptions {
+  bool enabled = true;
+  int64_t max_bytes = 64 << 20;  // answers beyond this evict the least recently used
+  int64_t ttl_ms = 600000;       // an answer older than this is not reused
+};
+
 struct Options {
   ServerOptions server;
   RoutingOptions routing;
   TelemetryOptions telemetry;
+  CacheOptions cache;
   std::vector<BackendOptions> backends;
   std::string source;  // file name, or "embedded demo"
 };
