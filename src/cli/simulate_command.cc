@@ -16,10 +16,13 @@
 #include "route/policies.h"
 #include "sim/cached_complexity_model.h"
 #include "sim/data_dir.h"
+#include "sim/html_report.h"
 #include "sim/metrics.h"
 #include "sim/oracle_policy.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
+#include "sim/targets.h"
+#include "sim/trace_reader.h"
 #include "sim/workload.h"
 
 namespace mec::cli {
@@ -27,9 +30,12 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--seed S]\n"
-    "                          [--json FILE] [--data DIR]\n"
+    "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--report FILE.html]\n"
+    "                          [--data DIR]\n"
     "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
-    "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n";
+    "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n"
+    "  --trace: arrivals and token counts from an Azure LLM trace (.csv) or a Mooncake trace (.jsonl), replayed\n"
+    "  --time-scale times faster, through the scenario's fleet (use cases, clients and prompts drawn as usual).\n";
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -46,7 +52,7 @@ std::vector<std::string> SplitComma(const std::string& s) {
 }  // namespace
 
 int RunSimulate(int argc, char** argv) {
-  Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data"});
+  Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report"});
   if (!flags.ok() || !flags.Has("scenario")) {
     std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
     return 2;
@@ -71,6 +77,10 @@ int RunSimulate(int argc, char** argv) {
   } catch (const std::exception&) {
     std::fprintf(stderr, "mecrouter simulate: --requests and --seed take integers\n");
     return 2;
+  }
+  if (flags.Has("no-outages")) {
+    scenario.outages.clear();
+    scenario.name += "-no-outages";
   }
   if (scenario.requests < 1) {
     std::fprintf(stderr, "mecrouter simulate: --requests must be >= 1\n");
@@ -124,8 +134,30 @@ int RunSimulate(int argc, char** argv) {
   }
   std::unique_ptr<ComplexityModel> model = LoadDefaultComplexityModel();
   sim::CachedComplexityModel cached(*model);
+  std::vector<sim::TraceRow> trace;
+  if (flags.Has("trace")) {
+    double scale = 1;
+    try {
+      scale = std::stod(flags.Get("time-scale", "1"));
+    } catch (const std::exception&) {
+      scale = -1;
+    }
+    auto t = sim::LoadTrace(*flags.Get("trace"), scale);
+    if (!t.ok()) {
+      std::fprintf(stderr, "mecrouter simulate: %s\n", t.status().message().c_str());
+      return 2;
+    }
+    trace = std::move(*t);
+    if (!flags.Has("requests")) scenario.requests = static_cast<int64_t>(trace.size());
+    scenario.requests = std::min<int64_t>(scenario.requests, static_cast<int64_t>(trace.size()));
+    // Outage windows are fractions of the replayed span.
+    const double span = trace[static_cast<size_t>(scenario.requests - 1)].arrival_s;
+    if (span > 0) scenario.rate_per_s = static_cast<double>(scenario.requests) / span;
+    scenario.name += "+trace:" + std::filesystem::path(*flags.Get("trace")).filename().string();
+  }
   const auto fleet = sim::MakeFleet(scenario, seed);
-  const auto requests = sim::MakeWorkload(scenario, fleet, *prompts, scenario.requests, seed);
+  const auto requests = trace.empty() ? sim::MakeWorkload(scenario, fleet, *prompts, scenario.requests, seed)
+                                      : sim::MakeWorkloadFromTrace(scenario, fleet, *prompts, trace, scenario.requests, seed);
   sim::SimInputs in{scenario, fleet, requests, *prompts, cached};
   std::fprintf(stderr, "simulate: scenario %s (%s), %lld requests, %zu clients, %zu held-out prompts (data: %s), seed %llu\n",
                scenario.name.c_str(), file->c_str(), static_cast<long long>(scenario.requests), fleet.size(), prompts->items.size(),
@@ -154,6 +186,16 @@ int RunSimulate(int argc, char** argv) {
   for (const auto& run : runs) metrics.push_back(sim::ComputeMetrics(run, scenario, requests, cloud_mean));
   sim::ReportHeader h{scenario.name, seed, prompts->mode, scenario.requests};
   std::fputs(sim::MetricsTable(h, metrics).c_str(), stdout);
+  const auto targets = sim::EvaluateTargets(metrics, scenario);
+  std::fputs(sim::TargetsTable(targets).c_str(), stdout);
+  if (flags.Has("report")) {
+    std::ofstream out(*flags.Get("report"), std::ios::binary);
+    out << sim::HtmlReport({h, scenario, requests, runs, metrics, targets});
+    if (!out) {
+      std::fprintf(stderr, "mecrouter simulate: cannot write %s\n", flags.Get("report")->c_str());
+      return 1;
+    }
+  }
   std::fprintf(stdout, "speed: %.0f simulated requests/s over all policies (%.1f s wall)\n", simulated_requests / wall_total, wall_total);
   if (flags.Has("json")) {
     std::ofstream out(*flags.Get("json"), std::ios::binary);

@@ -6,6 +6,7 @@
 #include "context/learned_complexity_model.h"
 #include "core/rng.h"
 #include "learn/router_eval_data.h"
+#include "sim/trace_reader.h"
 
 namespace mec::sim {
 
@@ -65,8 +66,10 @@ std::vector<ClientSpec> MakeFleet(const Scenario& s, uint64_t seed) {
   return fleet;
 }
 
-std::vector<SimRequest> MakeWorkload(const Scenario& s, const std::vector<ClientSpec>& fleet, const PromptSet& prompts,
-                                     int64_t count, uint64_t seed) {
+namespace {
+
+std::vector<SimRequest> Generate(const Scenario& s, const std::vector<ClientSpec>& fleet, const PromptSet& prompts, int64_t count,
+                                 uint64_t seed, const std::vector<TraceRow>* trace) {
   // Clients per use case.
   std::vector<std::vector<uint32_t>> eligible(s.use_cases.size());
   for (size_t u = 0; u < s.use_cases.size(); ++u)
@@ -83,8 +86,8 @@ std::vector<SimRequest> MakeWorkload(const Scenario& s, const std::vector<Client
   double t = 0;
   for (int64_t i = 0; i < count; ++i) {
     SimRequest r;
-    t += arrivals.Exponential(1.0 / s.rate_per_s);
-    r.arrival_s = t;
+    t += arrivals.Exponential(1.0 / s.rate_per_s);  // drawn in trace mode too: the other streams stay aligned
+    r.arrival_s = trace ? (*trace)[static_cast<size_t>(i)].arrival_s : t;
     double x = cases.Uniform() * share_total, acc = 0;
     size_t u = 0;
     for (; u + 1 < s.use_cases.size(); ++u) {
@@ -98,6 +101,11 @@ std::vector<SimRequest> MakeWorkload(const Scenario& s, const std::vector<Client
     const auto& uc = s.use_cases[u];
     r.input_tokens = static_cast<int32_t>(std::max<long>(1, std::lround(tokens.LognormalWithMean(uc.input_tokens, s.token_sigma))));
     r.output_tokens = static_cast<int32_t>(std::max<long>(1, std::lround(tokens.LognormalWithMean(uc.output_tokens, s.token_sigma))));
+    if (trace) {
+      const auto& row = (*trace)[static_cast<size_t>(i)];
+      r.input_tokens = static_cast<int32_t>(std::clamp<int64_t>(row.input_tokens, 1, 1 << 30));
+      r.output_tokens = static_cast<int32_t>(std::clamp<int64_t>(row.output_tokens, 1, 1 << 30));
+    }
     const auto& item = prompts.items[r.prompt];
     const auto& cls = s.device_classes[fleet[r.client].device_class];
     const double ratio = item.gsm8k ? cls.accuracy_ratio_gsm8k : cls.accuracy_ratio_mmlu;
@@ -106,6 +114,18 @@ std::vector<SimRequest> MakeWorkload(const Scenario& s, const std::vector<Client
     out.push_back(r);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<SimRequest> MakeWorkload(const Scenario& s, const std::vector<ClientSpec>& fleet, const PromptSet& prompts,
+                                     int64_t count, uint64_t seed) {
+  return Generate(s, fleet, prompts, count, seed, nullptr);
+}
+
+std::vector<SimRequest> MakeWorkloadFromTrace(const Scenario& s, const std::vector<ClientSpec>& fleet, const PromptSet& prompts,
+                                              const std::vector<TraceRow>& trace, int64_t count, uint64_t seed) {
+  return Generate(s, fleet, prompts, std::min<int64_t>(count, static_cast<int64_t>(trace.size())), seed, &trace);
 }
 
 }  // namespace mec::sim

@@ -60,4 +60,10 @@ struct SimRequest {
 std::vector<SimRequest> MakeWorkload(const Scenario& s, const std::vector<ClientSpec>& fleet, const PromptSet& prompts,
                                      int64_t count, uint64_t seed);
 
+// The same from a trace (sim/trace_reader.h): arrival times and token counts from its rows (at most
+// `count` of them; tokens at least 1), use case, client and prompt drawn as above.
+struct TraceRow;
+std::vector<SimRequest> MakeWorkloadFromTrace(const Scenario& s, const std::vector<ClientSpec>& fleet, const PromptSet& prompts,
+                                              const std::vector<TraceRow>& trace, int64_t count, uint64_t seed);
+
 }  // namespace mec::sim
