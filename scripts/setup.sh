@@ -10,7 +10,7 @@ APT_PACKAGES=(
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libssl-dev libsqlite3-dev libhiredis-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  valgrind redis-server nginx-light wrk nghttp2-client prometheus
+  valgrind redis-server nginx-light wrk nghttp2-client prometheus chromium
 )
 
 SUDO=""
@@ -36,13 +36,15 @@ else
   echo "setup: Debian packages present"
 fi
 
-# npm packages for the end-to-end tests (versions pinned in tests/node/package.json).
-if [ -f tests/node/package.json ]; then
-  if [ ! -d tests/node/node_modules ] || [ tests/node/package.json -nt tests/node/node_modules ]; then
-    echo "setup: installing npm packages in tests/node"
-    (cd tests/node && npm install --no-audit --no-fund --loglevel=error)
-    touch tests/node/node_modules
+# npm packages (versions pinned in each package.json): the end-to-end tests' clients in
+# tests/node, and uPlot in dashboard/, which the build embeds into the binary (GET /dashboard).
+for dir in tests/node dashboard; do
+  [ -f "$dir/package.json" ] || continue
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules" ]; then
+    echo "setup: installing npm packages in $dir"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    touch "$dir/node_modules"
   else
-    echo "setup: npm packages present"
+    echo "setup: npm packages present in $dir"
   fi
-fi
+done
