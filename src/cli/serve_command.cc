@@ -23,6 +23,7 @@
 #include "learn/output_tokens.h"
 #include "learn/quality_feedback.h"
 #include "route/policies.h"
+#include "telemetry/telemetry.h"
 
 namespace mec::cli {
 
@@ -73,7 +74,14 @@ int RunServe(int argc, char** argv) {
   popts.auto_order = options.routing.auto_order;
   std::map<std::string, std::unique_ptr<Router>, std::less<>> policies;
   for (const auto& name : PolicyNames()) policies[name] = MakePolicy(name, popts);
+  // Monitor: metrics, decision log (background writer), access log. Closed after the server drains.
+  auto telemetry = Telemetry::Create(options.telemetry, pool, PolicyNames(), clock);
+  if (!telemetry.ok()) {
+    std::fprintf(stderr, "mecrouter serve: %s\n", telemetry.status().message().c_str());
+    return 1;
+  }
   net::GatewayShared shared{options, clock, pool, monitor, context, policies, nullptr, nullptr, output_tokens, feedback, decisions};
+  shared.telemetry = telemetry->get();
   shared.policy = policies.at(options.routing.policy).get();
   if (!options.routing.shadow_policy.empty()) shared.shadow = policies.at(options.routing.shadow_policy).get();
   shared.id_salt = std::random_device{}();
@@ -104,6 +112,10 @@ int RunServe(int argc, char** argv) {
   for (const auto& line : demo.Describe()) std::printf("  %s\n", line.c_str());
   for (const auto& b : pool.all())
     std::printf("  backend %-14s %-6s %s\n", b->name().c_str(), std::string(TierName(b->tier())).c_str(), b->options().url.c_str());
+  const auto& tel = options.telemetry;
+  std::printf("  telemetry: metrics %s, decision log %s, access log %s\n", tel.metrics ? ("at " + base + "/metrics").c_str() : "off",
+              tel.decision_log.path.empty() ? "off" : tel.decision_log.path.c_str(),
+              tel.access_log.path.empty() ? "off" : (tel.access_log.path == "-" ? "stderr" : tel.access_log.path.c_str()));
   std::printf("\ntry:\n");
   std::printf("  curl -s %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}' -D -\n", base.c_str());
   std::printf("  curl -sN %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}'\n", base.c_str());
@@ -120,6 +132,14 @@ int RunServe(int argc, char** argv) {
   prober.Stop();
   probe_ioc.stop();
   probe_thread.join();
+  (*telemetry)->Close();  // writes every decision still queued
+  if (const DecisionLog* log = (*telemetry)->decision_log()) {
+    const DecisionLogStats st = log->stats();
+    std::printf("mecrouter: decision log %s: %llu rows written, %llu dropped (queue full), %llu failed%s%s\n",
+                options.telemetry.decision_log.path.c_str(), static_cast<unsigned long long>(st.written),
+                static_cast<unsigned long long>(st.dropped), static_cast<unsigned long long>(st.failed),
+                st.last_error.empty() ? "" : ": ", st.last_error.c_str());
+  }
   demo.Stop();
   std::printf("mecrouter: stopped\n");
   return 0;

@@ -12,11 +12,78 @@
 #include "api/sse.h"
 #include "core/json_writer.h"
 #include "gateway/executor.h"
+#include "cache/cache_key.h"
 #include "net/upstream_attempt.h"
 #include "route/predict.h"
 
 namespace mec::net {
 namespace {
+
+AttemptResult AttemptResultOf(FailureKind k) {
+  switch (k) {
+    case FailureKind::kConnect: return AttemptResult::kConnect;
+    case FailureKind::kTimeout: return AttemptResult::kTimeout;
+    case FailureKind::kReset: return AttemptResult::kReset;
+    case FailureKind::kServerError: return AttemptResult::kServerError;
+    case FailureKind::kRateLimited: return AttemptResult::kRateLimited;
+  }
+  return AttemptResult::kReset;
+}
+
+// One request's telemetry record (telemetry/telemetry.h). Its outcome is recorded once, when the
+// request's coroutine ends: status and HTTP status as last set (a request that ends without
+// saying, e.g. because the server stopped, counts as cancelled).
+struct RequestTrace {
+  Telemetry* telemetry;
+  RequestRecord record;
+  RequestStatus status = RequestStatus::kCancelled;
+  int http_status = 499;
+  RequestTrace(Telemetry* t, const std::string& id) : telemetry(t) {
+    if (t) record = t->Begin(id);
+  }
+  ~RequestTrace() {
+    if (telemetry) telemetry->OnOutcome(std::move(record), status, http_status);
+  }
+  RequestTrace(const RequestTrace&) = delete;
+  RequestTrace& operator=(const RequestTrace&) = delete;
+  void End(RequestStatus s, int http) {
+    status = s;
+    http_status = http;
+  }
+  void FirstByte() {
+    if (telemetry) telemetry->OnFirstByte(record);
+  }
+  void Attempt(int backend, AttemptResult result, bool hedge, bool failover) {
+    if (telemetry) telemetry->OnAttempt(record, backend, result, hedge, failover);
+  }
+};
+
+// Whether a cached answer from `backend` is good enough for this request: its tier's expected
+// quality (relative to the strongest backend, as the router sees it) meets the minimum.
+bool GoodEnough(const RequestContext& ctx, const BackendPool& pool, int backend) {
+  if (backend < 0 || static_cast<size_t>(backend) >= pool.size()) return false;
+  double strongest = 0;
+  for (const auto& b : pool.all()) strongest = std::max(strongest, BackendQuality(ctx, *b));
+  const double q = strongest > 0 ? BackendQuality(ctx, pool.at(backend)) / strongest : 1.0;
+  return q + 1e-9 >= ctx.min_quality;
+}
+
+// Cache-Control from the client: no-cache skips the lookup, no-store also the store.
+struct CacheDirectives {
+  bool no_cache = false, no_store = false;
+};
+CacheDirectives ReadCacheControl(const HttpRequest& req) {
+  CacheDirectives d;
+  const std::string_view v = req[http::field::cache_control];
+  auto has = [&](std::string_view token) {
+    for (size_t i = 0; i + token.size() <= v.size(); ++i)
+      if (IEquals(v.substr(i, token.size()), token)) return true;
+    return false;
+  };
+  d.no_store = has("no-store");
+  d.no_cache = d.no_store || has("no-cache");
+  return d;
+}
 
 std::string_view Target(const HttpRequest& req) {
   std::string_view t = req.target();
@@ -108,6 +175,13 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     auto res = s_.draining.load() ? JsonResponse(R"({"status":"draining"})", v, false, http::status::service_unavailable)
                                   : JsonResponse(R"({"status":"ready"})", v, ka);
     co_await ch.Send(std::move(res));
+  } else if (path == "/metrics" && get && s_.telemetry && s_.telemetry->metrics_enabled()) {
+    HttpResponse res{http::status::ok, v};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.keep_alive(ka);
+    res.body() = s_.telemetry->MetricsText(&s_.monitor.Current());
+    res.prepare_payload();
+    co_await ch.Send(std::move(res));
   } else if (path == "/api/stats" && get) {
     {  // named first: g++ 12 mishandles temporaries that live across co_await
       auto res = JsonResponse(s_.stats.ToJson(), v, ka);
@@ -148,6 +222,7 @@ awaitable<void> GatewayHandler::Feedback(HttpRequest& req, ClientChannel& ch) {
   }
   s_.feedback.Observe(rec->backend, rec->task_class, score);
   s_.stats.feedback.fetch_add(1, std::memory_order_relaxed);
+  if (s_.telemetry) s_.telemetry->OnFeedback(id, score);
   std::string out;
   JsonWriter w(out);
   w.BeginObject().Field("decision_id", id).Field("backend", rec->backend).Field("task_class", rec->task_class);
@@ -163,8 +238,10 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   const unsigned ver = req.version();
   const std::string decision_id = fmt::format("dec-{:08x}{:08x}", static_cast<uint32_t>(s_.id_salt),
                                               static_cast<uint32_t>(s_.next_id.fetch_add(1)));
+  RequestTrace trace(s_.telemetry, decision_id);
   auto reject = [&](const ApiError& e) {
     stats.rejected.fetch_add(1, std::memory_order_relaxed);
+    trace.End(RequestStatus::kRejected, e.http_status);
     auto res = ErrorResponse(e, ver, ka);
     res.set("X-MEC-Decision-Id", decision_id);
     return res;
@@ -204,6 +281,72 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   }
   const RequestContext& ctx = *ctx_holder;
 
+  // The Cache agent: a repeatable request may be answered from memory, by every policy alike.
+  std::string cache_key;
+  const char* cache_state = nullptr;  // X-MEC-Cache: hit, miss, bypass; unset: not cacheable
+  const CacheDirectives cache_control = ReadCacheControl(req);
+  if (s_.cache && Repeatable(parsed)) {
+    cache_key = CacheKey(parsed);
+    std::shared_ptr<const CachedAnswer> hit;
+    if (cache_control.no_cache) {
+      cache_state = "bypass";
+    } else {
+      hit = s_.cache->Get(cache_key);
+      if (hit && !GoodEnough(ctx, s_.pool, hit->backend)) hit = nullptr;  // another tier must answer
+      cache_state = hit ? "hit" : "miss";
+    }
+    if (s_.telemetry) s_.telemetry->OnCacheLookup(hit ? CacheLookup::kHit : cache_control.no_cache ? CacheLookup::kBypass : CacheLookup::kMiss);
+    if (cache_control.no_store) cache_key.clear();
+    if (hit) {
+      stats.cache_hits.fetch_add(1, std::memory_order_relaxed);
+      const Backend& from = s_.pool.at(hit->backend);
+      auto set_headers = [&](auto& res) {
+        res.set("X-MEC-Tier", std::string(TierName(from.tier())));
+        res.set("X-MEC-Backend", from.name());
+        res.set("X-MEC-Model", hit->model);
+        res.set("X-MEC-Decision-Id", decision_id);
+        res.set("X-MEC-Attempts", "0");
+        res.set("X-MEC-Policy", std::string(policy->name()));
+        res.set("X-MEC-Reason", "cache hit: the answer " + from.name() + " gave to the same request");
+        res.set("X-MEC-Cache", "hit");
+      };
+      trace.record.output_tokens = hit->output_tokens;
+      trace.End(RequestStatus::kOk, 200);
+      trace.FirstByte();
+      bool sent = false;
+      if (!hit->stream) {
+        HttpResponse res{http::status::ok, ver};
+        res.set(http::field::content_type, hit->content_type);
+        set_headers(res);
+        res.keep_alive(ka);
+        res.body() = hit->body;
+        res.prepare_payload();
+        sent = co_await ch.Send(std::move(res));
+      } else {
+        http::response<http::empty_body> head{http::status::ok, ver};
+        head.set(http::field::content_type, "text/event-stream");
+        head.set(http::field::cache_control, "no-cache");
+        set_headers(head);
+        std::string out;
+        for (const auto& ev : hit->events) {
+          if (!parsed.include_usage && HasEmptyChoices(ev)) continue;  // the usage chunk, not asked for
+          AppendSseEvent(out, ev);
+        }
+        out += kSseDone;
+        sent = co_await ch.BeginStream(std::move(head));
+        if (sent) sent = co_await ch.WriteChunk(out);
+        if (sent) sent = co_await ch.EndStream();
+      }
+      if (sent) {
+        stats.completed.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+        trace.End(RequestStatus::kCancelled, 499);
+      }
+      co_return;
+    }
+  }
+
   // Decide (and let the shadow policy decide too, for the record).
   const TimePoint start = s_.clock.Now();
   // The snapshot is only valid for a moment (BackendMonitor keeps replaced ones for ~2 s): it is
@@ -214,6 +357,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   };
   RouteEnv env{s_.pool, snap, rng_, start, &adjust};
   auto decision = policy->Decide(ctx, env);
+  const Duration decide_time = s_.clock.Now() - start;
+  trace.record.policy = std::string(policy->name());
   if (s_.shadow && s_.shadow != policy && decision.ok()) {
     auto shadow = s_.shadow->Decide(ctx, env);
     bool same = shadow.ok() && !shadow->chain.empty() && shadow->chain.front() == decision->chain.front();
@@ -226,6 +371,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       co_await ch.Send(std::move(res));
     } else {
       stats.failed.fetch_add(1, std::memory_order_relaxed);
+      if (trace.telemetry) trace.telemetry->OnNoDecision(trace.record, ctx, policy->name(), st.message(), decide_time);
+      trace.End(RequestStatus::kFailed, 503);
       auto res = ErrorResponse(ApiError::Unavailable(st.message()), ver, ka);
       res.set("X-MEC-Decision-Id", decision_id);
       res.set("X-MEC-Policy", std::string(policy->name()));
@@ -233,8 +380,10 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     }
     co_return;
   }
+  if (trace.telemetry) trace.telemetry->OnDecision(trace.record, ctx, *decision, decide_time);
   if (decision->shed) {
     stats.shed.fetch_add(1, std::memory_order_relaxed);
+    trace.End(RequestStatus::kShed, 429);
     auto res = ErrorResponse(ApiError::TooManyRequests("Every backend that could serve this request is at capacity and waiting would miss its deadline; retry later.", "load_shed"), ver, ka);
     res.set("X-MEC-Decision-Id", decision_id);
     res.set("X-MEC-Reason", decision->reason);
@@ -272,7 +421,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     res.set("X-MEC-Attempts", std::to_string(ex.attempt_count()));
     res.set("X-MEC-Policy", std::string(policy->name()));
     res.set("X-MEC-Reason", decision->reason);
-    if (ex.hedges() > 0) res.set("X-MEC-Hedged", hedge_won ? "won" : "lost");  // "lost": the first attempt beat its hedge
+    if (ex.hedges() > 0) res.set("X-MEC-Hedged", hedge_won ? "won" : "lost");
+    if (cache_state) res.set("X-MEC-Cache", cache_state);  // "lost": the first attempt beat its hedge
   };
   // What one attempt taught us, for the Resource agent and the learners.
   auto record = [&](const Backend& b, AttemptOutcome::Kind kind, TimePoint sent, std::optional<TimePoint> first,
@@ -323,6 +473,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     const std::string& model = model_for(b);
     const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
     auto a = std::make_shared<UpstreamAttempt>(pools_, b, s_.clock.Now(), parsed.stream, inject_usage);
+    a->capture = !cache_key.empty();
     running.push_back(a);
     b.requests.fetch_add(1, std::memory_order_relaxed);
     stats.upstream_attempts.fetch_add(1, std::memory_order_relaxed);
@@ -339,8 +490,22 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
                      wake->cancel();
                    });
   };
+  // How the attempt on `backend` was started: by the hedge timer, or after a failed attempt.
+  auto attempt_flags = [&](int backend) {
+    const auto& all = ex.attempts();
+    for (size_t i = all.size(); i-- > 0;)
+      if (all[i].backend == backend) return std::pair<bool, bool>{all[i].hedge, i > 0 && !all[i].hedge};
+    return std::pair<bool, bool>{false, false};
+  };
+  auto trace_attempt = [&](int backend, AttemptResult result) {
+    const auto [hedge, failover] = attempt_flags(backend);
+    trace.Attempt(backend, result, hedge, failover);
+  };
   auto cancel_all = [&] {
-    for (auto& a : running) a->Cancel();
+    for (auto& a : running) {
+      a->Cancel();
+      trace_attempt(a->backend, AttemptResult::kCancelled);
+    }
     running.clear();
   };
 
@@ -353,6 +518,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       // Fresher than the snapshot: a backend ejected since, or half-open with its one probe
       // already in flight, is skipped without using up one of the request's attempts.
       if (!s_.monitor.AdmitAttempt(b.index(), s_.clock.Now())) {
+        trace.Attempt(b.index(), AttemptResult::kSkipped, false, false);
         act = ex.OnSkipped(s_.clock.Now(), "ejected");
         continue;
       }
@@ -374,6 +540,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       if (a->failure) {
         b.failures.fetch_add(1, std::memory_order_relaxed);
         record(b, failure_kind(a->failure->kind), a->sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
+        trace_attempt(a->backend, AttemptResultOf(a->failure->kind));
         act = ex.OnFailureOf(s_.clock.Now(), a->backend, *a->failure);
         continue;
       }
@@ -408,6 +575,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   if (!winner) {
     cancel_all();  // none should be running once the executor gives up
     stats.failed.fetch_add(1, std::memory_order_relaxed);
+    trace.End(RequestStatus::kFailed, act.error.http_status);
     auto res = ErrorResponse(act.error, ver, ka);
     res.set("X-MEC-Decision-Id", decision_id);
     res.set("X-MEC-Attempts", std::to_string(ex.attempt_count()));
@@ -425,6 +593,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   auto cancelled = [&] {
     stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
     record(b, AttemptOutcome::Kind::kCancelled, w.sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
+    trace_attempt(w.backend, AttemptResult::kCancelled);
+    trace.End(RequestStatus::kCancelled, 499);
   };
   if (w.whole()) {
     const int status = call.status();
@@ -433,14 +603,25 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     record(b, ok ? AttemptOutcome::Kind::kSuccess : AttemptOutcome::Kind::kUpstreamFailure, w.sent, std::nullopt,
            s_.clock.Now(), usage ? usage->completion_tokens : 0, false);
     if (ok) remember(b);
+    trace_attempt(w.backend, ok ? AttemptResult::kOk : AttemptResult::kClientError);
+    if (usage) {
+      trace.record.input_tokens = usage->prompt_tokens;
+      trace.record.output_tokens = usage->completion_tokens;
+    }
+    trace.End(ok ? RequestStatus::kOk : RequestStatus::kClientError, status);
     HttpResponse res{static_cast<http::status>(status), ver};
     res.set(http::field::content_type, call.header(http::field::content_type).empty() ? "application/json" : std::string(call.header(http::field::content_type)));
     add_headers(res, b, model);
     res.keep_alive(ka);
     res.body() = std::move(w.body);
     res.prepare_payload();
-    if (co_await ch.Send(std::move(res))) stats.completed.fetch_add(1, std::memory_order_relaxed);
-    else stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+    trace.FirstByte();
+    if (co_await ch.Send(std::move(res))) {
+      stats.completed.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+      trace.End(RequestStatus::kCancelled, 499);
+    }
     co_return;
   }
 
@@ -451,6 +632,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     head.set(http::field::content_type, "text/event-stream");
     head.set(http::field::cache_control, "no-cache");
     add_headers(head, b, model);
+    trace.FirstByte();
     if (!co_await ch.BeginStream(std::move(head))) {
       cancelled();
       co_return;
@@ -466,10 +648,15 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     }
     if (call.done()) {
       const int64_t tokens = w.usage ? w.usage->completion_tokens : w.chunks;
+      trace.record.output_tokens = tokens;
+      if (w.usage) trace.record.input_tokens = w.usage->prompt_tokens;
       if (!w.saw_done) {
         // The upstream closed the stream cleanly but never said [DONE]: tell the client.
         stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
         record(b, AttemptOutcome::Kind::kUpstreamFailure, w.sent, first_token, s_.clock.Now(), tokens, true);
+        trace_attempt(w.backend, AttemptResult::kMidstreamCut);
+        trace.End(RequestStatus::kMidstreamCut, 200);
+        trace.record.error = "stream ended without [DONE]";
         ApiError e{502, "upstream_error", "The upstream " + b.name() + " ended the stream without [DONE].", "", "midstream_failure"};
         std::string err = SseErrorEvent(e);
         co_await ch.WriteChunk(err);
@@ -477,6 +664,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         stats.completed.fetch_add(1, std::memory_order_relaxed);
         record(b, AttemptOutcome::Kind::kSuccess, w.sent, first_token, s_.clock.Now(), tokens, true);
         remember(b);
+        trace_attempt(w.backend, AttemptResult::kOk);
+        trace.End(RequestStatus::kOk, 200);
       }
       co_await ch.EndStream();
       co_return;
@@ -493,6 +682,10 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
       b.failures.fetch_add(1, std::memory_order_relaxed);
       record(b, AttemptOutcome::Kind::kUpstreamFailure, w.sent, first_token, s_.clock.Now(), w.chunks, true);
+      trace_attempt(w.backend, AttemptResult::kMidstreamCut);
+      trace.End(RequestStatus::kMidstreamCut, 200);
+      trace.record.output_tokens = w.chunks;
+      trace.record.error = "mid-stream: " + *broke;
       ApiError e{502, "upstream_error", "The upstream " + b.name() + " failed mid-stream: " + *broke, "", "midstream_failure"};
       w.out += SseErrorEvent(e);
       co_await ch.WriteChunk(w.out);

@@ -30,6 +30,7 @@ std::string_view AttemptResultName(AttemptResult r) {
     case AttemptResult::kRateLimited: return "rate_limited";
     case AttemptResult::kMidstreamCut: return "midstream_cut";
     case AttemptResult::kCancelled: return "cancelled";
+    case AttemptResult::kClientError: return "client_error";
     case AttemptResult::kSkipped: return "skipped";
   }
   return "?";

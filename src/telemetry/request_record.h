@@ -42,9 +42,10 @@ enum class AttemptResult {
   kRateLimited,  // 429
   kMidstreamCut, // failed after the first byte
   kCancelled,    // the client left, or a hedge lost
+  kClientError,  // 4xx (not 429), passed through to the client
   kSkipped,      // not sent: the backend was ejected since the decision (not counted as an attempt)
 };
-inline constexpr int kAttemptResultCount = 9;
+inline constexpr int kAttemptResultCount = 10;
 std::string_view AttemptResultName(AttemptResult r);
 
 struct RequestRecord {

@@ -93,7 +93,8 @@ void Telemetry::OnNoDecision(RequestRecord& r, const RequestContext& ctx, std::s
 }
 
 void Telemetry::OnAttempt(RequestRecord& r, int backend, AttemptResult result, bool hedge, bool failover) {
-  const bool answered = result == AttemptResult::kOk || result == AttemptResult::kMidstreamCut;
+  const bool answered = result == AttemptResult::kOk || result == AttemptResult::kMidstreamCut ||
+                        result == AttemptResult::kClientError;
   if (result != AttemptResult::kSkipped) {
     ++r.attempts;
     if (hedge) ++r.hedges;

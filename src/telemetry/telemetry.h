@@ -52,7 +52,7 @@ class Telemetry {
                     Duration decide_time);
   // An upstream attempt on `backend` ended (or was skipped). `hedge`: started by the hedge timer;
   // `failover`: started after an earlier attempt of this request failed (a retry). Sets r.backend
-  // to the backend that answered (kOk / kMidstreamCut), else to the last one tried.
+  // to the backend that answered (kOk / kMidstreamCut / kClientError), else to the last one tried.
   void OnAttempt(RequestRecord& r, int backend, AttemptResult result, bool hedge, bool failover);
   // The first byte went to the client (only the first call counts).
   void OnFirstByte(RequestRecord& r) const;
