@@ -19,7 +19,6 @@
 #include "net/http_server.h"
 #include "net/upstream_client.h"
 #include "route/router.h"
-#include "cache/response_cache.h"
 #include "telemetry/telemetry.h"
 
 namespace mec::net {
@@ -43,7 +42,6 @@ struct GatewayShared {
   std::atomic<uint64_t> next_id{0};
   uint64_t id_salt = 0;  // makes decision ids unique across restarts
   Telemetry* telemetry = nullptr;  // metrics (GET /metrics), decision and access logs; null: off
-  ResponseCache* cache = nullptr;  // answers of repeatable requests; null: off
 };
 
 class GatewayHandler final : public Handler {
