@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Stack, BIN, backend, MODELS, postJson, getJson, request, streamChat, guardedTest } from './lib.mjs';
+import { Stack, BIN, backend, MODELS, postJson, request, streamChat, guardedTest, closedPort } from './lib.mjs';
 
 const stack = new Stack();
 const gtest = guardedTest(test, () => stack);
@@ -141,4 +141,32 @@ gtest('SIGTERM flushes the decision log; mecrouter decisions reads it', async ()
   assert.equal(emf.length, okCount + 1);
   assert.deepEqual(plain.filter((l) => l.status === 'ok').map((l) => l.id), ids);
   assert.equal(emf[0]._aws.CloudWatchMetrics[0].Namespace, 'mecrouter');
+});
+
+gtest('a failover shows as a connect failure, a retry and a fallback', async () => {
+  const dead = await closedPort();
+  const [cloud] = await Promise.all([stack.emulator('cloud')]);
+  const gw2 = await stack.gateway({
+    server: { threads: 1 },
+    routing: { auto_order: ['edge', 'cloud'] },
+    backends: [
+      backend('edge-dead', 'edge', `http://127.0.0.1:${dead}/v1`, { models: [MODELS.edge] }),
+      backend('cloud-api', 'cloud', cloud, { models: [MODELS.cloud] }),
+    ],
+  });
+  const r = await postJson(`${gw2.url}/chat/completions`, body('auto'));
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.headers.get('x-mec-backend'), 'cloud-api');
+  assert.equal(r.headers.get('x-mec-attempts'), '2');
+  const t = (await request(`${gw2.base}/metrics`)).text;
+  assert.equal(sample(t, 'mecrouter_attempts_total{backend="edge-dead",result="connect",tier="edge"}'), 1, t);
+  assert.equal(sample(t, 'mecrouter_attempts_total{backend="cloud-api",result="ok",tier="cloud"}'), 1, t);
+  assert.equal(sample(t, 'mecrouter_retries_total'), 1, t);
+  assert.equal(sample(t, 'mecrouter_fallbacks_total{backend="cloud-api",tier="cloud"}'), 1, t);
+  assert.equal(sample(t, 'mecrouter_requests_total{backend="cloud-api",policy="preference",status="ok",tier="cloud"}'), 1, t);
+  const off = await stack.gateway({
+    telemetry: { metrics: false },
+    backends: [backend('cloud-api', 'cloud', cloud, { models: [MODELS.cloud] })],
+  });
+  assert.equal((await request(`${off.base}/metrics`)).status, 404, 'metrics: false turns GET /metrics off');
 });
