@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <span>
 
 #include "telemetry/decision_schema.h"
 
@@ -65,9 +66,9 @@ bool DecisionLog::Push(Item item) {
     queue_.push_back(std::move(item));
     ++pushed_seq_;
     if (std::holds_alternative<RequestRecord>(queue_.back())) ++stats_.appended;
-    if (queue_.size() < static_cast<size_t>(options_.batch) && queue_.size() != 1) return true;
+    if (queue_.size() != static_cast<size_t>(options_.batch)) return true;
   }
-  wake_.notify_one();  // the first waiting item starts the flush timer; a full batch goes at once
+  wake_.notify_one();  // a full batch goes at once; anything less waits for the writer's timer
   return true;
 }
 
@@ -116,36 +117,33 @@ DecisionLogStats DecisionLog::stats() const {
 
 void DecisionLog::Run() {
   const auto flush_every = std::chrono::milliseconds(options_.flush_ms);
-  std::vector<Item> batch;
+  const size_t batch = static_cast<size_t>(options_.batch);
+  std::vector<Item> taken;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    // Wait for a full batch, a flush request, a stop, or flush_ms after the first waiting item.
-    auto ready = [&] {
-      return stop_ || flush_waiters_ > 0 || queue_.size() >= static_cast<size_t>(options_.batch);
-    };
+    // Sleep until a batch is full, someone flushes or stops, or flush_ms passed.
+    wake_.wait_for(lock, flush_every, [&] {
+      return stop_ || (!queue_.empty() && (flush_waiters_ > 0 || queue_.size() >= batch));
+    });
     if (queue_.empty()) {
       if (stop_) return;
-      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
       continue;
     }
-    if (!ready()) wake_.wait_for(lock, flush_every, ready);
-    const size_t n = std::min(queue_.size(), static_cast<size_t>(options_.batch));
-    batch.clear();
-    for (size_t i = 0; i < n; ++i) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
+    taken.swap(queue_);  // O(1) under the lock; producers refill the emptied buffer of last time
     lock.unlock();
-    WriteBatch(batch);
+    for (size_t i = 0; i < taken.size(); i += batch) WriteBatch(taken, i, std::min(taken.size(), i + batch));
+    const size_t n = taken.size();
+    taken.clear();  // keeps its capacity for the next swap
     lock.lock();
     done_seq_ += n;
     done_.notify_all();
   }
 }
 
-void DecisionLog::WriteBatch(std::vector<Item>& items) {
+void DecisionLog::WriteBatch(std::vector<Item>& all, size_t begin, size_t end) {
   uint64_t written = 0, failed = 0, feedback = 0, unmatched = 0, deleted = 0;
   std::string error;
+  const auto items = std::span<Item>(all).subspan(begin, end - begin);
   auto note = [&error](const Status& s) {
     if (!s.ok()) error = s.message();
     return s.ok();
@@ -268,6 +266,7 @@ void DecisionLog::WriteBatch(std::vector<Item>& items) {
   stats_.feedback_unmatched += unmatched;
   stats_.deleted += deleted;
   ++stats_.transactions;
+  stats_.largest_transaction = std::max<uint64_t>(stats_.largest_transaction, items.size());
   if (!error.empty()) stats_.last_error = error;
 }
 

@@ -3,12 +3,14 @@
 // file in WAL mode (schema in decision_schema.h), written by one background thread.
 //
 // The request path only moves a RequestRecord into a bounded queue (one short mutex hold, no
-// disk, no allocation beyond the queue node): Append never waits on disk. When the queue is full
-// the record is DROPPED and counted (stats().dropped, and mecrouter_decision_log_dropped_total):
-// losing log rows under overload is preferred to slowing requests down.
+// disk, no allocation once the queue's buffer has grown, and no wake-up of the writer except when
+// a batch is full): Append never waits on disk. When `queue` records are waiting the record is
+// DROPPED and counted (stats().dropped, and mecrouter_decision_log_rows_dropped_total): losing
+// log rows under overload is preferred to slowing requests down.
 //
-// The writer takes up to `batch` records per transaction, as soon as `batch` are waiting or
-// `flush_ms` after the first one arrived. After each transaction it enforces retention: at most
+// The writer wakes every `flush_ms`, or at once when `batch` records are waiting, takes every
+// waiting record (a buffer swap) and writes them in transactions of at most `batch` rows. After
+// each transaction it enforces retention: at most
 // `retention_rows` rows (oldest first), and none older than `retention_days` before the newest
 // row's time (the writer never reads a clock; time comes with the records, from the injected
 // Clock on the request path).
@@ -25,7 +27,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,7 @@ struct DecisionLogStats {
   uint64_t feedback_unmatched = 0;// feedback whose decision never reached the log
   uint64_t deleted = 0;           // rows removed by retention
   uint64_t transactions = 0;
+  uint64_t largest_transaction = 0;  // rows (and feedback updates) in the largest one
   size_t queued = 0;              // waiting now
   std::string last_error;
 };
@@ -90,7 +92,8 @@ class DecisionLog {
               std::vector<std::string> tiers);
   bool Push(Item item);
   void Run();                                 // the writer thread
-  void WriteBatch(std::vector<Item>& items);  // writer thread only
+  // Writes items [begin, end) in one transaction. Writer thread only.
+  void WriteBatch(std::vector<Item>& items, size_t begin, size_t end);
   Status Prepare();                           // writer-thread statements
 
   const DecisionLogOptions options_;
@@ -106,7 +109,7 @@ class DecisionLog {
   mutable std::mutex mu_;
   std::condition_variable wake_;   // the writer waits on it
   std::condition_variable done_;   // Flush waits on it
-  std::deque<Item> queue_;         // guarded by mu_
+  std::vector<Item> queue_;        // guarded by mu_: waiting for the writer, oldest first
   uint64_t pushed_seq_ = 0;        // guarded by mu_: items accepted so far
   uint64_t done_seq_ = 0;          // guarded by mu_: items the writer finished
   int flush_waiters_ = 0;          // guarded by mu_
