@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "route/policies.h"
 #include "sim/cached_complexity_model.h"
 #include "sim/data_dir.h"
+#include "sim/fallback_prompts.h"
 #include "sim/html_report.h"
 #include "sim/metrics.h"
 #include "sim/oracle_policy.h"
@@ -34,6 +36,8 @@ constexpr const char* kUsage =
     "                          [--data DIR]\n"
     "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
     "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n"
+    "  Without a data directory, prompts come from scenarios/fallback_prompts.csv (mode \"fallback\"); regenerate it\n"
+    "  with: mecrouter simulate --fit-fallback scenarios/fallback_prompts.csv [--data DIR]\n"
     "  --trace: arrivals and token counts from an Azure LLM trace (.csv) or a Mooncake trace (.jsonl), replayed\n"
     "  --time-scale times faster, through the scenario's fleet (use cases, clients and prompts drawn as usual).\n";
 
@@ -49,10 +53,35 @@ std::vector<std::string> SplitComma(const std::string& s) {
   return out;
 }
 
+// --fit-fallback FILE: the data-absent fallback's parameter file, fitted from the held-out prompts.
+int FitFallbackFile(const Flags& flags) {
+  auto dir = sim::ResolveDataDir(flags.Get("data", ""));
+  if (!dir) {
+    std::fprintf(stderr, "mecrouter simulate --fit-fallback: needs the data directory (--data, $MECROUTER_DATA or ../shared/data)\n");
+    return 2;
+  }
+  auto prompts = sim::LoadHeldOutPrompts(*dir);
+  if (!prompts.ok()) {
+    std::fprintf(stderr, "mecrouter simulate: %s\n", prompts.status().message().c_str());
+    return 2;
+  }
+  std::unique_ptr<ComplexityModel> model = LoadDefaultComplexityModel();
+  const std::string csv = sim::FallbackCsv(sim::FitFallback(*prompts, *model));
+  std::ofstream out(*flags.Get("fit-fallback"), std::ios::binary);
+  out << csv;
+  if (!out) {
+    std::fprintf(stderr, "mecrouter simulate: cannot write %s\n", flags.Get("fit-fallback")->c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "wrote %s from %zu held-out prompts\n", flags.Get("fit-fallback")->c_str(), prompts->items.size());
+  return 0;
+}
+
 }  // namespace
 
 int RunSimulate(int argc, char** argv) {
-  Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report"});
+  Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report", "fit-fallback"});
+  if (flags.ok() && flags.Has("fit-fallback")) return FitFallbackFile(flags);
   if (!flags.ok() || !flags.Has("scenario")) {
     std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
     return 2;
@@ -119,21 +148,36 @@ int RunSimulate(int argc, char** argv) {
   }
   if (!has_cloud_only) routers.push_back(MakePolicy("cloud-only", po));
 
-  // Data: the held-out labelled prompts.
+  // Data: the held-out labelled prompts, or without the data directory the fitted fallback.
+  std::unique_ptr<ComplexityModel> model = LoadDefaultComplexityModel();
+  sim::CachedComplexityModel cached(*model);
   auto data_dir = sim::ResolveDataDir(flags.Get("data", ""));
-  if (!data_dir) {
-    std::fprintf(stderr,
-                 "mecrouter simulate: no data directory (--data, $MECROUTER_DATA or ../shared/data); the data-absent fallback "
-                 "(a fitted parameter file) is not implemented yet — see docs/simulator.md\n");
-    return 2;
+  Result<sim::PromptSet> prompts = Status::NotFound("");
+  std::string data_desc;
+  if (data_dir) {
+    prompts = sim::LoadHeldOutPrompts(*data_dir);
+    data_desc = *data_dir;
+  } else {
+    auto fb = sim::FindShippedFile("fallback_prompts.csv", exe);
+    if (!fb.ok()) {
+      std::fprintf(stderr, "mecrouter simulate: no data directory (--data, $MECROUTER_DATA or ../shared/data) and %s\n", fb.status().message().c_str());
+      return 2;
+    }
+    std::ifstream f(*fb, std::ios::binary);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    auto cells = sim::ParseFallbackCsv(ss.str(), *fb);
+    if (!cells.ok()) {
+      std::fprintf(stderr, "mecrouter simulate: %s\n", cells.status().message().c_str());
+      return 2;
+    }
+    prompts = sim::FallbackPrompts(*cells, 5000, seed, cached);
+    data_desc = "fallback " + *fb + " (no data directory)";
   }
-  auto prompts = sim::LoadHeldOutPrompts(*data_dir);
   if (!prompts.ok()) {
     std::fprintf(stderr, "mecrouter simulate: %s\n", prompts.status().message().c_str());
     return 2;
   }
-  std::unique_ptr<ComplexityModel> model = LoadDefaultComplexityModel();
-  sim::CachedComplexityModel cached(*model);
   std::vector<sim::TraceRow> trace;
   if (flags.Has("trace")) {
     double scale = 1;
@@ -159,9 +203,9 @@ int RunSimulate(int argc, char** argv) {
   const auto requests = trace.empty() ? sim::MakeWorkload(scenario, fleet, *prompts, scenario.requests, seed)
                                       : sim::MakeWorkloadFromTrace(scenario, fleet, *prompts, trace, scenario.requests, seed);
   sim::SimInputs in{scenario, fleet, requests, *prompts, cached};
-  std::fprintf(stderr, "simulate: scenario %s (%s), %lld requests, %zu clients, %zu held-out prompts (data: %s), seed %llu\n",
+  std::fprintf(stderr, "simulate: scenario %s (%s), %lld requests, %zu clients, %zu labelled prompts (%s), seed %llu\n",
                scenario.name.c_str(), file->c_str(), static_cast<long long>(scenario.requests), fleet.size(), prompts->items.size(),
-               data_dir->c_str(), static_cast<unsigned long long>(seed));
+               data_desc.c_str(), static_cast<unsigned long long>(seed));
 
   std::vector<sim::PolicyRun> runs;
   double wall_total = 0;

@@ -23,6 +23,8 @@ class CachedComplexityModel final : public ComplexityModel {
     return p;
   }
   std::string_view Name() const override { return inner_.Name(); }
+  // Fixes the answer for `prompt` (the data-absent fallback's synthetic prompts).
+  void Seed(std::string prompt, double p) { cache_[std::move(prompt)] = p; }
   size_t size() const { return cache_.size(); }
 
  private:

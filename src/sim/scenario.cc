@@ -295,7 +295,11 @@ Result<Scenario> LoadScenarioFile(const std::string& path) {
 Result<std::string> FindScenarioFile(const std::string& name, const std::string& argv0) {
   std::error_code ec;
   if (fs::is_regular_file(name, ec)) return name;
-  const std::string file = name + ".yaml";
+  return FindShippedFile(name + ".yaml", argv0);
+}
+
+Result<std::string> FindShippedFile(const std::string& file, const std::string& argv0) {
+  std::error_code ec;
   std::vector<fs::path> dirs = {fs::path("scenarios")};
   if (!argv0.empty()) {
     fs::path exe = fs::weakly_canonical(fs::path(argv0), ec).parent_path();
@@ -312,7 +316,7 @@ Result<std::string> FindScenarioFile(const std::string& name, const std::string&
     if (fs::is_regular_file(p, ec)) return p.lexically_normal().string();
     looked += (looked.empty() ? "" : ", ") + p.lexically_normal().string();
   }
-  return Status::NotFound("no scenario file '" + name + "' (looked at " + looked + ")");
+  return Status::NotFound("no file '" + file + "' (looked at " + looked + ")");
 }
 
 }  // namespace mec::sim

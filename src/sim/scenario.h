@@ -110,5 +110,7 @@ Result<Scenario> LoadScenarioFile(const std::string& path);
 // exists, else scenarios/NAME.yaml under the working directory, beside the binary (../../scenarios,
 // ../scenarios), or the source tree this binary was built from. NotFound lists where it looked.
 Result<std::string> FindScenarioFile(const std::string& name_or_path, const std::string& argv0);
+// A file shipped in scenarios/ (e.g. fallback_prompts.csv), looked for in the same places.
+Result<std::string> FindShippedFile(const std::string& file_name, const std::string& argv0);
 
 }  // namespace mec::sim

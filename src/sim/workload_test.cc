@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "context/learned_complexity_model.h"
 #include "sim/data_dir.h"
@@ -110,6 +112,73 @@ TEST(Workload, HeldOutPromptsFromRealData) {
   // README §2: Mixtral ~68%, GPT-4 ~81% on MMLU (GSM8K 64% / 86%).
   EXPECT_NEAR(static_cast<double>(edge) / set->items.size(), 0.68, 0.03);
   EXPECT_NEAR(static_cast<double>(cloud) / set->items.size(), 0.81, 0.03);
+}
+
+}  // namespace
+}  // namespace mec::sim
+
+#include "sim/fallback_prompts.h"
+
+namespace mec::sim {
+namespace {
+
+// A model whose score is a fixed function of the text, for the fallback's round trip.
+class LengthModel final : public ComplexityModel {
+ public:
+  double WeakAsGoodProbability(std::string_view p) const override { return std::fmod(static_cast<double>(p.size()) / 97.0, 1.0); }
+  std::string_view Name() const override { return "length"; }
+};
+
+TEST(Fallback, FitWriteParseAndDrawKeepTheJointRates) {
+  const PromptSet prompts = testing::SyntheticPrompts(2000);
+  LengthModel model;
+  const auto cells = FitFallback(prompts, model);
+  auto parsed = ParseFallbackCsv(FallbackCsv(cells), "f.csv");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  ASSERT_EQ(parsed->size(), cells.size());
+  int64_t total = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    EXPECT_EQ((*parsed)[i].both, cells[i].both);
+    EXPECT_EQ((*parsed)[i].cloud_only, cells[i].cloud_only);
+    total += cells[i].total();
+  }
+  EXPECT_EQ(total, 2000);
+  CachedComplexityModel cache(model);
+  const PromptSet fb = FallbackPrompts(*parsed, 20000, 1, cache);
+  EXPECT_EQ(fb.mode, "fallback");
+  double edge = 0, cloud = 0, e0 = 0, c0 = 0, high_score_edge = 0, high = 0;
+  for (const auto& it : prompts.items) {
+    e0 += it.edge_correct;
+    c0 += it.cloud_correct;
+  }
+  for (const auto& it : fb.items) {
+    edge += it.edge_correct;
+    cloud += it.cloud_correct;
+    const double s = cache.WeakAsGoodProbability(it.text);  // seeded: the model is not asked
+    ASSERT_GE(s, 0);
+    ASSERT_LE(s, 1);
+    if (s >= 0.5) {
+      ++high;
+      high_score_edge += it.edge_correct;
+    }
+  }
+  EXPECT_NEAR(edge / fb.items.size(), e0 / prompts.items.size(), 0.015);
+  EXPECT_NEAR(cloud / fb.items.size(), c0 / prompts.items.size(), 0.015);
+  EXPECT_GT(high, 1000);
+  EXPECT_FALSE(ParseFallbackCsv("benchmark,score_lo\nmmlu,x\n", "f.csv").ok());
+}
+
+TEST(Fallback, ShippedFileParses) {
+  auto f = FindShippedFile("fallback_prompts.csv", "");
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  std::ifstream in(*f);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto cells = ParseFallbackCsv(ss.str(), *f);
+  ASSERT_TRUE(cells.ok()) << cells.status().message();
+  int64_t total = 0;
+  for (const auto& c : *cells) total += c.total();
+  EXPECT_GT(total, 4000);  // fitted on the ~4,600 held-out prompts
 }
 
 }  // namespace
