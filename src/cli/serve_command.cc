@@ -19,6 +19,8 @@
 #include "net/health_prober.h"
 #include "context/context_builder.h"
 #include "context/learned_complexity_model.h"
+#include "dashboard/access_guard.h"
+#include "dashboard/dashboard.h"
 #include "learn/decision_registry.h"
 #include "learn/output_tokens.h"
 #include "learn/quality_feedback.h"
@@ -85,6 +87,24 @@ int RunServe(int argc, char** argv) {
   shared.policy = policies.at(options.routing.policy).get();
   if (!options.routing.shadow_policy.empty()) shared.shadow = policies.at(options.routing.shadow_policy).get();
   shared.id_salt = std::random_device{}();
+  // Dashboard: its page and JSON, live statistics fed with every finished request (through
+  // telemetry), and the bearer token of the operator endpoints.
+  const std::string& token_env = options.dashboard.token_env;
+  auto token = TokenFromEnv(token_env, token_env.empty() ? nullptr : std::getenv(token_env.c_str()));
+  if (!token.ok()) {
+    std::fprintf(stderr, "mecrouter serve: %s\n", token.status().message().c_str());
+    return 1;
+  }
+  Dashboard dashboard(options.dashboard, *token, pool, clock);
+  (*telemetry)->set_outcome_observer(&dashboard.live_stats());
+  shared.dashboard = &dashboard;
+  if (token->empty() && !IsLoopbackListen(options.server.listen)) {
+    std::fprintf(stderr,
+                 "mecrouter: WARNING: listening on %s, beyond this machine, with NO TOKEN: /dashboard, /api/..., /admin/... and\n"
+                 "mecrouter: WARNING: /v1/feedback are open to anyone who can connect. Set dashboard.token_env to the name of an\n"
+                 "mecrouter: WARNING: environment variable that holds a bearer token (docs/dashboard.md).\n",
+                 options.server.listen.c_str());
+  }
   net::HttpServer server(options.server, [&shared](int worker, net::asio::io_context& ioc) {
     return std::make_shared<net::GatewayHandler>(shared, ioc, worker);
   });
@@ -112,6 +132,9 @@ int RunServe(int argc, char** argv) {
   for (const auto& line : demo.Describe()) std::printf("  %s\n", line.c_str());
   for (const auto& b : pool.all())
     std::printf("  backend %-14s %-6s %s\n", b->name().c_str(), std::string(TierName(b->tier())).c_str(), b->options().url.c_str());
+  if (options.dashboard.enabled)
+    std::printf("  dashboard: %s/dashboard%s\n", base.c_str(),
+                token->empty() ? "" : ("?token=$" + token_env + "  (bearer token required for /dashboard, /api, /admin, /v1/feedback)").c_str());
   const auto& tel = options.telemetry;
   std::printf("  telemetry: metrics %s, decision log %s, access log %s\n", tel.metrics ? ("at " + base + "/metrics").c_str() : "off",
               tel.decision_log.path.empty() ? "off" : tel.decision_log.path.c_str(),

@@ -189,5 +189,31 @@ telemetry:
   ExpectError("telemetry:\n  access_log:\n    emf_namespace: ''\n" + backends, "c.yaml:3: telemetry.access_log.emf_namespace: must not be empty");
 }
 
+TEST(Config, DashboardDefaultsAndKeys) {
+  const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto d = LoadOptionsFromString(backends, "t.yaml");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_TRUE(d->dashboard.enabled);
+  EXPECT_EQ(d->dashboard.token_env, "");
+  EXPECT_EQ(d->dashboard.decisions, 200);
+  EXPECT_EQ(d->dashboard.window_s, 300);
+  EXPECT_NE(DescribeOptions(*d).find("token none"), std::string::npos) << DescribeOptions(*d);
+
+  auto o = LoadOptionsFromString("dashboard: {enabled: false, token_env: MEC_TEST_UNSET_TOKEN_VAR, decisions: 50, window_s: 120}\n" + backends,
+                                 "t.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_FALSE(o->dashboard.enabled);
+  EXPECT_EQ(o->dashboard.token_env, "MEC_TEST_UNSET_TOKEN_VAR");
+  EXPECT_EQ(o->dashboard.decisions, 50);
+  EXPECT_EQ(o->dashboard.window_s, 120);
+  EXPECT_NE(DescribeOptions(*o).find("$MEC_TEST_UNSET_TOKEN_VAR (NOT SET)"), std::string::npos) << DescribeOptions(*o);
+
+  ExpectError("dashboard: {window_s: 30}\n" + backends, "c.yaml:1: dashboard.window_s: must be between 60 and 3600");
+  ExpectError("dashboard: {window_s: 123}\n" + backends, "c.yaml:1: dashboard.window_s: must be a multiple of 5");
+  ExpectError("dashboard: {decisions: 0}\n" + backends, "c.yaml:1: dashboard.decisions: must be between");
+  ExpectError("dashboard:\n  token: abc\n" + backends, "c.yaml:2: dashboard.token: unknown key");
+  ExpectError("dashboard: {token_env: [a, b]}\n" + backends, "c.yaml:1: dashboard.token_env: expected a string");
+}
+
 }  // namespace
 }  // namespace mec

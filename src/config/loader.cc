@@ -202,6 +202,18 @@ Status ReadCache(const Reader& r, const YAML::Node& n, const std::string& path, 
                       });
 }
 
+Status ReadDashboard(const Reader& r, const YAML::Node& n, const std::string& path, DashboardOptions& d) {
+  return r.ForEachKey(n, path, {"enabled", "token_env", "decisions", "window_s"},
+                      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                        if (k == "enabled") return r.Bool(v, p, d.enabled);
+                        if (k == "token_env") return r.Str(v, p, d.token_env);
+                        if (k == "decisions") return r.Num(v, p, d.decisions, 1, 100000);
+                        MEC_TRY(r.Num(v, p, d.window_s, 60, 3600));
+                        if (d.window_s % 5 != 0) return r.Error(v, p, "must be a multiple of 5");
+                        return Status::Ok();
+                      });
+}
+
 Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path, BackendOptions& b) {
   b.line = n.Mark().line + 1;
   bool has_tier = false;
@@ -355,12 +367,13 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
     return Status::InvalidArgument(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
   }
   try {
-    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "backends"},
+    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "dashboard", "backends"},
                             [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                               if (k == "server") return ReadServer(r, v, p, o.server);
                               if (k == "routing") return ReadRouting(r, v, p, o.routing);
                               if (k == "telemetry") return ReadTelemetry(r, v, p, o.telemetry);
                               if (k == "cache") return ReadCache(r, v, p, o.cache);
+                              if (k == "dashboard") return ReadDashboard(r, v, p, o.dashboard);
                               if (!v.IsSequence()) return r.Error(v, p, "expected a list of backends");
                               for (size_t i = 0; i < v.size(); ++i) {
                                 BackendOptions b;
@@ -416,6 +429,13 @@ std::string DescribeOptions(const Options& o) {
                      tel.access_log.path.empty() ? std::string("off")
                                                  : (tel.access_log.path == "-" ? std::string("stderr") : tel.access_log.path) +
                                                        (tel.access_log.emf ? " (+ CloudWatch EMF, namespace " + tel.access_log.emf_namespace + ")" : ""));
+  out += fmt::format("dashboard: {}; token {}\n",
+                     o.dashboard.enabled ? fmt::format("on (GET /dashboard; {} decisions, {} s of history)", o.dashboard.decisions,
+                                                       o.dashboard.window_s)
+                                         : std::string("off"),
+                     o.dashboard.token_env.empty() ? std::string("none (/dashboard, /api, /admin, /v1/feedback are open)")
+                     : std::getenv(o.dashboard.token_env.c_str()) ? "from $" + o.dashboard.token_env + " (set)"
+                                                                  : "from $" + o.dashboard.token_env + " (NOT SET)");
   out += fmt::format("backends ({}):\n", o.backends.size());
   for (const auto& b : o.backends) {
     std::string models, caps;

@@ -163,11 +163,21 @@ struct CacheOptions {
   int64_t ttl_ms = 600000;       // an answer older than this is not reused
 };
 
+// The web dashboard (GET /dashboard, docs/dashboard.md) and the bearer token that protects the
+// operator endpoints (/dashboard, /api/..., /admin/..., /v1/feedback).
+struct DashboardOptions {
+  bool enabled = true;           // serve /dashboard, /api/dashboard and /api/decisions
+  std::string token_env;         // environment variable holding the bearer token; "" = no token
+  int decisions = 200;           // latest decisions kept in memory
+  int window_s = 300;            // seconds of per-second history (60..3600, a multiple of 5)
+};
+
 struct Options {
   ServerOptions server;
   RoutingOptions routing;
   TelemetryOptions telemetry;
   CacheOptions cache;
+  DashboardOptions dashboard;
   std::vector<BackendOptions> backends;
   std::string source;  // file name, or "embedded demo"
 };

@@ -12,6 +12,7 @@
 #include "api/sse.h"
 #include "core/json_writer.h"
 #include "gateway/executor.h"
+#include "net/dashboard_routes.h"
 #include "net/upstream_attempt.h"
 #include "route/predict.h"
 
@@ -110,6 +111,14 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
   const unsigned v = req.version();
   const bool post = req.method() == http::verb::post;
   const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  if (s_.dashboard) {  // the operator endpoints' bearer token, then the dashboard's own routes
+    std::optional<HttpResponse> dash = DashboardRoute(s_, req, path);
+    if (dash) {
+      HttpResponse res = std::move(*dash);  // named first: g++ 12 and temporaries across co_await
+      co_await ch.Send(std::move(res));
+      co_return;
+    }
+  }
   std::optional<Endpoint> endpoint;
   if (path == "/v1/chat/completions") endpoint = Endpoint::kChatCompletions;
   else if (path == "/v1/completions") endpoint = Endpoint::kCompletions;

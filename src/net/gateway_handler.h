@@ -11,6 +11,7 @@
 #include "backend/backend_pool.h"
 #include "config/options.h"
 #include "context/context_builder.h"
+#include "dashboard/dashboard.h"
 #include "core/clock.h"
 #include "gateway/gateway_stats.h"
 #include "learn/decision_registry.h"
@@ -42,6 +43,7 @@ struct GatewayShared {
   std::atomic<uint64_t> next_id{0};
   uint64_t id_salt = 0;  // makes decision ids unique across restarts
   Telemetry* telemetry = nullptr;  // metrics (GET /metrics), decision and access logs; null: off
+  Dashboard* dashboard = nullptr;  // GET /dashboard, /api/dashboard and the operator endpoints' token; null: off
 };
 
 class GatewayHandler final : public Handler {

@@ -134,6 +134,7 @@ void Telemetry::OnOutcome(RequestRecord&& r, RequestStatus status, int http_stat
       if (!r.chain.empty() && r.chain.front() != r.backend) metrics_.CountFallback(r.backend);
     }
   }
+  if (observer_) observer_->OnOutcome(r);
   if (access_log_) access_log_->Write(r, Name(r.backend), TierOf(r.backend));
   if (decision_log_ && r.decided) decision_log_->Append(std::move(r));
 }

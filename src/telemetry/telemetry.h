@@ -29,6 +29,7 @@
 #include "telemetry/access_log.h"
 #include "telemetry/decision_log.h"
 #include "telemetry/metrics.h"
+#include "telemetry/outcome_observer.h"
 #include "telemetry/request_record.h"
 
 namespace mec {
@@ -63,6 +64,9 @@ class Telemetry {
   void OnOutcome(RequestRecord&& r, RequestStatus status, int http_status);
   void OnFeedback(std::string_view decision_id, double score);
   void OnCacheLookup(CacheLookup result);
+  // Also shows every finished record to `observer` (the dashboard's live statistics), after
+  // latency and cost are filled in. REQUIRES: set before traffic; the observer outlives this.
+  void set_outcome_observer(OutcomeObserver* observer) { observer_ = observer; }
 
   // Prometheus text for GET /metrics: refreshes the backend gauges from `snapshot` (if given)
   // and adds the decision log's counters. Empty when metrics are off.
@@ -93,6 +97,7 @@ class Telemetry {
   Metrics metrics_;
   std::unique_ptr<DecisionLog> decision_log_;
   std::unique_ptr<AccessLog> access_log_;
+  OutcomeObserver* observer_ = nullptr;
 };
 
 }  // namespace mec
