@@ -120,3 +120,35 @@ TEST(Scenario, FindsBuiltinNamesAndFiles) {
 
 }  // namespace
 }  // namespace mec::sim
+
+namespace mec::sim {
+namespace {
+
+TEST(Scenario, CloudModelMatchesRows37And38AndLimitsTo50PerSecond) {
+  const Scenario s = testing::MixedScenario();
+  TierProfile p = s.cloud;
+  p.ttft_jitter_sigma = 0;
+  p.rtt_ms = 100;  // row 38 is measured by a remote client: 0.1 s of network (row 57's default)
+  // Row 38: TTFT 0.45 s (for a ~1,000-token prompt, the profile's ASSUMPTION); row 37: 131 tok/s.
+  EXPECT_NEAR(TtftSeconds(p, 1000), 0.45, 1e-6);
+  EXPECT_DOUBLE_EQ(p.decode_tokens_per_s, 131);
+  // The rate limit: a burst of 50 requests passes, the 51st in the same instant gets 429.
+  TierModel m(s.cloud, Rng(1), TimePoint{});
+  ServicePlan plan;
+  int started = 0, limited = 0;
+  for (int i = 0; i < 60; ++i) {
+    WorkItem w;
+    w.ticket = static_cast<uint64_t>(i + 1);
+    const Admission a = m.Arrive(TimePoint{} + FromSeconds(1), w, &plan);
+    started += a == Admission::kStarted;
+    limited += a == Admission::kRateLimited;
+  }
+  EXPECT_EQ(started, 50);
+  EXPECT_EQ(limited, 10);
+  // Prices: rows 45-46.
+  EXPECT_DOUBLE_EQ(s.cloud_price.input_per_1m, 2.50);
+  EXPECT_DOUBLE_EQ(s.cloud_price.output_per_1m, 10.00);
+}
+
+}  // namespace
+}  // namespace mec::sim
