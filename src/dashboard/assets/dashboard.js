@@ -65,7 +65,7 @@
         dash: s.dash,
         value: (u, v) => (v === null || v === undefined ? '–' : fmt(v)),
       }))),
-      axes: [{}, { size: 60, values: (u, vals) => vals.map(fmt) }],
+      axes: [{ space: 60 }, { size: 76, values: (u, vals) => vals.map(fmt) }],
       legend: { live: true },
     };
     const chart = new uPlot(opts, [[]].concat(series.map(() => [])), node);
@@ -221,11 +221,12 @@
     $('report-frame').srcdoc = await f.text();
     $('report-name').textContent = f.name;
     $('report-panel').hidden = false;
-    $('report-panel').scrollIntoView({ behavior: 'smooth' });
+    $('report-panel').scrollIntoView();
   });
   $('report-close').addEventListener('click', () => {
     $('report-panel').hidden = true;
     $('report-frame').srcdoc = '';
+    $('report-name').textContent = '';
     $('report-file').value = '';
   });
 
