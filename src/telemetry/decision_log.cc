@@ -159,7 +159,7 @@ void DecisionLog::WriteBatch(std::vector<Item>& all, size_t begin, size_t end) {
       feedback_.Reset();
       feedback_.Bind(1, f->score);
       feedback_.Bind(2, f->unix_s);
-      feedback_.Bind(3, std::string_view(f->id));
+      feedback_.BindStatic(3, std::string_view(f->id));
       if (!note(feedback_.Step().status())) continue;
       if (db_->Changes() > 0) {
         ++feedback;
@@ -182,30 +182,31 @@ void DecisionLog::WriteBatch(std::vector<Item>& all, size_t begin, size_t end) {
     auto& s = insert_;
     s.Reset();
     int i = 0;
-    s.Bind(++i, std::string_view(r.id));
+    s.BindStatic(++i, std::string_view(r.id));
     s.Bind(++i, r.unix_s);
-    s.Bind(++i, std::string_view(r.endpoint));
-    s.Bind(++i, std::string_view(r.model));
-    s.Bind(++i, std::string_view(r.task_class));
-    s.Bind(++i, std::string_view(r.use_case));
+    s.BindStatic(++i, std::string_view(r.endpoint));
+    s.BindStatic(++i, std::string_view(r.model));
+    s.BindStatic(++i, std::string_view(r.task_class));
+    s.BindStatic(++i, std::string_view(r.use_case));
     s.Bind(++i, r.input_tokens_est);
     s.Bind(++i, r.output_tokens_est);
     s.Bind(++i, r.deadline_ms);
     s.Bind(++i, r.ttft_deadline_ms);
     s.Bind(++i, r.min_quality);
-    s.Bind(++i, std::string_view(r.privacy));
-    s.Bind(++i, std::string_view(r.network));
+    s.BindStatic(++i, std::string_view(r.privacy));
+    s.BindStatic(++i, std::string_view(r.network));
     s.Bind(++i, static_cast<int64_t>(r.stream));
-    s.Bind(++i, std::string_view(r.policy));
-    s.Bind(++i, std::string_view(r.reason));
-    s.Bind(++i, std::string_view(chain));
-    s.Bind(++i, r.chain.empty() ? std::string_view() : name(r.chain.front()));
+    s.BindStatic(++i, std::string_view(r.policy));
+    s.BindStatic(++i, std::string_view(r.reason));
+    s.BindStatic(++i, std::string_view(chain));
+    s.BindStatic(++i, r.chain.empty() ? std::string_view() : name(r.chain.front()));
     s.Bind(++i, static_cast<int64_t>(r.hedge_planned));
     s.Bind(++i, r.decision_s * 1e6);
-    s.Bind(++i, std::string_view(CandidatesJson(r.candidates, names_, tiers_)));
+    const std::string candidates = CandidatesJson(r.candidates, names_, tiers_);
+    s.BindStatic(++i, std::string_view(candidates));
     if (r.backend >= 0) {
-      s.Bind(++i, name(r.backend));
-      s.Bind(++i, tier(r.backend));
+      s.BindStatic(++i, name(r.backend));
+      s.BindStatic(++i, tier(r.backend));
     } else {
       s.BindNull(++i);
       s.BindNull(++i);
@@ -219,7 +220,7 @@ void DecisionLog::WriteBatch(std::vector<Item>& all, size_t begin, size_t end) {
     } else {
       for (int k = 0; k < 5; ++k) s.BindNull(++i);
     }
-    s.Bind(++i, RequestStatusName(r.status));
+    s.BindStatic(++i, RequestStatusName(r.status));
     s.Bind(++i, static_cast<int64_t>(r.http_status));
     s.Bind(++i, static_cast<int64_t>(r.attempts));
     s.Bind(++i, static_cast<int64_t>(r.hedges));
@@ -228,7 +229,7 @@ void DecisionLog::WriteBatch(std::vector<Item>& all, size_t begin, size_t end) {
     s.Bind(++i, r.input_tokens);
     s.Bind(++i, r.output_tokens);
     s.Bind(++i, r.cost_usd);
-    s.Bind(++i, std::string_view(r.error));
+    s.BindStatic(++i, std::string_view(r.error));
     if (auto it = pending_feedback_.find(r.id); it != pending_feedback_.end()) {
       s.Bind(++i, it->second.score);
       s.Bind(++i, it->second.unix_s);

@@ -37,20 +37,34 @@ const char* const kDecisionLogInsert =
 
 std::string CandidatesJson(const std::vector<Candidate>& candidates, const std::vector<std::string>& names,
                            const std::vector<std::string>& tiers) {
+  // Written by hand rather than through JsonWriter: this runs once per logged request on the
+  // writer thread, and constant keys need no escaping.
   std::string out;
-  JsonWriter w(out);
-  w.BeginArray();
+  out.reserve(16 + 200 * candidates.size());
+  out += '[';
   for (const auto& c : candidates) {
     const bool known = c.backend >= 0 && static_cast<size_t>(c.backend) < names.size();
-    w.BeginObject().Field("backend", known ? std::string_view(names[c.backend]) : std::string_view("?"));
-    w.Field("tier", known ? std::string_view(tiers[c.backend]) : std::string_view("?"));
-    w.Field("passed", c.passed_filters);
-    if (!c.filtered_by.empty()) w.Field("filtered_by", c.filtered_by);
-    w.Field("ttft_s", c.ttft_s).Field("latency_s", c.latency_s).Field("latency_p95_s", c.latency_p95_s);
-    w.Field("p_meet", c.p_meet).Field("quality", c.quality).Field("cost_usd", c.cost_usd);
-    w.Field("load", c.load).Field("score", c.score).EndObject();
+    if (out.size() > 1) out += ',';
+    out += "{\"backend\":";
+    AppendJsonString(out, known ? std::string_view(names[c.backend]) : std::string_view("?"));
+    out += ",\"tier\":";
+    AppendJsonString(out, known ? std::string_view(tiers[c.backend]) : std::string_view("?"));
+    out += c.passed_filters ? ",\"passed\":true" : ",\"passed\":false";
+    if (!c.filtered_by.empty()) {
+      out += ",\"filtered_by\":";
+      AppendJsonString(out, c.filtered_by);
+    }
+    const std::pair<const char*, double> fields[] = {
+        {",\"ttft_s\":", c.ttft_s},   {",\"latency_s\":", c.latency_s}, {",\"latency_p95_s\":", c.latency_p95_s},
+        {",\"p_meet\":", c.p_meet},   {",\"quality\":", c.quality},     {",\"cost_usd\":", c.cost_usd},
+        {",\"load\":", c.load},       {",\"score\":", c.score}};
+    for (const auto& [key, v] : fields) {
+      out += key;
+      AppendJsonNumber(out, v);
+    }
+    out += '}';
   }
-  w.EndArray();
+  out += ']';
   return out;
 }
 

@@ -23,6 +23,9 @@ void SqliteStatement::Bind(int i, double v) { sqlite3_bind_double(s_, i, v); }
 void SqliteStatement::Bind(int i, std::string_view v) {
   sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
+void SqliteStatement::BindStatic(int i, std::string_view v) {
+  sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
 void SqliteStatement::Bind(int i, const std::optional<double>& v) {
   if (v) Bind(i, *v);
   else BindNull(i);
@@ -37,7 +40,6 @@ Result<bool> SqliteStatement::Step() {
 
 void SqliteStatement::Reset() {
   sqlite3_reset(s_);
-  sqlite3_clear_bindings(s_);
 }
 
 int SqliteStatement::ColumnCount() const { return sqlite3_column_count(s_); }

@@ -30,10 +30,13 @@ class SqliteStatement {
   void Bind(int i, int64_t v);
   void Bind(int i, double v);
   void Bind(int i, std::string_view v);
+  // Text bound without a copy. REQUIRES: the bytes stay valid until the statement has been
+  // stepped for the last time with this binding (rebind before every run).
+  void BindStatic(int i, std::string_view v);
   void Bind(int i, const std::optional<double>& v);
   // Runs one step: true when a row is ready to read, false when done; errors as Status.
   Result<bool> Step();
-  // Ready for another run with new bindings.
+  // Ready for another run. Bindings stay: rebind every parameter before the next Step.
   void Reset();
 
   // Columns are 0-based.
