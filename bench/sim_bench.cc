@@ -52,6 +52,7 @@ struct Setup {
     for (const auto& p : prompts.items) cached->WeakAsGoodProbability(p.text);  // once per prompt
     fleet = MakeFleet(*scenario, 1);
     requests = MakeWorkload(*scenario, fleet, prompts, kRequests, 1);
+    parsed = MakeParsedPrompts(prompts);
   }
   std::unique_ptr<Scenario> scenario;
   PromptSet prompts;
@@ -59,6 +60,7 @@ struct Setup {
   std::unique_ptr<CachedComplexityModel> cached;
   std::vector<ClientSpec> fleet;
   std::vector<SimRequest> requests;
+  std::vector<ParsedRequest> parsed;
 };
 
 Setup& Shared() {
@@ -71,7 +73,7 @@ void BM_Simulate(benchmark::State& state, const char* policy) {
   PolicyOptions po;
   po.hedge = s.scenario->hedge;
   std::unique_ptr<Router> router = std::string(policy) == "oracle" ? std::unique_ptr<Router>(new OraclePolicy()) : MakePolicy(policy, po);
-  SimInputs in{*s.scenario, s.fleet, s.requests, s.prompts, *s.cached};
+  SimInputs in{*s.scenario, s.fleet, s.requests, s.prompts, *s.cached, &s.parsed};
   uint64_t events = 0;
   for (auto _ : state) {
     PolicyRun run = RunPolicy(in, *router, 1);

@@ -202,7 +202,8 @@ int RunSimulate(int argc, char** argv) {
   const auto fleet = sim::MakeFleet(scenario, seed);
   const auto requests = trace.empty() ? sim::MakeWorkload(scenario, fleet, *prompts, scenario.requests, seed)
                                       : sim::MakeWorkloadFromTrace(scenario, fleet, *prompts, trace, scenario.requests, seed);
-  sim::SimInputs in{scenario, fleet, requests, *prompts, cached};
+  const auto parsed = sim::MakeParsedPrompts(*prompts);
+  sim::SimInputs in{scenario, fleet, requests, *prompts, cached, &parsed};
   std::fprintf(stderr, "simulate: scenario %s (%s), %lld requests, %zu clients, %zu labelled prompts (%s), seed %llu\n",
                scenario.name.c_str(), file->c_str(), static_cast<long long>(scenario.requests), fleet.size(), prompts->items.size(),
                data_desc.c_str(), static_cast<unsigned long long>(seed));

@@ -146,7 +146,8 @@ class World final : public OracleTruth {
   std::vector<TimePoint> device_busy_until_;
   std::vector<std::unique_ptr<ClientEngine>> engines_;
   std::vector<ClientNetwork> nets_;
-  std::vector<ParsedRequest> parsed_;    // one per prompt
+  std::vector<ParsedRequest> own_parsed_;
+  const std::vector<ParsedRequest>* parsed_ = nullptr;  // one per prompt
   std::vector<AttemptRec> attempts_;
   std::vector<RequestRec> reqs_;
   std::vector<RequestOutcome> out_;
@@ -250,17 +251,9 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
                                                       in.complexity, defaults, seed, c));
     nets_.emplace_back(s_.links[spec.link], cls, seed, c);
   }
-  // What each prompt looks like to the gateway: one user message, model "auto", streamed.
-  parsed_.reserve(in.prompts.items.size());
-  for (const auto& p : in.prompts.items) {
-    ParsedRequest r;
-    r.model = "auto";
-    r.stream = true;
-    r.text = p.text;
-    r.last_user_text = p.text;
-    r.message_count = 1;
-    parsed_.push_back(std::move(r));
-  }
+  // What each prompt looks like to the gateway.
+  if (!in.parsed) own_parsed_ = MakeParsedPrompts(in.prompts);
+  parsed_ = in.parsed ? in.parsed : &own_parsed_;
   reqs_.resize(in.requests.size());
   out_.resize(in.requests.size());
   attempts_.reserve(in.requests.size() + in.requests.size() / 4);
@@ -351,7 +344,7 @@ void World::OnArrival(uint32_t i) {
     nv.up_mbps = net.link().up_mbps;
   }
   hints.network = nv;
-  auto ctx_or = eng.builder.Build(parsed_[r.prompt], hints);
+  auto ctx_or = eng.builder.Build((*parsed_)[r.prompt], hints);
   if (std::holds_alternative<ApiError>(ctx_or)) {
     FinishFailed(i, FailureReason::kNoBackend);
     return;
@@ -695,6 +688,21 @@ OracleView World::View(int backend) const {
 }
 
 }  // namespace
+
+std::vector<ParsedRequest> MakeParsedPrompts(const PromptSet& prompts) {
+  std::vector<ParsedRequest> out;
+  out.reserve(prompts.items.size());
+  for (const auto& p : prompts.items) {
+    ParsedRequest r;
+    r.model = "auto";
+    r.stream = true;
+    r.text = p.text;
+    r.last_user_text = p.text;
+    r.message_count = 1;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
 
 PolicyRun RunPolicy(const SimInputs& in, const Router& policy, uint64_t seed) {
   World w(in, policy, seed);

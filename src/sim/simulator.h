@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "api/request.h"
 #include "context/complexity_model.h"
 #include "route/router.h"
 #include "sim/scenario.h"
@@ -33,7 +34,13 @@ struct SimInputs {
   const std::vector<SimRequest>& requests;
   const PromptSet& prompts;
   const ComplexityModel& complexity;  // wrap in CachedComplexityModel for speed
+  // Optional: the prompts as the gateway would parse them (MakeParsedPrompts), shared by runs so
+  // that the complexity cache sees the same buffers; null: each run builds its own.
+  const std::vector<ParsedRequest>* parsed = nullptr;
 };
+
+// One request per prompt as a client sends it: one user message, model "auto", streamed.
+std::vector<ParsedRequest> MakeParsedPrompts(const PromptSet& prompts);
 
 enum class FailureReason : uint8_t { kNone, kNoBackend, kShed, kGaveUp, kDeadline, kRateLimited, kMidstream };
 const char* FailureReasonName(FailureReason r);
