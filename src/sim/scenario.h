@@ -96,6 +96,9 @@ struct Scenario {
   // scenario's tier models give for a 200-token prompt over the client's link (an operator who
   // knows the hardware it deploys); "tier-defaults" — config/options.h TierDefaultExpect.
   std::string priors = "profile";
+  // Share of answered requests whose user sends POST /v1/feedback (score 1 if the answer is as good
+  // as the cloud's, else 0) to its client's engine (learn/quality_feedback.h). 0: none.
+  double feedback_rate = 0;
 
   const LinkSpec* FindLink(std::string_view name) const;
   int DeviceClassIndex(std::string_view name) const;  // -1 if unknown

@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "emulate/tier_model.h"
 #include "gateway/executor.h"
 #include "learn/output_tokens.h"
+#include "learn/quality_feedback.h"
 #include "route/predict.h"
 #include "sim/client_network.h"
 #include "sim/event_queue.h"
@@ -53,16 +55,25 @@ struct ClientEngine {
         monitor(pool, start),
         builder(complexity, defaults, [this](std::string_view task) { return learner.Expected(task); }),
         rng(seed, "client/" + std::to_string(client) + "/route"),
+        feedback_rng(seed, "client/" + std::to_string(client) + "/feedback"),
         published(start) {
     for (const auto& b : pool.all()) names.push_back(b->name());
+  }
+  // Quality feedback, as the gateway wires it (only built when the scenario has feedback).
+  void EnableFeedback() {
+    feedback = std::make_unique<QualityFeedback>();
+    adjust = [this](int b, const std::string& task, double q) { return feedback->Adjusted(pool.at(b).name(), task, q); };
   }
   BackendPool pool;
   BackendMonitor monitor;
   OutputTokenLearner learner;
   ContextBuilder builder;
   Rng rng;
+  Rng feedback_rng;
   TimePoint published;
   std::vector<std::string> names;
+  std::unique_ptr<QualityFeedback> feedback;
+  std::function<double(int, const std::string&, double)> adjust;
 };
 
 enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDone, kFail, kTimeout, kHedge, kCut };
@@ -249,6 +260,7 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
     defaults.device_quality = {cls.accuracy_ratio_mmlu, cls.joint_success_share};
     engines_.push_back(std::make_unique<ClientEngine>(ClientBackends(s_, cls, s_.links[spec.link], spec.home_site), start,
                                                       in.complexity, defaults, seed, c));
+    if (s_.feedback_rate > 0) engines_.back()->EnableFeedback();
     nets_.emplace_back(s_.links[spec.link], cls, seed, c);
   }
   // What each prompt looks like to the gateway.
@@ -362,7 +374,7 @@ void World::OnArrival(uint32_t i) {
     eng.published = now;
   }
   const PoolSnapshot& snap = eng.monitor.Current();
-  RouteEnv env{eng.pool, snap, eng.rng, now, nullptr};
+  RouteEnv env{eng.pool, snap, eng.rng, now, eng.feedback ? &eng.adjust : nullptr};
   deciding_ = i;
   if (oracle_) oracle_->SetTruth(this);
   auto decision = policy_.Decide(ctx, env);
@@ -610,6 +622,10 @@ void World::OnDone(uint32_t a) {
   o.as_good = !(item.cloud_correct && !o.correct);
   o.e2e_ms = static_cast<float>(ToMillis(Now() - rr.start));
   o.met_deadline = (!rr.deadline_ms || o.e2e_ms <= *rr.deadline_ms) && (!rr.ttft_deadline_ms || o.ttft_ms <= *rr.ttft_deadline_ms);
+  // The user's feedback (POST /v1/feedback): was this answer as good as the strongest tier's?
+  ClientEngine& eng = *engines_[r.client];
+  if (eng.feedback && rr.task_class && eng.feedback_rng.Bernoulli(s_.feedback_rate))
+    eng.feedback->Observe(eng.names[static_cast<size_t>(at.backend)], *rr.task_class, o.as_good ? 1.0 : 0.0);
   o.attempts = static_cast<uint8_t>(rr.ex->attempt_count());
   o.hedges = static_cast<uint8_t>(rr.ex->hedges());
   o.failovers = static_cast<uint8_t>(std::max(0, o.attempts - 1 - o.hedges));

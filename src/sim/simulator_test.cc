@@ -148,3 +148,21 @@ TEST_F(SimulatorTest, OracleBoundsTheOthersOnUtility) {
 
 }  // namespace
 }  // namespace mec::sim
+
+namespace mec::sim {
+namespace {
+
+TEST_F(SimulatorTest, QualityFeedbackReachesTheRouter) {
+  // Without feedback the edge's predicted quality stands; with every user reporting whether the
+  // answer was as good as the cloud's, the engines learn and their decisions change.
+  auto without = Simulate({"adaptive"}, 11);
+  scenario_->feedback_rate = 1.0;
+  auto with = Simulate({"adaptive"}, 11);
+  int differ = 0;
+  for (size_t i = 0; i < with.requests.size(); ++i) differ += without.runs[0].outcomes[i].tier != with.runs[0].outcomes[i].tier;
+  EXPECT_GT(differ, 30);
+  EXPECT_EQ(Json(Simulate({"adaptive"}, 11), 11), Json(with, 11));  // still deterministic
+}
+
+}  // namespace
+}  // namespace mec::sim
