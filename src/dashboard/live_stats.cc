@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "dashboard/sample_quantiles.h"
 #include "route/predict.h"
@@ -123,7 +124,7 @@ void LiveStats::OnOutcome(const RequestRecord& r) {
 
   std::lock_guard<std::mutex> lock(mu_);
   Add(totals_[tier], x);
-  decisions_[next_decision_] = std::move(row);
+  std::swap(decisions_[next_decision_], row);  // the row it replaces is freed after the lock is released
   next_decision_ = (next_decision_ + 1) % decisions_.size();
   ++recorded_;
   Second& b = BucketFor(sec);
@@ -206,11 +207,9 @@ LiveView LiveStats::View(TimePoint now, int max_decisions) const {
   for (int k = 0; k < nsteps; ++k) {
     const int last = window - 1 - (nsteps - 1 - k) * step;  // index of the step's last second
     v.steps[k] = v.seconds[last] + 1;
-    for (int t = 0; t < kLiveTierCount; ++t) {
-      Percentiles tp = Summarize(step_ttft[k][t]);
-      Percentiles lp = Summarize(step_latency[k][t]);
-      if (tp.n > 0) v.ttft_p95[t][k] = tp.p95;
-      if (lp.n > 0) v.latency_p95[t][k] = lp.p95;
+    for (int t = 0; t < kLiveTierCount; ++t) {  // NaN where the step has no sample
+      v.ttft_p95[t][k] = SelectQuantile(step_ttft[k][t], 0.95);
+      v.latency_p95[t][k] = SelectQuantile(step_latency[k][t], 0.95);
     }
     if (last >= 59) {
       double c = 0, cf = 0;

@@ -1,5 +1,6 @@
 #include "dashboard/live_stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <thread>
 
@@ -238,6 +239,25 @@ TEST(SampleQuantiles, InterpolatesBetweenOrderStatistics) {
   EXPECT_TRUE(std::isnan(SortedQuantile({}, 0.5)));
   std::vector<float> none;
   EXPECT_EQ(Summarize(none).n, 0);
+}
+
+TEST(SampleQuantiles, SelectionAgreesWithSorting) {
+  std::vector<float> none;
+  EXPECT_TRUE(std::isnan(SelectQuantile(none, 0.95)));
+  uint64_t x = 12345;
+  for (int n : {1, 2, 3, 7, 64, 333}) {
+    std::vector<float> v;
+    for (int i = 0; i < n; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      v.push_back(static_cast<float>((x >> 40) % 1000) / 10.0f);
+    }
+    std::vector<float> sorted = v;
+    std::sort(sorted.begin(), sorted.end());
+    for (double q : {0.0, 0.5, 0.95, 0.99, 1.0}) {
+      std::vector<float> work = v;
+      EXPECT_DOUBLE_EQ(SelectQuantile(work, q), SortedQuantile(sorted, q)) << "n=" << n << " q=" << q;
+    }
+  }
 }
 
 }  // namespace

@@ -11,6 +11,10 @@ namespace mec {
 // order statistics (R's type 7). NaN for an empty sample.
 double SortedQuantile(const std::vector<float>& sorted, double q);
 
+// The same value as SortedQuantile(sorted copy of sample, q), by selection in O(n): reorders
+// `sample`, does not sort it.
+double SelectQuantile(std::vector<float>& sample, double q);
+
 // p50 / p95 / p99 of `sample` (sorted in place).
 Percentiles Summarize(std::vector<float>& sample);
 

@@ -194,6 +194,13 @@ gtest('an outage shows the edge backend ejected (or unhealthy) in /api/dashboard
     const b = d.backends.find((x) => x.name === 'edge-mec');
     assert.ok(b.error_rate > 0);
     assert.ok(d.decisions.some((x) => x.backend === 'edge-mec' && x.status !== 'ok'));
+    // And on the page: the edge row is no longer "healthy, in service".
+    const page = await browser.newPage();
+    await page.goto(`${gw.base}/dashboard`);
+    await page.waitForFunction(() => window.mecDashboard && window.mecDashboard.polls >= 1, null, { timeout: 10000 });
+    const edgeRow = await page.evaluate(() => [...document.querySelectorAll('#backends tbody tr')].map((tr) => tr.textContent).find((t) => t.startsWith('edge-mec')));
+    assert.match(edgeRow, /ejected|unhealthy|half-open/, edgeRow);
+    await page.close();
   } finally {
     await edge.fault({ outage: false });
   }
