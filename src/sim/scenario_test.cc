@@ -152,3 +152,21 @@ TEST(Scenario, CloudModelMatchesRows37And38AndLimitsTo50PerSecond) {
 
 }  // namespace
 }  // namespace mec::sim
+
+namespace mec::sim {
+namespace {
+
+TEST(Scenario, EveryShippedScenarioParses) {
+  namespace fs = std::filesystem;
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(testing::SourceDir() + "/scenarios")) {
+    if (e.path().extension() != ".yaml") continue;
+    auto s = LoadScenarioFile(e.path().string());
+    EXPECT_TRUE(s.ok()) << e.path() << ": " << s.status().message();
+    ++n;
+  }
+  EXPECT_GE(n, 2);
+}
+
+}  // namespace
+}  // namespace mec::sim
