@@ -18,6 +18,7 @@
 #include "learn/output_tokens.h"
 #include "learn/quality_feedback.h"
 #include "route/predict.h"
+#include "sim/client_engine.h"
 #include "sim/client_network.h"
 #include "sim/event_queue.h"
 #include "sim/oracle_policy.h"
@@ -46,35 +47,6 @@ double CloudReferenceCost(const SimInputs& in) {
 
 namespace {
 
-// The engine of one client (the client-side deployment: DESIGN.md §1): its own backend pool
-// (device, each edge site, the cloud), monitor, learner and context builder.
-struct ClientEngine {
-  ClientEngine(const std::vector<BackendOptions>& backends, TimePoint start, const ComplexityModel& complexity,
-               ContextDefaults defaults, uint64_t seed, uint32_t client)
-      : pool(backends),
-        monitor(pool, start),
-        builder(complexity, defaults, [this](std::string_view task) { return learner.Expected(task); }),
-        rng(seed, "client/" + std::to_string(client) + "/route"),
-        feedback_rng(seed, "client/" + std::to_string(client) + "/feedback"),
-        published(start) {
-    for (const auto& b : pool.all()) names.push_back(b->name());
-  }
-  // Quality feedback, as the gateway wires it (only built when the scenario has feedback).
-  void EnableFeedback() {
-    feedback = std::make_unique<QualityFeedback>();
-    adjust = [this](int b, const std::string& task, double q) { return feedback->Adjusted(pool.at(b).name(), task, q); };
-  }
-  BackendPool pool;
-  BackendMonitor monitor;
-  OutputTokenLearner learner;
-  ContextBuilder builder;
-  Rng rng;
-  Rng feedback_rng;
-  TimePoint published;
-  std::vector<std::string> names;
-  std::unique_ptr<QualityFeedback> feedback;
-  std::function<double(int, const std::string&, double)> adjust;
-};
 
 enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDone, kFail, kTimeout, kHedge, kCut };
 
@@ -164,63 +136,6 @@ class World final : public OracleTruth {
   std::vector<RequestOutcome> out_;
   uint32_t deciding_ = 0;                // the request the oracle's View() refers to
 };
-
-// What a client's engine expects of a backend before measuring it (config `expect:`), from the
-// tier model itself: its noise-free TTFT for a 200-token prompt (the size the router's prefill
-// term is relative to, route/predict.cc), its single-stream decode rate, and the link's median RTT.
-ExpectOptions ProfilePriors(const TierProfile& p, double rtt_ms) {
-  TierModel m(p, Rng(0), TimePoint{});
-  WorkItem w;
-  w.input_tokens = 200;
-  w.output_tokens = 1;
-  const ServicePlan plan = m.ExpectedPlan(w);
-  ExpectOptions e;
-  e.ttft_ms = ToMillis(plan.ttft) + rtt_ms;
-  e.tokens_per_s = p.decode_tokens_per_s > 0 ? p.decode_tokens_per_s : 1000;
-  e.rtt_ms = std::max(1.0, rtt_ms);
-  return e;
-}
-
-// A client lists its home edge site first, then the others in scenario order (its config order).
-std::vector<int> SiteOrder(const Scenario& s, int home_site) {
-  std::vector<int> order = {home_site};
-  for (int i = 0; i < static_cast<int>(s.edge_sites.size()); ++i)
-    if (i != home_site) order.push_back(i);
-  return order;
-}
-
-std::vector<BackendOptions> ClientBackends(const Scenario& s, const DeviceClassSpec& d, const LinkSpec& link, int home_site) {
-  std::vector<BackendOptions> v;
-  const bool profile_priors = s.priors == "profile";
-  auto base = [&](std::string name, Tier t, const TierProfile& p, double rtt_ms) {
-    BackendOptions o;
-    o.name = std::move(name);
-    o.tier = t;
-    o.url = "sim://" + o.name + "/v1";
-    o.models = {p.model};
-    o.context_window = p.context_window;
-    o.timeouts = s.timeouts;
-    o.health_check.enabled = false;  // ASSUMPTION: clients rely on passive outlier detection (docs/simulator.md)
-    o.expect = profile_priors ? ProfilePriors(p, rtt_ms) : TierDefaultExpect(t);
-    return o;
-  };
-  BackendOptions dev = base("device", Tier::kDevice, d.profile, 0);
-  dev.max_concurrency = d.profile.max_concurrency;
-  dev.price.watts = d.watts;
-  dev.price.usd_per_kwh = s.usd_per_kwh;
-  v.push_back(dev);
-  for (int i : SiteOrder(s, home_site)) {
-    const auto& e = s.edge_sites[i];
-    const double rtt = link.rtt_edge_ms + (i == home_site ? 0 : e.other_site_extra_rtt_ms);
-    BackendOptions o = base(e.name, Tier::kEdge, e.profile, rtt);
-    o.price = s.edge_price;
-    v.push_back(o);
-  }
-  BackendOptions c = base("cloud", Tier::kCloud, s.cloud, link.rtt_cloud_ms);
-  c.price = s.cloud_price;
-  v.push_back(c);
-  return v;
-}
 
 TierProfile WithOutages(TierProfile p, const Scenario& s, const std::string& target) {
   const double d = s.ExpectedDurationS();
