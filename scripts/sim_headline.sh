@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The headline comparison of issue 5: `mixed` on 5 fixed seeds, with and without the outages,
-# every policy; writes one JSON per run and prints the issue's targets per run and the worst case.
+# every policy; writes one JSON per run (and an HTML report for seed 1 with the outages) and prints
+# the issue's targets per run and the worst case.
 # Usage: scripts/sim_headline.sh [BUILD_DIR] [OUT_DIR]   (a Release build; ~15 s per run on one core)
 set -euo pipefail
 BUILD=${1:-build/release}
@@ -9,6 +10,7 @@ mkdir -p "$OUT"
 for seed in 1 2 3 4 5; do
   for variant in outages no-outages; do
     flag=""; [ "$variant" = no-outages ] && flag="--no-outages"
+    [ "$seed$variant" = 1outages ] && flag="--report $OUT/mixed_outages_s1.html"
     "$BUILD/mecrouter" simulate --scenario mixed --seed "$seed" $flag --json "$OUT/mixed_${variant}_s${seed}.json" \
       > "$OUT/mixed_${variant}_s${seed}.txt" 2> "$OUT/mixed_${variant}_s${seed}.log"
     echo "seed $seed $variant: $(grep -c '^  MISS' "$OUT/mixed_${variant}_s${seed}.txt") target(s) missed"
