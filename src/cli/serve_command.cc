@@ -25,6 +25,7 @@
 #include "learn/output_tokens.h"
 #include "learn/quality_feedback.h"
 #include "route/policies.h"
+#include "cache/response_cache.h"
 #include "telemetry/telemetry.h"
 
 namespace mec::cli {
@@ -84,6 +85,10 @@ int RunServe(int argc, char** argv) {
   }
   net::GatewayShared shared{options, clock, pool, monitor, context, policies, nullptr, nullptr, output_tokens, feedback, decisions};
   shared.telemetry = telemetry->get();
+  // Cache: answers of repeatable requests, in process (shared by every worker and policy).
+  std::unique_ptr<ResponseCache> cache;
+  if (options.cache.enabled) cache = std::make_unique<ResponseCache>(options.cache.max_bytes, FromMillis(static_cast<double>(options.cache.ttl_ms)), clock);
+  shared.cache = cache.get();
   shared.policy = policies.at(options.routing.policy).get();
   if (!options.routing.shadow_policy.empty()) shared.shadow = policies.at(options.routing.shadow_policy).get();
   shared.id_salt = std::random_device{}();
@@ -139,6 +144,8 @@ int RunServe(int argc, char** argv) {
   std::printf("  telemetry: metrics %s, decision log %s, access log %s\n", tel.metrics ? ("at " + base + "/metrics").c_str() : "off",
               tel.decision_log.path.empty() ? "off" : tel.decision_log.path.c_str(),
               tel.access_log.path.empty() ? "off" : (tel.access_log.path == "-" ? "stderr" : tel.access_log.path.c_str()));
+  std::printf("  cache: %s\n", options.cache.enabled ? fmt::format("in process, {} MiB, ttl {} s (temperature 0 or a seed; Cache-Control: no-cache bypasses)",
+                                                                  options.cache.max_bytes >> 20, options.cache.ttl_ms / 1000).c_str() : "off");
   std::printf("\ntry:\n");
   std::printf("  curl -s %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}' -D -\n", base.c_str());
   std::printf("  curl -sN %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}'\n", base.c_str());

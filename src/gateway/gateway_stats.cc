@@ -28,6 +28,7 @@ std::string GatewayStats::ToJson() const {
       .Field("shadow_agree", v(shadow_agree))
       .Field("shadow_disagree", v(shadow_disagree))
       .Field("feedback", v(feedback))
+      .Field("cache_hits", v(cache_hits))
       .EndObject();
   return out;
 }

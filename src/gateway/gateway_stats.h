@@ -25,6 +25,7 @@ struct GatewayStats {
   std::atomic<uint64_t> shadow_agree{0};      // the shadow policy chose the same primary
   std::atomic<uint64_t> shadow_disagree{0};
   std::atomic<uint64_t> feedback{0};          // POST /v1/feedback accepted
+  std::atomic<uint64_t> cache_hits{0};        // answered from the response cache (also counted completed)
 
   // JSON object of every counter plus in_flight = requests not yet ended (a response may
   // reach the client a moment before its outcome is counted).

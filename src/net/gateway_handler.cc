@@ -12,6 +12,8 @@
 #include "api/sse.h"
 #include "core/json_writer.h"
 #include "gateway/executor.h"
+#include "cache/cache_key.h"
+#include "route/policies.h"
 #include "net/dashboard_routes.h"
 #include "net/upstream_attempt.h"
 #include "route/predict.h"
@@ -57,6 +59,35 @@ struct RequestTrace {
     if (telemetry) telemetry->OnAttempt(record, backend, result, hedge, failover);
   }
 };
+
+// Whether a cached answer from `backend` is good enough for this request: its tier's expected
+// quality (relative to the strongest backend, as the router sees it) meets the minimum. A model
+// or tier pin is part of the cache key and the client's own choice: no quality gate then.
+bool GoodEnough(const RequestContext& ctx, const BackendPool& pool, int backend) {
+  if (backend < 0 || static_cast<size_t>(backend) >= pool.size()) return false;
+  if (ctx.model != "auto") return true;
+  double strongest = 0;
+  for (const auto& b : pool.all()) strongest = std::max(strongest, BackendQuality(ctx, *b));
+  const double q = strongest > 0 ? BackendQuality(ctx, pool.at(backend)) / strongest : 1.0;
+  return q + 1e-9 >= ctx.min_quality;
+}
+
+// Cache-Control from the client: no-cache skips the lookup, no-store also the store.
+struct CacheDirectives {
+  bool no_cache = false, no_store = false;
+};
+CacheDirectives ReadCacheControl(const HttpRequest& req) {
+  CacheDirectives d;
+  const std::string_view v = req[http::field::cache_control];
+  auto has = [&](std::string_view token) {
+    for (size_t i = 0; i + token.size() <= v.size(); ++i)
+      if (IEquals(v.substr(i, token.size()), token)) return true;
+    return false;
+  };
+  d.no_store = has("no-store");
+  d.no_cache = d.no_store || has("no-cache");
+  return d;
+}
 
 std::string_view Target(const HttpRequest& req) {
   std::string_view t = req.target();
@@ -262,6 +293,72 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   }
   const RequestContext& ctx = *ctx_holder;
 
+  // The Cache agent: a repeatable request may be answered from memory, by every policy alike.
+  std::string cache_key;
+  const char* cache_state = nullptr;  // X-MEC-Cache: hit, miss, bypass; unset: not cacheable
+  const CacheDirectives cache_control = ReadCacheControl(req);
+  if (s_.cache && Repeatable(parsed)) {
+    cache_key = CacheKey(parsed);
+    std::shared_ptr<const CachedAnswer> hit;
+    if (cache_control.no_cache) {
+      cache_state = "bypass";
+    } else {
+      hit = s_.cache->Get(cache_key);
+      if (hit && !GoodEnough(ctx, s_.pool, hit->backend)) hit = nullptr;  // another tier must answer
+      cache_state = hit ? "hit" : "miss";
+    }
+    if (s_.telemetry) s_.telemetry->OnCacheLookup(hit ? CacheLookup::kHit : cache_control.no_cache ? CacheLookup::kBypass : CacheLookup::kMiss);
+    if (cache_control.no_store) cache_key.clear();
+    if (hit) {
+      stats.cache_hits.fetch_add(1, std::memory_order_relaxed);
+      const Backend& from = s_.pool.at(hit->backend);
+      auto set_headers = [&](auto& res) {
+        res.set("X-MEC-Tier", std::string(TierName(from.tier())));
+        res.set("X-MEC-Backend", from.name());
+        res.set("X-MEC-Model", hit->model);
+        res.set("X-MEC-Decision-Id", decision_id);
+        res.set("X-MEC-Attempts", "0");
+        res.set("X-MEC-Policy", std::string(policy->name()));
+        res.set("X-MEC-Reason", "cache hit: the answer " + from.name() + " gave to the same request");
+        res.set("X-MEC-Cache", "hit");
+      };
+      trace.record.output_tokens = hit->output_tokens;
+      trace.End(RequestStatus::kOk, 200);
+      trace.FirstByte();
+      bool sent = false;
+      if (!hit->stream) {
+        HttpResponse res{http::status::ok, ver};
+        res.set(http::field::content_type, hit->content_type);
+        set_headers(res);
+        res.keep_alive(ka);
+        res.body() = hit->body;
+        res.prepare_payload();
+        sent = co_await ch.Send(std::move(res));
+      } else {
+        http::response<http::empty_body> head{http::status::ok, ver};
+        head.set(http::field::content_type, "text/event-stream");
+        head.set(http::field::cache_control, "no-cache");
+        set_headers(head);
+        std::string out;
+        for (const auto& ev : hit->events) {
+          if (!parsed.include_usage && HasEmptyChoices(ev)) continue;  // the usage chunk, not asked for
+          AppendSseEvent(out, ev);
+        }
+        out += kSseDone;
+        sent = co_await ch.BeginStream(std::move(head));
+        if (sent) sent = co_await ch.WriteChunk(out);
+        if (sent) sent = co_await ch.EndStream();
+      }
+      if (sent) {
+        stats.completed.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+        trace.End(RequestStatus::kCancelled, 499);
+      }
+      co_return;
+    }
+  }
+
   // Decide (and let the shadow policy decide too, for the record).
   const TimePoint start = s_.clock.Now();
   // The snapshot is only valid for a moment (BackendMonitor keeps replaced ones for ~2 s): it is
@@ -336,7 +433,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     res.set("X-MEC-Attempts", std::to_string(ex.attempt_count()));
     res.set("X-MEC-Policy", std::string(policy->name()));
     res.set("X-MEC-Reason", decision->reason);
-    if (ex.hedges() > 0) res.set("X-MEC-Hedged", hedge_won ? "won" : "lost");  // "lost": the first attempt beat its hedge
+    if (ex.hedges() > 0) res.set("X-MEC-Hedged", hedge_won ? "won" : "lost");
+    if (cache_state) res.set("X-MEC-Cache", cache_state);  // "lost": the first attempt beat its hedge
   };
   // What one attempt taught us, for the Resource agent and the learners.
   auto record = [&](const Backend& b, AttemptOutcome::Kind kind, TimePoint sent, std::optional<TimePoint> first,
@@ -387,6 +485,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     const std::string& model = model_for(b);
     const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
     auto a = std::make_shared<UpstreamAttempt>(pools_, b, s_.clock.Now(), parsed.stream, inject_usage);
+    a->capture = !cache_key.empty();
     running.push_back(a);
     b.requests.fetch_add(1, std::memory_order_relaxed);
     stats.upstream_attempts.fetch_add(1, std::memory_order_relaxed);
@@ -526,6 +625,15 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     res.set(http::field::content_type, call.header(http::field::content_type).empty() ? "application/json" : std::string(call.header(http::field::content_type)));
     add_headers(res, b, model);
     res.keep_alive(ka);
+    if (ok && !cache_key.empty()) {
+      CachedAnswer answer;
+      answer.backend = w.backend;
+      answer.model = model;
+      answer.content_type = std::string(res[http::field::content_type]);
+      answer.body = w.body;
+      answer.output_tokens = usage ? usage->completion_tokens : 0;
+      s_.cache->Put(cache_key, std::move(answer));
+    }
     res.body() = std::move(w.body);
     res.prepare_payload();
     trace.FirstByte();
@@ -579,6 +687,15 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         remember(b);
         trace_attempt(w.backend, AttemptResult::kOk);
         trace.End(RequestStatus::kOk, 200);
+        if (!cache_key.empty() && w.capture) {
+          CachedAnswer answer;
+          answer.backend = w.backend;
+          answer.model = model;
+          answer.stream = true;
+          answer.events = std::move(w.captured);
+          answer.output_tokens = tokens;
+          s_.cache->Put(cache_key, std::move(answer));
+        }
       }
       co_await ch.EndStream();
       co_return;

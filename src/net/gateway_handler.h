@@ -20,6 +20,7 @@
 #include "net/http_server.h"
 #include "net/upstream_client.h"
 #include "route/router.h"
+#include "cache/response_cache.h"
 #include "telemetry/telemetry.h"
 
 namespace mec::net {
@@ -44,6 +45,7 @@ struct GatewayShared {
   uint64_t id_salt = 0;  // makes decision ids unique across restarts
   Telemetry* telemetry = nullptr;  // metrics (GET /metrics), decision and access logs; null: off
   Dashboard* dashboard = nullptr;  // GET /dashboard, /api/dashboard and the operator endpoints' token; null: off
+  ResponseCache* cache = nullptr;  // answers of repeatable requests; null: off
 };
 
 class GatewayHandler final : public Handler {

@@ -4,6 +4,15 @@ namespace mec::net {
 
 bool UpstreamAttempt::Feed(std::string_view bytes) {
   return sse.Feed(bytes, [this](std::string_view data) {
+    if (capture && data != "[DONE]") {
+      captured_bytes += data.size();
+      if (captured_bytes > kMaxCaptureBytes) {
+        capture = false;
+        captured.clear();
+      } else {
+        captured.emplace_back(data);
+      }
+    }
     if (data == "[DONE]") {
       saw_done = true;
     } else if (auto u = ExtractUsage(data)) {

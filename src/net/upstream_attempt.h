@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/openai_json.h"
 #include "api/sse.h"
@@ -41,6 +42,12 @@ struct UpstreamAttempt {
   bool saw_done = false;
   int64_t chunks = 0;      // content chunks (a token count when usage is missing)
   std::optional<Usage> usage;
+  // Streams, when `capture` is set (the response cache wants the answer): every data payload but
+  // [DONE], as upstream sent it. Capture stops (and `captured` empties) past kMaxCaptureBytes.
+  static constexpr size_t kMaxCaptureBytes = 4 << 20;
+  bool capture = false;
+  std::vector<std::string> captured;
+  size_t captured_bytes = 0;
 
   // The answer is one body rather than a stream of events.
   bool whole() const { return !stream || call.status() < 200 || call.status() >= 300; }
