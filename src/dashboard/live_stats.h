@@ -6,7 +6,8 @@
 //   - a ring of the latest decisions (id, time, policy, tier, backend, status, TTFT, latency,
 //     cost, reason), and
 //   - per-second buckets over the last `window_s` seconds, per tier (device, edge, cloud, and
-//     "none" for requests no backend served): requests, errors, cost, the cloud-only
+//     "none" for requests that reached no backend; a failed request counts under the tier of
+//     the last backend it tried): requests, errors, cost, the cloud-only
 //     counterfactual cost, and a bounded sample (reservoir) of TTFTs and latencies for
 //     percentiles.
 // The cloud-only counterfactual of a served request is the reference cloud backend's price (the
@@ -37,7 +38,7 @@ namespace mec {
 
 struct RequestRecord;
 
-// device, edge, cloud (Tier's values), then "none": no backend was tried or none answered.
+// device, edge, cloud (Tier's values), then "none": no backend was tried.
 inline constexpr int kLiveTierCount = kTierCount + 1;
 inline constexpr int kNoTier = kTierCount;
 std::string_view LiveTierName(int tier);
