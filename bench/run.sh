@@ -67,18 +67,34 @@ for rate in 500 2000 5000; do
 done
 
 echo "== gateway CPU instructions per request (valgrind --tool=callgrind; N=2000 minus N=500, to cancel start-up)"
+# instr N [YAML]: total instructions of a gateway that served N requests; YAML is appended to its
+# config (a top-level key, e.g. the telemetry section). All threads count, the decision log's
+# background writer included.
 instr() {
-  local n=$1 port; port=$(free_port)
+  local n=$1 extra=${2:-} port; port=$(free_port)
   sed "s/listen: 127.0.0.1:$GW/listen: 127.0.0.1:$port/" "$TMP/gw.yaml" > "$TMP/cg.yaml"
+  if [ -n "$extra" ]; then echo "$extra" >> "$TMP/cg.yaml"; fi
   valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$n" "$BIN" serve --config "$TMP/cg.yaml" --threads 1 > "$TMP/cg.log" 2>&1 &
   local pid=$!
   for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
   h2load --h1 -c 4 -n $n -d bench/request.json -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/chat/completions" > "$TMP/cg_h2load.txt" 2>&1
   kill -TERM $pid; wait $pid || true
-  callgrind_annotate "$TMP/cg.$n" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}'
+  # Prints the program total and, second, what the decision log's writer thread ran (0 if none).
+  local tot run
+  tot=$(callgrind_annotate "$TMP/cg.$n" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}')
+  run=$(callgrind_annotate --inclusive=yes "$TMP/cg.$n" 2>/dev/null | awk '/mec::DecisionLog::Run\(\)/ && !d {gsub(",","",$1); print $1; d=1}')
+  echo "$tot ${run:-0}"
 }
-I1=$(instr 500); I2=$(instr 2000)
+read I1 _ < <(instr 500); read I2 _ < <(instr 2000)
 echo "  total instructions: N=500 $I1, N=2000 $I2  =>  $(( (I2 - I1) / 1500 )) instructions per request"
+# The same with the SQLite decision log on (issue 6). Metrics are on in both. The writer thread
+# is off the request path; its share is shown apart.
+LOGYAML="telemetry: {decision_log: {path: $TMP/cg_decisions.db}}"
+rm -f "$TMP"/cg_decisions.db*; read J1 W1 < <(instr 500 "$LOGYAML")
+rm -f "$TMP"/cg_decisions.db*; read J2 W2 < <(instr 2000 "$LOGYAML")
+awk -v i1="$I1" -v i2="$I2" -v j1="$J1" -v j2="$J2" -v w1="$W1" -v w2="$W2" 'BEGIN{off=(i2-i1)/1500; on=(j2-j1)/1500; w=(w2-w1)/1500;
+  printf "  decision log on: %d instructions per request in all threads (%+.1f%% over off), of which the SQLite writer thread %d;\n", on, 100*(on-off)/off, w;
+  printf "    the request path (all other threads): %d (%+.1f%% over off)\n", on-w, 100*(on-w-off)/off}'
 
 echo "== micro-benchmarks (Google Benchmark)"
 for b in "$BUILD"/*_bench; do
