@@ -323,6 +323,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         res.set("X-MEC-Cache", "hit");
       };
       trace.record.output_tokens = hit->output_tokens;
+      trace.record.reason = "cache hit: the answer " + from.name() + " gave to the same request";  // as X-MEC-Reason
       trace.End(RequestStatus::kOk, 200);
       trace.FirstByte();
       bool sent = false;

@@ -111,6 +111,24 @@ gtest('GET /api/dashboard counts the traffic per tier, with decisions, percentil
   assert.equal(few.json.decisions[0].id, d.decisions[0].id);
 });
 
+gtest('a response-cache hit is listed with the reason the client got (X-MEC-Reason)', async () => {
+  const body = chatBody({ model: 'edge', max_tokens: 8, temperature: 0, messages: [{ role: 'user', content: 'Cache me for the dashboard.' }] });
+  const first = await postJson(`${gw.base}/v1/chat/completions`, body);
+  assert.equal(first.status, 200, first.text);
+  const again = await postJson(`${gw.base}/v1/chat/completions`, body);
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.headers.get('x-mec-cache'), 'hit');
+  const id = again.headers.get('x-mec-decision-id');
+  const row = await waitFor(async () => (await getJson(`${gw.base}/api/decisions?n=50`)).json.decisions.find((x) => x.id === id),
+    { timeoutMs: 3000, intervalMs: 50 });
+  assert.ok(row, 'the cache hit is listed');
+  assert.equal(row.status, 'ok');
+  assert.equal(row.reason, again.headers.get('x-mec-reason'));
+  assert.match(row.reason, /^cache hit/);
+  assert.equal(row.tier, 'none');  // no backend was called
+  assert.equal(row.cost_usd, 0);
+});
+
 gtest('the page in chromium: charts hold data, decisions have rows, no console errors, a screenshot', async () => {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1300 } });
   const problems = [];
