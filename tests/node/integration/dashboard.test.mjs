@@ -266,6 +266,17 @@ gtest('with a token: /dashboard, /api, /admin and /v1/feedback need it; the Open
   await page.close();
 });
 
+gtest('dashboard.enabled: false serves no page and no dashboard JSON; /api/stats stays', async () => {
+  const off = await stack.gateway({ dashboard: { enabled: false }, backends: [backend('edge-mec', 'edge', 'http://127.0.0.1:9/v1', { models: ['m'] })] });
+  assert.doesNotMatch(off.out, /dashboard:/);
+  for (const path of ['/dashboard', '/api/dashboard', '/api/decisions']) {
+    const r = await getJson(`${off.base}${path}`);
+    assert.equal(r.status, 404, path);
+    expectOpenAIError(assert, r.json, 404);
+  }
+  assert.equal((await getJson(`${off.base}/api/stats`)).status, 200);
+});
+
 test('without a token on a non-loopback address the gateway warns at start; with an unset token variable it refuses to start', async () => {
   const cfg = stack.file('open.yaml', JSON.stringify({ backends: [backend('edge-mec', 'edge', 'http://127.0.0.1:9/v1', { models: ['m'] })] }));
   const warn = await runUntilListening(['serve', '--config', cfg, '--listen', '0.0.0.0:0'], {});
