@@ -100,6 +100,14 @@ bool BackendMonitor::OnAttemptEnd(int backend, const AttemptOutcome& outcome, Ti
   return changed;
 }
 
+void BackendMonitor::OnRemoteObservation(int backend, std::optional<double> ttft_s, std::optional<double> tpot_s,
+                                         double weight, TimePoint now) {
+  State& s = *states_.at(backend);
+  std::lock_guard lock(s.mu);
+  if (ttft_s && *ttft_s > 0) s.ttft.Observe(*ttft_s, now, weight);
+  if (tpot_s && *tpot_s > 0) s.tpot.Observe(*tpot_s, now, weight);
+}
+
 bool BackendMonitor::OnHealthCheck(int backend, bool ok, std::optional<double> rtt_s, TimePoint now) {
   State& s = *states_.at(backend);
   std::lock_guard lock(s.mu);

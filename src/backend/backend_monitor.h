@@ -61,6 +61,11 @@ class BackendMonitor {
   // Returns true when the backend's health changed (ejected, probe closed/released): a good time
   // to Publish(now) rather than wait for the timer.
   bool OnAttemptEnd(int backend, const AttemptOutcome& outcome, TimePoint now);
+  // Another replica's observations of this backend (state/replica_sync): a typical TTFT and time
+  // per output token it measured since its last report, entered into the estimators with
+  // `weight` (about the number of samples they summarize). Health and ejection are left alone.
+  void OnRemoteObservation(int backend, std::optional<double> ttft_s, std::optional<double> tpot_s, double weight,
+                           TimePoint now);
   // An active health check finished: ok or not, and the round trip it measured. Returns true
   // when the active health status changed.
   bool OnHealthCheck(int backend, bool ok, std::optional<double> rtt_s, TimePoint now);

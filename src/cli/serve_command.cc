@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <random>
@@ -26,6 +28,7 @@
 #include "learn/quality_feedback.h"
 #include "route/policies.h"
 #include "cache/response_cache.h"
+#include "state/replica_sync.h"
 #include "telemetry/telemetry.h"
 
 namespace mec::cli {
@@ -89,6 +92,16 @@ int RunServe(int argc, char** argv) {
   std::unique_ptr<ResponseCache> cache;
   if (options.cache.enabled) cache = std::make_unique<ResponseCache>(options.cache.max_bytes, FromMillis(static_cast<double>(options.cache.ttl_ms)), clock);
   shared.cache = cache.get();
+  // Shared state: with `state: redis://...`, replicas exchange latency observations (off the
+  // request path, on a thread of its own).
+  std::unique_ptr<ReplicaSync> replicas;
+  if (!options.state.redis_host.empty()) {
+    char host[256] = "replica";
+    gethostname(host, sizeof host - 1);
+    replicas = std::make_unique<ReplicaSync>(options.state, pool, monitor, clock,
+                                             fmt::format("{}-{}-{:08x}", host, static_cast<long>(getpid()), static_cast<uint32_t>(std::random_device{}())));
+  }
+  shared.replicas = replicas.get();
   shared.policy = policies.at(options.routing.policy).get();
   if (!options.routing.shadow_policy.empty()) shared.shadow = policies.at(options.routing.shadow_policy).get();
   shared.id_salt = std::random_device{}();
@@ -118,6 +131,7 @@ int RunServe(int argc, char** argv) {
     return 1;
   }
   server.Start();
+  if (replicas) replicas->Start();
 
   // Active health checks and snapshot publication on their own thread and io_context.
   net::asio::io_context probe_ioc{1};
@@ -146,6 +160,9 @@ int RunServe(int argc, char** argv) {
               tel.access_log.path.empty() ? "off" : (tel.access_log.path == "-" ? "stderr" : tel.access_log.path.c_str()));
   std::printf("  cache: %s\n", options.cache.enabled ? fmt::format("in process, {} MiB, ttl {} s (temperature 0 or a seed; Cache-Control: no-cache bypasses)",
                                                                   options.cache.max_bytes >> 20, options.cache.ttl_ms / 1000).c_str() : "off");
+  if (replicas)
+    std::printf("  shared state: Redis %s:%d (latency observations every %lld ms; plaintext, DESIGN.md section 7)\n",
+                options.state.redis_host.c_str(), options.state.redis_port, static_cast<long long>(options.state.sync_ms));
   std::printf("\ntry:\n");
   std::printf("  curl -s %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}' -D -\n", base.c_str());
   std::printf("  curl -sN %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"auto\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}'\n", base.c_str());
@@ -160,6 +177,7 @@ int RunServe(int argc, char** argv) {
   shared.draining = true;
   server.Shutdown(std::chrono::milliseconds(options.server.shutdown_grace_ms));
   prober.Stop();
+  if (replicas) replicas->Stop();
   probe_ioc.stop();
   probe_thread.join();
   (*telemetry)->Close();  // writes every decision still queued

@@ -131,6 +131,25 @@ TEST(Config, BackendResourceKeyErrors) {
               "backends[0].outlier.consecutive_local_failures: expected a number");
 }
 
+TEST(Config, SharedStateRedis) {
+  const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto d = LoadOptionsFromString(backends, "t.yaml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->state.redis_host, "");
+  auto o = LoadOptionsFromString("state: redis://10.0.0.5:6380\n" + backends, "t.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->state.redis_host, "10.0.0.5");
+  EXPECT_EQ(o->state.redis_port, 6380);
+  auto m = LoadOptionsFromString("state: {url: 'redis://cache.local', sync_ms: 250, stale_ms: 5000}\n" + backends, "t.yaml");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->state.redis_host, "cache.local");
+  EXPECT_EQ(m->state.redis_port, 6379);
+  EXPECT_EQ(m->state.sync_ms, 250);
+  EXPECT_EQ(m->state.stale_ms, 5000);
+  ExpectError("state: http://x:1\n" + backends, "c.yaml:1: state: expected redis://HOST:PORT");
+  ExpectError("state: redis://x:99999\n" + backends, "c.yaml:1: state: bad port");
+}
+
 TEST(Config, CacheDefaultsAndKeys) {
   const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
   auto d = LoadOptionsFromString(backends, "t.yaml");

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -193,6 +194,35 @@ Status ReadTelemetry(const Reader& r, const YAML::Node& n, const std::string& pa
       });
 }
 
+// `state: redis://HOST[:PORT]`, or a map {url, sync_ms, stale_ms}.
+Status ReadState(const Reader& r, const YAML::Node& n, const std::string& path, StateOptions& st) {
+  auto url = [&](const YAML::Node& v, const std::string& p) -> Status {
+    std::string u;
+    MEC_TRY(r.Str(v, p, u));
+    if (u.rfind("redis://", 0) != 0) return r.Error(v, p, "expected redis://HOST:PORT");
+    std::string hp = u.substr(8);
+    while (!hp.empty() && hp.back() == '/') hp.pop_back();
+    const auto colon = hp.rfind(':');
+    st.redis_host = hp.substr(0, colon);
+    if (colon != std::string::npos) {
+      const std::string port = hp.substr(colon + 1);
+      char* end = nullptr;
+      const long v2 = std::strtol(port.c_str(), &end, 10);
+      if (port.empty() || *end != '\0' || v2 < 1 || v2 > 65535) return r.Error(v, p, "bad port in '" + u + "'");
+      st.redis_port = static_cast<int>(v2);
+    }
+    if (st.redis_host.empty()) return r.Error(v, p, "expected redis://HOST:PORT");
+    return Status::Ok();
+  };
+  if (n.IsScalar()) return url(n, path);
+  return r.ForEachKey(n, path, {"url", "sync_ms", "stale_ms"},
+                      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                        if (k == "url") return url(v, p);
+                        if (k == "sync_ms") return r.Num(v, p, st.sync_ms, 10, 600000);
+                        return r.Num(v, p, st.stale_ms, 100, 3.6e6);
+                      });
+}
+
 Status ReadCache(const Reader& r, const YAML::Node& n, const std::string& path, CacheOptions& c) {
   return r.ForEachKey(n, path, {"enabled", "max_bytes", "ttl_ms"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
@@ -367,12 +397,13 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
     return Status::InvalidArgument(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
   }
   try {
-    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "dashboard", "backends"},
+    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "dashboard", "backends", "state"},
                             [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                               if (k == "server") return ReadServer(r, v, p, o.server);
                               if (k == "routing") return ReadRouting(r, v, p, o.routing);
                               if (k == "telemetry") return ReadTelemetry(r, v, p, o.telemetry);
                               if (k == "cache") return ReadCache(r, v, p, o.cache);
+                              if (k == "state") return ReadState(r, v, p, o.state);
                               if (k == "dashboard") return ReadDashboard(r, v, p, o.dashboard);
                               if (!v.IsSequence()) return r.Error(v, p, "expected a list of backends");
                               for (size_t i = 0; i < v.size(); ++i) {

@@ -163,6 +163,15 @@ struct CacheOptions {
   int64_t ttl_ms = 600000;       // an answer older than this is not reused
 };
 
+// Shared state between regional replicas (DESIGN.md §1): `state: redis://HOST:PORT`. Replicas
+// exchange what they observe of backend latency through Redis (hiredis, plaintext: DESIGN.md §7).
+struct StateOptions {
+  std::string redis_host;    // empty: no sharing (the default)
+  int redis_port = 6379;
+  int64_t sync_ms = 500;     // how often observations are exchanged
+  int64_t stale_ms = 10000;  // another replica's report older than this is ignored
+};
+
 // The web dashboard (GET /dashboard, docs/dashboard.md) and the bearer token that protects the
 // operator endpoints (/dashboard, /api/..., /admin/..., /v1/feedback).
 struct DashboardOptions {
@@ -177,6 +186,7 @@ struct Options {
   RoutingOptions routing;
   TelemetryOptions telemetry;
   CacheOptions cache;
+  StateOptions state;
   DashboardOptions dashboard;
   std::vector<BackendOptions> backends;
   std::string source;  // file name, or "embedded demo"

@@ -199,6 +199,11 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
       auto res = JsonResponse(s_.stats.ToJson(), v, ka);
       co_await ch.Send(std::move(res));
     }
+  } else if (path == "/api/state" && get) {
+    {  // shared state between replicas: Redis up or down, reports sent and applied
+      auto res = JsonResponse(s_.replicas ? s_.replicas->StatusJson() : std::string(R"({"redis":"off"})"), v, ka);
+      co_await ch.Send(std::move(res));
+    }
   } else {
     {  // named first: g++ 12 mishandles temporaries that live across co_await
       auto res = ErrorResponse({404, "invalid_request_error", fmt::format("Unknown request URL: {} {}.", std::string_view(req.method_string()), path), "", "unknown_url"}, v, ka);
@@ -462,6 +467,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       o.waited_s = ToSeconds(end - sent);   // no first byte: a lower bound on the TTFT
     }
     if (s_.monitor.OnAttemptEnd(b.index(), o, end)) s_.monitor.Publish(end);  // an ejection shows at once
+    if (s_.replicas) s_.replicas->Note(b.index(), o.ttft_s, o.tpot_s);
   };
   auto failure_kind = [](FailureKind k) {
     switch (k) {

@@ -21,6 +21,7 @@
 #include "net/upstream_client.h"
 #include "route/router.h"
 #include "cache/response_cache.h"
+#include "state/replica_sync.h"
 #include "telemetry/telemetry.h"
 
 namespace mec::net {
@@ -46,6 +47,7 @@ struct GatewayShared {
   Telemetry* telemetry = nullptr;  // metrics (GET /metrics), decision and access logs; null: off
   Dashboard* dashboard = nullptr;  // GET /dashboard, /api/dashboard and the operator endpoints' token; null: off
   ResponseCache* cache = nullptr;  // answers of repeatable requests; null: off
+  ReplicaSync* replicas = nullptr;  // shares latency observations through Redis; null: off
 };
 
 class GatewayHandler final : public Handler {
