@@ -263,6 +263,15 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     res.set("X-MEC-Decision-Id", decision_id);
     return res;
   };
+  // A whole answer was handed to the client (sent) or the client had left: count which.
+  auto count_delivery = [&](bool sent) {
+    if (sent) {
+      stats.completed.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
+      trace.End(RequestStatus::kCancelled, 499);
+    }
+  };
 
   // Parse, collect hints, build the request context.
   auto parsed_or = ParseRequest(endpoint, req.body());
@@ -355,12 +364,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         if (sent) sent = co_await ch.WriteChunk(out);
         if (sent) sent = co_await ch.EndStream();
       }
-      if (sent) {
-        stats.completed.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
-        trace.End(RequestStatus::kCancelled, 499);
-      }
+      count_delivery(sent);
       co_return;
     }
   }
@@ -644,12 +648,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     res.body() = std::move(w.body);
     res.prepare_payload();
     trace.FirstByte();
-    if (co_await ch.Send(std::move(res))) {
-      stats.completed.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
-      trace.End(RequestStatus::kCancelled, 499);
-    }
+    const bool sent = co_await ch.Send(std::move(res));
+    count_delivery(sent);
     co_return;
   }
 

@@ -7,6 +7,15 @@
 namespace mec {
 namespace {
 
+BackendOptions EdgeBackend() {
+  BackendOptions b;
+  b.name = "edge";
+  b.tier = Tier::kEdge;
+  b.url = "http://127.0.0.1:1/v1";
+  b.models = {"m"};
+  return b;
+}
+
 TEST(ReplicaReport, RoundTripsAndRejectsGarbage) {
   ReplicaReport r;
   r.seq = 42;
@@ -29,12 +38,7 @@ TEST(ReplicaReport, RoundTripsAndRejectsGarbage) {
 // With Redis unreachable the replica keeps its local state: SyncOnce neither throws nor blocks
 // for long, the failure is counted and named, and local observations are not held back forever.
 TEST(ReplicaSync, UnreachableRedisIsCountedNotFatal) {
-  BackendOptions b;
-  b.name = "edge";
-  b.tier = Tier::kEdge;
-  b.url = "http://127.0.0.1:1/v1";
-  b.models = {"m"};
-  BackendPool pool({b});
+  BackendPool pool({EdgeBackend()});
   ManualClock clock;
   BackendMonitor monitor(pool, clock.Now());
   StateOptions o;
@@ -56,12 +60,7 @@ TEST(ReplicaSync, UnreachableRedisIsCountedNotFatal) {
 
 // A remote observation moves the local estimate the way a local one would.
 TEST(ReplicaSync, RemoteObservationsEnterTheEstimators) {
-  BackendOptions b;
-  b.name = "edge";
-  b.tier = Tier::kEdge;
-  b.url = "http://127.0.0.1:1/v1";
-  b.models = {"m"};
-  BackendPool pool({b});
+  BackendPool pool({EdgeBackend()});
   ManualClock clock;
   BackendMonitor monitor(pool, clock.Now());
   const double before = monitor.View(0, clock.Now()).ttft.Median();
