@@ -108,6 +108,12 @@ void BackendMonitor::OnRemoteObservation(int backend, std::optional<double> ttft
   if (tpot_s && *tpot_s > 0) s.tpot.Observe(*tpot_s, now, weight);
 }
 
+bool BackendMonitor::OnRemoteEjection(int backend, Duration d, TimePoint now) {
+  State& s = *states_.at(backend);
+  std::lock_guard lock(s.mu);
+  return s.outlier.EjectFor(d, now);
+}
+
 bool BackendMonitor::OnHealthCheck(int backend, bool ok, std::optional<double> rtt_s, TimePoint now) {
   State& s = *states_.at(backend);
   std::lock_guard lock(s.mu);
@@ -150,6 +156,7 @@ BackendView BackendMonitor::View(int backend, TimePoint now) const {
   v.error_rate = s.mix.FailedShare(now);
   v.rate_limited_rate = s.mix.LimitedShare(now);
   v.ejections = s.outlier.ejections();
+  v.peer_ejections = s.outlier.peer_ejections();
   v.ejected_for_s = ToSeconds(s.outlier.ejected_for(now));
   return v;
 }

@@ -66,6 +66,10 @@ class BackendMonitor {
   // `weight` (about the number of samples they summarize). Health and ejection are left alone.
   void OnRemoteObservation(int backend, std::optional<double> ttft_s, std::optional<double> tpot_s, double weight,
                            TimePoint now);
+  // Another replica ejected this backend (state/replica_sync): out of service for `d` from now
+  // unless a probe is in flight (OutlierDetector::EjectFor). Returns true when the state changed:
+  // publish then.
+  bool OnRemoteEjection(int backend, Duration d, TimePoint now);
   // An active health check finished: ok or not, and the round trip it measured. Returns true
   // when the active health status changed.
   bool OnHealthCheck(int backend, bool ok, std::optional<double> rtt_s, TimePoint now);

@@ -40,7 +40,8 @@ struct BackendView {
   LogNormalEstimate tpot;        // time per output token (s)
   double error_rate = 0;         // recent share of failed attempts (local + upstream failures; EWMA)
   double rate_limited_rate = 0;  // recent share of attempts answered 429 (same EWMA; not in error_rate)
-  int64_t ejections = 0;         // times ejected so far
+  int64_t ejections = 0;         // times ejected so far on this replica's own evidence
+  int64_t peer_ejections = 0;    // times another replica's ejection took it out (state/replica_sync)
   double ejected_for_s = 0;      // seconds of ejection left (0 if not ejected)
 };
 

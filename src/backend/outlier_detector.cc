@@ -60,6 +60,18 @@ void OutlierDetector::Close(TimePoint now) {
   local_streak_ = upstream_streak_ = 0;
 }
 
+bool OutlierDetector::EjectFor(Duration d, TimePoint now) {
+  Advance(now);
+  if (d <= Duration::zero() || state_ == OutlierState::kProbing) return false;
+  const TimePoint until = now + std::min(d, max_);
+  if (state_ == OutlierState::kEjected && until <= ejected_until_) return false;
+  state_ = OutlierState::kEjected;
+  ejected_until_ = until;
+  local_streak_ = upstream_streak_ = 0;
+  ++peer_ejections_;
+  return true;
+}
+
 bool OutlierDetector::TryClaimProbe(TimePoint now) {
   Advance(now);
   if (state_ != OutlierState::kHalfOpen) return false;

@@ -17,6 +17,11 @@
 // lapses after `probe_lease`. An attempt result that arrives while half-open is taken as the probe's.
 // Results that arrive while ejected (attempts started before the ejection) are ignored.
 //
+// Another replica's ejection (state/replica_sync) enters through EjectFor: it takes a backend in
+// service or half-open out until the peer's ejection ends (never beyond max), lengthens a shorter
+// ejection, and leaves a probe in flight alone (its outcome is fresher evidence). It neither counts
+// as this detector's ejection nor raises the multiplier: only local failures escalate.
+//
 // Deviation from Envoy: a passing active health check does not end an ejection, because an LLM
 // server often answers GET /models while its generation fails (model crashed, GPU out of memory).
 //
@@ -53,13 +58,16 @@ class OutlierDetector {
 
   // Feeds one attempt's result. Returns true when the state changed (ejected, closed, probe released).
   bool OnResult(AttemptResult r, TimePoint now);
+  // A peer's ejection for `d` from now (see above). Returns true when the state changed.
+  bool EjectFor(Duration d, TimePoint now);
   // Half-open: true for exactly one caller (the probe). False in every other state.
   bool TryClaimProbe(TimePoint now);
 
   OutlierState state(TimePoint now) const;
   // Time left in the current ejection (zero unless ejected).
   Duration ejected_for(TimePoint now) const;
-  int64_t ejections() const { return ejections_; }
+  int64_t ejections() const { return ejections_; }         // this detector's own
+  int64_t peer_ejections() const { return peer_ejections_; }  // EjectFor calls that took effect
   int multiplier() const { return multiplier_; }
   int consecutive_local() const { return local_streak_; }
   int consecutive_upstream() const { return upstream_streak_; }
@@ -76,6 +84,7 @@ class OutlierDetector {
   int upstream_streak_ = 0;
   int multiplier_ = 0;
   int64_t ejections_ = 0;
+  int64_t peer_ejections_ = 0;
   TimePoint ejected_until_{};
   TimePoint probe_until_{};
   TimePoint closed_since_{};

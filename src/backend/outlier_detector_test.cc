@@ -126,6 +126,33 @@ TEST_F(OutlierTest, HalfOpenLetsExactlyOneProbe) {
   EXPECT_FALSE(od_.TryClaimProbe(now_));  // closed: no probe needed
 }
 
+// A peer's ejection: takes a closed backend out for the peer's time (capped at max), lengthens a
+// shorter one, never shortens, leaves a probe in flight alone, and neither counts as this
+// detector's ejection nor escalates the next local one.
+TEST_F(OutlierTest, PeerEjection) {
+  EXPECT_FALSE(od_.EjectFor(Duration::zero(), now_));
+  EXPECT_TRUE(od_.EjectFor(seconds(7), now_));
+  EXPECT_EQ(state(), OutlierState::kEjected);
+  EXPECT_EQ(od_.ejected_for(now_), seconds(7));
+  EXPECT_EQ(od_.ejections(), 0);
+  EXPECT_EQ(od_.peer_ejections(), 1);
+  EXPECT_FALSE(od_.EjectFor(seconds(3), now_));  // shorter: no change
+  EXPECT_EQ(od_.ejected_for(now_), seconds(7));
+  EXPECT_TRUE(od_.EjectFor(seconds(1000), now_));  // capped at max (300 s)
+  EXPECT_EQ(od_.ejected_for(now_), seconds(300));
+  Advance(seconds(300));
+  EXPECT_EQ(state(), OutlierState::kHalfOpen);
+  EXPECT_TRUE(od_.TryClaimProbe(now_));
+  EXPECT_FALSE(od_.EjectFor(seconds(5), now_));  // a probe in flight decides
+  EXPECT_EQ(state(), OutlierState::kProbing);
+  EXPECT_TRUE(Feed(AttemptResult::kSuccess));
+  EXPECT_EQ(state(), OutlierState::kClosed);
+  // The first local ejection after peer ejections lasts the base time (no escalation).
+  Feed(AttemptResult::kUpstreamFailure, 5);
+  EXPECT_EQ(od_.ejections(), 1);
+  EXPECT_EQ(od_.ejected_for(now_), seconds(10));
+}
+
 TEST_F(OutlierTest, FailedProbesEjectLongerUpToTheCap) {
   Feed(AttemptResult::kUpstreamFailure, 5);
   Duration expected[] = {seconds(10), seconds(20), seconds(30), seconds(40)};

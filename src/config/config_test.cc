@@ -146,6 +146,15 @@ TEST(Config, SharedStateRedis) {
   EXPECT_EQ(m->state.redis_port, 6379);
   EXPECT_EQ(m->state.sync_ms, 250);
   EXPECT_EQ(m->state.stale_ms, 5000);
+  EXPECT_TRUE(m->state.share_ejections);
+  EXPECT_TRUE(m->state.share_cache);
+  EXPECT_EQ(m->state.cache_lookup_ms, 20);
+  auto k = LoadOptionsFromString("state: {url: 'redis://h:1', ejections: false, cache: false, cache_lookup_ms: 5}\n" + backends, "t.yaml");
+  ASSERT_TRUE(k.ok()) << k.status().message();
+  EXPECT_FALSE(k->state.share_ejections);
+  EXPECT_FALSE(k->state.share_cache);
+  EXPECT_EQ(k->state.cache_lookup_ms, 5);
+  ExpectError("state: {url: 'redis://h:1', cache_lookup_ms: 0}\n" + backends, "cache_lookup_ms");
   ExpectError("state: http://x:1\n" + backends, "c.yaml:1: state: expected redis://HOST:PORT");
   ExpectError("state: redis://x:99999\n" + backends, "c.yaml:1: state: bad port");
 }

@@ -194,7 +194,7 @@ Status ReadTelemetry(const Reader& r, const YAML::Node& n, const std::string& pa
       });
 }
 
-// `state: redis://HOST[:PORT]`, or a map {url, sync_ms, stale_ms}.
+// `state: redis://HOST[:PORT]`, or a map {url, sync_ms, stale_ms, ejections, cache, cache_lookup_ms}.
 Status ReadState(const Reader& r, const YAML::Node& n, const std::string& path, StateOptions& st) {
   auto url = [&](const YAML::Node& v, const std::string& p) -> Status {
     std::string u;
@@ -215,10 +215,13 @@ Status ReadState(const Reader& r, const YAML::Node& n, const std::string& path, 
     return Status::Ok();
   };
   if (n.IsScalar()) return url(n, path);
-  return r.ForEachKey(n, path, {"url", "sync_ms", "stale_ms"},
+  return r.ForEachKey(n, path, {"url", "sync_ms", "stale_ms", "ejections", "cache", "cache_lookup_ms"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                         if (k == "url") return url(v, p);
                         if (k == "sync_ms") return r.Num(v, p, st.sync_ms, 10, 600000);
+                        if (k == "ejections") return r.Bool(v, p, st.share_ejections);
+                        if (k == "cache") return r.Bool(v, p, st.share_cache);
+                        if (k == "cache_lookup_ms") return r.Num(v, p, st.cache_lookup_ms, 1, 10000);
                         return r.Num(v, p, st.stale_ms, 100, 3.6e6);
                       });
 }

@@ -170,6 +170,9 @@ struct StateOptions {
   int redis_port = 6379;
   int64_t sync_ms = 500;     // how often observations are exchanged
   int64_t stale_ms = 10000;  // another replica's report older than this is ignored
+  bool share_ejections = true;  // a backend one replica ejects is taken out by all
+  bool share_cache = true;      // the response cache gets a second level in Redis (cache.enabled too)
+  int64_t cache_lookup_ms = 20; // a shared-cache lookup waits at most this long, then counts as a miss
 };
 
 // The web dashboard (GET /dashboard, docs/dashboard.md) and the bearer token that protects the

@@ -25,6 +25,9 @@ class Clock {
   virtual TimePoint Now() const = 0;
   // Seconds since the Unix epoch, for `created` fields and logs only; never for durations.
   virtual int64_t UnixSeconds() const = 0;
+  // Milliseconds since the Unix epoch, for what other processes must compare (replicas' reports
+  // in Redis); never for durations within this process.
+  virtual int64_t UnixMillis() const { return UnixSeconds() * 1000; }
 };
 
 // The real clock (steady + system). Its one instance is created by main and passed down.
@@ -32,6 +35,7 @@ class SystemClock final : public Clock {
  public:
   TimePoint Now() const override;
   int64_t UnixSeconds() const override;
+  int64_t UnixMillis() const override;
 };
 
 // A clock that moves only when told to; for tests and the simulator's world. Not thread-safe.

@@ -31,9 +31,17 @@ std::optional<ReplicaReport> ParseReport(std::string_view s) {
   return r;
 }
 
+std::optional<PeerEjection> ParseEjection(std::string_view s) {
+  std::istringstream in{std::string(s)};
+  long long count = 0, ms = 0, until = 0;
+  if (!(in >> count >> ms >> until) || count < 1 || until < ms) return std::nullopt;
+  return PeerEjection{count, ms, until};
+}
+
 ReplicaSync::ReplicaSync(const StateOptions& options, const BackendPool& pool, BackendMonitor& monitor, const Clock& clock,
                          std::string replica_id)
-    : options_(options), pool_(pool), monitor_(monitor), clock_(clock), id_(std::move(replica_id)), sums_(pool.size()) {}
+    : options_(options), pool_(pool), monitor_(monitor), clock_(clock), id_(std::move(replica_id)), sums_(pool.size()),
+      ejections_shared_(pool.size(), 0) {}
 
 ReplicaSync::~ReplicaSync() {
   Stop();
@@ -123,7 +131,7 @@ void ReplicaSync::SyncOnce() {
   if (!Connect()) return;
   // Replicas are other processes: reports carry wall-clock time (second resolution is enough
   // against a staleness bound of seconds).
-  const int64_t now_ms = clock_.UnixSeconds() * 1000;
+  const int64_t now_ms = clock_.UnixMillis();
   ++seq_;
   uint64_t sent = 0, applied = 0;
   for (size_t b = 0; b < pool_.size(); ++b) {
@@ -169,9 +177,57 @@ void ReplicaSync::SyncOnce() {
     }
     freeReplyObject(reply);
   }
+  uint64_t ej_sent = 0, ej_applied = 0;
+  const bool ok = options_.share_ejections ? SyncEjections(now_ms, ej_sent, ej_applied) : true;
   std::lock_guard lock(status_mu_);
   status_.reports_sent += sent;
   status_.reports_applied += applied;
+  status_.ejections_sent += ej_sent;
+  status_.ejections_applied += ej_applied;
+  (void)ok;  // a failure was already counted by Fail()
+}
+
+bool ReplicaSync::SyncEjections(int64_t now_ms, uint64_t& sent, uint64_t& applied) {
+  bool changed = false;
+  const TimePoint now = clock_.Now();
+  for (size_t b = 0; b < pool_.size(); ++b) {
+    const std::string key = "mec:eject:" + pool_.at(b).name();
+    const BackendView v = monitor_.View(static_cast<int>(b), now);
+    if (v.ejections > ejections_shared_[b]) {
+      if (v.ejected_for_s > 0) {
+        const std::string value = std::to_string(v.ejections) + " " + std::to_string(now_ms) + " " +
+                                  std::to_string(now_ms + static_cast<int64_t>(v.ejected_for_s * 1000));
+        auto* reply = static_cast<redisReply*>(redisCommand(redis_, "HSET %b %b %b", key.data(), key.size(), id_.data(), id_.size(), value.data(), value.size()));
+        if (!reply) return Fail(redis_->errstr), false;
+        freeReplyObject(reply);
+        reply = static_cast<redisReply*>(redisCommand(redis_, "PEXPIRE %b %lld", key.data(), key.size(), static_cast<long long>(options_.stale_ms * 6)));
+        if (!reply) return Fail(redis_->errstr), false;
+        freeReplyObject(reply);
+        ++sent;
+      }
+      ejections_shared_[b] = v.ejections;  // an ejection already over by now is not worth sharing
+    }
+    auto* reply = static_cast<redisReply*>(redisCommand(redis_, "HGETALL %b", key.data(), key.size()));
+    if (!reply) return Fail(redis_->errstr), false;
+    if (reply->type == REDIS_REPLY_ARRAY) {
+      for (size_t i = 0; i + 1 < reply->elements; i += 2) {
+        const std::string who(reply->element[i]->str, reply->element[i]->len);
+        if (who == id_) continue;
+        auto e = ParseEjection(std::string_view(reply->element[i + 1]->str, reply->element[i + 1]->len));
+        if (!e || now_ms - e->unix_ms > options_.stale_ms || e->until_ms <= now_ms) continue;
+        int64_t& last = ejections_applied_[{pool_.at(b).name(), who}];
+        if (e->count <= last) continue;
+        last = e->count;
+        if (monitor_.OnRemoteEjection(static_cast<int>(b), std::chrono::milliseconds(e->until_ms - now_ms), now)) {
+          changed = true;
+          ++applied;
+        }
+      }
+    }
+    freeReplyObject(reply);
+  }
+  if (changed) monitor_.Publish(now);  // route around it now, not at the next timer
+  return true;
 }
 
 ReplicaSync::Status ReplicaSync::status() const {
@@ -188,6 +244,8 @@ std::string ReplicaSync::StatusJson() const {
       .Field("replica", id_)
       .Field("reports_sent", s.reports_sent)
       .Field("reports_applied", s.reports_applied)
+      .Field("ejections_sent", s.ejections_sent)
+      .Field("ejections_applied", s.ejections_applied)
       .Field("errors", s.errors)
       .Field("last_error", s.last_error)
       .EndObject();

@@ -11,6 +11,14 @@
 // "<seq> <unix ms> <n ttft> <mean log ttft> <n tpot> <mean log tpot>"; a report is applied once
 // (by seq) and ignored when older than stale_ms (bounded staleness).
 //
+// Ejections travel the same way: when this replica's outlier detector ejects a backend on its
+// own evidence, the next sync writes `mec:eject:<backend name>` -> `<replica id>` ->
+// "<ejection count> <unix ms> <ejected until, unix ms>"; the others take the backend out until
+// then (BackendMonitor::OnRemoteEjection; never beyond their max ejection, never over a probe in
+// flight), once per count, ignoring reports older than stale_ms. A peer's ejection is not counted
+// as this replica's own, so it is never echoed back. Recovery is not shared: each replica probes
+// the backend itself when the ejection ends.
+//
 // Redis is never on a request's path: Note() only adds to an in-memory sum; a background thread
 // talks to Redis (hiredis 0.14, blocking, with timeouts; plaintext — DESIGN.md §7). When Redis is
 // unreachable the replica keeps serving on its local state, says so once on stderr, counts the
@@ -45,6 +53,11 @@ struct ReplicaReport {
 };
 std::string FormatReport(const ReplicaReport& r);
 std::optional<ReplicaReport> ParseReport(std::string_view s);
+// A peer's ejection record: "<count> <unix ms> <until unix ms>".
+struct PeerEjection {
+  int64_t count = 0, unix_ms = 0, until_ms = 0;
+};
+std::optional<PeerEjection> ParseEjection(std::string_view s);
 
 class ReplicaSync {
  public:
@@ -62,6 +75,7 @@ class ReplicaSync {
   struct Status {
     bool connected = false;
     uint64_t reports_sent = 0, reports_applied = 0, errors = 0;
+    uint64_t ejections_sent = 0, ejections_applied = 0;
     std::string last_error;
   };
   Status status() const;
@@ -72,6 +86,8 @@ class ReplicaSync {
     double n_ttft = 0, sum_ttft = 0, n_tpot = 0, sum_tpot = 0;
   };
   bool Connect();
+  // Shares this replica's new ejections and applies the others'. False when Redis failed.
+  bool SyncEjections(int64_t now_ms, uint64_t& sent, uint64_t& applied);
   void Fail(const std::string& why);
 
   const StateOptions options_;
@@ -87,6 +103,8 @@ class ReplicaSync {
   redisContext* redis_ = nullptr;
   uint64_t seq_ = 0;
   std::map<std::pair<std::string, std::string>, uint64_t> applied_;  // (backend, replica) -> last seq
+  std::vector<int64_t> ejections_shared_;  // per backend: own ejection count last written
+  std::map<std::pair<std::string, std::string>, int64_t> ejections_applied_;  // (backend, replica) -> count
 
   mutable std::mutex status_mu_;
   Status status_;

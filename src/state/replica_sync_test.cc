@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "state/replica_sync.h"
+#include "state/test_redis_server.h"
 
 namespace mec {
 namespace {
@@ -69,6 +70,67 @@ TEST(ReplicaSync, RemoteObservationsEnterTheEstimators) {
     monitor.OnRemoteObservation(0, before * 20, std::nullopt, 5, clock.Now());
   }
   EXPECT_GT(monitor.View(0, clock.Now()).ttft.Median(), 5 * before);
+}
+
+TEST(PeerEjection, ParsesAndRejects) {
+  auto e = ParseEjection("3 1700000000000 1700000010000");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->count, 3);
+  EXPECT_EQ(e->until_ms - e->unix_ms, 10000);
+  EXPECT_FALSE(ParseEjection(""));
+  EXPECT_FALSE(ParseEjection("0 1 2"));   // no ejection
+  EXPECT_FALSE(ParseEjection("1 5 4"));   // ends before it starts
+  EXPECT_FALSE(ParseEjection("1 x 4"));
+}
+
+// Two replicas on one real redis-server: the backend one ejects on its own failures is taken out
+// by the other at its next sync, for the rest of that ejection, once; it is not echoed back; a
+// report older than stale_ms is ignored; with ejection sharing off nothing travels.
+TEST(ReplicaSync, EjectionsTravelThroughRealRedis) {
+  testing::TestRedisServer redis;
+  ASSERT_TRUE(redis.ready()) << "redis-server did not start (scripts/setup.sh installs it)";
+  BackendPool pool_a({EdgeBackend()}), pool_b({EdgeBackend()}), pool_c({EdgeBackend()});
+  ManualClock clock;
+  BackendMonitor a(pool_a, clock.Now()), b(pool_b, clock.Now()), c(pool_c, clock.Now());
+  StateOptions o;
+  o.redis_host = "127.0.0.1";
+  o.redis_port = redis.port();
+  StateOptions off = o;
+  off.share_ejections = false;
+  ReplicaSync sa(o, pool_a, a, clock, "a"), sb(o, pool_b, b, clock, "b"), sc(off, pool_c, c, clock, "c");
+  AttemptOutcome fail;
+  fail.kind = AttemptOutcome::Kind::kUpstreamFailure;
+  for (int i = 0; i < 5; ++i) a.OnAttemptEnd(0, fail, clock.Now());
+  ASSERT_EQ(a.View(0, clock.Now()).health, HealthState::kEjected);
+  const double left = a.View(0, clock.Now()).ejected_for_s;
+  ASSERT_GT(left, 1);
+  sa.SyncOnce();
+  sb.SyncOnce();
+  sc.SyncOnce();
+  EXPECT_EQ(sa.status().ejections_sent, 1u);
+  const BackendView vb = b.View(0, clock.Now());
+  EXPECT_EQ(vb.health, HealthState::kEjected);
+  EXPECT_EQ(vb.peer_ejections, 1);
+  EXPECT_EQ(vb.ejections, 0);  // not b's own: b will not echo it
+  EXPECT_NEAR(vb.ejected_for_s, left, 0.01);
+  EXPECT_FALSE(b.Current().backends[0].routable);  // published: routing sees it at once
+  EXPECT_EQ(c.View(0, clock.Now()).health, HealthState::kHealthy);  // sharing off
+  sb.SyncOnce();
+  sa.SyncOnce();
+  EXPECT_EQ(sb.status().ejections_applied, 1u);  // once
+  EXPECT_EQ(sb.status().ejections_sent, 0u);
+  EXPECT_EQ(a.View(0, clock.Now()).peer_ejections, 0);  // no echo
+  // A later ejection by a, reported after more than stale_ms, is ignored by b.
+  clock.Advance(FromSeconds(left + 1));
+  b.OnAttemptEnd(0, AttemptOutcome{}, clock.Now());  // b's probe succeeds: back in service
+  a.TryClaimProbe(0, clock.Now());
+  a.OnAttemptEnd(0, fail, clock.Now());  // a's probe fails: ejected again, for longer
+  sa.SyncOnce();
+  clock.Advance(FromMillis(o.stale_ms + 1000));
+  ASSERT_EQ(a.View(0, clock.Now()).health, HealthState::kEjected);
+  sb.SyncOnce();
+  EXPECT_EQ(b.View(0, clock.Now()).health, HealthState::kHealthy);
+  EXPECT_EQ(sb.status().ejections_applied, 1u);
 }
 
 }  // namespace
