@@ -1,0 +1,201 @@
+#include "cli/gateway_runtime.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "backend/backend_monitor.h"
+#include "backend/backend_pool.h"
+#include "cache/response_cache.h"
+#include "context/context_builder.h"
+#include "context/learned_complexity_model.h"
+#include "dashboard/access_guard.h"
+#include "dashboard/dashboard.h"
+#include "learn/decision_registry.h"
+#include "learn/output_tokens.h"
+#include "learn/quality_feedback.h"
+#include "net/gateway_handler.h"
+#include "net/health_prober.h"
+#include "route/policies.h"
+#include "state/replica_sync.h"
+#include "telemetry/telemetry.h"
+
+namespace mec::cli {
+
+// Declared in construction order; destroyed in reverse.
+struct GatewayRuntime::Parts {
+  std::unique_ptr<BackendPool> pool;
+  std::unique_ptr<BackendMonitor> monitor;
+  std::unique_ptr<ComplexityModel> complexity;
+  OutputTokenLearner output_tokens;
+  QualityFeedback feedback;
+  DecisionRegistry decisions;
+  std::unique_ptr<ContextBuilder> context;
+  std::map<std::string, std::unique_ptr<Router>, std::less<>> policies;
+  std::unique_ptr<Telemetry> telemetry;
+  std::unique_ptr<net::GatewayShared> shared;
+  std::unique_ptr<ResponseCache> cache;
+  std::unique_ptr<ReplicaSync> replicas;
+  std::unique_ptr<SharedCache> shared_cache;  // stopped in Shutdown, before the server's io_contexts go
+  std::string token;
+  std::unique_ptr<Dashboard> dashboard;
+  std::unique_ptr<net::HttpServer> server;
+  std::unique_ptr<net::asio::io_context> probe_ioc;
+  std::unique_ptr<net::UpstreamPools> probe_pools;
+  std::unique_ptr<net::HealthProber> prober;
+  std::thread probe_thread;
+};
+
+GatewayRuntime::GatewayRuntime(Options options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
+
+GatewayRuntime::~GatewayRuntime() { Shutdown(std::chrono::milliseconds(0)); }
+
+Status GatewayRuntime::Start() {
+  auto p = std::make_unique<Parts>();
+  const Options& options = options_;
+  // The five parts: Resource (pool + monitor), Context (complexity model, output lengths),
+  // Router (every policy), Monitor/learning (feedback, decision registry), Executor (per request).
+  p->pool = std::make_unique<BackendPool>(options.backends);
+  p->monitor = std::make_unique<BackendMonitor>(*p->pool, clock_.Now());
+  p->complexity = LoadDefaultComplexityModel();
+  ContextDefaults defaults;
+  defaults.min_quality = options.routing.default_min_quality;
+  if (options.routing.default_deadline_ms > 0) defaults.deadline_ms = options.routing.default_deadline_ms;
+  OutputTokenLearner* output_tokens = &p->output_tokens;
+  p->context = std::make_unique<ContextBuilder>(*p->complexity, defaults,
+                                                [output_tokens](std::string_view task) { return output_tokens->Expected(task); });
+  PolicyOptions popts;
+  popts.deadline_target = options.routing.deadline_target;
+  popts.hedge = options.routing.hedge;
+  popts.hedge_threshold = options.routing.hedge_threshold;
+  popts.auto_order = options.routing.auto_order;
+  for (const auto& name : PolicyNames()) p->policies[name] = MakePolicy(name, popts);
+  // Monitor: metrics, decision log (background writer), access log. Closed after the server drains.
+  auto telemetry = Telemetry::Create(options.telemetry, *p->pool, PolicyNames(), clock_);
+  if (!telemetry.ok()) return telemetry.status();
+  p->telemetry = std::move(*telemetry);
+  p->shared.reset(new net::GatewayShared{options, clock_, *p->pool, *p->monitor, *p->context, p->policies, nullptr, nullptr,
+                                         p->output_tokens, p->feedback, p->decisions});
+  net::GatewayShared& shared = *p->shared;
+  shared.telemetry = p->telemetry.get();
+  // Cache: answers of repeatable requests, in process (shared by every worker and policy).
+  if (options.cache.enabled)
+    p->cache = std::make_unique<ResponseCache>(options.cache.max_bytes, FromMillis(static_cast<double>(options.cache.ttl_ms)), clock_);
+  shared.cache = p->cache.get();
+  // Shared state: with `state: redis://...`, replicas exchange latency observations (off the
+  // request path, on a thread of its own).
+  if (!options.state.redis_host.empty()) {
+    char host[256] = "replica";
+    gethostname(host, sizeof host - 1);
+    p->replicas = std::make_unique<ReplicaSync>(options.state, *p->pool, *p->monitor, clock_,
+                                                fmt::format("{}-{}-{:08x}", host, static_cast<long>(getpid()), static_cast<uint32_t>(std::random_device{}())));
+  }
+  shared.replicas = p->replicas.get();
+  // ... and, unless `state: {cache: false}`, the response cache gets a second level in Redis.
+  if (p->replicas && p->cache && options.state.share_cache)
+    p->shared_cache = std::make_unique<SharedCache>(options.state, *p->pool, FromMillis(static_cast<double>(options.cache.ttl_ms)), clock_);
+  shared.shared_cache = p->shared_cache.get();
+  shared.policy = p->policies.at(options.routing.policy).get();
+  if (!options.routing.shadow_policy.empty()) shared.shadow = p->policies.at(options.routing.shadow_policy).get();
+  shared.id_salt = std::random_device{}();
+  // Dashboard: its page and JSON, live statistics fed with every finished request (through
+  // telemetry), and the bearer token of the operator endpoints.
+  const std::string& token_env = options.dashboard.token_env;
+  auto token = TokenFromEnv(token_env, token_env.empty() ? nullptr : std::getenv(token_env.c_str()));
+  if (!token.ok()) return token.status();
+  p->token = std::move(*token);
+  p->dashboard = std::make_unique<Dashboard>(options.dashboard, p->token, *p->pool, clock_);
+  p->telemetry->set_outcome_observer(&p->dashboard->live_stats());
+  shared.dashboard = p->dashboard.get();
+  if (p->token.empty() && !IsLoopbackListen(options.server.listen)) {
+    std::fprintf(stderr,
+                 "mecrouter: WARNING: listening on %s, beyond this machine, with NO TOKEN: /dashboard, /api/..., /admin/... and\n"
+                 "mecrouter: WARNING: /v1/feedback are open to anyone who can connect. Set dashboard.token_env to the name of an\n"
+                 "mecrouter: WARNING: environment variable that holds a bearer token (docs/dashboard.md).\n",
+                 options.server.listen.c_str());
+  }
+  net::GatewayShared* shp = p->shared.get();
+  p->server = std::make_unique<net::HttpServer>(options.server, [shp](int worker, net::asio::io_context& ioc) {
+    return std::make_shared<net::GatewayHandler>(*shp, ioc, worker);
+  });
+  if (Status s = p->server->Listen(); !s.ok()) return s;
+  p->server->Start();
+  if (p->replicas) p->replicas->Start();
+  if (p->shared_cache) p->shared_cache->Start();
+
+  // Active health checks and snapshot publication on their own thread and io_context.
+  p->probe_ioc = std::make_unique<net::asio::io_context>(1);
+  p->probe_pools = std::make_unique<net::UpstreamPools>(*p->probe_ioc, clock_, options.backends);
+  p->prober = std::make_unique<net::HealthProber>(*p->probe_ioc, *p->probe_pools, *p->monitor, clock_, shared.id_salt);
+  BackendPool* pool = p->pool.get();
+  p->prober->set_on_result([pool](int b, const net::HealthCheckResult& r, bool changed) {
+    if (changed)
+      std::fprintf(stderr, "mecrouter: backend %s health check %s%s%s\n", pool->at(b).name().c_str(), r.ok ? "passed" : "failed",
+                   r.detail.empty() ? "" : ": ", r.detail.c_str());
+  });
+  p->prober->Start();
+  net::asio::io_context* probe_ioc = p->probe_ioc.get();
+  p->probe_thread = std::thread([probe_ioc] { probe_ioc->run(); });
+  parts_ = std::move(p);
+  running_ = true;
+  return Status::Ok();
+}
+
+std::string GatewayRuntime::base_url() const { return "http://" + parts_->server->address(); }
+
+std::string GatewayRuntime::dashboard_url() const {
+  if (!options_.dashboard.enabled) return "";
+  return base_url() + "/dashboard" + (parts_->token.empty() ? "" : "?token=$" + options_.dashboard.token_env);
+}
+
+void GatewayRuntime::PrintBanner(const std::vector<std::string>& extra) const {
+  const Options& options = options_;
+  const std::string base = base_url();
+  std::printf("mecrouter: listening on %s (%s; policy %s, complexity model %s)\n", base.c_str(), options.source.c_str(),
+              options.routing.policy.c_str(), std::string(parts_->complexity->Name()).c_str());
+  for (const auto& line : extra) std::printf("  %s\n", line.c_str());
+  for (const auto& b : parts_->pool->all())
+    std::printf("  backend %-14s %-6s %s\n", b->name().c_str(), std::string(TierName(b->tier())).c_str(), b->options().url.c_str());
+  if (options.dashboard.enabled)
+    std::printf("  dashboard: %s%s\n", dashboard_url().c_str(),
+                parts_->token.empty() ? "" : "  (bearer token required for /dashboard, /api, /admin, /v1/feedback)");
+  const auto& tel = options.telemetry;
+  std::printf("  telemetry: metrics %s, decision log %s, access log %s\n", tel.metrics ? ("at " + base + "/metrics").c_str() : "off",
+              tel.decision_log.path.empty() ? "off" : tel.decision_log.path.c_str(),
+              tel.access_log.path.empty() ? "off" : (tel.access_log.path == "-" ? "stderr" : tel.access_log.path.c_str()));
+  std::printf("  cache: %s\n", options.cache.enabled ? fmt::format("in process, {} MiB, ttl {} s (temperature 0 or a seed; Cache-Control: no-cache bypasses)",
+                                                                  options.cache.max_bytes >> 20, options.cache.ttl_ms / 1000).c_str() : "off");
+  if (parts_->replicas)
+    std::printf("  shared state: Redis %s:%d (latency observations%s every %lld ms%s; plaintext, DESIGN.md section 7)\n",
+                options.state.redis_host.c_str(), options.state.redis_port, options.state.share_ejections ? " and ejections" : "",
+                static_cast<long long>(options.state.sync_ms), parts_->shared_cache ? "; response cache shared" : "");
+}
+
+void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {
+  if (!running_) return;
+  running_ = false;
+  Parts& p = *parts_;
+  p.shared->draining = true;
+  p.server->Shutdown(grace);
+  p.prober->Stop();
+  if (p.replicas) p.replicas->Stop();
+  if (p.shared_cache) p.shared_cache->Stop();  // answers lookups still waiting, while their io_contexts exist
+  p.probe_ioc->stop();
+  p.probe_thread.join();
+  p.telemetry->Close();  // writes every decision still queued
+  if (const DecisionLog* log = p.telemetry->decision_log()) {
+    const DecisionLogStats st = log->stats();
+    std::printf("mecrouter: decision log %s: %llu rows written, %llu dropped (queue full), %llu failed%s%s\n",
+                options_.telemetry.decision_log.path.c_str(), static_cast<unsigned long long>(st.written),
+                static_cast<unsigned long long>(st.dropped), static_cast<unsigned long long>(st.failed),
+                st.last_error.empty() ? "" : ": ", st.last_error.c_str());
+  }
+}
+
+}  // namespace mec::cli
