@@ -151,29 +151,8 @@ int RunSimulate(int argc, char** argv) {
   // Data: the held-out labelled prompts, or without the data directory the fitted fallback.
   std::unique_ptr<ComplexityModel> model = LoadDefaultComplexityModel();
   sim::CachedComplexityModel cached(*model);
-  auto data_dir = sim::ResolveDataDir(flags.Get("data", ""));
-  Result<sim::PromptSet> prompts = Status::NotFound("");
   std::string data_desc;
-  if (data_dir) {
-    prompts = sim::LoadHeldOutPrompts(*data_dir);
-    data_desc = *data_dir;
-  } else {
-    auto fb = sim::FindShippedFile("fallback_prompts.csv", exe);
-    if (!fb.ok()) {
-      std::fprintf(stderr, "mecrouter simulate: no data directory (--data, $MECROUTER_DATA or ../shared/data) and %s\n", fb.status().message().c_str());
-      return 2;
-    }
-    std::ifstream f(*fb, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    auto cells = sim::ParseFallbackCsv(ss.str(), *fb);
-    if (!cells.ok()) {
-      std::fprintf(stderr, "mecrouter simulate: %s\n", cells.status().message().c_str());
-      return 2;
-    }
-    prompts = sim::FallbackPrompts(*cells, 5000, seed, cached);
-    data_desc = "fallback " + *fb + " (no data directory)";
-  }
+  auto prompts = sim::LoadPromptsOrFallback(flags.Get("data", ""), exe, seed, cached, &data_desc);
   if (!prompts.ok()) {
     std::fprintf(stderr, "mecrouter simulate: %s\n", prompts.status().message().c_str());
     return 2;

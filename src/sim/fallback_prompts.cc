@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "core/rng.h"
+#include "sim/data_dir.h"
+#include "sim/scenario.h"
 
 namespace mec::sim {
 
@@ -107,6 +110,23 @@ PromptSet FallbackPrompts(const std::vector<FallbackCell>& cells, int n, uint64_
     p.items.push_back(std::move(it));
   }
   return p;
+}
+
+Result<PromptSet> LoadPromptsOrFallback(const std::string& data_flag, const std::string& argv0, uint64_t seed,
+                                        CachedComplexityModel& cache, std::string* description) {
+  if (auto dir = ResolveDataDir(data_flag)) {
+    *description = *dir;
+    return LoadHeldOutPrompts(*dir);
+  }
+  auto fb = FindShippedFile("fallback_prompts.csv", argv0);
+  if (!fb.ok()) return Status::NotFound("no data directory (--data, $MECROUTER_DATA or ../shared/data) and " + fb.status().message());
+  std::ifstream f(*fb, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto cells = ParseFallbackCsv(ss.str(), *fb);
+  if (!cells.ok()) return cells.status();
+  *description = "fallback " + *fb + " (no data directory)";
+  return FallbackPrompts(*cells, 5000, seed, cache);
 }
 
 }  // namespace mec::sim

@@ -36,4 +36,10 @@ Result<std::vector<FallbackCell>> ParseFallbackCsv(const std::string& text, cons
 // `n` synthetic prompts (mode "fallback") with their scores seeded into `cache`.
 PromptSet FallbackPrompts(const std::vector<FallbackCell>& cells, int n, uint64_t seed, CachedComplexityModel& cache);
 
+// The prompts a run uses: the held-out prompts of the data directory (ResolveDataDir(data_flag)),
+// or without one 5,000 fallback prompts from the shipped scenarios/fallback_prompts.csv (found as
+// FindShippedFile does from `argv0`) seeded into `cache`. `description` says which, for the user.
+Result<PromptSet> LoadPromptsOrFallback(const std::string& data_flag, const std::string& argv0, uint64_t seed,
+                                        CachedComplexityModel& cache, std::string* description);
+
 }  // namespace mec::sim
