@@ -226,6 +226,10 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   WorkItem w;
   w.input_tokens = in_tokens;
   w.max_tokens = r.max_tokens.value_or(-1);
+  // vLLM's extension: with "ignore_eos": true the answer runs to max_tokens and stops there
+  // (finish_reason "length"), for scripted load such as `mecrouter demo`.
+  for (const auto& [key, value] : r.fields)
+    if (key == "ignore_eos" && value == "true" && r.max_tokens) w.output_tokens = *r.max_tokens + 1;
   w.content_hash = Fnv1a64(r.text) ^ static_cast<uint64_t>(r.seed.value_or(0));
   ServicePlan plan;
   Admission adm;
