@@ -17,6 +17,7 @@
 #include "net/dashboard_routes.h"
 #include "net/upstream_attempt.h"
 #include "route/predict.h"
+#include "state/state_metrics.h"
 
 namespace mec::net {
 namespace {
@@ -59,6 +60,30 @@ struct RequestTrace {
     if (telemetry) telemetry->OnAttempt(record, backend, result, hedge, failover);
   }
 };
+
+// A lookup in the replicas' shared cache, waited on for at most `timeout` (then: absent). The
+// answer comes back on the cache's thread and is posted to this coroutine's executor.
+awaitable<std::shared_ptr<const CachedAnswer>> SharedLookup(SharedCache& cache, const std::string& key, Duration timeout) {
+  struct Wait {
+    explicit Wait(asio::any_io_executor ex) : timer(std::move(ex)) {}
+    asio::steady_timer timer;
+    std::shared_ptr<const CachedAnswer> answer;
+    bool done = false;
+  };
+  auto executor = co_await asio::this_coro::executor;
+  auto w = std::make_shared<Wait>(executor);
+  w->timer.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(timeout));
+  cache.Get(key, [w, executor](std::shared_ptr<const CachedAnswer> a) {
+    asio::post(executor, [w, a = std::move(a)]() mutable {
+      w->answer = std::move(a);
+      w->done = true;
+      w->timer.cancel();
+    });
+  });
+  boost::system::error_code ec;
+  if (!w->done) co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return std::move(w->answer);
+}
 
 // Whether a cached answer from `backend` is good enough for this request: its tier's expected
 // quality (relative to the strongest backend, as the router sees it) meets the minimum. A model
@@ -192,6 +217,7 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     res.keep_alive(ka);
     res.body() = s_.telemetry->MetricsText(&s_.monitor.Current());
+    res.body() += StateMetricsText(s_.replicas, s_.shared_cache);  // Redis up or down, said in metrics too
     res.prepare_payload();
     co_await ch.Send(std::move(res));
   } else if (path == "/api/stats" && get) {
@@ -201,7 +227,7 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     }
   } else if (path == "/api/state" && get) {
     {  // shared state between replicas: Redis up or down, reports sent and applied
-      auto res = JsonResponse(s_.replicas ? s_.replicas->StatusJson() : std::string(R"({"redis":"off"})"), v, ka);
+      auto res = JsonResponse(StateJson(s_.replicas, s_.shared_cache), v, ka);
       co_await ch.Send(std::move(res));
     }
   } else {
@@ -319,6 +345,15 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     } else {
       hit = s_.cache->Get(cache_key);
       if (hit && !GoodEnough(ctx, s_.pool, hit->backend)) hit = nullptr;  // another tier must answer
+      if (!hit && s_.shared_cache && ctx.privacy == Privacy::kAny) {
+        // The replicas' shared level (Redis), bounded by cache_lookup_ms; kept locally when found.
+        std::shared_ptr<const CachedAnswer> shared = co_await SharedLookup(*s_.shared_cache, cache_key,
+                                                                           std::chrono::milliseconds(s_.options.state.cache_lookup_ms));
+        if (shared && GoodEnough(ctx, s_.pool, shared->backend)) {
+          s_.cache->Put(cache_key, *shared);
+          hit = std::move(shared);
+        }
+      }
       cache_state = hit ? "hit" : "miss";
     }
     if (s_.telemetry) s_.telemetry->OnCacheLookup(hit ? CacheLookup::kHit : cache_control.no_cache ? CacheLookup::kBypass : CacheLookup::kMiss);
@@ -435,6 +470,12 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     if (winner) winner->Cancel();
   });
 
+  // A fresh answer goes into this process's cache, and into the replicas' shared one only when
+  // the request allowed its data to travel anywhere (an X-MEC-Privacy device or edge answer stays here).
+  auto store = [&](CachedAnswer answer) {
+    if (s_.shared_cache && ctx.privacy == Privacy::kAny) s_.shared_cache->Put(cache_key, answer);
+    s_.cache->Put(cache_key, std::move(answer));
+  };
   auto add_headers = [&](auto& res, const Backend& b, const std::string& model) {
     res.set("X-MEC-Tier", std::string(TierName(b.tier())));
     res.set("X-MEC-Backend", b.name());
@@ -643,7 +684,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       answer.content_type = std::string(res[http::field::content_type]);
       answer.body = w.body;
       answer.output_tokens = usage ? usage->completion_tokens : 0;
-      s_.cache->Put(cache_key, std::move(answer));
+      store(std::move(answer));
     }
     res.body() = std::move(w.body);
     res.prepare_payload();
@@ -701,7 +742,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
           answer.stream = true;
           answer.events = std::move(w.captured);
           answer.output_tokens = tokens;
-          s_.cache->Put(cache_key, std::move(answer));
+          store(std::move(answer));
         }
       }
       co_await ch.EndStream();

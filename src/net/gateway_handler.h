@@ -22,6 +22,7 @@
 #include "route/router.h"
 #include "cache/response_cache.h"
 #include "state/replica_sync.h"
+#include "state/shared_cache.h"
 #include "telemetry/telemetry.h"
 
 namespace mec::net {
@@ -47,7 +48,8 @@ struct GatewayShared {
   Telemetry* telemetry = nullptr;  // metrics (GET /metrics), decision and access logs; null: off
   Dashboard* dashboard = nullptr;  // GET /dashboard, /api/dashboard and the operator endpoints' token; null: off
   ResponseCache* cache = nullptr;  // answers of repeatable requests; null: off
-  ReplicaSync* replicas = nullptr;  // shares latency observations through Redis; null: off
+  ReplicaSync* replicas = nullptr;  // shares latency observations and ejections through Redis; null: off
+  SharedCache* shared_cache = nullptr;  // the response cache's level shared by replicas (Redis); null: off
 };
 
 class GatewayHandler final : public Handler {

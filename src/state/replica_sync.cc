@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <sstream>
 
-#include "core/json_writer.h"
 
 namespace mec {
 
@@ -233,23 +232,6 @@ bool ReplicaSync::SyncEjections(int64_t now_ms, uint64_t& sent, uint64_t& applie
 ReplicaSync::Status ReplicaSync::status() const {
   std::lock_guard lock(status_mu_);
   return status_;
-}
-
-std::string ReplicaSync::StatusJson() const {
-  const Status s = status();
-  std::string out;
-  JsonWriter w(out);
-  w.BeginObject()
-      .Field("redis", s.connected ? "up" : "down")
-      .Field("replica", id_)
-      .Field("reports_sent", s.reports_sent)
-      .Field("reports_applied", s.reports_applied)
-      .Field("ejections_sent", s.ejections_sent)
-      .Field("ejections_applied", s.ejections_applied)
-      .Field("errors", s.errors)
-      .Field("last_error", s.last_error)
-      .EndObject();
-  return out;
 }
 
 }  // namespace mec

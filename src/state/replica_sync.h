@@ -79,7 +79,7 @@ class ReplicaSync {
     std::string last_error;
   };
   Status status() const;
-  std::string StatusJson() const;
+  const std::string& id() const { return id_; }
 
  private:
   struct Sums {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "state/replica_sync.h"
+#include "state/state_metrics.h"
 #include "state/test_redis_server.h"
 
 namespace mec {
@@ -56,7 +57,7 @@ TEST(ReplicaSync, UnreachableRedisIsCountedNotFatal) {
   EXPECT_FALSE(st.last_error.empty());
   EXPECT_EQ(st.reports_sent, 0u);
   EXPECT_DOUBLE_EQ(monitor.View(0, clock.Now()).ttft.Median(), before);  // nothing remote was applied
-  EXPECT_NE(sync.StatusJson().find("\"redis\":\"down\""), std::string::npos) << sync.StatusJson();
+  EXPECT_NE(StateJson(&sync, nullptr).find("\"redis\":\"down\""), std::string::npos) << StateJson(&sync, nullptr);
 }
 
 // A remote observation moves the local estimate the way a local one would.

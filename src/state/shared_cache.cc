@@ -116,6 +116,7 @@ void SharedCache::Get(const std::string& key, Done done) {
       return;
     }
     ++stats_.dropped;
+    ++stats_.dropped_lookups;
   }
   done(nullptr);
 }

@@ -65,7 +65,8 @@ class SharedCache {
 
   struct Stats {
     bool connected = false;
-    uint64_t lookups = 0, hits = 0, stores = 0, dropped = 0, errors = 0;
+    uint64_t lookups = 0, hits = 0, stores = 0, errors = 0;
+    uint64_t dropped = 0, dropped_lookups = 0;  // refused at the door (Redis down or queue full); lookups among them
   };
   Stats stats() const;
 
