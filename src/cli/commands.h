@@ -11,5 +11,6 @@ int RunComplexity(int argc, char** argv);  // complexity_command.cc
 int RunTokens(int argc, char** argv);  // tokens_command.cc
 int RunSimulate(int argc, char** argv);  // simulate_command.cc
 int RunDecisions(int argc, char** argv);  // decisions_command.cc
+int RunDemo(int argc, char** argv);  // demo_command.cc
 
 }  // namespace mec::cli

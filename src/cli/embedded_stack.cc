@@ -70,6 +70,12 @@ void EmbeddedStack::Stop() {
   shared_.clear();
 }
 
+int EmbeddedStack::port(Tier tier) const {
+  for (size_t i = 0; i < servers_.size(); ++i)
+    if (ParseTier(shared_[i]->model.profile().name) == tier) return servers_[i]->port();
+  return -1;
+}
+
 std::vector<std::string> EmbeddedStack::Describe() const {
   std::vector<std::string> out;
   for (size_t i = 0; i < servers_.size(); ++i)

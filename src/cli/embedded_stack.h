@@ -21,6 +21,8 @@ class EmbeddedStack {
   void Stop();
   // "device on http://127.0.0.1:PORT" lines.
   std::vector<std::string> Describe() const;
+  // The loopback port of the emulator of `tier` (its /admin/fault controls failures); -1 if not started.
+  int port(Tier tier) const;
 
  private:
   const Clock& clock_;

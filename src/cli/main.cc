@@ -23,7 +23,9 @@ void Usage() {
                "  mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--seed S] [--json FILE] [--data DIR]\n"
                "      the discrete-event simulator: every policy on the same simulated fleet\n"
                "  mecrouter decisions [--db FILE] tail [-n N] | summary | export [--format jsonl|csv]\n"
-               "      query the decision log (telemetry.decision_log.path)\n");
+               "      query the decision log (telemetry.decision_log.path)\n"
+               "  mecrouter demo [--duration S] [--rate R] [--seed N] [--listen HOST:PORT] [--no-outage] [--keep-serving]\n"
+               "      the embedded stack plus live mixed traffic through the gateway, an edge outage mid-way, a summary\n");
 }
 
 }  // namespace
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   if (cmd == "tokens") return mec::cli::RunTokens(argc - 2, argv + 2);  // estimated token counts
   if (cmd == "simulate") return mec::cli::RunSimulate(argc - 2, argv + 2);  // discrete-event simulator
   if (cmd == "decisions") return mec::cli::RunDecisions(argc - 2, argv + 2);  // the decision log
+  if (cmd == "demo") return mec::cli::RunDemo(argc - 2, argv + 2);  // live traffic through the embedded stack
   std::fprintf(stderr, "mecrouter: unknown command '%s'\n\n", cmd.c_str());
   Usage();
   return 2;

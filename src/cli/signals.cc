@@ -30,4 +30,11 @@ int WaitForTerminationSignal() {
   return sig;
 }
 
+int PollTerminationSignal() {
+  sigset_t set = TerminationSet();
+  const timespec zero{0, 0};
+  const int sig = sigtimedwait(&set, nullptr, &zero);
+  return sig > 0 ? sig : 0;
+}
+
 }  // namespace mec::cli

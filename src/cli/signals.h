@@ -7,5 +7,7 @@ namespace mec::cli {
 void BlockTerminationSignals();
 // Waits for SIGINT or SIGTERM; returns which.
 int WaitForTerminationSignal();
+// Takes a pending SIGINT or SIGTERM without waiting; returns which, or 0 if none is pending.
+int PollTerminationSignal();
 
 }  // namespace mec::cli
