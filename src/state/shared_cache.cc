@@ -228,8 +228,18 @@ void SharedCache::Run() {
       lock.lock();
       continue;
     }
-    cv_.wait(lock, [this] { return stop_ || !up_ || !gets_.empty() || !puts_.empty(); });
+    const bool work = cv_.wait_for(lock, std::chrono::milliseconds(options_.sync_ms),
+                                   [this] { return stop_ || !up_ || !gets_.empty() || !puts_.empty(); });
     if (stop_ || !up_) continue;
+    if (!work) {  // idle for a sync period: PING, so that a Redis gone away is noticed (and said) while idle
+      lock.unlock();
+      if (Connect()) {
+        if (auto* reply = static_cast<redisReply*>(redisCommand(redis_, "PING"))) freeReplyObject(reply);
+        else Fail(redis_->errstr);
+      }
+      lock.lock();
+      continue;
+    }
     const bool lookup = !gets_.empty();  // lookups go first: a request waits on them
     Op op = std::move(lookup ? gets_.front() : puts_.front());
     if (lookup) gets_.pop_front();

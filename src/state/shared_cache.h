@@ -13,7 +13,8 @@
 // Redis is never waited on without a bound: Get() hands the lookup to this object's own thread
 // (hiredis, blocking, 300 ms timeouts) and the caller waits at most its own lookup timeout; while
 // Redis is down, Get() answers "absent" at once and Put() drops, and the thread tries to reconnect
-// once per second. Lookups go before stores; past kMaxQueued waiting operations, new ones are
+// once per second; idle, it PINGs Redis every sync_ms so that /api/state and /metrics say when
+// Redis is gone. Lookups go before stores; past kMaxQueued waiting operations, new ones are
 // dropped (counted).
 //
 // Thread-safety: every method from any thread. A Get's callback runs on this object's thread (or
