@@ -85,6 +85,16 @@ awaitable<std::shared_ptr<const CachedAnswer>> SharedLookup(SharedCache& cache, 
   co_return std::move(w->answer);
 }
 
+// A whole (non-streamed) answer's head arrives only after its last token, so its wait is the
+// backend's first_byte_ms plus this: the expected output at a slow rate (3x the 99th percentile
+// of the time per token, at least 20 ms per token). A backend that has hung still times out; one
+// that is only generating a long answer does not.
+std::chrono::milliseconds GenerationAllowance(double output_tokens, const LogNormalEstimate& tpot) {
+  const double per_token = std::max(0.02, 3 * tpot.Quantile(0.99));
+  const double seconds = std::max(1.0, output_tokens) * per_token;
+  return std::chrono::milliseconds(static_cast<int64_t>(std::min(seconds, 3600.0) * 1000));
+}
+
 // Whether a cached answer from `backend` is good enough for this request: its tier's expected
 // quality (relative to the strongest backend, as the router sees it) meets the minimum. A model
 // or tier pin is part of the cache key and the client's own choice: no quality gate then.
@@ -538,6 +548,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
     auto a = std::make_shared<UpstreamAttempt>(pools_, b, s_.clock.Now(), parsed.stream, inject_usage);
     a->capture = !cache_key.empty();
+    if (!parsed.stream) a->generation = GenerationAllowance(ctx.output_tokens, s_.monitor.Current().backends[b.index()].tpot);
     running.push_back(a);
     b.requests.fetch_add(1, std::memory_order_relaxed);
     stats.upstream_attempts.fetch_add(1, std::memory_order_relaxed);

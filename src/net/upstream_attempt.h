@@ -31,6 +31,10 @@ struct UpstreamAttempt {
   InFlightGuard in_flight;       // counts towards the backend's load while this object lives
   UpstreamCall call;
 
+  // Whole answers: how long generating it may take, added to the backend's first_byte_ms for the
+  // response head (whose first byte comes only after the last token).
+  std::chrono::milliseconds generation{0};
+
   bool finished = false;   // Open() has returned
   bool cancelled = false;  // Cancel() was called: the client left, or another attempt won
   std::optional<AttemptFailure> failure;  // set: the attempt failed before anything for the client

@@ -157,11 +157,16 @@ template <typename Stream>
 awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const http::request<http::string_body>& req) {
   const auto& o = pools_.options(backend_);
   auto& low = conn_->lowest();
-  low.expires_after(Remaining(o.timeouts.first_byte_ms));
+  const int64_t head_ms = o.timeouts.first_byte_ms + generation_.count();
+  low.expires_after(Remaining(head_ms));
   auto [wec, wn] = co_await http::async_write(s, req, kTuple);
   auto classify = [&](beast::error_code ec, const char* phase) -> AttemptFailure {
     if (cancelled_) return {FailureKind::kReset, 0, 0, "cancelled"};
-    if (ec == beast::error::timeout) return {FailureKind::kTimeout, 0, 0, fmt::format("no first byte within {} ms", o.timeouts.first_byte_ms)};
+    if (ec == beast::error::timeout)
+      return {FailureKind::kTimeout, 0, 0,
+              generation_.count() > 0 ? fmt::format("no response within {} ms (first_byte_ms {} + {} ms to generate the whole answer)", head_ms,
+                                                    o.timeouts.first_byte_ms, generation_.count())
+                                      : fmt::format("no first byte within {} ms", o.timeouts.first_byte_ms)};
     return {FailureKind::kReset, 0, 0, fmt::format("{}: {}", phase, ec.message())};
   };
   if (wec) co_return classify(wec, "send");
@@ -186,8 +191,10 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const
   co_return std::nullopt;
 }
 
-awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view path, std::string body, bool stream) {
+awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view path, std::string body, bool stream,
+                                                             std::chrono::milliseconds generation) {
   const auto& o = pools_.options(backend_);
+  generation_ = std::max(std::chrono::milliseconds(0), generation);
   const auto& u = pools_.url(backend_);
   deadline_ = pools_.clock().Now() + std::chrono::milliseconds(o.timeouts.total_ms);
   http::request<http::string_body> req{http::verb::post, u.base_path + std::string(path), 11};

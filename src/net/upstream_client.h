@@ -67,8 +67,11 @@ class UpstreamCall {
   UpstreamCall(UpstreamPools& pools, int backend);
   ~UpstreamCall();
 
-  // Sends `body` as POST base_path + path. Returns the failure if no response head arrived.
-  awaitable<std::optional<AttemptFailure>> Start(std::string_view path, std::string body, bool stream);
+  // Sends `body` as POST base_path + path. Returns the failure if no response head arrived within
+  // first_byte_ms + `generation` (a whole answer's head comes only after its last token: the caller
+  // passes the time generating it may take; zero for streams), never beyond total_ms.
+  awaitable<std::optional<AttemptFailure>> Start(std::string_view path, std::string body, bool stream,
+                                                 std::chrono::milliseconds generation = std::chrono::milliseconds(0));
   int status() const { return status_; }
   std::string_view header(http::field f) const;
   // Next body bytes. Empty with done() == true at the end; a failure if the stream broke.
@@ -96,6 +99,7 @@ class UpstreamCall {
   bool done_ = false;
   bool cancelled_ = false;
   TimePoint deadline_{};
+  std::chrono::milliseconds generation_{0};  // added to first_byte_ms for the response head (Start)
   char chunk_[16384];
 };
 

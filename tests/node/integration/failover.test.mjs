@@ -126,15 +126,16 @@ describe('failure kinds', () => {
   // Shared emulators; every test starts its own gateway, so that one test's crash cannot take
   // the others down with it.
   const stack = new Stack();
-  let e5xx, e429, ehang, edrop, cloud, refusedUrl, refusedUrl2, gw;
+  let e5xx, e429, ehang, edrop, elong, cloud, refusedUrl, refusedUrl2, gw;
   const gtest = guardedTest(test, () => stack);
 
   before(async () => {
-    [e5xx, e429, ehang, edrop, cloud] = await Promise.all([
+    [e5xx, e429, ehang, edrop, elong, cloud] = await Promise.all([
       stack.emulator('edge'),
       // A custom profile: the shipped edge tier behind a rate limit that never has a token
       // (bucket of 0.001 requests), so every request gets 429 with Retry-After 1000.
       stack.emulator({ base: 'edge', name: 'edge-429', rate_limit_rps: 0.001 }),
+      stack.emulator('edge'),
       stack.emulator('edge'),
       stack.emulator('edge'),
       stack.emulator('cloud'),
@@ -155,6 +156,7 @@ describe('failure kinds', () => {
         backend('edge-hang', 'edge', ehang, { models: ['m-hang'], timeouts: { first_byte_ms: 400 } }),
         backend('device-refused', 'device', refusedUrl2, { models: ['m-allfail'] }),
         backend('edge-drop', 'edge', edrop, { models: ['m-drop'] }),
+        backend('edge-long', 'edge', elong, { models: ['m-long'], timeouts: { first_byte_ms: 300 } }),
         backend('cloud-ok', 'cloud', cloud, { models: [MODELS.cloud, 'm-5xx', 'm-429', 'm-refused', 'm-hang'] }),
       ],
     });
@@ -225,6 +227,21 @@ describe('failure kinds', () => {
     }, { timeoutMs: 3000 });
     assert.ok(after, `hung requests still open upstream: ${JSON.stringify(await ehang.stats())}`);
     assert.equal(after.hung - before.hung, 2);
+  });
+
+  // A whole answer's first byte comes after its last token: a healthy backend generating a long
+  // answer must not be taken for a hung one (the wait is first_byte_ms + the generation time).
+  gtest('a whole answer that takes longer than first_byte_ms to generate is not a timeout', async () => {
+    const t0 = Date.now();
+    const r = await postJson(`${gw.url}/chat/completions`, { model: 'm-long', messages: msg, max_tokens: 80, ignore_eos: true });
+    const ms = Date.now() - t0;
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('x-mec-backend'), 'edge-long');
+    assert.equal(r.headers.get('x-mec-attempts'), '1');
+    assert.equal(r.json.usage.completion_tokens, 80);
+    assert.ok(ms > 300, `answered after ${ms} ms: not longer than first_byte_ms, the test proves nothing`);
+    const s = await elong.stats();
+    assert.equal(s.cancelled, 0);
   });
 
   // Both backends refuse connections (the kinds of failure that do not go through an HTTP exchange).
