@@ -13,7 +13,9 @@ bool Repeatable(const ParsedRequest& req) {
   return (req.temperature && *req.temperature == 0.0) || req.seed.has_value();
 }
 
-std::string CacheKey(const ParsedRequest& req) {
+std::string CacheKey(const ParsedRequest& req) { return CacheKeyFor(req, req.stream); }
+
+std::string CacheKeyFor(const ParsedRequest& req, bool stream) {
   std::vector<const std::pair<std::string, std::string>*> fields;
   fields.reserve(req.fields.size());
   for (const auto& f : req.fields)
@@ -30,7 +32,7 @@ std::string CacheKey(const ParsedRequest& req) {
   };
   part(EndpointPath(req.endpoint));
   part(req.model);
-  part(req.stream ? "stream" : "whole");
+  part(stream ? "stream" : "whole");
   for (const auto* f : fields) {
     part(f->first);
     part(f->second);

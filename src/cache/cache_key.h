@@ -21,5 +21,8 @@ bool Repeatable(const ParsedRequest& req);
 
 // The cache key of a repeatable request: 64 hex digits.
 std::string CacheKey(const ParsedRequest& req);
+// The key the same request would have with the other delivery (`stream` instead of req.stream):
+// where a converted answer (answer_convert.h) may be found.
+std::string CacheKeyFor(const ParsedRequest& req, bool stream);
 
 }  // namespace mec

@@ -12,6 +12,7 @@
 #include "api/sse.h"
 #include "core/json_writer.h"
 #include "gateway/executor.h"
+#include "cache/answer_convert.h"
 #include "cache/cache_key.h"
 #include "route/policies.h"
 #include "net/dashboard_routes.h"
@@ -362,6 +363,17 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         if (shared && GoodEnough(ctx, s_.pool, shared->backend)) {
           s_.cache->Put(cache_key, *shared);
           hit = std::move(shared);
+        }
+      }
+      if (!hit && (parsed.endpoint == Endpoint::kChatCompletions || parsed.endpoint == Endpoint::kCompletions)) {
+        // The same answer given in the other delivery (whole for a stream, or the reverse), converted.
+        auto other = s_.cache->Get(CacheKeyFor(parsed, !parsed.stream));
+        if (other && GoodEnough(ctx, s_.pool, other->backend)) {
+          auto converted = parsed.stream ? AsStream(*other, parsed.endpoint) : AsWhole(*other, parsed.endpoint);
+          if (converted) {
+            s_.cache->Put(cache_key, *converted);
+            hit = std::make_shared<const CachedAnswer>(std::move(*converted));
+          }
         }
       }
       cache_state = hit ? "hit" : "miss";

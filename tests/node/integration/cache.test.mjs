@@ -1,6 +1,6 @@
 // The response cache (issue "Monitor and cache agents"): repeatable requests (temperature 0 or a
-// seed) are answered again from memory — whole or as a proper SSE stream — with X-MEC-Cache: hit
-// and no upstream call; Cache-Control: no-cache bypasses it; a cached answer is not reused for a
+// seed) are answered again from memory — whole or as a proper SSE stream, whichever way the answer
+// was first given — with X-MEC-Cache: hit and no upstream call; Cache-Control: no-cache bypasses it; a cached answer is not reused for a
 // request whose minimum quality its tier cannot meet.
 
 import { describe, test, before, after } from 'node:test';
@@ -72,6 +72,39 @@ describe('response cache', () => {
     assert.equal(withUsage.text, first.text);
     assert.equal(withUsage.usage.completion_tokens, 6);
     assert.equal(await served(), n0);
+  });
+
+  test('an answer given whole is reused for a streamed request, and a streamed one for a whole request', async () => {
+    const w = body('Which planet is largest?');
+    const whole = await chat(w);
+    assert.equal(whole.headers.get('x-mec-cache'), 'miss');
+    const n0 = await served();
+    let h1, h2;
+    const asStream = await streamChat(s.gw.base, { ...w, stream: true }, { headers: LOW_Q, onHeaders: (r) => { h1 = r.headers; } });
+    assert.equal(h1.get('x-mec-cache'), 'hit');
+    assert.equal(h1.get('content-type'), 'text/event-stream');
+    assert.equal(asStream.done, true);
+    assert.equal(asStream.doneCount, 1);
+    assert.equal(asStream.text, whole.json.choices[0].message.content);
+    assert.equal(asStream.usage, undefined, 'no usage chunk unless asked');
+    const withUsage = await streamChat(s.gw.base, { ...w, stream: true, stream_options: { include_usage: true } }, { headers: LOW_Q, onHeaders: (r) => { h2 = r.headers; } });
+    assert.equal(h2.get('x-mec-cache'), 'hit');
+    assert.deepEqual(withUsage.usage.completion_tokens, whole.json.usage.completion_tokens);
+
+    const sb = body('Which planet is smallest?', { stream: true });
+    const streamed = await streamChat(s.gw.base, sb, { headers: LOW_Q });
+    assert.equal(streamed.done, true);
+    const n1 = await served();
+    const asWhole = await chat({ ...sb, stream: false });
+    assert.equal(asWhole.status, 200, asWhole.text);
+    assert.equal(asWhole.headers.get('x-mec-cache'), 'hit');
+    assert.match(asWhole.headers.get('content-type'), /^application\/json/);
+    assert.equal(asWhole.json.object, 'chat.completion');
+    assert.equal(asWhole.json.choices[0].message.role, 'assistant');
+    assert.equal(asWhole.json.choices[0].message.content, streamed.text);
+    assert.equal(asWhole.json.usage.completion_tokens, 6);
+    assert.equal(await served(), n1, 'no backend answered the converted hits');
+    assert.equal(n1, n0 + 1, 'only the streamed original reached a backend');
   });
 
   test('Cache-Control: no-cache bypasses the cache; a tier below the minimum quality is not reused', async () => {
