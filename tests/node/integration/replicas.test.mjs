@@ -133,6 +133,7 @@ describe('replicas sharing state through Redis', () => {
     const onB = await dash(b);
     assert.equal(onB.ejected, true, JSON.stringify(onB));
     assert.equal(onB.ejections, 0, 'not B\'s own ejection');
+    assert.equal(onB.peer_ejections, 1);
     // No deadline: the cheaper edge is every gateway's first choice unless it is out.
     const CHEAP = { 'X-MEC-Min-Quality': '0.8' };
     const edgeBefore = (await edge.stats()).served + (await edge.stats()).errors;
