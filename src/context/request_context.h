@@ -24,6 +24,7 @@ struct RequestContext {
   std::optional<double> deadline_ms;  // end to end
   std::optional<double> ttft_deadline_ms;
   double min_quality = 0.9;           // DESIGN.md §2 scale
+  std::optional<bool> min_quality_per_request;  // X-MEC-Min-Quality's "per=": request (true), class (false); unset: the config's
   Privacy privacy = Privacy::kAny;
   NetworkView network;                // what the client says about its links (kUnknown if nothing)
   std::optional<DeviceState> device;

@@ -36,8 +36,8 @@ class Policy final : public Router {
 
  private:
   // Orders `ids` (indices into cs.all) best first and returns the reason; may drop candidates.
-  std::string Order(const RequestContext& ctx, const RouteEnv& env, CandidateSet& cs, std::vector<int>& ids) const;
-  std::string OrderAdaptive(const RequestContext& ctx, CandidateSet& cs, std::vector<int>& ids) const;
+  std::string Order(const RequestContext& ctx, const RouteEnv& env, CandidateSet& cs, std::vector<int>& ids, Decision& d) const;
+  std::string OrderAdaptive(const RequestContext& ctx, const RouteEnv& env, CandidateSet& cs, std::vector<int>& ids, Decision& d) const;
 
   std::string name_;
   Kind kind_;
@@ -50,10 +50,19 @@ void SortBy(std::vector<int>& ids, const CandidateSet& cs, Key key) {
   std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) { return key(cs.all[a]) < key(cs.all[b]); });
 }
 
-std::string Policy::OrderAdaptive(const RequestContext& ctx, CandidateSet& cs, std::vector<int>& ids) const {
+std::string Policy::OrderAdaptive(const RequestContext& ctx, const RouteEnv& env, CandidateSet& cs, std::vector<int>& ids, Decision& d) const {
   const double target = o_.deadline_target;
+  // The minimum quality: a floor on this request, or its class's running average
+  // (learn/quality_budget.h) for "auto" requests when a controller is given.
+  QualityGate gate;
+  gate.min_quality = ctx.min_quality;
+  const bool per_request = ctx.min_quality_per_request.value_or(o_.min_quality_per_request);
+  if (!per_request && env.quality_budget && ctx.model == "auto") gate = env.quality_budget->Gate(ctx.use_case, ctx.min_quality);
+  d.quality_gate = gate;
+  const double bar = gate.Bar();
+  const std::string bar_text = gate.slot < 0 ? fmt::format("{:.2f}", bar) : fmt::format("{:.2f} (class mean >= {:.2f})", bar, gate.target);
   auto meets_deadline = [&](const Candidate& c) { return c.p_meet >= target; };
-  auto meets_quality = [&](const Candidate& c) { return c.quality + 1e-9 >= ctx.min_quality; };
+  auto meets_quality = [&](const Candidate& c) { return gate.Admits(c.quality); };
   std::vector<int> feasible, rest;
   for (int i : ids) (meets_deadline(cs.all[i]) && meets_quality(cs.all[i]) ? feasible : rest).push_back(i);
 
@@ -64,7 +73,7 @@ std::string Policy::OrderAdaptive(const RequestContext& ctx, CandidateSet& cs, s
     const auto& c = cs.all[i];
     if (shown == 2) break;
     std::string why = !meets_deadline(c) ? fmt::format("deadline {}ms rules out {} (p(meet)={:.2f})", ctx.deadline_ms.value_or(0), TierName(c.tier), c.p_meet)
-                                         : fmt::format("{} quality {:.2f}<{:.2f}", TierName(c.tier), c.quality, ctx.min_quality);
+                                         : fmt::format("{} quality {:.2f}<{:.2f}", TierName(c.tier), c.quality, bar);
     if (ruled_out.find(why) != std::string::npos) continue;
     ruled_out += (ruled_out.empty() ? "" : "; ") + why;
     ++shown;
@@ -86,7 +95,7 @@ std::string Policy::OrderAdaptive(const RequestContext& ctx, CandidateSet& cs, s
     const auto& p = cs.all[feasible.front()];
     ids = feasible;
     ids.insert(ids.end(), rest.begin(), rest.end());
-    return prefix + fmt::format("{} meets quality {:.2f}>={:.2f}{} at {}", TierName(p.tier), p.quality, ctx.min_quality,
+    return prefix + fmt::format("{} meets quality {:.2f}>={}{} at {}", TierName(p.tier), p.quality, bar_text,
                                 ctx.deadline_ms ? fmt::format(" and p(meet)={:.2f}", p.p_meet) : "", Money(p.cost_usd));
   }
   // Degrade: (1) keep the deadline, best quality; (2) keep the quality, best p(meet); (3) both.
@@ -98,7 +107,7 @@ std::string Policy::OrderAdaptive(const RequestContext& ctx, CandidateSet& cs, s
   std::string how;
   if (!deadline_ok.empty()) {
     SortBy(ids, cs, [&](const Candidate& c) { return std::make_pair(meets_deadline(c) ? 0 : 1, -c.quality); });
-    how = fmt::format("degraded: no tier meets quality {:.2f} in time; best quality within the deadline", ctx.min_quality);
+    how = fmt::format("degraded: no tier meets quality {} in time; best quality within the deadline", bar_text);
   } else if (!quality_ok.empty()) {
     SortBy(ids, cs, [&](const Candidate& c) { return std::make_pair(meets_quality(c) ? 0 : 1, -c.p_meet); });
     how = "degraded: no tier meets the deadline; best p(meet) at the required quality";
@@ -110,7 +119,7 @@ std::string Policy::OrderAdaptive(const RequestContext& ctx, CandidateSet& cs, s
   return prefix + how + fmt::format(": {} (quality {:.2f}, p(meet)={:.2f}, {})", TierName(p.tier), p.quality, p.p_meet, Money(p.cost_usd));
 }
 
-std::string Policy::Order(const RequestContext& ctx, const RouteEnv& env, CandidateSet& cs, std::vector<int>& ids) const {
+std::string Policy::Order(const RequestContext& ctx, const RouteEnv& env, CandidateSet& cs, std::vector<int>& ids, Decision& d) const {
   auto only_tier = [&](Tier t) {
     ids.erase(std::remove_if(ids.begin(), ids.end(), [&](int i) { return cs.all[i].tier != t; }), ids.end());
     SortBy(ids, cs, [](const Candidate& c) { return c.load; });
@@ -120,7 +129,7 @@ std::string Policy::Order(const RequestContext& ctx, const RouteEnv& env, Candid
     SortBy(ids, cs, [&](const Candidate& c) { return std::make_pair(std::abs(static_cast<int>(c.tier) - static_cast<int>(home)), c.load); });
   };
   switch (kind_) {
-    case Kind::kAdaptive: return OrderAdaptive(ctx, cs, ids);
+    case Kind::kAdaptive: return OrderAdaptive(ctx, env, cs, ids, d);
     case Kind::kCloudOnly: return only_tier(Tier::kCloud);
     case Kind::kEdgeOnly: return only_tier(Tier::kEdge);
     case Kind::kDeviceOnly: return only_tier(Tier::kDevice);
@@ -170,7 +179,7 @@ Result<Decision> Policy::Decide(const RequestContext& ctx, const RouteEnv& env) 
   std::vector<int> ids = cs.passing;
   Decision d;
   d.policy = name_;
-  if (!ids.empty()) d.reason = Order(ctx, env, cs, ids);
+  if (!ids.empty()) d.reason = Order(ctx, env, cs, ids, d);
   if (ids.empty()) {
     std::string why;
     for (const auto& c : cs.all) {
@@ -186,6 +195,7 @@ Result<Decision> Policy::Decide(const RequestContext& ctx, const RouteEnv& env) 
   d.chain = ids;
   for (auto& i : d.chain) i = cs.all[i].backend;
   const Candidate& primary = cs.all[ids.front()];
+  d.primary_quality = primary.quality;
   // Shedding: every candidate is full and even the best cannot meet the deadline by waiting.
   bool all_full = true;
   double best_p = 0, min_service = 1e9;

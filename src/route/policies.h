@@ -4,7 +4,9 @@
 // which orders the surviving candidates into the decision's chain. Only that last step differs.
 //
 //   adaptive       (ours) meet the deadline with P >= deadline_target and the minimum quality, at
-//                  the lowest expected cost; candidates within cost_tie of the cheapest are
+//                  the lowest expected cost — the minimum quality held as the running average of
+//                  the request's class (learn/quality_budget.h) when RouteEnv has a controller,
+//                  else on every request; candidates within cost_tie of the cheapest are
 //                  ranked by P(meet) then latency. When nothing meets both, degrade in this
 //                  order and say so: (1) keep the deadline, take the best quality; (2) keep the
 //                  quality, take the best P(meet); (3) best P(meet) x quality.
@@ -31,6 +33,10 @@ namespace mec {
 struct PolicyOptions {
   double deadline_target = 0.9;  // adaptive: the P(meet deadline) a candidate needs
   double cost_tie = 0.10;        // adaptive: within this fraction of the cheapest counts as a tie
+  // adaptive: hold each request's minimum quality as a floor (true), or as its class's running
+  // average through RouteEnv::quality_budget (false; a floor when no controller is given).
+  // A request may say which (RequestContext::min_quality_per_request).
+  bool min_quality_per_request = false;
   bool hedge = false;
   double hedge_threshold = 0.5;  // hedge when the primary's P(meet) is below this
   std::vector<Tier> auto_order = {Tier::kEdge, Tier::kCloud, Tier::kDevice};  // preference

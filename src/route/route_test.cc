@@ -318,3 +318,75 @@ TEST(Baselines, ShareTheHardFilters) {
 
 }  // namespace
 }  // namespace mec
+
+namespace mec {
+namespace {
+
+// The minimum quality as a class average (learn/quality_budget.h): adaptive reads the class's
+// gate, the caller charges what it acted on.
+TEST(Adaptive, MinimumQualityHeldAsTheClassAverage) {
+  World w;
+  QualityBudget budget;
+  auto ctx = w.Ctx(0.8);  // edge 0.8, device 0.64, cloud 1
+  ctx.min_quality = 0.9;
+  ctx.use_case = "vehicle.traffic";
+  auto decide = [&](const RequestContext& c) {
+    auto r = MakePolicy("adaptive", w.opts);
+    RouteEnv env{w.pool, w.snap, w.rng};
+    env.quality_budget = &budget;
+    auto d = r->Decide(c, env);
+    EXPECT_TRUE(d.ok());
+    ChargeQuality(env, *d);
+    return *d;
+  };
+  // No credit yet: the edge (0.8 < 0.9) is ruled out, as with a per-request floor.
+  Decision d = decide(ctx);
+  EXPECT_EQ(w.pool.at(d.chain[0]).tier(), Tier::kCloud);
+  EXPECT_GE(d.quality_gate.slot, 0);
+  EXPECT_DOUBLE_EQ(d.primary_quality, 1.0);
+  // Cloud answers build credit; then the class affords the cheaper edge some of the time, and
+  // its mean predicted quality stays at or above the target (0.925).
+  int edge = 0;
+  double sum = d.primary_quality;
+  for (int i = 0; i < 200; ++i) {
+    d = decide(ctx);
+    sum += d.primary_quality;
+    if (w.pool.at(d.chain[0]).tier() == Tier::kEdge) {
+      ++edge;
+      EXPECT_NE(d.reason.find("class mean >= 0.93"), std::string::npos) << d.reason;
+    }
+  }
+  EXPECT_GT(edge, 40);
+  EXPECT_GE(sum / 201, budget.TargetFor(0.9) - 1e-9);
+  // Per request (the hint's per=request, or the option): the floor, whatever the class's credit.
+  auto strict = ctx;
+  strict.min_quality_per_request = true;
+  for (int i = 0; i < 5; ++i) {
+    d = decide(strict);
+    EXPECT_EQ(w.pool.at(d.chain[0]).tier(), Tier::kCloud);
+    EXPECT_EQ(d.quality_gate.slot, -1);
+  }
+  // Another minimum is another class, which starts strict.
+  auto other = ctx;
+  other.min_quality = 0.85;
+  EXPECT_EQ(w.pool.at(decide(other).chain[0]).tier(), Tier::kCloud);
+  // A pinned model is the client's choice: no class average.
+  auto pinned = ctx;
+  pinned.model = "edge";
+  EXPECT_EQ(decide(pinned).quality_gate.slot, -1);
+}
+
+TEST(Adaptive, WithoutAControllerTheMinimumIsAFloor) {
+  World w;
+  auto ctx = w.Ctx(0.8);
+  ctx.min_quality = 0.9;
+  for (int i = 0; i < 50; ++i) {
+    auto d = w.Decide("adaptive", ctx);
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(w.pool.at(d->chain[0]).tier(), Tier::kCloud);
+    EXPECT_EQ(d->quality_gate.slot, -1);
+  }
+}
+
+}  // namespace
+}  // namespace mec

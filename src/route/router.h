@@ -13,6 +13,7 @@
 #include "context/request_context.h"
 #include "core/rng.h"
 #include "core/status.h"
+#include "learn/quality_budget.h"
 #include "route/candidate.h"
 
 namespace mec {
@@ -26,6 +27,11 @@ struct RouteEnv {
   // Optional: the learned quality of backend b for a task class, given the predicted quality
   // (learn/quality_feedback). Null: the prediction stands.
   const std::function<double(int backend, const std::string& task_class, double predicted)>* adjust_quality = nullptr;
+  // Optional: the per-class minimum-quality controller (learn/quality_budget.h) that `adaptive`
+  // reads unless the request holds its minimum per request. Null: every request's minimum is a
+  // floor. Decide only reads it; the caller charges the decision (ChargeQuality) once it acts on
+  // it.
+  QualityBudget* quality_budget = nullptr;
 };
 
 struct Decision {
@@ -37,7 +43,17 @@ struct Decision {
   double hedge_delay_s = 0;
   bool shed = false;            // every candidate is full and waiting cannot meet the deadline
   double retry_after_s = 0;     // with shed
+  // The minimum quality's class, when the policy held it as a class average (slot -1 otherwise),
+  // and the predicted quality of the primary, which ChargeQuality records.
+  QualityGate quality_gate;
+  double primary_quality = 1;
 };
+
+// Records a decision the caller acts on (not a shadow decision, not a shed one) in the quality
+// controller it was decided with. No-op without a controller or a class.
+inline void ChargeQuality(const RouteEnv& env, const Decision& d) {
+  if (env.quality_budget && d.quality_gate.slot >= 0 && !d.shed) env.quality_budget->Charge(d.quality_gate, d.primary_quality);
+}
 
 class Router {
  public:
