@@ -113,6 +113,22 @@ TEST(Hints, MalformedHintNamesTheHeader) {
   EXPECT_FALSE(IsHintHeader("X-MEC-Tier"));
 }
 
+TEST(Hints, MinQualityMayNameHowItIsHeld) {
+  Hints h;
+  EXPECT_FALSE(ApplyHint("X-MEC-Min-Quality", "0.9; per=request", h));
+  EXPECT_EQ(*h.min_quality, 0.9);
+  EXPECT_TRUE(*h.min_quality_per_request);
+  Hints g;
+  EXPECT_FALSE(ApplyHint("X-MEC-Min-Quality", "per=class", g));
+  EXPECT_FALSE(g.min_quality);
+  EXPECT_FALSE(*g.min_quality_per_request);
+  Hints k;
+  EXPECT_FALSE(ApplyHint("X-MEC-Min-Quality", "0.7", k));
+  EXPECT_FALSE(k.min_quality_per_request);
+  for (const char* bad : {"0.9; per=each", "0.9;", "; per=class", "0.9; 0.8", "per=class; per=request", "1.5; per=class"})
+    EXPECT_TRUE(ApplyHint("X-MEC-Min-Quality", bad, h)) << bad;
+}
+
 TEST(SseParser, ReassemblesEventsAcrossArbitrarySplits) {
   const std::string stream = "data: {\"a\":1}\n\n: comment\r\ndata: {\"b\":\r\ndata: 2}\r\n\r\nevent: x\ndata: [DONE]\n\n";
   for (size_t split = 1; split < stream.size(); ++split) {

@@ -170,9 +170,31 @@ std::optional<ApiError> ApplyHint(std::string_view name, std::string_view value,
   if (IEquals(name, "X-MEC-Deadline-Ms")) return positive(hints.deadline_ms);
   if (IEquals(name, "X-MEC-TTFT-Deadline-Ms")) return positive(hints.ttft_deadline_ms);
   if (IEquals(name, "X-MEC-Min-Quality")) {
-    auto n = ParseNumber(value);
-    if (!n || *n < 0 || *n > 1) return Bad(name, "expected a number in [0,1], got '" + std::string(value) + "'");
-    hints.min_quality = *n;
+    // "0.9", "0.9; per=request", "per=class": a number in [0,1] and/or how it is held.
+    auto bad = [&] { return Bad(name, "expected a number in [0,1] and/or per=request|class, got '" + std::string(value) + "'"); };
+    std::optional<double> q;
+    std::optional<bool> per_request;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const size_t semi = rest.find(';');
+      std::string_view part = Trim(rest.substr(0, semi));
+      rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+      if (part.empty()) return bad();
+      if (part.size() > 4 && IEquals(part.substr(0, 4), "per=")) {
+        std::string_view per = Trim(part.substr(4));
+        if (per_request) return bad();
+        if (IEquals(per, "request")) per_request = true;
+        else if (IEquals(per, "class")) per_request = false;
+        else return bad();
+        continue;
+      }
+      auto n = ParseNumber(part);
+      if (q || !n || *n < 0 || *n > 1) return bad();
+      q = *n;
+    }
+    if (!q && !per_request) return bad();
+    if (q) hints.min_quality = q;
+    if (per_request) hints.min_quality_per_request = per_request;
     return std::nullopt;
   }
   if (IEquals(name, "X-MEC-Privacy")) {

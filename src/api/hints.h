@@ -39,6 +39,9 @@ struct Hints {
   std::optional<double> deadline_ms;
   std::optional<double> ttft_deadline_ms;
   std::optional<double> min_quality;
+  // X-MEC-Min-Quality's "per=request" (true: a floor on this request) or "per=class" (false: its
+  // class's running average); unset: the config's routing.min_quality_per.
+  std::optional<bool> min_quality_per_request;
   std::optional<Privacy> privacy;
   std::string policy;    // empty: config default
   std::string use_case;  // empty: none

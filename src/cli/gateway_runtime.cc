@@ -19,6 +19,7 @@
 #include "dashboard/dashboard.h"
 #include "learn/decision_registry.h"
 #include "learn/output_tokens.h"
+#include "learn/quality_budget.h"
 #include "learn/quality_feedback.h"
 #include "net/gateway_handler.h"
 #include "net/health_prober.h"
@@ -35,6 +36,7 @@ struct GatewayRuntime::Parts {
   std::unique_ptr<ComplexityModel> complexity;
   OutputTokenLearner output_tokens;
   QualityFeedback feedback;
+  std::unique_ptr<QualityBudget> quality_budget;
   DecisionRegistry decisions;
   std::unique_ptr<ContextBuilder> context;
   std::map<std::string, std::unique_ptr<Router>, std::less<>> policies;
@@ -75,6 +77,10 @@ Status GatewayRuntime::Start() {
   popts.hedge = options.routing.hedge;
   popts.hedge_threshold = options.routing.hedge_threshold;
   popts.auto_order = options.routing.auto_order;
+  popts.min_quality_per_request = options.routing.min_quality_per_request;
+  QualityBudgetOptions qopts;
+  qopts.margin = options.routing.quality_margin;
+  p->quality_budget = std::make_unique<QualityBudget>(qopts);
   for (const auto& name : PolicyNames()) p->policies[name] = MakePolicy(name, popts);
   // Monitor: metrics, decision log (background writer), access log. Closed after the server drains.
   auto telemetry = Telemetry::Create(options.telemetry, *p->pool, PolicyNames(), clock_);
@@ -84,6 +90,7 @@ Status GatewayRuntime::Start() {
                                          p->output_tokens, p->feedback, p->decisions});
   net::GatewayShared& shared = *p->shared;
   shared.telemetry = p->telemetry.get();
+  shared.quality_budget = p->quality_budget.get();
   // Cache: answers of repeatable requests, in process (shared by every worker and policy).
   if (options.cache.enabled)
     p->cache = std::make_unique<ResponseCache>(options.cache.max_bytes, FromMillis(static_cast<double>(options.cache.ttl_ms)), clock_);

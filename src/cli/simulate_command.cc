@@ -129,6 +129,7 @@ int RunSimulate(int argc, char** argv) {
   po.deadline_target = scenario.deadline_target;
   po.hedge = scenario.hedge;
   po.hedge_threshold = scenario.hedge_threshold;
+  po.min_quality_per_request = scenario.min_quality_per_request;
   std::vector<std::unique_ptr<Router>> routers;
   bool has_cloud_only = false;
   for (const auto& n : names) {

@@ -140,7 +140,8 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
   };
   return r.ForEachKey(n, path,
                       {"policy", "shadow_policy", "auto_order", "max_attempts", "default_min_quality",
-                       "default_deadline_ms", "deadline_target", "hedge", "hedge_threshold"},
+                       "default_deadline_ms", "deadline_target", "hedge", "hedge_threshold", "min_quality_per",
+                       "quality_margin"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                         if (k == "policy") return policy(v, p, o.policy, false);
                         if (k == "shadow_policy") return policy(v, p, o.shadow_policy, true);
@@ -161,6 +162,14 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
                         if (k == "default_deadline_ms") return r.Num(v, p, o.default_deadline_ms, 0, 3.6e6);
                         if (k == "deadline_target") return r.Num(v, p, o.deadline_target, 0, 1);
                         if (k == "hedge") return r.Bool(v, p, o.hedge);
+                        if (k == "quality_margin") return r.Num(v, p, o.quality_margin, 0, 1);
+                        if (k == "min_quality_per") {
+                          std::string per;
+                          MEC_TRY(r.Str(v, p, per));
+                          if (per != "class" && per != "request") return r.Error(v, p, "expected class or request, got '" + per + "'");
+                          o.min_quality_per_request = per == "request";
+                          return Status::Ok();
+                        }
                         return r.Num(v, p, o.hedge_threshold, 0, 1);
                       });
 }
@@ -448,9 +457,12 @@ std::string DescribeOptions(const Options& o) {
                      o.server.header_timeout_ms, o.server.body_timeout_ms);
   std::string order;
   for (Tier t : o.routing.auto_order) order += (order.empty() ? "" : " > ") + std::string(TierName(t));
-  out += fmt::format("routing: policy {}{}, auto order {}, max attempts {}, default min quality {}, deadline target {}{}\n",
+  out += fmt::format("routing: policy {}{}, auto order {}, max attempts {}, default min quality {} ({}), deadline target {}{}\n",
                      o.routing.policy, o.routing.shadow_policy.empty() ? "" : " (shadow " + o.routing.shadow_policy + ")", order,
-                     o.routing.max_attempts, o.routing.default_min_quality, o.routing.deadline_target,
+                     o.routing.max_attempts, o.routing.default_min_quality,
+                     o.routing.min_quality_per_request ? std::string("per request")
+                                                       : fmt::format("class average, margin {}", o.routing.quality_margin),
+                     o.routing.deadline_target,
                      o.routing.hedge ? fmt::format(", hedging below p(meet) {}", o.routing.hedge_threshold) : "");
   const auto& tel = o.telemetry;
   out += fmt::format("telemetry: metrics {}; decision log {}; access log {}\n", tel.metrics ? "on (GET /metrics)" : "off",

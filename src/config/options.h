@@ -128,6 +128,11 @@ struct RoutingOptions {
   double deadline_target = 0.9;           // adaptive: P(meet deadline) a candidate needs
   bool hedge = false;                     // start the first fallback early when the primary is unlikely to make it
   double hedge_threshold = 0.5;
+  // adaptive: "class" (false) holds the minimum quality as the running average of each (use case,
+  // minimum) class, with a margin (learn/quality_budget.h, docs/routing.md); "request" (true) as a
+  // floor on every request. X-MEC-Min-Quality: "0.9; per=request" overrides per request.
+  bool min_quality_per_request = false;
+  double quality_margin = 0.25;          // class target = min + margin x (1 - min)
 };
 
 // The decision log (telemetry/decision_log.h): every decision and its outcome in a SQLite file

@@ -51,6 +51,7 @@ std::variant<RequestContext, ApiError> ContextBuilder::Build(const ParsedRequest
   c.deadline_ms = hints.deadline_ms ? hints.deadline_ms : uc && uc->deadline_ms ? uc->deadline_ms : defaults_.deadline_ms;
   c.ttft_deadline_ms = hints.ttft_deadline_ms ? hints.ttft_deadline_ms : uc ? uc->ttft_deadline_ms : std::nullopt;
   c.min_quality = hints.min_quality.value_or(uc ? uc->min_quality : defaults_.min_quality);
+  c.min_quality_per_request = hints.min_quality_per_request;
   c.privacy = hints.privacy.value_or(uc && uc->privacy ? *uc->privacy : Privacy::kAny);
   if (hints.network) c.network = *hints.network;
   c.device = hints.device;

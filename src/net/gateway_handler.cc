@@ -434,7 +434,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   const std::function<double(int, const std::string&, double)> adjust = [this](int b, const std::string& task, double q) {
     return s_.feedback.Adjusted(s_.pool.at(b).name(), task, q);
   };
-  RouteEnv env{s_.pool, snap, rng_, start, &adjust};
+  RouteEnv env{s_.pool, snap, rng_, start, &adjust, s_.quality_budget};
   auto decision = policy->Decide(ctx, env);
   const Duration decide_time = s_.clock.Now() - start;
   trace.record.policy = std::string(policy->name());
@@ -459,6 +459,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     }
     co_return;
   }
+  ChargeQuality(env, *decision);  // the shadow's decision above only read the controller
   if (trace.telemetry) trace.telemetry->OnDecision(trace.record, ctx, *decision, decide_time);
   if (decision->shed) {
     stats.shed.fetch_add(1, std::memory_order_relaxed);

@@ -50,6 +50,7 @@ struct GatewayShared {
   ResponseCache* cache = nullptr;  // answers of repeatable requests; null: off
   ReplicaSync* replicas = nullptr;  // shares latency observations and ejections through Redis; null: off
   SharedCache* shared_cache = nullptr;  // the response cache's level shared by replicas (Redis); null: off
+  QualityBudget* quality_budget = nullptr;  // adaptive's minimum quality per class (learn/quality_budget.h); null: per request
 };
 
 class GatewayHandler final : public Handler {

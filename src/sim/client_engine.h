@@ -16,6 +16,7 @@
 #include "context/context_builder.h"
 #include "core/rng.h"
 #include "learn/output_tokens.h"
+#include "learn/quality_budget.h"
 #include "learn/quality_feedback.h"
 #include "sim/scenario.h"
 
@@ -24,13 +25,14 @@ namespace mec::sim {
 // The engine of one client: what `mecrouter serve` would hold, minus the sockets.
 struct ClientEngine {
   ClientEngine(const std::vector<BackendOptions>& backends, TimePoint start, const ComplexityModel& complexity,
-               ContextDefaults defaults, uint64_t seed, uint32_t client)
+               ContextDefaults defaults, uint64_t seed, uint32_t client, QualityBudgetOptions quality = {})
       : pool(backends),
         monitor(pool, start),
         builder(complexity, defaults, [this](std::string_view task) { return learner.Expected(task); }),
         rng(seed, "client/" + std::to_string(client) + "/route"),
         feedback_rng(seed, "client/" + std::to_string(client) + "/feedback"),
-        published(start) {
+        published(start),
+        quality_budget(quality) {
     for (const auto& b : pool.all()) names.push_back(b->name());
   }
   // Quality feedback, as the gateway wires it (only built when the scenario has feedback).
@@ -46,6 +48,7 @@ struct ClientEngine {
   Rng feedback_rng;
   TimePoint published;
   std::vector<std::string> names;
+  QualityBudget quality_budget;  // the minimum quality per class (as the gateway holds it)
   std::unique_ptr<QualityFeedback> feedback;
   std::function<double(int, const std::string&, double)> adjust;
 };

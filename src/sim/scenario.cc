@@ -122,12 +122,18 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
               if (ak == "rate_per_s") s.rate_per_s = r.Number(av, "arrival.rate_per_s", 1e-6, 1e7);
             });
           } else if (k == "routing") {
-            r.Map(v, k, {"max_attempts", "deadline_target", "hedge", "hedge_threshold", "publish_interval_ms", "priors", "feedback_rate"}, [&](const std::string& rk, const YAML::Node& rv) {
+            r.Map(v, k, {"max_attempts", "deadline_target", "hedge", "hedge_threshold", "publish_interval_ms", "priors", "feedback_rate", "min_quality_per", "quality_margin"}, [&](const std::string& rk, const YAML::Node& rv) {
               if (rk == "max_attempts") s.max_attempts = static_cast<int>(r.Number(rv, "routing.max_attempts", 1, 10));
               else if (rk == "deadline_target") s.deadline_target = r.Number(rv, "routing.deadline_target", 0, 1);
               else if (rk == "hedge") s.hedge = rv.as<bool>();
               else if (rk == "hedge_threshold") s.hedge_threshold = r.Number(rv, "routing.hedge_threshold", 0, 1);
               else if (rk == "feedback_rate") s.feedback_rate = r.Number(rv, "routing.feedback_rate", 0, 1);
+              else if (rk == "quality_margin") s.quality_margin = r.Number(rv, "routing.quality_margin", 0, 1);
+              else if (rk == "min_quality_per") {
+                const std::string per = r.String(rv, "routing.min_quality_per");
+                if (per != "class" && per != "request") r.Fail(rv, "routing.min_quality_per: class or request");
+                s.min_quality_per_request = per == "request";
+              }
               else if (rk == "priors") {
                 s.priors = r.String(rv, "routing.priors");
                 if (s.priors != "profile" && s.priors != "tier-defaults") r.Fail(rv, "routing.priors: profile or tier-defaults");

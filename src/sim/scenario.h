@@ -99,6 +99,11 @@ struct Scenario {
   // Share of answered requests whose user sends POST /v1/feedback (score 1 if the answer is as good
   // as the cloud's, else 0) to its client's engine (learn/quality_feedback.h). 0: none.
   double feedback_rate = 0;
+  // How adaptive holds a request's minimum quality (config routing.min_quality_per,
+  // learn/quality_budget.h): as its class's running average ("class") or as a floor on every
+  // request ("request"); and the class controller's margin.
+  bool min_quality_per_request = false;
+  double quality_margin = 0.25;
 
   const LinkSpec* FindLink(std::string_view name) const;
   int DeviceClassIndex(std::string_view name) const;  // -1 if unknown

@@ -173,8 +173,10 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
     const auto& cls = s_.device_classes[spec.device_class];
     ContextDefaults defaults;
     defaults.device_quality = {cls.accuracy_ratio_mmlu, cls.joint_success_share};
+    QualityBudgetOptions qb;
+    qb.margin = s_.quality_margin;
     engines_.push_back(std::make_unique<ClientEngine>(ClientBackends(s_, cls, s_.links[spec.link], spec.home_site), start,
-                                                      in.complexity, defaults, seed, c));
+                                                      in.complexity, defaults, seed, c, qb));
     if (s_.feedback_rate > 0) engines_.back()->EnableFeedback();
     nets_.emplace_back(s_.links[spec.link], cls, seed, c);
   }
@@ -289,7 +291,7 @@ void World::OnArrival(uint32_t i) {
     eng.published = now;
   }
   const PoolSnapshot& snap = eng.monitor.Current();
-  RouteEnv env{eng.pool, snap, eng.rng, now, eng.feedback ? &eng.adjust : nullptr};
+  RouteEnv env{eng.pool, snap, eng.rng, now, eng.feedback ? &eng.adjust : nullptr, &eng.quality_budget};
   deciding_ = i;
   if (oracle_) oracle_->SetTruth(this);
   auto decision = policy_.Decide(ctx, env);
@@ -297,6 +299,7 @@ void World::OnArrival(uint32_t i) {
     FinishFailed(i, FailureReason::kNoBackend);
     return;
   }
+  ChargeQuality(env, *decision);
   if (decision->shed) {
     FinishFailed(i, FailureReason::kShed);
     return;
