@@ -6,13 +6,33 @@
 #include <fmt/format.h>
 
 #include "core/json_writer.h"
+#include "telemetry/decision_schema.h"
 
 namespace mec {
 
 namespace {
 
-Result<std::vector<DecisionSummary::Count>> CountBy(SqliteDb& db, const char* column) {
-  auto st = db.Prepare(fmt::format("SELECT COALESCE({0}, 'none'), COUNT(*) FROM decisions GROUP BY 1 ORDER BY 2 DESC, 1", column));
+// Where each query reads, by schema version (decision_schema.h).
+struct Layout {
+  const char* rows;    // a table or view with every row's own columns (no feedback needed)
+  const char* select;  // `seq`, then kDecisionLogColumns (decision_schema.h)
+  const char* order;   // ORDER BY this for log order
+};
+
+Result<Layout> ReadLayout(SqliteDb& db) {
+  auto has_meta = db.QueryText("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
+  if (!has_meta.ok()) return has_meta.status();
+  if (*has_meta == "0") return Status::InvalidArgument("not a decision log (no schema version)");
+  auto version = db.QueryText("SELECT value FROM meta WHERE key = 'schema_version'");
+  if (!version.ok()) return version.status();
+  if (*version == "1") return Layout{"decisions", kDecisionLogSelectV1, kDecisionLogOrderV1};
+  if (*version == std::to_string(kDecisionLogSchemaVersion)) return Layout{"decision_rows", kDecisionLogSelect, kDecisionLogOrder};
+  return Status::InvalidArgument("decision log schema version '" + *version + "' is newer than this mecrouter reads (" +
+                                 std::to_string(kDecisionLogSchemaVersion) + ")");
+}
+
+Result<std::vector<DecisionSummary::Count>> CountBy(SqliteDb& db, const Layout& layout, const char* column) {
+  auto st = db.Prepare(fmt::format("SELECT COALESCE({0}, 'none'), COUNT(*) FROM {1} GROUP BY 1 ORDER BY 2 DESC, 1", column, layout.rows));
   if (!st.ok()) return st.status();
   std::vector<DecisionSummary::Count> out;
   for (;;) {
@@ -56,9 +76,11 @@ std::string FormatUnixTime(double unix_s) {
 }
 
 Result<DecisionSummary> SummarizeDecisions(SqliteDb& db) {
+  auto layout = ReadLayout(db);
+  if (!layout.ok()) return layout.status();
   DecisionSummary s;
   {
-    auto st = db.Prepare("SELECT COUNT(*), COALESCE(MIN(ts), 0), COALESCE(MAX(ts), 0) FROM decisions");
+    auto st = db.Prepare(fmt::format("SELECT COUNT(*), COALESCE(MIN(ts), 0), COALESCE(MAX(ts), 0) FROM {}", layout->rows));
     if (!st.ok()) return st.status();
     auto row = st->Step();
     if (!row.ok()) return row.status();
@@ -66,16 +88,17 @@ Result<DecisionSummary> SummarizeDecisions(SqliteDb& db) {
     s.first_ts = st->Real(1);
     s.last_ts = st->Real(2);
   }
-  auto tier = CountBy(db, "tier");
+  auto tier = CountBy(db, *layout, "tier");
   if (!tier.ok()) return tier.status();
   s.by_tier = std::move(*tier);
-  auto policy = CountBy(db, "policy");
+  auto policy = CountBy(db, *layout, "policy");
   if (!policy.ok()) return policy.status();
   s.by_policy = std::move(*policy);
-  auto status = CountBy(db, "status");
+  auto status = CountBy(db, *layout, "status");
   if (!status.ok()) return status.status();
   s.by_status = std::move(*status);
 
+  // The `decisions` view of version 2 joins the feedback; version 1's table has it.
   auto st = db.Prepare(R"sql(
     SELECT backend, MIN(tier), COUNT(*), COUNT(ttft_s),
            AVG(CASE WHEN ttft_s IS NOT NULL THEN pred_ttft_s END), AVG(ttft_s), AVG(ABS(pred_ttft_s - ttft_s)),
@@ -131,10 +154,12 @@ std::string FormatDecisionSummary(const DecisionSummary& s) {
 }
 
 Result<std::string> TailDecisions(SqliteDb& db, int n) {
-  auto st = db.Prepare(R"sql(
+  auto layout = ReadLayout(db);
+  if (!layout.ok()) return layout.status();
+  auto st = db.Prepare(fmt::format(R"sql(
     SELECT ts, id, policy, COALESCE(tier, 'none'), COALESCE(backend, '-'), status, http_status, attempts,
            ttft_s, latency_s, pred_ttft_s, pred_latency_s, output_tokens, cost_usd, feedback, reason, error
-    FROM (SELECT rowid AS r, * FROM decisions ORDER BY rowid DESC LIMIT ?) ORDER BY r)sql");
+    FROM ({} ORDER BY {} DESC LIMIT ?) ORDER BY seq)sql", layout->select, layout->order));
   if (!st.ok()) return st.status();
   st->Bind(1, static_cast<int64_t>(n));
   std::string out;
@@ -155,13 +180,28 @@ Result<std::string> TailDecisions(SqliteDb& db, int n) {
 }
 
 Status ExportDecisions(SqliteDb& db, ExportFormat format, std::ostream& out) {
-  auto st = db.Prepare("SELECT * FROM decisions ORDER BY rowid");
+  auto layout = ReadLayout(db);
+  if (!layout.ok()) return layout.status();
+  auto st = db.Prepare(fmt::format("{} ORDER BY {}", layout->select, layout->order));
   if (!st.ok()) return st.status();
-  const int cols = st->ColumnCount();
+  const int cols = st->ColumnCount();  // column 0 is `seq`: not exported
+  int candidates_col = -1;
+  for (int i = 1; i < cols; ++i)
+    if (st->ColumnName(i) == "candidates") candidates_col = i;
+  std::vector<LoggedCandidate> decoded;
+  std::string candidates;  // the column as JSON text (either version), or "" when it is none
+  auto candidates_json = [&](int i) {
+    candidates.clear();
+    if (st->IsBlob(i)) {  // version 2: the compact form
+      if (DecodeCandidates(st->Blob(i), decoded)) AppendCandidatesJson(candidates, decoded);
+    } else if (!st->IsNull(i)) {  // version 1: JSON text already
+      candidates = st->Text(i);
+    }
+  };
   std::string line;
   if (format == ExportFormat::kCsv) {
-    for (int i = 0; i < cols; ++i) {
-      if (i) line += ',';
+    for (int i = 1; i < cols; ++i) {
+      if (i > 1) line += ',';
       AppendCsvField(line, st->ColumnName(i));
     }
     line += '\n';
@@ -175,19 +215,27 @@ Status ExportDecisions(SqliteDb& db, ExportFormat format, std::ostream& out) {
     if (format == ExportFormat::kJsonl) {
       JsonWriter w(line);
       w.BeginObject();
-      for (int i = 0; i < cols; ++i) {
+      for (int i = 1; i < cols; ++i) {
         const std::string_view name = st->ColumnName(i);
         w.Key(name);
-        if (st->IsNull(i)) w.Null();
+        if (i == candidates_col) {
+          candidates_json(i);
+          if (candidates.empty()) w.Null();
+          else w.Raw(candidates);
+        } else if (st->IsNull(i)) w.Null();
         else if (st->IsInteger(i)) w.Int(st->Int(i));
         else if (st->IsReal(i)) w.Number(st->Real(i));
-        else if (name == "candidates" && !st->Text(i).empty()) w.Raw(st->Text(i));  // already JSON
         else w.String(st->Text(i));
       }
       w.EndObject();
     } else {
-      for (int i = 0; i < cols; ++i) {
-        if (i) line += ',';
+      for (int i = 1; i < cols; ++i) {
+        if (i > 1) line += ',';
+        if (i == candidates_col) {
+          candidates_json(i);
+          AppendCsvField(line, candidates);
+          continue;
+        }
         if (st->IsNull(i)) continue;
         if (st->IsInteger(i)) line += std::to_string(st->Int(i));
         else if (st->IsReal(i)) AppendJsonNumber(line, st->Real(i));

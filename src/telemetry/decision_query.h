@@ -2,7 +2,8 @@
 // Reading the decision log (decision_schema.h) for `mecrouter decisions`: the latest rows, a
 // summary (requests by tier / policy / status; predicted vs actual latency per backend), and an
 // export of every row as JSON lines or CSV. Reads go through their own read-only connection; in
-// WAL mode they never block the gateway's writer.
+// WAL mode they never block the gateway's writer. Files of schema version 1 and 2 read the same
+// (the export writes the candidates as a JSON array for both); anything else is an error.
 
 #include <cstdint>
 #include <ostream>

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "telemetry/decision_log.h"
+#include "telemetry/decision_schema.h"
 #include "telemetry/test_records.h"
 
 namespace mec {
@@ -150,6 +151,86 @@ TEST(DecisionQuery, ExportJsonlAndCsv) {
   EXPECT_EQ(c.rfind("id,ts,endpoint,model,task_class,", 0), 0u) << c.substr(0, 200);
   EXPECT_NE(c.find("\"cheapest, \"\"quoted\"\"\""), std::string::npos) << c;  // CSV quoting
   EXPECT_NE(c.find("\nr4,1800000003,chat,auto,"), std::string::npos) << c;
+}
+
+TEST(DecisionQuery, ExportWritesTheCandidatesAsJson) {
+  auto db = Open(MakeDb("export_candidates.db"));
+  std::ostringstream jsonl;
+  ASSERT_TRUE(ExportDecisions(*db, ExportFormat::kJsonl, jsonl).ok());
+  const std::string first = jsonl.str().substr(0, jsonl.str().find('\n'));
+  EXPECT_NE(first.find("\"candidates\":[{\"backend\":\"mec-1\",\"tier\":\"edge\",\"passed\":true,\"ttft_s\":0.2,"
+                       "\"latency_s\":1,\"latency_p95_s\":2,\"p_meet\":0.95,\"quality\":0.85,\"cost_usd\":0.001,\"load\":0,"
+                       "\"score\":1},{\"backend\":\"api\",\"tier\":\"cloud\",\"passed\":true,\"ttft_s\":0.5,"),
+            std::string::npos) << first;
+  EXPECT_NE(first.find("\"feedback\":0.5,\"feedback_ts\":1800000010}"), std::string::npos) << first;
+  std::ostringstream csv;
+  ASSERT_TRUE(ExportDecisions(*db, ExportFormat::kCsv, csv).ok());
+  std::string header;
+  for (auto c : kDecisionLogColumns) header += (header.empty() ? "" : ",") + std::string(c);
+  EXPECT_EQ(csv.str().substr(0, csv.str().find('\n')), header);
+  EXPECT_NE(csv.str().find(",\"[{\"\"backend\"\":\"\"mec-1\"\",\"\"tier\"\":\"\"edge\"\","), std::string::npos) << csv.str();
+}
+
+// What version 1 of the schema (until 2026-11) created, with one row as it wrote them.
+constexpr const char* kVersion1 = R"sql(
+CREATE TABLE decisions (
+  id TEXT PRIMARY KEY,
+  ts REAL NOT NULL,
+  endpoint TEXT, model TEXT, task_class TEXT, use_case TEXT,
+  input_tokens_est INTEGER, output_tokens_est REAL,
+  deadline_ms REAL, ttft_deadline_ms REAL, min_quality REAL, privacy TEXT, network TEXT, stream INTEGER,
+  policy TEXT, reason TEXT, chain TEXT, primary_backend TEXT, hedge_planned INTEGER, decision_us REAL,
+  candidates TEXT,
+  backend TEXT, tier TEXT,
+  pred_ttft_s REAL, pred_latency_s REAL, pred_p_meet REAL, pred_quality REAL, pred_cost_usd REAL,
+  status TEXT, http_status INTEGER, attempts INTEGER, hedges INTEGER,
+  ttft_s REAL, latency_s REAL, input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL, error TEXT,
+  feedback REAL, feedback_ts REAL
+);
+CREATE INDEX decisions_ts ON decisions(ts);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+INSERT INTO meta VALUES ('schema_version', '1');
+INSERT INTO decisions VALUES ('old-1', 1800000000, 'chat', 'auto', 'chat', '', 42, 100, 800, NULL, 0.8, 'any', '', 0,
+  'adaptive', 'edge meets quality', 'mec-1,api', 'mec-1', 0, 20,
+  '[{"backend":"mec-1","tier":"edge","passed":true,"ttft_s":0.2}]', 'mec-1', 'edge', 0.2, 1.0, 0.95, 0.85, 0.001,
+  'ok', 200, 1, 0, 0.25, 1.5, 40, 90, 0.0005, '', 0.5, 1800000010);
+)sql";
+
+TEST(DecisionQuery, ReadsAFileOfTheOlderSchema) {
+  const std::string path = TempPath("v1.db");
+  {
+    auto db = SqliteDb::Open(path, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(kVersion1).ok());
+  }
+  auto db = Open(path);
+  auto s = SummarizeDecisions(*db);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->rows, 1);
+  ASSERT_EQ(s->latency.size(), 1u);
+  EXPECT_EQ(s->latency[0].backend, "mec-1");
+  EXPECT_EQ(s->latency[0].feedback_n, 1);
+  auto t = TailDecisions(*db, 5);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_NE(t->find(" old-1 adaptive edge/mec-1 ok 200 attempts=1 ttft=250ms (pred 200) e2e=1500ms (pred 1000)"), std::string::npos) << *t;
+  std::ostringstream jsonl;
+  ASSERT_TRUE(ExportDecisions(*db, ExportFormat::kJsonl, jsonl).ok());
+  EXPECT_NE(jsonl.str().find("\"candidates\":[{\"backend\":\"mec-1\",\"tier\":\"edge\",\"passed\":true,\"ttft_s\":0.2}]"),
+            std::string::npos) << jsonl.str();
+  EXPECT_NE(jsonl.str().find("\"feedback\":0.5"), std::string::npos) << jsonl.str();
+}
+
+TEST(DecisionQuery, ANonDecisionLogFileIsAClearError) {
+  const std::string path = TempPath("other.db");
+  {
+    auto db = SqliteDb::Open(path, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("CREATE TABLE t (x)").ok());
+  }
+  auto db = Open(path);
+  auto s = SummarizeDecisions(*db);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("not a decision log"), std::string::npos) << s.status().message();
 }
 
 TEST(DecisionQuery, UnixTimeFormat) {

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <bit>
+
 namespace mec {
 
 SqliteStatement::~SqliteStatement() {
@@ -26,6 +28,9 @@ void SqliteStatement::Bind(int i, std::string_view v) {
 void SqliteStatement::BindStatic(int i, std::string_view v) {
   sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
 }
+void SqliteStatement::BindBlobStatic(int i, std::string_view v) {
+  sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
 void SqliteStatement::Bind(int i, const std::optional<double>& v) {
   if (v) Bind(i, *v);
   else BindNull(i);
@@ -47,11 +52,65 @@ std::string_view SqliteStatement::ColumnName(int i) const { return sqlite3_colum
 bool SqliteStatement::IsNull(int i) const { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
 bool SqliteStatement::IsInteger(int i) const { return sqlite3_column_type(s_, i) == SQLITE_INTEGER; }
 bool SqliteStatement::IsReal(int i) const { return sqlite3_column_type(s_, i) == SQLITE_FLOAT; }
+bool SqliteStatement::IsBlob(int i) const { return sqlite3_column_type(s_, i) == SQLITE_BLOB; }
 int64_t SqliteStatement::Int(int i) const { return sqlite3_column_int64(s_, i); }
 double SqliteStatement::Real(int i) const { return sqlite3_column_double(s_, i); }
 std::string_view SqliteStatement::Text(int i) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, i));
   return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s_, i))) : std::string_view();
+}
+
+std::string_view SqliteStatement::Blob(int i) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, i));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s_, i))) : std::string_view();
+}
+
+void SqliteStickyBinder::Attach(SqliteStatement* st, int params) {
+  st_ = st;
+  slots_.assign(static_cast<size_t>(params) + 1, Slot{});
+}
+
+void SqliteStickyBinder::Null(int i) {
+  Slot* s = SlotFor(i);
+  if (s->kind == Kind::kNull) return;
+  s->kind = Kind::kNull;
+  st_->BindNull(i);
+}
+
+void SqliteStickyBinder::Int(int i, int64_t v) {
+  Slot* s = SlotFor(i);
+  const auto bits = static_cast<uint64_t>(v);
+  if (s->kind == Kind::kInt && s->bits == bits) return;
+  s->kind = Kind::kInt;
+  s->bits = bits;
+  st_->Bind(i, v);
+}
+
+void SqliteStickyBinder::Real(int i, double v) {
+  Slot* s = SlotFor(i);
+  const auto bits = std::bit_cast<uint64_t>(v);
+  if (s->kind == Kind::kReal && s->bits == bits) return;
+  s->kind = Kind::kReal;
+  s->bits = bits;
+  st_->Bind(i, v);
+}
+
+void SqliteStickyBinder::Real(int i, const std::optional<double>& v) {
+  if (v) Real(i, *v);
+  else Null(i);
+}
+
+void SqliteStickyBinder::Text(int i, std::string_view v) { Bytes(i, v, Kind::kText); }
+void SqliteStickyBinder::Blob(int i, std::string_view v) { Bytes(i, v, Kind::kBlob); }
+
+void SqliteStickyBinder::Bytes(int i, std::string_view v, Kind kind) {
+  Slot* s = SlotFor(i);
+  if (s->kind == kind && std::string_view(s->bytes) == v) return;
+  s->kind = kind;
+  if (v.empty()) s->bytes.clear();
+  else s->bytes.assign(v.data(), v.size());
+  if (kind == Kind::kText) st_->BindStatic(i, s->bytes);
+  else st_->BindBlobStatic(i, s->bytes);
 }
 
 Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, bool read_only) {
@@ -87,6 +146,7 @@ Result<SqliteStatement> SqliteDb::Prepare(std::string_view sql) {
 }
 
 int64_t SqliteDb::Changes() const { return sqlite3_changes(db_); }
+int64_t SqliteDb::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 
 Result<std::string> SqliteDb::QueryText(const std::string& sql) {
   auto st = Prepare(sql);
