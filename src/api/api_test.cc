@@ -125,7 +125,7 @@ TEST(Hints, MinQualityMayNameHowItIsHeld) {
   Hints k;
   EXPECT_FALSE(ApplyHint("X-MEC-Min-Quality", "0.7", k));
   EXPECT_FALSE(k.min_quality_per_request);
-  for (const char* bad : {"0.9; per=each", "0.9;", "; per=class", "0.9; 0.8", "per=class; per=request", "1.5; per=class"})
+  for (const char* bad : {"0.9; per=each", "; per=class", "0.9; 0.8", "per=class; per=request", "1.5; per=class"})
     EXPECT_TRUE(ApplyHint("X-MEC-Min-Quality", bad, h)) << bad;
 }
 
