@@ -30,8 +30,10 @@ constexpr const char* kUsage =
     "      [--l2 X | --l2-grid X,Y,...] [--subject-smoothing S,...] [--conjoined-l2-factor F,...]\n"
     "      [--dense-l2-factor F] [--cv-folds K] [--max-iterations N] [--max-weights N]\n"
     "      [--hash-bits B] [--char-ngrams MIN,MAX] [--no-unigrams] [--no-bigrams] [--no-conjoin] [--no-shape]\n"
+    "      [--no-freeform-hashed]\n"
     "      [--no-domain] [--temperature T,...] [--domain-min-pair N] [--domain-min-token N] [--domain-alpha A]\n"
-    "      [--domain-max-domains N] [--name NAME]\n"
+    "      [--domain-max-domains N] [--domain-classifier nb|logreg] [--subject-l2 X] [--subject-max-entries N]\n"
+    "      [--subject-iterations N] [--name NAME]\n"
     "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
     "      [--train-ids FILE] [--target 0.95] [--json] [--scores CSV]\n"
     "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
@@ -105,7 +107,7 @@ bool ParseDoubleList(const std::string& s, std::vector<double>* out) {
 }
 
 int RunTrain(int argc, char** argv) {
-  Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain"});
+  Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain", "no-freeform-hashed"});
   if (!a.error.empty()) {
     std::fprintf(stderr, "mecrouter complexity train: %s\n%s", a.error.c_str(), kUsage);
     return 2;
@@ -137,10 +139,19 @@ int RunTrain(int argc, char** argv) {
   if (a.Has("domain-alpha") && !ParseDouble(a.Get("domain-alpha"), &o.domain.alpha)) return Fail(Status::InvalidArgument("bad --domain-alpha"));
   if (a.Has("temperature") && !ParseDoubleList(a.Get("temperature"), &o.temperature_grid))
     return Fail(Status::InvalidArgument("bad --temperature"));
+  if (a.Has("domain-classifier")) {
+    const std::string v = a.Get("domain-classifier");
+    if (v != "nb" && v != "logreg") return Fail(Status::InvalidArgument("bad --domain-classifier (want nb or logreg)"));
+    o.discriminative_domain = v == "logreg";
+  }
+  if (a.Has("subject-l2") && !ParseDouble(a.Get("subject-l2"), &o.subject.l2)) return Fail(Status::InvalidArgument("bad --subject-l2"));
+  if (a.Has("subject-max-entries")) o.subject.max_entries = static_cast<size_t>(std::atol(a.Get("subject-max-entries").c_str()));
+  if (a.Has("subject-iterations")) o.subject.max_iterations = std::atoi(a.Get("subject-iterations").c_str());
   if (a.flags.count("no-unigrams")) o.features.word_unigrams = false;
   if (a.flags.count("no-bigrams")) o.features.word_bigrams = false;
   if (a.flags.count("no-conjoin")) o.features.conjoin_type = false;
   if (a.flags.count("no-shape")) o.features.shape_tokens = false;
+  if (a.flags.count("no-freeform-hashed")) o.features.freeform_hashed = false;
   TextFeatureOptions check;
   if (!ParseTextFeatureOptions(FormatTextFeatureOptions(o.features), &check)) return Fail(Status::InvalidArgument("feature options out of range"));
 
@@ -154,7 +165,9 @@ int RunTrain(int argc, char** argv) {
   if (!model.ok()) return Fail(model.status());
   for (const auto& [t, auc] : rep.temperature_auc)
     std::fprintf(stderr, "  domain prior temperature %g: out-of-fold AUC of E[D] %.4f\n", t, auc);
-  if (o.domain_prior) std::fprintf(stderr, "chosen temperature %g\n", rep.chosen_temperature);
+  if (o.domain_prior)
+    std::fprintf(stderr, "chosen temperature %g; out-of-fold domain accuracy %.5f\n", rep.chosen_temperature,
+                 rep.domain_oof_accuracy);
   for (const auto& p : rep.cv) {
     std::fprintf(stderr, "  cv l2=%g smoothing=%g conjoined-factor=%g  mean per-benchmark AUC=%.4f  log loss=%.4f", p.l2,
                  p.subject_smoothing, p.conjoined_l2_factor, p.mean_auc, p.mean_log_loss);

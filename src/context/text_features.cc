@@ -267,6 +267,10 @@ void ForEachWordToken(std::string_view text, F&& f) {
   }
 }
 
+void AppendHashedFeatures(std::string_view text, const TextFeatureOptions& o, const Shape& shape,
+                          const std::vector<uint64_t>& tokens, HashedSink* sink);
+void AppendDenseFeatures(const TextFeatureOptions& o, const Shape& shape, SparseVector* out);
+
 }  // namespace
 
 void HashWordTokens(std::string_view text, std::vector<uint64_t>* out) {
@@ -283,6 +287,7 @@ std::string FormatTextFeatureOptions(const TextFeatureOptions& o) {
   s += " char_window=" + std::to_string(o.char_window);
   s += " shape_tokens=" + std::to_string(o.shape_tokens ? 1 : 0);
   s += " conjoin_type=" + std::to_string(o.conjoin_type ? 1 : 0);
+  if (!o.freeform_hashed) s += " freeform_hashed=0";  // written only when off: older files stay as they were
   return s;
 }
 
@@ -310,6 +315,7 @@ bool ParseTextFeatureOptions(std::string_view line, TextFeatureOptions* out) {
     else if (key == "char_window") o.char_window = v;
     else if (key == "shape_tokens") o.shape_tokens = v != 0;
     else if (key == "conjoin_type") o.conjoin_type = v != 0;
+    else if (key == "freeform_hashed") o.freeform_hashed = v != 0;
     else return false;
   }
   if (o.hash_bits < 8 || o.hash_bits > 26 || o.char_ngram_min < 1 || o.char_ngram_max > 16 || o.char_window < 0) return false;
@@ -350,10 +356,21 @@ PromptType ExtractTextFeatures(std::string_view text, const TextFeatureOptions& 
   std::vector<uint64_t> local_tokens;
   std::vector<uint64_t>& tokens = word_tokens ? *word_tokens : local_tokens;
   tokens.clear();
-  if (word_tokens || o.word_unigrams || o.word_bigrams) {
+  const bool hashed = o.freeform_hashed || shape.type != PromptType::kFreeForm;
+  if (word_tokens || (hashed && (o.word_unigrams || o.word_bigrams))) {
     tokens.reserve(text.size() / 4 + 8);
     HashWordTokens(text, &tokens);
   }
+  if (hashed) AppendHashedFeatures(text, o, shape, tokens, &sink);
+  AppendDenseFeatures(o, shape, out);
+  return shape.type;
+}
+
+namespace {
+
+void AppendHashedFeatures(std::string_view text, const TextFeatureOptions& o, const Shape& shape,
+                          const std::vector<uint64_t>& tokens, HashedSink* sink_ptr) {
+  HashedSink& sink = *sink_ptr;
   // Unigrams and bigrams go in separate groups, each normalised on its own.
   if (o.word_unigrams) {
     const size_t start = sink.size();
@@ -409,6 +426,9 @@ PromptType ExtractTextFeatures(std::string_view text, const TextFeatureOptions& 
     emit_bin(7, static_cast<int>(std::min<size_t>(shape.numeric_options, 8)));
   }
 
+}
+
+void AppendDenseFeatures(const TextFeatureOptions& o, const Shape& shape, SparseVector* out) {
   const std::array<float, kNumDense> dense = DenseFromShape(shape);
   const uint32_t base = static_cast<uint32_t>(HashedSpaceSize(o));
   for (int j = 0; j < kNumDense; ++j) {
@@ -419,7 +439,8 @@ PromptType ExtractTextFeatures(std::string_view text, const TextFeatureOptions& 
       if (dense[j] != 0.0f) out->Add(base + kNumDense + j, dense[j]);
     }
   }
-  return shape.type;
 }
+
+}  // namespace
 
 }  // namespace mec

@@ -34,6 +34,9 @@ struct TextFeatureOptions {
   int char_window = 4096;       // character n-grams read at most this many leading bytes
   bool shape_tokens = true;     // bucketed length / count tokens in the hashed space
   bool conjoin_type = true;     // hashed features emitted again, salted with the prompt type
+  // When false, free-form prompts get no hashed features at all (only the dense ones): with few
+  // free-form training prompts (GSM8K) the hashed features mostly add variance.
+  bool freeform_hashed = true;
 
   bool operator==(const TextFeatureOptions&) const = default;
 };

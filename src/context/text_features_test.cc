@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string>
+#include <vector>
 
 namespace mec {
 namespace {
@@ -77,6 +79,26 @@ TEST(TextFeatures, FreeFormPromptsGetTheirOwnDenseCopy) {
   const uint32_t second_copy = static_cast<uint32_t>(HashedSpaceSize(o) + kNumDense);
   EXPECT_EQ(std::count_if(mc.index.begin(), mc.index.end(), [&](uint32_t i) { return i >= second_copy; }), 0);
   EXPECT_GT(std::count_if(ff.index.begin(), ff.index.end(), [&](uint32_t i) { return i >= second_copy; }), 0);
+}
+
+TEST(TextFeatures, FreeFormHashedOffLeavesFreeFormPromptsDenseOnly) {
+  TextFeatureOptions o;
+  o.hash_bits = 10;
+  o.freeform_hashed = false;
+  SparseVector mc, ff;
+  std::vector<uint64_t> tokens;
+  ExtractTextFeatures(kMmlu, o, &mc);
+  ExtractTextFeatures(kGsm8k, o, &ff, &tokens);
+  const uint32_t hashed = static_cast<uint32_t>(HashedSpaceSize(o));
+  EXPECT_GT(std::count_if(mc.index.begin(), mc.index.end(), [&](uint32_t i) { return i < hashed; }), 0);
+  EXPECT_EQ(std::count_if(ff.index.begin(), ff.index.end(), [&](uint32_t i) { return i < hashed; }), 0);
+  EXPECT_GT(ff.size(), 0u);
+  EXPECT_FALSE(tokens.empty());  // the word tokens (for the domain prior) are still computed
+  // The option is written only when off, and read back.
+  TextFeatureOptions back;
+  ASSERT_TRUE(ParseTextFeatureOptions(FormatTextFeatureOptions(o), &back));
+  EXPECT_EQ(back, o);
+  EXPECT_EQ(FormatTextFeatureOptions(TextFeatureOptions()).find("freeform_hashed"), std::string::npos);
 }
 
 TEST(TextFeatures, GroupsAreNormalised) {

@@ -71,6 +71,7 @@ DomainPrior FitDomainPrior(const std::vector<LabelledPrompt>& items, const Compl
   const int folds = std::max(2, o.domain_folds);
   std::vector<std::vector<double>> oof(o.temperature_grid.size(), std::vector<double>(items.size(), 0.0));
   std::vector<double> scores;
+  size_t correct = 0;
   for (int f = 0; f < folds; ++f) {
     std::vector<DomainExample> train;
     std::vector<size_t> held;
@@ -79,10 +80,14 @@ DomainPrior FitDomainPrior(const std::vector<LabelledPrompt>& items, const Compl
       else train.push_back(examples[i]);
     }
     if (train.empty()) continue;
-    const DomainPrior prior = TrainDomainPrior(train, nd, 1.0f, o.domain);
+    const DomainPrior prior = o.discriminative_domain ? TrainSubjectClassifier(train, nd, 1.0f, o.subject)
+                                                      : TrainDomainPrior(train, nd, 1.0f, o.domain);
     for (size_t i : held) {
       prior.ClassScores(tokens[i], &scores);
-      for (size_t t = 0; t < o.temperature_grid.size(); ++t) oof[t][i] = prior.ExpectedValue(scores, o.temperature_grid[t]);
+      const size_t top = static_cast<size_t>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+      correct += static_cast<int>(top) == examples[i].domain;
+      for (size_t t = 0; t < o.temperature_grid.size(); ++t)
+        oof[t][i] = prior.ExpectedValue(scores, prior.temperature() * o.temperature_grid[t]);
     }
   }
   size_t best = 0;
@@ -106,9 +111,12 @@ DomainPrior FitDomainPrior(const std::vector<LabelledPrompt>& items, const Compl
     }
   }
   rep->chosen_temperature = o.temperature_grid[best];
+  rep->domain_oof_accuracy = static_cast<double>(correct) / static_cast<double>(items.size());
   for (size_t i = 0; i < items.size(); ++i)
     AppendDomainFeatures(oof[best][i], DetectPromptType(items[i].prompt), o.features, &data->rows[i]);
-  return TrainDomainPrior(examples, nd, static_cast<float>(o.temperature_grid[best]), o.domain);
+  const float temperature = static_cast<float>(o.temperature_grid[best]);
+  return o.discriminative_domain ? TrainSubjectClassifier(examples, nd, temperature, o.subject)
+                                 : TrainDomainPrior(examples, nd, temperature, o.domain);
 }
 
 }  // namespace

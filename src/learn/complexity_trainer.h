@@ -12,6 +12,7 @@
 #include "core/status.h"
 #include "learn/domain_prior_trainer.h"
 #include "learn/router_eval_data.h"
+#include "learn/subject_classifier_trainer.h"
 #include "learn/routing_eval.h"
 
 namespace mec {
@@ -41,6 +42,11 @@ struct ComplexityTrainOptions {
   // out-of-fold E[D] ranks the training labels best (AUC within benchmark, weighted by items).
   bool domain_prior = true;
   DomainPriorOptions domain;
+  // The domain classifier behind the prior: naive Bayes (TrainDomainPrior) or, when true, a
+  // discriminative multinomial logistic regression (TrainSubjectClassifier); temperatures are then
+  // relative to its fitted probabilities.
+  bool discriminative_domain = false;
+  SubjectClassifierOptions subject;
   std::vector<double> temperature_grid = {0.03, 0.1, 0.3, 1.0};
   int domain_folds = 5;
 };
@@ -66,6 +72,7 @@ struct ComplexityTrainReport {
   size_t non_zero_weights = 0;
   double chosen_temperature = 0;
   std::vector<std::pair<double, double>> temperature_auc;  // (temperature, out-of-fold AUC of E[D])
+  double domain_oof_accuracy = 0;  // share of training items whose out-of-fold top domain is their own
 };
 
 // Featurizes the prompts (one row per item, label = WeakAsGood()); text features only, the
