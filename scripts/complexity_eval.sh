@@ -15,8 +15,8 @@ BIN=${MECROUTER_BIN:-build/release/mecrouter}
 DATA=${MECROUTER_DATA:-../shared/data}
 OUT=${1:-build/complexity-eval}
 JOBS=${JOBS:-1}
-# Keep in sync with models/README.md.
-TRAIN_FLAGS=${TRAIN_FLAGS:-}
+# The default model's flags; keep in sync with models/README.md.
+TRAIN_FLAGS=${TRAIN_FLAGS:---char-ngrams 9,1 --max-weights 20000 --max-iterations 100 --l2-grid 0.001,0.003,0.01 --subject-smoothing 0,0.5}
 LABELS=$DATA/router_eval/routellm_mmlu_gsm8k_correctness.csv
 PROMPTS=$DATA/router_eval/routellm_prompts.jsonl
 mkdir -p "$OUT"
