@@ -146,7 +146,9 @@ describe('live backend state steers traffic', () => {
     assert.equal((await ask(s.gw, EASY, HEADERS)).tier, 'edge');
     await s.edge.fault({ slowdown: 25 });
     const t0 = Date.now();
-    await waitFor(async () => (await tierShare(3)).every((t) => t === 'cloud'), { timeoutMs: 15000, intervalMs: 100 });
+    // Away from the edge: to the cloud, or (the minimum being a class average, docs/routing.md) to
+    // the device once the cloud's answers have put the class above its target.
+    await waitFor(async () => (await tierShare(3)).every((t) => t === 'cloud' || t === 'device'), { timeoutMs: 15000, intervalMs: 100 });
     const away = Date.now() - t0;
     await s.edge.fault({ slowdown: 1 });
     const t1 = Date.now();
