@@ -2,16 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
+
+#include "learn/lbfgs.h"
 
 namespace mec {
 namespace {
-
-double Dot(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
 
 // Evaluates objective and gradient at theta = [w..., b] for the column-scaled problem.
 class Objective {
@@ -123,7 +118,7 @@ Result<LogisticFit> TrainLogistic(const SparseDataset& data, const LogisticOptio
   if (!options.l2_column_factor.empty() && options.l2_column_factor.size() != dim)
     return Status::InvalidArgument("TrainLogistic: l2_column_factor must have one entry per column");
   Objective objective(data, scale, options.l2, options.l2_column_factor);
-  std::vector<double> theta(dim + 1, 0.0), grad(dim + 1), new_theta(dim + 1), new_grad(dim + 1), dir(dim + 1);
+  std::vector<double> theta(dim + 1, 0.0);
   // Start the bias at the weighted prior log-odds.
   {
     double pos = 0, tot = 0;
@@ -135,87 +130,20 @@ Result<LogisticFit> TrainLogistic(const SparseDataset& data, const LogisticOptio
     const double p = std::clamp(pos / tot, 1e-6, 1 - 1e-6);
     theta[dim] = std::log(p / (1 - p));
   }
-  double f = objective.Evaluate(theta, &grad);
-  std::deque<std::vector<double>> s_hist, y_hist;
-  std::deque<double> rho_hist;
+  LbfgsOptions lo;
+  lo.max_iterations = options.max_iterations;
+  lo.memory = options.memory;
+  lo.tolerance = options.tolerance;
+  lo.relative_decrease = 1e-10;
+  const LbfgsResult r = MinimizeLbfgs([&objective](const std::vector<double>& t, std::vector<double>* g) { return objective.Evaluate(t, g); },
+                                      theta, lo);
   LogisticFit fit;
-  int it = 0;
-  for (; it < options.max_iterations; ++it) {
-    const double gnorm = std::sqrt(Dot(grad, grad));
-    if (gnorm <= options.tolerance * std::max(1.0, std::sqrt(Dot(theta, theta)))) {
-      fit.converged = true;
-      break;
-    }
-    // Two-loop recursion: dir = -H grad.
-    dir = grad;
-    std::vector<double> alpha(s_hist.size());
-    for (size_t k = s_hist.size(); k-- > 0;) {
-      alpha[k] = rho_hist[k] * Dot(s_hist[k], dir);
-      for (size_t j = 0; j <= dim; ++j) dir[j] -= alpha[k] * y_hist[k][j];
-    }
-    double gamma = 1.0 / std::max(gnorm, 1e-12);
-    if (!s_hist.empty()) gamma = Dot(s_hist.back(), y_hist.back()) / Dot(y_hist.back(), y_hist.back());
-    for (double& v : dir) v *= gamma;
-    for (size_t k = 0; k < s_hist.size(); ++k) {
-      const double beta = rho_hist[k] * Dot(y_hist[k], dir);
-      for (size_t j = 0; j <= dim; ++j) dir[j] += (alpha[k] - beta) * s_hist[k][j];
-    }
-    for (double& v : dir) v = -v;
-    double slope = Dot(grad, dir);
-    if (slope >= 0) {  // not a descent direction: restart from steepest descent
-      s_hist.clear();
-      y_hist.clear();
-      rho_hist.clear();
-      for (size_t j = 0; j <= dim; ++j) dir[j] = -grad[j] / std::max(gnorm, 1e-12);
-      slope = Dot(grad, dir);
-    }
-    // Backtracking line search (Armijo).
-    double step = 1.0, new_f = f;
-    bool accepted = false;
-    for (int ls = 0; ls < 40; ++ls) {
-      for (size_t j = 0; j <= dim; ++j) new_theta[j] = theta[j] + step * dir[j];
-      new_f = objective.Evaluate(new_theta, &new_grad);
-      if (new_f <= f + 1e-4 * step * slope) {
-        accepted = true;
-        break;
-      }
-      step *= 0.5;
-    }
-    if (!accepted) {
-      fit.converged = true;  // no further progress possible at this precision
-      break;
-    }
-    std::vector<double> s(dim + 1), y(dim + 1);
-    for (size_t j = 0; j <= dim; ++j) {
-      s[j] = new_theta[j] - theta[j];
-      y[j] = new_grad[j] - grad[j];
-    }
-    const double sy = Dot(s, y);
-    if (sy > 1e-12) {
-      s_hist.push_back(std::move(s));
-      y_hist.push_back(std::move(y));
-      rho_hist.push_back(1.0 / sy);
-      if (static_cast<int>(s_hist.size()) > options.memory) {
-        s_hist.pop_front();
-        y_hist.pop_front();
-        rho_hist.pop_front();
-      }
-    }
-    const double rel = (f - new_f) / std::max({std::abs(f), std::abs(new_f), 1e-12});
-    theta.swap(new_theta);
-    grad.swap(new_grad);
-    f = new_f;
-    if (rel < 1e-10) {
-      fit.converged = true;
-      ++it;
-      break;
-    }
-  }
+  fit.converged = r.converged;
   fit.weights.assign(dim, 0.0);
   for (size_t j = 0; j < dim; ++j) fit.weights[j] = theta[j] * scale[j];
   fit.bias = theta[dim];
-  fit.iterations = it;
-  fit.objective = f;
+  fit.iterations = r.iterations;
+  fit.objective = r.objective;
   return fit;
 }
 

@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <utility>
+
+#include "learn/lbfgs.h"
 
 namespace mec {
 namespace {
@@ -13,12 +14,6 @@ struct Row {
   std::vector<float> count;
   int domain;
 };
-
-double Dot(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
 
 // Mean cross-entropy + (l2/2)|W|^2 and its gradient at theta = [W (K x C, row-major), b (C)].
 double Evaluate(const std::vector<Row>& rows, size_t k, size_t nc, double l2, const std::vector<double>& theta,
@@ -107,75 +102,15 @@ DomainPrior TrainSubjectClassifier(const std::vector<DomainExample>& examples, i
 
   // L-BFGS, starting from W = 0 and the log class frequencies.
   const size_t dim = k * nc + nc;
-  std::vector<double> theta(dim, 0.0), grad(dim), new_theta(dim), new_grad(dim), dir(dim);
+  std::vector<double> theta(dim, 0.0);
   for (size_t c = 0; c < nc; ++c) theta[k * nc + c] = n[c] > 0 ? std::log(n[c] / examples.size()) : -30.0;
-  double f = Evaluate(rows, k, nc, o.l2, theta, &grad);
-  std::deque<std::vector<double>> s_hist, y_hist;
-  std::deque<double> rho_hist;
-  constexpr int kMemory = 8;
-  int it = 0;
-  for (; it < o.max_iterations; ++it) {
-    const double gnorm = std::sqrt(Dot(grad, grad));
-    if (gnorm <= 1e-6 * std::max(1.0, std::sqrt(Dot(theta, theta)))) break;
-    dir = grad;
-    std::vector<double> alpha(s_hist.size());
-    for (size_t h = s_hist.size(); h-- > 0;) {
-      alpha[h] = rho_hist[h] * Dot(s_hist[h], dir);
-      for (size_t j = 0; j < dim; ++j) dir[j] -= alpha[h] * y_hist[h][j];
-    }
-    double gamma = 1.0 / std::max(gnorm, 1e-12);
-    if (!s_hist.empty()) gamma = Dot(s_hist.back(), y_hist.back()) / Dot(y_hist.back(), y_hist.back());
-    for (double& v : dir) v *= gamma;
-    for (size_t h = 0; h < s_hist.size(); ++h) {
-      const double beta = rho_hist[h] * Dot(y_hist[h], dir);
-      for (size_t j = 0; j < dim; ++j) dir[j] += (alpha[h] - beta) * s_hist[h][j];
-    }
-    for (double& v : dir) v = -v;
-    double slope = Dot(grad, dir);
-    if (slope >= 0) {
-      s_hist.clear();
-      y_hist.clear();
-      rho_hist.clear();
-      for (size_t j = 0; j < dim; ++j) dir[j] = -grad[j] / std::max(gnorm, 1e-12);
-      slope = Dot(grad, dir);
-    }
-    double step = 1.0, new_f = f;
-    bool accepted = false;
-    for (int ls = 0; ls < 40; ++ls) {
-      for (size_t j = 0; j < dim; ++j) new_theta[j] = theta[j] + step * dir[j];
-      new_f = Evaluate(rows, k, nc, o.l2, new_theta, &new_grad);
-      if (new_f <= f + 1e-4 * step * slope) {
-        accepted = true;
-        break;
-      }
-      step *= 0.5;
-    }
-    if (!accepted) break;
-    std::vector<double> s(dim), y(dim);
-    for (size_t j = 0; j < dim; ++j) {
-      s[j] = new_theta[j] - theta[j];
-      y[j] = new_grad[j] - grad[j];
-    }
-    const double sy = Dot(s, y);
-    if (sy > 1e-12) {
-      s_hist.push_back(std::move(s));
-      y_hist.push_back(std::move(y));
-      rho_hist.push_back(1.0 / sy);
-      if (static_cast<int>(s_hist.size()) > kMemory) {
-        s_hist.pop_front();
-        y_hist.pop_front();
-        rho_hist.pop_front();
-      }
-    }
-    const double rel = (f - new_f) / std::max({std::abs(f), std::abs(new_f), 1e-12});
-    theta.swap(new_theta);
-    grad.swap(new_grad);
-    f = new_f;
-    if (rel < 1e-9) {
-      ++it;
-      break;
-    }
-  }
+  LbfgsOptions lo;
+  lo.max_iterations = o.max_iterations;
+  lo.memory = 8;
+  lo.tolerance = 1e-6;
+  lo.relative_decrease = 1e-9;
+  const LbfgsResult fit =
+      MinimizeLbfgs([&](const std::vector<double>& t, std::vector<double>* g) { return Evaluate(rows, k, nc, o.l2, t, g); }, theta, lo);
 
   // Median shift per token row, then keep the largest entries.
   const double min_abs = 1.0 / (32.0 * o.scale);  // rounds to 0 in the file's 1/16 steps
@@ -217,8 +152,9 @@ DomainPrior TrainSubjectClassifier(const std::vector<DomainExample>& examples, i
     classes[c].value = static_cast<float>(std::log(pc / (1 - pc)));
   }
   if (report) {
-    report->iterations = it;
-    report->objective = f;
+    report->iterations = fit.iterations;
+    report->objective = fit.objective;
+    std::vector<double> grad(dim);
     Evaluate(rows, k, nc, o.l2, theta, &grad, &report->train_accuracy);
     report->entries = entries.size();
   }
