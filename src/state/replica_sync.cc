@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "state/redis_connect.h"
 
 namespace mec {
 
@@ -102,13 +103,12 @@ void ReplicaSync::Fail(const std::string& why) {
 
 bool ReplicaSync::Connect() {
   if (redis_) return true;
-  timeval tv{0, 300000};
-  redis_ = redisConnectWithTimeout(options_.redis_host.c_str(), options_.redis_port, tv);
-  if (!redis_ || redis_->err) {
-    Fail(redis_ ? redis_->errstr : "cannot allocate a Redis context");
+  std::string error;
+  redis_ = ConnectRedis(options_, error);
+  if (!redis_) {
+    Fail(error);
     return false;
   }
-  redisSetTimeout(redis_, tv);
   bool was_down;
   {
     std::lock_guard lock(status_mu_);

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "state/redis_connect.h"
+
 namespace mec {
 namespace {
 
@@ -161,13 +163,12 @@ void SharedCache::Fail(const char* why) {
 
 bool SharedCache::Connect() {
   if (redis_) return true;
-  timeval tv{0, 300000};
-  redis_ = redisConnectWithTimeout(options_.redis_host.c_str(), options_.redis_port, tv);
-  if (!redis_ || redis_->err) {
-    Fail(redis_ ? redis_->errstr : "cannot allocate a Redis context");
+  std::string error;
+  redis_ = ConnectRedis(options_, error);
+  if (!redis_) {
+    Fail(error.c_str());
     return false;
   }
-  redisSetTimeout(redis_, tv);
   bool was_down;
   {
     std::lock_guard lock(mu_);
