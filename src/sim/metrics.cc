@@ -40,6 +40,8 @@ struct UseCaseInfo {
 PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std::vector<SimRequest>& requests, double cloud_mean_cost) {
   PolicyMetrics m;
   m.policy = run.policy;
+  m.model_loads = run.model_loads;
+  m.cold_waits = run.cold_waits;
   std::vector<UseCaseInfo> info(s.use_cases.size());
   for (size_t u = 0; u < s.use_cases.size(); ++u) {
     if (const UseCaseDefaults* d = FindUseCase(s.use_cases[u].key)) {
@@ -132,7 +134,7 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
     w.Field("deadline_attainment", m.tc_deadline_attainment).EndObject();
     w.Field("quality", m.quality).Field("cost_usd", m.cost_usd).Field("cost_per_1k_usd", m.cost_per_1k_usd).Field("utility", m.utility);
     w.Key("tier_share").BeginObject().Field("device", m.tier_share[0]).Field("edge", m.tier_share[1]).Field("cloud", m.tier_share[2]).EndObject();
-    w.Field("fallbacks", m.fallbacks).Field("hedges", m.hedges);
+    w.Field("fallbacks", m.fallbacks).Field("hedges", m.hedges).Field("model_loads", m.model_loads).Field("cold_waits", m.cold_waits);
     w.Key("failures").BeginObject();
     for (const auto& [k, v] : m.failures) w.Field(k, v);
     w.EndObject();
@@ -152,14 +154,14 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
 
 std::string MetricsTable(const ReportHeader& h, const std::vector<PolicyMetrics>& policies) {
   std::string t = fmt::format("scenario {} | seed {} | mode {} | {} requests per policy\n\n", h.scenario, h.seed, h.mode, h.requests);
-  t += fmt::format("{:<14} {:>7} {:>8} {:>8} {:>8} {:>7} | {:>8} {:>7} | {:>7} {:>9} {:>7} | {:>5} {:>5} {:>5} | {:>6} {:>6}\n", "policy", "avail",
+  t += fmt::format("{:<14} {:>7} {:>8} {:>8} {:>8} {:>7} | {:>8} {:>7} | {:>7} {:>9} {:>7} | {:>5} {:>5} {:>5} | {:>6} {:>6} {:>5}\n", "policy", "avail",
                    "e2e mean", "e2e p95", "ttft p50", "dl att", "TC p95", "TC att", "quality", "$/1k req", "U", "dev", "edge", "cloud",
-                   "fallbk", "hedges");
+                   "fallbk", "hedges", "loads");
   for (const auto& m : policies) {
-    t += fmt::format("{:<14} {:>6.2f}% {:>7.0f}ms {:>6.0f}ms {:>6.0f}ms {:>6.1f}% | {:>6.0f}ms {:>6.1f}% | {:>6.1f}% {:>9.4f} {:>7.3f} | {:>4.0f}% {:>4.0f}% {:>4.0f}% | {:>6} {:>6}\n",
+    t += fmt::format("{:<14} {:>6.2f}% {:>7.0f}ms {:>6.0f}ms {:>6.0f}ms {:>6.1f}% | {:>6.0f}ms {:>6.1f}% | {:>6.1f}% {:>9.4f} {:>7.3f} | {:>4.0f}% {:>4.0f}% {:>4.0f}% | {:>6} {:>6} {:>5}\n",
                      m.policy, 100 * m.availability, m.e2e_ms.mean, m.e2e_ms.p95, m.ttft_ms.p50, 100 * m.deadline_attainment, m.tc_e2e_ms.p95,
                      100 * m.tc_deadline_attainment, 100 * m.quality, m.cost_per_1k_usd, m.utility, 100 * m.tier_share[0],
-                     100 * m.tier_share[1], 100 * m.tier_share[2], m.fallbacks, m.hedges);
+                     100 * m.tier_share[1], 100 * m.tier_share[2], m.fallbacks, m.hedges, m.model_loads);
   }
   t += "\nTC = time-critical use cases (deadline <= 3 s); dl att = requests answered within their deadline;\n"
        "quality = accuracy of answers against the labels; U = 1[correct in time] - 0.5 x cost / cloud-only's mean cost.\n";

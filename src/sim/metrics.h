@@ -47,6 +47,8 @@ struct PolicyMetrics {
   std::array<double, 3> tier_share{0, 0, 0};  // device, edge, cloud: over answered requests
   int64_t fallbacks = 0;       // requests that needed at least one failover attempt
   int64_t hedges = 0;          // hedge attempts started
+  int64_t model_loads = 0;     // edge GPUs that loaded another model (PolicyRun)
+  int64_t cold_waits = 0;      // edge attempts that waited for their model to load
   std::map<std::string, int64_t> failures;  // reason -> requests
   std::map<std::string, UseCaseMetrics> use_cases;
 };

@@ -104,7 +104,8 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
   s.source = r.source();
   r.Map(root, "scenario",
         {"name", "description", "requests", "arrival", "token_sigma", "clients", "links", "device_classes", "edge_sites", "cloud",
-         "usd_per_kwh", "edge_price", "cloud_price", "use_cases", "outages", "timeouts", "routing"},
+         "usd_per_kwh", "edge_price", "cloud_price", "use_cases", "outages", "timeouts", "routing",
+         "edge_models", "placement"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "name") s.name = r.String(v, k);
           else if (k == "description") s.description = r.String(v, k);
@@ -116,6 +117,25 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
           else if (k == "cloud_price") ParsePrice(r, v, k, s.cloud_price);
           else if (k == "timeouts") ParseTimeouts(r, v, s.timeouts);
           else if (k == "cloud") s.cloud = r.Profile(v, k);
+          else if (k == "edge_models") {
+            if (!v.IsSequence() || v.size() == 0) r.Fail(v, "edge_models: expected a non-empty list of model names");
+            for (const auto& m : v) s.edge_models.push_back(r.String(m, "edge_models[]"));
+          } else if (k == "placement") {
+            r.Map(v, k, {"policy", "cold_start_s", "half_life_s", "interval_s", "hysteresis", "min_share"},
+                  [&](const std::string& pk, const YAML::Node& pv) {
+                    auto& o = s.placement.options;
+                    const std::string w = "placement." + pk;
+                    if (pk == "policy") {
+                      const std::string pol = r.String(pv, w);
+                      if (pol != "demand" && pol != "static") r.Fail(pv, "placement.policy: demand or static");
+                      o.adaptive = pol == "demand";
+                    } else if (pk == "cold_start_s") s.placement.cold_start_s = r.Number(pv, w, 0, 3600);
+                    else if (pk == "half_life_s") o.half_life_s = r.Number(pv, w, 1e-3, 1e6);
+                    else if (pk == "interval_s") o.interval_s = r.Number(pv, w, 0, 1e6);
+                    else if (pk == "hysteresis") o.hysteresis = r.Number(pv, w, 0, 100);
+                    else o.min_share = r.Number(pv, w, 0, 1);
+                  });
+          }
           else if (k == "arrival") {
             r.Map(v, k, {"process", "rate_per_s"}, [&](const std::string& ak, const YAML::Node& av) {
               if (ak == "process" && r.String(av, "arrival.process") != "poisson") r.Fail(av, "arrival.process: only poisson is supported");
@@ -200,9 +220,13 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
             if (!v.IsSequence()) r.Fail(v, "edge_sites: expected a list");
             for (const auto& ev : v) {
               EdgeSiteSpec e;
-              r.Map(ev, "edge_sites[]", {"name", "gpus", "profile", "other_site_extra_rtt_ms"}, [&](const std::string& f, const YAML::Node& x) {
+              r.Map(ev, "edge_sites[]", {"name", "gpus", "profile", "other_site_extra_rtt_ms", "models"}, [&](const std::string& f, const YAML::Node& x) {
                 const std::string w = "edge_sites." + f;
                 if (f == "name") e.name = r.String(x, w);
+                else if (f == "models") {
+                  if (!x.IsSequence()) r.Fail(x, w + ": expected a list of model names, one per GPU");
+                  for (const auto& m : x) e.models.push_back(r.String(m, w));
+                }
                 else if (f == "gpus") e.gpus = static_cast<int>(r.Number(x, w, 1, 1024));
                 else if (f == "profile") e.profile = r.Profile(x, w);
                 else e.other_site_extra_rtt_ms = r.Number(x, w, 0);
@@ -215,9 +239,10 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
             if (!v.IsSequence()) r.Fail(v, "use_cases: expected a list");
             for (const auto& uv : v) {
               UseCaseSpec u;
-              r.Map(uv, "use_cases[]", {"key", "share", "input_tokens", "output_tokens", "clients"}, [&](const std::string& f, const YAML::Node& x) {
+              r.Map(uv, "use_cases[]", {"key", "share", "input_tokens", "output_tokens", "clients", "edge_model"}, [&](const std::string& f, const YAML::Node& x) {
                 const std::string w = "use_cases." + f;
                 if (f == "key") u.key = r.String(x, w);
+                else if (f == "edge_model") u.edge_model = r.String(x, w);
                 else if (f == "share") u.share = r.Number(x, w, 0, 1);
                 else if (f == "input_tokens") u.input_tokens = r.Number(x, w, 1, 1e7);
                 else if (f == "output_tokens") u.output_tokens = r.Number(x, w, 1, 1e7);
@@ -256,6 +281,21 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
     if (u.clients.empty()) throw ScenarioError{fmt::format("{}: use case {} has no clients", s.source, u.key)};
     for (const auto& c : u.clients)
       if (s.DeviceClassIndex(c) < 0) throw ScenarioError{fmt::format("{}: use case {} names unknown device class {}", s.source, u.key, c)};
+  }
+  // Edge models: the catalog, each use case's model and each GPU's starting model.
+  if (s.edge_models.empty()) s.edge_models.push_back("edge");
+  auto model_index = [&](const std::string& name, const std::string& who) {
+    for (size_t m = 0; m < s.edge_models.size(); ++m)
+      if (s.edge_models[m] == name) return static_cast<int>(m);
+    throw ScenarioError{fmt::format("{}: {} names edge model {} that edge_models does not list", s.source, who, name)};
+  };
+  for (auto& u : s.use_cases) u.edge_model_index = u.edge_model.empty() ? 0 : model_index(u.edge_model, "use case " + u.key);
+  for (auto& e : s.edge_sites) {
+    if (!e.models.empty() && static_cast<int>(e.models.size()) != e.gpus)
+      throw ScenarioError{fmt::format("{}: edge site {} lists {} models for {} GPUs (one per GPU)", s.source, e.name, e.models.size(), e.gpus)};
+    for (int g = 0; g < e.gpus; ++g)
+      e.model_index.push_back(e.models.empty() ? g % static_cast<int>(s.edge_models.size())
+                                               : model_index(e.models[static_cast<size_t>(g)], "edge site " + e.name));
   }
   for (const auto& o : s.outages) {
     bool known = o.target == "cloud";

@@ -12,6 +12,7 @@
 
 #include "api/hints.h"
 #include "config/options.h"
+#include "cache/model_placement.h"
 #include "core/status.h"
 #include "emulate/tier_profile.h"
 
@@ -53,6 +54,16 @@ struct EdgeSiteSpec {
   int gpus = 4;
   TierProfile profile;               // one GPU's tier-model profile (rtt 0: the link adds it)
   double other_site_extra_rtt_ms = 15;  // a client homed at another site pays this much more
+  // The model each GPU holds at the start (names from Scenario::edge_models; default: the catalog
+  // round-robin over the GPUs) and the same as indexes into the catalog.
+  std::vector<std::string> models;
+  std::vector<int> model_index;
+};
+
+// Which models stay warm on the edge GPUs (cache/model_placement.h) and what loading one costs.
+struct PlacementSpec {
+  PlacementOptions options;          // options.adaptive false: "static" (loads only on a cold request)
+  double cold_start_s = 30;          // a GPU loading another model serves nothing for this long
 };
 
 struct UseCaseSpec {
@@ -61,6 +72,8 @@ struct UseCaseSpec {
   double input_tokens = 100;         // means of lognormal(sigma = token_sigma)
   double output_tokens = 50;
   std::vector<std::string> clients;  // device classes that send it
+  std::string edge_model;            // the edge model it needs (Scenario::edge_models; default the first)
+  int edge_model_index = 0;
 };
 
 struct OutageSpec {
@@ -79,6 +92,10 @@ struct Scenario {
   std::vector<LinkSpec> links;
   std::vector<DeviceClassSpec> device_classes;
   std::vector<EdgeSiteSpec> edge_sites;
+  // The models edge GPUs can hold (each an edge-class model: the edge labels give its quality).
+  // Default: one model, "edge", on every GPU (no placement to decide).
+  std::vector<std::string> edge_models;
+  PlacementSpec placement;
   TierProfile cloud;
   double usd_per_kwh = 0.15;
   PriceOptions edge_price;           // per GPU-hour at a throughput

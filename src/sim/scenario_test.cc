@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "context/use_cases.h"
 #include "emulate/tier_model.h"
@@ -166,6 +168,50 @@ TEST(Scenario, EveryShippedScenarioParses) {
     ++n;
   }
   EXPECT_GE(n, 2);
+}
+
+}  // namespace
+}  // namespace mec::sim
+
+namespace mec::sim {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TEST(Scenario, EdgeModelsAndPlacementAreCheckedAndResolved) {
+  const std::string mixed = ReadAll(testing::SourceDir() + "/scenarios/mixed.yaml");
+  auto s = ParseScenario(mixed, "mixed.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->edge_models.size(), 3u);
+  EXPECT_TRUE(s->placement.options.adaptive);
+  EXPECT_DOUBLE_EQ(s->placement.cold_start_s, 30);
+  for (const auto& site : s->edge_sites) EXPECT_EQ(static_cast<int>(site.model_index.size()), site.gpus);
+  for (const auto& u : s->use_cases) EXPECT_EQ(s->edge_models[static_cast<size_t>(u.edge_model_index)], u.edge_model) << u.key;
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string y = mixed;
+    const size_t at = y.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return ParseScenario(y.replace(at, from.size(), to), "m.yaml");
+  };
+  auto unknown = with("edge_model: game-8b}", "edge_model: nope}");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("nope"), std::string::npos) << unknown.status().message();
+  auto count = with("models: [city-8b, city-8b, game-8b, drive-8b]", "models: [city-8b]");
+  ASSERT_FALSE(count.ok());
+  EXPECT_NE(count.status().message().find("one per GPU"), std::string::npos) << count.status().message();
+  auto policy = with("policy: demand", "policy: sometimes");
+  ASSERT_FALSE(policy.ok());
+  EXPECT_NE(policy.status().message().find("placement.policy"), std::string::npos) << policy.status().message();
+  // Without a catalog: one model, "edge", on every GPU.
+  auto plain = ParseScenario(ReadAll(testing::SourceDir() + "/scenarios/highway.yaml"), "h.yaml");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  EXPECT_EQ(plain->edge_models, std::vector<std::string>{"edge"});
+  for (const auto& site : plain->edge_sites) EXPECT_EQ(site.model_index, std::vector<int>(static_cast<size_t>(site.gpus), 0));
 }
 
 }  // namespace

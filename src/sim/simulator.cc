@@ -9,6 +9,7 @@
 #include "api/request.h"
 #include "backend/backend_monitor.h"
 #include "backend/backend_pool.h"
+#include "cache/model_placement.h"
 #include "context/context_builder.h"
 #include "context/use_cases.h"
 #include "core/clock.h"
@@ -48,13 +49,20 @@ double CloudReferenceCost(const SimInputs& in) {
 namespace {
 
 
-enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDone, kFail, kTimeout, kHedge, kCut };
+enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDone, kFail, kTimeout, kHedge, kCut, kLoaded };
 
 struct Ev {
   EvType type = kArrival;
   uint8_t kind = 0;  // FailureKind for kFail
   uint16_t status = 0;
-  uint32_t id = 0;   // request (kArrival, kHedge) or attempt
+  uint32_t id = 0;   // request (kArrival, kHedge), GPU server (kLoaded) or attempt
+};
+
+// An edge site's model placement (cache/model_placement.h) and the attempts waiting for a model
+// being loaded, per model.
+struct SiteState {
+  ModelPlacement placement;
+  std::vector<std::vector<uint32_t>> pending;
 };
 
 struct AttemptRec {
@@ -94,7 +102,16 @@ class World final : public OracleTruth {
   Tier TierOf(int backend) const { return backend == 0 ? Tier::kDevice : backend == CloudBackend() ? Tier::kCloud : Tier::kEdge; }
   int CloudServer() const { return static_cast<int>(servers_.size()) - 1; }
   int GpuServer(int site, int gpu) const { return static_cast<int>(in_.fleet.size()) + site_offset_[site] + gpu; }
-  int PickGpu(int site) const;
+  // The site's least-loaded GPU warm with `model`; -1 if none.
+  int PickGpu(int site, int model) const;
+  int SiteOfGpu(int server) const;
+  int Busy(int server) const { return servers_[server].active() + servers_[server].queued(); }
+  // Edge model placement: start loading `model` on the site's `slot` (after draining it).
+  void StartLoad(int site, int slot, int model);
+  void BeginLoad(int server);
+  void OnLoaded(int server);
+  // The attempt reached its edge site: to a warm GPU, or waiting for its model to load.
+  void ArriveAtSite(uint32_t a, int site, int model);
   double ExtraRttMs(uint32_t client, int backend) const;
 
   void Push(TimePoint at, EvType t, uint32_t id, uint8_t kind = 0, uint16_t status = 0) { q_.Push(at, Ev{t, kind, status, id}); }
@@ -104,6 +121,7 @@ class World final : public OracleTruth {
   void Handle(uint32_t i, ExecutorAction act);
   void StartAttempt(uint32_t i, int backend);
   void OnServerArrive(uint32_t a);
+  void AdmitAt(uint32_t a);
   void StartService(uint32_t a, const ServicePlan& plan);
   void ReleaseServer(uint32_t a);
   void FailAttempt(uint32_t a, const AttemptFailure& f);
@@ -125,6 +143,9 @@ class World final : public OracleTruth {
   EventQueue<Ev> q_;
   std::vector<TierModel> servers_;       // devices (one per client), edge GPUs by site, the cloud
   std::vector<int> site_offset_;
+  std::vector<SiteState> sites_;
+  std::vector<TimePoint> load_done_;     // per server: when its model load ends (max: not started)
+  int64_t model_loads_ = 0, cold_waits_ = 0;
   std::vector<std::vector<int>> site_order_;  // by home site: the client's edge backends' sites
   std::vector<TimePoint> device_busy_until_;
   std::vector<std::unique_ptr<ClientEngine>> engines_;
@@ -160,8 +181,11 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
     const TierProfile p = WithOutages(site.profile, s_, site.name);
     for (int g = 0; g < site.gpus; ++g) servers_.emplace_back(p, Rng(seed, site.name + "/gpu-" + std::to_string(g)), start);
     offset += site.gpus;
+    sites_.push_back(SiteState{ModelPlacement(static_cast<int>(s_.edge_models.size()), site.model_index, s_.placement.options, start),
+                               std::vector<std::vector<uint32_t>>(s_.edge_models.size())});
   }
   servers_.emplace_back(WithOutages(s_.cloud, s_, "cloud"), Rng(seed, "cloud"), start);
+  load_done_.assign(servers_.size(), TimePoint::max());
   device_busy_until_.assign(in.fleet.size(), start);
   for (int h = 0; h < static_cast<int>(s_.edge_sites.size()); ++h) site_order_.push_back(SiteOrder(s_, h));
 
@@ -188,18 +212,73 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
   attempts_.reserve(in.requests.size() + in.requests.size() / 4);
 }
 
-int World::PickGpu(int site) const {
-  // The site's load balancer: the GPU with the fewest requests (running + queued), lowest index.
-  int best = GpuServer(site, 0), best_load = 1 << 30;
+int World::PickGpu(int site, int model) const {
+  // The site's load balancer: among the GPUs warm with the model, the one with the fewest requests
+  // (running + queued), lowest index.
+  const ModelPlacement& pl = sites_[static_cast<size_t>(site)].placement;
+  int best = -1, best_load = 1 << 30;
   for (int g = 0; g < s_.edge_sites[site].gpus; ++g) {
-    const auto& m = servers_[GpuServer(site, g)];
-    const int load = m.active() + m.queued();
+    if (pl.model_of(g) != model || pl.loading(g)) continue;
+    const int load = Busy(GpuServer(site, g));
     if (load < best_load) {
       best_load = load;
       best = GpuServer(site, g);
     }
   }
   return best;
+}
+
+int World::SiteOfGpu(int server) const {
+  int site = 0;
+  while (site + 1 < static_cast<int>(site_offset_.size()) && GpuServer(site + 1, 0) <= server) ++site;
+  return site;
+}
+
+void World::StartLoad(int site, int slot, int model) {
+  sites_[static_cast<size_t>(site)].placement.Reserve(slot, model);
+  ++model_loads_;
+  const int server = GpuServer(site, slot);
+  if (Busy(server) == 0) BeginLoad(server);  // else: once its last request is released
+}
+
+void World::BeginLoad(int server) {
+  load_done_[static_cast<size_t>(server)] = Now() + FromSeconds(s_.placement.cold_start_s);
+  Push(load_done_[static_cast<size_t>(server)], kLoaded, static_cast<uint32_t>(server));
+}
+
+void World::OnLoaded(int server) {
+  const int site = SiteOfGpu(server);
+  const int slot = server - GpuServer(site, 0);
+  SiteState& ss = sites_[static_cast<size_t>(site)];
+  const int model = ss.placement.model_of(slot);
+  ss.placement.Assign(slot, model);
+  load_done_[static_cast<size_t>(server)] = TimePoint::max();
+  std::vector<uint32_t> waiting;
+  waiting.swap(ss.pending[static_cast<size_t>(model)]);
+  for (uint32_t a : waiting)
+    if (attempts_[a].live) ArriveAtSite(a, site, model);
+}
+
+void World::ArriveAtSite(uint32_t a, int site, int model) {
+  AttemptRec& at = attempts_[a];
+  SiteState& ss = sites_[static_cast<size_t>(site)];
+  if (servers_[GpuServer(site, 0)].InOutage(Now())) {  // the site answers 503 whatever it holds
+    at.server = GpuServer(site, 0);
+    AdmitAt(a);
+    return;
+  }
+  at.server = PickGpu(site, model);
+  if (at.server >= 0) {
+    AdmitAt(a);
+    return;
+  }
+  // No GPU is warm with the model: wait for the one loading it, or have one loaded.
+  if (ss.placement.SlotsOf(model) == 0) {
+    const int slot = ss.placement.ColdSlot(model, Now(), [&](int g) { return Busy(GpuServer(site, g)); });
+    if (slot >= 0) StartLoad(site, slot, model);
+  }
+  ++cold_waits_;
+  ss.pending[static_cast<size_t>(model)].push_back(a);  // until loaded, or the client's timeout
 }
 
 double World::ExtraRttMs(uint32_t client, int backend) const {
@@ -240,6 +319,7 @@ PolicyRun World::Run() {
         break;
       }
       case kCut: OnCut(ev.id); break;
+      case kLoaded: OnLoaded(static_cast<int>(ev.id)); break;
     }
   }
   PolicyRun run;
@@ -247,6 +327,8 @@ PolicyRun World::Run() {
   run.outcomes = std::move(out_);
   run.events = events;
   run.simulated_s = ToSeconds(Now() - TimePoint{});
+  run.model_loads = model_loads_;
+  run.cold_waits = cold_waits_;
   return run;
 }
 
@@ -376,8 +458,26 @@ void World::OnServerArrive(uint32_t a) {
   if (!at.live) return;
   const SimRequest& r = in_.requests[at.req];
   const Tier t = TierOf(at.backend);
-  if (t == Tier::kEdge) at.server = PickGpu(SiteOf(r.client, at.backend));
-  else if (t == Tier::kCloud) at.server = CloudServer();
+  if (t == Tier::kEdge) {
+    // The site's placement agent sees the demand (work in decoded-token equivalents, prefill at a
+    // tenth, as the edge price counts it) and may move a GPU to another model.
+    const int site = SiteOf(r.client, at.backend);
+    const int model = s_.use_cases[r.use_case].edge_model_index;
+    SiteState& ss = sites_[static_cast<size_t>(site)];
+    if (!servers_[GpuServer(site, 0)].InOutage(Now())) {
+      ss.placement.OnDemand(model, static_cast<double>(r.output_tokens) + 0.1 * static_cast<double>(r.input_tokens), Now());
+      if (auto mv = ss.placement.Replan(Now(), [&](int g) { return Busy(GpuServer(site, g)); })) StartLoad(site, mv->slot, mv->model);
+    }
+    ArriveAtSite(a, site, model);
+    return;
+  }
+  if (t == Tier::kCloud) at.server = CloudServer();
+  AdmitAt(a);
+}
+
+void World::AdmitAt(uint32_t a) {
+  AttemptRec& at = attempts_[a];
+  const SimRequest& r = in_.requests[at.req];
   WorkItem w;
   w.ticket = a;
   w.input_tokens = r.input_tokens;
@@ -459,6 +559,11 @@ void World::ReleaseServer(uint32_t a) {
   }
   auto started = servers_[at.server].Release(now, a);
   for (const auto& [w, plan] : started) StartService(static_cast<uint32_t>(w.ticket), plan);
+  // An edge GPU draining for a model load starts loading once empty.
+  if (TierOf(at.backend) == Tier::kEdge && load_done_[static_cast<size_t>(at.server)] == TimePoint::max() && Busy(at.server) == 0) {
+    const int site = SiteOfGpu(at.server);
+    if (sites_[static_cast<size_t>(site)].placement.loading(at.server - GpuServer(site, 0))) BeginLoad(at.server);
+  }
 }
 
 void World::EndAttempt(AttemptRec& at) {
@@ -609,11 +714,32 @@ OracleView World::View(int backend) const {
   const bool offline = net.Offline(now);
   const double rtt = ((t == Tier::kCloud ? net.link().rtt_cloud_ms : net.link().rtt_edge_ms) + ExtraRttMs(r.client, backend)) / 1000.0;
   const double net_s = rtt + net.UploadS(r.input_tokens);
-  const TierModel& m = t == Tier::kCloud ? servers_[CloudServer()] : servers_[PickGpu(SiteOf(r.client, backend))];
   double wait = 0;
+  int server = CloudServer();
+  if (t == Tier::kEdge) {
+    // The GPU it would get; with its model warm nowhere, it waits for the load under way (or a
+    // whole cold start, if none is), as ArriveAtSite does.
+    const int site = SiteOf(r.client, backend);
+    const int model = s_.use_cases[r.use_case].edge_model_index;
+    server = PickGpu(site, model);
+    if (server < 0) {
+      const ModelPlacement& pl = sites_[static_cast<size_t>(site)].placement;
+      double load_s = s_.placement.cold_start_s;
+      server = GpuServer(site, 0);
+      for (int g = 0; g < pl.slots(); ++g) {
+        if (pl.model_of(g) != model || !pl.loading(g)) continue;
+        const TimePoint done = load_done_[static_cast<size_t>(GpuServer(site, g))];
+        load_s = done == TimePoint::max() ? s_.placement.cold_start_s : std::max(0.0, ToSeconds(done - now));
+        server = GpuServer(site, g);
+        break;
+      }
+      wait = load_s;
+    }
+  }
+  const TierModel& m = servers_[server];
   if (m.active() >= m.profile().max_concurrency) {
     const ServicePlan p = m.ExpectedPlan(w);
-    wait = (m.queued() + 1) * ToSeconds(p.ttft + p.per_token * p.output_tokens) / m.profile().max_concurrency;
+    wait += (m.queued() + 1) * ToSeconds(p.ttft + p.per_token * p.output_tokens) / m.profile().max_concurrency;
   }
   service(m, wait, net_s);
   v.up = !offline && !m.InOutage(now);

@@ -63,6 +63,8 @@ struct PolicyRun {
   std::vector<RequestOutcome> outcomes;  // indexed like SimInputs::requests
   uint64_t events = 0;
   double simulated_s = 0;
+  int64_t model_loads = 0;   // edge GPUs that loaded another model (placement moves and cold requests)
+  int64_t cold_waits = 0;    // edge attempts that found their model on no warm GPU and waited for a load
 };
 
 // Mean cost per request of sending every request to the cloud at list price (the oracle's

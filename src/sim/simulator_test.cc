@@ -173,3 +173,78 @@ TEST_F(SimulatorTest, QualityFeedbackReachesTheRouter) {
 
 }  // namespace
 }  // namespace mec::sim
+
+namespace mec::sim {
+namespace {
+
+// Mean end-to-end latency and completions of the requests whose use case needs `model` at the edge.
+struct ModelStats {
+  int64_t requests = 0, completed = 0;
+  double e2e_ms = 0;
+};
+ModelStats StatsOf(const PolicyRun& run, const std::vector<SimRequest>& requests, const Scenario& s, int model, double from_s = 0) {
+  ModelStats st;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (s.use_cases[requests[i].use_case].edge_model_index != model || requests[i].arrival_s < from_s) continue;
+    ++st.requests;
+    if (!run.outcomes[i].completed) continue;
+    ++st.completed;
+    st.e2e_ms += run.outcomes[i].e2e_ms;
+  }
+  if (st.completed > 0) st.e2e_ms /= static_cast<double>(st.completed);
+  return st;
+}
+
+int ModelIndex(const Scenario& s, const std::string& name) {
+  for (size_t m = 0; m < s.edge_models.size(); ++m)
+    if (s.edge_models[m] == name) return static_cast<int>(m);
+  throw std::runtime_error("no edge model " + name);
+}
+
+TEST_F(SimulatorTest, AModelNoGpuHoldsIsLoadedAndItsRequestsWaitTheColdStart) {
+  // Every GPU starts with the city model: the first gaming and vehicle requests at each site find
+  // their model cold, one GPU per site and model is loaded, and once loaded they are served there.
+  scenario_->outages.clear();
+  const int city = ModelIndex(*scenario_, "city-8b"), game = ModelIndex(*scenario_, "game-8b");
+  for (auto& site : scenario_->edge_sites) site.model_index.assign(static_cast<size_t>(site.gpus), city);
+  scenario_->placement.options.adaptive = false;  // only cold requests move GPUs
+  scenario_->placement.cold_start_s = 30;
+  auto r = Simulate({"edge-only"}, 12);
+  EXPECT_EQ(r.runs[0].model_loads, 2 * static_cast<int64_t>(scenario_->edge_sites.size()));
+  EXPECT_GT(r.runs[0].cold_waits, 0);
+  // Those arriving in the first cold start wait (some past their timeout); later ones are served.
+  const double d = scenario_->ExpectedDurationS();
+  const ModelStats loaded = StatsOf(r.runs[0], r.requests, *scenario_, game, 0.5 * d);
+  EXPECT_GT(loaded.completed, loaded.requests * 95 / 100);
+  const ModelStats all = StatsOf(r.runs[0], r.requests, *scenario_, game);
+  EXPECT_LT(all.completed - loaded.completed, (all.requests - loaded.requests) * 95 / 100);
+  // A load that never finishes within the run: those requests time out (edge-only has nowhere
+  // else to go), the city model's requests do not.
+  scenario_->placement.cold_start_s = 3600;
+  auto never = Simulate({"edge-only"}, 12);
+  const ModelStats cold = StatsOf(never.runs[0], never.requests, *scenario_, game);
+  EXPECT_EQ(cold.completed, 0);
+  EXPECT_GT(StatsOf(never.runs[0], never.requests, *scenario_, city).completed, cold.requests / 2);
+}
+
+TEST_F(SimulatorTest, DemandPlacementMovesGpusToWhereTheWorkIs) {
+  // Two of each site's four GPUs start with the vehicle model, which gets the least work; the
+  // city model (about half the work) has one. Demand placement moves GPUs to it; static does not.
+  scenario_->outages.clear();
+  const int drive = ModelIndex(*scenario_, "drive-8b"), city = ModelIndex(*scenario_, "city-8b"),
+            game = ModelIndex(*scenario_, "game-8b");
+  for (auto& site : scenario_->edge_sites) site.model_index = {game, drive, drive, city};
+  scenario_->placement.options.adaptive = false;
+  auto fixed = Simulate({"edge-only"}, 13);
+  scenario_->placement.options.adaptive = true;
+  auto demand = Simulate({"edge-only"}, 13);
+  EXPECT_EQ(fixed.runs[0].model_loads, 0);
+  EXPECT_GE(demand.runs[0].model_loads, 2);
+  const ModelStats f = StatsOf(fixed.runs[0], fixed.requests, *scenario_, city);
+  const ModelStats d = StatsOf(demand.runs[0], demand.requests, *scenario_, city);
+  EXPECT_LT(d.e2e_ms, f.e2e_ms);
+  EXPECT_EQ(Json(Simulate({"edge-only"}, 13), 13), Json(demand, 13));  // still deterministic
+}
+
+}  // namespace
+}  // namespace mec::sim
