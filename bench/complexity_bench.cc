@@ -1,9 +1,12 @@
 // Inference cost of the request-complexity model (issue 4: under 20 us for a 2 KB prompt).
 //   cmake -S . -B build/release -DMEC_BENCH=ON && cmake --build build/release --target complexity_bench
 //   build/release/complexity_bench
+// MEC_BENCH_COMPLEXITY_MODEL=FILE measures that model file instead of the embedded default.
 
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "context/learned_complexity_model.h"
@@ -33,6 +36,11 @@ std::string Prompt(size_t bytes) {
 // The embedded default model, or (if the build has none) a dense random model of the default
 // feature options, so the cost measured is the same.
 std::unique_ptr<LearnedComplexityModel> Model() {
+  if (const char* path = std::getenv("MEC_BENCH_COMPLEXITY_MODEL")) {
+    auto f = LearnedComplexityModel::Load(path);
+    if (f.ok()) return std::move(f).value();
+    std::fprintf(stderr, "MEC_BENCH_COMPLEXITY_MODEL: %s; using the embedded model\n", f.status().message().c_str());
+  }
   auto m = LearnedComplexityModel::Parse(EmbeddedDefaultComplexityModelText());
   if (m.ok()) return std::move(m).value();
   TextFeatureOptions o;

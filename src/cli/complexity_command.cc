@@ -34,6 +34,9 @@ constexpr const char* kUsage =
     "      [--no-domain] [--temperature T,...] [--domain-min-pair N] [--domain-min-token N] [--domain-alpha A]\n"
     "      [--domain-max-domains N] [--domain-classifier nb|logreg] [--subject-l2 X] [--subject-max-entries N]\n"
     "      [--subject-iterations N] [--name NAME]\n"
+    "      [--target label,gain] [--cv-metric auc|apgr]\n"
+    "      [--stack] [--stack-targets label,gain] [--stack-depths D,...] [--stack-trees N,...]\n"
+    "      [--stack-learning-rate X] [--stack-min-leaf N]\n"
     "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
     "      [--train-ids FILE] [--target 0.95] [--json] [--scores CSV]\n"
     "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
@@ -107,7 +110,7 @@ bool ParseDoubleList(const std::string& s, std::vector<double>* out) {
 }
 
 int RunTrain(int argc, char** argv) {
-  Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain", "no-freeform-hashed"});
+  Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain", "no-freeform-hashed", "stack"});
   if (!a.error.empty()) {
     std::fprintf(stderr, "mecrouter complexity train: %s\n%s", a.error.c_str(), kUsage);
     return 2;
@@ -152,6 +155,39 @@ int RunTrain(int argc, char** argv) {
   if (a.flags.count("no-conjoin")) o.features.conjoin_type = false;
   if (a.flags.count("no-shape")) o.features.shape_tokens = false;
   if (a.flags.count("no-freeform-hashed")) o.features.freeform_hashed = false;
+  if (a.flags.count("stack")) o.stack.enabled = true;
+  auto target_list = [](const std::string& v, std::vector<ComplexityTarget>* out) {
+    out->clear();
+    std::stringstream ss(v);
+    std::string part;
+    while (std::getline(ss, part, ',')) {
+      if (part == "label") out->push_back(ComplexityTarget::kLabel);
+      else if (part == "gain") out->push_back(ComplexityTarget::kGain);
+      else return false;
+    }
+    return !out->empty();
+  };
+  if (a.Has("stack-targets") && !target_list(a.Get("stack-targets"), &o.stack.targets))
+    return Fail(Status::InvalidArgument("bad --stack-targets (want label and/or gain)"));
+  if (a.Has("target") && !target_list(a.Get("target"), &o.target_grid))
+    return Fail(Status::InvalidArgument("bad --target (want label and/or gain)"));
+  if (a.Has("cv-metric")) {
+    const std::string v = a.Get("cv-metric");
+    if (v != "auc" && v != "apgr") return Fail(Status::InvalidArgument("bad --cv-metric (want auc or apgr)"));
+    o.cv_metric = v == "auc" ? CvMetric::kAuc : CvMetric::kApgr;
+  }
+  auto int_list = [](const std::string& v, std::vector<int>* out) {
+    std::vector<double> d;
+    if (!ParseDoubleList(v, &d)) return false;
+    out->clear();
+    for (double x : d) out->push_back(static_cast<int>(x));
+    return true;
+  };
+  if (a.Has("stack-depths") && !int_list(a.Get("stack-depths"), &o.stack.depths)) return Fail(Status::InvalidArgument("bad --stack-depths"));
+  if (a.Has("stack-trees") && !int_list(a.Get("stack-trees"), &o.stack.tree_counts)) return Fail(Status::InvalidArgument("bad --stack-trees"));
+  if (a.Has("stack-learning-rate") && !ParseDouble(a.Get("stack-learning-rate"), &o.stack.gbdt.learning_rate))
+    return Fail(Status::InvalidArgument("bad --stack-learning-rate"));
+  if (a.Has("stack-min-leaf")) o.stack.gbdt.min_leaf = std::atoi(a.Get("stack-min-leaf").c_str());
   TextFeatureOptions check;
   if (!ParseTextFeatureOptions(FormatTextFeatureOptions(o.features), &check)) return Fail(Status::InvalidArgument("feature options out of range"));
 
@@ -169,15 +205,29 @@ int RunTrain(int argc, char** argv) {
     std::fprintf(stderr, "chosen temperature %g; out-of-fold domain accuracy %.5f\n", rep.chosen_temperature,
                  rep.domain_oof_accuracy);
   for (const auto& p : rep.cv) {
-    std::fprintf(stderr, "  cv l2=%g smoothing=%g conjoined-factor=%g  mean per-benchmark AUC=%.4f  log loss=%.4f", p.l2,
-                 p.subject_smoothing, p.conjoined_l2_factor, p.mean_auc, p.mean_log_loss);
+    std::fprintf(stderr, "  cv target=%s l2=%g smoothing=%g conjoined-factor=%g  mean per-benchmark AUC=%.4f APGR=%.4f  log loss=%.4f",
+                 p.target == ComplexityTarget::kLabel ? "label" : "gain", p.l2, p.subject_smoothing, p.conjoined_l2_factor,
+                 p.mean_auc, p.mean_apgr, p.mean_log_loss);
     for (const auto& [bench, m] : p.benchmarks)
       std::fprintf(stderr, "  | %s saved %.1f%% AUC %.3f", bench.c_str(), 100 * m.calls_saved, m.auc);
     std::fprintf(stderr, "\n");
   }
-  std::fprintf(stderr, "chosen l2=%g subject smoothing=%g conjoined factor=%g, %d L-BFGS iterations%s, %zu non-zero weights\n", rep.chosen_l2, rep.chosen_subject_smoothing,
+  std::fprintf(stderr, "chosen target=%s l2=%g subject smoothing=%g conjoined factor=%g, %d L-BFGS iterations%s, %zu non-zero weights\n",
+               rep.chosen_target == ComplexityTarget::kLabel ? "label" : "gain", rep.chosen_l2, rep.chosen_subject_smoothing,
                rep.chosen_conjoined_l2_factor, rep.iterations,
                rep.converged ? "" : " (iteration limit)", rep.non_zero_weights);
+  for (size_t c = 0; c < rep.stack_cv.size(); ++c) {
+    const StackCandidate& p = rep.stack_cv[c];
+    const char* type = p.type == 0 ? "multiple-choice" : "free-form";
+    if (p.none) std::fprintf(stderr, "  stack cv %s: none (regression alone)", type);
+    else
+      std::fprintf(stderr, "  stack cv %s: target=%s depth=%d trees=%d", type,
+                   p.target == ComplexityTarget::kLabel ? "label" : "gain", p.depth, p.trees);
+    std::fprintf(stderr, "  mean APGR=%.4f AUC=%.4f", p.mean_apgr, p.mean_auc);
+    for (const auto& [bench, m] : p.benchmarks)
+      std::fprintf(stderr, "  | %s saved %.1f%% APGR %.3f AUC %.3f", bench.c_str(), 100 * m.calls_saved, m.apgr, m.auc);
+    std::fprintf(stderr, "%s\n", static_cast<int>(c) == rep.chosen_stack[p.type] ? "  <- chosen" : "");
+  }
   if (Status s = (*model)->Save(a.Get("out")); !s.ok()) return Fail(s);
   std::fprintf(stderr, "wrote %s\n", a.Get("out").c_str());
   return 0;

@@ -99,20 +99,28 @@ size_t LearnedComplexityModel::NonZeroWeights() const {
   return n;
 }
 
-void LearnedComplexityModel::Features(std::string_view prompt, SparseVector* x) const {
+PromptType LearnedComplexityModel::Features(std::string_view prompt, SparseVector* x) const {
   std::vector<uint64_t> tokens;
   const PromptType type = ExtractTextFeatures(prompt, options_, x, domain_.empty() ? nullptr : &tokens);
   if (!domain_.empty()) AppendDomainFeatures(domain_.ExpectedValueOfTokens(tokens), type, options_, x);
+  return type;
+}
+
+double LearnedComplexityModel::LinearLogit(const SparseVector& x) const {
+  double z = bias_;
+  for (size_t i = 0; i < x.size(); ++i) z += static_cast<double>(weights_[x.index[i]]) * x.value[i];
+  return z;
 }
 
 double LearnedComplexityModel::Logit(std::string_view prompt) const {
   SparseVector x;
   x.index.reserve(2048);
   x.value.reserve(2048);
-  Features(prompt, &x);
-  double z = bias_;
-  for (size_t i = 0; i < x.size(); ++i) z += static_cast<double>(weights_[x.index[i]]) * x.value[i];
-  return z;
+  const PromptType type = Features(prompt, &x);
+  const double z = LinearLogit(x);
+  const StackStage& stage = stacker_.stage(type);
+  if (!stage.enabled) return z;
+  return stage.Logit(StackFeatures(x, type, z, options_));
 }
 
 double LearnedComplexityModel::WeakAsGoodProbability(std::string_view prompt) const { return Sigmoid(Logit(prompt)); }
@@ -147,6 +155,7 @@ std::string LearnedComplexityModel::Serialize() const {
     prev = i;
   }
   if (!domain_.empty()) domain_.AppendTo(&out);
+  if (stacker_.enabled()) stacker_.AppendTo(&out);
   out += "end\n";
   return out;
 }
@@ -189,9 +198,16 @@ Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Parse(st
     if (!d.ok()) return bad(d.status().message());
     domain = std::move(d).value();
   }
+  ComplexityStacker stacker;
+  if (text.substr(0, 6) == "stack\n") {
+    auto s = ComplexityStacker::Parse(&text);
+    if (!s.ok()) return bad(s.status().message());
+    stacker = std::move(s).value();
+  }
   if (!NextLine(text, &line) || line != "end") return bad("missing 'end'");
   auto m = std::make_unique<LearnedComplexityModel>(std::move(name), options, std::move(weights), bias, std::move(domain));
   m->scale_ = scale;
+  m->stacker_ = std::move(stacker);
   return m;
 }
 

@@ -12,6 +12,7 @@
 //   weights <count>
 //   <index delta> <q>           `count` lines, indices increasing; delta from the previous index
 //   [domain ...]                optional domain prior (context/domain_prior.h)
+//   [stack ...]                 optional second stage (context/complexity_stacker.h)
 //   end
 // Feature layout: the text features of text_features.h, then kNumDomainFeatures slots for the
 // domain prior's expected difficulty E[D] (all prompts; free-form prompts only).
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "context/complexity_model.h"
+#include "context/complexity_stacker.h"
 #include "context/domain_prior.h"
 #include "context/text_features.h"
 #include "core/status.h"
@@ -64,8 +66,13 @@ class LearnedComplexityModel : public ComplexityModel {
   const std::vector<float>& weights() const { return weights_; }
   float bias() const { return bias_; }
   const DomainPrior& domain() const { return domain_; }
-  // All features of a prompt (text features, then domain features).
-  void Features(std::string_view prompt, SparseVector* x) const;
+  // The optional second stage (disabled: the logit is the regression's).
+  const ComplexityStacker& stacker() const { return stacker_; }
+  void set_stacker(ComplexityStacker s) { stacker_ = std::move(s); }
+  // All features of a prompt (text features, then domain features); returns the prompt type.
+  PromptType Features(std::string_view prompt, SparseVector* x) const;
+  // The regression's logit alone (the first stage), from Features' output.
+  double LinearLogit(const SparseVector& x) const;
   size_t NonZeroWeights() const;
 
  private:
@@ -74,6 +81,7 @@ class LearnedComplexityModel : public ComplexityModel {
   std::vector<float> weights_;  // dense, ModelFeatureSpaceSize(options_) entries
   float bias_;
   DomainPrior domain_;
+  ComplexityStacker stacker_;
   float scale_ = 0.0f;          // quantisation step of the file format (0: not quantised)
 };
 

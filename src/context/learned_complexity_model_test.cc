@@ -38,6 +38,55 @@ TEST(LearnedComplexityModel, SaveLoadRoundTripGivesIdenticalPredictions) {
   std::remove(path.c_str());
 }
 
+TEST(LearnedComplexityModel, SecondStageRoundTripsAndChangesTheLogit) {
+  auto m = SmallModel();
+  const std::string mc = "Statement 1 | Every group is abelian.\nA. True\nB. False";
+  const std::string ff = "What is 2+2?";
+  const double plain_mc = m->Logit(mc), plain_ff = m->Logit(ff);
+  ComplexityStacker st;
+  StackStage& s = st.stages[static_cast<int>(PromptType::kMultipleChoice)];
+  s.enabled = true;
+  s.linear = {0.5f, 2.0f, 0.0f};
+  s.calib_a = 0.25f;
+  s.calib_b = 0.5f;
+  // One split on the first stage's logit (feature 0), one on a dense feature.
+  std::string_view trees = "trees 2\ntree 3\n0 0 1 2 0\n-1 0 -1 -1 -0.5\n-1 0 -1 -1 0.75\ntree 3\n3 1e9 1 2 0\n-1 0 -1 -1 0.125\n-1 0 -1 -1 -1\n";
+  auto g = GbdtModel::Parse(&trees, kNumStackFeatures);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  s.trees = std::move(g).value();
+  m->set_stacker(st);
+  // 0.25 + 0.5 * (0.5 + 2 z + tree1(z) + 0.125); free-form prompts have no stage and keep z.
+  const double tree1 = plain_mc <= 0 ? -0.5 : 0.75;
+  EXPECT_NEAR(m->Logit(mc), 0.25 + 0.5 * (0.5 + 2 * plain_mc + tree1 + 0.125), 1e-5);
+  EXPECT_EQ(m->Logit(ff), plain_ff);
+  auto back = LearnedComplexityModel::Parse(m->Serialize());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE((*back)->stacker().enabled());
+  EXPECT_EQ((*back)->Serialize(), m->Serialize());
+  for (const std::string& p : {ff, mc, std::string()})
+    EXPECT_EQ((*back)->WeakAsGoodProbability(p), m->WeakAsGoodProbability(p)) << p;
+  // A tree that reads a feature the second stage does not have is rejected.
+  std::string text = m->Serialize();
+  text.replace(text.find("\n3 1e+09 1 2 0\n"), 15, "\n99 1e+09 1 2 0\n");
+  EXPECT_FALSE(LearnedComplexityModel::Parse(text).ok());
+}
+
+TEST(StackFeatures, ReadsTheFirstStageTheDomainPriorAndTheDenseFeatures) {
+  auto m = SmallModel();
+  for (const std::string& p : {std::string("Statement 1 | Every group is abelian.\nA. True\nB. False"),
+                               std::string("Tom has 3 apples and buys 12 more. How many apples does he have?")}) {
+    SparseVector x;
+    const PromptType type = m->Features(p, &x);
+    AppendDomainFeatures(0.75, type, m->options(), &x);
+    const StackFeatureVector f = StackFeatures(x, type, 1.5, m->options());
+    EXPECT_EQ(f[0], 1.5f);
+    EXPECT_EQ(f[1], 0.75f);
+    EXPECT_EQ(f[2], type == PromptType::kFreeForm ? 1.0f : 0.0f);
+    const auto dense = DenseTextFeatures(p);
+    for (int j = 0; j < kNumDense; ++j) EXPECT_EQ(f[3 + j], dense[j]) << DenseFeatureNames()[j];
+  }
+}
+
 TEST(LearnedComplexityModel, UnquantisedWeightsAlsoRoundTrip) {
   TextFeatureOptions o;
   o.hash_bits = 8;

@@ -88,5 +88,66 @@ TEST(ComplexityIntegration, TrainsOnOneSliceAndBeatsRandomOnAnother) {
   EXPECT_GT(EvaluateRouting(r).auc, 0.5);
 }
 
+// The opt-in second stage (linear re-weighting + gradient-boosted trees on out-of-fold inputs):
+// trained on a small slice, it reports every candidate, picks one, and round-trips.
+TEST(ComplexityIntegration, SecondStageTrainsAndRoundTrips) {
+  const std::string dir = DataDir() + "/router_eval";
+  const std::string labels_csv = dir + "/routellm_mmlu_gsm8k_correctness.csv";
+  const std::string prompts_jsonl = dir + "/routellm_prompts.jsonl";
+  if (!std::filesystem::exists(labels_csv) || !std::filesystem::exists(prompts_jsonl))
+    GTEST_SKIP() << "router_eval data not found under " << dir << " (set MECROUTER_DATA)";
+  auto labels = ReadCorrectnessCsv(labels_csv);
+  auto prompts = ReadPromptsJsonl(prompts_jsonl);
+  ASSERT_TRUE(labels.ok() && prompts.ok());
+  std::vector<std::string> train_ids, test_ids;
+  for (const auto& it : *labels) {
+    const uint64_t h = Fnv1a64(it.item_id, 0x2e57) % 100;
+    if (h < 15) train_ids.push_back(it.item_id);
+    else if (h >= 92) test_ids.push_back(it.item_id);
+  }
+  auto train = JoinLabelledPrompts(*labels, *prompts, train_ids);
+  auto test = JoinLabelledPrompts(*labels, *prompts, test_ids);
+  ASSERT_TRUE(train.ok() && test.ok());
+  ComplexityTrainOptions o;
+  o.features.hash_bits = 14;
+  o.l2_grid = {1e-2};
+  o.max_iterations = 40;
+  o.temperature_grid = {0.1};
+  o.target_grid = {ComplexityTarget::kLabel, ComplexityTarget::kGain};
+  o.cv_metric = CvMetric::kApgr;
+  o.stack.enabled = true;
+  o.stack.targets = {ComplexityTarget::kLabel, ComplexityTarget::kGain};
+  o.stack.depths = {2};
+  o.stack.tree_counts = {0, 20};
+  ComplexityTrainReport rep;
+  auto model = TrainComplexityModel(*train, o, &rep);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  // Multiple choice: none + 2 targets x 1 depth x 2 tree counts; free form (too few rows on this
+  // slice for trees): none alone.
+  ASSERT_EQ(rep.stack_cv.size(), 6u);
+  EXPECT_TRUE(rep.stack_cv[0].none);
+  ASSERT_EQ(rep.cv.size(), 2u);  // one point per target
+  const bool gain = rep.chosen_target == ComplexityTarget::kGain;
+  for (int t = 0; t < 2; ++t) {
+    const int c = rep.chosen_stack[t];
+    ASSERT_GE(c, 0);
+    EXPECT_EQ(rep.stack_cv[c].type, t);
+    // A regression fitted to the gain target always gets a stage (at least its calibration).
+    EXPECT_EQ((*model)->stacker().stages[t].enabled, gain || !rep.stack_cv[c].none);
+  }
+  for (const auto& c : rep.stack_cv) EXPECT_GT(c.mean_apgr, 0.4);
+  auto reparsed = LearnedComplexityModel::Parse((*model)->Serialize());
+  ASSERT_TRUE(reparsed.ok()) << reparsed.status().message();
+  std::vector<RoutedItem> mmlu;
+  for (const auto& t : *test) {
+    const double p = (*model)->WeakAsGoodProbability(t.prompt);
+    ASSERT_EQ(p, (*reparsed)->WeakAsGoodProbability(t.prompt));
+    ASSERT_GE(p, 0.0);
+    ASSERT_LE(p, 1.0);
+    if (t.item.benchmark == "mmlu") mmlu.push_back({p, t.item.weak_correct, t.item.strong_correct});
+  }
+  EXPECT_GT(EvaluateRouting(mmlu).auc, 0.55);
+}
+
 }  // namespace
 }  // namespace mec

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <array>
 #include <map>
+#include <tuple>
 
 #include "core/rng.h"
 #include "learn/logistic_trainer.h"
@@ -36,18 +38,25 @@ void BuildComplexityDataset(const std::vector<LabelledPrompt>& items, const Text
 
 namespace {
 
-// y' = (1 - s) y + s * (leave-one-out label rate of the item's subject).
-std::vector<double> SmoothedLabels(const std::vector<LabelledPrompt>& items, const std::vector<size_t>& rows, double s) {
-  std::map<std::string, std::pair<double, double>> by_subject;  // (positives, count)
+// The regression's target value of one item before smoothing.
+double TargetValue(const LabelledItem& it, ComplexityTarget t) {
+  if (t == ComplexityTarget::kLabel) return it.WeakAsGood() ? 1.0 : 0.0;
+  return (1.0 - static_cast<double>(it.strong_correct) + static_cast<double>(it.weak_correct)) / 2;
+}
+
+// y' = (1 - s) y + s * (leave-one-out mean of y over the item's subject), y the target value.
+std::vector<double> SmoothedLabels(const std::vector<LabelledPrompt>& items, const std::vector<size_t>& rows, double s,
+                                   ComplexityTarget target = ComplexityTarget::kLabel) {
+  std::map<std::string, std::pair<double, double>> by_subject;  // (sum of targets, count)
   for (size_t r : rows) {
     auto& [pos, n] = by_subject[items[r].item.benchmark + "/" + items[r].item.subject];
-    pos += items[r].item.WeakAsGood();
+    pos += TargetValue(items[r].item, target);
     n += 1;
   }
   std::vector<double> y(rows.size());
   for (size_t k = 0; k < rows.size(); ++k) {
     const auto& it = items[rows[k]].item;
-    const double label = it.WeakAsGood() ? 1.0 : 0.0;
+    const double label = TargetValue(it, target);
     const auto& [pos, n] = by_subject[it.benchmark + "/" + it.subject];
     const double rate = n > 1 ? (pos - label) / (n - 1) : label;
     y[k] = (1 - s) * label + s * rate;
@@ -119,6 +128,201 @@ DomainPrior FitDomainPrior(const std::vector<LabelledPrompt>& items, const Compl
                                  : TrainDomainPrior(examples, nd, temperature, o.domain);
 }
 
+
+// Mean over benchmarks of the pooled APGR and AUC of `score` over the items `rows`.
+void ScoreByBenchmark(const std::vector<LabelledPrompt>& items, const std::vector<size_t>& rows,
+                      const std::vector<double>& score, StackCandidate* c) {
+  std::map<std::string, std::vector<RoutedItem>> by_bench;
+  for (size_t i : rows)
+    by_bench[items[i].item.benchmark].push_back({score[i], items[i].item.weak_correct, items[i].item.strong_correct});
+  double apgr = 0, auc = 0;
+  int na = 0, nu = 0;
+  for (const auto& [bench, routed] : by_bench) {
+    c->benchmarks.emplace_back(bench, EvaluateRouting(routed));
+    const RoutingMetrics& m = c->benchmarks.back().second;
+    if (!std::isnan(m.apgr)) apgr += m.apgr, ++na;
+    if (!std::isnan(m.auc)) auc += m.auc, ++nu;
+  }
+  c->mean_apgr = na ? apgr / na : 0.5;
+  c->mean_auc = nu ? auc / nu : 0.5;
+}
+
+// A stage's linear part: logistic regression of the target on (z, E[D]) over `rows`.
+Result<std::array<float, 3>> FitStackLinear(const std::vector<StackFeatureVector>& f, const std::vector<double>& y,
+                                            const std::vector<size_t>& rows) {
+  SparseDataset d;
+  d.dim = 2;
+  for (size_t r : rows) {
+    SparseVector x;
+    x.Add(0, f[r][0]);
+    x.Add(1, f[r][1]);
+    d.rows.push_back(std::move(x));
+    d.labels.push_back(y[r]);
+  }
+  LogisticOptions lo;
+  lo.l2 = 1e-4;
+  lo.standardize_from = 0;
+  lo.max_iterations = 200;
+  auto fit = TrainLogistic(d, lo);
+  if (!fit.ok()) return fit.status();
+  return std::array<float, 3>{static_cast<float>(fit->bias), static_cast<float>(fit->weights[0]),
+                              static_cast<float>(fit->weights[1])};
+}
+
+DenseRows StackRows(const std::vector<StackFeatureVector>& f, const std::vector<size_t>& rows) {
+  DenseRows d;
+  d.dim = kNumStackFeatures;
+  d.x.reserve(rows.size() * kNumStackFeatures);
+  for (size_t r : rows) d.x.insert(d.x.end(), f[r].begin(), f[r].end());
+  return d;
+}
+
+std::vector<double> TargetValues(const std::vector<LabelledPrompt>& items, ComplexityTarget t) {
+  std::vector<double> y(items.size());
+  for (size_t i = 0; i < items.size(); ++i) y[i] = TargetValue(items[i].item, t);
+  return y;
+}
+
+// 1-D logistic regression of the label on a margin over `rows`: (a, b) with
+// P(weak as good) = sigmoid(a + b m).
+Result<std::pair<float, float>> Calibrate(const std::vector<LabelledPrompt>& items, const std::vector<size_t>& rows,
+                                          const std::vector<double>& m) {
+  SparseDataset d;
+  d.dim = 1;
+  for (size_t i : rows) {
+    SparseVector x;
+    x.Add(0, static_cast<float>(m[i]));
+    d.rows.push_back(std::move(x));
+    d.labels.push_back(items[i].item.WeakAsGood() ? 1.0 : 0.0);
+  }
+  LogisticOptions lo;
+  lo.l2 = 1e-6;
+  auto fit = TrainLogistic(d, lo);
+  if (!fit.ok()) return fit.status();
+  return std::make_pair(static_cast<float>(fit->bias), static_cast<float>(fit->weights[0]));
+}
+
+// One prompt type's stage: candidates by cross-validation over that type's rows (out-of-fold
+// inputs), then the chosen one fitted on all of them (disabled when "none" wins and the first
+// stage was fitted to the label).
+Result<StackStage> TrainStackStage(const std::vector<LabelledPrompt>& items, const ComplexityTrainOptions& o, int type,
+                                   const std::vector<size_t>& rows, const std::vector<StackFeatureVector>& f,
+                                   const std::vector<double>& oof_logit, ComplexityTrainReport* rep) {
+  const StackOptions& so = o.stack;
+  std::vector<int> counts = so.tree_counts;
+  std::sort(counts.begin(), counts.end());
+  counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+  const int folds = o.cv_folds;
+  const size_t n = items.size();
+  std::vector<int> fold(n, 0);
+  for (size_t i : rows) fold[i] = static_cast<int>(Fnv1a64(items[i].item.item_id, 0x5eedf01dull) % folds);
+
+  const size_t first = rep->stack_cv.size();
+  StackCandidate none;
+  none.type = type;
+  none.none = true;
+  ScoreByBenchmark(items, rows, oof_logit, &none);
+  rep->stack_cv.push_back(none);
+  std::vector<std::vector<double>> oof_margins;  // per candidate after `none`
+  const bool enough = rows.size() >= static_cast<size_t>(4 * folds * so.gbdt.min_leaf);
+  for (ComplexityTarget target : so.enabled && enough ? so.targets : std::vector<ComplexityTarget>{}) {
+    const std::vector<double> y = TargetValues(items, target);
+    for (int depth : so.depths) {
+      std::vector<std::vector<double>> margin(counts.size(), std::vector<double>(n, 0.0));
+      for (int fo = 0; fo < folds; ++fo) {
+        std::vector<size_t> tr, te;
+        for (size_t i : rows) (fold[i] == fo ? te : tr).push_back(i);
+        if (tr.empty() || te.empty()) continue;
+        auto lin = FitStackLinear(f, y, tr);
+        if (!lin.ok()) return lin.status();
+        StackStage st;
+        st.linear = *lin;
+        std::vector<double> base(tr.size()), ytr(tr.size());
+        for (size_t k = 0; k < tr.size(); ++k) base[k] = st.Margin(f[tr[k]]), ytr[k] = y[tr[k]];
+        GbdtOptions go = so.gbdt;
+        go.trees = counts.back();
+        go.depth = depth;
+        auto trees = TrainGbdt(StackRows(f, tr), ytr, base, go);
+        if (!trees.ok()) return trees.status();
+        st.trees = std::move(trees).value();
+        for (size_t c = 0; c < counts.size(); ++c)
+          for (size_t i : te) margin[c][i] = st.Margin(f[i], static_cast<size_t>(counts[c]));
+      }
+      for (size_t c = 0; c < counts.size(); ++c) {
+        StackCandidate cand;
+        cand.type = type;
+        cand.target = target;
+        cand.depth = depth;
+        cand.trees = counts[c];
+        ScoreByBenchmark(items, rows, margin[c], &cand);
+        rep->stack_cv.push_back(cand);
+        oof_margins.push_back(std::move(margin[c]));
+      }
+    }
+  }
+  size_t best = first;
+  for (size_t c = first + 1; c < rep->stack_cv.size(); ++c)
+    if (rep->stack_cv[c].mean_apgr > rep->stack_cv[best].mean_apgr) best = c;
+  rep->chosen_stack[type] = static_cast<int>(best);
+  StackStage st;
+  const StackCandidate& b = rep->stack_cv[best];
+  if (b.none) {
+    if (rep->chosen_target == ComplexityTarget::kLabel) return st;
+    auto ab = Calibrate(items, rows, oof_logit);  // the regression was fitted to another target
+    if (!ab.ok()) return ab.status();
+    std::tie(st.calib_a, st.calib_b) = *ab;
+    st.enabled = true;
+    return st;
+  }
+  const std::vector<double> y = TargetValues(items, b.target);
+  auto lin = FitStackLinear(f, y, rows);
+  if (!lin.ok()) return lin.status();
+  st.linear = *lin;
+  if (b.trees > 0) {
+    std::vector<double> base(rows.size()), ytr(rows.size());
+    for (size_t k = 0; k < rows.size(); ++k) base[k] = st.Margin(f[rows[k]]), ytr[k] = y[rows[k]];
+    GbdtOptions go = so.gbdt;
+    go.trees = b.trees;
+    go.depth = b.depth;
+    auto trees = TrainGbdt(StackRows(f, rows), ytr, base, go);
+    if (!trees.ok()) return trees.status();
+    st.trees = std::move(trees).value();
+  }
+  if (b.target != ComplexityTarget::kLabel) {
+    // Calibration to P(weak as good), on the out-of-fold margins.
+    auto ab = Calibrate(items, rows, oof_margins[best - first - 1]);
+    if (!ab.ok()) return ab.status();
+    std::tie(st.calib_a, st.calib_b) = *ab;
+  }
+  st.enabled = true;
+  return st;
+}
+
+// The second stage: one per prompt type.
+Result<ComplexityStacker> TrainStacker(const std::vector<LabelledPrompt>& items, const ComplexityTrainOptions& o,
+                                       const SparseDataset& data, const std::vector<double>& oof_logit,
+                                       ComplexityTrainReport* rep) {
+  const StackOptions& so = o.stack;
+  if (so.targets.empty() || so.depths.empty() || so.tree_counts.empty()) return Status::InvalidArgument("empty stack grid");
+  if (*std::min_element(so.tree_counts.begin(), so.tree_counts.end()) < 0) return Status::InvalidArgument("negative tree count");
+  const size_t n = items.size();
+  std::vector<StackFeatureVector> f(n);
+  std::array<std::vector<size_t>, 2> rows;
+  for (size_t i = 0; i < n; ++i) {
+    const PromptType type = DetectPromptType(items[i].prompt);
+    f[i] = StackFeatures(data.rows[i], type, oof_logit[i], o.features);
+    rows[static_cast<int>(type)].push_back(i);
+  }
+  ComplexityStacker st;
+  for (int t = 0; t < 2; ++t) {
+    if (rows[t].empty()) continue;
+    auto stage = TrainStackStage(items, o, t, rows[t], f, oof_logit, rep);
+    if (!stage.ok()) return stage.status();
+    st.stages[t] = std::move(stage).value();
+  }
+  return st;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::vector<LabelledPrompt>& items,
@@ -153,27 +357,38 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
   };
   std::vector<size_t> all_rows(items.size());
   for (size_t i = 0; i < items.size(); ++i) all_rows[i] = i;
-  if (options.l2_grid.size() * options.subject_smoothing_grid.size() * options.conjoined_l2_factor_grid.size() > 1 &&
+  std::vector<double> oof_logit;  // the regression's held-out logits at the chosen point
+  if (options.target_grid.empty()) return Status::InvalidArgument("empty target grid");
+  const bool other_target = std::any_of(options.target_grid.begin(), options.target_grid.end(),
+                                        [](ComplexityTarget t) { return t != ComplexityTarget::kLabel; });
+  ComplexityTarget best_target = options.target_grid.front();
+  if ((options.l2_grid.size() * options.subject_smoothing_grid.size() * options.conjoined_l2_factor_grid.size() *
+           options.target_grid.size() > 1 ||
+       options.stack.enabled || other_target) &&
       options.cv_folds >= 2) {
     // Folds by a hash of the item id: deterministic and independent of the split rule's hash.
     std::vector<int> fold(items.size());
     for (size_t i = 0; i < items.size(); ++i) fold[i] = static_cast<int>(Fnv1a64(items[i].item.item_id, 0x5eedf01dull) % options.cv_folds);
-    double best_auc = -1;
+    double best_score = -1;
+    for (ComplexityTarget target : options.target_grid)
     for (double sm : options.subject_smoothing_grid)
     for (double conj : options.conjoined_l2_factor_grid)
     for (double l2 : options.l2_grid) {
       lo.l2 = l2;
       lo.l2_column_factor = factors(conj);
-      std::vector<double> held_out(items.size(), 0.0);
+      std::vector<double> held_out(items.size(), 0.0), held_out_logit(items.size(), 0.0);
       for (int f = 0; f < options.cv_folds; ++f) {
         std::vector<size_t> tr, te;
         for (size_t i = 0; i < items.size(); ++i) (fold[i] == f ? te : tr).push_back(i);
         if (tr.empty() || te.empty()) continue;
         SparseDataset fold_data = SubsetRows(data, tr);
-        fold_data.labels = SmoothedLabels(items, tr, sm);
+        fold_data.labels = SmoothedLabels(items, tr, sm, target);
         auto fit = TrainLogistic(fold_data, lo);
         if (!fit.ok()) return fit.status();
-        for (size_t i : te) held_out[i] = fit->Probability(data.rows[i]);
+        for (size_t i : te) {
+          held_out_logit[i] = fit->Logit(data.rows[i]);
+          held_out[i] = Sigmoid(held_out_logit[i]);
+        }
       }
       std::map<std::string, std::vector<RoutedItem>> by_bench;
       double loss = 0;
@@ -181,33 +396,43 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
         by_bench[items[i].item.benchmark].push_back({held_out[i], items[i].item.weak_correct, items[i].item.strong_correct});
         loss += LogLoss(held_out[i], data.labels[i]);
       }
-      double auc_sum = 0;
-      int auc_n = 0;
-      CrossValidationPoint p{l2, sm, conj, 0.5, loss / items.size(), {}};
+      double auc_sum = 0, apgr_sum = 0;
+      int auc_n = 0, apgr_n = 0;
+      CrossValidationPoint p{l2, sm, conj, target, 0.5, 0.5, loss / items.size(), {}};
       for (const auto& [bench, routed] : by_bench) {
         p.benchmarks.emplace_back(bench, EvaluateRouting(routed));
         const double auc = p.benchmarks.back().second.auc;
+        const double apgr = p.benchmarks.back().second.apgr;
         if (!std::isnan(auc)) {
           auc_sum += auc;
           ++auc_n;
         }
+        if (!std::isnan(apgr)) {
+          apgr_sum += apgr;
+          ++apgr_n;
+        }
       }
       p.mean_auc = auc_n ? auc_sum / auc_n : 0.5;
+      p.mean_apgr = apgr_n ? apgr_sum / apgr_n : 0.5;
       rep.cv.push_back(p);
-      if (p.mean_auc > best_auc) {
-        best_auc = p.mean_auc;
+      const double score = options.cv_metric == CvMetric::kAuc ? p.mean_auc : p.mean_apgr;
+      if (score > best_score) {
+        best_score = score;
+        best_target = target;
         best_l2 = l2;
         best_smoothing = sm;
         best_conj = conj;
+        oof_logit = held_out_logit;
       }
     }
   }
   rep.chosen_l2 = best_l2;
   rep.chosen_subject_smoothing = best_smoothing;
   rep.chosen_conjoined_l2_factor = best_conj;
+  rep.chosen_target = best_target;
   lo.l2 = best_l2;
   lo.l2_column_factor = factors(best_conj);
-  data.labels = SmoothedLabels(items, all_rows, best_smoothing);
+  data.labels = SmoothedLabels(items, all_rows, best_smoothing, best_target);
   auto fit = TrainLogistic(data, lo);
   if (!fit.ok()) return fit.status();
   rep.iterations = fit->iterations;
@@ -229,6 +454,12 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
   }
   auto model = LearnedComplexityModel::FromWeights(options.name, options.features, w, fit->bias, std::move(domain));
   rep.non_zero_weights = model->NonZeroWeights();
+  if (options.stack.enabled || best_target != ComplexityTarget::kLabel) {
+    if (oof_logit.empty()) return Status::InvalidArgument("the second stage needs cross-validation (cv_folds >= 2)");
+    auto st = TrainStacker(items, options, data, oof_logit, &rep);
+    if (!st.ok()) return st.status();
+    model->set_stacker(std::move(st).value());
+  }
   if (report) *report = rep;
   return model;
 }

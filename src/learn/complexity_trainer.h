@@ -3,6 +3,7 @@
 // text features -> L2 logistic regression, with the L2 strength chosen by k-fold
 // cross-validation *inside* the training items (folds by a hash of the item id), never on test ids.
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,11 +12,40 @@
 #include "context/text_features.h"
 #include "core/status.h"
 #include "learn/domain_prior_trainer.h"
+#include "learn/gbdt_trainer.h"
 #include "learn/router_eval_data.h"
 #include "learn/subject_classifier_trainer.h"
 #include "learn/routing_eval.h"
 
 namespace mec {
+
+// The optional second stage (context/complexity_stacker.h): a linear re-weighting of the
+// regression's logit and E[D], plus gradient-boosted trees over them and the dense text features,
+// fitted on *out-of-fold* inputs (the regression's cross-validation logits at the chosen
+// hyperparameters, the domain prior's out-of-fold E[D]). Candidates (no second stage; each target
+// x depth x tree count, 0 trees being the linear part alone) are compared by cross-validation
+// inside the training ids on the mean per-benchmark APGR (real labels), folds as above, separately
+// for each prompt type (multiple choice, free form): each type gets its own stage or none.
+// What a regression is fitted to. Evaluation always uses the real label (and correctness).
+enum class ComplexityTarget {
+  kLabel,  // the label "weak as good"
+  kGain,   // (1 - strong_correct + weak_correct) / 2: 1 weak right and strong wrong, 1/2 a tie, 0 the
+           // strong model needed; its expectation ranks prompts by the expected accuracy gain of
+           // the strong model. A calibration (the second stage's) maps the result back to
+           // P(weak as good).
+};
+
+// How cross-validation compares the regression's candidates: mean per-benchmark AUC against the
+// label, or mean per-benchmark APGR (accuracy-based; needed to compare targets fairly).
+enum class CvMetric { kAuc, kApgr };
+
+struct StackOptions {
+  bool enabled = false;
+  std::vector<ComplexityTarget> targets = {ComplexityTarget::kLabel};
+  std::vector<int> depths = {3};
+  std::vector<int> tree_counts = {0, 50, 100, 200};
+  GbdtOptions gbdt;  // trees and depth are set from the grids
+};
 
 struct ComplexityTrainOptions {
   std::string name = "logreg-v1";
@@ -31,6 +61,9 @@ struct ComplexityTrainOptions {
   // target; it is never a feature, so inference sees the text alone. Candidates are chosen by
   // cross-validation together with l2 (the held-out score always uses the real labels).
   std::vector<double> subject_smoothing_grid = {0.0};
+  // Targets of the regression (candidates, chosen by cross-validation with cv_metric).
+  std::vector<ComplexityTarget> target_grid = {ComplexityTarget::kLabel};
+  CvMetric cv_metric = CvMetric::kAuc;
   // L2 multipliers: for the type-salted hashed block (candidates, chosen by cross-validation:
   // a large factor leaves free-form prompts to the dense features), and for the dense and
   // domain features.
@@ -49,13 +82,27 @@ struct ComplexityTrainOptions {
   SubjectClassifierOptions subject;
   std::vector<double> temperature_grid = {0.03, 0.1, 0.3, 1.0};
   int domain_folds = 5;
+  StackOptions stack;
+};
+
+struct StackCandidate {
+  int type = 0;       // the prompt type (PromptType) whose stage this is
+  bool none = false;  // no second stage
+  ComplexityTarget target = ComplexityTarget::kLabel;
+  int depth = 0;
+  int trees = 0;
+  double mean_apgr = 0;  // mean over benchmarks, folds pooled
+  double mean_auc = 0;
+  std::vector<std::pair<std::string, RoutingMetrics>> benchmarks;
 };
 
 struct CrossValidationPoint {
   double l2;
   double subject_smoothing;
   double conjoined_l2_factor;
+  ComplexityTarget target;
   double mean_auc;       // mean over benchmarks of the held-out AUC (folds pooled)
+  double mean_apgr;      // the same for APGR
   double mean_log_loss;  // over all held-out rows
   // Held-out routing metrics per benchmark (folds pooled), for the record.
   std::vector<std::pair<std::string, RoutingMetrics>> benchmarks;
@@ -66,6 +113,7 @@ struct ComplexityTrainReport {
   double chosen_l2 = 0;
   double chosen_subject_smoothing = 0;
   double chosen_conjoined_l2_factor = 1;
+  ComplexityTarget chosen_target = ComplexityTarget::kLabel;
   std::vector<CrossValidationPoint> cv;
   int iterations = 0;
   bool converged = false;
@@ -73,6 +121,9 @@ struct ComplexityTrainReport {
   double chosen_temperature = 0;
   std::vector<std::pair<double, double>> temperature_auc;  // (temperature, out-of-fold AUC of E[D])
   double domain_oof_accuracy = 0;  // share of training items whose out-of-fold top domain is their own
+  std::vector<StackCandidate> stack_cv;
+  // Per prompt type, the index into stack_cv of the chosen candidate (-1: none considered).
+  std::array<int, 2> chosen_stack = {-1, -1};
 };
 
 // Featurizes the prompts (one row per item, label = WeakAsGood()); text features only, the
