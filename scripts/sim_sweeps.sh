@@ -28,6 +28,9 @@ def chain(*fs):
         return text
     return f
 
+def routing(line):  # one more line in the scenario's `routing:` block
+    return sub(r"^  priors: profile", f"  {line}\n  priors: profile")
+
 def scale_rtts(text, k):
     return re.sub(r"rtt_(edge|cloud)_ms: (\d+)", lambda m: f"rtt_{m.group(1)}_ms: {int(m.group(2)) * k}", text)
 
@@ -41,17 +44,17 @@ variants = [
     ("cold start 120 s", sub(r"cold_start_s: 30", "cold_start_s: 120")),
     ("one shared edge model (no placement)", chain(sub(r"^edge_models:.*\n", ""), sub(r"^    models: \[.*\n", ""),
                                                     sub(r", edge_model: [a-z0-9-]+\}", "}"))),
-    ("`min_quality_per: request`", sub(r"^  priors: profile", "  min_quality_per: request\n  priors: profile")),
-    ("`quality_margin: 0.1`", sub(r"^  priors: profile", "  quality_margin: 0.1\n  priors: profile")),
-    ("`quality_margin: 0.5`", sub(r"^  priors: profile", "  quality_margin: 0.5\n  priors: profile")),
+    ("`min_quality_per: request`", routing("min_quality_per: request")),
+    ("`quality_margin: 0.1`", routing("quality_margin: 0.1")),
+    ("`quality_margin: 0.5`", routing("quality_margin: 0.5")),
     ("no coverage gaps", sub(r"gap_interval_s: 600", "gap_interval_s: 0")),
     ("priors: tier-defaults", sub(r"priors: profile", "priors: tier-defaults")),
     ("hedging off", sub(r"hedge: true", "hedge: false")),
     ("edge RTT = cloud RTT (row 63)", lambda t: re.sub(r"rtt_edge_ms: \d+, rtt_cloud_ms: (\d+)", r"rtt_edge_ms: \1, rtt_cloud_ms: \1", t)),
     ("all RTTs x 2", lambda t: scale_rtts(t, 2)),
     ("deadline target 0.8", sub(r"deadline_target: 0.9", "deadline_target: 0.8")),
-    ("feedback from 10% of users", sub(r"^  priors: profile", "  feedback_rate: 0.1\n  priors: profile")),
-    ("feedback from every user", sub(r"^  priors: profile", "  feedback_rate: 1.0\n  priors: profile")),
+    ("feedback from 10% of users", routing("feedback_rate: 0.1")),
+    ("feedback from every user", routing("feedback_rate: 1.0")),
     ("laptop = M4 Mac mini (rows 25-26)", sub(r"decode_tokens_per_s: 50.6, prefill_tokens_per_s: 565", "decode_tokens_per_s: 20.87, prefill_tokens_per_s: 224.81")),
     ("edge prefill 2,000 tok/s", sub(r"profile: \{base: edge, rtt_ms: 0\}", "profile: {base: edge, rtt_ms: 0, prefill_tokens_per_s: 2000}")),
     ("electricity $0.60/kWh", sub(r"usd_per_kwh: 0.15", "usd_per_kwh: 0.60")),
