@@ -36,7 +36,7 @@ std::string Prompt(size_t bytes) {
 // The embedded default model, or (if the build has none) a dense random model of the default
 // feature options, so the cost measured is the same.
 std::unique_ptr<LearnedComplexityModel> Model() {
-  if (const char* path = std::getenv("MEC_BENCH_COMPLEXITY_MODEL")) {
+  if (const char* path = std::getenv("MEC_BENCH_COMPLEXITY_MODEL"); path && *path) {
     auto f = LearnedComplexityModel::Load(path);
     if (f.ok()) return std::move(f).value();
     std::fprintf(stderr, "MEC_BENCH_COMPLEXITY_MODEL: %s; using the embedded model\n", f.status().message().c_str());
@@ -58,6 +58,22 @@ void BM_WeakAsGoodProbability(benchmark::State& state) {
   state.SetLabel(std::string(model->Name()));
 }
 BENCHMARK(BM_WeakAsGoodProbability)->Arg(200)->Arg(2048)->Arg(8192);
+
+// The second stage alone (complexity_stacker.h), from the features of a 2 KB multiple-choice
+// prompt: reading its inputs and the trees. 0 ns of work when the model has no stage.
+void BM_SecondStage(benchmark::State& state) {
+  const auto model = Model();
+  const std::string prompt = Prompt(2048);
+  SparseVector x;
+  const PromptType type = model->Features(prompt, &x);
+  const double z = model->LinearLogit(x);
+  const StackStage& stage = model->stacker().stage(type);
+  for (auto _ : state) {
+    if (stage.enabled) benchmark::DoNotOptimize(stage.Logit(StackFeatures(x, type, z, model->options())));
+  }
+  state.SetLabel(std::to_string(stage.trees.trees().size()) + " trees");
+}
+BENCHMARK(BM_SecondStage);
 
 void BM_ExtractTextFeatures(benchmark::State& state) {
   const auto model = Model();

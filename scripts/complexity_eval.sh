@@ -16,7 +16,7 @@ DATA=${MECROUTER_DATA:-../shared/data}
 OUT=${1:-build/complexity-eval}
 JOBS=${JOBS:-1}
 # The default model's flags; keep in sync with models/README.md.
-TRAIN_FLAGS=${TRAIN_FLAGS:---char-ngrams 9,1 --max-weights 20000 --max-iterations 100 --l2-grid 0.001,0.003,0.01 --subject-smoothing 0,0.5}
+TRAIN_FLAGS=${TRAIN_FLAGS:---char-ngrams 9,1 --max-weights 20000 --max-iterations 100 --l2-grid 0.001,0.003,0.01 --subject-smoothing 0,0.5 --stack --stack-targets label,gain --stack-depths 2,3 --stack-trees 0,50,100,200,400}
 LABELS=$DATA/router_eval/routellm_mmlu_gsm8k_correctness.csv
 PROMPTS=$DATA/router_eval/routellm_prompts.jsonl
 mkdir -p "$OUT"
