@@ -58,11 +58,13 @@ struct Ev {
   uint32_t id = 0;   // request (kArrival, kHedge), GPU server (kLoaded) or attempt
 };
 
-// An edge site's model placement (cache/model_placement.h) and the attempts waiting for a model
-// being loaded, per model.
+// An edge site's model placement (cache/model_placement.h), the attempts waiting for a model
+// being loaded, and the site's running mean of answer lengths, per model.
 struct SiteState {
   ModelPlacement placement;
   std::vector<std::vector<uint32_t>> pending;
+  std::vector<double> answer_tokens;  // mean length of the answers this site finished
+  std::vector<int64_t> answers;
 };
 
 struct AttemptRec {
@@ -181,8 +183,10 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
     const TierProfile p = WithOutages(site.profile, s_, site.name);
     for (int g = 0; g < site.gpus; ++g) servers_.emplace_back(p, Rng(seed, site.name + "/gpu-" + std::to_string(g)), start);
     offset += site.gpus;
-    sites_.push_back(SiteState{ModelPlacement(static_cast<int>(s_.edge_models.size()), site.model_index, s_.placement.options, start),
-                               std::vector<std::vector<uint32_t>>(s_.edge_models.size())});
+    const size_t models = s_.edge_models.size();
+    sites_.push_back(SiteState{ModelPlacement(static_cast<int>(models), site.model_index, s_.placement.options, start),
+                               std::vector<std::vector<uint32_t>>(models), std::vector<double>(models, 0.0),
+                               std::vector<int64_t>(models, 0)});
   }
   servers_.emplace_back(WithOutages(s_.cloud, s_, "cloud"), Rng(seed, "cloud"), start);
   load_done_.assign(servers_.size(), TimePoint::max());
@@ -459,13 +463,15 @@ void World::OnServerArrive(uint32_t a) {
   const SimRequest& r = in_.requests[at.req];
   const Tier t = TierOf(at.backend);
   if (t == Tier::kEdge) {
-    // The site's placement agent sees the demand (work in decoded-token equivalents, prefill at a
-    // tenth, as the edge price counts it) and may move a GPU to another model.
+    // The site's placement agent sees the demand — work in decoded-token equivalents: the model's
+    // mean answer length at this site so far (the request's own length is not known yet), plus
+    // prefill at a tenth, as the edge price counts it, plus one — and may move a GPU.
     const int site = SiteOf(r.client, at.backend);
     const int model = s_.use_cases[r.use_case].edge_model_index;
     SiteState& ss = sites_[static_cast<size_t>(site)];
     if (!servers_[GpuServer(site, 0)].InOutage(Now())) {
-      ss.placement.OnDemand(model, static_cast<double>(r.output_tokens) + 0.1 * static_cast<double>(r.input_tokens), Now());
+      const double work = 1 + ss.answer_tokens[static_cast<size_t>(model)] + 0.1 * static_cast<double>(r.input_tokens);
+      ss.placement.OnDemand(model, work, Now());
       if (auto mv = ss.placement.Replan(Now(), [&](int g) { return Busy(GpuServer(site, g)); })) StartLoad(site, mv->slot, mv->model);
     }
     ArriveAtSite(a, site, model);
@@ -556,6 +562,13 @@ void World::ReleaseServer(uint32_t a) {
     }
     const auto& o = engines_[in_.requests[at.req].client]->pool.at(at.backend).options();
     out_[at.req].cost_usd += ExpectedCost(o.price, in_.requests[at.req].input_tokens, static_cast<double>(generated), ToSeconds(now - at.slot));
+    if (TierOf(at.backend) == Tier::kEdge && generated == at.tokens && at.tokens > 0) {
+      // A whole answer: the site's mean answer length for the model (a running mean, then an EWMA).
+      SiteState& ss = sites_[static_cast<size_t>(SiteOfGpu(at.server))];
+      const auto m = static_cast<size_t>(s_.use_cases[in_.requests[at.req].use_case].edge_model_index);
+      ++ss.answers[m];
+      ss.answer_tokens[m] += (static_cast<double>(generated) - ss.answer_tokens[m]) * std::max(0.01, 1.0 / static_cast<double>(ss.answers[m]));
+    }
   }
   auto started = servers_[at.server].Release(now, a);
   for (const auto& [w, plan] : started) StartService(static_cast<uint32_t>(w.ticket), plan);
