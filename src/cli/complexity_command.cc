@@ -36,7 +36,7 @@ constexpr const char* kUsage =
     "      [--subject-iterations N] [--name NAME]\n"
     "      [--target label,gain] [--cv-metric auc|apgr]\n"
     "      [--stack] [--stack-targets label,gain] [--stack-depths D,...] [--stack-trees N,...]\n"
-    "      [--stack-learning-rate X] [--stack-min-leaf N]\n"
+    "      [--stack-learning-rate X] [--stack-min-leaf N] [--stack-domain-gain]\n"
     "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
     "      [--train-ids FILE] [--target 0.95] [--json] [--scores CSV]\n"
     "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
@@ -110,7 +110,7 @@ bool ParseDoubleList(const std::string& s, std::vector<double>* out) {
 }
 
 int RunTrain(int argc, char** argv) {
-  Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain", "no-freeform-hashed", "stack"});
+  Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain", "no-freeform-hashed", "stack", "stack-domain-gain"});
   if (!a.error.empty()) {
     std::fprintf(stderr, "mecrouter complexity train: %s\n%s", a.error.c_str(), kUsage);
     return 2;
@@ -156,6 +156,7 @@ int RunTrain(int argc, char** argv) {
   if (a.flags.count("no-shape")) o.features.shape_tokens = false;
   if (a.flags.count("no-freeform-hashed")) o.features.freeform_hashed = false;
   if (a.flags.count("stack")) o.stack.enabled = true;
+  if (a.flags.count("stack-domain-gain")) o.stack.domain_gain = true;
   auto target_list = [](const std::string& v, std::vector<ComplexityTarget>* out) {
     out->clear();
     std::stringstream ss(v);

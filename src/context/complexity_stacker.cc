@@ -13,8 +13,10 @@ std::string FloatText(float v) {
 
 }  // namespace
 
-StackFeatureVector StackFeatures(const SparseVector& x, PromptType type, double stage1_logit, const TextFeatureOptions& o) {
+StackFeatureVector StackFeatures(const SparseVector& x, PromptType type, double stage1_logit, const TextFeatureOptions& o,
+                                 double domain_gain) {
   StackFeatureVector f{};
+  f[kStackDomainGainFeature] = static_cast<float>(domain_gain);
   f[0] = static_cast<float>(stage1_logit);
   f[2] = type == PromptType::kFreeForm ? 1.0f : 0.0f;
   const size_t dense = HashedSpaceSize(o);
@@ -36,6 +38,11 @@ double StackStage::Margin(const StackFeatureVector& f, size_t tree_count) const 
 
 void ComplexityStacker::AppendTo(std::string* out) const {
   *out += "stack\n";
+  if (!class_gain.empty()) {
+    *out += "classgain " + std::to_string(class_gain.size());
+    for (float g : class_gain) *out += ' ' + FloatText(g);
+    *out += '\n';
+  }
   for (int t = 0; t < 2; ++t) {
     const StackStage& s = stages[t];
     if (!s.enabled) continue;
@@ -51,6 +58,29 @@ Result<ComplexityStacker> ComplexityStacker::Parse(std::string_view* text) {
   if (text->substr(0, 6) != "stack\n") return bad("missing 'stack'");
   text->remove_prefix(6);
   ComplexityStacker st;
+  if (text->substr(0, 10) == "classgain ") {
+    const size_t nl = text->find('\n');
+    if (nl == std::string_view::npos) return bad("truncated");
+    std::string_view line = text->substr(10, nl - 10);
+    text->remove_prefix(nl + 1);
+    size_t n = 0;
+    for (size_t k = 0;; ++k) {
+      const size_t sp = line.find(' ');
+      const std::string_view field = line.substr(0, sp);
+      if (k == 0) {
+        auto [p, ec] = std::from_chars(field.data(), field.data() + field.size(), n);
+        if (ec != std::errc() || p != field.data() + field.size() || n == 0 || n > 65535) return bad("bad classgain count");
+      } else {
+        float g = 0;
+        auto [p, ec] = std::from_chars(field.data(), field.data() + field.size(), g);
+        if (ec != std::errc() || p != field.data() + field.size()) return bad("bad classgain value");
+        st.class_gain.push_back(g);
+      }
+      if (sp == std::string_view::npos) break;
+      line.remove_prefix(sp + 1);
+    }
+    if (st.class_gain.size() != n) return bad("classgain count mismatch");
+  }
   while (text->substr(0, 6) == "stage ") {
     const size_t nl = text->find('\n');
     if (nl == std::string_view::npos) return bad("truncated");

@@ -136,6 +136,19 @@ double DomainPrior::ExpectedValue(const std::vector<double>& scores, double temp
   return ev / z;
 }
 
+double DomainPrior::ExpectedOf(const std::vector<double>& scores, double temperature,
+                               const std::vector<float>& values) const {
+  if (scores.empty() || values.size() != scores.size()) return 0.0;
+  const double m = *std::max_element(scores.begin(), scores.end());
+  double z = 0, ev = 0;
+  for (size_t c = 0; c < scores.size(); ++c) {
+    const double p = std::exp(temperature * (scores[c] - m));
+    z += p;
+    ev += p * values[c];
+  }
+  return ev / z;
+}
+
 double DomainPrior::ExpectedValue(std::string_view text) const {
   if (empty()) return 0.0;
   std::vector<uint64_t> tokens;

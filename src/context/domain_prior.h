@@ -53,6 +53,8 @@ class DomainPrior {
   void ClassScores(const std::vector<uint64_t>& token_hashes, std::vector<double>* scores) const;
   // E[D] from class scores at the given temperature.
   double ExpectedValue(const std::vector<double>& scores, double temperature) const;
+  // The same expectation of other per-class values (one per class).
+  double ExpectedOf(const std::vector<double>& scores, double temperature, const std::vector<float>& values) const;
   // E[D] of a prompt at this prior's temperature.
   double ExpectedValue(std::string_view text) const;
   // The same from the prompt's HashWordTokens.

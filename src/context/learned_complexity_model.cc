@@ -100,9 +100,18 @@ size_t LearnedComplexityModel::NonZeroWeights() const {
 }
 
 PromptType LearnedComplexityModel::Features(std::string_view prompt, SparseVector* x) const {
+  return FeaturesAndDomainGain(prompt, x, nullptr);
+}
+
+PromptType LearnedComplexityModel::FeaturesAndDomainGain(std::string_view prompt, SparseVector* x,
+                                                         double* domain_gain) const {
   std::vector<uint64_t> tokens;
   const PromptType type = ExtractTextFeatures(prompt, options_, x, domain_.empty() ? nullptr : &tokens);
-  if (!domain_.empty()) AppendDomainFeatures(domain_.ExpectedValueOfTokens(tokens), type, options_, x);
+  if (domain_.empty()) return type;
+  std::vector<double> scores;
+  domain_.ClassScores(tokens, &scores);
+  AppendDomainFeatures(domain_.ExpectedValue(scores, domain_.temperature()), type, options_, x);
+  if (domain_gain) *domain_gain = domain_.ExpectedOf(scores, domain_.temperature(), stacker_.class_gain);
   return type;
 }
 
@@ -116,11 +125,12 @@ double LearnedComplexityModel::Logit(std::string_view prompt) const {
   SparseVector x;
   x.index.reserve(2048);
   x.value.reserve(2048);
-  const PromptType type = Features(prompt, &x);
+  double domain_gain = 0;
+  const PromptType type = FeaturesAndDomainGain(prompt, &x, stacker_.class_gain.empty() ? nullptr : &domain_gain);
   const double z = LinearLogit(x);
   const StackStage& stage = stacker_.stage(type);
   if (!stage.enabled) return z;
-  return stage.Logit(StackFeatures(x, type, z, options_));
+  return stage.Logit(StackFeatures(x, type, z, options_, domain_gain));
 }
 
 double LearnedComplexityModel::WeakAsGoodProbability(std::string_view prompt) const { return Sigmoid(Logit(prompt)); }
@@ -204,6 +214,9 @@ Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Parse(st
     if (!s.ok()) return bad(s.status().message());
     stacker = std::move(s).value();
   }
+  if (!stacker.class_gain.empty() && stacker.class_gain.size() != domain.classes().size())
+    return bad("stack classgain has " + std::to_string(stacker.class_gain.size()) + " classes, the domain prior " +
+               std::to_string(domain.classes().size()));
   if (!NextLine(text, &line) || line != "end") return bad("missing 'end'");
   auto m = std::make_unique<LearnedComplexityModel>(std::move(name), options, std::move(weights), bias, std::move(domain));
   m->scale_ = scale;

@@ -71,6 +71,8 @@ class LearnedComplexityModel : public ComplexityModel {
   void set_stacker(ComplexityStacker s) { stacker_ = std::move(s); }
   // All features of a prompt (text features, then domain features); returns the prompt type.
   PromptType Features(std::string_view prompt, SparseVector* x) const;
+  // The same, and when domain_gain is not null the second stage's E[G] (stacker().class_gain).
+  PromptType FeaturesAndDomainGain(std::string_view prompt, SparseVector* x, double* domain_gain) const;
   // The regression's logit alone (the first stage), from Features' output.
   double LinearLogit(const SparseVector& x) const;
   size_t NonZeroWeights() const;

@@ -87,6 +87,42 @@ TEST(StackFeatures, ReadsTheFirstStageTheDomainPriorAndTheDenseFeatures) {
   }
 }
 
+// E[G]: the domain posterior's expectation of the per-domain gains stored with the second stage.
+TEST(LearnedComplexityModel, DomainGainFeedsTheSecondStage) {
+  TextFeatureOptions o;
+  o.hash_bits = 10;
+  // Two equally likely domains whatever the text (no known tokens): posterior 1/2 each.
+  const float half = std::log(0.5f);
+  DomainPrior prior(10, 1.0f, {{half, -5.0f, 1.0f}, {half, -5.0f, -1.0f}}, {}, {});
+  auto m = std::make_unique<LearnedComplexityModel>("gain-test", o, std::vector<float>(ModelFeatureSpaceSize(o), 0.0f),
+                                                     0.5f, prior);
+  const std::string mc = "Which is right?\nA. one\nB. two";
+  const double z = m->Logit(mc);
+  EXPECT_NEAR(z, 0.5, 1e-6);  // E[D] = 0
+  ComplexityStacker st;
+  StackStage& s = st.stages[static_cast<int>(PromptType::kMultipleChoice)];
+  s.enabled = true;
+  std::string_view trees = "trees 1\ntree 3\n27 -0.05 1 2 0\n-1 0 -1 -1 1\n-1 0 -1 -1 -1\n";
+  ASSERT_EQ(kStackDomainGainFeature, 27);
+  auto g = GbdtModel::Parse(&trees, kNumStackFeatures);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  s.trees = std::move(g).value();
+  st.class_gain = {0.2f, -0.4f};  // E[G] = -0.1: left leaf
+  m->set_stacker(st);
+  EXPECT_NEAR(m->Logit(mc), z + 1.0, 1e-6);
+  st.class_gain = {0.4f, 0.2f};  // E[G] = 0.3: right leaf
+  m->set_stacker(st);
+  EXPECT_NEAR(m->Logit(mc), z - 1.0, 1e-6);
+  auto back = LearnedComplexityModel::Parse(m->Serialize());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ((*back)->stacker().class_gain, st.class_gain);
+  EXPECT_EQ((*back)->Logit(mc), m->Logit(mc));
+  // One gain per domain class, or the file is rejected.
+  std::string text = m->Serialize();
+  text.replace(text.find("classgain 2 0.4 0.2"), 19, "classgain 1 0.4");
+  EXPECT_FALSE(LearnedComplexityModel::Parse(text).ok());
+}
+
 TEST(LearnedComplexityModel, UnquantisedWeightsAlsoRoundTrip) {
   TextFeatureOptions o;
   o.hash_bits = 8;

@@ -119,6 +119,7 @@ TEST(ComplexityIntegration, SecondStageTrainsAndRoundTrips) {
   o.stack.targets = {ComplexityTarget::kLabel, ComplexityTarget::kGain};
   o.stack.depths = {2};
   o.stack.tree_counts = {0, 20};
+  o.stack.domain_gain = true;
   ComplexityTrainReport rep;
   auto model = TrainComplexityModel(*train, o, &rep);
   ASSERT_TRUE(model.ok()) << model.status().message();
@@ -136,6 +137,8 @@ TEST(ComplexityIntegration, SecondStageTrainsAndRoundTrips) {
     EXPECT_EQ((*model)->stacker().stages[t].enabled, gain || !rep.stack_cv[c].none);
   }
   for (const auto& c : rep.stack_cv) EXPECT_GT(c.mean_apgr, 0.4);
+  if ((*model)->stacker().enabled())
+    EXPECT_EQ((*model)->stacker().class_gain.size(), (*model)->domain().classes().size());
   auto reparsed = LearnedComplexityModel::Parse((*model)->Serialize());
   ASSERT_TRUE(reparsed.ok()) << reparsed.status().message();
   std::vector<RoutedItem> mmlu;

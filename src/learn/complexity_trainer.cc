@@ -65,8 +65,27 @@ std::vector<double> SmoothedLabels(const std::vector<LabelledPrompt>& items, con
 }
 
 // Fits the domain prior on all items, and appends out-of-fold E[D] features to the rows of `data`.
+// Per domain: the mean of weak_correct - strong_correct over `rows`, shrunk towards the overall
+// mean by 2 pseudo-items.
+std::vector<float> DomainGains(const std::vector<DomainExample>& ex, const std::vector<double>& gain,
+                               const std::vector<size_t>& rows, int nd) {
+  std::vector<double> sum(nd, 0.0), n(nd, 0.0);
+  double all = 0;
+  for (size_t i : rows) {
+    sum[ex[i].domain] += gain[i];
+    n[ex[i].domain] += 1;
+    all += gain[i];
+  }
+  const double mean = rows.empty() ? 0.0 : all / static_cast<double>(rows.size());
+  std::vector<float> g(nd);
+  for (int c = 0; c < nd; ++c) g[c] = static_cast<float>((sum[c] + 2 * mean) / (n[c] + 2));
+  return g;
+}
+
+// With oof_gain/class_gain (both or neither): also E[G] out of fold and the per-domain gains.
 DomainPrior FitDomainPrior(const std::vector<LabelledPrompt>& items, const ComplexityTrainOptions& o, SparseDataset* data,
-                           ComplexityTrainReport* rep) {
+                           ComplexityTrainReport* rep, std::vector<double>* oof_gain = nullptr,
+                           std::vector<float>* class_gain = nullptr) {
   std::map<std::string, int> domain_of;
   for (const auto& it : items) domain_of.emplace(it.item.benchmark + "/" + it.item.subject, 0);
   int nd = 0;
@@ -81,14 +100,21 @@ DomainPrior FitDomainPrior(const std::vector<LabelledPrompt>& items, const Compl
   std::vector<std::vector<double>> oof(o.temperature_grid.size(), std::vector<double>(items.size(), 0.0));
   std::vector<double> scores;
   size_t correct = 0;
+  std::vector<double> gain(items.size());
+  for (size_t i = 0; i < items.size(); ++i)
+    gain[i] = static_cast<double>(items[i].item.weak_correct) - static_cast<double>(items[i].item.strong_correct);
+  std::vector<std::vector<double>> held_scores(oof_gain ? items.size() : 0);
+  std::vector<std::vector<float>> fold_gain(folds);
+  std::vector<int> fold_of(items.size(), 0);
   for (int f = 0; f < folds; ++f) {
     std::vector<DomainExample> train;
-    std::vector<size_t> held;
+    std::vector<size_t> held, train_rows;
     for (size_t i = 0; i < items.size(); ++i) {
-      if (static_cast<int>(Fnv1a64(items[i].item.item_id, 0xd0a1f01dull) % folds) == f) held.push_back(i);
-      else train.push_back(examples[i]);
+      if (static_cast<int>(Fnv1a64(items[i].item.item_id, 0xd0a1f01dull) % folds) == f) held.push_back(i), fold_of[i] = f;
+      else train.push_back(examples[i]), train_rows.push_back(i);
     }
     if (train.empty()) continue;
+    if (oof_gain) fold_gain[f] = DomainGains(examples, gain, train_rows, nd);
     const DomainPrior prior = o.discriminative_domain ? TrainSubjectClassifier(train, nd, 1.0f, o.subject)
                                                       : TrainDomainPrior(train, nd, 1.0f, o.domain);
     for (size_t i : held) {
@@ -97,6 +123,7 @@ DomainPrior FitDomainPrior(const std::vector<LabelledPrompt>& items, const Compl
       correct += static_cast<int>(top) == examples[i].domain;
       for (size_t t = 0; t < o.temperature_grid.size(); ++t)
         oof[t][i] = prior.ExpectedValue(scores, prior.temperature() * o.temperature_grid[t]);
+      if (oof_gain) held_scores[i] = scores;
     }
   }
   size_t best = 0;
@@ -124,6 +151,15 @@ DomainPrior FitDomainPrior(const std::vector<LabelledPrompt>& items, const Compl
   for (size_t i = 0; i < items.size(); ++i)
     AppendDomainFeatures(oof[best][i], DetectPromptType(items[i].prompt), o.features, &data->rows[i]);
   const float temperature = static_cast<float>(o.temperature_grid[best]);
+  if (oof_gain) {
+    DomainPrior probe;  // ExpectedOf needs no fitted state beyond the scores
+    oof_gain->assign(items.size(), 0.0);
+    for (size_t i = 0; i < items.size(); ++i)
+      if (!held_scores[i].empty()) (*oof_gain)[i] = probe.ExpectedOf(held_scores[i], temperature, fold_gain[fold_of[i]]);
+    std::vector<size_t> all(items.size());
+    for (size_t i = 0; i < items.size(); ++i) all[i] = i;
+    *class_gain = DomainGains(examples, gain, all, nd);
+  }
   return o.discriminative_domain ? TrainSubjectClassifier(examples, nd, temperature, o.subject)
                                  : TrainDomainPrior(examples, nd, temperature, o.domain);
 }
@@ -301,7 +337,7 @@ Result<StackStage> TrainStackStage(const std::vector<LabelledPrompt>& items, con
 // The second stage: one per prompt type.
 Result<ComplexityStacker> TrainStacker(const std::vector<LabelledPrompt>& items, const ComplexityTrainOptions& o,
                                        const SparseDataset& data, const std::vector<double>& oof_logit,
-                                       ComplexityTrainReport* rep) {
+                                       const std::vector<double>& oof_gain, ComplexityTrainReport* rep) {
   const StackOptions& so = o.stack;
   if (so.targets.empty() || so.depths.empty() || so.tree_counts.empty()) return Status::InvalidArgument("empty stack grid");
   if (*std::min_element(so.tree_counts.begin(), so.tree_counts.end()) < 0) return Status::InvalidArgument("negative tree count");
@@ -310,7 +346,7 @@ Result<ComplexityStacker> TrainStacker(const std::vector<LabelledPrompt>& items,
   std::array<std::vector<size_t>, 2> rows;
   for (size_t i = 0; i < n; ++i) {
     const PromptType type = DetectPromptType(items[i].prompt);
-    f[i] = StackFeatures(data.rows[i], type, oof_logit[i], o.features);
+    f[i] = StackFeatures(data.rows[i], type, oof_logit[i], o.features, oof_gain.empty() ? 0.0 : oof_gain[i]);
     rows[static_cast<int>(type)].push_back(i);
   }
   ComplexityStacker st;
@@ -335,7 +371,11 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
   BuildComplexityDataset(items, options.features, &data);
   ComplexityTrainReport rep;
   DomainPrior domain;
-  if (options.domain_prior) domain = FitDomainPrior(items, options, &data, &rep);
+  std::vector<double> oof_gain;
+  std::vector<float> class_gain;
+  const bool want_gain = options.stack.enabled && options.stack.domain_gain && options.domain_prior;
+  if (options.domain_prior)
+    domain = FitDomainPrior(items, options, &data, &rep, want_gain ? &oof_gain : nullptr, want_gain ? &class_gain : nullptr);
   LogisticOptions lo;
   lo.max_iterations = options.max_iterations;
   lo.standardize_from = HashedSpaceSize(options.features);
@@ -456,8 +496,9 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
   rep.non_zero_weights = model->NonZeroWeights();
   if (options.stack.enabled || best_target != ComplexityTarget::kLabel) {
     if (oof_logit.empty()) return Status::InvalidArgument("the second stage needs cross-validation (cv_folds >= 2)");
-    auto st = TrainStacker(items, options, data, oof_logit, &rep);
+    auto st = TrainStacker(items, options, data, oof_logit, oof_gain, &rep);
     if (!st.ok()) return st.status();
+    if (!oof_gain.empty() && st->enabled()) st->class_gain = class_gain;
     model->set_stacker(std::move(st).value());
   }
   if (report) *report = rep;

@@ -44,6 +44,9 @@ struct StackOptions {
   std::vector<ComplexityTarget> targets = {ComplexityTarget::kLabel};
   std::vector<int> depths = {3};
   std::vector<int> tree_counts = {0, 50, 100, 200};
+  // Also give the stage E[G], the domain posterior's expectation of the domains' mean accuracy
+  // gain (weak_correct - strong_correct; out of fold for the training rows, like E[D]).
+  bool domain_gain = false;
   GbdtOptions gbdt;  // trees and depth are set from the grids
 };
 
