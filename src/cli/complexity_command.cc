@@ -37,6 +37,7 @@ constexpr const char* kUsage =
     "      [--target label,gain] [--cv-metric auc|apgr]\n"
     "      [--stack] [--stack-targets label,gain] [--stack-depths D,...] [--stack-trees N,...]\n"
     "      [--stack-learning-rate X] [--stack-min-leaf N] [--stack-domain-gain]\n"
+    "      [--stack-folds K] [--stack-average-folds]\n"
     "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
     "      [--train-ids FILE] [--target 0.95] [--json] [--scores CSV]\n"
     "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
@@ -110,7 +111,7 @@ bool ParseDoubleList(const std::string& s, std::vector<double>* out) {
 }
 
 int RunTrain(int argc, char** argv) {
-  Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain", "no-freeform-hashed", "stack", "stack-domain-gain"});
+  Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain", "no-freeform-hashed", "stack", "stack-domain-gain", "stack-average-folds"});
   if (!a.error.empty()) {
     std::fprintf(stderr, "mecrouter complexity train: %s\n%s", a.error.c_str(), kUsage);
     return 2;
@@ -157,6 +158,8 @@ int RunTrain(int argc, char** argv) {
   if (a.flags.count("no-freeform-hashed")) o.features.freeform_hashed = false;
   if (a.flags.count("stack")) o.stack.enabled = true;
   if (a.flags.count("stack-domain-gain")) o.stack.domain_gain = true;
+  if (a.flags.count("stack-average-folds")) o.stack.average_fold_models = true;
+  if (a.Has("stack-folds")) o.stack.first_stage_folds = std::atoi(a.Get("stack-folds").c_str());
   auto target_list = [](const std::string& v, std::vector<ComplexityTarget>* out) {
     out->clear();
     std::stringstream ss(v);

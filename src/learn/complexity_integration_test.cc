@@ -10,6 +10,7 @@
 
 #include "core/rng.h"
 #include "learn/complexity_trainer.h"
+#include "learn/logistic_trainer.h"
 #include "learn/router_eval_data.h"
 #include "learn/routing_baselines.h"
 #include "learn/routing_eval.h"
@@ -150,6 +151,60 @@ TEST(ComplexityIntegration, SecondStageTrainsAndRoundTrips) {
     if (t.item.benchmark == "mmlu") mmlu.push_back({p, t.item.weak_correct, t.item.strong_correct});
   }
   EXPECT_GT(EvaluateRouting(mmlu).auc, 0.55);
+}
+
+// --stack-average-folds: the shipped regression is the mean of the cross-validation fold models
+// that produced the stage's out-of-fold inputs (no fit on all rows), i.e. its logit is the mean of
+// their logits.
+TEST(ComplexityIntegration, AverageOfFoldModelsIsTheShippedRegression) {
+  const std::string dir = DataDir() + "/router_eval";
+  const std::string labels_csv = dir + "/routellm_mmlu_gsm8k_correctness.csv";
+  const std::string prompts_jsonl = dir + "/routellm_prompts.jsonl";
+  if (!std::filesystem::exists(labels_csv) || !std::filesystem::exists(prompts_jsonl))
+    GTEST_SKIP() << "router_eval data not found under " << dir << " (set MECROUTER_DATA)";
+  auto labels = ReadCorrectnessCsv(labels_csv);
+  auto prompts = ReadPromptsJsonl(prompts_jsonl);
+  ASSERT_TRUE(labels.ok() && prompts.ok());
+  std::vector<std::string> train_ids;
+  for (const auto& it : *labels)
+    if (Fnv1a64(it.item_id, 0x3e57) % 100 < 10) train_ids.push_back(it.item_id);
+  auto train = JoinLabelledPrompts(*labels, *prompts, train_ids);
+  ASSERT_TRUE(train.ok());
+  ComplexityTrainOptions o;
+  o.features.hash_bits = 12;
+  o.l2_grid = {1e-2};
+  o.max_iterations = 30;
+  o.domain_prior = false;
+  o.stack.enabled = true;
+  o.stack.depths = {2};
+  o.stack.tree_counts = {0};
+  o.stack.average_fold_models = true;
+  ComplexityTrainReport rep;
+  auto model = TrainComplexityModel(*train, o, &rep);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  EXPECT_EQ(rep.iterations, 0);  // no fit on all rows
+
+  SparseDataset data;
+  BuildComplexityDataset(*train, o.features, &data);
+  LogisticOptions lo;
+  lo.l2 = 1e-2;
+  lo.max_iterations = o.max_iterations;
+  lo.standardize_from = HashedSpaceSize(o.features);
+  lo.l2_column_factor.assign(data.dim, 1.0);
+  std::vector<LogisticFit> fits;
+  for (int f = 0; f < o.cv_folds; ++f) {
+    std::vector<size_t> tr;
+    for (size_t i = 0; i < train->size(); ++i)
+      if (static_cast<int>(Fnv1a64((*train)[i].item.item_id, 0x5eedf01dull) % o.cv_folds) != f) tr.push_back(i);
+    auto fit = TrainLogistic(SubsetRows(data, tr), lo);
+    ASSERT_TRUE(fit.ok());
+    fits.push_back(std::move(fit).value());
+  }
+  for (size_t i = 0; i < train->size(); i += 37) {
+    double mean = 0;
+    for (const auto& fit : fits) mean += fit.Logit(data.rows[i]) / static_cast<double>(fits.size());
+    EXPECT_NEAR((*model)->LinearLogit(data.rows[i]), mean, 1e-2) << i;  // float, quantised weights
+  }
 }
 
 }  // namespace

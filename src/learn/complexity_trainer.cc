@@ -359,6 +359,24 @@ Result<ComplexityStacker> TrainStacker(const std::vector<LabelledPrompt>& items,
   return st;
 }
 
+// The running mean of logistic fits' weights and biases.
+struct FoldAverage {
+  std::vector<double> w;
+  double b = 0;
+  int n = 0;
+  void Add(const LogisticFit& fit) {
+    if (w.empty()) w.assign(fit.weights.size(), 0.0);
+    for (size_t j = 0; j < w.size(); ++j) w[j] += fit.weights[j];
+    b += fit.bias;
+    ++n;
+  }
+  void Finish(std::vector<double>* weights, double* bias) const {
+    weights->resize(w.size());
+    for (size_t j = 0; j < w.size(); ++j) (*weights)[j] = w[j] / n;
+    *bias = b / n;
+  }
+};
+
 }  // namespace
 
 Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::vector<LabelledPrompt>& items,
@@ -398,6 +416,11 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
   std::vector<size_t> all_rows(items.size());
   for (size_t i = 0; i < items.size(); ++i) all_rows[i] = i;
   std::vector<double> oof_logit;  // the regression's held-out logits at the chosen point
+  // The mean of the fold models that produced oof_logit (with stack.average_fold_models).
+  FoldAverage best_average;
+  const int refit_folds =
+      options.stack.first_stage_folds == options.cv_folds ? 0 : std::max(0, options.stack.first_stage_folds);
+  if (options.stack.first_stage_folds == 1) return Status::InvalidArgument("stack first-stage folds must be 0 or >= 2");
   if (options.target_grid.empty()) return Status::InvalidArgument("empty target grid");
   const bool other_target = std::any_of(options.target_grid.begin(), options.target_grid.end(),
                                         [](ComplexityTarget t) { return t != ComplexityTarget::kLabel; });
@@ -410,6 +433,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
     std::vector<int> fold(items.size());
     for (size_t i = 0; i < items.size(); ++i) fold[i] = static_cast<int>(Fnv1a64(items[i].item.item_id, 0x5eedf01dull) % options.cv_folds);
     double best_score = -1;
+    const bool keep_fold_average = options.stack.average_fold_models && refit_folds == 0;
     for (ComplexityTarget target : options.target_grid)
     for (double sm : options.subject_smoothing_grid)
     for (double conj : options.conjoined_l2_factor_grid)
@@ -417,6 +441,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
       lo.l2 = l2;
       lo.l2_column_factor = factors(conj);
       std::vector<double> held_out(items.size(), 0.0), held_out_logit(items.size(), 0.0);
+      FoldAverage avg;
       for (int f = 0; f < options.cv_folds; ++f) {
         std::vector<size_t> tr, te;
         for (size_t i = 0; i < items.size(); ++i) (fold[i] == f ? te : tr).push_back(i);
@@ -429,6 +454,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
           held_out_logit[i] = fit->Logit(data.rows[i]);
           held_out[i] = Sigmoid(held_out_logit[i]);
         }
+        if (keep_fold_average) avg.Add(*fit);
       }
       std::map<std::string, std::vector<RoutedItem>> by_bench;
       double loss = 0;
@@ -463,6 +489,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
         best_smoothing = sm;
         best_conj = conj;
         oof_logit = held_out_logit;
+        best_average = std::move(avg);
       }
     }
   }
@@ -472,13 +499,40 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
   rep.chosen_target = best_target;
   lo.l2 = best_l2;
   lo.l2_column_factor = factors(best_conj);
+  const bool stage_wanted = options.stack.enabled || best_target != ComplexityTarget::kLabel;
+  if (stage_wanted && refit_folds > 0 && !oof_logit.empty()) {
+    // Out-of-fold logits from refit_folds folds at the chosen point (closer to the full fit).
+    std::vector<int> fold(items.size());
+    for (size_t i = 0; i < items.size(); ++i) fold[i] = static_cast<int>(Fnv1a64(items[i].item.item_id, 0x5eedf01dull) % refit_folds);
+    best_average = FoldAverage();
+    for (int f = 0; f < refit_folds; ++f) {
+      std::vector<size_t> tr, te;
+      for (size_t i = 0; i < items.size(); ++i) (fold[i] == f ? te : tr).push_back(i);
+      if (tr.empty() || te.empty()) continue;
+      SparseDataset fold_data = SubsetRows(data, tr);
+      fold_data.labels = SmoothedLabels(items, tr, best_smoothing, best_target);
+      auto fit = TrainLogistic(fold_data, lo);
+      if (!fit.ok()) return fit.status();
+      for (size_t i : te) oof_logit[i] = fit->Logit(data.rows[i]);
+      if (options.stack.average_fold_models) best_average.Add(*fit);
+    }
+  }
   data.labels = SmoothedLabels(items, all_rows, best_smoothing, best_target);
-  auto fit = TrainLogistic(data, lo);
-  if (!fit.ok()) return fit.status();
-  rep.iterations = fit->iterations;
-  rep.converged = fit->converged;
-
-  std::vector<double> w = fit->weights;
+  std::vector<double> w;
+  double bias = 0;
+  if (stage_wanted && options.stack.average_fold_models && best_average.n > 0) {
+    // The shipped regression is the fold models' mean: what the stage's inputs came from.
+    best_average.Finish(&w, &bias);
+    rep.iterations = 0;
+    rep.converged = true;
+  } else {
+    auto fit = TrainLogistic(data, lo);
+    if (!fit.ok()) return fit.status();
+    rep.iterations = fit->iterations;
+    rep.converged = fit->converged;
+    w = fit->weights;
+    bias = fit->bias;
+  }
   if (options.max_weights > 0 && options.max_weights < w.size()) {
     // Keep the largest |w| among hashed features; dense features are always kept.
     const size_t hashed = HashedSpaceSize(options.features);
@@ -492,9 +546,9 @@ Result<std::unique_ptr<LearnedComplexityModel>> TrainComplexityModel(const std::
         if (std::abs(w[j]) < cut) w[j] = 0;
     }
   }
-  auto model = LearnedComplexityModel::FromWeights(options.name, options.features, w, fit->bias, std::move(domain));
+  auto model = LearnedComplexityModel::FromWeights(options.name, options.features, w, bias, std::move(domain));
   rep.non_zero_weights = model->NonZeroWeights();
-  if (options.stack.enabled || best_target != ComplexityTarget::kLabel) {
+  if (stage_wanted) {
     if (oof_logit.empty()) return Status::InvalidArgument("the second stage needs cross-validation (cv_folds >= 2)");
     auto st = TrainStacker(items, options, data, oof_logit, oof_gain, &rep);
     if (!st.ok()) return st.status();

@@ -47,6 +47,15 @@ struct StackOptions {
   // Also give the stage E[G], the domain posterior's expectation of the domains' mean accuracy
   // gain (weak_correct - strong_correct; out of fold for the training rows, like E[D]).
   bool domain_gain = false;
+  // The stacking mismatch: the stage is trained on out-of-fold logits of regressions fitted on
+  // (k-1)/k of the rows, but would read the full-data regression's logit at inference.
+  // first_stage_folds > 0: the out-of-fold logits come from that many folds (refitted at the
+  // chosen hyperparameters; 0: the cv_folds fits of the hyperparameter search are reused).
+  // average_fold_models: the shipped regression is the average of those fold models' weights
+  // (and biases) instead of a fit on all rows; for a linear model that is exactly the mean of
+  // their logits, so the stage reads at inference what it was trained on, at no extra cost.
+  int first_stage_folds = 0;
+  bool average_fold_models = false;
   GbdtOptions gbdt;  // trees and depth are set from the grids
 };
 
