@@ -2,16 +2,9 @@
 
 #include <charconv>
 
+#include "context/model_text.h"
+
 namespace mec {
-namespace {
-
-std::string FloatText(float v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, p);
-}
-
-}  // namespace
 
 StackFeatureVector StackFeatures(const SparseVector& x, PromptType type, double stage1_logit, const TextFeatureOptions& o,
                                  double domain_gain) {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "context/model_text.h"
 #include "context/text_features.h"
 
 namespace mec {
@@ -21,21 +22,6 @@ uint64_t Mix(uint64_t h) {
   return h;
 }
 
-std::string FloatText(float v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, p);
-}
-
-bool NextLine(std::string_view* text, std::string_view* line) {
-  if (text->empty()) return false;
-  size_t nl = text->find('\n');
-  if (nl == std::string_view::npos) nl = text->size();
-  *line = text->substr(0, nl);
-  text->remove_prefix(std::min(nl + 1, text->size()));
-  return true;
-}
-
 // Splits on single spaces.
 std::vector<std::string_view> Fields(std::string_view line) {
   std::vector<std::string_view> f;
@@ -47,12 +33,6 @@ std::vector<std::string_view> Fields(std::string_view line) {
     start = sp + 1;
   }
   return f;
-}
-
-template <typename T>
-bool Num(std::string_view s, T* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace
@@ -190,14 +170,14 @@ Result<DomainPrior> DomainPrior::Parse(std::string_view* text) {
   int bits = 0;
   float temp = 0;
   size_t nc = 0, nk = 0;
-  if (h.size() != 5 || h[0] != "domain" || !Num(h[1], &bits) || !Num(h[2], &temp) || !Num(h[3], &nc) || !Num(h[4], &nk) ||
+  if (h.size() != 5 || h[0] != "domain" || !ParseNumber(h[1], &bits) || !ParseNumber(h[2], &temp) || !ParseNumber(h[3], &nc) || !ParseNumber(h[4], &nk) ||
       bits < 8 || bits > 24 || nc == 0 || nc > 65535 || nk > (size_t{1} << bits))
     return bad("bad header '" + std::string(line) + "'");
   std::vector<DomainPriorClass> classes(nc);
   for (auto& c : classes) {
     if (!NextLine(text, &line)) return bad("truncated classes");
     const auto f = Fields(line);
-    if (f.size() != 3 || !Num(f[0], &c.log_prior) || !Num(f[1], &c.base) || !Num(f[2], &c.value)) return bad("bad class line");
+    if (f.size() != 3 || !ParseNumber(f[0], &c.log_prior) || !ParseNumber(f[1], &c.base) || !ParseNumber(f[2], &c.value)) return bad("bad class line");
   }
   std::vector<uint32_t> known(nk);
   std::vector<DomainPriorEntry> entries;
@@ -206,7 +186,7 @@ Result<DomainPrior> DomainPrior::Parse(std::string_view* text) {
     if (!NextLine(text, &line)) return bad("truncated buckets");
     const auto f = Fields(line);
     uint32_t delta = 0;
-    if (f.empty() || !Num(f[0], &delta) || (k > 0 && delta == 0)) return bad("bad bucket line " + std::to_string(k));
+    if (f.empty() || !ParseNumber(f[0], &delta) || (k > 0 && delta == 0)) return bad("bad bucket line " + std::to_string(k));
     bucket += delta;
     if (bucket >= (uint64_t{1} << bits)) return bad("bucket out of range");
     known[k] = static_cast<uint32_t>(bucket);
@@ -214,7 +194,7 @@ Result<DomainPrior> DomainPrior::Parse(std::string_view* text) {
       const size_t colon = f[j].find(':');
       uint32_t cls = 0;
       long q = 0;
-      if (colon == std::string_view::npos || !Num(f[j].substr(0, colon), &cls) || !Num(f[j].substr(colon + 1), &q) || cls >= nc)
+      if (colon == std::string_view::npos || !ParseNumber(f[j].substr(0, colon), &cls) || !ParseNumber(f[j].substr(colon + 1), &q) || cls >= nc)
         return bad("bad entry in bucket line " + std::to_string(k));
       entries.push_back({known[k], static_cast<uint16_t>(cls), static_cast<float>(q) * kDeltaStep});
     }

@@ -2,24 +2,10 @@
 
 #include <charconv>
 
+#include "context/model_text.h"
+
 namespace mec {
 namespace {
-
-std::string FloatText(float v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, p);
-}
-
-bool NextLine(std::string_view* text, std::string_view* line) {
-  if (text->empty()) return false;
-  size_t nl = text->find('\n');
-  if (nl == std::string_view::npos) nl = text->size();
-  *line = text->substr(0, nl);
-  if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
-  text->remove_prefix(std::min(nl + 1, text->size()));
-  return true;
-}
 
 // Splits `line` at spaces into exactly n fields.
 bool Fields(std::string_view line, std::string_view* f, int n) {
@@ -30,12 +16,6 @@ bool Fields(std::string_view line, std::string_view* f, int n) {
     if (sp != std::string_view::npos) line.remove_prefix(sp + 1);
   }
   return true;
-}
-
-template <typename T>
-bool Num(std::string_view s, T* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
 }
 
 }  // namespace
@@ -74,17 +54,17 @@ Result<GbdtModel> GbdtModel::Parse(std::string_view* text, int num_features) {
   auto bad = [](const std::string& what) { return Status::InvalidArgument("trees: " + what); };
   std::string_view line, f[5];
   size_t count = 0;
-  if (!NextLine(text, &line) || !Fields(line, f, 2) || f[0] != "trees" || !Num(f[1], &count)) return bad("missing 'trees N'");
+  if (!NextLine(text, &line) || !Fields(line, f, 2) || f[0] != "trees" || !ParseNumber(f[1], &count)) return bad("missing 'trees N'");
   std::vector<GbdtTree> trees(count);
   for (size_t t = 0; t < count; ++t) {
     size_t nodes = 0;
-    if (!NextLine(text, &line) || !Fields(line, f, 2) || f[0] != "tree" || !Num(f[1], &nodes) || nodes == 0 || nodes > 65535)
+    if (!NextLine(text, &line) || !Fields(line, f, 2) || f[0] != "tree" || !ParseNumber(f[1], &nodes) || nodes == 0 || nodes > 65535)
       return bad("bad 'tree' line " + std::to_string(t));
     trees[t].nodes.resize(nodes);
     for (size_t k = 0; k < nodes; ++k) {
       GbdtNode& n = trees[t].nodes[k];
-      if (!NextLine(text, &line) || !Fields(line, f, 5) || !Num(f[0], &n.feature) || !Num(f[1], &n.threshold) ||
-          !Num(f[2], &n.left) || !Num(f[3], &n.right) || !Num(f[4], &n.value))
+      if (!NextLine(text, &line) || !Fields(line, f, 5) || !ParseNumber(f[0], &n.feature) || !ParseNumber(f[1], &n.threshold) ||
+          !ParseNumber(f[2], &n.left) || !ParseNumber(f[3], &n.right) || !ParseNumber(f[4], &n.value))
         return bad("bad node line in tree " + std::to_string(t));
       const auto next = static_cast<int32_t>(k);
       const auto end = static_cast<int32_t>(nodes);

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "context/model_text.h"
+
 #include "core/rng.h"
 
 namespace mec {
@@ -16,33 +18,10 @@ constexpr std::string_view kMagic = "mecrouter-complexity-model 3";
 // Quantised weights are integers in [-kQuantMax, kQuantMax].
 constexpr double kQuantMax = 32767.0;
 
-std::string FloatText(float v) {
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);  // shortest form that reads back exactly
-  return std::string(buf, p);
-}
-
-template <typename T>
-bool ParseNumber(std::string_view s, T* out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-// Splits off the next line (without '\n'); false at the end of the text.
-bool NextLine(std::string_view& text, std::string_view* line) {
-  if (text.empty()) return false;
-  size_t nl = text.find('\n');
-  if (nl == std::string_view::npos) nl = text.size();
-  *line = text.substr(0, nl);
-  if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
-  text.remove_prefix(std::min(nl + 1, text.size()));
-  return true;
-}
-
 // "key value" with the given key; returns the value.
 bool KeyedLine(std::string_view& text, std::string_view key, std::string_view* value) {
   std::string_view line;
-  if (!NextLine(text, &line)) return false;
+  if (!NextLine(&text, &line)) return false;
   if (line.size() < key.size() + 1 || line.substr(0, key.size()) != key || line[key.size()] != ' ') return false;
   *value = line.substr(key.size() + 1);
   return true;
@@ -173,7 +152,7 @@ std::string LearnedComplexityModel::Serialize() const {
 Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Parse(std::string_view text) {
   auto bad = [](std::string what) { return Status::InvalidArgument("complexity model: " + what); };
   std::string_view line, value;
-  if (!NextLine(text, &line) || line != kMagic) return bad("missing header '" + std::string(kMagic) + "'");
+  if (!NextLine(&text, &line) || line != kMagic) return bad("missing header '" + std::string(kMagic) + "'");
   if (!KeyedLine(text, "name", &value)) return bad("missing 'name'");
   std::string name(value);
   TextFeatureOptions options;
@@ -186,7 +165,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Parse(st
   std::vector<float> weights(ModelFeatureSpaceSize(options), 0.0f);
   size_t index = 0;
   for (size_t k = 0; k < count; ++k) {
-    if (!NextLine(text, &line)) return bad("truncated weights");
+    if (!NextLine(&text, &line)) return bad("truncated weights");
     const size_t sp = line.find(' ');
     size_t delta = 0;
     if (sp == std::string_view::npos || !ParseNumber(line.substr(0, sp), &delta)) return bad("bad weight line " + std::to_string(k));
@@ -217,7 +196,7 @@ Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Parse(st
   if (!stacker.class_gain.empty() && stacker.class_gain.size() != domain.classes().size())
     return bad("stack classgain has " + std::to_string(stacker.class_gain.size()) + " classes, the domain prior " +
                std::to_string(domain.classes().size()));
-  if (!NextLine(text, &line) || line != "end") return bad("missing 'end'");
+  if (!NextLine(&text, &line) || line != "end") return bad("missing 'end'");
   auto m = std::make_unique<LearnedComplexityModel>(std::move(name), options, std::move(weights), bias, std::move(domain));
   m->scale_ = scale;
   m->stacker_ = std::move(stacker);
