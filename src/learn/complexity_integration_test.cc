@@ -23,15 +23,20 @@ std::string DataDir() {
   return std::string(MEC_SOURCE_DIR) + "/../shared/data";
 }
 
+// The two router_eval files every test here reads.
+struct RouterEvalFiles {
+  std::string dir = DataDir() + "/router_eval";
+  std::string labels_csv = dir + "/routellm_mmlu_gsm8k_correctness.csv";
+  std::string prompts_jsonl = dir + "/routellm_prompts.jsonl";
+  bool present() const { return std::filesystem::exists(labels_csv) && std::filesystem::exists(prompts_jsonl); }
+};
+
 TEST(ComplexityIntegration, TrainsOnOneSliceAndBeatsRandomOnAnother) {
-  const std::string dir = DataDir() + "/router_eval";
-  const std::string labels_csv = dir + "/routellm_mmlu_gsm8k_correctness.csv";
-  const std::string prompts_jsonl = dir + "/routellm_prompts.jsonl";
-  if (!std::filesystem::exists(labels_csv) || !std::filesystem::exists(prompts_jsonl))
-    GTEST_SKIP() << "router_eval data not found under " << dir << " (set MECROUTER_DATA)";
-  auto labels = ReadCorrectnessCsv(labels_csv);
+  const RouterEvalFiles files;
+  if (!files.present()) GTEST_SKIP() << "router_eval data not found under " << files.dir << " (set MECROUTER_DATA)";
+  auto labels = ReadCorrectnessCsv(files.labels_csv);
   ASSERT_TRUE(labels.ok()) << labels.status().message();
-  auto prompts = ReadPromptsJsonl(prompts_jsonl);
+  auto prompts = ReadPromptsJsonl(files.prompts_jsonl);
   ASSERT_TRUE(prompts.ok()) << prompts.status().message();
   ASSERT_EQ(labels->size(), 15361u);
   ASSERT_EQ(prompts->size(), 15361u);
@@ -92,13 +97,10 @@ TEST(ComplexityIntegration, TrainsOnOneSliceAndBeatsRandomOnAnother) {
 // The opt-in second stage (linear re-weighting + gradient-boosted trees on out-of-fold inputs):
 // trained on a small slice, it reports every candidate, picks one, and round-trips.
 TEST(ComplexityIntegration, SecondStageTrainsAndRoundTrips) {
-  const std::string dir = DataDir() + "/router_eval";
-  const std::string labels_csv = dir + "/routellm_mmlu_gsm8k_correctness.csv";
-  const std::string prompts_jsonl = dir + "/routellm_prompts.jsonl";
-  if (!std::filesystem::exists(labels_csv) || !std::filesystem::exists(prompts_jsonl))
-    GTEST_SKIP() << "router_eval data not found under " << dir << " (set MECROUTER_DATA)";
-  auto labels = ReadCorrectnessCsv(labels_csv);
-  auto prompts = ReadPromptsJsonl(prompts_jsonl);
+  const RouterEvalFiles files;
+  if (!files.present()) GTEST_SKIP() << "router_eval data not found under " << files.dir << " (set MECROUTER_DATA)";
+  auto labels = ReadCorrectnessCsv(files.labels_csv);
+  auto prompts = ReadPromptsJsonl(files.prompts_jsonl);
   ASSERT_TRUE(labels.ok() && prompts.ok());
   std::vector<std::string> train_ids, test_ids;
   for (const auto& it : *labels) {
@@ -157,13 +159,10 @@ TEST(ComplexityIntegration, SecondStageTrainsAndRoundTrips) {
 // that produced the stage's out-of-fold inputs (no fit on all rows), i.e. its logit is the mean of
 // their logits.
 TEST(ComplexityIntegration, AverageOfFoldModelsIsTheShippedRegression) {
-  const std::string dir = DataDir() + "/router_eval";
-  const std::string labels_csv = dir + "/routellm_mmlu_gsm8k_correctness.csv";
-  const std::string prompts_jsonl = dir + "/routellm_prompts.jsonl";
-  if (!std::filesystem::exists(labels_csv) || !std::filesystem::exists(prompts_jsonl))
-    GTEST_SKIP() << "router_eval data not found under " << dir << " (set MECROUTER_DATA)";
-  auto labels = ReadCorrectnessCsv(labels_csv);
-  auto prompts = ReadPromptsJsonl(prompts_jsonl);
+  const RouterEvalFiles files;
+  if (!files.present()) GTEST_SKIP() << "router_eval data not found under " << files.dir << " (set MECROUTER_DATA)";
+  auto labels = ReadCorrectnessCsv(files.labels_csv);
+  auto prompts = ReadPromptsJsonl(files.prompts_jsonl);
   ASSERT_TRUE(labels.ok() && prompts.ok());
   std::vector<std::string> train_ids;
   for (const auto& it : *labels)
