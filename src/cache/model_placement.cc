@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace mec {
 
@@ -47,12 +48,12 @@ std::vector<int> ModelPlacement::Target(TimePoint now) const {
   int left = slots();
   while (left > 0) {
     int best = -1;
-    double best_v = -1;
+    std::pair<bool, double> best_v{false, -1};
     for (int m = 0; m < models; ++m) {
       const auto i = static_cast<size_t>(m);
       if (!eligible[i]) continue;
       // Models without a slot yet come first (by demand), then demand per slot after adding one.
-      const double v = t[i] == 0 ? std::numeric_limits<double>::max() / 2 + d[i] : d[i] / (t[i] + 1);
+      const std::pair<bool, double> v{t[i] == 0, t[i] == 0 ? d[i] : d[i] / (t[i] + 1)};
       if (v > best_v) {
         best_v = v;
         best = m;

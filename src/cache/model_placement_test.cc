@@ -22,6 +22,12 @@ TEST(ModelPlacement, TargetGivesEveryModelWithDemandASlotThenFollowsDemand) {
   q.OnDemand(0, 990, t0);
   q.OnDemand(1, 10, t0);
   EXPECT_EQ(q.Target(t0), (std::vector<int>{4, 0, 0}));
+  // More models than slots: the ones with the most demand get them, whatever their index.
+  ModelPlacement r(3, {0, 0}, {}, t0);
+  r.OnDemand(0, 100, t0);
+  r.OnDemand(1, 300, t0);
+  r.OnDemand(2, 200, t0);
+  EXPECT_EQ(r.Target(t0), (std::vector<int>{0, 1, 1}));
 }
 
 TEST(ModelPlacement, DemandDecaysWithItsHalfLife) {
