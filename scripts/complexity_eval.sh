@@ -61,6 +61,23 @@ for s in 1 2 3 4 5; do row "$OUT/random$s.json" mmlu; done
 for s in 1 2 3 4 5; do row "$OUT/random$s.json" gsm8k; done
 for f in 0 1 2 3 4; do row "$OUT/subject$f.json" mmlu; done
 
+# The ceiling and the noise: subject gain (a router knowing the subject only, fitted on the training
+# ids), the subject oracle (the same with the held-out labels' own subject means: no subject-only
+# router saves more), the AUC within subjects, and the bootstrap sd of model - baseline on the split.
+ref_row() {  # file benchmark baseline
+  local f=$1 b=$2 r=$3
+  printf "%-10s %-6s | %6s %6s | %6s %6s | %+6s %5s\n" "$(basename "$f" .json)" "$b" \
+    "$(pct ".benchmarks.$b.subject_gain.calls_saved" "$f")" "$(pct ".benchmarks.$b.subject_oracle.calls_saved" "$f")" \
+    "$(jq -r ".benchmarks.$b.model.within_subject_auc * 1000 | round / 1000" "$f")" \
+    "$(jq -r ".benchmarks.$b.length.within_subject_auc * 1000 | round / 1000" "$f")" \
+    "$(pct ".benchmarks.$b.bootstrap.model_minus_$r.observed" "$f")" "$(pct ".benchmarks.$b.bootstrap.model_minus_$r.bootstrap_sd" "$f")"
+}
+echo
+printf "%-10s %-6s | %6s %6s | %6s %6s | %6s %5s\n" split bench "s.gain" "oracle" "AUCin" "lenAUCin" "m-base" "sd"
+for s in 1 2 3 4 5; do ref_row "$OUT/random$s.json" mmlu subject_length; done
+for s in 1 2 3 4 5; do ref_row "$OUT/random$s.json" gsm8k length; done
+for f in 0 1 2 3 4; do ref_row "$OUT/subject$f.json" mmlu length; done
+
 summary() {  # label benchmark router files...
   local label=$1 b=$2 r=$3; shift 3
   jq -s -r --arg b "$b" --arg r "$r" --arg lab "$label" '
@@ -69,7 +86,7 @@ summary() {  # label benchmark router files...
     | "\($lab) \($b) \($r): mean \($m * 10 | round / 10)  min \($v | min * 10 | round / 10)  max \($v | max * 10 | round / 10)  sd \(($v | map((. - $m) * (. - $m)) | add / (length - 1)) | sqrt * 10 | round / 10)"' "$@"
 }
 echo
-for r in model subject_length length random; do summary random mmlu $r "$OUT"/random?.json; done
+for r in model subject_length subject_gain subject_oracle length random; do summary random mmlu $r "$OUT"/random?.json; done
 for r in model length random; do summary random gsm8k $r "$OUT"/random?.json; done
 for r in model length subject_length random; do summary subject-holdout mmlu $r "$OUT"/subject?.json; done
 
@@ -83,5 +100,17 @@ diff_summary() {  # label benchmark baseline files...
 }
 echo
 diff_summary random mmlu subject_length "$OUT"/random?.json
+diff_summary random mmlu subject_gain "$OUT"/random?.json
 diff_summary random gsm8k length "$OUT"/random?.json
 diff_summary subject-holdout mmlu length "$OUT"/subject?.json
+# Standard error of a 5-split mean difference if the splits were independent: sqrt(sum sd^2) / 5
+# (they overlap, so this understates it somewhat).
+mean_se() {  # label benchmark baseline files...
+  local label=$1 b=$2 r=$3; shift 3
+  jq -s -r --arg b "$b" --arg r "$r" --arg lab "$label" '
+    [.[] | .benchmarks[$b].bootstrap["model_minus_" + $r].bootstrap_sd * 100] as $v
+    | "\($lab) \($b) model - \($r): bootstrap sd per split \($v | map(. * 10 | round / 10)), of the mean ~\(($v | map(. * .) | add | sqrt) / ($v | length) * 10 | round / 10)"' "$@"
+}
+mean_se random mmlu subject_length "$OUT"/random?.json
+mean_se random gsm8k length "$OUT"/random?.json
+mean_se subject-holdout mmlu length "$OUT"/subject?.json

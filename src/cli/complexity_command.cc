@@ -39,7 +39,7 @@ constexpr const char* kUsage =
     "      [--stack-learning-rate X] [--stack-min-leaf N] [--stack-domain-gain]\n"
     "      [--stack-folds K] [--stack-average-folds]\n"
     "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
-    "      [--train-ids FILE] [--target 0.95] [--json] [--scores CSV]\n"
+    "      [--train-ids FILE] [--target 0.95] [--bootstrap N] [--json] [--scores CSV]\n"
     "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
     "      --train OUT --test OUT\n";
 
@@ -237,19 +237,32 @@ int RunTrain(int argc, char** argv) {
   return 0;
 }
 
-struct Row {
-  std::string name;
-  RoutingMetrics m;
-};
-
-void WriteMetrics(JsonWriter& w, const RoutingMetrics& m) {
+void WriteMetrics(JsonWriter& w, const RoutingMetrics& m, double within_subject_auc) {
   w.BeginObject();
   w.Field("calls_saved", m.calls_saved);
   w.Field("strong_fraction", m.strong_fraction);
   w.Field("apgr", m.apgr);
   w.Field("auc", m.auc);
+  w.Field("within_subject_auc", within_subject_auc);
   w.EndObject();
 }
+
+void WriteDifference(JsonWriter& w, const PairedDifference& d) {
+  w.BeginObject();
+  w.Field("observed", d.observed);
+  w.Field("bootstrap_mean", d.mean);
+  w.Field("bootstrap_sd", d.sd);
+  w.Field("reps", static_cast<int64_t>(d.reps));
+  w.EndObject();
+}
+
+// One scored router of the eval table. `reference` marks a ceiling that reads the evaluated labels.
+struct Router {
+  const char* key;    // JSON key
+  const char* label;  // table label
+  std::vector<double> scores;
+  bool reference = false;
+};
 
 int RunEval(int argc, char** argv) {
   Args a = ParseArgs(argc, argv, {"json"});
@@ -261,6 +274,10 @@ int RunEval(int argc, char** argv) {
   double target = 0.95;
   if (a.Has("target") && (!ParseDouble(a.Get("target"), &target) || target <= 0 || target > 1))
     return Fail(Status::InvalidArgument("bad --target (want 0 < t <= 1)"));
+  double bootstrap_reps = 200;
+  if (a.Has("bootstrap") && (!ParseDouble(a.Get("bootstrap"), &bootstrap_reps) || bootstrap_reps < 0 ||
+                             bootstrap_reps > 100000 || bootstrap_reps == 1 || bootstrap_reps != std::floor(bootstrap_reps)))
+    return Fail(Status::InvalidArgument("bad --bootstrap (want 0 or a whole number 2..100000)"));
   auto model = LearnedComplexityModel::Load(a.Get("model"));
   if (!model.ok()) return Fail(model.status());
   auto labels = ReadCorrectnessCsv(a.Get("labels"));
@@ -293,27 +310,54 @@ int RunEval(int argc, char** argv) {
     test_items.push_back(t.item);
     model_scores.push_back((*model)->WeakAsGoodProbability(t.prompt));
   }
-  const std::vector<double> random_scores = BaselineScores(Baseline::kRandom, train_items, test_items);
-  const std::vector<double> length_scores = BaselineScores(Baseline::kLength, train_items, test_items);
-  const std::vector<double> subject_scores = BaselineScores(Baseline::kSubjectLength, train_items, test_items);
+  // Index 0 is the model; the differences below are against indexes 2, 3 and 4.
+  const std::vector<Router> routers = {
+      {"model", "model", model_scores},
+      {"random", "random", BaselineScores(Baseline::kRandom, train_items, test_items)},
+      {"length", "length", BaselineScores(Baseline::kLength, train_items, test_items)},
+      {"subject_length", "subject+length", BaselineScores(Baseline::kSubjectLength, train_items, test_items)},
+      {"subject_gain", "subject gain", BaselineScores(Baseline::kSubjectGain, train_items, test_items)},
+      {"subject_oracle", "subject oracle*", SubjectOracleScores(test_items), true},
+  };
 
   if (a.Has("scores")) {  // per-item scores, for analysis
     std::FILE* f = std::fopen(a.Get("scores").c_str(), "w");
     if (!f) return Fail(Status::Unavailable("cannot write " + a.Get("scores")));
-    std::fprintf(f, "item_id,benchmark,subject,weak_correct,strong_correct,model,length,subject_length\n");
+    std::fprintf(f, "item_id,benchmark,subject,weak_correct,strong_correct");
+    for (const Router& r : routers) std::fprintf(f, ",%s", r.key);
+    std::fprintf(f, "\n");
     for (size_t i = 0; i < test_items.size(); ++i) {
       const auto& t = test_items[i];
-      std::fprintf(f, "%s,%s,%s,%d,%d,%.6g,%.6g,%.6g\n", t.item_id.c_str(), t.benchmark.c_str(), t.subject.c_str(),
-                   t.weak_correct, t.strong_correct, model_scores[i], length_scores[i], subject_scores[i]);
+      std::fprintf(f, "%s,%s,%s,%d,%d", t.item_id.c_str(), t.benchmark.c_str(), t.subject.c_str(), t.weak_correct,
+                   t.strong_correct);
+      for (const Router& r : routers) std::fprintf(f, ",%.6g", r.scores[i]);
+      std::fprintf(f, "\n");
     }
     std::fclose(f);
   }
   std::map<std::string, std::vector<size_t>> by_bench;
   for (size_t i = 0; i < test_items.size(); ++i) by_bench[test_items[i].benchmark].push_back(i);
-  auto metrics_of = [&](const std::vector<size_t>& idx, const std::vector<double>& scores) {
+  auto routed_of = [&](const std::vector<size_t>& idx, const std::vector<double>& scores) {
     std::vector<RoutedItem> r;
     for (size_t i : idx) r.push_back({scores[i], test_items[i].weak_correct, test_items[i].strong_correct});
-    return EvaluateRouting(r, target);
+    return r;
+  };
+  auto subjects_of = [&](const std::vector<size_t>& idx) {
+    std::vector<std::string> s;
+    for (size_t i : idx) s.push_back(test_items[i].subject);
+    return s;
+  };
+  // Paired bootstrap differences model - baseline of calls saved, one fixed stream per benchmark.
+  auto differences = [&](const std::string& bench, const std::vector<size_t>& idx) {
+    std::vector<std::pair<std::string, PairedDifference>> out;
+    if (bootstrap_reps < 2) return out;
+    Rng rng(1, "complexity-eval/bootstrap/" + bench);
+    const std::vector<RoutedItem> m = routed_of(idx, routers[0].scores);
+    for (size_t b : {3, 2, 4})
+      out.emplace_back(std::string("model_minus_") + routers[b].key,
+                       BootstrapCallsSavedDifference(m, routed_of(idx, routers[b].scores),
+                                                     static_cast<int>(bootstrap_reps), target, rng));
+    return out;
   };
 
   if (a.flags.count("json")) {
@@ -329,19 +373,23 @@ int RunEval(int argc, char** argv) {
     else w.Null();
     w.Key("benchmarks").BeginObject();
     for (const auto& [bench, idx] : by_bench) {
-      const RoutingMetrics mm = metrics_of(idx, model_scores);
+      const RoutingMetrics mm = EvaluateRouting(routed_of(idx, model_scores), target);
+      const std::vector<std::string> subjects = subjects_of(idx);
       w.Key(bench).BeginObject();
       w.Field("n", static_cast<uint64_t>(mm.n));
       w.Field("weak_accuracy", mm.weak_accuracy);
       w.Field("strong_accuracy", mm.strong_accuracy);
-      w.Key("model");
-      WriteMetrics(w, mm);
-      w.Key("random");
-      WriteMetrics(w, metrics_of(idx, random_scores));
-      w.Key("length");
-      WriteMetrics(w, metrics_of(idx, length_scores));
-      w.Key("subject_length");
-      WriteMetrics(w, metrics_of(idx, subject_scores));
+      for (const Router& r : routers) {
+        const std::vector<RoutedItem> routed = routed_of(idx, r.scores);
+        w.Key(r.key);
+        WriteMetrics(w, EvaluateRouting(routed, target), WithinGroupAuc(routed, subjects));
+      }
+      w.Key("bootstrap").BeginObject();
+      for (const auto& [key, d] : differences(bench, idx)) {
+        w.Key(key);
+        WriteDifference(w, d);
+      }
+      w.EndObject();
       w.EndObject();
     }
     w.EndObject();
@@ -355,17 +403,23 @@ int RunEval(int argc, char** argv) {
   if (!have_train)
     std::printf("note: no --train-ids: length baselines assume 'longer is harder' and subject is not used\n");
   for (const auto& [bench, idx] : by_bench) {
-    const RoutingMetrics mm = metrics_of(idx, model_scores);
+    const RoutingMetrics mm = EvaluateRouting(routed_of(idx, model_scores), target);
+    const std::vector<std::string> subjects = subjects_of(idx);
     std::printf("\n%s: n=%zu  weak acc %.1f%%  strong acc %.1f%%\n", bench.c_str(), mm.n, 100 * mm.weak_accuracy,
                 100 * mm.strong_accuracy);
-    std::printf("  %-16s %12s %8s %8s\n", "router", "calls saved", "APGR", "AUC");
-    const Row rows[] = {{"model", mm},
-                        {"random", metrics_of(idx, random_scores)},
-                        {"length", metrics_of(idx, length_scores)},
-                        {"subject+length", metrics_of(idx, subject_scores)}};
-    for (const Row& r : rows)
-      std::printf("  %-16s %11.1f%% %8.3f %8.3f\n", r.name.c_str(), 100 * r.m.calls_saved, r.m.apgr, r.m.auc);
+    std::printf("  %-16s %12s %8s %8s %12s\n", "router", "calls saved", "APGR", "AUC", "AUC in subj.");
+    for (const Router& r : routers) {
+      const std::vector<RoutedItem> routed = routed_of(idx, r.scores);
+      const RoutingMetrics m = EvaluateRouting(routed, target);
+      std::printf("  %-16s %11.1f%% %8.3f %8.3f %12.3f\n", r.label, 100 * m.calls_saved, m.apgr, m.auc,
+                  WithinGroupAuc(routed, subjects));
+    }
+    for (const auto& [key, d] : differences(bench, idx))
+      std::printf("  %s: %+.1f points (bootstrap sd %.1f over %d resamples)\n", key.c_str(), 100 * d.observed,
+                  100 * d.sd, d.reps);
   }
+  std::printf("\n* subject oracle reads the evaluated items' labels (each subject's own mean gain): a ceiling for\n"
+              "  routers that know only the subject, not a router\n");
   return 0;
 }
 

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "core/rng.h"
 #include "learn/complexity_trainer.h"
@@ -92,6 +94,22 @@ TEST(ComplexityIntegration, TrainsOnOneSliceAndBeatsRandomOnAnother) {
   const std::vector<double> length = BaselineScores(Baseline::kLength, train_items, mmlu_items);
   for (size_t i = 0; i < r.size(); ++i) r[i].score = length[i];
   EXPECT_GT(EvaluateRouting(r).auc, 0.5);
+  // The subject gain router knows the subject only; the subject oracle reads these items' own labels
+  // per subject, so its curve is above every subject-only order's, at every point.
+  const std::vector<double> gain = BaselineScores(Baseline::kSubjectGain, train_items, mmlu_items);
+  const std::vector<double> oracle = SubjectOracleScores(mmlu_items);
+  std::vector<std::string> subjects;
+  for (size_t i = 0; i < r.size(); ++i) {
+    r[i].score = gain[i];
+    subjects.push_back(mmlu_items[i].subject);
+  }
+  const RoutingMetrics by_subject = EvaluateRouting(r);
+  EXPECT_GT(by_subject.apgr, 0.55);  // the subject alone is a strong signal on MMLU
+  EXPECT_DOUBLE_EQ(WithinGroupAuc(r, subjects), 0.5);  // constant inside each subject
+  for (size_t i = 0; i < r.size(); ++i) r[i].score = oracle[i];
+  const RoutingMetrics ceiling = EvaluateRouting(r);
+  EXPECT_GE(ceiling.calls_saved, by_subject.calls_saved);
+  EXPECT_GE(ceiling.apgr, by_subject.apgr);
 }
 
 // The opt-in second stage (linear re-weighting + gradient-boosted trees on out-of-fold inputs):

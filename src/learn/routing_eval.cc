@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 namespace mec {
 namespace {
@@ -114,6 +115,44 @@ RoutingMetrics EvaluateRouting(const std::vector<RoutedItem>& items, double qual
   m.calls_saved = 1.0 - m.strong_fraction;
   m.apgr = strong != weak ? area / (n * (strong - weak)) : std::numeric_limits<double>::quiet_NaN();
   return m;
+}
+
+double WithinGroupAuc(const std::vector<RoutedItem>& items, const std::vector<std::string>& group) {
+  std::map<std::string, std::vector<RoutedItem>> by_group;
+  for (size_t i = 0; i < items.size(); ++i) by_group[group[i]].push_back(items[i]);
+  double sum = 0, weight = 0;
+  for (const auto& [name, g] : by_group) {
+    const double auc = RoutingAuc(g);
+    if (std::isnan(auc)) continue;
+    sum += auc * static_cast<double>(g.size());
+    weight += static_cast<double>(g.size());
+  }
+  return weight > 0 ? sum / weight : std::numeric_limits<double>::quiet_NaN();
+}
+
+PairedDifference BootstrapCallsSavedDifference(const std::vector<RoutedItem>& a, const std::vector<RoutedItem>& b,
+                                               int reps, double quality_target, Rng& rng) {
+  PairedDifference d;
+  d.reps = reps;
+  d.observed = EvaluateRouting(a, quality_target).calls_saved - EvaluateRouting(b, quality_target).calls_saved;
+  if (a.empty() || reps < 2) return d;
+  std::vector<double> diffs;
+  std::vector<RoutedItem> ra(a.size()), rb(b.size());
+  for (int r = 0; r < reps; ++r) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      const size_t j = rng.Below(a.size());
+      ra[i] = a[j];
+      rb[i] = b[j];
+    }
+    diffs.push_back(EvaluateRouting(ra, quality_target).calls_saved - EvaluateRouting(rb, quality_target).calls_saved);
+  }
+  double sum = 0;
+  for (double x : diffs) sum += x;
+  d.mean = sum / reps;
+  double ss = 0;
+  for (double x : diffs) ss += (x - d.mean) * (x - d.mean);
+  d.sd = std::sqrt(ss / (reps - 1));
+  return d;
 }
 
 }  // namespace mec

@@ -15,7 +15,10 @@
 // - auc: ROC AUC of the score against the label "weak as good" (ties count 1/2).
 
 #include <cstddef>
+#include <string>
 #include <vector>
+
+#include "core/rng.h"
 
 namespace mec {
 
@@ -49,5 +52,24 @@ std::vector<RoutingCurvePoint> RoutingCurve(const std::vector<RoutedItem>& items
 
 // ROC AUC of `score` for the label weak-as-good; NaN when only one class is present.
 double RoutingAuc(const std::vector<RoutedItem>& items);
+
+// The AUC inside each group (e.g. an MMLU subject), averaged with the groups' sizes as weights;
+// groups with one class only are left out. It measures what a score knows *within* groups, which a
+// score of the group alone cannot (0.5). NaN when no group has both classes.
+// REQUIRES: group.size() == items.size().
+double WithinGroupAuc(const std::vector<RoutedItem>& items, const std::vector<std::string>& group);
+
+// Paired bootstrap of calls_saved(a) - calls_saved(b) for two routers' scores of the same items
+// (a[i] and b[i] are the same item): the items are resampled with replacement, the same draw for
+// both, `reps` times. `sd` is the bootstrap standard error of the difference on these items.
+// REQUIRES: a.size() == b.size(), reps >= 2.
+struct PairedDifference {
+  double observed = 0.0;  // on the items as given
+  double mean = 0.0;      // over the resamples
+  double sd = 0.0;
+  int reps = 0;
+};
+PairedDifference BootstrapCallsSavedDifference(const std::vector<RoutedItem>& a, const std::vector<RoutedItem>& b,
+                                               int reps, double quality_target, Rng& rng);
 
 }  // namespace mec

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace mec {
 namespace {
@@ -69,6 +71,61 @@ TEST(RoutingEval, EmptyInput) {
   const RoutingMetrics m = EvaluateRouting({});
   EXPECT_EQ(m.n, 0u);
   EXPECT_TRUE(RoutingCurve({}).empty());
+}
+
+TEST(RoutingEval, WithinGroupAucIgnoresWhatSeparatesTheGroups) {
+  // Group x is all hard (label 0) with low scores, group y all easy with high ones: the pooled AUC
+  // is 1, but inside each group there is one class only, so nothing is known within groups.
+  std::vector<RoutedItem> r = {{0.1, false, true}, {0.2, false, true}, {0.8, true, true}, {0.9, true, false}};
+  const std::vector<std::string> g = {"x", "x", "y", "y"};
+  EXPECT_DOUBLE_EQ(RoutingAuc(r), 1.0);
+  EXPECT_TRUE(std::isnan(WithinGroupAuc(r, g)));
+  // Add a group z (2 items) ranked backwards and a group w (4 items) ranked right: (0 * 2 + 1 * 4) / 6.
+  r.push_back({0.6, true, true});
+  r.push_back({0.7, false, true});
+  r.push_back({0.3, false, true});
+  r.push_back({0.4, true, true});
+  r.push_back({0.35, false, true});
+  r.push_back({0.45, true, false});
+  const std::vector<std::string> g2 = {"x", "x", "y", "y", "z", "z", "w", "w", "w", "w"};
+  EXPECT_DOUBLE_EQ(WithinGroupAuc({r.begin() + 4, r.end()}, {g2.begin() + 4, g2.end()}), 4.0 / 6.0);
+  EXPECT_DOUBLE_EQ(WithinGroupAuc(r, g2), 4.0 / 6.0);  // x and y still have one class each
+}
+
+// 200 items: the weak model is right on the first 100, the strong one on all; `perfect` sends the
+// weak model's misses to the strong one first, `flat` is random routing.
+void TwoRouters(std::vector<RoutedItem>* perfect, std::vector<RoutedItem>* flat) {
+  for (int i = 0; i < 200; ++i) {
+    const bool weak = i < 100;
+    perfect->push_back({weak ? 1.0 : 0.0, weak, true});
+    flat->push_back({0.5, weak, true});
+  }
+}
+
+TEST(RoutingEval, BootstrapOfARouterAgainstItselfIsZero) {
+  std::vector<RoutedItem> a, b;
+  TwoRouters(&a, &b);
+  Rng rng(7);
+  const PairedDifference d = BootstrapCallsSavedDifference(a, a, 50, 0.95, rng);
+  EXPECT_EQ(d.reps, 50);
+  EXPECT_DOUBLE_EQ(d.observed, 0.0);
+  EXPECT_DOUBLE_EQ(d.mean, 0.0);
+  EXPECT_DOUBLE_EQ(d.sd, 0.0);
+}
+
+TEST(RoutingEval, BootstrapCentresOnTheObservedDifferenceWithASpread) {
+  std::vector<RoutedItem> perfect, flat;
+  TwoRouters(&perfect, &flat);
+  // perfect: 95% of 200 = 190 correct needs 90 of the 100 misses -> saved 55%; random needs 90% -> 10%.
+  Rng rng(7);
+  const PairedDifference d = BootstrapCallsSavedDifference(perfect, flat, 200, 0.95, rng);
+  EXPECT_NEAR(d.observed, 0.55 - 0.10, 1e-12);
+  EXPECT_NEAR(d.mean, d.observed, 0.03);
+  EXPECT_GT(d.sd, 0.0);
+  EXPECT_LT(d.sd, 0.1);
+  // Deterministic for a seed.
+  Rng again(7);
+  EXPECT_DOUBLE_EQ(BootstrapCallsSavedDifference(perfect, flat, 200, 0.95, again).sd, d.sd);
 }
 
 }  // namespace
