@@ -158,8 +158,9 @@ TEST(ComplexityIntegration, SecondStageTrainsAndRoundTrips) {
     EXPECT_EQ((*model)->stacker().stages[t].enabled, gain || !rep.stack_cv[c].none);
   }
   for (const auto& c : rep.stack_cv) EXPECT_GT(c.mean_apgr, 0.4);
-  if ((*model)->stacker().enabled())
+  if ((*model)->stacker().enabled()) {
     EXPECT_EQ((*model)->stacker().class_gain.size(), (*model)->domain().classes().size());
+  }
   auto reparsed = LearnedComplexityModel::Parse((*model)->Serialize());
   ASSERT_TRUE(reparsed.ok()) << reparsed.status().message();
   std::vector<RoutedItem> mmlu;
