@@ -330,7 +330,7 @@ int RunEval(int argc, char** argv) {
       const auto& t = test_items[i];
       std::fprintf(f, "%s,%s,%s,%d,%d", t.item_id.c_str(), t.benchmark.c_str(), t.subject.c_str(), t.weak_correct,
                    t.strong_correct);
-      for (const Router& r : routers) std::fprintf(f, ",%.6g", r.scores[i]);
+      for (const Router& r : routers) std::fprintf(f, ",%.17g", r.scores[i]);  // round-trips
       std::fprintf(f, "\n");
     }
     std::fclose(f);
