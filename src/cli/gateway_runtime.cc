@@ -87,7 +87,7 @@ Status GatewayRuntime::Start() {
   if (!telemetry.ok()) return telemetry.status();
   p->telemetry = std::move(*telemetry);
   p->shared.reset(new net::GatewayShared{options, clock_, *p->pool, *p->monitor, *p->context, p->policies, nullptr, nullptr,
-                                         p->output_tokens, p->feedback, p->decisions});
+                                         p->output_tokens, p->feedback, p->decisions, {}});
   net::GatewayShared& shared = *p->shared;
   shared.telemetry = p->telemetry.get();
   shared.quality_budget = p->quality_budget.get();

@@ -84,7 +84,9 @@ TEST(GbdtTrainer, IsDeterministicAndRoundTrips) {
   for (size_t i = 0; i < d.rows(); ++i) EXPECT_EQ(back->Margin(d.row(i)), a->Margin(d.row(i)));
   // A model that reads feature 2 is rejected for 2-feature inputs.
   std::string_view again = ta;
-  if (a->MinFeatures() == 3) EXPECT_FALSE(GbdtModel::Parse(&again, 2).ok());
+  if (a->MinFeatures() == 3) {
+    EXPECT_FALSE(GbdtModel::Parse(&again, 2).ok());
+  }
 }
 
 TEST(GbdtTrainer, ConstantFeaturesGiveOneLeafAtTheBaseRate) {

@@ -58,8 +58,9 @@ TEST(Workload, SharesRatesAndTokenMeansFollowTheScenario) {
   for (size_t u = 0; u < s.use_cases.size(); ++u) {
     EXPECT_NEAR(count[u] / static_cast<double>(n), s.use_cases[u].share, 0.01) << s.use_cases[u].key;
     EXPECT_NEAR(in[u] / count[u], s.use_cases[u].input_tokens, 0.05 * s.use_cases[u].input_tokens) << s.use_cases[u].key;
-    if (s.use_cases[u].output_tokens >= 20)
+    if (s.use_cases[u].output_tokens >= 20) {
       EXPECT_NEAR(out[u] / count[u], s.use_cases[u].output_tokens, 0.05 * s.use_cases[u].output_tokens) << s.use_cases[u].key;
+    }
   }
 }
 
@@ -72,7 +73,9 @@ TEST(Workload, DeviceIsCorrectOnlyWhereTheEdgeIsAtTheCalibratedRate) {
   int edge_ok = 0, dev_ok = 0;
   for (const auto& r : reqs) {
     const auto& item = prompts.items[r.prompt];
-    if (r.device_correct) ASSERT_TRUE(item.edge_correct);
+    if (r.device_correct) {
+      ASSERT_TRUE(item.edge_correct);
+    }
     if (fleet[r.client].device_class != phone || item.gsm8k) continue;
     edge_ok += item.edge_correct;
     dev_ok += r.device_correct;
