@@ -256,12 +256,11 @@ void WriteDifference(JsonWriter& w, const PairedDifference& d) {
   w.EndObject();
 }
 
-// One scored router of the eval table. `reference` marks a ceiling that reads the evaluated labels.
+// One scored router of the eval table (subject_oracle is a bound that reads the evaluated labels).
 struct Router {
   const char* key;    // JSON key
   const char* label;  // table label
   std::vector<double> scores;
-  bool reference = false;
 };
 
 int RunEval(int argc, char** argv) {
@@ -317,7 +316,7 @@ int RunEval(int argc, char** argv) {
       {"length", "length", BaselineScores(Baseline::kLength, train_items, test_items)},
       {"subject_length", "subject+length", BaselineScores(Baseline::kSubjectLength, train_items, test_items)},
       {"subject_gain", "subject gain", BaselineScores(Baseline::kSubjectGain, train_items, test_items)},
-      {"subject_oracle", "subject oracle*", SubjectOracleScores(test_items), true},
+      {"subject_oracle", "subject oracle*", SubjectOracleScores(test_items)},
   };
 
   if (a.Has("scores")) {  // per-item scores, for analysis
