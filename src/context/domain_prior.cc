@@ -77,9 +77,10 @@ DomainPrior::DomainPrior(int hash_bits, float temperature, std::vector<DomainPri
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-void DomainPrior::SumDeltas(const std::vector<int32_t>& slots, float* sum) const {
+void DomainPrior::SumDeltas(const int32_t* slots, size_t count, float* sum) const {
   const size_t nc = classes_.size();
-  for (int32_t k : slots) {
+  for (size_t i = 0; i < count; ++i) {
+    const int32_t k = slots[i];
     if (const int32_t r = dense_row_[k]; r >= 0) {  // a common token: one vectorisable pass
       const float* row = &dense_rows_[static_cast<size_t>(r) * nc];
       for (size_t c = 0; c < nc; ++c) sum[c] += row[c];
@@ -104,14 +105,18 @@ void DomainPrior::ClassScores(const std::vector<uint64_t>& token_hashes, std::ve
   } else {
     std::fill(acc, acc + nc, 0.0f);
   }
-  std::vector<int32_t> slots;
-  slots.reserve(token_hashes.size());
-  for (uint64_t h : token_hashes) {
-    const int32_t k = slot_[Bucket(h)];
-    if (k >= 0) slots.push_back(k);
+  // Bucket lookups first, then the sums, a chunk at a time (no allocation on the request path).
+  size_t known_tokens = 0;
+  int32_t slots[256];
+  for (size_t i = 0; i < token_hashes.size();) {
+    size_t count = 0;
+    for (; i < token_hashes.size() && count < 256; ++i) {
+      const int32_t k = slot_[Bucket(token_hashes[i])];
+      if (k >= 0) slots[count++] = k;
+    }
+    SumDeltas(slots, count, sum);
+    known_tokens += count;
   }
-  const size_t known_tokens = slots.size();
-  SumDeltas(slots, sum);
   scores->resize(nc);
   for (size_t c = 0; c < nc; ++c)
     (*scores)[c] = sum[c] + classes_[c].log_prior + static_cast<double>(known_tokens) * classes_[c].base;

@@ -66,8 +66,8 @@ class DomainPrior {
   static Result<DomainPrior> Parse(std::string_view* text);
 
  private:
-  // Adds the deltas of the known tokens at `slots` (indexes into known_) to sum[0 .. classes).
-  void SumDeltas(const std::vector<int32_t>& slots, float* sum) const;
+  // Adds the deltas of the known buckets slots[0 .. count) (indexes into known_) to sum[0 .. classes).
+  void SumDeltas(const int32_t* slots, size_t count, float* sum) const;
 
   int hash_bits_ = 0;
   float temperature_ = 1;
