@@ -28,7 +28,7 @@ unit:
 	cd $(ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
 integration:
-	cd tests/node && MECROUTER_BIN=$(CURDIR)/$(ASAN)/mecrouter node --test --test-concurrency=1 integration/
+	cd tests/node && MECROUTER_BIN=$(CURDIR)/$(ASAN)/mecrouter $(CURDIR)/scripts/node.sh --test --test-concurrency=1 integration/
 
 bench: build
 	bash bench/run.sh $(RELEASE)

