@@ -147,6 +147,26 @@ double DomainPrior::ExpectedOf(const std::vector<double>& scores, double tempera
   return ev / z;
 }
 
+void DomainPrior::Posterior(const std::vector<uint64_t>& token_hashes, std::vector<double>* out) const {
+  out->clear();
+  if (empty()) return;
+  ClassScores(token_hashes, out);
+  const double m = *std::max_element(out->begin(), out->end());
+  double z = 0;
+  for (double& v : *out) {
+    v = std::exp(temperature_ * (v - m));
+    z += v;
+  }
+  for (double& v : *out) v /= z;
+}
+
+double DomainPrior::KnownShare(const std::vector<uint64_t>& token_hashes) const {
+  if (empty() || token_hashes.empty()) return 0.0;
+  size_t known = 0;
+  for (uint64_t h : token_hashes) known += slot_[Bucket(h)] >= 0;
+  return static_cast<double>(known) / static_cast<double>(token_hashes.size());
+}
+
 double DomainPrior::ExpectedValue(std::string_view text) const {
   if (empty()) return 0.0;
   std::vector<uint64_t> tokens;

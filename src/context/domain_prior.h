@@ -59,6 +59,10 @@ class DomainPrior {
   double ExpectedValue(std::string_view text) const;
   // The same from the prompt's HashWordTokens.
   double ExpectedValueOfTokens(const std::vector<uint64_t>& token_hashes) const;
+  // P(c | x) for every class at this prior's temperature (empty for an empty prior).
+  void Posterior(const std::vector<uint64_t>& token_hashes, std::vector<double>* out) const;
+  // The share of the tokens whose bucket is in the vocabulary (0 for no tokens).
+  double KnownShare(const std::vector<uint64_t>& token_hashes) const;
 
   // Text form: a header line, one line per class, one line per known bucket with its entries.
   void AppendTo(std::string* out) const;

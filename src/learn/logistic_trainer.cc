@@ -25,7 +25,7 @@ class Objective {
     double gb = 0;
     for (size_t i = 0; i < d_.rows.size(); ++i) {
       const SparseVector& x = d_.rows[i];
-      double z = b;
+      double z = b + (d_.offsets.empty() ? 0.0 : d_.offsets[i]);
       for (size_t k = 0; k < x.size(); ++k) z += theta[x.index[k]] * x.value[k] * scale_[x.index[k]];
       const double c = (d_.weights.empty() ? 1.0 : d_.weights[i]) / total_weight_;
       const double y = d_.labels[i];
@@ -78,14 +78,16 @@ SparseDataset SubsetRows(const SparseDataset& data, const std::vector<size_t>& r
     s.rows.push_back(data.rows[r]);
     s.labels.push_back(data.labels[r]);
     if (!data.weights.empty()) s.weights.push_back(data.weights[r]);
+    if (!data.offsets.empty()) s.offsets.push_back(data.offsets[r]);
   }
   return s;
 }
 
 Result<LogisticFit> TrainLogistic(const SparseDataset& data, const LogisticOptions& options) {
   const size_t n = data.rows.size();
-  if (n == 0 || data.labels.size() != n || (!data.weights.empty() && data.weights.size() != n)) {
-    return Status::InvalidArgument("TrainLogistic: rows, labels and weights disagree in size (or no rows)");
+  if (n == 0 || data.labels.size() != n || (!data.weights.empty() && data.weights.size() != n) ||
+      (!data.offsets.empty() && data.offsets.size() != n)) {
+    return Status::InvalidArgument("TrainLogistic: rows, labels, weights and offsets disagree in size (or no rows)");
   }
   if (options.l2 < 0 || options.max_iterations < 0 || options.memory < 1) {
     return Status::InvalidArgument("TrainLogistic: bad options");
@@ -119,8 +121,8 @@ Result<LogisticFit> TrainLogistic(const SparseDataset& data, const LogisticOptio
     return Status::InvalidArgument("TrainLogistic: l2_column_factor must have one entry per column");
   Objective objective(data, scale, options.l2, options.l2_column_factor);
   std::vector<double> theta(dim + 1, 0.0);
-  // Start the bias at the weighted prior log-odds.
-  {
+  // Start the bias at the weighted prior log-odds (0 with offsets: the offsets are the prior).
+  if (data.offsets.empty()) {
     double pos = 0, tot = 0;
     for (size_t i = 0; i < n; ++i) {
       const double c = data.weights.empty() ? 1.0 : data.weights[i];

@@ -2,9 +2,10 @@
 // L2-regularised logistic regression on sparse rows, fitted by L-BFGS (full batch,
 // deterministic: the same data gives the same weights bit for bit).
 //
-// Objective: (1/sum c_i) * sum_i c_i * logloss(y_i, b + w.x_i) + (l2/2) * sum_j f_j w_j^2, bias
+// Objective: (1/sum c_i) * sum_i c_i * logloss(y_i, o_i + b + w.x_i) + (l2/2) * sum_j f_j w_j^2, bias
 // unpenalised, f_j = l2_column_factor (default 1);
-// c_i are optional example weights, y_i in [0, 1].
+// c_i are optional example weights, y_i in [0, 1], o_i optional fixed offsets (another model's
+// logit: the fit is then a correction of that model, shrunk towards it by l2).
 // Columns from `standardize_from` on are treated as dense numeric features: they are scaled to unit
 // standard deviation for the fit (so that one l2 suits them all) and the returned weights are
 // mapped back to the raw scale.
@@ -23,6 +24,7 @@ struct SparseDataset {
   std::vector<SparseVector> rows;
   std::vector<double> labels;        // y_i in [0, 1], one per row
   std::vector<double> weights;       // c_i > 0, one per row; empty means all 1
+  std::vector<double> offsets;       // o_i added to row i's logit (a fixed prior); empty means all 0
 };
 
 struct LogisticOptions {
