@@ -61,6 +61,7 @@ Result<TierProfile> ProfileFromNode(const YAML::Node& root, const std::string& p
       else if (k == "max_queue") p.max_queue = v.as<int>();
       else if (k == "rate_limit_rps") p.rate_limit_rps = v.as<double>();
       else if (k == "mean_output_tokens") p.mean_output_tokens = v.as<double>();
+      else if (k == "quality") p.quality = v.as<double>();
       else if (k == "context_window") p.context_window = v.as<int64_t>();
       else if (k == "error_rate") p.faults.error_rate = v.as<double>();
       else if (k == "hang_rate") p.faults.hang_rate = v.as<double>();

@@ -18,7 +18,7 @@ constexpr uint64_t kWordCount = sizeof(kWords) / sizeof(kWords[0]);
 
 void TextGenerator::AppendNext(std::string& out) {
   state_ = state_ * 6364136223846793005ull + 1442695040888963407ull;
-  const std::string_view w = kWords[(state_ >> 33) % kWordCount];
+  const std::string_view w = index_ == 0 && !first_.empty() ? first_ : kWords[(state_ >> 33) % kWordCount];
   if (index_++ > 0) out.push_back(' ');
   out.append(w);
 }

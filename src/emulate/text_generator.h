@@ -14,10 +14,14 @@ class TextGenerator {
   explicit TextGenerator(uint64_t seed) : state_(seed) {}
   // Appends the next token's text (" word", first token without the space) to out.
   void AppendNext(std::string& out);
+  // The first token is this word instead of a drawn one (emulate/hidden_quality.h's mark).
+  // REQUIRES: called before the first AppendNext; `w` outlives the generator.
+  void SetFirstWord(std::string_view w) { first_ = w; }
 
  private:
   uint64_t state_;
   int64_t index_ = 0;
+  std::string_view first_;
 };
 
 // The emulator's prompt-token count: one token per ~4 bytes of text, at least 1.

@@ -21,6 +21,7 @@ std::optional<TierProfile> BuiltinProfile(std::string_view name) {
     p.max_queue = 8;                   // ASSUMPTION
     p.ttft_jitter_sigma = 0.1;         // ASSUMPTION
     p.mean_output_tokens = 64;         // ASSUMPTION
+    p.quality = 0.6;                   // EMULATION (hidden_quality.h)
     p.context_window = 8192;           // ASSUMPTION (the model supports 128k; phones cap memory)
     return p;
   }
@@ -38,6 +39,7 @@ std::optional<TierProfile> BuiltinProfile(std::string_view name) {
     p.rtt_ms = 20;                     // ASSUMPTION: row 61 says only the top 5% of mobile users see < 20 ms
     p.ttft_jitter_sigma = 0.15;        // ASSUMPTION
     p.mean_output_tokens = 96;         // ASSUMPTION
+    p.quality = 0.8;                   // EMULATION (hidden_quality.h)
     p.context_window = 32768;          // ASSUMPTION (vLLM max_model_len on a 40 GB card)
     p.embedding_model = "edge-embed";  // ASSUMPTION: an embedding model beside the chat model
     return p;
@@ -55,6 +57,7 @@ std::optional<TierProfile> BuiltinProfile(std::string_view name) {
     p.max_concurrency = 1 << 16;       // an API: no visible slots
     p.ttft_jitter_sigma = 0.3;         // ASSUMPTION; rows 34/38 (0.39 vs 0.45 s) and 33/37 show the spread
     p.mean_output_tokens = 128;        // ASSUMPTION
+    p.quality = 0.95;                  // EMULATION (hidden_quality.h)
     p.context_window = 128000;         // GPT-4o's documented window
     p.embedding_model = "text-embedding-3-small";
     return p;

@@ -36,6 +36,9 @@ struct TierProfile {
   int max_queue = 1 << 20;           // more than this waiting: 429
   double rate_limit_rps = 0;         // token bucket (burst = 1 s worth); over it: 429. 0: off
   double mean_output_tokens = 64;    // answer length when max_tokens does not cap it (lognormal sigma 0.6)
+  // Emulated answer quality (emulate/hidden_quality.h): right iff the prompt's hidden difficulty
+  // is below this; the answer's first word says which. < 0: answers carry no mark.
+  double quality = -1;
   int64_t context_window = 8192;
   std::string embedding_model;       // non-empty: serves /v1/embeddings under this name
   FaultState faults;

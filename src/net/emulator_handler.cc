@@ -9,6 +9,7 @@
 #include "api/sse.h"
 #include "core/json_writer.h"
 #include "core/rng.h"
+#include "emulate/hidden_quality.h"
 #include "emulate/text_generator.h"
 
 namespace mec::net {
@@ -329,6 +330,11 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   }
 
   TextGenerator gen(w.content_hash);
+  // Emulated quality (emulate/hidden_quality.h): the answer's first word says whether it is right;
+  // asked the judge prompt, the emulated backend answers the verdict those words imply.
+  const std::optional<JudgeAsk> judge_ask = ParseJudgeAsk(r.text);
+  if (profile.quality >= 0 && !judge_ask)
+    gen.SetFirstWord(MarkWord(HiddenDifficulty(r.last_user_text) < profile.quality, w.content_hash));
   const std::string_view finish = plan.truncated ? "length" : "stop";
   if (!r.stream) {
     const int64_t until = plan.drop_after >= 0 ? plan.drop_after : plan.output_tokens - 1;
@@ -343,6 +349,7 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
     }
     std::string text;
     for (int64_t i = 0; i < plan.output_tokens; ++i) gen.AppendNext(text);
+    if (judge_ask) text = EmulatedVerdict(*judge_ask);
     s_.served.fetch_add(1);
     {  // named first: g++ 12 mishandles temporaries that live across co_await
       auto res = JsonResponse(CompletionBody(meta, text, finish, usage), ver, ka);
