@@ -69,10 +69,17 @@ std::variant<RequestContext, ApiError> ContextBuilder::Build(const ParsedRequest
 
   // Quality per tier: the complexity model scores the last user turn (what is being asked).
   const std::string_view prompt = req.last_user_text.empty() ? std::string_view(req.text) : std::string_view(req.last_user_text);
-  c.weak_as_good = std::clamp(complexity_.WeakAsGoodProbability(prompt), 0.0, 1.0);
+  const ComplexityEstimate e = complexity_.Estimate(prompt);
+  c.weak_as_good = std::clamp(e.edge, 0.0, 1.0);
   c.tier_quality[static_cast<int>(Tier::kCloud)] = 1.0;
   c.tier_quality[static_cast<int>(Tier::kEdge)] = c.weak_as_good;
-  c.tier_quality[static_cast<int>(Tier::kDevice)] = DeviceQualityFromEdge(c.weak_as_good, defaults_.device_quality);
+  c.device_quality_learned = e.device.has_value();
+  c.tier_quality[static_cast<int>(Tier::kDevice)] =
+      e.device ? std::clamp(*e.device, 0.0, 1.0) : DeviceQualityFromEdge(c.weak_as_good, defaults_.device_quality);
+  c.quality_sd = e.sd;
+  c.familiarity = e.familiarity;
+  c.judged_support = e.judged_support;
+  c.complexity_model = complexity_.Name();
   c.joint_success_share = defaults_.device_quality.joint_success_share;
   return c;
 }

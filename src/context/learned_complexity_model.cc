@@ -114,6 +114,19 @@ double LearnedComplexityModel::Logit(std::string_view prompt) const {
 
 double LearnedComplexityModel::WeakAsGoodProbability(std::string_view prompt) const { return Sigmoid(Logit(prompt)); }
 
+ComplexityEstimate LearnedComplexityModel::Estimate(std::string_view prompt) const {
+  ComplexityEstimate e;
+  e.edge = WeakAsGoodProbability(prompt);
+  e.familiarity = 0;
+  if (!domain_.empty()) {
+    std::vector<uint64_t> tokens;
+    HashWordTokens(prompt, &tokens);
+    e.familiarity = domain_.KnownShare(tokens);
+  }
+  e.sd = PredictionSd(e.edge, e.familiarity, 0);
+  return e;
+}
+
 std::string LearnedComplexityModel::Serialize() const {
   // The quantisation step: the one the weights were built with, or else the smallest step that
   // represents them (they are then written as multiples of it only if they are; see below).

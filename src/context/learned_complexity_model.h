@@ -58,6 +58,8 @@ class LearnedComplexityModel : public ComplexityModel {
   Status Save(const std::string& path) const;
 
   double WeakAsGoodProbability(std::string_view prompt) const override;
+  // With the uncertainty of adapted_complexity_model.h's PredictionSd (no judged samples).
+  ComplexityEstimate Estimate(std::string_view prompt) const override;
   std::string_view Name() const override { return name_; }
 
   // The log-odds behind WeakAsGoodProbability.

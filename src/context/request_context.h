@@ -34,6 +34,15 @@ struct RequestContext {
   std::array<double, kTierCount> tier_quality{1, 1, 1};
   double weak_as_good = 1;            // the complexity model's raw output (edge-class vs strongest)
   double joint_success_share = 0.764; // k of context/tier_quality.h, for per-backend quality ratios
+  // The device quality was learned from judged device samples (not derived from the edge's):
+  // device backends then take it as it is, without their quality_ratio.
+  bool device_quality_learned = false;
+  // How sure the complexity model is (ComplexityEstimate): sd of weak_as_good (-1 unknown), the
+  // share of the prompt's words it knows (-1 unknown), judged samples like it; and its name.
+  double quality_sd = -1;
+  double familiarity = -1;
+  double judged_support = 0;
+  std::string_view complexity_model;
   std::string policy;                 // requested policy, or empty for the config's
   std::string static_tier;            // the use case's tier in the original design's table, if any
 

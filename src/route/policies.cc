@@ -215,14 +215,27 @@ Result<Decision> Policy::Decide(const RequestContext& ctx, const RouteEnv& env) 
     if (ctx.deadline_ms) d.hedge_delay_s = std::min(d.hedge_delay_s, 0.3 * *ctx.deadline_ms / 1000.0);
   }
   d.candidates = std::move(cs.all);
+  if (ctx.quality_sd >= 0 && !d.shed) d.reason += "; " + QualityNote(ctx);
   return d;
 }
 
 }  // namespace
 
+std::string QualityNote(const RequestContext& ctx) {
+  // ASCII only: this goes into a header (X-MEC-Reason).
+  std::string note = fmt::format("edge quality {:.2f} +-{:.2f}", ctx.weak_as_good, ctx.quality_sd);
+  if (ctx.familiarity >= 0 && ctx.familiarity < 0.5 && ctx.judged_support < 3) {
+    note += fmt::format(" (unsure: {:.0f}% of the words known to the model, {:.0f} judged like it)", 100 * ctx.familiarity,
+                        ctx.judged_support);
+  } else if (ctx.judged_support > 0) {
+    note += fmt::format(" ({:.0f} judged like it)", ctx.judged_support);
+  }
+  return note;
+}
+
 double BackendQuality(const RequestContext& ctx, const Backend& b) {
   const auto& r = b.options().quality_ratio;
-  if (!r) return ctx.quality(b.tier());
+  if (!r || (b.tier() == Tier::kDevice && ctx.device_quality_learned)) return ctx.quality(b.tier());
   // The device's ratio is relative to the edge model; the others' to their own tier's reference.
   const double reference = b.tier() == Tier::kDevice ? ctx.quality(Tier::kEdge) : ctx.quality(b.tier());
   return DeviceQualityFromEdge(reference, DeviceQualityAssumption{*r, ctx.joint_success_share});

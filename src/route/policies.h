@@ -61,5 +61,8 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env);
 // context/tier_quality.h: q * (1 - k (1 - r)) (reference: the edge model for a device backend,
 // the tier's own for the others).
 double BackendQuality(const RequestContext& ctx, const Backend& b);
+// The complexity model's edge quality and how sure it is, for X-MEC-Reason:
+// "edge quality 0.55 +-0.50 (unsure: 0% of the words known to the model, 0 judged like it)".
+std::string QualityNote(const RequestContext& ctx);
 
 }  // namespace mec
