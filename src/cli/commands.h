@@ -8,6 +8,9 @@ int RunServe(int argc, char** argv);
 int RunEmulate(int argc, char** argv);
 int RunConfig(int argc, char** argv);
 int RunComplexity(int argc, char** argv);  // complexity_command.cc
+int RunComplexityLearn(int argc, char** argv);  // complexity_learn_command.cc
+int RunComplexityTrainJudged(int argc, char** argv);  // complexity_learn_command.cc
+int RunComplexityPredict(int argc, char** argv);  // complexity_learn_command.cc
 int RunTokens(int argc, char** argv);  // tokens_command.cc
 int RunSimulate(int argc, char** argv);  // simulate_command.cc
 int RunDecisions(int argc, char** argv);  // decisions_command.cc

@@ -40,8 +40,12 @@ constexpr const char* kUsage =
     "      [--stack-folds K] [--stack-average-folds]\n"
     "  mecrouter complexity eval --model MODEL --labels CSV --prompts JSONL --ids FILE\n"
     "      [--train-ids FILE] [--target 0.95] [--bootstrap N] [--json] [--scores CSV]\n"
-    "  mecrouter complexity split --labels CSV --scheme default|random|subject [--seed S] [--fold F]\n"
-    "      --train OUT --test OUT\n";
+    "  mecrouter complexity split --labels CSV --scheme default|random|subject|subject-random [--seed S]\n"
+    "      [--fold F] [--held-out-subjects K] --train OUT --test OUT [--stream OUT --eval OUT]\n"
+    "  mecrouter complexity learn --model MODEL --labels CSV --prompts JSONL --stream-ids FILE --eval-ids FILE\n"
+    "      --samples N1,N2,... [--json]   (its usage: `mecrouter complexity learn --help`)\n"
+    "  mecrouter complexity train --judged LABELS.jsonl --out FILE   (a live model from exported verdicts)\n"
+    "  mecrouter complexity predict --text T [--adapted FILE] [--model BASE]\n";
 
 // --key value pairs and bare --flags.
 struct Args {
@@ -444,12 +448,22 @@ int RunSplit(int argc, char** argv) {
   std::sort(mmlu_subjects.begin(), mmlu_subjects.end());
   mmlu_subjects.erase(std::unique(mmlu_subjects.begin(), mmlu_subjects.end()), mmlu_subjects.end());
   std::set<std::string> held_out_subjects;
-  if (scheme == "subject") {
+  if (scheme == "subject-random") {
+    // `--held-out-subjects K` subjects drawn by the seed (learning on unseen subjects, issue 13).
+    const int k = std::atoi(a.Get("held-out-subjects", "17").c_str());
+    if (k < 1 || k >= static_cast<int>(mmlu_subjects.size()))
+      return Fail(Status::InvalidArgument("--held-out-subjects must be in 1.." + std::to_string(mmlu_subjects.size() - 1)));
+    std::vector<std::pair<uint64_t, std::string>> order;
+    for (const auto& sub : mmlu_subjects)
+      order.emplace_back(Fnv1a64(sub, Fnv1a64("complexity-split/subjects/" + std::to_string(seed))), sub);
+    std::sort(order.begin(), order.end());
+    for (int i = 0; i < k; ++i) held_out_subjects.insert(order[i].second);
+  } else if (scheme == "subject") {
     if (fold < 0 || fold >= kSubjectFolds) return Fail(Status::InvalidArgument("--fold must be in 0..4"));
     // Subjects in alphabetical order, dealt round-robin into 5 partitions.
     for (size_t i = 0; i < mmlu_subjects.size(); ++i)
       if (static_cast<int>(i % kSubjectFolds) == fold) held_out_subjects.insert(mmlu_subjects[i]);
-  } else if (scheme != "default" && scheme != "random") {
+  } else if (scheme != "default" && scheme != "random" && scheme != "subject-random") {
     return Fail(Status::InvalidArgument("unknown --scheme " + scheme));
   }
   const uint64_t seed_hash = Fnv1a64("complexity-split/" + std::to_string(seed));
@@ -462,10 +476,28 @@ int RunSplit(int argc, char** argv) {
     else is_test = it.benchmark == "mmlu" && held_out_subjects.count(it.subject) > 0;
     (is_test ? test : train).push_back(it.item_id);
   }
+  // Optionally the test ids again, as a stream of judged samples (in a random order of the seed)
+  // and the items to evaluate on (30% by id hash): `complexity learn --stream-ids --eval-ids`.
+  if (a.Has("stream") || a.Has("eval")) {
+    if (!a.Has("stream") || !a.Has("eval")) return Fail(Status::InvalidArgument("--stream and --eval go together"));
+    const uint64_t h = Fnv1a64("complexity-split/stream/" + std::to_string(seed));
+    std::vector<std::pair<uint64_t, std::string>> stream;
+    std::vector<std::string> eval;
+    for (const auto& id : test) {
+      if (Fnv1a64(id, h) % 1000 < kRandomTestPerMille) eval.push_back(id);
+      else stream.emplace_back(Fnv1a64(id, h ^ 0x5bd1e995ull), id);
+    }
+    std::sort(stream.begin(), stream.end());
+    std::vector<std::string> stream_ids;
+    for (auto& [key, id] : stream) stream_ids.push_back(std::move(id));
+    if (Status s = WriteIdList(a.Get("stream"), stream_ids); !s.ok()) return Fail(s);
+    if (Status s = WriteIdList(a.Get("eval"), eval); !s.ok()) return Fail(s);
+    std::fprintf(stderr, "test ids as %zu stream (random order) and %zu eval ids\n", stream_ids.size(), eval.size());
+  }
   if (Status s = WriteIdList(a.Get("train"), train); !s.ok()) return Fail(s);
   if (Status s = WriteIdList(a.Get("test"), test); !s.ok()) return Fail(s);
   std::fprintf(stderr, "split %s: %zu train, %zu test ids\n", scheme.c_str(), train.size(), test.size());
-  if (scheme == "subject") {
+  if (scheme == "subject" || scheme == "subject-random") {
     std::string names;
     for (const auto& s : held_out_subjects) names += (names.empty() ? "" : " ") + s;
     std::fprintf(stderr, "held-out subjects: %s\n", names.c_str());
@@ -481,9 +513,16 @@ int RunComplexity(int argc, char** argv) {
     return 2;
   }
   const std::string_view sub = argv[0];
-  if (sub == "train") return RunTrain(argc - 1, argv + 1);
+  if (sub == "train") {
+    for (int i = 1; i < argc; ++i)
+      if (std::string_view(argv[i]) == "--judged" || std::string_view(argv[i]).rfind("--judged=", 0) == 0)
+        return RunComplexityTrainJudged(argc - 1, argv + 1);
+    return RunTrain(argc - 1, argv + 1);
+  }
   if (sub == "eval") return RunEval(argc - 1, argv + 1);
   if (sub == "split") return RunSplit(argc - 1, argv + 1);
+  if (sub == "learn") return RunComplexityLearn(argc - 1, argv + 1);
+  if (sub == "predict") return RunComplexityPredict(argc - 1, argv + 1);
   std::fprintf(stderr, "mecrouter complexity: unknown subcommand '%s'\n%s", std::string(sub).c_str(), kUsage);
   return 2;
 }

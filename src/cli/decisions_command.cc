@@ -9,18 +9,21 @@
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "core/json_writer.h"
 #include "telemetry/decision_query.h"
+#include "telemetry/judged_sample_log.h"
 #include "telemetry/sqlite_db.h"
 
 namespace mec::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: mecrouter decisions [--db FILE] tail [-n N] | summary | export [--format jsonl|csv]\n"
+    "usage: mecrouter decisions [--db FILE] tail [-n N] | summary | export [--format jsonl|csv] | export --labels\n"
     "  --db FILE   the decision log (telemetry.decision_log.path in the config); default decisions.db\n"
     "  tail        the newest N decisions (default 20), oldest first, one line each\n"
     "  summary     requests by tier, policy and status; predicted vs actual latency per backend\n"
-    "  export      every row as JSON lines (default) or CSV with a header, to stdout\n";
+    "  export      every row as JSON lines (default) or CSV with a header, to stdout\n"
+    "  export --labels  the judged samples learning stored (docs/learning.md), as JSON lines\n";
 
 int Fail(const std::string& msg) {
   std::fprintf(stderr, "mecrouter decisions: %s\n", msg.c_str());
@@ -64,6 +67,33 @@ int RunDecisions(int argc, char** argv) {
     auto s = SummarizeDecisions(**db);
     if (!s.ok()) return Fail(path + ": " + s.status().message());
     std::fputs(FormatDecisionSummary(*s).c_str(), stdout);
+    return 0;
+  }
+  if (sub == "export" && flags.Has("labels")) {
+    // The judged samples (docs/learning.md): one JSON object per line, oldest first.
+    auto rows = ReadJudgedSamples(path);
+    if (!rows.ok()) return Fail(path + ": " + rows.status().message());
+    for (const StoredSample& r : *rows) {
+      std::string line;
+      JsonWriter w(line);
+      w.BeginObject()
+          .Field("id", r.id)
+          .Field("ts", r.ts)
+          .Field("tier_class", QualityClassName(r.tier_class))
+          .Field("tier", r.tier)
+          .Field("backend", r.backend)
+          .Field("model", r.model)
+          .Field("source", r.source)
+          .Field("as_good", r.as_good)
+          .Field("gain", r.gain)
+          .Field("predicted", r.predicted)
+          .Field("model_version", r.model_version)
+          .Field("prompt", r.prompt)
+          .Field("features", r.features)
+          .EndObject();
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fputc('\n', stdout);
+    }
     return 0;
   }
   if (sub == "export") {

@@ -18,6 +18,9 @@ Result<Options> EmbeddedStack::Start(const std::string& listen) {
   Options o;
   o.source = "embedded demo";
   o.server.listen = listen;
+  // The demo shows the learning loop: the emulated cloud is reference and judge (its verdicts come
+  // from the emulated hidden difficulty, emulate/hidden_quality.h), verdicts are kept in memory.
+  o.learning.enabled = true;
   uint64_t seed = 1;
   for (const char* tier : {"device", "edge", "cloud"}) {
     auto profile = BuiltinProfile(tier);

@@ -23,6 +23,8 @@
 #include "learn/quality_feedback.h"
 #include "net/gateway_handler.h"
 #include "net/health_prober.h"
+#include "net/learning_worker.h"
+#include "context/live_complexity_model.h"
 #include "route/policies.h"
 #include "state/replica_sync.h"
 #include "telemetry/telemetry.h"
@@ -33,7 +35,8 @@ namespace mec::cli {
 struct GatewayRuntime::Parts {
   std::unique_ptr<BackendPool> pool;
   std::unique_ptr<BackendMonitor> monitor;
-  std::unique_ptr<ComplexityModel> complexity;
+  std::shared_ptr<const ComplexityModel> base_complexity;  // the shipped model
+  std::unique_ptr<LiveComplexityModel> complexity;         // what routing reads; learning swaps it
   OutputTokenLearner output_tokens;
   QualityFeedback feedback;
   std::unique_ptr<QualityBudget> quality_budget;
@@ -52,6 +55,7 @@ struct GatewayRuntime::Parts {
   std::unique_ptr<net::UpstreamPools> probe_pools;
   std::unique_ptr<net::HealthProber> prober;
   std::thread probe_thread;
+  std::unique_ptr<net::LearningWorker> learning;
 };
 
 GatewayRuntime::GatewayRuntime(Options options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
@@ -65,7 +69,8 @@ Status GatewayRuntime::Start() {
   // Router (every policy), Monitor/learning (feedback, decision registry), Executor (per request).
   p->pool = std::make_unique<BackendPool>(options.backends);
   p->monitor = std::make_unique<BackendMonitor>(*p->pool, clock_.Now());
-  p->complexity = LoadDefaultComplexityModel();
+  p->base_complexity = LoadDefaultComplexityModel();
+  p->complexity = std::make_unique<LiveComplexityModel>(p->base_complexity);
   ContextDefaults defaults;
   defaults.min_quality = options.routing.default_min_quality;
   if (options.routing.default_deadline_ms > 0) defaults.deadline_ms = options.routing.default_deadline_ms;
@@ -91,6 +96,14 @@ Status GatewayRuntime::Start() {
   net::GatewayShared& shared = *p->shared;
   shared.telemetry = p->telemetry.get();
   shared.quality_budget = p->quality_budget.get();
+  // Learning on the traffic (docs/learning.md): verdicts in the background, refits on a thread of
+  // their own, promoted into the live model only when no worse on held-back verdicts.
+  if (options.learning.enabled) {
+    p->learning = std::make_unique<net::LearningWorker>(options, *p->pool, p->base_complexity, *p->complexity,
+                                                        defaults.device_quality, clock_);
+    if (Status s = p->learning->Start(); !s.ok()) return s;
+    shared.learning = p->learning.get();
+  }
   // Cache: answers of repeatable requests, in process (shared by every worker and policy).
   if (options.cache.enabled)
     p->cache = std::make_unique<ResponseCache>(options.cache.max_bytes, FromMillis(static_cast<double>(options.cache.ttl_ms)), clock_);
@@ -178,6 +191,12 @@ void GatewayRuntime::PrintBanner(const std::vector<std::string>& extra) const {
               tel.access_log.path.empty() ? "off" : (tel.access_log.path == "-" ? "stderr" : tel.access_log.path.c_str()));
   std::printf("  cache: %s\n", options.cache.enabled ? fmt::format("in process, {} MiB, ttl {} s (temperature 0 or a seed; Cache-Control: no-cache bypasses)",
                                                                   options.cache.max_bytes >> 20, options.cache.ttl_ms / 1000).c_str() : "off");
+  if (parts_->learning) {
+    const auto& l = options.learning;
+    std::printf("  learning: %.1f%% of eligible requests judged (reference %s, judge %s, cap $%g/day), refit every %d verdicts\n",
+                100 * l.sample_rate, parts_->pool->at(parts_->learning->reference()).name().c_str(),
+                parts_->pool->at(parts_->learning->judge()).name().c_str(), l.daily_cap_usd, l.retrain_every);
+  }
   if (parts_->replicas)
     std::printf("  shared state: Redis %s:%d (latency observations%s every %lld ms%s; plaintext, DESIGN.md section 7)\n",
                 options.state.redis_host.c_str(), options.state.redis_port, options.state.share_ejections ? " and ejections" : "",
@@ -190,6 +209,12 @@ void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {
   Parts& p = *parts_;
   p.shared->draining = true;
   p.server->Shutdown(grace);
+  if (p.learning) {
+    const net::LearningStats ls = p.learning->stats();
+    p.learning->Stop();
+    std::printf("mecrouter: learning: %lld verdicts stored, %lld promotions, judge spend $%.4f; live model %s\n",
+                static_cast<long long>(ls.samples), static_cast<long long>(ls.promotions), ls.spend_usd, ls.model.c_str());
+  }
   p.prober->Stop();
   if (p.replicas) p.replicas->Stop();
   if (p.shared_cache) p.shared_cache->Stop();  // answers lookups still waiting, while their io_contexts exist

@@ -22,7 +22,7 @@ void Usage() {
                "      the request-complexity model\n"
                "  mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--seed S] [--json FILE] [--data DIR]\n"
                "      the discrete-event simulator: every policy on the same simulated fleet\n"
-               "  mecrouter decisions [--db FILE] tail [-n N] | summary | export [--format jsonl|csv]\n"
+               "  mecrouter decisions [--db FILE] tail [-n N] | summary | export [--format jsonl|csv] | export --labels\n"
                "      query the decision log (telemetry.decision_log.path)\n"
                "  mecrouter demo [--duration S] [--rate R] [--seed N] [--listen HOST:PORT] [--no-outage] [--keep-serving]\n"
                "      the embedded stack plus live mixed traffic through the gateway, an edge outage mid-way, a summary\n");

@@ -256,6 +256,27 @@ Status ReadDashboard(const Reader& r, const YAML::Node& n, const std::string& pa
                       });
 }
 
+Status ReadLearning(const Reader& r, const YAML::Node& n, const std::string& path, LearningOptions& l) {
+  return r.ForEachKey(n, path,
+                      {"enabled", "sample_rate", "daily_cap_usd", "reference", "judge", "sample_pinned", "retention_days",
+                       "retrain_every", "retrain_interval_ms", "holdout_share", "min_samples", "queue", "labels_db"},
+                      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                        if (k == "enabled") return r.Bool(v, p, l.enabled);
+                        if (k == "sample_rate") return r.Num(v, p, l.sample_rate, 0, 1);
+                        if (k == "daily_cap_usd") return r.Num(v, p, l.daily_cap_usd, 0, 1e9);
+                        if (k == "reference") return r.Str(v, p, l.reference);
+                        if (k == "judge") return r.Str(v, p, l.judge);
+                        if (k == "sample_pinned") return r.Bool(v, p, l.sample_pinned);
+                        if (k == "retention_days") return r.Num(v, p, l.retention_days, 0, 36500);
+                        if (k == "retrain_every") return r.Num(v, p, l.retrain_every, 1, 1000000);
+                        if (k == "retrain_interval_ms") return r.Num(v, p, l.retrain_interval_ms, 1000, 3.6e9);
+                        if (k == "holdout_share") return r.Num(v, p, l.holdout_share, 0.05, 0.5);
+                        if (k == "min_samples") return r.Num(v, p, l.min_samples, 1, 1000000);
+                        if (k == "queue") return r.Num(v, p, l.queue, 1, 1000000);
+                        return r.Str(v, p, l.labels_db);
+                      });
+}
+
 Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path, BackendOptions& b) {
   b.line = n.Mark().line + 1;
   bool has_tier = false;
@@ -409,7 +430,7 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
     return Status::InvalidArgument(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
   }
   try {
-    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "dashboard", "backends", "state"},
+    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "dashboard", "backends", "state", "learning"},
                             [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                               if (k == "server") return ReadServer(r, v, p, o.server);
                               if (k == "routing") return ReadRouting(r, v, p, o.routing);
@@ -417,6 +438,7 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
                               if (k == "cache") return ReadCache(r, v, p, o.cache);
                               if (k == "state") return ReadState(r, v, p, o.state);
                               if (k == "dashboard") return ReadDashboard(r, v, p, o.dashboard);
+                              if (k == "learning") return ReadLearning(r, v, p, o.learning);
                               if (!v.IsSequence()) return r.Error(v, p, "expected a list of backends");
                               for (size_t i = 0; i < v.size(); ++i) {
                                 BackendOptions b;
@@ -432,6 +454,11 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
       if (!names.insert(o.backends[i].name).second)
         return r.Error(root["backends"][i]["name"], "backends[" + std::to_string(i) + "].name",
                        "duplicate backend name '" + o.backends[i].name + "'");
+    }
+    for (const std::string* name : {&o.learning.reference, &o.learning.judge}) {
+      if (!name->empty() && !names.count(*name))
+        return r.Error(root["learning"], *name == o.learning.reference ? "learning.reference" : "learning.judge",
+                       "no backend is named '" + *name + "'");
     }
     if (o.server.listen.rfind(':') == std::string::npos)
       return r.Error(root["server"]["listen"], "server.listen", "expected HOST:PORT");
@@ -482,6 +509,13 @@ std::string DescribeOptions(const Options& o) {
                      o.dashboard.token_env.empty() ? std::string("none (/dashboard, /api, /admin, /v1/feedback are open)")
                      : std::getenv(o.dashboard.token_env.c_str()) ? "from $" + o.dashboard.token_env + " (set)"
                                                                   : "from $" + o.dashboard.token_env + " (NOT SET)");
+  const auto& l = o.learning;
+  out += l.enabled ? fmt::format("learning: on; sample rate {}, cap ${}/day, reference {}, judge {}, pinned {}, prompts kept {} days, "
+                                 "refit every {} verdicts or {} s, {}% held back\n",
+                                 l.sample_rate, l.daily_cap_usd, l.reference.empty() ? "(strongest)" : l.reference,
+                                 l.judge.empty() ? "(the reference)" : l.judge, l.sample_pinned ? "sampled" : "not sampled",
+                                 l.retention_days, l.retrain_every, l.retrain_interval_ms / 1000, l.holdout_share * 100)
+                   : std::string("learning: off\n");
   out += fmt::format("backends ({}):\n", o.backends.size());
   for (const auto& b : o.backends) {
     std::string models, caps;

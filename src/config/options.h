@@ -189,6 +189,26 @@ struct DashboardOptions {
   int window_s = 300;            // seconds of per-second history (60..3600, a multiple of 5)
 };
 
+// Learning each tier's quality on the deployment's own traffic (docs/learning.md): a share of the
+// eligible requests also gets, in the background, the reference tier's answer and a verdict (exact
+// match or the judge backend); the verdicts refit the complexity model's corrections
+// (learn/online_learner.h), promoted only when no worse on held-back verdicts.
+struct LearningOptions {
+  bool enabled = false;            // off by default with a config file; on in the embedded demo
+  double sample_rate = 0.02;       // share of eligible requests that are judged
+  double daily_cap_usd = 5;        // reference + judge spending per UTC day; then no more samples that day
+  std::string reference;           // backend name; "" = the strongest configured (a cloud backend)
+  std::string judge;               // backend name; "" = the reference backend
+  bool sample_pinned = false;      // also sample requests pinned to a tier or a model
+  double retention_days = 30;      // judged samples keep their prompt text this long, then only features
+  int retrain_every = 50;          // refit after this many new verdicts ...
+  int64_t retrain_interval_ms = 600000;  // ... or this often when there is any new verdict
+  double holdout_share = 0.2;      // verdicts held back to judge a candidate model (by id hash)
+  int min_samples = 20;            // a tier class needs this many verdicts for a correction
+  int queue = 256;                 // sampled requests waiting for their verdict; more are dropped (counted)
+  std::string labels_db;           // SQLite file of verdicts; "" = the decision log's file, or memory only
+};
+
 struct Options {
   ServerOptions server;
   RoutingOptions routing;
@@ -196,6 +216,7 @@ struct Options {
   CacheOptions cache;
   StateOptions state;
   DashboardOptions dashboard;
+  LearningOptions learning;
   std::vector<BackendOptions> backends;
   std::string source;  // file name, or "embedded demo"
 };

@@ -27,6 +27,7 @@ struct DecisionRecord {
   std::string task_class;
   double predicted_quality = 0.0;  // the router's quality for this backend, in [0,1]
   TimePoint time{};                // when the decision was made (the gateway's Clock)
+  std::string prompt;              // the scored prompt, kept only while learning is on (feedback becomes a verdict)
 };
 
 class DecisionRegistry {

@@ -19,6 +19,9 @@
 #include "net/upstream_attempt.h"
 #include "route/predict.h"
 #include "state/state_metrics.h"
+#include "net/learning_worker.h"
+#include "cache/answer_convert.h"
+#include "learn/judge_protocol.h"
 
 namespace mec::net {
 namespace {
@@ -229,6 +232,7 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     res.keep_alive(ka);
     res.body() = s_.telemetry->MetricsText(&s_.monitor.Current());
     res.body() += StateMetricsText(s_.replicas, s_.shared_cache);  // Redis up or down, said in metrics too
+    if (s_.learning) res.body() += s_.learning->MetricsText();
     res.prepare_payload();
     co_await ch.Send(std::move(res));
   } else if (path == "/api/stats" && get) {
@@ -239,6 +243,11 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
   } else if (path == "/api/state" && get) {
     {  // shared state between replicas: Redis up or down, reports sent and applied
       auto res = JsonResponse(StateJson(s_.replicas, s_.shared_cache), v, ka);
+      co_await ch.Send(std::move(res));
+    }
+  } else if (path == "/api/learning" && get) {
+    {  // learning on the traffic: verdicts, spending, the live model (docs/learning.md)
+      auto res = JsonResponse(s_.learning ? s_.learning->Json() : std::string(R"({"enabled":false})"), v, ka);
       co_await ch.Send(std::move(res));
     }
   } else {
@@ -275,6 +284,7 @@ awaitable<void> GatewayHandler::Feedback(HttpRequest& req, ClientChannel& ch) {
     co_return;
   }
   s_.feedback.Observe(rec->backend, rec->task_class, score);
+  if (s_.learning) s_.learning->SubmitFeedback(std::string(id), rec->prompt, rec->tier, rec->backend, score);
   s_.stats.feedback.fetch_add(1, std::memory_order_relaxed);
   if (s_.telemetry) s_.telemetry->OnFeedback(id, score);
   std::string out;
@@ -461,6 +471,26 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   }
   ChargeQuality(env, *decision);  // the shadow's decision above only read the controller
   if (trace.telemetry) trace.telemetry->OnDecision(trace.record, ctx, *decision, decide_time);
+  // Learning: a sampled request's answer also gets the reference's and a verdict, in the background.
+  const std::string_view scored_prompt =
+      parsed.last_user_text.empty() ? std::string_view(parsed.text) : std::string_view(parsed.last_user_text);
+  const bool sampled = s_.learning && !decision->shed && s_.learning->ShouldSample(ctx, decision_id);
+  auto submit_sample = [&](const Backend& b, std::string_view whole_body) {
+    if (!sampled) return;
+    auto text = ExtractAnswerText(whole_body);
+    if (!text.ok()) return;  // tool calls, refusals: nothing a judge can compare
+    JudgeJob job;
+    job.id = decision_id;
+    job.endpoint = endpoint;
+    job.request = parsed;
+    job.prompt = std::string(scored_prompt);
+    job.answer = std::move(text->text);
+    job.backend = b.index();
+    job.predicted = decision->candidates.size() > static_cast<size_t>(b.index()) ? decision->candidates[b.index()].quality : -1;
+    job.model_version = std::string(ctx.complexity_model);
+    job.privacy = ctx.privacy;
+    s_.learning->Submit(std::move(job));
+  };
   if (decision->shed) {
     stats.shed.fetch_add(1, std::memory_order_relaxed);
     trace.End(RequestStatus::kShed, 429);
@@ -547,7 +577,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   };
   auto remember = [&](const Backend& b) {
     const double q = decision->candidates.size() > static_cast<size_t>(b.index()) ? decision->candidates[b.index()].quality : 1.0;
-    s_.decisions.Record(decision_id, DecisionRecord{b.name(), b.tier(), ctx.task_class, q, s_.clock.Now()});
+    s_.decisions.Record(decision_id, DecisionRecord{b.name(), b.tier(), ctx.task_class, q, s_.clock.Now(),
+                                                    s_.learning ? std::string(scored_prompt) : std::string()});
   };
   auto model_for = [&](const Backend& b) -> const std::string& {
     return b.Serves(parsed.model) ? parsed.model
@@ -560,7 +591,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     const std::string& model = model_for(b);
     const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
     auto a = std::make_shared<UpstreamAttempt>(pools_, b, s_.clock.Now(), parsed.stream, inject_usage);
-    a->capture = !cache_key.empty();
+    a->capture = !cache_key.empty() || sampled;
     if (!parsed.stream) a->generation = GenerationAllowance(ctx.output_tokens, s_.monitor.Current().backends[b.index()].tpot);
     running.push_back(a);
     b.requests.fetch_add(1, std::memory_order_relaxed);
@@ -710,6 +741,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       answer.output_tokens = usage ? usage->completion_tokens : 0;
       store(std::move(answer));
     }
+    if (ok) submit_sample(b, w.body);
     res.body() = std::move(w.body);
     res.prepare_payload();
     trace.FirstByte();
@@ -759,6 +791,13 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         remember(b);
         trace_attempt(w.backend, AttemptResult::kOk);
         trace.End(RequestStatus::kOk, 200);
+        if (sampled && w.capture) {
+          CachedAnswer streamed;
+          streamed.stream = true;
+          streamed.events = w.captured;
+          streamed.output_tokens = tokens;
+          if (auto whole = AsWhole(streamed, endpoint)) submit_sample(b, whole->body);
+        }
         if (!cache_key.empty() && w.capture) {
           CachedAnswer answer;
           answer.backend = w.backend;

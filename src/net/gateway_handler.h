@@ -27,6 +27,8 @@
 
 namespace mec::net {
 
+class LearningWorker;
+
 // State every worker reads. Constant after construction except the atomics.
 struct GatewayShared {
   const Options& options;
@@ -51,6 +53,7 @@ struct GatewayShared {
   ReplicaSync* replicas = nullptr;  // shares latency observations and ejections through Redis; null: off
   SharedCache* shared_cache = nullptr;  // the response cache's level shared by replicas (Redis); null: off
   QualityBudget* quality_budget = nullptr;  // adaptive's minimum quality per class (learn/quality_budget.h); null: per request
+  LearningWorker* learning = nullptr;  // judged samples and online retraining (net/learning_worker.h); null: off
 };
 
 class GatewayHandler final : public Handler {

@@ -1,0 +1,95 @@
+#include "telemetry/judged_sample_log.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+namespace mec {
+namespace {
+
+class Constant : public ComplexityModel {
+ public:
+  double WeakAsGoodProbability(std::string_view) const override { return 0.7; }
+  std::string_view Name() const override { return "const"; }
+};
+
+StoredSample Row(std::string id, double ts, std::string prompt) {
+  StoredSample s;
+  s.id = std::move(id);
+  s.ts = ts;
+  s.tier_class = QualityClass::kEdge;
+  s.tier = "edge";
+  s.backend = "edge-1";
+  s.model = "llama";
+  s.source = "judge";
+  s.as_good = 0.5;
+  s.gain = 0.25;
+  s.predicted = 0.8;
+  s.model_version = "const";
+  s.prompt = std::move(prompt);
+  s.features = FormatAdaptFeatures(AdaptedComplexityModel::Features(Constant(), s.prompt, 12));
+  return s;
+}
+
+TEST(JudgedSampleLog, StoresReloadsAndForgetsPromptsButKeepsFeatures) {
+  const std::string path = ::testing::TempDir() + "/judged_samples_test.db";
+  std::remove(path.c_str());
+  {
+    auto log = JudgedSampleLog::Open(path);
+    ASSERT_TRUE(log.ok()) << log.status().message();
+    ASSERT_TRUE((*log)->Append(Row("a", 1000, "hello there")).ok());
+    ASSERT_TRUE((*log)->Append(Row("b", 2000000, "prove the theorem")).ok());
+    StoredSample again = Row("a", 1000, "hello there");
+    again.as_good = 1;  // the same id replaces the row
+    ASSERT_TRUE((*log)->Append(again).ok());
+    auto n = (*log)->ApplyRetention(2000000, 1);  // one day: row a (ts 1000) is older
+    ASSERT_TRUE(n.ok());
+    EXPECT_EQ(*n, 1);
+  }
+  auto rows = ReadJudgedSamples(path);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].id, "a");
+  EXPECT_EQ((*rows)[0].prompt, "");  // past the retention
+  EXPECT_DOUBLE_EQ((*rows)[0].as_good, 1);
+  EXPECT_EQ((*rows)[1].prompt, "prove the theorem");
+  EXPECT_DOUBLE_EQ((*rows)[1].predicted, 0.8);
+  // The old row still trains: its features stand in for the prompt, exactly.
+  JudgedSample j = ToJudgedSample((*rows)[0]);
+  ASSERT_TRUE(j.features.has_value());
+  const AdaptFeatures f = AdaptedComplexityModel::Features(Constant(), "hello there", 12);
+  EXPECT_EQ(j.features->words, f.words);
+  EXPECT_DOUBLE_EQ(j.features->base_logit, f.base_logit);
+  EXPECT_EQ(j.features->dense, f.dense);
+  std::remove(path.c_str());
+}
+
+TEST(JudgedSampleLog, FeatureTextRejectsDamage) {
+  AdaptFeatures f;
+  EXPECT_FALSE(ParseAdaptFeatures("", &f));
+  EXPECT_FALSE(ParseAdaptFeatures("0.5 1|3:0.5 2:0.5||", &f));  // buckets must increase
+  EXPECT_FALSE(ParseAdaptFeatures("x 1|||", &f));
+  EXPECT_FALSE(ParseAdaptFeatures("0.5 1|2:0.5|0.25", &f));  // a part missing
+  EXPECT_TRUE(ParseAdaptFeatures("0.5 1|2:0.5 3:0.5|0.25 0.75|1.5 2", &f));
+  EXPECT_EQ(f.words.size(), 2u);
+  EXPECT_EQ(f.topic.size(), 2u);
+  EXPECT_EQ(f.dense.size(), 2u);
+}
+
+TEST(JudgedSampleLog, AFileWithoutTheTableHasNoRows) {
+  const std::string path = ::testing::TempDir() + "/no_judged_table.db";
+  std::remove(path.c_str());
+  {
+    auto db = SqliteDb::Open(path, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("CREATE TABLE other (x)").ok());
+  }
+  auto rows = ReadJudgedSamples(path);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE(rows->empty());
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace mec

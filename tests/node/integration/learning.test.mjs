@@ -1,0 +1,165 @@
+// Learning on the deployment's own traffic (docs/learning.md), through HTTP: the three emulators
+// with their SHIPPED profiles (whose answers carry the emulated hidden correctness, and whose cloud
+// answers the judge prompt: src/emulate/hidden_quality.h), a gateway with learning on at a sample
+// rate of 1, and real requests. What must hold:
+//   - sampled requests get a verdict in the background (the judge, both orders), stored in the
+//     decision log's file and exported by `mecrouter decisions export --labels`;
+//   - privacy edge/device requests are never sent to the cloud reference; pinned requests are
+//     sampled only with sample_pinned; answers of the reference's own tier are not judged;
+//   - the trainer refits and promotes a candidate only through the gate, and the live model then
+//     separates what the verdicts separate (greetings: the device is as good; proofs: it is not);
+//   - judge spending is metered in /metrics; POST /v1/feedback lands in the same store;
+//   - `mecrouter complexity train --judged` reproduces a live model from the export.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Stack, backend, postJson, getJson, request, waitFor, MODELS, BIN } from './lib.mjs';
+
+const GREETINGS = ['Hello there, good morning!', 'Hi, thanks for your help', 'Hey, what time is it?', 'Good morning friend',
+  'Thank you so much, bye', 'Hello, tell me a joke', 'Hi there', 'Hey, how is the weather today?'];
+const PROOFS = ['Prove that there are infinitely many primes and discuss why the Riemann hypothesis matters.',
+  'Derive the integral of x squared times sine of x and prove each step.',
+  'Analyze and compare two designs for a distributed lock and prove which one is safe.',
+  'Prove the theorem that every bounded monotone sequence converges, and explain why completeness is needed.',
+  'Design and optimize a plan to schedule trains on a single track and prove it never deadlocks.',
+  'Derive the closed form of the Fibonacci numbers and prove it by induction.'];
+
+function chat(content, model = 'auto', extra = {}) {
+  return { model, max_tokens: 8, messages: [{ role: 'user', content }], ...extra };
+}
+
+async function ask(gw, content, model = 'auto', headers = {}) {
+  const r = await postJson(`${gw.url}/chat/completions`, chat(content, model), { headers });
+  assert.equal(r.status, 200, r.text);
+  return { tier: r.headers.get('x-mec-tier'), reason: r.headers.get('x-mec-reason'), decision: r.headers.get('x-mec-decision-id') };
+}
+
+const learning = async (gw) => (await getJson(`${gw.base}/api/learning`)).json;
+
+describe('learning on the traffic', () => {
+  const stack = new Stack();
+  let gw, db;
+  const eligible = [];
+  before(async () => {
+    const [device, edge, cloud] = await Promise.all([stack.emulator('device'), stack.emulator('edge'), stack.emulator('cloud')]);
+    db = join(stack.dir, 'decisions.db');
+    gw = await stack.gateway({
+      server: { threads: 2 },
+      routing: { policy: 'adaptive' },
+      telemetry: { decision_log: { path: db, flush_ms: 50 } },
+      learning: { enabled: true, sample_rate: 1, sample_pinned: true, retrain_every: 15, min_samples: 8, daily_cap_usd: 50 },
+      backends: [
+        backend('device-phone', 'device', device, { models: [MODELS.device], max_concurrency: 4, price: { watts: 5, usd_per_kwh: 0.15 } }),
+        backend('edge-mec', 'edge', edge, { models: [MODELS.edge], max_concurrency: 8, price: { gpu_per_hour: 1.006, gpu_tokens_per_second: 495 } }),
+        backend('cloud-api', 'cloud', cloud, { models: [MODELS.cloud], price: { input_per_1m: 2.5, output_per_1m: 10 } }),
+      ],
+    });
+  });
+  after(() => stack.close());
+
+  test('a greeting starts unsure and goes to the cloud under a 0.95 floor', async () => {
+    const r = await ask(gw, 'Hi', 'auto', { 'X-MEC-Min-Quality': '0.95; per=request' });
+    assert.match(r.reason, /edge quality 0\.\d\d \+-0\.\d\d/);
+    assert.equal(r.tier, 'cloud');
+    eligible.push(r.decision);
+    const l = await learning(gw);
+    assert.equal(l.enabled, true);
+    assert.equal(l.reference, 'cloud-api');
+    assert.equal(l.judge, 'cloud-api');
+  });
+
+  test('verdicts arrive in the background, the gate promotes, the live model learns the difference', async () => {
+    // Pinned traffic on the device and the edge (sample_pinned: true), greetings and proofs.
+    for (let round = 0; round < 3; round++) {
+      for (const p of [...GREETINGS, ...PROOFS]) {
+        for (const tier of ['device', 'edge']) {
+          const r = await ask(gw, `${p}`, tier);
+          assert.equal(r.tier, tier);
+          eligible.push(r.decision);
+        }
+      }
+    }
+    // Private requests: never sampled (the reference is in the cloud).
+    for (const p of GREETINGS.slice(0, 4)) await ask(gw, p, 'edge', { 'X-MEC-Privacy': 'edge' });
+    const l = await waitFor(async () => {
+      const s = await learning(gw);
+      return s.samples >= eligible.length - 1 && s.retrains >= 3 ? s : null;  // the cloud-served greeting is not judged
+    }, { timeoutMs: 60000, intervalMs: 200 });
+    assert.equal(l.sampled, eligible.length, 'every eligible request sampled at rate 1, no private one');
+    assert.equal(l.submitted, eligible.length - 1, 'the cloud-served answer is not judged against the cloud');
+    assert.equal(l.malformed, 0);
+    assert.equal(l.failed, 0);
+    assert.equal(l.verdicts_judge, l.samples, 'free-form answers: every verdict from the judge');
+    assert.ok(l.spend_usd > 0);
+    assert.ok(l.promotions >= 1, `promotions ${l.promotions}, last gate: ${l.last_gate}`);
+    assert.match(l.model, /^logreg-stack-v1\+judged\.v\d+$/);
+
+    // The live model now tells greetings from proofs for the device (verdicts: 1 vs 0).
+    const easy = await ask(gw, 'Hello there, good morning!', 'auto', { 'X-MEC-Min-Quality': '0.9; per=request' });
+    const hard = await ask(gw, PROOFS[0], 'auto', { 'X-MEC-Min-Quality': '0.9; per=request' });
+    assert.equal(easy.tier, 'device', easy.reason);
+    assert.notEqual(hard.tier, 'device', hard.reason);
+    const q = (r) => Number(/device (?:meets )?quality (\d\.\d\d)/.exec(r.reason)[1]);
+    assert.ok(q(easy) > q(hard) + 0.3, `${easy.reason} vs ${hard.reason}`);
+    assert.match(easy.reason, /judged like it/);
+  });
+
+  test('metrics meter the judge; feedback lands in the store', async () => {
+    const m = await request(`${gw.base}/metrics`);
+    const spend = /^mecrouter_judge_spend_usd_total (\S+)$/m.exec(m.text);
+    assert.ok(spend && Number(spend[1]) > 0, 'mecrouter_judge_spend_usd_total');
+    assert.match(m.text, /^mecrouter_learning_verdicts_total\{source="judge"\} [1-9]/m);
+    assert.match(m.text, /^mecrouter_learning_model_info\{model="logreg-stack-v1\+judged\.v\d+"\} 1$/m);
+    const before = (await learning(gw)).verdicts_feedback;
+    const r = await ask(gw, 'Hello, tell me a joke', 'edge');
+    const fb = await postJson(`${gw.base}/v1/feedback`, { decision_id: r.decision, score: 0.25 });
+    assert.equal(fb.status, 200, fb.text);
+    const l = await waitFor(async () => { const s = await learning(gw); return s.verdicts_feedback > before ? s : null; });
+    assert.equal(l.verdicts_feedback, before + 1);
+  });
+
+  test('export --labels, then complexity train --judged reproduces a model from it', async () => {
+    await waitFor(async () => {
+      const out = spawnSync(BIN, ['decisions', '--db', db, 'export', '--labels'], { encoding: 'utf8' });
+      return out.status === 0 && out.stdout.trim().split('\n').length >= eligible.length - 1;
+    }, { timeoutMs: 10000, intervalMs: 200 });
+    const out = spawnSync(BIN, ['decisions', '--db', db, 'export', '--labels'], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    const rows = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    for (const r of rows) {
+      assert.ok(['edge', 'device'].includes(r.tier_class), JSON.stringify(r));
+      assert.ok(r.as_good >= 0 && r.as_good <= 1 && r.gain >= 0 && r.gain <= 1);
+      assert.ok(['judge', 'feedback'].includes(r.source));
+      assert.ok(r.prompt.length > 0 && r.features.length > 0);
+    }
+    // The device was never as good as the cloud on a proof (emulated: proofs are hard).
+    const deviceProofs = rows.filter((r) => r.tier === 'device' && r.source === 'judge' && PROOFS.includes(r.prompt));
+    const mean = (xs) => xs.reduce((a, r) => a + r.as_good, 0) / xs.length;
+    const deviceGreetings = rows.filter((r) => r.tier === 'device' && r.source === 'judge' && GREETINGS.includes(r.prompt));
+    assert.ok(deviceProofs.length >= 10 && deviceGreetings.length >= 10);
+    assert.ok(mean(deviceProofs) < 0.3, `device answers to proofs mostly judged worse (${mean(deviceProofs)})`);
+    assert.ok(mean(deviceGreetings) > 0.8, `device answers to greetings judged as good (${mean(deviceGreetings)})`);
+    const labels = join(stack.dir, 'labels.jsonl');
+    writeFileSync(labels, out.stdout);
+    const model = join(stack.dir, 'adapted.model');
+    const t = spawnSync(BIN, ['complexity', 'train', '--judged', labels, '--out', model, '--min-samples', '8'], { encoding: 'utf8' });
+    assert.equal(t.status, 0, t.stderr);
+    assert.ok(existsSync(model));
+    assert.match(readFileSync(model, 'utf8'), /^mecrouter-adapted-model 1\nbase logreg-stack-v1\n/);
+    const p = (text) => {
+      const r = spawnSync(BIN, ['complexity', 'predict', '--adapted', model, '--text', text], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return Number(/^device (\S+)$/m.exec(r.stdout)[1]);
+    };
+    assert.ok(p(GREETINGS[0]) > p(PROOFS[1]) + 0.3, 'the reproduced model separates them too');
+    // A bad label file is a clear error, not a crash.
+    const bad = join(stack.dir, 'bad.jsonl');
+    writeFileSync(bad, '{"id": 1}\n');
+    const b = spawnSync(BIN, ['complexity', 'train', '--judged', bad, '--out', model], { encoding: 'utf8' });
+    assert.equal(b.status, 1);
+    assert.match(b.stderr, /line 1/);
+  });
+});
