@@ -1,6 +1,7 @@
 #include "context/adapted_complexity_model.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <unordered_map>
 
@@ -33,6 +34,23 @@ std::vector<std::string_view> Fields(std::string_view line) {
 
 }  // namespace
 
+uint64_t PromptKey(std::string_view prompt) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  bool in_word = false;
+  for (char ch : prompt) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c >= 0x80) {
+      h = (h ^ static_cast<unsigned char>(std::tolower(c))) * 0x100000001b3ull;
+      in_word = true;
+    } else if (in_word) {
+      h = (h ^ ' ') * 0x100000001b3ull;  // one separator per gap, whatever it held
+      in_word = false;
+    }
+  }
+  if (in_word) h = (h ^ ' ') * 0x100000001b3ull;
+  return h;
+}
+
 std::string_view QualityClassName(QualityClass c) { return c == QualityClass::kEdge ? "edge" : "device"; }
 
 bool ParseQualityClass(std::string_view s, QualityClass* out) {
@@ -47,7 +65,7 @@ double BaseFamiliarity(const ComplexityModel& base, std::string_view prompt) {
   if (learned == nullptr || learned->domain().empty()) return 0.0;
   std::vector<uint64_t> tokens;
   HashWordTokens(prompt, &tokens);
-  return learned->domain().KnownShare(tokens);
+  return PromptFamiliarity(learned->domain().KnownShare(tokens), prompt.size());
 }
 
 AdaptedComplexityModel::AdaptedComplexityModel(std::shared_ptr<const ComplexityModel> base, int version, int word_bits,
@@ -73,6 +91,7 @@ AdaptFeatures AdaptedComplexityModel::Features(const ComplexityModel& base, std:
   std::vector<uint64_t> tokens;
   tokens.reserve(prompt.size() / 4 + 8);
   HashWordTokens(prompt, &tokens);
+  f.key = PromptKey(prompt);
   if (!tokens.empty()) {
     // Presence (1 per distinct word): a word's weight is its whole say in the logit, on the same
     // footing as the standardised dense features under one L2 strength.
@@ -88,7 +107,7 @@ AdaptFeatures AdaptedComplexityModel::Features(const ComplexityModel& base, std:
   }
   if (learned != nullptr && !learned->domain().empty()) {
     learned->domain().Posterior(tokens, &f.topic);
-    f.familiarity = learned->domain().KnownShare(tokens);
+    f.familiarity = PromptFamiliarity(learned->domain().KnownShare(tokens), prompt.size());
   }
   return f;
 }
@@ -116,7 +135,11 @@ double AdaptedComplexityModel::CorrectionLogit(const QualityCorrection& c, const
 
 double AdaptedComplexityModel::CorrectedQuality(const QualityCorrection& c, const AdaptFeatures& f, double offset) {
   if (c.samples == 0) return Sigm(offset);
-  return Sigm(c.calib_a + c.calib_b * (offset + CorrectionLogit(c, f)));
+  const double q = Sigm(c.calib_a + c.calib_b * (offset + CorrectionLogit(c, f)));
+  auto it = std::lower_bound(c.memo.begin(), c.memo.end(), f.key,
+                             [](const QualityCorrection::Memo& m, uint64_t k) { return m.key < k; });
+  if (it == c.memo.end() || it->key != f.key || it->count == 0) return q;
+  return (it->as_good_sum + kMemoPseudoCount * q) / (it->count + kMemoPseudoCount);
 }
 
 QualityPrediction AdaptedComplexityModel::PredictFromFeatures(const AdaptFeatures& f) const {
@@ -138,6 +161,11 @@ QualityPrediction AdaptedComplexityModel::PredictFromFeatures(const AdaptFeature
     }
     std::nth_element(counts.begin(), counts.begin() + counts.size() / 2, counts.end());
     p.judged_support = counts[counts.size() / 2];
+  }
+  {
+    auto it = std::lower_bound(ce.memo.begin(), ce.memo.end(), f.key,
+                               [](const QualityCorrection::Memo& m, uint64_t k) { return m.key < k; });
+    if (it != ce.memo.end() && it->key == f.key) p.judged_support = std::max<double>(p.judged_support, it->count);
   }
   p.sd = PredictionSd(p.edge, p.familiarity, p.judged_support);
   return p;
@@ -170,7 +198,7 @@ std::string AdaptedComplexityModel::Serialize() const {
     s += "tier " + std::string(QualityClassName(static_cast<QualityClass>(k))) + " " + std::to_string(c.samples) + " " +
          FloatText(c.bias) + " " + FloatText(c.base_slope) + " " + std::to_string(c.topic.size()) + " " +
          std::to_string(c.dense.size()) + " " + std::to_string(c.words.size()) + " " + std::to_string(c.support.size()) +
-         " " + FloatText(c.calib_a) + " " + FloatText(c.calib_b) + "\n";
+         " " + FloatText(c.calib_a) + " " + FloatText(c.calib_b) + " " + std::to_string(c.memo.size()) + "\n";
     for (const auto* v : {&c.topic, &c.dense, &c.dense_lo, &c.dense_hi}) {
       if (v->empty()) continue;
       for (size_t i = 0; i < v->size(); ++i) s += (i ? " " : "") + FloatText((*v)[i]);
@@ -178,6 +206,7 @@ std::string AdaptedComplexityModel::Serialize() const {
     }
     for (const auto& [b, w] : c.words) s += std::to_string(b) + " " + FloatText(w) + "\n";
     for (const auto& [b, n] : c.support) s += std::to_string(b) + " " + std::to_string(n) + "\n";
+    for (const auto& m : c.memo) s += std::to_string(m.key) + " " + std::to_string(m.count) + " " + FloatText(m.as_good_sum) + "\n";
   }
   s += "end\n";
   return s;
@@ -215,12 +244,12 @@ Result<std::unique_ptr<AdaptedComplexityModel>> AdaptedComplexityModel::Parse(st
     if (!NextLine(&text, &line)) return bad("missing tier line");
     auto f = Fields(line);
     QualityClass qc;
-    size_t ntopic = 0, ndense = 0, nwords = 0, nsupport = 0;
+    size_t ntopic = 0, ndense = 0, nwords = 0, nsupport = 0, nmemo = 0;
     QualityCorrection c;
-    if (f.size() != 11 || f[0] != "tier" || !ParseQualityClass(f[1], &qc) || static_cast<int>(qc) != t ||
+    if (f.size() != 12 || f[0] != "tier" || !ParseQualityClass(f[1], &qc) || static_cast<int>(qc) != t ||
         !ParseNumber(f[2], &c.samples) || !ParseNumber(f[3], &c.bias) || !ParseNumber(f[4], &c.base_slope) ||
         !ParseNumber(f[5], &ntopic) || !ParseNumber(f[6], &ndense) || !ParseNumber(f[7], &nwords) ||
-        !ParseNumber(f[8], &nsupport) || !ParseNumber(f[9], &c.calib_a) || !ParseNumber(f[10], &c.calib_b) || c.samples < 0 || ntopic > 4096 || (ndense != 0 && ndense != kNumDense) ||
+        !ParseNumber(f[8], &nsupport) || !ParseNumber(f[9], &c.calib_a) || !ParseNumber(f[10], &c.calib_b) || !ParseNumber(f[11], &nmemo) || nmemo > 10000000 || c.samples < 0 || ntopic > 4096 || (ndense != 0 && ndense != kNumDense) ||
         nwords > (size_t{1} << word_bits) || nsupport > (size_t{1} << word_bits))
       return bad("bad tier line: " + std::string(line));
     for (auto [n, v] : {std::pair{ntopic, &c.topic}, std::pair{ndense, &c.dense}, std::pair{ndense, &c.dense_lo},
@@ -247,6 +276,16 @@ Result<std::unique_ptr<AdaptedComplexityModel>> AdaptedComplexityModel::Parse(st
     };
     if (!read_pairs(nwords, &c.words)) return bad("bad word weights");
     if (!read_pairs(nsupport, &c.support)) return bad("bad support counts");
+    c.memo.reserve(nmemo);
+    for (size_t i = 0; i < nmemo; ++i) {
+      if (!NextLine(&text, &line)) return bad("missing memo lines");
+      auto mf = Fields(line);
+      QualityCorrection::Memo m;
+      if (mf.size() != 3 || !ParseNumber(mf[0], &m.key) || !ParseNumber(mf[1], &m.count) || !ParseNumber(mf[2], &m.as_good_sum) ||
+          (!c.memo.empty() && c.memo.back().key >= m.key))
+        return bad("bad memo line");
+      c.memo.push_back(m);
+    }
     corr[t] = std::move(c);
   }
   if (!NextLine(&text, &line) || line != "end") return bad("missing end");

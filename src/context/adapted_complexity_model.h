@@ -21,12 +21,13 @@
 //   word_bits <b>
 //   device_assumption <r> <k>
 //   tier <edge|device> <samples> <bias> <base_slope> <topic count> <dense count> <word count> <support count>
-//        <calib_a> <calib_b>
+//        <calib_a> <calib_b> <memo count>
 //   <topic weights on one line>          (omitted when topic count is 0)
 //   <dense weights on one line>          (omitted when dense count is 0)
 //   <dense lows> / <dense highs>         two lines, the ranges seen (omitted when dense count is 0)
 //   <bucket> <weight>                    `word count` lines, buckets increasing
 //   <bucket> <samples>                   `support count` lines, buckets increasing
+//   <key> <count> <as_good sum>          `memo count` lines, keys increasing
 //   end
 // Thread-safety: immutable after construction; every method may be called concurrently.
 
@@ -65,7 +66,17 @@ struct QualityCorrection {
   std::vector<float> dense_lo, dense_hi;
   std::vector<std::pair<uint32_t, float>> words;     // (word bucket, weight), buckets increasing
   std::vector<std::pair<uint32_t, uint32_t>> support;  // (word bucket, judged samples with that word)
+  // Prompts judged before, word for word (AdaptFeatures::key): their own verdicts count, blended
+  // with the corrected prediction as kMemoPseudoCount samples of it (repeated prompts are common:
+  // a game's NPC lines, a fleet's status questions). Sorted by key.
+  struct Memo {
+    uint64_t key = 0;
+    uint32_t count = 0;
+    float as_good_sum = 0;
+  };
+  std::vector<Memo> memo;
 };
+inline constexpr double kMemoPseudoCount = 2;
 
 // The features of one prompt that a correction reads (computed once per prompt).
 struct AdaptFeatures {
@@ -73,7 +84,8 @@ struct AdaptFeatures {
   std::vector<std::pair<uint32_t, float>> words;  // (bucket, value), buckets distinct
   std::vector<double> topic;                // the prior's domain posterior, or empty
   std::vector<float> dense;                 // DenseTextFeatures (length, numbers, ...): kNumDense values
-  double familiarity = 0;                   // share of the prompt's words the prior's vocabulary knows
+  double familiarity = 0;                   // PromptFamiliarity under the prior (0 without a vocabulary)
+  uint64_t key = 0;                         // PromptKey(prompt)
 };
 
 // The prediction for one prompt, with its uncertainty.
@@ -129,7 +141,11 @@ class AdaptedComplexityModel : public ComplexityModel {
   std::string name_;
 };
 
-// The prior's familiarity with a prompt (share of its word tokens in the base model's domain-prior
+// The key of a prompt's exact-prompt memory: its letters and digits, lower-cased, word by word
+// (case, punctuation and spacing aside: "Hello there!" and "hello  there" are one prompt).
+uint64_t PromptKey(std::string_view prompt);
+
+// The prior's familiarity with a prompt (PromptFamiliarity with the base model's domain-prior
 // vocabulary; 0 for a model without one).
 double BaseFamiliarity(const ComplexityModel& base, std::string_view prompt);
 

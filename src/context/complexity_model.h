@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -17,7 +18,7 @@ namespace mec {
 struct ComplexityEstimate {
   double edge = 1;                     // P(edge-class answer as good as the strongest tier's)
   std::optional<double> device;        // learned device-class quality; unset: derive it from `edge`
-  double familiarity = -1;             // share of the prompt's words the model's vocabulary knows; -1 unknown
+  double familiarity = -1;             // PromptFamiliarity below, in [0, 1]; -1 unknown
   double judged_support = 0;           // judged samples that shared the prompt's words (median per word)
   double sd = -1;                      // approximate standard deviation of `edge`; -1 unknown
 };
@@ -31,6 +32,16 @@ inline double PredictionSd(double q, double familiarity, double judged_support) 
   q = std::clamp(q, 0.0, 1.0);
   const double n = kPriorEquivalentSamples * std::clamp(familiarity, 0.0, 1.0) + std::max(0.0, judged_support);
   return std::sqrt(q * (1 - q) / (1.0 + n));
+}
+
+// How familiar a prompt is to a model trained on the labelled benchmarks: the share of its words
+// the model's vocabulary knows, times min(1, chars / 81), 81 bytes being the 1st percentile of
+// the training prompts' lengths (routellm_mmlu_gsm8k_correctness.csv, prompt_chars; min 41, 5th
+// percentile 111, median 291): a greeting or a one-line lookup is shorter than 99% of what the
+// model has seen, whatever its words.
+inline constexpr double kTrainingPromptCharsP1 = 81;
+inline double PromptFamiliarity(double known_share, size_t prompt_chars) {
+  return std::clamp(known_share, 0.0, 1.0) * std::min(1.0, static_cast<double>(prompt_chars) / kTrainingPromptCharsP1);
 }
 
 class ComplexityModel {

@@ -121,7 +121,7 @@ ComplexityEstimate LearnedComplexityModel::Estimate(std::string_view prompt) con
   if (!domain_.empty()) {
     std::vector<uint64_t> tokens;
     HashWordTokens(prompt, &tokens);
-    e.familiarity = domain_.KnownShare(tokens);
+    e.familiarity = PromptFamiliarity(domain_.KnownShare(tokens), prompt.size());
   }
   e.sd = PredictionSd(e.edge, e.familiarity, 0);
   return e;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/rng.h"
 #include "learn/logistic_trainer.h"
 
 namespace mec {
@@ -25,6 +26,13 @@ struct Layout {
   size_t topics = 0;
   size_t dim = 0;
 };
+
+// A key of a prompt known only by its features (its word buckets).
+std::string FeatureKey(const AdaptFeatures& f) {
+  std::string k;
+  for (const auto& [b, v] : f.words) k += std::to_string(b) + ",";
+  return k;
+}
 
 SparseVector Row(const AdaptFeatures& f, const Layout& l, const OnlineLearnOptions& o) {
   SparseVector x;
@@ -70,8 +78,23 @@ QualityCorrection ToCorrection(const LogisticFit& fit, const Layout& l, int samp
   return c;
 }
 
+// The exact-prompt memory of a class: every prompt judged, its count and as-good sum.
+std::vector<QualityCorrection::Memo> Memos(const std::vector<const AdaptFeatures*>& feats, const std::vector<double>& as_good) {
+  std::map<uint64_t, std::pair<uint32_t, double>> m;
+  for (size_t i = 0; i < feats.size(); ++i) {
+    auto& e = m[feats[i]->key];
+    ++e.first;
+    e.second += as_good[i];
+  }
+  std::vector<QualityCorrection::Memo> out;
+  out.reserve(m.size());
+  for (const auto& [k, v] : m) out.push_back({k, v.first, static_cast<float>(v.second)});
+  return out;
+}
+
 // Fits one class's correction; `offsets` are the prior's logits for these rows.
-Result<QualityCorrection> FitClass(const std::vector<const AdaptFeatures*>& feats, const std::vector<double>& labels,
+Result<QualityCorrection> FitClass(const std::vector<const AdaptFeatures*>& feats, const std::vector<uint64_t>& groups,
+                                   const std::vector<double>& labels,
                                    const std::vector<double>& offsets, const Layout& layout,
                                    const OnlineLearnOptions& o, OnlineFitClassReport* rep,
                                    const std::vector<double>* calibrate_to) {
@@ -101,7 +124,9 @@ Result<QualityCorrection> FitClass(const std::vector<const AdaptFeatures*>& feat
       double loss = 0;
       for (int fold = 0; fold < k; ++fold) {
         std::vector<size_t> train, test;
-        for (size_t i = 0; i < n; ++i) (static_cast<int>(i % k) == fold ? test : train).push_back(i);
+        // Folds by prompt: the same prompt asked again must not sit on both sides of a fold
+        // (repeated prompts are common in real traffic, and would make CV choose to memorise).
+        for (size_t i = 0; i < n; ++i) (static_cast<int>(groups[i] % k) == fold ? test : train).push_back(i);
         auto fit = TrainLogistic(SubsetRows(d, train), lo);
         if (!fit.ok()) return fit.status();
         for (size_t i : test) loss += LogLoss(Sigmoid(offsets[i] + fit->Logit(d.rows[i])), labels[i]);
@@ -132,22 +157,24 @@ Result<QualityCorrection> FitClass(const std::vector<const AdaptFeatures*>& feat
     }
     cal.labels = *calibrate_to;
     LogisticOptions co;
-    co.l2 = 1e-4;
+    co.l2 = 0.05;  // few samples that the ranking separates must not give a near-step calibration
     auto cf = TrainLogistic(cal, co);
     if (!cf.ok()) return cf.status();
     c.calib_a = static_cast<float>(cf->bias);
     c.calib_b = static_cast<float>(cf->weights[0]);
-    // The calibration must not turn the ranking round (few or noisy samples can fit b <= 0): keep
-    // b >= kMinSlope and refit a alone (the mean of the as-good verdicts at that slope).
-    constexpr double kMinSlope = 0.1;
-    if (!(cf->weights[0] >= kMinSlope)) {
-      c.calib_b = static_cast<float>(kMinSlope);
+    // The calibration must neither turn the ranking round (few or noisy samples can fit b <= 0)
+    // nor make it a step: keep kMinSlope <= b <= kMaxSlope and refit a alone (the mean of the
+    // as-good verdicts at that slope).
+    constexpr double kMinSlope = 0.1, kMaxSlope = 2.0;
+    if (!(cf->weights[0] >= kMinSlope && cf->weights[0] <= kMaxSlope)) {
+      const double slope = std::clamp(std::isfinite(cf->weights[0]) ? cf->weights[0] : kMinSlope, kMinSlope, kMaxSlope);
+      c.calib_b = static_cast<float>(slope);
       double lo = -30, hi = 30, mean = 0;
       for (double v : *calibrate_to) mean += v / static_cast<double>(n);
       for (int it = 0; it < 60; ++it) {  // solve mean_i sigmoid(a + b z_i) = mean by bisection
         const double a = (lo + hi) / 2;
         double m = 0;
-        for (const auto& r : cal.rows) m += Sigmoid(a + kMinSlope * r.value[0]) / static_cast<double>(n);
+        for (const auto& r : cal.rows) m += Sigmoid(a + slope * r.value[0]) / static_cast<double>(n);
         (m < mean ? lo : hi) = a;
       }
       c.calib_a = static_cast<float>((lo + hi) / 2);
@@ -193,10 +220,12 @@ Result<std::unique_ptr<AdaptedComplexityModel>> FitAdaptedModel(std::shared_ptr<
   // Edge first: the device class's offsets read the corrected edge quality.
   for (QualityClass qc : {QualityClass::kEdge, QualityClass::kDevice}) {
     std::vector<const AdaptFeatures*> f;
+    std::vector<uint64_t> groups;
     std::vector<double> y, off, as_good;
     for (size_t i = 0; i < samples.size(); ++i) {
       if (samples[i].tier_class != qc) continue;
       f.push_back(&feats[i]);
+      groups.push_back(samples[i].prompt.empty() ? Fnv1a64(FeatureKey(feats[i])) : Fnv1a64(samples[i].prompt));
       y.push_back(label(samples[i]));
       as_good.push_back(std::clamp(samples[i].as_good, 0.0, 1.0));
       if (qc == QualityClass::kEdge) {
@@ -210,8 +239,9 @@ Result<std::unique_ptr<AdaptedComplexityModel>> FitAdaptedModel(std::shared_ptr<
     auto& rep = report->classes[static_cast<int>(qc)];
     rep.samples = static_cast<int>(f.size());
     if (static_cast<int>(f.size()) < std::max(1, o.min_samples)) continue;
-    auto c = FitClass(f, y, off, layout, o, &rep, o.target == OnlineTarget::kGain ? &as_good : nullptr);
+    auto c = FitClass(f, groups, y, off, layout, o, &rep, o.target == OnlineTarget::kGain ? &as_good : nullptr);
     if (!c.ok()) return c.status();
+    if (o.memo) c->memo = Memos(f, as_good);
     corr[static_cast<int>(qc)] = std::move(*c);
   }
   return std::make_unique<AdaptedComplexityModel>(std::move(base), version, o.word_bits, device, std::move(corr));
@@ -231,35 +261,42 @@ std::vector<RoutedItem> RoutedItemsFromSamples(const std::vector<JudgedSample>& 
 }
 
 GateResult CompareOnHoldout(const ComplexityModel& live, const ComplexityModel& candidate,
-                            const std::vector<JudgedSample>& holdout) {
+                            const std::vector<JudgedSample>& holdout, const DeviceQualityAssumption& device) {
   GateResult g;
-  std::vector<JudgedSample> edge;
-  for (const auto& s : holdout)
-    if (s.tier_class == QualityClass::kEdge) edge.push_back(s);
-  if (edge.empty()) {
-    g.pass = false;
-    g.reason = "no held-back edge samples";
-    return g;
-  }
-  std::vector<double> a, b;
-  for (const auto& s : edge) {
-    a.push_back(live.WeakAsGoodProbability(s.prompt));
-    b.push_back(candidate.WeakAsGoodProbability(s.prompt));
-  }
-  g.live = EvaluateRouting(RoutedItemsFromSamples(edge, a));
-  g.candidate = EvaluateRouting(RoutedItemsFromSamples(edge, b));
   auto num = [](double v) { return std::isfinite(v) ? v : 0.0; };
-  if (g.candidate.calls_saved > g.live.calls_saved + 1e-12) {
-    g.pass = true;
-  } else if (g.candidate.calls_saved < g.live.calls_saved - 1e-12) {
-    g.pass = false;
-  } else {
-    g.pass = num(g.candidate.apgr) >= num(g.live.apgr) - 1e-12;
+  auto quality = [&](const ComplexityModel& m, const JudgedSample& s) {
+    const ComplexityEstimate e = m.Estimate(s.prompt);
+    if (s.tier_class == QualityClass::kEdge) return e.edge;
+    return e.device ? *e.device : DeviceQualityFromEdge(e.edge, device);
+  };
+  bool any = false, worse = false;
+  std::string why;
+  for (int k = 0; k < kQualityClasses; ++k) {
+    std::vector<JudgedSample> cls;
+    for (const auto& s : holdout)
+      if (static_cast<int>(s.tier_class) == k && !s.prompt.empty()) cls.push_back(s);
+    g.held_back[k] = cls.size();
+    if (cls.empty()) continue;
+    any = true;
+    std::vector<double> a, b;
+    for (const auto& s : cls) {
+      a.push_back(quality(live, s));
+      b.push_back(quality(candidate, s));
+    }
+    g.live[k] = EvaluateRouting(RoutedItemsFromSamples(cls, a));
+    g.candidate[k] = EvaluateRouting(RoutedItemsFromSamples(cls, b));
+    const RoutingMetrics &l = g.live[k], &c = g.candidate[k];
+    const bool class_worse = c.calls_saved < l.calls_saved - 1e-12 ||
+                             (std::abs(c.calls_saved - l.calls_saved) <= 1e-12 && num(c.apgr) < num(l.apgr) - 1e-12);
+    worse |= class_worse;
+    char buf[200];
+    std::snprintf(buf, sizeof(buf), "%s%s %zu held back: calls saved %.1f%% vs live %.1f%%, APGR %.3f vs %.3f", why.empty() ? "" : "; ",
+                  std::string(QualityClassName(static_cast<QualityClass>(k))).c_str(), cls.size(), 100 * c.calls_saved,
+                  100 * l.calls_saved, num(c.apgr), num(l.apgr));
+    why += buf;
   }
-  char buf[200];
-  std::snprintf(buf, sizeof(buf), "held-back %zu: calls saved %.1f%% vs live %.1f%%, APGR %.3f vs %.3f", edge.size(),
-                100 * g.candidate.calls_saved, 100 * g.live.calls_saved, num(g.candidate.apgr), num(g.live.apgr));
-  g.reason = buf;
+  g.pass = any && !worse;
+  g.reason = any ? why : "no held-back samples";
   return g;
 }
 

@@ -14,6 +14,7 @@
 //
 // Thread-safety: free functions without shared state.
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,7 @@ struct OnlineLearnOptions {
   bool topic = true;               // the prior's domain posterior as features
   bool base_slope = true;          // the prior's logit as a feature (recalibration)
   bool dense = true;               // the dense text features (length, numbers, ...)
+  bool memo = true;                // remember prompts judged before, word for word (QualityCorrection::memo)
   // L2 multiplier of the dense block (standardised, so one unit of weight is cheap next to a
   // word's): shape features must show more evidence than words before they move a prediction.
   double dense_l2_factor = 4.0;
@@ -86,14 +88,17 @@ std::vector<RoutedItem> RoutedItemsFromSamples(const std::vector<JudgedSample>& 
                                                const std::vector<double>& scores);
 
 // The promotion gate of the background trainer: is `candidate` no worse than `live` on the
-// held-back samples of the edge class (calls saved at 95% quality, then APGR as the tie-break)?
+// held-back samples, in every tier class that has some (calls saved at 95% quality, then APGR as
+// the tie-break)? A device sample is scored with the model's device quality (learned, or derived
+// from the edge's through `device`).
 struct GateResult {
   bool pass = false;
-  RoutingMetrics live;
-  RoutingMetrics candidate;
+  std::array<RoutingMetrics, kQualityClasses> live;
+  std::array<RoutingMetrics, kQualityClasses> candidate;
+  std::array<size_t, kQualityClasses> held_back{0, 0};
   std::string reason;
 };
 GateResult CompareOnHoldout(const ComplexityModel& live, const ComplexityModel& candidate,
-                            const std::vector<JudgedSample>& holdout);
+                            const std::vector<JudgedSample>& holdout, const DeviceQualityAssumption& device);
 
 }  // namespace mec

@@ -130,13 +130,22 @@ TEST(OnlineLearner, GateKeepsTheBetterModel) {
     holdout.push_back({"hello there " + std::to_string(i), QualityClass::kEdge, 1.0, 0.5});
     holdout.push_back({"compute the integral " + std::to_string(i), QualityClass::kEdge, 0.0, 0.0});
   }
-  GateResult up = CompareOnHoldout(*base, **learned, holdout);
+  GateResult up = CompareOnHoldout(*base, **learned, holdout, kDevice);
   EXPECT_TRUE(up.pass) << up.reason;
-  EXPECT_GT(up.candidate.calls_saved, up.live.calls_saved);
-  GateResult down = CompareOnHoldout(**learned, *base, holdout);
+  EXPECT_GT(up.candidate[0].calls_saved, up.live[0].calls_saved);
+  GateResult down = CompareOnHoldout(**learned, *base, holdout, kDevice);
   EXPECT_FALSE(down.pass) << down.reason;
-  // No edge samples held back: nothing to judge by, no promotion.
-  EXPECT_FALSE(CompareOnHoldout(*base, **learned, {}).pass);
+  // Nothing held back: nothing to judge by, no promotion.
+  EXPECT_FALSE(CompareOnHoldout(*base, **learned, {}, kDevice).pass);
+  // Device samples alone are judged too (with the device quality), not ignored.
+  auto both = Samples(60, QualityClass::kDevice);
+  auto device_model = FitAdaptedModel(base, both, 6, kDevice, Fast());
+  ASSERT_TRUE(device_model.ok());
+  std::vector<JudgedSample> device_holdout = holdout;
+  for (auto& s : device_holdout) s.tier_class = QualityClass::kDevice;
+  GateResult dev = CompareOnHoldout(*base, **device_model, device_holdout, kDevice);
+  EXPECT_EQ(dev.held_back[1], device_holdout.size());
+  EXPECT_TRUE(dev.pass) << dev.reason;
 }
 
 TEST(OnlineLearner, UncertaintyShrinksWithEvidence) {
@@ -174,6 +183,32 @@ TEST(LogisticTrainer, OffsetsAreAFixedPrior) {
   // A wrong-sized offsets vector is an error, not a crash.
   d.offsets.pop_back();
   EXPECT_FALSE(TrainLogistic(d, lo).ok());
+}
+
+}  // namespace
+}  // namespace mec
+
+namespace mec {
+namespace {
+
+TEST(OnlineLearner, APromptJudgedBeforeKeepsItsOwnVerdicts) {
+  auto base = std::make_shared<ConstantModel>(0.6);
+  auto s = Samples(40, QualityClass::kEdge);
+  // One greeting that, word for word, the edge always got wrong.
+  for (int i = 0; i < 8; ++i) s.push_back({"greetings my old enemy", QualityClass::kEdge, 0.0, 0.0});
+  OnlineLearnOptions o = Fast();
+  auto m = FitAdaptedModel(base, s, 7, kDevice, o);
+  ASSERT_TRUE(m.ok());
+  const QualityPrediction same = (*m)->Predict("Greetings, my old ENEMY!");  // case and punctuation aside
+  EXPECT_LT(same.edge, 0.3);
+  EXPECT_GE(same.judged_support, 8);
+  EXPECT_GT((*m)->Predict("hello there friend").edge, same.edge + 0.1);
+  o.memo = false;
+  auto plain = FitAdaptedModel(base, s, 8, kDevice, o);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_GT((*plain)->Predict("Greetings, my old ENEMY!").edge, same.edge);
+  EXPECT_EQ(PromptKey("Greetings, my old ENEMY!"), PromptKey("greetings my  old enemy"));
+  EXPECT_NE(PromptKey("greetings my old enemy"), PromptKey("greetings my old enemies"));
 }
 
 }  // namespace

@@ -225,8 +225,8 @@ std::string QualityNote(const RequestContext& ctx) {
   // ASCII only: this goes into a header (X-MEC-Reason).
   std::string note = fmt::format("edge quality {:.2f} +-{:.2f}", ctx.weak_as_good, ctx.quality_sd);
   if (ctx.familiarity >= 0 && ctx.familiarity < 0.5 && ctx.judged_support < 3) {
-    note += fmt::format(" (unsure: {:.0f}% of the words known to the model, {:.0f} judged like it)", 100 * ctx.familiarity,
-                        ctx.judged_support);
+    note += fmt::format(" (unsure: unlike the prompts the model was trained on, familiarity {:.2f}; {:.0f} judged like it)",
+                        ctx.familiarity, ctx.judged_support);
   } else if (ctx.judged_support > 0) {
     note += fmt::format(" ({:.0f} judged like it)", ctx.judged_support);
   }

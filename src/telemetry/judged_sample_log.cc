@@ -67,7 +67,7 @@ Result<std::vector<StoredSample>> ReadRows(SqliteDb& db) {
 }  // namespace
 
 std::string FormatAdaptFeatures(const AdaptFeatures& f) {
-  std::string s = fmt::format("{} {}|", f.base_logit, f.familiarity);
+  std::string s = fmt::format("{} {} {}|", f.base_logit, f.familiarity, f.key);
   for (size_t i = 0; i < f.words.size(); ++i) s += fmt::format("{}{}:{}", i ? " " : "", f.words[i].first, f.words[i].second);
   s += "|";
   for (size_t i = 0; i < f.topic.size(); ++i) s += fmt::format("{}{}", i ? " " : "", f.topic[i]);
@@ -83,7 +83,7 @@ bool ParseAdaptFeatures(std::string_view s, AdaptFeatures* out) {
   if (c == std::string_view::npos) return false;
   AdaptFeatures f;
   auto head = Split(s.substr(0, a), ' ');
-  if (head.size() != 2 || !Num(head[0], &f.base_logit) || !Num(head[1], &f.familiarity)) return false;
+  if (head.size() != 3 || !Num(head[0], &f.base_logit) || !Num(head[1], &f.familiarity) || !Num(head[2], &f.key)) return false;
   for (std::string_view w : Split(s.substr(a + 1, b - a - 1), ' ')) {
     const size_t c = w.find(':');
     std::pair<uint32_t, float> e;

@@ -39,7 +39,7 @@ struct StoredSample {
   std::string features;       // FormatAdaptFeatures of the prompt, under the base model of the time
 };
 
-// AdaptFeatures as one line and back ("base_logit familiarity|b:v b:v ...|t t ...|d d ...").
+// AdaptFeatures as one line and back ("base_logit familiarity key|b:v b:v ...|t t ...|d d ...").
 std::string FormatAdaptFeatures(const AdaptFeatures& f);
 bool ParseAdaptFeatures(std::string_view s, AdaptFeatures* out);
 

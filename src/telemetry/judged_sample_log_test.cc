@@ -62,16 +62,19 @@ TEST(JudgedSampleLog, StoresReloadsAndForgetsPromptsButKeepsFeatures) {
   EXPECT_EQ(j.features->words, f.words);
   EXPECT_DOUBLE_EQ(j.features->base_logit, f.base_logit);
   EXPECT_EQ(j.features->dense, f.dense);
+  EXPECT_EQ(j.features->key, f.key);
   std::remove(path.c_str());
 }
 
 TEST(JudgedSampleLog, FeatureTextRejectsDamage) {
   AdaptFeatures f;
   EXPECT_FALSE(ParseAdaptFeatures("", &f));
-  EXPECT_FALSE(ParseAdaptFeatures("0.5 1|3:0.5 2:0.5||", &f));  // buckets must increase
-  EXPECT_FALSE(ParseAdaptFeatures("x 1|||", &f));
-  EXPECT_FALSE(ParseAdaptFeatures("0.5 1|2:0.5|0.25", &f));  // a part missing
-  EXPECT_TRUE(ParseAdaptFeatures("0.5 1|2:0.5 3:0.5|0.25 0.75|1.5 2", &f));
+  EXPECT_FALSE(ParseAdaptFeatures("0.5 1 7|3:0.5 2:0.5||", &f));  // buckets must increase
+  EXPECT_FALSE(ParseAdaptFeatures("x 1 7|||", &f));
+  EXPECT_FALSE(ParseAdaptFeatures("0.5 1|||", &f));  // no key
+  EXPECT_FALSE(ParseAdaptFeatures("0.5 1 7|2:0.5|0.25", &f));  // a part missing
+  EXPECT_TRUE(ParseAdaptFeatures("0.5 1 7|2:0.5 3:0.5|0.25 0.75|1.5 2", &f));
+  EXPECT_EQ(f.key, 7u);
   EXPECT_EQ(f.words.size(), 2u);
   EXPECT_EQ(f.topic.size(), 2u);
   EXPECT_EQ(f.dense.size(), 2u);
