@@ -446,6 +446,15 @@ int RunDemo(int argc, char** argv) {
   else
     std::printf("cost: $%.6f against $%.6f cloud-only (%.1f%% of it; GET /api/dashboard, cloud-only prices every answer at the cloud backend)\n",
                 cost, cloud_only, cloud_only > 0 ? 100.0 * cost / cloud_only : 0.0);
+  {  // Learning on the traffic (docs/learning.md): what the judge cost against the same traffic in the cloud.
+    const std::string learn = fetch_json("/api/learning");
+    const double spend = JsonNumber(learn, {"spend_usd"}), samples = JsonNumber(learn, {"samples"});
+    const double rate = JsonNumber(learn, {"sample_rate"}), promotions = JsonNumber(learn, {"promotions"});
+    if (!std::isnan(spend) && !std::isnan(cloud_only) && cloud_only > 0)
+      std::printf("learning: %.0f verdicts at sample rate %.3f, %.0f models promoted; judge and reference spend $%.6f = %.2f%% of "
+                  "the cloud-only cost (GET /api/learning)\n",
+                  samples, rate, promotions, spend, 100.0 * spend / cloud_only);
+  }
   const double failovers_total = JsonNumber(stats_end, {"failovers"});
   if (outage && !stats_at_outage_start.empty()) {
     size_t in_window = 0, away = 0, edge_answers = 0, window_errors = 0, edge_after = 0;

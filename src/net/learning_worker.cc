@@ -18,7 +18,8 @@
 namespace mec::net {
 namespace {
 
-constexpr size_t kRecent = 200;       // verdicts in the predicted-vs-judged window
+constexpr size_t kRecent = 50;        // edge verdicts in the predicted-vs-judged window
+constexpr size_t kMaxHistory = 600;   // points of the predicted-vs-judged history
 constexpr size_t kMaxFitSamples = 50000;  // the most recent verdicts a fit reads (bounds its CPU)
 
 // The request for the reference: the client's fields, non-streaming, with the reference's model.
@@ -293,9 +294,21 @@ void LearningWorker::Store(StoredSample s) {
     if (s.source == "exact") ++st_.verdicts_exact;
     else if (s.source == "judge") ++st_.verdicts_judge;
     else if (s.source == "feedback") ++st_.verdicts_feedback;
-    if (s.tier_class == QualityClass::kEdge && s.predicted >= 0) {
+    if (s.predicted >= 0) {
       recent_.emplace_back(s.predicted, s.as_good);
       if (recent_.size() > kRecent) recent_.pop_front();
+      double p = 0, j = 0;
+      for (const auto& [a, b] : recent_) {
+        p += a;
+        j += b;
+      }
+      const double n = static_cast<double>(recent_.size());
+      history_.push_back({static_cast<double>(++verdicts_seen_), p / n, j / n});
+      if (history_.size() > kMaxHistory) {
+        size_t out = 0;
+        for (size_t i = 0; i < history_.size(); i += 2) history_[out++] = history_[i];
+        history_.resize(out);
+      }
     }
     inbox_.push_back(std::move(s));
   }
@@ -349,7 +362,7 @@ void LearningWorker::RetrainLocked(std::unique_lock<std::mutex>& lock) {
   if (!candidate.ok()) {
     reason = "fit failed: " + candidate.status().message();
   } else {
-    const GateResult g = CompareOnHoldout(*live, **candidate, holdout);
+    const GateResult g = CompareOnHoldout(*live, **candidate, holdout, device_);
     promote = g.pass;
     reason = g.reason;
   }
@@ -440,6 +453,17 @@ std::string LearningWorker::Json() const {
   w.Key("recent_judged");
   if (s.recent_judged >= 0) w.Number(s.recent_judged);
   else w.Null();
+  w.Field("window", static_cast<int64_t>(kRecent));
+  {
+    std::lock_guard lock(mu_);
+    w.Key("history").BeginObject();
+    for (int k = 0; k < 3; ++k) {
+      w.Key(k == 0 ? "n" : k == 1 ? "predicted" : "judged").BeginArray();
+      for (const auto& h : history_) w.Number(h[k]);
+      w.EndArray();
+    }
+    w.EndObject();
+  }
   w.EndObject();
   return out;
 }

@@ -22,6 +22,7 @@
 // Thread-safety: ShouldSample, Submit, SubmitFeedback and the accessors may be called from any
 // thread; Start and Stop from one.
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -74,7 +75,7 @@ struct LearningStats {
   int64_t samples = 0;          // verdicts in the store
   std::string model;            // the live model's name
   std::string last_gate;        // the last gate's reason
-  // Predicted vs judged quality of the verdicts so far (edge class), as recent mean pairs.
+  // Predicted vs judged quality of the serving tier over the latest verdicts (means).
   double recent_predicted = -1, recent_judged = -1;
 };
 
@@ -106,7 +107,8 @@ class LearningWorker {
   LearningStats stats() const;
   // Prometheus text appended to GET /metrics (mecrouter_judge_* and mecrouter_learning_*).
   std::string MetricsText() const;
-  // {"enabled": true, "sample_rate", "reference", "judge", stats...} for /api/learning and the dashboard.
+  // {"enabled": true, "sample_rate", "reference", "judge", stats..., "history": {"n", "predicted",
+  // "judged"}} for /api/learning and the dashboard's "predicted vs judged" chart.
   std::string Json() const;
 
  private:
@@ -149,7 +151,11 @@ class LearningWorker {
   std::unique_ptr<JudgedSampleLog> log_;      // trainer thread only (and Start)
   LearningStats st_;                          // guarded by mu_
   double spend_day_ = -1;                     // guarded by mu_
-  std::deque<std::pair<double, double>> recent_;  // guarded by mu_: (predicted, judged) of edge verdicts
+  std::deque<std::pair<double, double>> recent_;  // guarded by mu_: (predicted, judged) of the latest verdicts
+  // guarded by mu_: after each verdict, (verdicts so far, mean predicted, mean judged) over the
+  // last kRecent verdicts (the serving tier's quality); thinned to every other point past kMaxHistory.
+  std::vector<std::array<double, 3>> history_;
+  int64_t verdicts_seen_ = 0;
 };
 
 }  // namespace mec::net

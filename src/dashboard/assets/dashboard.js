@@ -79,6 +79,58 @@
     latency: makeChart('chart-latency', tierSeries(TIERS.slice(0, 3)), (v) => ms(v)),
     cost: makeChart('chart-cost', [{ label: 'actual $/min', color: '#2e9d5b' }, { label: 'cloud-only $/min', color: '#9b51e0', dash: [6, 4] }], (v) => usd(v)),
   };
+  // The learning chart's x axis counts verdicts, not time.
+  function makeLearningChart() {
+    const node = $('chart-learning');
+    if (!haveCharts) return null;
+    const fmt = (v) => (+v).toFixed(2);
+    const chart = new uPlot({
+      width: Math.max(node.clientWidth, 300),
+      height: 220,
+      scales: { x: { time: false }, y: { range: [0, 1] } },
+      series: [{ label: 'verdicts' },
+        { label: 'predicted', stroke: COLORS.edge, width: 2, value: (u, v) => (v == null ? '–' : fmt(v)) },
+        { label: 'judged', stroke: '#c62828', width: 2, dash: [4, 4], value: (u, v) => (v == null ? '–' : fmt(v)) }],
+      axes: [{ space: 60 }, { size: 60, values: (u, vals) => vals.map(fmt) }],
+      legend: { live: true },
+    }, [[], [], []], node);
+    state.charts.learning = chart;
+    return chart;
+  }
+  charts.learning = null;
+  function renderLearning(l) {
+    if (!l || !l.enabled) { $('learning-panel').hidden = true; return; }
+    const panel = $('learning-panel');
+    if (panel.hidden) {
+      panel.hidden = false;
+      if (!charts.learning) charts.learning = makeLearningChart();
+    }
+    $('learning-window').textContent = String(l.window);
+    const b = (text) => { const e = document.createElement('b'); e.textContent = text; return e; };
+    const sm = (text) => { const e = document.createElement('small'); e.textContent = text; return e; };
+    $('learning-summary').replaceChildren(
+      document.createTextNode('live model '), b(l.model),
+      document.createTextNode(' · verdicts '), b(String(l.samples)),
+      document.createTextNode(' · judge spend '), b(usd(l.spend_usd)),
+      sm(`sample rate ${pct(l.sample_rate)}, reference ${l.reference}, judge ${l.judge}; ${l.promotions} promoted, ${l.rejections} kept aside` +
+         (l.last_gate ? `; last: ${l.last_gate}` : '')));
+    if (charts.learning) charts.learning.setData([l.history.n, l.history.predicted, l.history.judged]);
+  }
+  async function pollLearning() {
+    try {
+      const r = await fetch('/api/learning', { headers, cache: 'no-store' });
+      if (r.ok) {
+        const l = await r.json();
+        state.learning = l;
+        renderLearning(l);
+      }
+    } catch (e) {
+      // the main poll reports connection problems
+    } finally {
+      setTimeout(pollLearning, 2 * POLL_MS);
+    }
+  }
+
   function resize() {
     for (const [name, c] of Object.entries(charts)) {
       if (!c) continue;
@@ -231,4 +283,5 @@
   });
 
   poll();
+  pollLearning();
 })();
