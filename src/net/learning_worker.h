@@ -75,6 +75,7 @@ struct LearningStats {
   int64_t samples = 0;          // verdicts in the store
   std::string model;            // the live model's name
   std::string last_gate;        // the last gate's reason
+  std::string last_failure;     // why the last reference or judge call failed
   // Predicted vs judged quality of the serving tier over the latest verdicts (means).
   double recent_predicted = -1, recent_judged = -1;
 };
@@ -90,7 +91,8 @@ class LearningWorker {
 
   // Opens the sample log, loads earlier verdicts (and fits on them), starts the threads.
   Status Start();
-  // Finishes nothing in flight (verdicts pending are lost, counted as dropped); joins the threads.
+  // Cancels the reference and judge calls in flight (their verdicts are lost), waits up to 5 s for
+  // them to end, joins the threads.
   void Stop();
 
   // The backends chosen as reference and judge (-1: none, learning cannot run).
@@ -112,13 +114,13 @@ class LearningWorker {
   std::string Json() const;
 
  private:
-  struct Verdict;
   awaitable<void> Judge(std::shared_ptr<JudgeJob> job);
   awaitable<std::optional<std::string>> Call(int backend, std::string body, std::string* out, double* cost);
   void Store(StoredSample s);
   void TrainerLoop();
   void RetrainLocked(std::unique_lock<std::mutex>& lock);
   bool TierAllowed(Privacy privacy, Tier t) const;
+  bool Stopping() const;
   double DayIndex() const;
   void AddSpend(double usd);
 
@@ -138,6 +140,8 @@ class LearningWorker {
   std::unique_ptr<UpstreamPools> pools_;
   std::thread io_thread_;
   std::atomic<int> in_flight_{0};
+  std::vector<UpstreamCall*> active_calls_;  // io thread only: cancelled by Stop()
+  struct ActiveCall;
 
   // The trainer thread: owns the sample log; verdicts arrive through inbox_.
   std::thread trainer_;

@@ -163,3 +163,31 @@ describe('learning on the traffic', () => {
     assert.match(b.stderr, /line 1/);
   });
 });
+
+describe('learning at shutdown', () => {
+  const stack = new Stack();
+  after(() => stack.close());
+
+  test('SIGTERM with verdict calls in flight: they are cancelled and the gateway exits cleanly', async () => {
+    // A reference that takes 3 s to answer: the verdict of the request below is still pending.
+    const [edge, slowCloud] = await Promise.all([stack.emulator('edge'), stack.emulator({ base: 'cloud', name: 'slow-cloud', rtt_ms: 3000 })]);
+    const gw = await stack.gateway({
+      routing: { policy: 'adaptive' },
+      learning: { enabled: true, sample_rate: 1, sample_pinned: true },
+      backends: [
+        backend('edge-mec', 'edge', edge, { models: [MODELS.edge] }),
+        backend('cloud-api', 'cloud', slowCloud, { models: [MODELS.cloud], price: { input_per_1m: 2.5, output_per_1m: 10 }, health_check: { enabled: false } }),
+      ],
+    });
+    const r = await postJson(`${gw.url}/chat/completions`, chat('Hello there', 'edge'));
+    assert.equal(r.status, 200);
+    assert.equal((await learning(gw)).submitted, 1);
+    const t0 = Date.now();
+    gw.kill('SIGTERM');
+    const exit = await gw.waitExit(15000);
+    assert.ok(exit, 'the gateway exited');
+    assert.equal(exit.code, 0, gw.err.slice(-2000));
+    assert.ok(Date.now() - t0 < 10000);
+    assert.doesNotMatch(gw.err, /AddressSanitizer|LeakSanitizer|runtime error/);
+  });
+});
