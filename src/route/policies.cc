@@ -230,6 +230,8 @@ std::string QualityNote(const RequestContext& ctx) {
   } else if (ctx.judged_support > 0) {
     note += fmt::format(" ({:.0f} judged like it)", ctx.judged_support);
   }
+  // The model's name carries its version (logreg-stack-v1+judged.vN): every decision records it.
+  if (!ctx.complexity_model.empty()) note += fmt::format(" [{}]", ctx.complexity_model);
   return note;
 }
 

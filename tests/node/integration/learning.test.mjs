@@ -104,7 +104,7 @@ describe('learning on the traffic', () => {
     assert.notEqual(hard.tier, 'device', hard.reason);
     const q = (r) => Number(/device (?:meets )?quality (\d\.\d\d)/.exec(r.reason)[1]);
     assert.ok(q(easy) > q(hard) + 0.3, `${easy.reason} vs ${hard.reason}`);
-    assert.match(easy.reason, /judged like it/);
+    assert.match(easy.reason, /judged like it\) \[logreg-stack-v1\+judged\.v\d+\]$/, 'the live model and its version in every decision');
   });
 
   test('metrics meter the judge; feedback lands in the store', async () => {
