@@ -259,7 +259,8 @@ Status ReadDashboard(const Reader& r, const YAML::Node& n, const std::string& pa
 Status ReadLearning(const Reader& r, const YAML::Node& n, const std::string& path, LearningOptions& l) {
   return r.ForEachKey(n, path,
                       {"enabled", "sample_rate", "daily_cap_usd", "reference", "judge", "sample_pinned", "retention_days",
-                       "retrain_every", "retrain_interval_ms", "holdout_share", "min_samples", "queue", "labels_db"},
+                       "retrain_every", "retrain_interval_ms", "holdout_share", "min_samples", "queue", "labels_db",
+                       "word_bits"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                         if (k == "enabled") return r.Bool(v, p, l.enabled);
                         if (k == "sample_rate") return r.Num(v, p, l.sample_rate, 0, 1);
@@ -273,6 +274,7 @@ Status ReadLearning(const Reader& r, const YAML::Node& n, const std::string& pat
                         if (k == "holdout_share") return r.Num(v, p, l.holdout_share, 0.05, 0.5);
                         if (k == "min_samples") return r.Num(v, p, l.min_samples, 1, 1000000);
                         if (k == "queue") return r.Num(v, p, l.queue, 1, 1000000);
+                        if (k == "word_bits") return r.Num(v, p, l.word_bits, 10, 20);
                         return r.Str(v, p, l.labels_db);
                       });
 }

@@ -205,6 +205,7 @@ struct LearningOptions {
   int64_t retrain_interval_ms = 600000;  // ... or this often when there is any new verdict
   double holdout_share = 0.2;      // verdicts held back to judge a candidate model (by id hash)
   int min_samples = 20;            // a tier class needs this many verdicts for a correction
+  int word_bits = 16;              // hashed word space of the corrections (2^bits); smaller fits faster
   int queue = 256;                 // sampled requests waiting for their verdict; more are dropped (counted)
   std::string labels_db;           // SQLite file of verdicts; "" = the decision log's file, or memory only
 };

@@ -359,7 +359,7 @@ void LearningWorker::TrainerLoop() {
       lock.unlock();
       if (!s.prompt.empty()) {
         auto base_learned = base_;
-        s.features = FormatAdaptFeatures(AdaptedComplexityModel::Features(*base_learned, s.prompt, OnlineLearnOptions().word_bits));
+        s.features = FormatAdaptFeatures(AdaptedComplexityModel::Features(*base_learned, s.prompt, lo_.word_bits));
       }
       if (Status st = log_->Append(s); !st.ok()) std::fprintf(stderr, "mecrouter: learning: cannot store a verdict: %s\n", st.message().c_str());
       lock.lock();
@@ -385,6 +385,7 @@ void LearningWorker::RetrainLocked(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   OnlineLearnOptions o;
   o.min_samples = lo_.min_samples;
+  o.word_bits = lo_.word_bits;
   auto candidate = FitAdaptedModel(base_, train, version, device_, o);
   std::shared_ptr<const ComplexityModel> live = live_.Current();
   std::string reason;
@@ -412,6 +413,7 @@ void LearningWorker::RetrainLocked(std::unique_lock<std::mutex>& lock) {
 LearningStats LearningWorker::stats() const {
   std::lock_guard lock(mu_);
   LearningStats s = st_;
+  s.samples += static_cast<int64_t>(inbox_.size());  // received, not yet written by the trainer
   if (spend_day_ != DayIndex()) s.spend_today_usd = 0;
   if (!recent_.empty()) {
     double p = 0, j = 0;

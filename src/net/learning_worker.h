@@ -72,7 +72,7 @@ struct LearningStats {
   int64_t retrains = 0;
   int64_t promotions = 0;
   int64_t rejections = 0;       // candidates kept aside by the gate
-  int64_t samples = 0;          // verdicts in the store
+  int64_t samples = 0;          // verdicts received (stored, or waiting for the trainer thread to store them)
   std::string model;            // the live model's name
   std::string last_gate;        // the last gate's reason
   std::string last_failure;     // why the last reference or judge call failed
