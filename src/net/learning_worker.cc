@@ -115,8 +115,8 @@ void LearningWorker::Stop() {
     for (UpstreamCall* c : active_calls_) c->Cancel();
   });
   work_.reset();
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // At most 1,000 waits of 5 ms (~5 s); a count, not a clock: this waits on real threads.
+  for (int i = 0; i < 1000 && in_flight_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ioc_->stop();
   if (io_thread_.joinable()) io_thread_.join();
   if (in_flight_.load() > 0) {
@@ -201,12 +201,12 @@ void LearningWorker::SubmitFeedback(std::string id, std::string prompt, Tier tie
   Store(std::move(s));
 }
 
-awaitable<std::optional<std::string>> LearningWorker::Call(int backend, std::string body, std::string* out, double* cost) {
+awaitable<std::optional<std::string>> LearningWorker::Call(int backend, Endpoint endpoint, std::string body,
+                                                         std::chrono::milliseconds generation, std::string* out, double* cost) {
   if (Stopping()) co_return "stopping";
   UpstreamCall call(*pools_, backend);
   ActiveCall active(this, &call);
-  auto failure = co_await call.Start(EndpointPath(Endpoint::kChatCompletions).substr(3), std::move(body), false,
-                                     std::chrono::milliseconds(60000));
+  auto failure = co_await call.Start(EndpointPath(endpoint).substr(3), std::move(body), false, generation);
   if (failure) co_return "call failed: " + failure->detail;
   std::string whole;
   for (;;) {
@@ -235,37 +235,18 @@ awaitable<void> LearningWorker::Judge(std::shared_ptr<JudgeJob> job) {
   // 1. The reference's answer (chat or completions, as the client asked).
   std::string ref_body;
   double cost = 0;
-  {
-    if (Stopping()) co_return;
-    UpstreamCall call(*pools_, reference_);
-    ActiveCall active(this, &call);
-    auto failure = co_await call.Start(EndpointPath(job->endpoint).substr(3), ReferenceBody(job->request, ref.default_model()),
-                                       false, std::chrono::milliseconds(120000));
-    if (failure) {
-      fail(failure->detail);
-      co_return;
-    }
-    for (;;) {
-      auto piece = co_await call.ReadSome();
-      if (piece.error) {
-        fail(*piece.error);
-        co_return;
-      }
-      ref_body.append(piece.data);
-      if (call.done()) break;
-    }
-    if (call.status() < 200 || call.status() >= 300) {
-      fail(fmt::format("reference HTTP {}", call.status()));
-      co_return;
-    }
+  if (auto err = co_await Call(reference_, job->endpoint, ReferenceBody(job->request, ref.default_model()),
+                               std::chrono::milliseconds(120000), &ref_body, &cost)) {
+    AddSpend(cost);
+    fail("reference: " + *err);
+    co_return;
   }
   auto ref_answer = ExtractAnswerText(ref_body);
   if (!ref_answer.ok()) {
+    AddSpend(cost);
     fail(ref_answer.status().message());
     co_return;
   }
-  cost += ExpectedCost(ref.options().price, static_cast<double>(ref_answer->prompt_tokens),
-                       static_cast<double>(ref_answer->completion_tokens), 0);
   // 2. The verdict: exact match where checkable, else the judge in both orders.
   JudgedVerdict verdict{1, 0.5};
   std::string source;
@@ -280,7 +261,8 @@ awaitable<void> LearningWorker::Judge(std::shared_ptr<JudgeJob> job) {
       const std::string& a2 = order == 0 ? ref_answer->text : job->answer;
       std::string body;
       double judge_cost = 0;
-      auto err = co_await Call(judge_, JudgeRequestBody(judge_model, job->prompt, a1, a2), &body, &judge_cost);
+      auto err = co_await Call(judge_, Endpoint::kChatCompletions, JudgeRequestBody(judge_model, job->prompt, a1, a2),
+                               std::chrono::milliseconds(60000), &body, &judge_cost);
       cost += judge_cost;
       if (err) {
         AddSpend(cost);

@@ -115,7 +115,10 @@ class LearningWorker {
 
  private:
   awaitable<void> Judge(std::shared_ptr<JudgeJob> job);
-  awaitable<std::optional<std::string>> Call(int backend, std::string body, std::string* out, double* cost);
+  // One non-streaming call on the io thread: the whole body into *out, its cost (from its usage)
+  // into *cost; the failure, if any. Registered for Stop() to cancel.
+  awaitable<std::optional<std::string>> Call(int backend, Endpoint endpoint, std::string body,
+                                             std::chrono::milliseconds generation, std::string* out, double* cost);
   void Store(StoredSample s);
   void TrainerLoop();
   void RetrainLocked(std::unique_lock<std::mutex>& lock);
