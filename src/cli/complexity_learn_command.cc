@@ -210,15 +210,22 @@ int RunComplexityLearn(int argc, char** argv) {
 }
 
 // `complexity train --judged LABELS.jsonl --out FILE [--model BASE] [--until TS] [--holdout-share X]
-// [--min-samples N]`: the fit the gateway's trainer runs, from an exported label file
+// [--min-samples N] [--word-bits B]`: the fit the gateway's trainer runs (give it the gateway's
+// learning.min_samples and learning.word_bits to reproduce its model), from an exported label file
 // (`mecrouter decisions export --labels`): the rows up to --until (Unix seconds, default all), less
 // the held-back share (the same id hash), in file order, on top of BASE (default: the embedded model).
 int RunComplexityTrainJudged(int argc, char** argv) {
-  Flags f(argc, argv, {"judged", "out", "model", "until", "holdout-share", "min-samples", "version"});
+  Flags f(argc, argv, {"judged", "out", "model", "until", "holdout-share", "min-samples", "version", "word-bits"});
   if (!f.ok() || !f.Has("judged") || !f.Has("out")) {
     std::fprintf(stderr, "usage: mecrouter complexity train --judged LABELS.jsonl --out FILE [--model BASE] [--until TS]\n"
-                         "          [--holdout-share 0.2] [--min-samples 20] [--version N]\n");
+                         "          [--holdout-share 0.2] [--min-samples 20] [--version N] [--word-bits 16]\n");
     return 2;
+  }
+  OnlineLearnOptions o;
+  if (f.Has("min-samples")) o.min_samples = std::atoi(f.Get("min-samples", "").c_str());
+  if (f.Has("word-bits")) {
+    o.word_bits = std::atoi(f.Get("word-bits", "16").c_str());
+    if (o.word_bits < 8 || o.word_bits > 24) return LearnFail("--word-bits in [8, 24]");
   }
   std::shared_ptr<const ComplexityModel> base;
   if (f.Has("model")) {
@@ -259,8 +266,6 @@ int RunComplexityTrainJudged(int argc, char** argv) {
     }
     train.push_back(ToJudgedSample(s));
   }
-  OnlineLearnOptions o;
-  if (f.Has("min-samples")) o.min_samples = std::atoi(f.Get("min-samples", "").c_str());
   OnlineFitReport rep;
   auto m = FitAdaptedModel(base, train, std::atoi(f.Get("version", "1").c_str()), DeviceQualityAssumption{0.710, 0.764}, o, &rep);
   if (!m.ok()) return LearnFail(m.status().message());

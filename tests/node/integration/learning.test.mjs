@@ -148,7 +148,7 @@ describe('learning on the traffic', () => {
     const labels = join(stack.dir, 'labels.jsonl');
     writeFileSync(labels, out.stdout);
     const model = join(stack.dir, 'adapted.model');
-    const t = spawnSync(BIN, ['complexity', 'train', '--judged', labels, '--out', model, '--min-samples', '8'], { encoding: 'utf8', timeout: 240000 });
+    const t = spawnSync(BIN, ['complexity', 'train', '--judged', labels, '--out', model, '--min-samples', '8', '--word-bits', '12'], { encoding: 'utf8', timeout: 240000 });
     assert.equal(t.status, 0, t.stderr);
     assert.ok(existsSync(model));
     assert.match(readFileSync(model, 'utf8'), /^mecrouter-adapted-model 1\nbase logreg-stack-v1\n/);
