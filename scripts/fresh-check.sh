@@ -2,7 +2,7 @@
 # Rehearses the newcomer's path: a minimal Debian 12 root file system (debootstrap, variant
 # minbase) with only git, make and CA certificates added, a clean clone of the committed tree
 # (HEAD), then `make test` and a `make run` smoke test (start, one chat, stop) inside it.
-# Prints how long each step took. Not part of `make test`: it takes about half an hour on 2
+# Prints how long each step took. Not part of `make test`: it takes about 25 minutes on 2
 # cores. Run it before resolving any work that touches the build, scripts/setup.sh or a
 # dependency (CONTRIBUTING.md).
 #

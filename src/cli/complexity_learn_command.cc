@@ -260,7 +260,7 @@ int RunComplexityTrainJudged(int argc, char** argv) {
     if (!e["prompt"].get(sv)) s.prompt = std::string(sv);
     if (!e["features"].get(sv)) s.features = std::string(sv);
     if (s.ts > until) continue;
-    if (static_cast<double>(Fnv1a64(s.id, 0x9e3779b97f4a7c15ull) % 10000) < share * 10000.0) {
+    if (IsHeldBack(s.id, share)) {
       ++held;
       continue;
     }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -33,13 +34,15 @@ namespace {
 constexpr const char* kUsage =
     "usage: mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--seed S]\n"
     "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--report FILE.html]\n"
-    "                          [--data DIR]\n"
+    "                          [--data DIR] [--learning on|off] [--learning-rate X]\n"
     "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
     "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n"
     "  Without a data directory, prompts come from scenarios/fallback_prompts.csv (mode \"fallback\"); regenerate it\n"
     "  with: mecrouter simulate --fit-fallback scenarios/fallback_prompts.csv [--data DIR]\n"
     "  --trace: arrivals and token counts from an Azure LLM trace (.csv) or a Mooncake trace (.jsonl), replayed\n"
-    "  --time-scale times faster, through the scenario's fleet (use cases, clients and prompts drawn as usual).\n";
+    "  --time-scale times faster, through the scenario's fleet (use cases, clients and prompts drawn as usual).\n"
+    "  --learning: the online learning loop (the scenario's `learning:` block; docs/learning.md) on or off,\n"
+    "  --learning-rate: its sample rate (and turns it on); the judge is the data's labels.\n";
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -80,7 +83,8 @@ int FitFallbackFile(const Flags& flags) {
 }  // namespace
 
 int RunSimulate(int argc, char** argv) {
-  Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report", "fit-fallback"});
+  Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report", "fit-fallback",
+                                 "learning", "learning-rate"});
   if (flags.ok() && flags.Has("fit-fallback")) return FitFallbackFile(flags);
   if (!flags.ok() || !flags.Has("scenario")) {
     std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
@@ -106,6 +110,25 @@ int RunSimulate(int argc, char** argv) {
   } catch (const std::exception&) {
     std::fprintf(stderr, "mecrouter simulate: --requests and --seed take integers\n");
     return 2;
+  }
+  if (flags.Has("learning")) {
+    const std::string v = flags.Get("learning", "");
+    if (v != "on" && v != "off") {
+      std::fprintf(stderr, "mecrouter simulate: --learning takes on or off\n");
+      return 2;
+    }
+    scenario.learning.enabled = v == "on";
+  }
+  if (flags.Has("learning-rate")) {
+    char* end = nullptr;
+    const std::string v = flags.Get("learning-rate", "");
+    const double rate = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || !(rate > 0 && rate <= 1)) {
+      std::fprintf(stderr, "mecrouter simulate: --learning-rate takes a share in (0, 1]\n");
+      return 2;
+    }
+    scenario.learning.sample_rate = rate;
+    scenario.learning.enabled = true;
   }
   if (flags.Has("no-outages")) {
     scenario.outages.clear();
@@ -150,7 +173,7 @@ int RunSimulate(int argc, char** argv) {
   if (!has_cloud_only) routers.push_back(MakePolicy("cloud-only", po));
 
   // Data: the held-out labelled prompts, or without the data directory the fitted fallback.
-  std::unique_ptr<ComplexityModel> model = LoadDefaultComplexityModel();
+  std::shared_ptr<const ComplexityModel> model = LoadDefaultComplexityModel();
   sim::CachedComplexityModel cached(*model);
   std::string data_desc;
   auto prompts = sim::LoadPromptsOrFallback(flags.Get("data", ""), exe, seed, cached, &data_desc);
@@ -183,7 +206,7 @@ int RunSimulate(int argc, char** argv) {
   const auto requests = trace.empty() ? sim::MakeWorkload(scenario, fleet, *prompts, scenario.requests, seed)
                                       : sim::MakeWorkloadFromTrace(scenario, fleet, *prompts, trace, scenario.requests, seed);
   const auto parsed = sim::MakeParsedPrompts(*prompts);
-  sim::SimInputs in{scenario, fleet, requests, *prompts, cached, &parsed};
+  sim::SimInputs in{scenario, fleet, requests, *prompts, cached, &parsed, model};
   std::fprintf(stderr, "simulate: scenario %s (%s), %lld requests, %zu clients, %zu labelled prompts (%s), seed %llu\n",
                scenario.name.c_str(), file->c_str(), static_cast<long long>(scenario.requests), fleet.size(), prompts->items.size(),
                data_desc.c_str(), static_cast<unsigned long long>(seed));

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "context/adapted_complexity_model.h"
@@ -100,5 +101,20 @@ struct GateResult {
 };
 GateResult CompareOnHoldout(const ComplexityModel& live, const ComplexityModel& candidate,
                             const std::vector<JudgedSample>& holdout, const DeviceQualityAssumption& device);
+
+// Whether the verdict with this id is held back from fitting to judge candidates (a hash of the
+// id under `share`): the gateway's trainer, `complexity train --judged` and the simulator agree.
+bool IsHeldBack(std::string_view id, double share);
+
+// One refit of the background trainer (the gateway's net/learning_worker.h and the simulator's
+// sim/sim_learner.h run this same step): a candidate fitted on `train` on top of `base`, promoted
+// only when CompareOnHoldout passes against `live` on `holdout`.
+struct RetrainResult {
+  std::shared_ptr<const ComplexityModel> promoted;  // null: the candidate was kept aside (or failed)
+  std::string reason;                               // the gate's (or the fit's) one-line reason
+};
+RetrainResult RetrainAndGate(std::shared_ptr<const ComplexityModel> base, const ComplexityModel& live,
+                             const std::vector<JudgedSample>& train, const std::vector<JudgedSample>& holdout, int version,
+                             const DeviceQualityAssumption& device, const OnlineLearnOptions& options);
 
 }  // namespace mec

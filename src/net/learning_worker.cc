@@ -33,10 +33,6 @@ std::string ReferenceBody(const ParsedRequest& req, std::string_view model) {
   return BuildUpstreamBody(r, model, false);
 }
 
-bool IsHeldBack(std::string_view id, double share) {
-  return static_cast<double>(Fnv1a64(id, 0x9e3779b97f4a7c15ull) % 10000) < share * 10000.0;
-}
-
 }  // namespace
 
 // Registers a call so that Stop() can cancel it (both on the io thread).
@@ -368,19 +364,10 @@ void LearningWorker::RetrainLocked(std::unique_lock<std::mutex>& lock) {
   OnlineLearnOptions o;
   o.min_samples = lo_.min_samples;
   o.word_bits = lo_.word_bits;
-  auto candidate = FitAdaptedModel(base_, train, version, device_, o);
-  std::shared_ptr<const ComplexityModel> live = live_.Current();
-  std::string reason;
-  bool promote = false;
-  if (!candidate.ok()) {
-    reason = "fit failed: " + candidate.status().message();
-  } else {
-    const GateResult g = CompareOnHoldout(*live, **candidate, holdout, device_);
-    promote = g.pass;
-    reason = g.reason;
-  }
-  std::shared_ptr<const ComplexityModel> next;
-  if (promote) next = std::shared_ptr<const ComplexityModel>(std::move(*candidate));
+  RetrainResult r = RetrainAndGate(base_, *live_.Current(), train, holdout, version, device_, o);
+  const bool promote = r.promoted != nullptr;
+  const std::string& reason = r.reason;
+  std::shared_ptr<const ComplexityModel> next = std::move(r.promoted);
   std::fprintf(stderr, "mecrouter: learning: candidate v%d on %zu verdicts (%zu held back): %s: %s\n", version, train.size(),
                holdout.size(), promote ? "promoted" : "kept aside", reason.c_str());
   if (next) live_.Swap(next);

@@ -42,6 +42,11 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
   m.policy = run.policy;
   m.model_loads = run.model_loads;
   m.cold_waits = run.cold_waits;
+  m.learning_verdicts = run.learning_verdicts;
+  m.learners = run.learners;
+  std::array<double, 4> quarter_u{0, 0, 0, 0};
+  std::array<int64_t, 4> quarter_n{0, 0, 0, 0};
+  const size_t total = std::min(run.outcomes.size(), requests.size());
   std::vector<UseCaseInfo> info(s.use_cases.size());
   for (size_t u = 0; u < s.use_cases.size(); ++u) {
     if (const UseCaseDefaults* d = FindUseCase(s.use_cases[u].key)) {
@@ -85,8 +90,13 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
       ++m.failed;
       ++m.failures[FailureReasonName(o.failure)];
     }
-    utility += (o.completed && o.correct && o.met_deadline ? 1.0 : 0.0) - 0.5 * o.cost_usd / norm;
+    const double u_i = (o.completed && o.correct && o.met_deadline ? 1.0 : 0.0) - 0.5 * o.cost_usd / norm;
+    utility += u_i;
+    const size_t q = std::min<size_t>(3, i * 4 / std::max<size_t>(1, total));
+    quarter_u[q] += u_i;
+    ++quarter_n[q];
   }
+  for (int q = 0; q < 4; ++q) m.utility_by_quarter[q] = quarter_n[q] ? quarter_u[q] / static_cast<double>(quarter_n[q]) : 0;
   const double n = std::max<int64_t>(1, m.requests);
   m.availability = m.completed / n;
   m.ttft_ms = Summarize(std::move(ttft));
@@ -134,6 +144,9 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
     w.Field("deadline_attainment", m.tc_deadline_attainment).EndObject();
     w.Field("quality", m.quality).Field("cost_usd", m.cost_usd).Field("cost_per_1k_usd", m.cost_per_1k_usd).Field("utility", m.utility);
     w.Key("tier_share").BeginObject().Field("device", m.tier_share[0]).Field("edge", m.tier_share[1]).Field("cloud", m.tier_share[2]).EndObject();
+    w.Key("utility_by_quarter").BeginArray();
+    for (double u : m.utility_by_quarter) w.Number(u);
+    w.EndArray();
     w.Field("fallbacks", m.fallbacks).Field("hedges", m.hedges).Field("model_loads", m.model_loads).Field("cold_waits", m.cold_waits);
     w.Key("failures").BeginObject();
     for (const auto& [k, v] : m.failures) w.Field(k, v);
@@ -145,6 +158,15 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
       w.EndObject();
     }
     w.EndObject();
+    if (m.learning_verdicts > 0) {  // the loop ran and this policy answered below the cloud
+      w.Key("learning").BeginObject().Field("verdicts", m.learning_verdicts);
+      w.Key("learners").BeginObject();
+      for (const auto& [cls, l] : m.learners) {
+        w.Key(cls).BeginObject().Field("verdicts", l.sampled).Field("retrains", l.retrains).Field("promotions", l.promotions);
+        w.Field("model", l.model).Field("last_gate", l.last_gate).EndObject();
+      }
+      w.EndObject().EndObject();
+    }
     w.EndObject();
   }
   w.EndObject().EndObject();
@@ -162,6 +184,13 @@ std::string MetricsTable(const ReportHeader& h, const std::vector<PolicyMetrics>
                      m.policy, 100 * m.availability, m.e2e_ms.mean, m.e2e_ms.p95, m.ttft_ms.p50, 100 * m.deadline_attainment, m.tc_e2e_ms.p95,
                      100 * m.tc_deadline_attainment, 100 * m.quality, m.cost_per_1k_usd, m.utility, 100 * m.tier_share[0],
                      100 * m.tier_share[1], 100 * m.tier_share[2], m.fallbacks, m.hedges, m.model_loads);
+  }
+  for (const auto& m : policies) {
+    if (m.learning_verdicts == 0) continue;
+    t += fmt::format("learning {}: {} verdicts; U by quarter {:.3f} {:.3f} {:.3f} {:.3f};", m.policy, m.learning_verdicts,
+                     m.utility_by_quarter[0], m.utility_by_quarter[1], m.utility_by_quarter[2], m.utility_by_quarter[3]);
+    for (const auto& [cls, l] : m.learners) t += fmt::format(" {} {}/{} promoted ({})", cls, l.promotions, l.retrains, l.model);
+    t += "\n";
   }
   t += "\nTC = time-critical use cases (deadline <= 3 s); dl att = requests answered within their deadline;\n"
        "quality = accuracy of answers against the labels; U = 1[correct in time] - 0.5 x cost / cloud-only's mean cost.\n";

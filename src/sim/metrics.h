@@ -51,6 +51,11 @@ struct PolicyMetrics {
   int64_t cold_waits = 0;      // edge attempts that waited for their model to load
   std::map<std::string, int64_t> failures;  // reason -> requests
   std::map<std::string, UseCaseMetrics> use_cases;
+  // Mean U of each quarter of the requests in arrival order (does learning raise it over the run?).
+  std::array<double, 4> utility_by_quarter{0, 0, 0, 0};
+  // The online learning loop (PolicyRun; rendered only when it ran).
+  int64_t learning_verdicts = 0;
+  std::vector<std::pair<std::string, SimLearningStats>> learners;
 };
 
 // `cloud_mean_cost`: mean cost per request of cloud-only on the same run (U's normalizer).

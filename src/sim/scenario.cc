@@ -105,7 +105,7 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
   r.Map(root, "scenario",
         {"name", "description", "requests", "arrival", "token_sigma", "clients", "links", "device_classes", "edge_sites", "cloud",
          "usd_per_kwh", "edge_price", "cloud_price", "use_cases", "outages", "timeouts", "routing",
-         "edge_models", "placement"},
+         "edge_models", "placement", "learning"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "name") s.name = r.String(v, k);
           else if (k == "description") s.description = r.String(v, k);
@@ -120,6 +120,21 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
           else if (k == "edge_models") {
             if (!v.IsSequence() || v.size() == 0) r.Fail(v, "edge_models: expected a non-empty list of model names");
             for (const auto& m : v) s.edge_models.push_back(r.String(m, "edge_models[]"));
+          } else if (k == "learning") {
+            r.Map(v, k, {"enabled", "sample_rate", "retrain_every", "holdout_share", "min_samples", "word_bits"},
+                  [&](const std::string& lk, const YAML::Node& lv) {
+                    auto& l = s.learning;
+                    const std::string w = "learning." + lk;
+                    if (lk == "enabled") {
+                      const std::string b = r.String(lv, w);
+                      if (b != "true" && b != "false") r.Fail(lv, w + ": true or false");
+                      l.enabled = b == "true";
+                    } else if (lk == "sample_rate") l.sample_rate = r.Number(lv, w, 0, 1);
+                    else if (lk == "retrain_every") l.retrain_every = static_cast<int>(r.Number(lv, w, 1, 1e6));
+                    else if (lk == "holdout_share") l.holdout_share = r.Number(lv, w, 0, 0.9);
+                    else if (lk == "min_samples") l.min_samples = static_cast<int>(r.Number(lv, w, 1, 1e6));
+                    else l.word_bits = static_cast<int>(r.Number(lv, w, 8, 24));
+                  });
           } else if (k == "placement") {
             r.Map(v, k, {"policy", "cold_start_s", "half_life_s", "interval_s", "hysteresis", "min_share"},
                   [&](const std::string& pk, const YAML::Node& pv) {

@@ -81,6 +81,16 @@ struct OutageSpec {
   double from = 0, to = 0;           // fractions of the run's expected duration
 };
 
+// The online learning loop (sim/sim_learner.h; the gateway's `learning:` keys, docs/learning.md).
+struct LearningSpec {
+  bool enabled = false;
+  double sample_rate = 0.02;         // share of edge and device answers that get a verdict
+  int retrain_every = 50;            // refit after this many new verdicts
+  double holdout_share = 0.2;        // verdicts held back to gate a candidate
+  int min_samples = 20;              // a tier class needs this many verdicts for a correction
+  int word_bits = 16;
+};
+
 struct Scenario {
   std::string name;
   std::string description;
@@ -121,6 +131,7 @@ struct Scenario {
   // request ("request"); and the class controller's margin.
   bool min_quality_per_request = false;
   double quality_margin = 0.25;
+  LearningSpec learning;             // `learning:` (default off)
 
   const LinkSpec* FindLink(std::string_view name) const;
   int DeviceClassIndex(std::string_view name) const;  // -1 if unknown

@@ -214,5 +214,25 @@ TEST(Scenario, EdgeModelsAndPlacementAreCheckedAndResolved) {
   for (const auto& site : plain->edge_sites) EXPECT_EQ(site.model_index, std::vector<int>(static_cast<size_t>(site.gpus), 0));
 }
 
+TEST(Scenario, LearningIsOffByDefaultAndItsKeysAreChecked) {
+  const std::string mixed = ReadAll(testing::SourceDir() + "/scenarios/mixed.yaml");
+  auto s = ParseScenario(mixed, "mixed.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_FALSE(s->learning.enabled);
+  auto on = ParseScenario(mixed + "\nlearning: {enabled: true, sample_rate: 0.05, retrain_every: 80, holdout_share: 0.3, min_samples: 30, word_bits: 12}\n", "m.yaml");
+  ASSERT_TRUE(on.ok()) << on.status().message();
+  EXPECT_TRUE(on->learning.enabled);
+  EXPECT_DOUBLE_EQ(on->learning.sample_rate, 0.05);
+  EXPECT_EQ(on->learning.retrain_every, 80);
+  EXPECT_DOUBLE_EQ(on->learning.holdout_share, 0.3);
+  EXPECT_EQ(on->learning.min_samples, 30);
+  EXPECT_EQ(on->learning.word_bits, 12);
+  for (const char* bad : {"{sample_rate: 2}", "{enabled: maybe}", "{word_bits: 30}", "{rate: 0.1}"}) {
+    auto b = ParseScenario(mixed + "\nlearning: " + bad + "\n", "m.yaml");
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("learning."), std::string::npos) << b.status().message();
+  }
+}
+
 }  // namespace
 }  // namespace mec::sim

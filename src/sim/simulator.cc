@@ -151,6 +151,9 @@ class World final : public OracleTruth {
   std::vector<std::vector<int>> site_order_;  // by home site: the client's edge backends' sites
   std::vector<TimePoint> device_busy_until_;
   std::vector<std::unique_ptr<ClientEngine>> engines_;
+  std::vector<std::unique_ptr<SimLearner>> learners_;  // per device class; empty: learning off
+  Rng learn_rng_;
+  int64_t learning_verdicts_ = 0;
   std::vector<ClientNetwork> nets_;
   std::vector<ParsedRequest> own_parsed_;
   const std::vector<ParsedRequest>* parsed_ = nullptr;  // one per prompt
@@ -168,7 +171,7 @@ TierProfile WithOutages(TierProfile p, const Scenario& s, const std::string& tar
 }
 
 World::World(const SimInputs& in, const Router& policy, uint64_t seed)
-    : in_(in), s_(in.scenario), policy_(policy), seed_(seed) {
+    : in_(in), s_(in.scenario), policy_(policy), seed_(seed), learn_rng_(seed, "learning/sample") {
   oracle_ = dynamic_cast<OraclePolicy*>(const_cast<Router*>(&policy));
   reference_cost_ = CloudReferenceCost(in);
   const TimePoint start{};
@@ -193,6 +196,12 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
   device_busy_until_.assign(in.fleet.size(), start);
   for (int h = 0; h < static_cast<int>(s_.edge_sites.size()); ++h) site_order_.push_back(SiteOrder(s_, h));
 
+  // The online learning loop: one learner per device class (sim/sim_learner.h).
+  if (s_.learning.enabled && in.learning_base) {
+    for (const auto& cls : s_.device_classes)
+      learners_.push_back(std::make_unique<SimLearner>(in.learning_base, in.complexity, s_.learning,
+                                                       DeviceQualityAssumption{cls.accuracy_ratio_mmlu, cls.joint_success_share}));
+  }
   // One engine and one network per client.
   engines_.reserve(in.fleet.size());
   nets_.reserve(in.fleet.size());
@@ -204,7 +213,8 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
     QualityBudgetOptions qb;
     qb.margin = s_.quality_margin;
     engines_.push_back(std::make_unique<ClientEngine>(ClientBackends(s_, cls, s_.links[spec.link], spec.home_site), start,
-                                                      in.complexity, defaults, seed, c, qb));
+                                                      learners_.empty() ? in.complexity : *learners_[spec.device_class],
+                                                      defaults, seed, c, qb));
     if (s_.feedback_rate > 0) engines_.back()->EnableFeedback();
     nets_.emplace_back(s_.links[spec.link], cls, seed, c);
   }
@@ -333,6 +343,8 @@ PolicyRun World::Run() {
   run.simulated_s = ToSeconds(Now() - TimePoint{});
   run.model_loads = model_loads_;
   run.cold_waits = cold_waits_;
+  run.learning_verdicts = learning_verdicts_;
+  for (size_t d = 0; d < learners_.size(); ++d) run.learners.emplace_back(s_.device_classes[d].name, learners_[d]->stats());
   return run;
 }
 
@@ -656,6 +668,20 @@ void World::OnDone(uint32_t a) {
   o.tier = static_cast<int8_t>(t);
   o.correct = t == Tier::kCloud ? item.cloud_correct : t == Tier::kEdge ? item.edge_correct : r.device_correct;
   o.as_good = !(item.cloud_correct && !o.correct);
+  // The online loop's judge is the data's labels: a sampled edge verdict teaches every device
+  // class's learner (the edge is shared), a device verdict its own class's.
+  if (!learners_.empty() && t != Tier::kCloud && learn_rng_.Bernoulli(s_.learning.sample_rate)) {
+    ++learning_verdicts_;
+    // The verdict's price: the cloud reference's answer to the same request. router_eval's prompts
+    // are all checkable (a choice letter, a final number: learn/judge_protocol.h), so the verdict
+    // is an exact match and no judge call is made; free-form traffic would add two judge calls.
+    o.cost_usd += ExpectedCost(s_.cloud_price, r.input_tokens, r.output_tokens, 0);
+    if (t == Tier::kEdge) {
+      for (auto& l : learners_) l->AddVerdict(i, item.text, QualityClass::kEdge, o.correct, item.cloud_correct);
+    } else {
+      learners_[in_.fleet[r.client].device_class]->AddVerdict(i, item.text, QualityClass::kDevice, o.correct, item.cloud_correct);
+    }
+  }
   o.e2e_ms = static_cast<float>(ToMillis(Now() - rr.start));
   o.met_deadline = (!rr.deadline_ms || o.e2e_ms <= *rr.deadline_ms) && (!rr.ttft_deadline_ms || o.ttft_ms <= *rr.ttft_deadline_ms);
   // The user's feedback (POST /v1/feedback): was this answer as good as the strongest tier's?

@@ -17,6 +17,7 @@
 // ties in the event queue broken by insertion order).
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "context/complexity_model.h"
 #include "route/router.h"
 #include "sim/scenario.h"
+#include "sim/sim_learner.h"
 #include "sim/workload.h"
 
 namespace mec::sim {
@@ -37,6 +39,9 @@ struct SimInputs {
   // Optional: the prompts as the gateway would parse them (MakeParsedPrompts), shared by runs so
   // that the complexity cache sees the same buffers; null: each run builds its own.
   const std::vector<ParsedRequest>* parsed = nullptr;
+  // The shipped model itself (not a cache of it), which the online learning loop adapts when the
+  // scenario's `learning.enabled` is set (sim/sim_learner.h); null: no learning whatever the scenario.
+  std::shared_ptr<const ComplexityModel> learning_base = nullptr;
 };
 
 // One request per prompt as a client sends it: one user message, model "auto", streamed.
@@ -65,6 +70,9 @@ struct PolicyRun {
   double simulated_s = 0;
   int64_t model_loads = 0;   // edge GPUs that loaded another model (placement moves and cold requests)
   int64_t cold_waits = 0;    // edge attempts that found their model on no warm GPU and waited for a load
+  // The online learning loop (empty when off): verdicts drawn, and each device class's learner.
+  int64_t learning_verdicts = 0;
+  std::vector<std::pair<std::string, SimLearningStats>> learners;
 };
 
 // Mean cost per request of sending every request to the cloud at list price (the oracle's

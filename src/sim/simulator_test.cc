@@ -38,7 +38,7 @@ class SimulatorTest : public ::testing::Test {
     Run r;
     r.fleet = MakeFleet(*scenario_, seed);
     r.requests = MakeWorkload(*scenario_, r.fleet, prompts_, scenario_->requests, seed);
-    SimInputs in{*scenario_, r.fleet, r.requests, prompts_, *cached_};
+    SimInputs in{*scenario_, r.fleet, r.requests, prompts_, *cached_, nullptr, model_};
     PolicyOptions po;
     po.hedge = scenario_->hedge;
     po.min_quality_per_request = scenario_->min_quality_per_request;
@@ -64,7 +64,7 @@ class SimulatorTest : public ::testing::Test {
 
   std::unique_ptr<Scenario> scenario_;
   PromptSet prompts_;
-  std::unique_ptr<ComplexityModel> model_;
+  std::shared_ptr<const ComplexityModel> model_;
   std::unique_ptr<CachedComplexityModel> cached_;
 };
 
@@ -147,6 +147,45 @@ TEST_F(SimulatorTest, OracleBoundsTheOthersOnUtility) {
   }
   EXPECT_NEAR(Find(r, "cloud-only").cost_per_1k_usd / 1000, CloudReferenceCost({*scenario_, r.fleet, r.requests, prompts_, *cached_}),
               0.2 * Find(r, "cloud-only").cost_per_1k_usd / 1000);
+}
+
+TEST_F(SimulatorTest, OnlineLearningJudgesSampledAnswersAndPromotesThroughTheGate) {
+  // The online loop with the labels as the judge, 30% of edge and device answers sampled: each
+  // device class's learner collects verdicts, refits, and what the gate promotes routes the rest
+  // of the run, so decisions differ from the run without it; the JSON carries the loop's figures.
+  scenario_->learning.enabled = true;
+  scenario_->learning.sample_rate = 0.3;
+  scenario_->learning.retrain_every = 100;
+  scenario_->learning.word_bits = 12;
+  auto with = Simulate({"adaptive"}, 5);
+  const PolicyMetrics& m = with.metrics[0];
+  ASSERT_EQ(m.learners.size(), scenario_->device_classes.size());
+  int64_t answered_below_cloud = 0;
+  for (const auto& o : with.runs[0].outcomes) answered_below_cloud += o.completed && o.tier != static_cast<int8_t>(Tier::kCloud);
+  EXPECT_GT(m.learning_verdicts, 0.25 * answered_below_cloud) << "rate 0.3 of the edge and device answers";
+  EXPECT_LT(m.learning_verdicts, 0.35 * answered_below_cloud);
+  EXPECT_GT(m.learning_verdicts, 300);
+  int64_t promotions = 0;
+  for (const auto& [cls, l] : m.learners) {
+    EXPECT_GE(l.sampled, 100) << cls;
+    EXPECT_GT(l.retrains, 0) << cls;
+    EXPECT_LE(l.promotions, l.retrains) << cls;
+    EXPECT_FALSE(l.last_gate.empty()) << cls;
+    if (l.promotions > 0) EXPECT_NE(l.model.find("+judged.v"), std::string::npos) << l.model;
+    promotions += l.promotions;
+  }
+  EXPECT_GT(promotions, 0);
+  const std::string json = Json(with, 5);
+  EXPECT_NE(json.find("\"learning\":{\"verdicts\""), std::string::npos) << json;
+  EXPECT_EQ(Json(Simulate({"adaptive"}, 5), 5), json) << "deterministic with learning";
+
+  scenario_->learning.enabled = false;
+  auto without = Simulate({"adaptive"}, 5);
+  EXPECT_TRUE(without.metrics[0].learners.empty());
+  EXPECT_EQ(Json(without, 5).find("\"learning\""), std::string::npos);
+  int differ = 0;
+  for (size_t i = 0; i < with.requests.size(); ++i) differ += without.runs[0].outcomes[i].tier != with.runs[0].outcomes[i].tier;
+  EXPECT_GT(differ, 10);
 }
 
 }  // namespace

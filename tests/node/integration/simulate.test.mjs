@@ -60,3 +60,26 @@ test('simulate: without the data directory it runs on the shipped fallback', asy
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('simulate --learning on: the online loop judges answers, refits and reports per quarter; bad values are errors', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mec-sim-'));
+  try {
+    const out = join(dir, 'l.json');
+    const { stdout } = await run(BIN, ['simulate', '--scenario', 'mixed', '--requests', '1500', '--seed', '3', '--policy', 'adaptive',
+      '--learning-rate', '0.2', '--json', out], { cwd: ROOT, maxBuffer: 1 << 22, timeout: 240000 });
+    assert.match(stdout, /^learning adaptive: \d+ verdicts; U by quarter/m);
+    const j = JSON.parse(await readFile(out, 'utf8'));
+    const l = j.policies.adaptive.learning;
+    assert.ok(l.verdicts > 100, JSON.stringify(l));
+    assert.equal(j.policies.adaptive.utility_by_quarter.length, 4);
+    assert.deepEqual(Object.keys(l.learners).sort(), ['iot-gateway', 'laptop', 'phone', 'vehicle']);
+    for (const c of Object.values(l.learners)) assert.ok(c.retrains >= 1 && c.promotions <= c.retrains, JSON.stringify(c));
+    assert.equal(j.policies['cloud-only'].learning, undefined, 'cloud-only answers are never judged');
+    for (const bad of [['--learning', 'maybe'], ['--learning-rate', '0'], ['--learning-rate', 'x']]) {
+      await assert.rejects(run(BIN, ['simulate', '--scenario', 'mixed', '--requests', '10', ...bad], { cwd: ROOT, timeout: 60000 }),
+        (e) => e.code === 2 && /--learning/.test(e.stderr));
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
