@@ -59,12 +59,7 @@ bool ParseList(const std::string& s, std::vector<double>* out) {
 }
 
 JudgedSample SampleOf(const LabelledPrompt& p) {
-  JudgedSample s;
-  s.prompt = p.prompt;
-  s.tier_class = QualityClass::kEdge;
-  s.as_good = p.item.WeakAsGood() ? 1.0 : 0.0;
-  s.gain = (1.0 - p.item.strong_correct + p.item.weak_correct) / 2.0;
-  return s;
+  return LabelledVerdict(p.prompt, QualityClass::kEdge, p.item.weak_correct, p.item.strong_correct);
 }
 
 RoutingMetrics Evaluate(const std::vector<LabelledPrompt>& eval, const std::vector<double>& scores, double target) {

@@ -324,6 +324,15 @@ GateResult CompareOnHoldout(const ComplexityModel& live, const ComplexityModel& 
   return g;
 }
 
+JudgedSample LabelledVerdict(std::string prompt, QualityClass tier, bool weak_correct, bool strong_correct) {
+  JudgedSample s;
+  s.prompt = std::move(prompt);
+  s.tier_class = tier;
+  s.as_good = (strong_correct && !weak_correct) ? 0.0 : 1.0;
+  s.gain = (1.0 - (strong_correct ? 1.0 : 0.0) + (weak_correct ? 1.0 : 0.0)) / 2.0;
+  return s;
+}
+
 bool IsHeldBack(std::string_view id, double share) {
   return static_cast<double>(Fnv1a64(id, 0x9e3779b97f4a7c15ull) % 10000) < share * 10000.0;
 }

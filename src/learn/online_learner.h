@@ -42,6 +42,10 @@ struct JudgedSample {
   std::optional<AdaptFeatures> features;
 };
 
+// A labelled item as a judged sample (the data's labels as the judge): as good unless the strong
+// (reference) model was correct and the weak one was not; gain (1 - strong + weak) / 2.
+JudgedSample LabelledVerdict(std::string prompt, QualityClass tier, bool weak_correct, bool strong_correct);
+
 enum class OnlineTarget { kAsGood, kGain };
 
 struct OnlineLearnOptions {

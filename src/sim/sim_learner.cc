@@ -7,18 +7,12 @@ namespace mec::sim {
 SimLearner::SimLearner(std::shared_ptr<const ComplexityModel> base, const ComplexityModel& start, const LearningSpec& spec,
                        DeviceQualityAssumption device)
     : base_(std::move(base)), start_(start), spec_(spec), device_(device) {
-  st_.enabled = true;
   st_.model = std::string(start_.Name());
 }
 
 void SimLearner::AddVerdict(uint32_t id, const std::string& prompt, QualityClass tier, bool correct, bool cloud_correct) {
-  JudgedSample s;
-  s.prompt = prompt;
-  s.tier_class = tier;
-  s.as_good = (cloud_correct && !correct) ? 0.0 : 1.0;
-  s.gain = (1.0 - (cloud_correct ? 1.0 : 0.0) + (correct ? 1.0 : 0.0)) / 2.0;
   ids_.push_back(std::to_string(id));
-  samples_.push_back(std::move(s));
+  samples_.push_back(LabelledVerdict(prompt, tier, correct, cloud_correct));
   ++st_.sampled;
   if (++new_since_fit_ >= spec_.retrain_every) Retrain();
 }

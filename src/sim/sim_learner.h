@@ -35,7 +35,6 @@
 namespace mec::sim {
 
 struct SimLearningStats {
-  bool enabled = false;
   int64_t sampled = 0;      // verdicts collected
   int64_t retrains = 0, promotions = 0;
   std::string model;        // the model routing at the end of the run
