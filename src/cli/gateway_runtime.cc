@@ -98,9 +98,18 @@ Status GatewayRuntime::Start() {
   shared.quality_budget = p->quality_budget.get();
   // Learning on the traffic (docs/learning.md): verdicts in the background, refits on a thread of
   // their own, promoted into the live model only when no worse on held-back verdicts.
+  // This replica's name in the shared state (`state: redis://...`): latency reports, ejections
+  // and, with learning.share, verdicts and models.
+  std::string replica_id;
+  if (!options.state.redis_host.empty()) {
+    char host[256] = "replica";
+    gethostname(host, sizeof host - 1);
+    replica_id = fmt::format("{}-{}-{:08x}", host, static_cast<long>(getpid()), static_cast<uint32_t>(std::random_device{}()));
+  }
   if (options.learning.enabled) {
     p->learning = std::make_unique<net::LearningWorker>(options, *p->pool, p->base_complexity, *p->complexity,
-                                                        defaults.device_quality, clock_);
+                                                        defaults.device_quality, clock_, replica_id);
+    p->learning->set_access_log(p->telemetry->access_log());
     if (Status s = p->learning->Start(); !s.ok()) return s;
     shared.learning = p->learning.get();
   }
@@ -110,12 +119,7 @@ Status GatewayRuntime::Start() {
   shared.cache = p->cache.get();
   // Shared state: with `state: redis://...`, replicas exchange latency observations (off the
   // request path, on a thread of its own).
-  if (!options.state.redis_host.empty()) {
-    char host[256] = "replica";
-    gethostname(host, sizeof host - 1);
-    p->replicas = std::make_unique<ReplicaSync>(options.state, *p->pool, *p->monitor, clock_,
-                                                fmt::format("{}-{}-{:08x}", host, static_cast<long>(getpid()), static_cast<uint32_t>(std::random_device{}())));
-  }
+  if (!replica_id.empty()) p->replicas = std::make_unique<ReplicaSync>(options.state, *p->pool, *p->monitor, clock_, replica_id);
   shared.replicas = p->replicas.get();
   // ... and, unless `state: {cache: false}`, the response cache gets a second level in Redis.
   if (p->replicas && p->cache && options.state.share_cache)

@@ -260,7 +260,7 @@ Status ReadLearning(const Reader& r, const YAML::Node& n, const std::string& pat
   return r.ForEachKey(n, path,
                       {"enabled", "sample_rate", "daily_cap_usd", "reference", "judge", "sample_pinned", "retention_days",
                        "retrain_every", "retrain_interval_ms", "holdout_share", "min_samples", "queue", "labels_db",
-                       "word_bits"},
+                       "word_bits", "share", "lease_ms"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                         if (k == "enabled") return r.Bool(v, p, l.enabled);
                         if (k == "sample_rate") return r.Num(v, p, l.sample_rate, 0, 1);
@@ -275,6 +275,8 @@ Status ReadLearning(const Reader& r, const YAML::Node& n, const std::string& pat
                         if (k == "min_samples") return r.Num(v, p, l.min_samples, 1, 1000000);
                         if (k == "queue") return r.Num(v, p, l.queue, 1, 1000000);
                         if (k == "word_bits") return r.Num(v, p, l.word_bits, 10, 20);
+                        if (k == "share") return r.Bool(v, p, l.share);
+                        if (k == "lease_ms") return r.Num(v, p, l.lease_ms, 1000, 3.6e6);
                         return r.Str(v, p, l.labels_db);
                       });
 }
@@ -513,10 +515,13 @@ std::string DescribeOptions(const Options& o) {
                                                                   : "from $" + o.dashboard.token_env + " (NOT SET)");
   const auto& l = o.learning;
   out += l.enabled ? fmt::format("learning: on; sample rate {}, cap ${}/day, reference {}, judge {}, pinned {}, prompts kept {} days, "
-                                 "refit every {} verdicts or {} s, {}% held back\n",
+                                 "refit every {} verdicts or {} s, {}% held back{}\n",
                                  l.sample_rate, l.daily_cap_usd, l.reference.empty() ? "(strongest)" : l.reference,
                                  l.judge.empty() ? "(the reference)" : l.judge, l.sample_pinned ? "sampled" : "not sampled",
-                                 l.retention_days, l.retrain_every, l.retrain_interval_ms / 1000, l.holdout_share * 100)
+                                 l.retention_days, l.retrain_every, l.retrain_interval_ms / 1000, l.holdout_share * 100,
+                                 o.state.redis_host.empty() || !l.share
+                                     ? std::string()
+                                     : fmt::format("; shared through Redis (one trainer, lease {} s)", l.lease_ms / 1000.0))
                    : std::string("learning: off\n");
   out += fmt::format("backends ({}):\n", o.backends.size());
   for (const auto& b : o.backends) {

@@ -208,6 +208,10 @@ struct LearningOptions {
   int word_bits = 16;              // hashed word space of the corrections (2^bits); smaller fits faster
   int queue = 256;                 // sampled requests waiting for their verdict; more are dropped (counted)
   std::string labels_db;           // SQLite file of verdicts; "" = the decision log's file, or memory only
+  // With `state: redis://...`: verdicts shared by all replicas, one trainer at a time holding a
+  // lease of lease_ms, its promoted models loaded by all, the daily cap held by the fleet.
+  bool share = true;
+  int64_t lease_ms = 30000;
 };
 
 struct Options {

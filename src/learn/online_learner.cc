@@ -289,6 +289,16 @@ GateResult CompareOnHoldout(const ComplexityModel& live, const ComplexityModel& 
   GateResult g;
   auto num = [](double v) { return std::isfinite(v) ? v : 0.0; };
   auto quality = [&](const ComplexityModel& m, const JudgedSample& s) {
+    if (s.prompt.empty()) {
+      // Past the retention, or from another replica: from the stored features, which were computed
+      // under the base that both models are (or are adapted on).
+      if (const auto* a = dynamic_cast<const AdaptedComplexityModel*>(&m)) {
+        const QualityPrediction p = a->PredictFromFeatures(*s.features);
+        return s.tier_class == QualityClass::kEdge ? p.edge : p.device;
+      }
+      const double edge = Sigmoid(s.features->base_logit);
+      return s.tier_class == QualityClass::kEdge ? edge : DeviceQualityFromEdge(edge, device);
+    }
     const ComplexityEstimate e = m.Estimate(s.prompt);
     if (s.tier_class == QualityClass::kEdge) return e.edge;
     return e.device ? *e.device : DeviceQualityFromEdge(e.edge, device);
@@ -298,7 +308,7 @@ GateResult CompareOnHoldout(const ComplexityModel& live, const ComplexityModel& 
   for (int k = 0; k < kQualityClasses; ++k) {
     std::vector<JudgedSample> cls;
     for (const auto& s : holdout)
-      if (static_cast<int>(s.tier_class) == k && !s.prompt.empty()) cls.push_back(s);
+      if (static_cast<int>(s.tier_class) == k && (!s.prompt.empty() || s.features)) cls.push_back(s);
     g.held_back[k] = cls.size();
     if (cls.empty()) continue;
     any = true;

@@ -95,7 +95,9 @@ std::vector<RoutedItem> RoutedItemsFromSamples(const std::vector<JudgedSample>& 
 // The promotion gate of the background trainer: is `candidate` no worse than `live` on the
 // held-back samples, in every tier class that has some (calls saved at 95% quality, then APGR as
 // the tie-break)? A device sample is scored with the model's device quality (learned, or derived
-// from the edge's through `device`).
+// from the edge's through `device`). A sample without its prompt (past the retention, or from
+// another replica) is scored from its stored features: then both models must be the base the
+// features were computed under, or adapted on it.
 struct GateResult {
   bool pass = false;
   std::array<RoutingMetrics, kQualityClasses> live;

@@ -148,6 +148,39 @@ TEST(OnlineLearner, GateKeepsTheBetterModel) {
   EXPECT_TRUE(dev.pass) << dev.reason;
 }
 
+// Samples without their prompt (past the retention, or another replica's) still judge a
+// candidate, from their stored features, exactly as with the prompt.
+TEST(OnlineLearner, GateReadsFeaturesWhenThePromptIsGone) {
+  auto base = std::make_shared<ConstantModel>(0.6);
+  auto learned = FitAdaptedModel(base, Samples(60, QualityClass::kEdge), 5, kDevice, Fast());
+  ASSERT_TRUE(learned.ok());
+  std::vector<JudgedSample> with_prompts, features_only;
+  for (int i = 0; i < 20; ++i) {
+    for (auto [text, good] : {std::pair{"hello there " + std::to_string(i), 1.0}, {"compute the integral " + std::to_string(i), 0.0}}) {
+      for (QualityClass c : {QualityClass::kEdge, QualityClass::kDevice}) {
+        JudgedSample s{text, c, good, good >= 0.5 ? 0.5 : 0.0};
+        with_prompts.push_back(s);
+        s.features = AdaptedComplexityModel::Features(*base, s.prompt, 12);
+        s.prompt.clear();
+        features_only.push_back(s);
+      }
+    }
+  }
+  for (bool forward : {true, false}) {
+    const ComplexityModel& live = forward ? static_cast<const ComplexityModel&>(*base) : **learned;
+    const ComplexityModel& cand = forward ? static_cast<const ComplexityModel&>(**learned) : *base;
+    GateResult a = CompareOnHoldout(live, cand, with_prompts, kDevice);
+    GateResult b = CompareOnHoldout(live, cand, features_only, kDevice);
+    EXPECT_EQ(a.pass, forward) << a.reason;
+    EXPECT_EQ(b.pass, a.pass) << b.reason;
+    EXPECT_EQ(b.held_back, a.held_back);
+    for (int k = 0; k < kQualityClasses; ++k) {
+      EXPECT_NEAR(b.candidate[k].calls_saved, a.candidate[k].calls_saved, 1e-9);
+      EXPECT_NEAR(b.live[k].apgr, a.live[k].apgr, 1e-6);
+    }
+  }
+}
+
 TEST(OnlineLearner, UncertaintyShrinksWithEvidence) {
   EXPECT_DOUBLE_EQ(PredictionSd(0.5, 0, 0), 0.5);
   EXPECT_LT(PredictionSd(0.5, 1, 0), PredictionSd(0.5, 0.5, 0));

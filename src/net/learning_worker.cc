@@ -21,6 +21,7 @@ namespace {
 constexpr size_t kRecent = 50;        // edge verdicts in the predicted-vs-judged window
 constexpr size_t kMaxHistory = 600;   // points of the predicted-vs-judged history
 constexpr size_t kMaxFitSamples = 50000;  // the most recent verdicts a fit reads (bounds its CPU)
+constexpr size_t kMaxToPush = 10000;      // own verdicts waiting for Redis; older ones are dropped
 
 // The request for the reference: the client's fields, non-streaming, with the reference's model.
 std::string ReferenceBody(const ParsedRequest& req, std::string_view model) {
@@ -49,8 +50,11 @@ bool LearningWorker::Stopping() const {
 }
 
 LearningWorker::LearningWorker(const Options& options, const BackendPool& pool, std::shared_ptr<const ComplexityModel> base,
-                               LiveComplexityModel& live, DeviceQualityAssumption device, const Clock& clock)
+                               LiveComplexityModel& live, DeviceQualityAssumption device, const Clock& clock, std::string replica_id)
     : options_(options), lo_(options.learning), pool_(pool), base_(std::move(base)), live_(live), device_(device), clock_(clock) {
+  if (!options.state.redis_host.empty() && lo_.share && !replica_id.empty())
+    sync_ = std::make_unique<LearningSync>(options.state, std::move(replica_id), lo_.lease_ms, static_cast<int64_t>(kMaxFitSamples));
+  space_ = fmt::format("{}/{}", base_->Name(), lo_.word_bits);
   // The reference: the configured one, else the strongest configured backend (a cloud backend, the
   // first in the file; else the edge's).
   auto find = [&](const std::string& name) {
@@ -84,6 +88,7 @@ Status LearningWorker::Start() {
   {
     std::lock_guard lock(mu_);
     samples_ = std::move(*rows);
+    for (const auto& s : samples_) ids_.insert(s.id);
     st_.samples = static_cast<int64_t>(samples_.size());
     new_since_fit_ = static_cast<int64_t>(samples_.size());  // fit on what earlier runs judged
     last_fit_ = clock_.Now();
@@ -138,6 +143,7 @@ bool LearningWorker::TierAllowed(Privacy privacy, Tier t) const {
 double LearningWorker::DayIndex() const { return std::floor(static_cast<double>(clock_.UnixSeconds()) / 86400.0); }
 
 void LearningWorker::AddSpend(double usd) {
+  if (access_log_ && usd > 0) access_log_->WriteJudgeSpend(usd, clock_.UnixMillis());
   std::lock_guard lock(mu_);
   const double day = DayIndex();
   if (day != spend_day_) {
@@ -146,6 +152,7 @@ void LearningWorker::AddSpend(double usd) {
   }
   st_.spend_usd += usd;
   st_.spend_today_usd += usd;
+  spend_unshared_ += usd;
 }
 
 bool LearningWorker::ShouldSample(const RequestContext& ctx, std::string_view decision_id) {
@@ -155,7 +162,9 @@ bool LearningWorker::ShouldSample(const RequestContext& ctx, std::string_view de
   if (!TierAllowed(ctx.privacy, pool_.at(reference_).tier()) || !TierAllowed(ctx.privacy, pool_.at(judge_).tier())) return false;
   if (static_cast<double>(Fnv1a64(decision_id) % 1000000) >= lo_.sample_rate * 1e6) return false;
   std::lock_guard lock(mu_);
-  if (lo_.daily_cap_usd > 0 && spend_day_ == DayIndex() && st_.spend_today_usd >= lo_.daily_cap_usd) {
+  const double day = DayIndex();
+  const double today = std::max(spend_day_ == day ? st_.spend_today_usd : 0.0, fleet_day_ == day ? fleet_spend_ : 0.0);
+  if (lo_.daily_cap_usd > 0 && today >= lo_.daily_cap_usd) {
     ++st_.capped;
     return false;
   }
@@ -340,15 +349,111 @@ void LearningWorker::TrainerLoop() {
         s.features = FormatAdaptFeatures(AdaptedComplexityModel::Features(*base_learned, s.prompt, lo_.word_bits));
       }
       if (Status st = log_->Append(s); !st.ok()) std::fprintf(stderr, "mecrouter: learning: cannot store a verdict: %s\n", st.message().c_str());
+      if (sync_) {
+        to_push_.push_back(FormatSharedSample(s, space_));
+        if (to_push_.size() > kMaxToPush) to_push_.pop_front();
+      }
       lock.lock();
-      samples_.push_back(std::move(s));
-      st_.samples = static_cast<int64_t>(samples_.size());
-      ++new_since_fit_;
+      AdoptLocked(std::move(s));
+    }
+    bool trainer = true;
+    if (sync_) {
+      lock.unlock();
+      trainer = Share();
+      lock.lock();
+      if (stopping_) break;
     }
     const bool due = new_since_fit_ >= lo_.retrain_every ||
                      (new_since_fit_ > 0 && clock_.Now() - last_fit_ >= FromMillis(static_cast<double>(lo_.retrain_interval_ms)));
-    if (due) RetrainLocked(lock);
+    if (due && trainer) RetrainLocked(lock);
   }
+  lock.unlock();
+  if (sync_) {
+    size_t sent = 0;
+    std::vector<std::string> rows(to_push_.begin(), to_push_.end());
+    sync_->Push(rows, &sent);  // what is left is in the local log; another replica will not see it
+    sync_->ReleaseLease();
+  }
+}
+
+void LearningWorker::AdoptLocked(StoredSample s) {
+  ids_.insert(s.id);
+  samples_.push_back(std::move(s));
+  st_.samples = static_cast<int64_t>(samples_.size());
+  ++new_since_fit_;
+}
+
+bool LearningWorker::Share() {
+  // 1. Own verdicts (features only) to the stream.
+  if (!to_push_.empty()) {
+    std::vector<std::string> rows(to_push_.begin(), to_push_.end());
+    size_t sent = 0;
+    sync_->Push(rows, &sent);
+    to_push_.erase(to_push_.begin(), to_push_.begin() + static_cast<std::ptrdiff_t>(sent));
+  }
+  // 2. The others' verdicts: stored here too (source "replica"), so that this replica can take
+  //    over training and an export of any replica holds the labels of the published models.
+  int64_t foreign = 0;
+  if (auto rows = sync_->Pull()) {
+    std::vector<StoredSample> fresh;
+    for (const std::string& row : *rows) {
+      StoredSample s;
+      std::string space;
+      if (!ParseSharedSample(row, &s, &space) || space != space_) {
+        ++foreign;
+        continue;
+      }
+      if (ids_.count(s.id)) continue;
+      s.source = "replica";
+      if (Status st = log_->Append(s); !st.ok()) std::fprintf(stderr, "mecrouter: learning: cannot store a verdict: %s\n", st.message().c_str());
+      ids_.insert(s.id);
+      fresh.push_back(std::move(s));
+    }
+    std::lock_guard lock(mu_);
+    for (auto& s : fresh) AdoptLocked(std::move(s));
+  }
+  // 3. Spending: the fleet's total today is what the cap applies to.
+  double delta, day;
+  {
+    std::lock_guard lock(mu_);
+    delta = spend_unshared_;
+    spend_unshared_ = 0;
+    day = DayIndex();
+  }
+  if (auto total = sync_->AddSpend(static_cast<int64_t>(day), delta)) {
+    std::lock_guard lock(mu_);
+    fleet_spend_ = *total;
+    fleet_day_ = day;
+  } else {
+    std::lock_guard lock(mu_);
+    spend_unshared_ += delta;
+  }
+  // 4. A newer model another replica published.
+  if (auto m = sync_->FetchNewer(live_version_)) {
+    auto parsed = AdaptedComplexityModel::Parse(m->text, base_);
+    if (parsed.ok() && m->by != sync_->id()) {
+      live_.Swap(std::shared_ptr<const ComplexityModel>(std::move(*parsed)));
+      std::fprintf(stderr, "mecrouter: learning: loaded %s, published by %s\n", m->name.c_str(), m->by.c_str());
+      std::lock_guard lock(mu_);
+      ++st_.models_loaded;
+      st_.model = std::string(live_.Name());
+    } else if (!parsed.ok()) {
+      std::fprintf(stderr, "mecrouter: learning: cannot load the published %s: %s\n", m->name.c_str(), parsed.status().message().c_str());
+    }
+    live_version_ = m->version;  // tried once either way
+  }
+  const bool trainer = sync_->HoldLease();
+  const LearningSync::Status ss = sync_->status();
+  std::lock_guard lock(mu_);
+  st_.labels_foreign += foreign;
+  st_.labels_waiting = static_cast<int64_t>(to_push_.size());
+  st_.trainer = trainer;
+  st_.redis_up = ss.connected;
+  st_.labels_pushed = static_cast<int64_t>(ss.pushed);
+  st_.labels_pulled = static_cast<int64_t>(ss.pulled);
+  st_.models_published = static_cast<int64_t>(ss.published);
+  st_.shared_errors = static_cast<int64_t>(ss.errors);
+  return trainer;
 }
 
 void LearningWorker::RetrainLocked(std::unique_lock<std::mutex>& lock) {
@@ -359,15 +464,26 @@ void LearningWorker::RetrainLocked(std::unique_lock<std::mutex>& lock) {
   for (size_t i = from; i < samples_.size(); ++i) {
     (IsHeldBack(samples_[i].id, lo_.holdout_share) ? holdout : train).push_back(ToJudgedSample(samples_[i]));
   }
-  const int version = static_cast<int>(st_.promotions + st_.rejections + 1);
+  // Versions rise on every candidate and stay above the live (perhaps published) model's.
+  const int version = static_cast<int>(std::max<int64_t>(live_version_, st_.promotions + st_.rejections) + 1);
   lock.unlock();
   OnlineLearnOptions o;
   o.min_samples = lo_.min_samples;
   o.word_bits = lo_.word_bits;
   RetrainResult r = RetrainAndGate(base_, *live_.Current(), train, holdout, version, device_, o);
-  const bool promote = r.promoted != nullptr;
-  const std::string& reason = r.reason;
+  bool promote = r.promoted != nullptr;
+  std::string reason = r.reason;
   std::shared_ptr<const ComplexityModel> next = std::move(r.promoted);
+  if (next && sync_) {
+    // The fleet's model changes only through Redis: one that cannot be published stays aside.
+    const auto* adapted = dynamic_cast<const AdaptedComplexityModel*>(next.get());
+    if (!adapted || !sync_->Publish(version, next->Name(), adapted->Serialize())) {
+      next = nullptr;
+      promote = false;
+      reason += "; not published (the trainer's lease was lost or Redis failed)";
+    }
+  }
+  if (next) live_version_ = version;
   std::fprintf(stderr, "mecrouter: learning: candidate v%d on %zu verdicts (%zu held back): %s: %s\n", version, train.size(),
                holdout.size(), promote ? "promoted" : "kept aside", reason.c_str());
   if (next) live_.Swap(next);
@@ -384,6 +500,9 @@ LearningStats LearningWorker::stats() const {
   LearningStats s = st_;
   s.samples += static_cast<int64_t>(inbox_.size());  // received, not yet written by the trainer
   if (spend_day_ != DayIndex()) s.spend_today_usd = 0;
+  s.shared = sync_ != nullptr;
+  if (!s.shared) s.trainer = true;
+  s.fleet_spend_today_usd = s.shared ? (fleet_day_ == DayIndex() ? fleet_spend_ : 0.0) : s.spend_today_usd;
   if (!recent_.empty()) {
     double p = 0, j = 0;
     for (const auto& [a, b] : recent_) {
@@ -418,6 +537,18 @@ std::string LearningWorker::MetricsText() const {
   fmt::format_to(std::back_inserter(out), "mecrouter_learning_retrains_total{{result=\"kept_aside\"}} {}\n", s.rejections);
   family("mecrouter_learning_model_info", "gauge", "The live complexity model (1 for its name)");
   fmt::format_to(std::back_inserter(out), "mecrouter_learning_model_info{{model=\"{}\"}} 1\n", s.model);
+  if (s.shared) {
+    family("mecrouter_learning_trainer", "gauge", "1 when this replica holds the trainer's lease (verdicts shared through Redis)");
+    fmt::format_to(std::back_inserter(out), "mecrouter_learning_trainer {}\n", s.trainer ? 1 : 0);
+    family("mecrouter_learning_shared_labels_total", "counter", "Verdicts sent to and received from the other replicas");
+    fmt::format_to(std::back_inserter(out), "mecrouter_learning_shared_labels_total{{direction=\"pushed\"}} {}\n", s.labels_pushed);
+    fmt::format_to(std::back_inserter(out), "mecrouter_learning_shared_labels_total{{direction=\"pulled\"}} {}\n", s.labels_pulled);
+    family("mecrouter_learning_shared_models_total", "counter", "Models published by this replica, or loaded from another");
+    fmt::format_to(std::back_inserter(out), "mecrouter_learning_shared_models_total{{direction=\"published\"}} {}\n", s.models_published);
+    fmt::format_to(std::back_inserter(out), "mecrouter_learning_shared_models_total{{direction=\"loaded\"}} {}\n", s.models_loaded);
+    family("mecrouter_judge_fleet_spend_today_usd", "gauge", "Reference and judge spending of all replicas this UTC day (what the cap applies to)");
+    fmt::format_to(std::back_inserter(out), "mecrouter_judge_fleet_spend_today_usd {}\n", s.fleet_spend_today_usd);
+  }
   return out;
 }
 
@@ -456,6 +587,24 @@ std::string LearningWorker::Json() const {
   if (s.recent_judged >= 0) w.Number(s.recent_judged);
   else w.Null();
   w.Field("window", static_cast<int64_t>(kRecent));
+  w.Key("replicas");
+  if (s.shared) {
+    w.BeginObject()
+        .Field("redis", s.redis_up ? "up" : "down")
+        .Field("id", sync_->id())
+        .Field("trainer", s.trainer)
+        .Field("labels_pushed", s.labels_pushed)
+        .Field("labels_pulled", s.labels_pulled)
+        .Field("labels_foreign", s.labels_foreign)
+        .Field("labels_waiting", s.labels_waiting)
+        .Field("models_published", s.models_published)
+        .Field("models_loaded", s.models_loaded)
+        .Field("errors", s.shared_errors)
+        .Field("fleet_spend_today_usd", s.fleet_spend_today_usd)
+        .EndObject();
+  } else {
+    w.Null();
+  }
   {
     std::lock_guard lock(mu_);
     w.Key("history").BeginObject();

@@ -15,6 +15,11 @@
 //      share, and promotes the candidate into the LiveComplexityModel only if it is no worse on the
 //      held-back verdicts (CompareOnHoldout); otherwise it is kept aside and the reason logged.
 //
+// Several replicas (`state: redis://...` and learning.share): every verdict also goes to Redis
+// without its prompt (state/learning_sync.h), every replica stores the others' verdicts, only the
+// replica holding the trainer's lease refits, and it publishes what the gate promotes; the others
+// load it. While Redis is unreachable verdicts are kept (and sent later) and nobody refits.
+//
 // Rules: requests with privacy `device` or `edge` are never sent to a reference or judge of a tier
 // their privacy forbids; requests pinned to a tier or model are sampled only with sample_pinned;
 // reference and judge spending (at the backends' prices) is metered and capped per UTC day.
@@ -30,6 +35,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "api/request.h"
@@ -40,6 +46,8 @@
 #include "core/clock.h"
 #include "learn/online_learner.h"
 #include "net/upstream_client.h"
+#include "state/learning_sync.h"
+#include "telemetry/access_log.h"
 #include "telemetry/judged_sample_log.h"
 
 namespace mec::net {
@@ -78,13 +86,25 @@ struct LearningStats {
   std::string last_failure;     // why the last reference or judge call failed
   // Predicted vs judged quality of the serving tier over the latest verdicts (means).
   double recent_predicted = -1, recent_judged = -1;
+  // Sharing between replicas (all zero without it).
+  bool shared = false;
+  bool trainer = true;          // this replica refits (always, without sharing)
+  bool redis_up = false;
+  int64_t labels_pushed = 0, labels_pulled = 0;
+  int64_t labels_foreign = 0;   // pulled rows of another feature space (base model or word bits): not used
+  int64_t labels_waiting = 0;   // own rows not yet in Redis
+  int64_t models_published = 0, models_loaded = 0;
+  int64_t shared_errors = 0;
+  double fleet_spend_today_usd = 0;  // the fleet's reference + judge spending today (what the cap applies to)
 };
 
 class LearningWorker {
  public:
   // `base` is the shipped model (the prior of every candidate); `live` is what the router reads.
+  // `replica_id` names this replica in Redis when verdicts are shared (options.state and
+  // learning.share); "" never shares.
   LearningWorker(const Options& options, const BackendPool& pool, std::shared_ptr<const ComplexityModel> base,
-                 LiveComplexityModel& live, DeviceQualityAssumption device, const Clock& clock);
+                 LiveComplexityModel& live, DeviceQualityAssumption device, const Clock& clock, std::string replica_id = "");
   ~LearningWorker();
   LearningWorker(const LearningWorker&) = delete;
   LearningWorker& operator=(const LearningWorker&) = delete;
@@ -106,6 +126,10 @@ class LearningWorker {
   // `POST /v1/feedback`: a client's score of an answer, as a verdict of the backend's tier class.
   void SubmitFeedback(std::string id, std::string prompt, Tier tier, std::string backend, double score);
 
+  // Where reference and judge spending is written as CloudWatch EMF (when the access log has EMF
+  // on); call before Start().
+  void set_access_log(AccessLog* log) { access_log_ = log; }
+
   LearningStats stats() const;
   // Prometheus text appended to GET /metrics (mecrouter_judge_* and mecrouter_learning_*).
   std::string MetricsText() const;
@@ -122,6 +146,10 @@ class LearningWorker {
   void Store(StoredSample s);
   void TrainerLoop();
   void RetrainLocked(std::unique_lock<std::mutex>& lock);
+  // One exchange with the other replicas (trainer thread, mu_ not held): push own verdicts, store
+  // theirs, add spending, load a newer published model; true when this replica holds the lease.
+  bool Share();
+  void AdoptLocked(StoredSample s);  // a new verdict into samples_ (mu_ held)
   bool TierAllowed(Privacy privacy, Tier t) const;
   bool Stopping() const;
   double DayIndex() const;
@@ -134,6 +162,7 @@ class LearningWorker {
   LiveComplexityModel& live_;
   DeviceQualityAssumption device_;
   const Clock& clock_;
+  AccessLog* access_log_ = nullptr;
   int reference_ = -1;
   int judge_ = -1;
 
@@ -163,6 +192,15 @@ class LearningWorker {
   // last kRecent verdicts (the serving tier's quality); thinned to every other point past kMaxHistory.
   std::vector<std::array<double, 3>> history_;
   int64_t verdicts_seen_ = 0;
+
+  // Sharing between replicas (null without it); trainer thread only unless said otherwise.
+  std::unique_ptr<LearningSync> sync_;
+  std::string space_;                          // the feature space of shared rows
+  std::deque<std::string> to_push_;            // own rows not yet in Redis (bounded)
+  std::unordered_set<std::string> ids_;        // ids in samples_
+  int64_t live_version_ = 0;                   // the live model's version (0: the shipped model)
+  double spend_unshared_ = 0;                  // guarded by mu_: spending not yet added to the fleet's
+  double fleet_spend_ = 0, fleet_day_ = -1;    // guarded by mu_
 };
 
 }  // namespace mec::net

@@ -68,6 +68,21 @@ std::string FormatEmfLine(const RequestRecord& r, std::string_view backend, std:
   return out;
 }
 
+std::string FormatJudgeSpendEmfLine(double usd, int64_t unix_ms, std::string_view ns) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject().Key("_aws").BeginObject();
+  w.Field("Timestamp", unix_ms);
+  w.Key("CloudWatchMetrics").BeginArray().BeginObject().Field("Namespace", ns);
+  w.Key("Dimensions").BeginArray().BeginArray().String("component").EndArray().EndArray();
+  w.Key("Metrics").BeginArray().BeginObject().Field("Name", "JudgeSpendUSD").Field("Unit", "None").EndObject().EndArray();
+  w.EndObject().EndArray().EndObject();
+  w.Field("component", "learning").Field("JudgeSpendUSD", usd);
+  w.EndObject();
+  out += '\n';
+  return out;
+}
+
 Result<std::unique_ptr<AccessLog>> AccessLog::Open(const AccessLogOptions& options) {
   if (options.path.empty()) return Status::InvalidArgument("access log: no path");
   if (options.path == "-") return std::unique_ptr<AccessLog>(new AccessLog(options, stderr, false));
@@ -84,6 +99,14 @@ AccessLog::~AccessLog() {
 void AccessLog::Write(const RequestRecord& r, std::string_view backend, std::string_view tier) {
   std::string line = FormatAccessLogLine(r, backend, tier);
   if (options_.emf) line += FormatEmfLine(r, backend, tier, options_.emf_namespace);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::fwrite(line.data(), 1, line.size(), f_);
+  if (owned_) std::fflush(f_);
+}
+
+void AccessLog::WriteJudgeSpend(double usd, int64_t unix_ms) {
+  if (!options_.emf) return;
+  const std::string line = FormatJudgeSpendEmfLine(usd, unix_ms, options_.emf_namespace);
   std::lock_guard<std::mutex> lock(mu_);
   std::fwrite(line.data(), 1, line.size(), f_);
   if (owned_) std::fflush(f_);

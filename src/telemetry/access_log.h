@@ -30,6 +30,11 @@ std::string FormatAccessLogLine(const RequestRecord& r, std::string_view backend
 // OutputTokens (Count), CostUSD (None), Attempts (Count). With a trailing newline.
 std::string FormatEmfLine(const RequestRecord& r, std::string_view backend, std::string_view tier, std::string_view ns);
 
+// One EMF document for learning's reference and judge spending (the operator's cost, not a
+// request's; docs/learning.md): namespace `ns`, dimension [component] = "learning", metric
+// JudgeSpendUSD (None), at `unix_ms`. Summed over a period, it is that period's spend.
+std::string FormatJudgeSpendEmfLine(double usd, int64_t unix_ms, std::string_view ns);
+
 class AccessLog {
  public:
   // path "-": stderr; anything else: a file, appended to.
@@ -40,6 +45,8 @@ class AccessLog {
 
   // Thread-safe.
   void Write(const RequestRecord& r, std::string_view backend, std::string_view tier);
+  // With EMF on, one FormatJudgeSpendEmfLine (nothing otherwise). Thread-safe.
+  void WriteJudgeSpend(double usd, int64_t unix_ms);
 
  private:
   AccessLog(const AccessLogOptions& options, std::FILE* f, bool owned) : options_(options), f_(f), owned_(owned) {}

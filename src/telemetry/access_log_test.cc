@@ -88,6 +88,17 @@ TEST(AccessLog, CloudWatchEmbeddedMetricFormat) {
   EXPECT_EQ(std::string_view(doc["tier"]), "none");
 }
 
+// Learning's spending reaches CloudWatch too (the operator's cost, apart from requests).
+TEST(AccessLog, JudgeSpendingInEmbeddedMetricFormat) {
+  const std::string line = FormatJudgeSpendEmfLine(0.0125, 1800000000500, "fleet");
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  CheckEmf(line, {"JudgeSpendUSD"});
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(line);
+  EXPECT_DOUBLE_EQ(double(doc["JudgeSpendUSD"]), 0.0125);
+  EXPECT_EQ(std::string_view(doc["component"]), "learning");
+}
+
 TEST(AccessLog, WritesLinesToAFile) {
   const std::string path = TempPath("access.log");
   AccessLogOptions o;
@@ -99,15 +110,17 @@ TEST(AccessLog, WritesLinesToAFile) {
     ASSERT_TRUE(log.ok()) << log.status().message();
     (*log)->Write(MakeRecord("a", 1800000000.5), "mec-1", "edge");
     (*log)->Write(MakeRecord("b", 1800000001.5), "api", "cloud");
+    (*log)->WriteJudgeSpend(0.5, 1800000002000);
   }
   std::ifstream in(path);
   std::string line;
   std::vector<std::string> lines;
   while (std::getline(in, line)) lines.push_back(line);
-  ASSERT_EQ(lines.size(), 4u);  // access line + EMF line per request
+  ASSERT_EQ(lines.size(), 5u);  // access line + EMF line per request, one EMF line of judge spending
   EXPECT_NE(lines[0].find("\"id\":\"a\""), std::string::npos);
   EXPECT_NE(lines[1].find("\"_aws\""), std::string::npos);
   EXPECT_NE(lines[2].find("\"id\":\"b\""), std::string::npos);
+  EXPECT_NE(lines[4].find("\"JudgeSpendUSD\":0.5"), std::string::npos);
   o.path = "/nonexistent-dir/access.log";
   auto bad = AccessLog::Open(o);
   ASSERT_FALSE(bad.ok());

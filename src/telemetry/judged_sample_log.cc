@@ -105,6 +105,50 @@ bool ParseAdaptFeatures(std::string_view s, AdaptFeatures* out) {
   return true;
 }
 
+namespace {
+constexpr int kSharedFields = 13;
+std::string NoTabs(std::string_view v) {
+  std::string out(v);
+  for (char& c : out)
+    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+  return out;
+}
+}  // namespace
+
+std::string FormatSharedSample(const StoredSample& s, std::string_view space) {
+  return fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}", NoTabs(space), NoTabs(s.id), s.ts,
+                     QualityClassName(s.tier_class), NoTabs(s.tier), NoTabs(s.backend), NoTabs(s.model), NoTabs(s.source),
+                     s.as_good, s.gain, s.predicted, NoTabs(s.model_version), NoTabs(s.features));
+}
+
+bool ParseSharedSample(std::string_view line, StoredSample* out, std::string* space) {
+  std::vector<std::string_view> f;
+  size_t i = 0;
+  for (;;) {  // empty fields kept
+    const size_t j = line.find('\t', i);
+    f.push_back(line.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i));
+    if (j == std::string_view::npos) break;
+    i = j + 1;
+  }
+  if (f.size() != kSharedFields) return false;
+  StoredSample s;
+  AdaptFeatures features;
+  if (f[1].empty() || !Num(f[2], &s.ts) || !ParseQualityClass(f[3], &s.tier_class) || !Num(f[8], &s.as_good) ||
+      !Num(f[9], &s.gain) || !Num(f[10], &s.predicted) || !ParseAdaptFeatures(f[12], &features))
+    return false;
+  if (!(s.as_good >= 0 && s.as_good <= 1 && s.gain >= 0 && s.gain <= 1)) return false;
+  s.id = f[1];
+  s.tier = f[4];
+  s.backend = f[5];
+  s.model = f[6];
+  s.source = f[7];
+  s.model_version = f[11];
+  s.features = f[12];
+  *space = f[0];
+  *out = std::move(s);
+  return true;
+}
+
 JudgedSample ToJudgedSample(const StoredSample& s) {
   JudgedSample j;
   j.prompt = s.prompt;

@@ -43,6 +43,13 @@ struct StoredSample {
 std::string FormatAdaptFeatures(const AdaptFeatures& f);
 bool ParseAdaptFeatures(std::string_view s, AdaptFeatures* out);
 
+// A sample as shared with other replicas (state/learning_sync.h): one tab-separated line of every
+// field but the prompt (which never leaves the replica), led by `space`, the feature space its
+// features were computed in ("<base model name>/<word bits>"): a replica reading a row of another
+// space cannot train on it. Parse: false on a malformed line, or features that do not parse.
+std::string FormatSharedSample(const StoredSample& s, std::string_view space);
+bool ParseSharedSample(std::string_view line, StoredSample* out, std::string* space);
+
 // The sample as the learner takes it: the prompt when kept, else the stored features.
 JudgedSample ToJudgedSample(const StoredSample& s);
 

@@ -80,6 +80,42 @@ TEST(JudgedSampleLog, FeatureTextRejectsDamage) {
   EXPECT_EQ(f.dense.size(), 2u);
 }
 
+// What another replica receives: every field but the prompt, and the feature space.
+TEST(JudgedSampleLog, SharedRowsRoundTripWithoutThePrompt) {
+  StoredSample s = Row("d-1", 1700000000.5, "What is 2+2? A secret prompt");
+  s.tier_class = QualityClass::kDevice;
+  s.model = "";  // empty fields survive
+  s.backend = "dev\tice";  // a tab cannot break the line
+  const std::string line = FormatSharedSample(s, "const/12");
+  EXPECT_EQ(line.find("secret"), std::string::npos);
+  StoredSample back;
+  std::string space;
+  ASSERT_TRUE(ParseSharedSample(line, &back, &space));
+  EXPECT_EQ(space, "const/12");
+  EXPECT_EQ(back.id, "d-1");
+  EXPECT_DOUBLE_EQ(back.ts, 1700000000.5);
+  EXPECT_EQ(back.tier_class, QualityClass::kDevice);
+  EXPECT_EQ(back.backend, "dev ice");
+  EXPECT_EQ(back.model, "");
+  EXPECT_EQ(back.source, "judge");
+  EXPECT_DOUBLE_EQ(back.as_good, 0.5);
+  EXPECT_DOUBLE_EQ(back.gain, 0.25);
+  EXPECT_DOUBLE_EQ(back.predicted, 0.8);
+  EXPECT_EQ(back.model_version, "const");
+  EXPECT_TRUE(back.prompt.empty());
+  EXPECT_EQ(back.features, s.features);
+  // It trains from its features like a row past its retention.
+  const JudgedSample j = ToJudgedSample(back);
+  ASSERT_TRUE(j.features);
+  EXPECT_EQ(j.features->key, PromptKey(s.prompt));
+  // Damage is rejected, not half-read.
+  EXPECT_FALSE(ParseSharedSample("", &back, &space));
+  EXPECT_FALSE(ParseSharedSample(line.substr(0, line.size() / 2), &back, &space));
+  std::string bad = line;
+  bad.replace(bad.find("\t0.5\t"), 5, "\t1.5\t");  // as_good out of [0, 1]
+  EXPECT_FALSE(ParseSharedSample(bad, &back, &space));
+}
+
 TEST(JudgedSampleLog, AFileWithoutTheTableHasNoRows) {
   const std::string path = ::testing::TempDir() + "/no_judged_table.db";
   std::remove(path.c_str());

@@ -80,6 +80,7 @@ class Telemetry {
   bool metrics_enabled() const { return options_.metrics; }
   Metrics& metrics() { return metrics_; }
   DecisionLog* decision_log() { return decision_log_.get(); }
+  AccessLog* access_log() { return access_log_.get(); }  // null when off
   // Seconds since the Unix epoch at `t` on the clock's time line.
   double UnixSeconds(TimePoint t) const { return unix0_ + ToSeconds(t - mono0_); }
 

@@ -13,10 +13,10 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { Stack, backend, postJson, getJson, request, waitFor, MODELS, BIN } from './lib.mjs';
+import { Stack, backend, postJson, getJson, request, waitFor, MODELS, BIN, closedPort, tryConnect } from './lib.mjs';
 
 const GREETINGS = ['Hello there, good morning!', 'Hi, thanks for your help', 'Hey, what time is it?', 'Good morning friend',
   'Thank you so much, bye', 'Hello, tell me a joke', 'Hi there', 'Hey, how is the weather today?'];
@@ -164,6 +164,108 @@ describe('learning on the traffic', () => {
     const b = spawnSync(BIN, ['complexity', 'train', '--judged', bad, '--out', model], { encoding: 'utf8' });
     assert.equal(b.status, 1);
     assert.match(b.stderr, /line 1/);
+  });
+});
+
+// Two replicas sharing one redis-server (docs/learning.md, "Several replicas"): the verdicts of
+// one train the model of the other, exactly one of them trains at a time, the others load what it
+// publishes, and when the trainer stops another takes over.
+describe('learning across replicas', () => {
+  const stack = new Stack();
+  let redis, redisPort;
+  const gws = [];
+  before(async () => {
+    redisPort = await closedPort();
+    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    assert.ok(await waitFor(async () => (await tryConnect(redisPort, 200)) === 'connected', { timeoutMs: 5000, intervalMs: 50 }), 'redis-server did not start');
+    const [device, edge, cloud] = await Promise.all([stack.emulator('device'), stack.emulator('edge'), stack.emulator('cloud')]);
+    const config = (i) => ({
+      server: { threads: 2 },
+      routing: { policy: 'adaptive' },
+      telemetry: { decision_log: { path: join(stack.dir, `decisions-${i}.db`), flush_ms: 50 } },
+      state: { url: `redis://127.0.0.1:${redisPort}`, sync_ms: 200, cache: false },
+      // A long lease: a takeover within seconds below proves the stopping trainer released it.
+      learning: { enabled: true, sample_rate: 1, sample_pinned: true, retrain_every: 20, min_samples: 8, daily_cap_usd: 50, word_bits: 12, lease_ms: 60000 },
+      backends: [
+        backend('device-phone', 'device', device, { models: [MODELS.device], max_concurrency: 4, price: { watts: 5, usd_per_kwh: 0.15 } }),
+        backend('edge-mec', 'edge', edge, { models: [MODELS.edge], max_concurrency: 8, price: { gpu_per_hour: 1.006, gpu_tokens_per_second: 495 } }),
+        backend('cloud-api', 'cloud', cloud, { models: [MODELS.cloud], price: { input_per_1m: 2.5, output_per_1m: 10 } }),
+      ],
+    });
+    gws.push(...await Promise.all([stack.gateway(config(0)), stack.gateway(config(1))]));
+  });
+  after(() => {
+    if (redis.exitCode === null) redis.kill('SIGKILL');
+    return stack.close();
+  });
+
+  let trainer, follower;
+  test('one trainer; the other replica\'s verdicts train it; the other loads what it publishes', async () => {
+    const roles = await waitFor(async () => {
+      const ls = await Promise.all(gws.map(learning));
+      return ls.every((l) => l.replicas && l.replicas.redis === 'up') && ls.filter((l) => l.replicas.trainer).length === 1 ? ls : null;
+    }, { timeoutMs: 10000, intervalMs: 100 });
+    assert.ok(roles, `exactly one trainer: ${JSON.stringify(await Promise.all(gws.map(learning)))}`);
+    const t = roles.findIndex((l) => l.replicas.trainer);
+    [trainer, follower] = [gws[t], gws[1 - t]];
+    // Traffic through the follower only, so every verdict the trainer fits on came through Redis.
+    let n = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const p of [...GREETINGS, ...PROOFS]) {
+        for (const tier of ['device', 'edge']) {
+          assert.equal((await ask(follower, p, tier)).tier, tier);
+          n++;
+        }
+      }
+    }
+    const done = await waitFor(async () => {
+      const [lt, lf] = await Promise.all([learning(trainer), learning(follower)]);
+      return lt.promotions >= 1 && lf.replicas.models_loaded >= 1 && lf.model === lt.model && lf.replicas.labels_pushed === n &&
+        lt.replicas.labels_pulled === n ? [lt, lf] : null;
+    }, { timeoutMs: 240000, intervalMs: 250 });
+    assert.ok(done, `timed out: trainer ${JSON.stringify(await learning(trainer))} follower ${JSON.stringify(await learning(follower))}`);
+    const [lt, lf] = done;
+    assert.equal(lf.retrains, 0, 'the follower never fits');
+    assert.equal(lf.replicas.trainer, false);
+    assert.equal(lf.samples, n, 'every pinned answer judged');
+    assert.equal(lt.replicas.labels_foreign, 0);
+    assert.ok(lt.replicas.models_published >= 1);
+    assert.match(lt.model, /^logreg-stack-v1\+judged\.v\d+$/);
+    // The daily cap is the fleet's: the trainer, which judged nothing itself, sees the follower's spending.
+    assert.equal(lt.spend_usd, 0);
+    const fleet = await waitFor(async () => { const l = await learning(trainer); return l.replicas.fleet_spend_today_usd > 0 ? l : null; }, { timeoutMs: 5000 });
+    assert.ok(fleet && Math.abs(fleet.replicas.fleet_spend_today_usd - (await learning(follower)).spend_usd) < 1e-6, JSON.stringify(fleet?.replicas));
+    // The follower routes with the loaded model: its decisions name it, and it learned what the verdicts say.
+    const easy = await ask(follower, 'Hello there, good morning!', 'auto', { 'X-MEC-Min-Quality': '0.9; per=request' });
+    assert.equal(easy.tier, 'device', easy.reason);
+    assert.ok(easy.reason.endsWith(`[${lt.model}]`), easy.reason);
+    const m = await request(`${trainer.base}/metrics`);
+    assert.match(m.text, /^mecrouter_learning_trainer 1$/m);
+    assert.match(m.text, /^mecrouter_learning_shared_labels_total\{direction="pulled"\} [1-9]/m);
+    // The trainer's store holds the follower's verdicts as `replica` rows, without their prompts.
+    const out = spawnSync(BIN, ['decisions', '--db', join(stack.dir, `decisions-${gws.indexOf(trainer)}.db`), 'export', '--labels'], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    const rows = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(rows.length, n);
+    for (const r of rows) {
+      assert.equal(r.source, 'replica');
+      assert.equal(r.prompt, '');
+      assert.ok(r.features.length > 0);
+    }
+  });
+
+  test('the trainer stops: the other takes the lease over at once and trains', async () => {
+    assert.ok(trainer && follower, 'the test above ran');
+    const before = (await learning(follower)).retrains;
+    trainer.kill('SIGTERM');
+    const exit = await trainer.waitExit(15000);
+    assert.ok(exit && exit.code === 0, trainer.err.slice(-2000));
+    // Released at shutdown: well within the 60 s lease.
+    const took = await waitFor(async () => (await learning(follower)).replicas.trainer, { timeoutMs: 5000, intervalMs: 100 });
+    assert.ok(took, JSON.stringify((await learning(follower)).replicas));
+    for (const p of GREETINGS.slice(0, 5)) for (const tier of ['device', 'edge']) await ask(follower, p, tier);
+    const l = await waitFor(async () => { const s = await learning(follower); return s.retrains > before ? s : null; }, { timeoutMs: 120000, intervalMs: 250 });
+    assert.ok(l, `the new trainer fits: ${JSON.stringify(await learning(follower))}`);
   });
 });
 
