@@ -13,24 +13,13 @@ namespace {
 // kMinRetention (bounds memory if someone publishes in a tight loop).
 constexpr size_t kMaxRetained = 4096;
 
-AttemptResult ToResult(AttemptOutcome::Kind k) {
-  switch (k) {
-    case AttemptOutcome::Kind::kSuccess: return AttemptResult::kSuccess;
-    case AttemptOutcome::Kind::kLocalFailure: return AttemptResult::kLocalFailure;
-    case AttemptOutcome::Kind::kUpstreamFailure: return AttemptResult::kUpstreamFailure;
-    case AttemptOutcome::Kind::kRateLimited: return AttemptResult::kRateLimited;
-    case AttemptOutcome::Kind::kCancelled: return AttemptResult::kCancelled;
-  }
-  return AttemptResult::kCancelled;
-}
-
 // Time-decayed shares of failed and rate-limited attempts, with one pseudo-success as prior so
 // that a single failure reads 0.5, not 1.
 class AttemptMix {
  public:
   explicit AttemptMix(Duration half_life) : half_life_(half_life) {}
   void Add(AttemptResult r, TimePoint now) {
-    if (r == AttemptResult::kCancelled) return;
+    if (SaysNothing(r)) return;
     if (now > last_) {
       const double f = DecayFactor(now - last_, half_life_);
       total_ *= f;
@@ -39,7 +28,7 @@ class AttemptMix {
       last_ = now;
     }
     total_ += 1;
-    if (r == AttemptResult::kLocalFailure || r == AttemptResult::kUpstreamFailure) failed_ += 1;
+    if (IsFailure(r)) failed_ += 1;
     if (r == AttemptResult::kRateLimited) limited_ += 1;
   }
   // Shares decay together, so the ratio only moves through the prior's growing weight.
@@ -87,7 +76,7 @@ BackendMonitor::~BackendMonitor() = default;
 
 bool BackendMonitor::OnAttemptEnd(int backend, const AttemptOutcome& outcome, TimePoint now) {
   State& s = *states_.at(backend);
-  const AttemptResult r = ToResult(outcome.kind);
+  const AttemptResult r = outcome.result;
   std::lock_guard lock(s.mu);
   const bool changed = s.outlier.OnResult(r, now);
   if (outcome.ttft_s) {

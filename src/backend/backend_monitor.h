@@ -21,6 +21,7 @@
 #include <optional>
 #include <vector>
 
+#include "backend/attempt_result.h"
 #include "backend/backend_pool.h"
 #include "backend/pool_snapshot.h"
 #include "core/clock.h"
@@ -28,16 +29,9 @@
 
 namespace mec {
 
-// How one upstream attempt ended, as the executor saw it.
+// What one upstream attempt taught about its backend.
 struct AttemptOutcome {
-  enum class Kind {
-    kSuccess,          // an answer (or a stream that ended normally)
-    kLocalFailure,     // connect failed, or timed out: the path or the host is unreachable
-    kUpstreamFailure,  // 5xx, a reset before the first byte, a stream cut mid-way
-    kRateLimited,      // 429
-    kCancelled,        // the client left or a hedge lost: says nothing about the backend
-  };
-  Kind kind = Kind::kSuccess;
+  AttemptResult result = AttemptResult::kOk;  // backend/attempt_result.h
   std::optional<double> ttft_s;   // request sent -> first byte
   std::optional<double> tpot_s;   // mean seconds per output token after the first
   int64_t output_tokens = 0;

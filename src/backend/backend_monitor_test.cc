@@ -29,9 +29,9 @@ std::vector<BackendOptions> TwoBackends() {
 class MonitorTest : public ::testing::Test {
  protected:
   MonitorTest() : pool_(TwoBackends()), clock_(TimePoint{} + seconds(100)), monitor_(pool_, clock_.Now()) {}
-  AttemptOutcome Outcome(AttemptOutcome::Kind k) {
+  AttemptOutcome Outcome(AttemptResult k) {
     AttemptOutcome o;
-    o.kind = k;
+    o.result = k;
     return o;
   }
   BackendPool pool_;
@@ -74,7 +74,7 @@ TEST_F(MonitorTest, SnapshotReflectsInFlightOnlyAfterPublish) {
 }
 
 TEST_F(MonitorTest, EjectionAndHalfOpenProbeInSnapshot) {
-  const auto local = Outcome(AttemptOutcome::Kind::kLocalFailure);
+  const auto local = Outcome(AttemptResult::kConnect);
   EXPECT_FALSE(monitor_.OnAttemptEnd(0, local, clock_.Now()));
   EXPECT_FALSE(monitor_.OnAttemptEnd(0, local, clock_.Now()));
   EXPECT_TRUE(monitor_.OnAttemptEnd(0, local, clock_.Now()));  // third in a row: ejected
@@ -106,14 +106,14 @@ TEST_F(MonitorTest, EjectionAndHalfOpenProbeInSnapshot) {
   EXPECT_FALSE(monitor_.Current().backends[0].routable);
 
   // The probe fails: ejected again, twice as long.
-  EXPECT_TRUE(monitor_.OnAttemptEnd(0, Outcome(AttemptOutcome::Kind::kUpstreamFailure), clock_.Now()));
+  EXPECT_TRUE(monitor_.OnAttemptEnd(0, Outcome(AttemptResult::kServerError), clock_.Now()));
   monitor_.Publish(clock_.Now());
   EXPECT_NEAR(monitor_.Current().backends[0].ejected_for_s, 20, 1e-9);
   EXPECT_EQ(monitor_.Current().backends[0].ejections, 2);
 
   clock_.Advance(seconds(20));
   EXPECT_TRUE(monitor_.TryClaimProbe(0, clock_.Now()));
-  AttemptOutcome ok = Outcome(AttemptOutcome::Kind::kSuccess);
+  AttemptOutcome ok = Outcome(AttemptResult::kOk);
   ok.ttft_s = 0.25;
   EXPECT_TRUE(monitor_.OnAttemptEnd(0, ok, clock_.Now()));
   monitor_.Publish(clock_.Now());
@@ -124,8 +124,8 @@ TEST_F(MonitorTest, EjectionAndHalfOpenProbeInSnapshot) {
 
 TEST_F(MonitorTest, RateLimitsAndCancellationsDoNotEject) {
   for (int i = 0; i < 50; ++i) {
-    monitor_.OnAttemptEnd(0, Outcome(AttemptOutcome::Kind::kRateLimited), clock_.Now());
-    monitor_.OnAttemptEnd(0, Outcome(AttemptOutcome::Kind::kCancelled), clock_.Now());
+    monitor_.OnAttemptEnd(0, Outcome(AttemptResult::kRateLimited), clock_.Now());
+    monitor_.OnAttemptEnd(0, Outcome(AttemptResult::kCancelled), clock_.Now());
   }
   monitor_.Publish(clock_.Now());
   const BackendView& v = monitor_.Current().backends[0];
@@ -136,7 +136,7 @@ TEST_F(MonitorTest, RateLimitsAndCancellationsDoNotEject) {
 
 TEST_F(MonitorTest, EstimatesFollowOutcomes) {
   for (int i = 0; i < 100; ++i) {
-    AttemptOutcome o = Outcome(AttemptOutcome::Kind::kSuccess);
+    AttemptOutcome o = Outcome(AttemptResult::kOk);
     o.ttft_s = 0.8;
     o.tpot_s = 0.04;
     o.output_tokens = 100;
@@ -154,14 +154,14 @@ TEST_F(MonitorTest, EstimatesFollowOutcomes) {
 TEST_F(MonitorTest, CensoredWaitsMakeASlowBackendLookSlow) {
   // Every attempt times out at 2 s without a first byte: no TTFT is ever measured.
   for (int i = 0; i < 20; ++i) {
-    AttemptOutcome o = Outcome(AttemptOutcome::Kind::kCancelled);  // e.g. hedges that lost
+    AttemptOutcome o = Outcome(AttemptResult::kCancelled);  // e.g. hedges that lost
     o.waited_s = 2.0;
     monitor_.OnAttemptEnd(0, o, clock_.Now());
     clock_.Advance(milliseconds(200));
   }
   EXPECT_GT(monitor_.View(0, clock_.Now()).ttft.Median(), 1.5);
   // Short waits (a client that left early) say nothing and are ignored.
-  AttemptOutcome quick = Outcome(AttemptOutcome::Kind::kCancelled);
+  AttemptOutcome quick = Outcome(AttemptResult::kCancelled);
   quick.waited_s = 0.01;
   const double before = monitor_.View(1, clock_.Now()).ttft.n;
   monitor_.OnAttemptEnd(1, quick, clock_.Now());
@@ -232,9 +232,9 @@ TEST(MonitorConcurrency, WritersPublisherReaders) {
         InFlightGuard guard(pool.at(b));
         AttemptOutcome o;
         const double u = rng.Uniform();
-        o.kind = u < 0.9 ? AttemptOutcome::Kind::kSuccess
-                 : u < 0.95 ? AttemptOutcome::Kind::kUpstreamFailure
-                            : AttemptOutcome::Kind::kLocalFailure;
+        o.result = u < 0.9 ? AttemptResult::kOk
+                 : u < 0.95 ? AttemptResult::kServerError
+                            : AttemptResult::kConnect;
         o.ttft_s = 0.1 + rng.Uniform();
         o.tpot_s = 0.01;
         monitor.OnAttemptEnd(b, o, now());

@@ -87,15 +87,15 @@ bool OutlierDetector::OnResult(AttemptResult r, TimePoint now) {
       return false;  // a straggler started before the ejection
     case OutlierState::kHalfOpen:
     case OutlierState::kProbing:
-      if (r == AttemptResult::kSuccess) {
+      if (r == AttemptResult::kOk) {
         Close(now);
         return true;
       }
-      if (r == AttemptResult::kLocalFailure || r == AttemptResult::kUpstreamFailure) {
+      if (IsFailure(r)) {
         Eject(now);
         return true;
       }
-      if (state_ == OutlierState::kProbing) {  // 429 / cancelled: let another request probe
+      if (state_ == OutlierState::kProbing) {  // 429, a client error, cancelled: let another request probe
         state_ = OutlierState::kHalfOpen;
         return true;
       }
@@ -103,23 +103,14 @@ bool OutlierDetector::OnResult(AttemptResult r, TimePoint now) {
     case OutlierState::kClosed:
       break;
   }
-  switch (r) {
-    case AttemptResult::kSuccess:
-      local_streak_ = upstream_streak_ = 0;
-      return false;
-    case AttemptResult::kLocalFailure:
-      ++local_streak_;
-      break;
-    case AttemptResult::kUpstreamFailure:
-      ++upstream_streak_;
-      local_streak_ = 0;  // a response (or a cut stream) came back: the path works
-      break;
-    case AttemptResult::kRateLimited:
-      local_streak_ = 0;  // the server answered; busy is not broken
-      return false;
-    case AttemptResult::kCancelled:
-      return false;
+  if (r == AttemptResult::kOk) {
+    local_streak_ = upstream_streak_ = 0;
+    return false;
   }
+  if (ProvesPath(r)) local_streak_ = 0;  // a response (or a cut stream) came back: the path works
+  if (IsLocalFailure(r)) ++local_streak_;
+  else if (IsUpstreamFailure(r)) ++upstream_streak_;
+  else return false;  // 429 (busy is not broken), a client error, a cancellation
   if (StreakEjects(local_streak_, options_.consecutive_local_failures) ||
       StreakEjects(upstream_streak_, options_.consecutive_upstream_failures)) {
     Eject(now);

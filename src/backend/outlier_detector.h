@@ -29,12 +29,11 @@
 
 #include <cstdint>
 
+#include "backend/attempt_result.h"
 #include "config/options.h"
 #include "core/clock.h"
 
 namespace mec {
-
-enum class AttemptResult { kSuccess, kLocalFailure, kUpstreamFailure, kRateLimited, kCancelled };
 
 enum class OutlierState {
   kClosed,    // in service

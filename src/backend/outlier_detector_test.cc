@@ -50,47 +50,47 @@ class OutlierTest : public ::testing::Test {
 };
 
 TEST_F(OutlierTest, ConsecutiveUpstreamFailuresEject) {
-  EXPECT_FALSE(Feed(AttemptResult::kUpstreamFailure, 4));
+  EXPECT_FALSE(Feed(AttemptResult::kServerError, 4));
   EXPECT_EQ(state(), OutlierState::kClosed);
-  EXPECT_TRUE(Feed(AttemptResult::kUpstreamFailure));
+  EXPECT_TRUE(Feed(AttemptResult::kServerError));
   EXPECT_EQ(state(), OutlierState::kEjected);
   EXPECT_EQ(od_.ejections(), 1);
   EXPECT_EQ(od_.ejected_for(now_), seconds(10));
 }
 
 TEST_F(OutlierTest, ConsecutiveLocalFailuresEject) {
-  Feed(AttemptResult::kLocalFailure, 2);
+  Feed(AttemptResult::kConnect, 2);
   EXPECT_EQ(state(), OutlierState::kClosed);
-  EXPECT_TRUE(Feed(AttemptResult::kLocalFailure));
+  EXPECT_TRUE(Feed(AttemptResult::kConnect));
   EXPECT_EQ(state(), OutlierState::kEjected);
 }
 
 TEST_F(OutlierTest, SuccessBreaksTheStreak) {
-  Feed(AttemptResult::kUpstreamFailure, 4);
-  Feed(AttemptResult::kSuccess);
-  Feed(AttemptResult::kUpstreamFailure, 4);
-  Feed(AttemptResult::kLocalFailure, 2);
-  Feed(AttemptResult::kSuccess);
-  Feed(AttemptResult::kLocalFailure, 2);
+  Feed(AttemptResult::kServerError, 4);
+  Feed(AttemptResult::kOk);
+  Feed(AttemptResult::kServerError, 4);
+  Feed(AttemptResult::kConnect, 2);
+  Feed(AttemptResult::kOk);
+  Feed(AttemptResult::kConnect, 2);
   EXPECT_EQ(state(), OutlierState::kClosed);
 }
 
 TEST_F(OutlierTest, LocalAndUpstreamCountedApart) {
   // Local failures do not add to the upstream streak, nor break it.
-  Feed(AttemptResult::kUpstreamFailure, 4);
-  Feed(AttemptResult::kLocalFailure, 2);
+  Feed(AttemptResult::kServerError, 4);
+  Feed(AttemptResult::kConnect, 2);
   EXPECT_EQ(od_.consecutive_upstream(), 4);
   EXPECT_EQ(od_.consecutive_local(), 2);
   EXPECT_EQ(state(), OutlierState::kClosed);
   // An upstream failure is a response: the path works, the local streak ends.
-  Feed(AttemptResult::kUpstreamFailure);
+  Feed(AttemptResult::kServerError);
   EXPECT_EQ(state(), OutlierState::kEjected);
 }
 
 TEST_F(OutlierTest, UpstreamResponseEndsLocalStreak) {
-  Feed(AttemptResult::kLocalFailure, 2);
-  Feed(AttemptResult::kUpstreamFailure);
-  Feed(AttemptResult::kLocalFailure, 2);
+  Feed(AttemptResult::kConnect, 2);
+  Feed(AttemptResult::kServerError);
+  Feed(AttemptResult::kConnect, 2);
   EXPECT_EQ(od_.consecutive_local(), 2);
   EXPECT_EQ(state(), OutlierState::kClosed);
 }
@@ -100,16 +100,16 @@ TEST_F(OutlierTest, RateLimitsAndCancellationsAreNotFailures) {
   EXPECT_FALSE(Feed(AttemptResult::kCancelled, 100));
   EXPECT_EQ(state(), OutlierState::kClosed);
   // Nor do they break an upstream streak.
-  Feed(AttemptResult::kUpstreamFailure, 4);
+  Feed(AttemptResult::kServerError, 4);
   Feed(AttemptResult::kRateLimited);
   Feed(AttemptResult::kCancelled);
   EXPECT_EQ(od_.consecutive_upstream(), 4);
-  Feed(AttemptResult::kUpstreamFailure);
+  Feed(AttemptResult::kServerError);
   EXPECT_EQ(state(), OutlierState::kEjected);
 }
 
 TEST_F(OutlierTest, HalfOpenLetsExactlyOneProbe) {
-  Feed(AttemptResult::kLocalFailure, 3);
+  Feed(AttemptResult::kConnect, 3);
   EXPECT_FALSE(od_.TryClaimProbe(now_));  // ejected
   Advance(seconds(10) - milliseconds(1));
   EXPECT_EQ(state(), OutlierState::kEjected);
@@ -121,7 +121,7 @@ TEST_F(OutlierTest, HalfOpenLetsExactlyOneProbe) {
   EXPECT_FALSE(od_.TryClaimProbe(now_));
   EXPECT_FALSE(od_.TryClaimProbe(now_ + seconds(1)));
   EXPECT_EQ(state(), OutlierState::kProbing);
-  EXPECT_TRUE(Feed(AttemptResult::kSuccess));
+  EXPECT_TRUE(Feed(AttemptResult::kOk));
   EXPECT_EQ(state(), OutlierState::kClosed);
   EXPECT_FALSE(od_.TryClaimProbe(now_));  // closed: no probe needed
 }
@@ -145,16 +145,16 @@ TEST_F(OutlierTest, PeerEjection) {
   EXPECT_TRUE(od_.TryClaimProbe(now_));
   EXPECT_FALSE(od_.EjectFor(seconds(5), now_));  // a probe in flight decides
   EXPECT_EQ(state(), OutlierState::kProbing);
-  EXPECT_TRUE(Feed(AttemptResult::kSuccess));
+  EXPECT_TRUE(Feed(AttemptResult::kOk));
   EXPECT_EQ(state(), OutlierState::kClosed);
   // The first local ejection after peer ejections lasts the base time (no escalation).
-  Feed(AttemptResult::kUpstreamFailure, 5);
+  Feed(AttemptResult::kServerError, 5);
   EXPECT_EQ(od_.ejections(), 1);
   EXPECT_EQ(od_.ejected_for(now_), seconds(10));
 }
 
 TEST_F(OutlierTest, FailedProbesEjectLongerUpToTheCap) {
-  Feed(AttemptResult::kUpstreamFailure, 5);
+  Feed(AttemptResult::kServerError, 5);
   Duration expected[] = {seconds(10), seconds(20), seconds(30), seconds(40)};
   for (int i = 0; i < 4; ++i) {
     ASSERT_EQ(state(), OutlierState::kEjected);
@@ -162,28 +162,28 @@ TEST_F(OutlierTest, FailedProbesEjectLongerUpToTheCap) {
     EXPECT_EQ(od_.ejections(), i + 1);
     Advance(expected[i]);
     ASSERT_TRUE(od_.TryClaimProbe(now_));
-    EXPECT_TRUE(Feed(AttemptResult::kLocalFailure));  // one failed probe re-ejects
+    EXPECT_TRUE(Feed(AttemptResult::kConnect));  // one failed probe re-ejects
   }
   for (int i = 0; i < 40; ++i) {
     Advance(od_.ejected_for(now_));
     ASSERT_TRUE(od_.TryClaimProbe(now_));
-    Feed(AttemptResult::kUpstreamFailure);
+    Feed(AttemptResult::kServerError);
   }
   EXPECT_EQ(od_.ejected_for(now_), seconds(300));
   EXPECT_EQ(od_.ejections(), 45);
 }
 
 TEST_F(OutlierTest, ResultsWhileEjectedAreIgnored) {
-  Feed(AttemptResult::kLocalFailure, 3);
-  EXPECT_FALSE(Feed(AttemptResult::kSuccess));  // a straggler that started before the ejection
-  EXPECT_FALSE(Feed(AttemptResult::kUpstreamFailure, 10));
+  Feed(AttemptResult::kConnect, 3);
+  EXPECT_FALSE(Feed(AttemptResult::kOk));  // a straggler that started before the ejection
+  EXPECT_FALSE(Feed(AttemptResult::kServerError, 10));
   EXPECT_EQ(state(), OutlierState::kEjected);
   EXPECT_EQ(od_.ejections(), 1);
   EXPECT_EQ(od_.ejected_for(now_), seconds(10));
 }
 
 TEST_F(OutlierTest, ProbeReleasedOnRateLimitOrCancelAndLeaseLapses) {
-  Feed(AttemptResult::kLocalFailure, 3);
+  Feed(AttemptResult::kConnect, 3);
   Advance(seconds(10));
   ASSERT_TRUE(od_.TryClaimProbe(now_));
   EXPECT_TRUE(Feed(AttemptResult::kRateLimited));
@@ -200,24 +200,24 @@ TEST_F(OutlierTest, ProbeReleasedOnRateLimitOrCancelAndLeaseLapses) {
 }
 
 TEST_F(OutlierTest, MultiplierDecaysWhileHealthy) {
-  Feed(AttemptResult::kLocalFailure, 3);
+  Feed(AttemptResult::kConnect, 3);
   Advance(seconds(10));
   od_.TryClaimProbe(now_);
-  Feed(AttemptResult::kLocalFailure);  // multiplier 2, 20 s
+  Feed(AttemptResult::kConnect);  // multiplier 2, 20 s
   Advance(seconds(20));
   od_.TryClaimProbe(now_);
-  Feed(AttemptResult::kSuccess);
+  Feed(AttemptResult::kOk);
   EXPECT_EQ(od_.multiplier(), 2);
   // Healthy for one base interval: the next ejection uses multiplier 2 (2 - 1 + 1), not 3.
   Advance(seconds(10));
-  Feed(AttemptResult::kLocalFailure, 3);
+  Feed(AttemptResult::kConnect, 3);
   EXPECT_EQ(od_.ejected_for(now_), seconds(20));
   Advance(seconds(20));
   od_.TryClaimProbe(now_);
-  Feed(AttemptResult::kSuccess);
+  Feed(AttemptResult::kOk);
   // Healthy for long: back to base x 1.
   Advance(seconds(600));
-  Feed(AttemptResult::kLocalFailure, 3);
+  Feed(AttemptResult::kConnect, 3);
   EXPECT_EQ(od_.ejected_for(now_), seconds(10));
   EXPECT_EQ(od_.ejections(), 4);
 }
@@ -229,10 +229,41 @@ TEST(Outlier, DisabledDetectors) {
   OutlierDetector od(o, seconds(60));
   TimePoint now{};
   for (int i = 0; i < 1000; ++i) {
-    od.OnResult(AttemptResult::kLocalFailure, now);
-    od.OnResult(AttemptResult::kUpstreamFailure, now);
+    od.OnResult(AttemptResult::kConnect, now);
+    od.OnResult(AttemptResult::kServerError, now);
   }
   EXPECT_EQ(od.state(now), OutlierState::kClosed);
+}
+
+// One vocabulary (backend/attempt_result.h): every failure result lands in its streak.
+TEST_F(OutlierTest, EveryResultCountsInItsStreak) {
+  Feed(AttemptResult::kConnect);
+  Feed(AttemptResult::kTimeout);
+  EXPECT_EQ(od_.consecutive_local(), 2);
+  Feed(AttemptResult::kReset);  // a response of sorts: the path works
+  EXPECT_EQ(od_.consecutive_local(), 0);
+  Feed(AttemptResult::kMidstreamCut);
+  Feed(AttemptResult::kServerError);
+  EXPECT_EQ(od_.consecutive_upstream(), 3);
+  Feed(AttemptResult::kCancelled);
+  Feed(AttemptResult::kSkipped);
+  EXPECT_EQ(od_.consecutive_upstream(), 3);
+  Feed(AttemptResult::kOk);
+  EXPECT_EQ(od_.consecutive_upstream(), 0);
+}
+
+// A 4xx passed through to the client is the client's fault: it never ejects, it ends a local
+// streak (the server answered), and a half-open probe that gets one is released, not failed.
+TEST_F(OutlierTest, ClientErrorsNeverEject) {
+  Feed(AttemptResult::kConnect, 2);
+  EXPECT_FALSE(Feed(AttemptResult::kClientError, 50));
+  EXPECT_EQ(state(), OutlierState::kClosed);
+  EXPECT_EQ(od_.consecutive_local(), 0);
+  EXPECT_TRUE(Feed(AttemptResult::kConnect, 3));
+  Advance(seconds(11));
+  ASSERT_TRUE(od_.TryClaimProbe(now_));
+  EXPECT_TRUE(Feed(AttemptResult::kClientError));
+  EXPECT_EQ(state(), OutlierState::kHalfOpen);
 }
 
 }  // namespace

@@ -5,17 +5,6 @@
 
 namespace mec {
 
-std::string_view FailureKindName(FailureKind k) {
-  switch (k) {
-    case FailureKind::kConnect: return "connect failed";
-    case FailureKind::kTimeout: return "timeout";
-    case FailureKind::kReset: return "connection closed";
-    case FailureKind::kServerError: return "server error";
-    case FailureKind::kRateLimited: return "rate limited";
-  }
-  return "failure";
-}
-
 Executor::Executor(std::vector<int> chain, int max_attempts, std::optional<TimePoint> deadline,
                    std::vector<std::string> names, std::optional<Duration> hedge_delay)
     : chain_(std::move(chain)), max_attempts_(max_attempts), deadline_(deadline), names_(std::move(names)),
@@ -94,7 +83,7 @@ ExecutorAction Executor::Next(TimePoint now) {
     // Skip a backend that asked us (429 + Retry-After) to wait past now.
     bool wait = false;
     for (const auto& a : attempts_)
-      if (a.backend == b && a.failure && a.failure->kind == FailureKind::kRateLimited &&
+      if (a.backend == b && a.failure && a.failure->result == AttemptResult::kRateLimited &&
           now < a.started + FromSeconds(a.failure->retry_after_s))
         wait = true;
     if (wait) continue;
@@ -117,8 +106,8 @@ ExecutorAction Executor::GiveUp(TimePoint now) {
     if (!a.failure) continue;
     if (!detail.empty()) detail += "; ";
     const std::string& name = a.backend >= 0 && a.backend < static_cast<int>(names_.size()) ? names_[a.backend] : "?";
-    detail += name + ": " + (a.failure->detail.empty() ? std::string(FailureKindName(a.failure->kind)) : a.failure->detail);
-    if (a.failure->kind != FailureKind::kRateLimited) all_429 = false;
+    detail += name + ": " + (a.failure->detail.empty() ? std::string(AttemptResultText(a.failure->result)) : a.failure->detail);
+    if (a.failure->result != AttemptResult::kRateLimited) all_429 = false;
     else retry_after = retry_after == 0 ? a.failure->retry_after_s : std::min(retry_after, a.failure->retry_after_s);
   }
   for (const auto& [b, why] : skipped_) {

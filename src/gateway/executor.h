@@ -19,21 +19,14 @@
 #include <vector>
 
 #include "api/error.h"
+#include "backend/attempt_result.h"
 #include "core/clock.h"
 
 namespace mec {
 
-enum class FailureKind {
-  kConnect,        // refused, unreachable, DNS, TLS handshake: a local failure
-  kTimeout,        // no first byte within the timeout: a local failure
-  kReset,          // the connection closed before the first byte
-  kServerError,    // HTTP 5xx from upstream
-  kRateLimited,    // HTTP 429 from upstream
-};
-std::string_view FailureKindName(FailureKind k);
-
+// An attempt that failed before its first byte reached the client.
 struct AttemptFailure {
-  FailureKind kind = FailureKind::kConnect;
+  AttemptResult result = AttemptResult::kConnect;  // kConnect, kTimeout, kReset, kServerError or kRateLimited
   int http_status = 0;          // for kServerError / kRateLimited
   double retry_after_s = 0;     // from Retry-After on 429
   std::string detail;           // one line

@@ -13,12 +13,12 @@ TEST(Executor, FailsOverAlongTheChain) {
   auto a = ex.Start(clock.Now());
   ASSERT_EQ(a.type, ExecutorAction::kStartAttempt);
   EXPECT_EQ(a.backend, 1);
-  a = ex.OnFailure(clock.Now(), {FailureKind::kConnect, 0, 0, "connection refused"});
+  a = ex.OnFailure(clock.Now(), {AttemptResult::kConnect, 0, 0, "connection refused"});
   ASSERT_EQ(a.type, ExecutorAction::kStartAttempt);
   EXPECT_EQ(a.backend, 2);
-  a = ex.OnFailure(clock.Now(), {FailureKind::kServerError, 500, 0, "HTTP 500"});
+  a = ex.OnFailure(clock.Now(), {AttemptResult::kServerError, 500, 0, "HTTP 500"});
   EXPECT_EQ(a.backend, 0);
-  a = ex.OnFailure(clock.Now(), {FailureKind::kTimeout, 0, 0, ""});
+  a = ex.OnFailure(clock.Now(), {AttemptResult::kTimeout, 0, 0, ""});
   ASSERT_EQ(a.type, ExecutorAction::kGiveUp);
   EXPECT_EQ(a.error.http_status, 503);
   EXPECT_NE(a.error.message.find("edge-1: connection refused"), std::string::npos);
@@ -30,8 +30,8 @@ TEST(Executor, BoundsAttempts) {
   ManualClock clock;
   Executor ex({0, 1, 2}, 2, std::nullopt, kNames);
   ex.Start(clock.Now());
-  EXPECT_EQ(ex.OnFailure(clock.Now(), {FailureKind::kReset}).type, ExecutorAction::kStartAttempt);
-  EXPECT_EQ(ex.OnFailure(clock.Now(), {FailureKind::kReset}).type, ExecutorAction::kGiveUp);
+  EXPECT_EQ(ex.OnFailure(clock.Now(), {AttemptResult::kReset}).type, ExecutorAction::kStartAttempt);
+  EXPECT_EQ(ex.OnFailure(clock.Now(), {AttemptResult::kReset}).type, ExecutorAction::kGiveUp);
 }
 
 TEST(Executor, NeverRetriesAfterFirstByte) {
@@ -39,7 +39,7 @@ TEST(Executor, NeverRetriesAfterFirstByte) {
   Executor ex({0, 1}, 3, std::nullopt, kNames);
   ex.Start(clock.Now());
   ex.OnFirstByte();
-  EXPECT_EQ(ex.OnFailure(clock.Now(), {FailureKind::kReset}).type, ExecutorAction::kGiveUp);
+  EXPECT_EQ(ex.OnFailure(clock.Now(), {AttemptResult::kReset}).type, ExecutorAction::kGiveUp);
   EXPECT_EQ(ex.attempt_count(), 1);
 }
 
@@ -48,7 +48,7 @@ TEST(Executor, DeadlineStopsFailover) {
   Executor ex({0, 1}, 3, clock.Now() + FromMillis(100), kNames);
   ex.Start(clock.Now());
   clock.Advance(FromMillis(150));
-  auto a = ex.OnFailure(clock.Now(), {FailureKind::kTimeout});
+  auto a = ex.OnFailure(clock.Now(), {AttemptResult::kTimeout});
   ASSERT_EQ(a.type, ExecutorAction::kGiveUp);
   EXPECT_EQ(a.error.http_status, 504);
 }
@@ -57,8 +57,8 @@ TEST(Executor, AllRateLimitedGives429WithRetryAfter) {
   ManualClock clock;
   Executor ex({0, 1}, 3, std::nullopt, kNames);
   ex.Start(clock.Now());
-  ex.OnFailure(clock.Now(), {FailureKind::kRateLimited, 429, 2.5, "HTTP 429"});
-  auto a = ex.OnFailure(clock.Now(), {FailureKind::kRateLimited, 429, 7, "HTTP 429"});
+  ex.OnFailure(clock.Now(), {AttemptResult::kRateLimited, 429, 2.5, "HTTP 429"});
+  auto a = ex.OnFailure(clock.Now(), {AttemptResult::kRateLimited, 429, 7, "HTTP 429"});
   ASSERT_EQ(a.type, ExecutorAction::kGiveUp);
   EXPECT_EQ(a.error.http_status, 429);
   EXPECT_EQ(a.retry_after_s, 3);
@@ -71,7 +71,7 @@ TEST(Executor, SkippedBackendsDoNotUseUpAttempts) {
   auto a = ex.OnSkipped(clock.Now(), "ejected");
   EXPECT_EQ(a.backend, 1);
   EXPECT_EQ(ex.attempt_count(), 1);
-  a = ex.OnFailure(clock.Now(), {FailureKind::kConnect});
+  a = ex.OnFailure(clock.Now(), {AttemptResult::kConnect});
   EXPECT_EQ(a.backend, 2);
   a = ex.OnSkipped(clock.Now(), "ejected");
   ASSERT_EQ(a.type, ExecutorAction::kGiveUp);
@@ -103,8 +103,8 @@ TEST(Executor, AHedgedFailureWaitsForTheOtherAttempt) {
   ex.Start(clock.Now());
   clock.Advance(FromMillis(20));
   ASSERT_EQ(ex.OnHedgeTimer(clock.Now()).backend, 2);
-  EXPECT_EQ(ex.OnFailureOf(clock.Now(), 1, {FailureKind::kServerError, 500}).type, ExecutorAction::kWait);
-  auto next = ex.OnFailureOf(clock.Now(), 2, {FailureKind::kReset});
+  EXPECT_EQ(ex.OnFailureOf(clock.Now(), 1, {AttemptResult::kServerError, 500}).type, ExecutorAction::kWait);
+  auto next = ex.OnFailureOf(clock.Now(), 2, {AttemptResult::kReset});
   ASSERT_EQ(next.type, ExecutorAction::kStartAttempt);  // both failed: the chain goes on
   EXPECT_EQ(next.backend, 0);
 }

@@ -26,17 +26,6 @@
 namespace mec::net {
 namespace {
 
-AttemptResult AttemptResultOf(FailureKind k) {
-  switch (k) {
-    case FailureKind::kConnect: return AttemptResult::kConnect;
-    case FailureKind::kTimeout: return AttemptResult::kTimeout;
-    case FailureKind::kReset: return AttemptResult::kReset;
-    case FailureKind::kServerError: return AttemptResult::kServerError;
-    case FailureKind::kRateLimited: return AttemptResult::kRateLimited;
-  }
-  return AttemptResult::kReset;
-}
-
 // One request's telemetry record (telemetry/telemetry.h). Its outcome is recorded once, when the
 // request's coroutine ends: status and HTTP status as last set (a request that ends without
 // saying, e.g. because the server stopped, counts as cancelled).
@@ -541,12 +530,12 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     if (cache_state) res.set("X-MEC-Cache", cache_state);  // "lost": the first attempt beat its hedge
   };
   // What one attempt taught us, for the Resource agent and the learners.
-  auto record = [&](const Backend& b, AttemptOutcome::Kind kind, TimePoint sent, std::optional<TimePoint> first,
+  auto record = [&](const Backend& b, AttemptResult kind, TimePoint sent, std::optional<TimePoint> first,
                     TimePoint end, int64_t tokens, bool streamed) {
     AttemptOutcome o;
-    o.kind = kind;
+    o.result = kind;
     o.output_tokens = tokens;
-    if (kind == AttemptOutcome::Kind::kSuccess) {
+    if (kind == AttemptResult::kOk) {
       const double total = ToSeconds(end - sent);
       if (streamed && first) {
         o.ttft_s = ToSeconds(*first - sent);
@@ -566,14 +555,6 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     }
     if (s_.monitor.OnAttemptEnd(b.index(), o, end)) s_.monitor.Publish(end);  // an ejection shows at once
     if (s_.replicas) s_.replicas->Note(b.index(), o.ttft_s, o.tpot_s);
-  };
-  auto failure_kind = [](FailureKind k) {
-    switch (k) {
-      case FailureKind::kConnect:
-      case FailureKind::kTimeout: return AttemptOutcome::Kind::kLocalFailure;
-      case FailureKind::kRateLimited: return AttemptOutcome::Kind::kRateLimited;
-      default: return AttemptOutcome::Kind::kUpstreamFailure;
-    }
   };
   auto remember = [&](const Backend& b) {
     const double q = decision->candidates.size() > static_cast<size_t>(b.index()) ? decision->candidates[b.index()].quality : 1.0;
@@ -598,11 +579,11 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     stats.upstream_attempts.fetch_add(1, std::memory_order_relaxed);
     asio::co_spawn(executor, OpenAttempt(a, std::string(UpstreamPath(endpoint)), BuildUpstreamBody(parsed, model, inject_usage)),
                    [a, wake, &monitor = s_.monitor, &clock = s_.clock](std::exception_ptr e) {
-                     if (e && !a->failure) a->failure = AttemptFailure{FailureKind::kReset, 0, 0, "internal error"};
+                     if (e && !a->failure) a->failure = AttemptFailure{AttemptResult::kReset, 0, 0, "internal error"};
                      a->finished = true;
                      if (a->cancelled) {
                        AttemptOutcome o;
-                       o.kind = AttemptOutcome::Kind::kCancelled;
+                       o.result = AttemptResult::kCancelled;
                        o.waited_s = ToSeconds(clock.Now() - a->sent);
                        monitor.OnAttemptEnd(a->backend, o, clock.Now());
                      }
@@ -658,8 +639,8 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       Backend& b = s_.pool.at(a->backend);
       if (a->failure) {
         b.failures.fetch_add(1, std::memory_order_relaxed);
-        record(b, failure_kind(a->failure->kind), a->sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
-        trace_attempt(a->backend, AttemptResultOf(a->failure->kind));
+        record(b, a->failure->result, a->sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
+        trace_attempt(a->backend, a->failure->result);
         act = ex.OnFailureOf(s_.clock.Now(), a->backend, *a->failure);
         continue;
       }
@@ -711,7 +692,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   UpstreamCall& call = w.call;
   auto cancelled = [&] {
     stats.client_cancelled.fetch_add(1, std::memory_order_relaxed);
-    record(b, AttemptOutcome::Kind::kCancelled, w.sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
+    record(b, AttemptResult::kCancelled, w.sent, std::nullopt, s_.clock.Now(), 0, parsed.stream);
     trace_attempt(w.backend, AttemptResult::kCancelled);
     trace.End(RequestStatus::kCancelled, 499);
   };
@@ -719,7 +700,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     const int status = call.status();
     const bool ok = status >= 200 && status < 300;
     const auto usage = ok ? ExtractUsage(w.body) : std::nullopt;
-    record(b, ok ? AttemptOutcome::Kind::kSuccess : AttemptOutcome::Kind::kUpstreamFailure, w.sent, std::nullopt,
+    record(b, ok ? AttemptResult::kOk : AttemptResult::kClientError, w.sent, std::nullopt,
            s_.clock.Now(), usage ? usage->completion_tokens : 0, false);
     if (ok) remember(b);
     trace_attempt(w.backend, ok ? AttemptResult::kOk : AttemptResult::kClientError);
@@ -778,7 +759,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       if (!w.saw_done) {
         // The upstream closed the stream cleanly but never said [DONE]: tell the client.
         stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
-        record(b, AttemptOutcome::Kind::kUpstreamFailure, w.sent, first_token, s_.clock.Now(), tokens, true);
+        record(b, AttemptResult::kMidstreamCut, w.sent, first_token, s_.clock.Now(), tokens, true);
         trace_attempt(w.backend, AttemptResult::kMidstreamCut);
         trace.End(RequestStatus::kMidstreamCut, 200);
         trace.record.error = "stream ended without [DONE]";
@@ -787,7 +768,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
         co_await ch.WriteChunk(err);
       } else {
         stats.completed.fetch_add(1, std::memory_order_relaxed);
-        record(b, AttemptOutcome::Kind::kSuccess, w.sent, first_token, s_.clock.Now(), tokens, true);
+        record(b, AttemptResult::kOk, w.sent, first_token, s_.clock.Now(), tokens, true);
         remember(b);
         trace_attempt(w.backend, AttemptResult::kOk);
         trace.End(RequestStatus::kOk, 200);
@@ -822,7 +803,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       // After the first byte: end the stream with an error event, and no [DONE].
       stats.midstream_cuts.fetch_add(1, std::memory_order_relaxed);
       b.failures.fetch_add(1, std::memory_order_relaxed);
-      record(b, AttemptOutcome::Kind::kUpstreamFailure, w.sent, first_token, s_.clock.Now(), w.chunks, true);
+      record(b, AttemptResult::kMidstreamCut, w.sent, first_token, s_.clock.Now(), w.chunks, true);
       trace_attempt(w.backend, AttemptResult::kMidstreamCut);
       trace.End(RequestStatus::kMidstreamCut, 200);
       trace.record.output_tokens = w.chunks;

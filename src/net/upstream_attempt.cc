@@ -36,12 +36,12 @@ awaitable<void> OpenAttempt(std::shared_ptr<UpstreamAttempt> a, std::string path
     while (!a->call.done()) {
       UpstreamCall::Piece piece = co_await a->call.ReadSome();
       if (piece.error) {
-        a->failure = AttemptFailure{FailureKind::kReset, 0, 0, *piece.error};
+        a->failure = AttemptFailure{AttemptResult::kReset, 0, 0, *piece.error};
         co_return;
       }
       a->body.append(piece.data);
       if (a->body.size() > (256u << 20)) {
-        a->failure = AttemptFailure{FailureKind::kReset, 0, 0, "upstream body over 256 MiB"};
+        a->failure = AttemptFailure{AttemptResult::kReset, 0, 0, "upstream body over 256 MiB"};
         co_return;
       }
     }
@@ -53,7 +53,7 @@ awaitable<void> OpenAttempt(std::shared_ptr<UpstreamAttempt> a, std::string path
     if (!broke && !a->Feed(piece.data)) broke = "upstream sent an oversized event";
     if (!broke && a->out.empty() && a->call.done()) broke = "upstream ended the stream without data";
     if (broke) {
-      a->failure = AttemptFailure{FailureKind::kReset, 0, 0, *broke};
+      a->failure = AttemptFailure{AttemptResult::kReset, 0, 0, *broke};
       co_return;
     }
     if (!a->out.empty()) co_return;

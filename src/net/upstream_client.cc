@@ -121,12 +121,12 @@ void UpstreamCall::Cancel() {
 awaitable<std::optional<AttemptFailure>> UpstreamCall::Connect() {
   const auto& o = pools_.options(backend_);
   const auto& u = pools_.url(backend_);
-  if (u.host.empty()) co_return AttemptFailure{FailureKind::kConnect, 0, 0, "bad URL"};
+  if (u.host.empty()) co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "bad URL"};
   auto& resolved = pools_.resolved(backend_);
   if (!resolved) {
     tcp::resolver resolver(pools_.ioc());
     auto [ec, results] = co_await resolver.async_resolve(u.host, u.port, kTuple);
-    if (ec) co_return AttemptFailure{FailureKind::kConnect, 0, 0, "cannot resolve " + u.host + ": " + ec.message()};
+    if (ec) co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "cannot resolve " + u.host + ": " + ec.message()};
     resolved = results;
   }
   conn_ = std::make_unique<UpstreamConn>();
@@ -136,19 +136,19 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Connect() {
   low.expires_after(Remaining(o.timeouts.connect_ms));
   auto [ec, ep] = co_await low.async_connect(*resolved, kTuple);
   if (ec) {
-    if (cancelled_) co_return AttemptFailure{FailureKind::kReset, 0, 0, "cancelled"};
-    if (ec == beast::error::timeout) co_return AttemptFailure{FailureKind::kTimeout, 0, 0, fmt::format("connect timeout ({} ms)", o.timeouts.connect_ms)};
+    if (cancelled_) co_return AttemptFailure{AttemptResult::kReset, 0, 0, "cancelled"};
+    if (ec == beast::error::timeout) co_return AttemptFailure{AttemptResult::kTimeout, 0, 0, fmt::format("connect timeout ({} ms)", o.timeouts.connect_ms)};
     resolved.reset();  // re-resolve next time
-    co_return AttemptFailure{FailureKind::kConnect, 0, 0, "connect: " + ec.message()};
+    co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "connect: " + ec.message()};
   }
   low.socket().set_option(tcp::no_delay(true), ec);
   if (u.tls) {
     if (!SSL_set_tlsext_host_name(conn_->tls->native_handle(), u.host.c_str()))
-      co_return AttemptFailure{FailureKind::kConnect, 0, 0, "TLS: cannot set SNI"};
+      co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "TLS: cannot set SNI"};
     if (o.tls_verify) conn_->tls->set_verify_callback(ssl::host_name_verification(u.host));
     low.expires_after(Remaining(o.timeouts.connect_ms));
     auto [hec] = co_await conn_->tls->async_handshake(ssl::stream_base::client, kTuple);
-    if (hec) co_return AttemptFailure{FailureKind::kConnect, 0, 0, "TLS handshake: " + hec.message()};
+    if (hec) co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "TLS handshake: " + hec.message()};
   }
   co_return std::nullopt;
 }
@@ -161,13 +161,13 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const
   low.expires_after(Remaining(head_ms));
   auto [wec, wn] = co_await http::async_write(s, req, kTuple);
   auto classify = [&](beast::error_code ec, const char* phase) -> AttemptFailure {
-    if (cancelled_) return {FailureKind::kReset, 0, 0, "cancelled"};
+    if (cancelled_) return {AttemptResult::kReset, 0, 0, "cancelled"};
     if (ec == beast::error::timeout)
-      return {FailureKind::kTimeout, 0, 0,
+      return {AttemptResult::kTimeout, 0, 0,
               generation_.count() > 0 ? fmt::format("no response within {} ms (first_byte_ms {} + {} ms to generate the whole answer)", head_ms,
                                                     o.timeouts.first_byte_ms, generation_.count())
                                       : fmt::format("no first byte within {} ms", o.timeouts.first_byte_ms)};
-    return {FailureKind::kReset, 0, 0, fmt::format("{}: {}", phase, ec.message())};
+    return {AttemptResult::kReset, 0, 0, fmt::format("{}: {}", phase, ec.message())};
   };
   if (wec) co_return classify(wec, "send");
   parser_.emplace();
@@ -184,9 +184,9 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const
       auto r = std::from_chars(ra.data(), ra.data() + ra.size(), v);
       if (r.ec == std::errc() && v >= 0) retry = v;
     }
-    co_return AttemptFailure{FailureKind::kRateLimited, 429, retry, "HTTP 429"};
+    co_return AttemptFailure{AttemptResult::kRateLimited, 429, retry, "HTTP 429"};
   }
-  if (status_ >= 500) co_return AttemptFailure{FailureKind::kServerError, status_, 0, fmt::format("HTTP {}", status_)};
+  if (status_ >= 500) co_return AttemptFailure{AttemptResult::kServerError, status_, 0, fmt::format("HTTP {}", status_)};
   if (parser_->is_done()) done_ = true;
   co_return std::nullopt;
 }
@@ -208,26 +208,26 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view pa
   req.body() = std::move(body);
   req.prepare_payload();
   for (int round = 0; round < 2; ++round) {
-    if (cancelled_) co_return AttemptFailure{FailureKind::kReset, 0, 0, "cancelled"};
+    if (cancelled_) co_return AttemptFailure{AttemptResult::kReset, 0, 0, "cancelled"};
     conn_ = round == 0 ? pools_.TakeIdle(backend_) : nullptr;
     const bool reused = conn_ != nullptr;
     if (!conn_) {
       if (auto f = co_await Connect()) co_return f;
-      if (cancelled_) co_return AttemptFailure{FailureKind::kReset, 0, 0, "cancelled"};  // during the resolve
+      if (cancelled_) co_return AttemptFailure{AttemptResult::kReset, 0, 0, "cancelled"};  // during the resolve
     }
     // No co_await inside a conditional expression: g++ 12 miscompiles it (double destruction).
     std::optional<AttemptFailure> f;
     if (conn_->tls) f = co_await Exchange(*conn_->tls, req);
     else f = co_await Exchange(*conn_->plain, req);
     // A pooled connection the server had already closed: try once more on a fresh one.
-    if (f && reused && f->kind == FailureKind::kReset && !cancelled_) {
+    if (f && reused && f->result == AttemptResult::kReset && !cancelled_) {
       conn_.reset();
       parser_.reset();
       continue;
     }
     co_return f;
   }
-  co_return AttemptFailure{FailureKind::kReset, 0, 0, "connection closed"};
+  co_return AttemptFailure{AttemptResult::kReset, 0, 0, "connection closed"};
 }
 
 template <typename Stream>

@@ -53,7 +53,7 @@ enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDo
 
 struct Ev {
   EvType type = kArrival;
-  uint8_t kind = 0;  // FailureKind for kFail
+  uint8_t kind = 0;  // AttemptResult for kFail
   uint16_t status = 0;
   uint32_t id = 0;   // request (kArrival, kHedge), GPU server (kLoaded) or attempt
 };
@@ -131,7 +131,7 @@ class World final : public OracleTruth {
   void OnFirstByte(uint32_t a);
   void OnDone(uint32_t a);
   void OnCut(uint32_t a);
-  void Record(uint32_t a, AttemptOutcome::Kind kind, bool success);
+  void Record(uint32_t a, AttemptResult kind, bool success);
   void EndAttempt(AttemptRec& at);
   void FinishFailed(uint32_t i, FailureReason why);
 
@@ -318,14 +318,14 @@ PolicyRun World::Run() {
       case kFail:
         if (attempts_[ev.id].live) {
           AttemptFailure f;
-          f.kind = static_cast<FailureKind>(ev.kind);
+          f.result = static_cast<AttemptResult>(ev.kind);
           f.http_status = ev.status;
-          if (f.kind == FailureKind::kRateLimited) f.retry_after_s = servers_[std::max(0, attempts_[ev.id].server)].RetryAfterSeconds();
+          if (f.result == AttemptResult::kRateLimited) f.retry_after_s = servers_[std::max(0, attempts_[ev.id].server)].RetryAfterSeconds();
           FailAttempt(ev.id, f);
         }
         break;
       case kTimeout:
-        if (attempts_[ev.id].live && !attempts_[ev.id].got_first) FailAttempt(ev.id, {FailureKind::kTimeout, 0, 0, "no first byte in time"});
+        if (attempts_[ev.id].live && !attempts_[ev.id].got_first) FailAttempt(ev.id, {AttemptResult::kTimeout, 0, 0, "no first byte in time"});
         break;
       case kHedge: {
         RequestRec& r = reqs_[ev.id];
@@ -459,7 +459,7 @@ void World::StartAttempt(uint32_t i, int backend) {
   }
   ClientNetwork& net = nets_[r.client];
   if (net.Offline(Now())) {  // no coverage: the connection cannot be made
-    Push(Now() + FromMillis(static_cast<double>(to.connect_ms)), kFail, a, static_cast<uint8_t>(FailureKind::kConnect));
+    Push(Now() + FromMillis(static_cast<double>(to.connect_ms)), kFail, a, static_cast<uint8_t>(AttemptResult::kConnect));
     return;
   }
   const double rtt = net.DrawRttS(TierOf(backend) == Tier::kCloud, ExtraRttMs(r.client, backend));
@@ -510,10 +510,10 @@ void World::AdmitAt(uint32_t a) {
       StartService(a, plan);
       break;
     case Admission::kQueued: at.admitted = true; break;
-    case Admission::kOutage: Push(back, kFail, a, static_cast<uint8_t>(FailureKind::kServerError), 503); break;
-    case Admission::kError: Push(back, kFail, a, static_cast<uint8_t>(FailureKind::kServerError), 500); break;
+    case Admission::kOutage: Push(back, kFail, a, static_cast<uint8_t>(AttemptResult::kServerError), 503); break;
+    case Admission::kError: Push(back, kFail, a, static_cast<uint8_t>(AttemptResult::kServerError), 500); break;
     case Admission::kRateLimited:
-    case Admission::kQueueFull: Push(back, kFail, a, static_cast<uint8_t>(FailureKind::kRateLimited), 429); break;
+    case Admission::kQueueFull: Push(back, kFail, a, static_cast<uint8_t>(AttemptResult::kRateLimited), 429); break;
   }
 }
 
@@ -544,7 +544,7 @@ void World::StartService(uint32_t a, const ServicePlan& plan) {
   if (remote) {
     const TimePoint gap = nets_[r.client].NextGapStart(now);
     if (gap < at.first_client) {
-      Push(gap, kFail, a, static_cast<uint8_t>(FailureKind::kReset));
+      Push(gap, kFail, a, static_cast<uint8_t>(AttemptResult::kReset));
       return;  // the failure releases the server
     }
     if (gap < done_client) {
@@ -596,12 +596,12 @@ void World::EndAttempt(AttemptRec& at) {
   engines_[in_.requests[at.req].client]->pool.at(at.backend).in_flight.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void World::Record(uint32_t a, AttemptOutcome::Kind kind, bool success) {
+void World::Record(uint32_t a, AttemptResult kind, bool success) {
   const AttemptRec& at = attempts_[a];
   ClientEngine& eng = *engines_[in_.requests[at.req].client];
   const TimePoint now = Now();
   AttemptOutcome o;
-  o.kind = kind;
+  o.result = kind;
   if (success) {
     o.output_tokens = at.tokens;
     o.ttft_s = ToSeconds(at.first_client - at.sent);
@@ -622,10 +622,7 @@ void World::FailAttempt(uint32_t a, const AttemptFailure& f) {
   AttemptRec& at = attempts_[a];
   EndAttempt(at);
   ReleaseServer(a);
-  AttemptOutcome::Kind kind = AttemptOutcome::Kind::kUpstreamFailure;
-  if (f.kind == FailureKind::kConnect || f.kind == FailureKind::kTimeout) kind = AttemptOutcome::Kind::kLocalFailure;
-  if (f.kind == FailureKind::kRateLimited) kind = AttemptOutcome::Kind::kRateLimited;
-  Record(a, kind, false);
+  Record(a, f.result, false);
   const uint32_t i = at.req;
   RequestRec& rr = reqs_[i];
   if (rr.done || !rr.ex) return;
@@ -637,7 +634,7 @@ void World::CancelAttempt(uint32_t a) {
   if (!at.live) return;
   EndAttempt(at);
   ReleaseServer(a);
-  Record(a, AttemptOutcome::Kind::kCancelled, false);
+  Record(a, AttemptResult::kCancelled, false);
 }
 
 void World::OnFirstByte(uint32_t a) {
@@ -657,7 +654,7 @@ void World::OnDone(uint32_t a) {
   if (!at.live) return;
   ReleaseServer(a);
   EndAttempt(at);
-  Record(a, AttemptOutcome::Kind::kSuccess, true);
+  Record(a, AttemptResult::kOk, true);
   const uint32_t i = at.req;
   RequestRec& rr = reqs_[i];
   const SimRequest& r = in_.requests[i];
@@ -700,7 +697,7 @@ void World::OnCut(uint32_t a) {
   if (!at.live) return;
   EndAttempt(at);
   ReleaseServer(a);
-  Record(a, AttemptOutcome::Kind::kUpstreamFailure, false);
+  Record(a, AttemptResult::kMidstreamCut, false);
   FinishFailed(at.req, FailureReason::kMidstream);
 }
 

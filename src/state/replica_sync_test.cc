@@ -100,7 +100,7 @@ TEST(ReplicaSync, EjectionsTravelThroughRealRedis) {
   off.share_ejections = false;
   ReplicaSync sa(o, pool_a, a, clock, "a"), sb(o, pool_b, b, clock, "b"), sc(off, pool_c, c, clock, "c");
   AttemptOutcome fail;
-  fail.kind = AttemptOutcome::Kind::kUpstreamFailure;
+  fail.result = AttemptResult::kServerError;
   for (int i = 0; i < 5; ++i) a.OnAttemptEnd(0, fail, clock.Now());
   ASSERT_EQ(a.View(0, clock.Now()).health, HealthState::kEjected);
   const double left = a.View(0, clock.Now()).ejected_for_s;

@@ -20,22 +20,6 @@ std::string_view RequestStatusName(RequestStatus s) {
   return "?";
 }
 
-std::string_view AttemptResultName(AttemptResult r) {
-  switch (r) {
-    case AttemptResult::kOk: return "ok";
-    case AttemptResult::kConnect: return "connect";
-    case AttemptResult::kTimeout: return "timeout";
-    case AttemptResult::kReset: return "reset";
-    case AttemptResult::kServerError: return "server_error";
-    case AttemptResult::kRateLimited: return "rate_limited";
-    case AttemptResult::kMidstreamCut: return "midstream_cut";
-    case AttemptResult::kCancelled: return "cancelled";
-    case AttemptResult::kClientError: return "client_error";
-    case AttemptResult::kSkipped: return "skipped";
-  }
-  return "?";
-}
-
 const Candidate* RequestRecord::CandidateFor(int b) const {
   if (b < 0) return nullptr;
   if (static_cast<size_t>(b) < candidates.size() && candidates[b].backend == b) return &candidates[b];

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/hints.h"
+#include "backend/attempt_result.h"
 #include "core/clock.h"
 #include "route/candidate.h"
 
@@ -32,21 +33,6 @@ enum class RequestStatus {
 inline constexpr int kRequestStatusCount = 7;
 std::string_view RequestStatusName(RequestStatus s);
 
-// How one upstream attempt ended (the `result` label of mecrouter_attempts_total).
-enum class AttemptResult {
-  kOk,           // an answer, or a stream that ended normally
-  kConnect,      // connect failed
-  kTimeout,      // no first byte in time
-  kReset,        // closed before the first byte
-  kServerError,  // 5xx
-  kRateLimited,  // 429
-  kMidstreamCut, // failed after the first byte
-  kCancelled,    // the client left, or a hedge lost
-  kClientError,  // 4xx (not 429), passed through to the client
-  kSkipped,      // not sent: the backend was ejected since the decision (not counted as an attempt)
-};
-inline constexpr int kAttemptResultCount = 10;
-std::string_view AttemptResultName(AttemptResult r);
 
 struct RequestRecord {
   std::string id;                       // the decision id (X-MEC-Decision-Id)
