@@ -1,5 +1,5 @@
 #pragma once
-// How one upstream attempt ended: the one vocabulary of the executor (gateway/executor.h), the
+// How one upstream attempt ended: the one vocabulary of the executor (gateway/failover_machine.h), the
 // Resource agent (backend_monitor.h, outlier_detector.h), telemetry (the `result` label of
 // mecrouter_attempts_total) and the simulator. What a result says about the backend's health is
 // decided here, in one place (the predicates below), after Envoy's split between local-origin and

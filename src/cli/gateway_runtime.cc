@@ -66,7 +66,7 @@ Status GatewayRuntime::Start() {
   auto p = std::make_unique<Parts>();
   const Options& options = options_;
   // The five parts: Resource (pool + monitor), Context (complexity model, output lengths),
-  // Router (every policy), Monitor/learning (feedback, decision registry), Executor (per request).
+  // Router (every policy), Monitor/learning (feedback, decision registry), FailoverMachine (per request).
   p->pool = std::make_unique<BackendPool>(options.backends);
   p->monitor = std::make_unique<BackendMonitor>(*p->pool, clock_.Now());
   p->base_complexity = LoadDefaultComplexityModel();

@@ -11,7 +11,7 @@
 #include "api/request.h"
 #include "api/sse.h"
 #include "core/json_writer.h"
-#include "gateway/executor.h"
+#include "gateway/failover_machine.h"
 #include "cache/answer_convert.h"
 #include "cache/cache_key.h"
 #include "route/policies.h"
@@ -497,7 +497,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   if (ctx.deadline_ms) deadline = start + FromMillis(*ctx.deadline_ms);
   std::optional<Duration> hedge_delay;
   if (decision->hedge && decision->hedge_delay_s > 0) hedge_delay = FromSeconds(decision->hedge_delay_s);
-  Executor ex(decision->chain, s_.options.routing.max_attempts, deadline, std::move(names), hedge_delay);
+  FailoverMachine ex(decision->chain, s_.options.routing.max_attempts, deadline, std::move(names), hedge_delay);
 
   // Attempts that have been started and not yet judged. Each opens in a coroutine of its own
   // (OpenAttempt) and wakes this one when it has something for the client or has failed; the
@@ -610,10 +610,10 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
   };
 
   // Run the executor: start attempts, judge them as they open, hedge when its timer fires.
-  ExecutorAction act = ex.Start(start);
+  FailoverAction act = ex.Start(start);
   for (;;) {
-    if (act.type == ExecutorAction::kGiveUp) break;
-    if (act.type == ExecutorAction::kStartAttempt) {
+    if (act.type == FailoverAction::kGiveUp) break;
+    if (act.type == FailoverAction::kStartAttempt) {
       Backend& b = s_.pool.at(act.backend);
       // Fresher than the snapshot: a backend ejected since, or half-open with its one probe
       // already in flight, is skipped without using up one of the request's attempts.
@@ -624,7 +624,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
       }
       if (ex.attempt_count() > 1 && !ex.attempts().back().hedge) stats.failovers.fetch_add(1, std::memory_order_relaxed);
       launch(b);
-      act.type = ExecutorAction::kWait;
+      act.type = FailoverAction::kWait;
     }
     if (ch.gone()) {
       cancel_all();
@@ -668,7 +668,7 @@ awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, Clien
     co_await wake->async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!ec && hedge_at && s_.clock.Now() >= *hedge_at) {
       act = ex.OnHedgeTimer(s_.clock.Now());
-      if (act.type == ExecutorAction::kStartAttempt) stats.hedges.fetch_add(1, std::memory_order_relaxed);
+      if (act.type == FailoverAction::kStartAttempt) stats.hedges.fetch_add(1, std::memory_order_relaxed);
     }
   }
 

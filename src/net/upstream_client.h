@@ -15,7 +15,7 @@
 
 #include "backend/backend.h"
 #include "core/clock.h"
-#include "gateway/executor.h"
+#include "gateway/failover_machine.h"
 #include "net/http_server.h"
 
 namespace mec::net {

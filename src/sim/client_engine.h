@@ -1,5 +1,6 @@
 #pragma once
-// One simulated client's routing engine (the client-side deployment, DESIGN.md §1) and how its
+// One simulated client's routing engine (the client-side deployment, DESIGN.md §1; requests run
+// through gateway/request_flow.h on it, as through the gateway's) and how its
 // configuration is derived from a scenario: its backend pool (device, each edge site with its home
 // site first, the cloud) with prices, timeouts and latency priors, and the monitor, learners and
 // context builder the gateway would own. The simulator holds one per client.
@@ -15,6 +16,7 @@
 #include "config/options.h"
 #include "context/context_builder.h"
 #include "core/rng.h"
+#include "gateway/engine.h"
 #include "learn/output_tokens.h"
 #include "learn/quality_budget.h"
 #include "learn/quality_feedback.h"
@@ -24,21 +26,24 @@ namespace mec::sim {
 
 // The engine of one client: what `mecrouter serve` would hold, minus the sockets.
 struct ClientEngine {
-  ClientEngine(const std::vector<BackendOptions>& backends, TimePoint start, const ComplexityModel& complexity,
-               ContextDefaults defaults, uint64_t seed, uint32_t client, QualityBudgetOptions quality = {})
+  // `clock`: the simulation's; `max_attempts`: the scenario's.
+  ClientEngine(const std::vector<BackendOptions>& backends, const Clock& clock, const ComplexityModel& complexity,
+               ContextDefaults defaults, uint64_t seed, uint32_t client, int max_attempts, QualityBudgetOptions quality = {})
       : pool(backends),
-        monitor(pool, start),
+        monitor(pool, clock.Now()),
         builder(complexity, defaults, [this](std::string_view task) { return learner.Expected(task); }),
         rng(seed, "client/" + std::to_string(client) + "/route"),
         feedback_rng(seed, "client/" + std::to_string(client) + "/feedback"),
-        published(start),
-        quality_budget(quality) {
+        quality_budget(quality),
+        engine{pool, monitor, learner, clock, names, max_attempts} {
     for (const auto& b : pool.all()) names.push_back(b->name());
+    engine.quality_budget = &quality_budget;
   }
   // Quality feedback, as the gateway wires it (only built when the scenario has feedback).
   void EnableFeedback() {
     feedback = std::make_unique<QualityFeedback>();
     adjust = [this](int b, const std::string& task, double q) { return feedback->Adjusted(pool.at(b).name(), task, q); };
+    engine.adjust_quality = &adjust;
   }
   BackendPool pool;
   BackendMonitor monitor;
@@ -46,11 +51,11 @@ struct ClientEngine {
   ContextBuilder builder;
   Rng rng;
   Rng feedback_rng;
-  TimePoint published;
   std::vector<std::string> names;
   QualityBudget quality_budget;  // the minimum quality per class (as the gateway holds it)
   std::unique_ptr<QualityFeedback> feedback;
   std::function<double(int, const std::string&, double)> adjust;
+  Engine engine;  // the parts above, as the request flow (gateway/request_flow.h) reads them
 };
 
 // What a client's engine expects of a backend before measuring it (config `expect:`), from the

@@ -15,7 +15,7 @@
 #include "core/clock.h"
 #include "core/rng.h"
 #include "emulate/tier_model.h"
-#include "gateway/executor.h"
+#include "gateway/request_flow.h"
 #include "learn/output_tokens.h"
 #include "learn/quality_feedback.h"
 #include "route/predict.h"
@@ -78,8 +78,15 @@ struct AttemptRec {
   bool live = true, admitted = false, running = false, released = false, got_first = false;
 };
 
+// A request being served: its context and its flow (gateway/request_flow.h), which refers to it.
+struct LiveRequest {
+  LiveRequest(const Engine& engine, RequestContext c) : ctx(std::move(c)), flow(engine, ctx, nullptr) {}
+  RequestContext ctx;
+  RequestFlow flow;
+};
+
 struct RequestRec {
-  std::unique_ptr<Executor> ex;
+  std::unique_ptr<LiveRequest> live;  // from the arrival until the request ends
   TimePoint start{};
   std::optional<double> deadline_ms, ttft_deadline_ms;
   const std::string* task_class = nullptr;
@@ -120,7 +127,8 @@ class World final : public OracleTruth {
   TimePoint Now() const { return clock_.Now(); }
 
   void OnArrival(uint32_t i);
-  void Handle(uint32_t i, ExecutorAction act);
+  void Handle(uint32_t i, FailoverAction act);
+  RequestFlow& Flow(uint32_t i) { return reqs_[i].live->flow; }
   void StartAttempt(uint32_t i, int backend);
   void OnServerArrive(uint32_t a);
   void AdmitAt(uint32_t a);
@@ -131,7 +139,8 @@ class World final : public OracleTruth {
   void OnFirstByte(uint32_t a);
   void OnDone(uint32_t a);
   void OnCut(uint32_t a);
-  void Record(uint32_t a, AttemptResult kind, bool success);
+  // The attempt ended (not by failing before its first byte): what it taught, through the flow.
+  void Record(uint32_t a, AttemptResult result);
   void EndAttempt(AttemptRec& at);
   void FinishFailed(uint32_t i, FailureReason why);
 
@@ -212,9 +221,9 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
     defaults.device_quality = {cls.accuracy_ratio_mmlu, cls.joint_success_share};
     QualityBudgetOptions qb;
     qb.margin = s_.quality_margin;
-    engines_.push_back(std::make_unique<ClientEngine>(ClientBackends(s_, cls, s_.links[spec.link], spec.home_site), start,
+    engines_.push_back(std::make_unique<ClientEngine>(ClientBackends(s_, cls, s_.links[spec.link], spec.home_site), clock_,
                                                       learners_.empty() ? in.complexity : *learners_[spec.device_class],
-                                                      defaults, seed, c, qb));
+                                                      defaults, seed, c, s_.max_attempts, qb));
     if (s_.feedback_rate > 0) engines_.back()->EnableFeedback();
     nets_.emplace_back(s_.links[spec.link], cls, seed, c);
   }
@@ -329,7 +338,7 @@ PolicyRun World::Run() {
         break;
       case kHedge: {
         RequestRec& r = reqs_[ev.id];
-        if (!r.done && r.ex) Handle(ev.id, r.ex->OnHedgeTimer(Now()));
+        if (!r.done && r.live) Handle(ev.id, r.live->flow.OnHedgeTimer());
         break;
       }
       case kCut: OnCut(ev.id); break;
@@ -384,51 +393,33 @@ void World::OnArrival(uint32_t i) {
   rr.ttft_deadline_ms = ctx.ttft_deadline_ms;
   if (const UseCaseDefaults* u = FindUseCase(uc.key)) rr.task_class = &u->task_class;
 
-  if (now - eng.published >= FromMillis(s_.publish_interval_ms)) {
-    eng.monitor.Publish(now);
-    eng.published = now;
-  }
-  const PoolSnapshot& snap = eng.monitor.Current();
-  RouteEnv env{eng.pool, snap, eng.rng, now, eng.feedback ? &eng.adjust : nullptr, &eng.quality_budget};
+  // The gateway publishes on a timer; a client engine at its requests, at most this often.
+  if (now - eng.monitor.Current().taken >= FromMillis(s_.publish_interval_ms)) eng.monitor.Publish(now);
   deciding_ = i;
   if (oracle_) oracle_->SetTruth(this);
-  auto decision = policy_.Decide(ctx, env);
-  if (!decision.ok()) {
-    FinishFailed(i, FailureReason::kNoBackend);
-    return;
+  rr.live = std::make_unique<LiveRequest>(eng.engine, std::move(ctx));
+  switch (Flow(i).Decide(policy_, eng.rng)) {
+    case RequestFlow::Verdict::kRoute: break;
+    case RequestFlow::Verdict::kShed: FinishFailed(i, FailureReason::kShed); return;
+    case RequestFlow::Verdict::kNotFound:
+    case RequestFlow::Verdict::kUnavailable: FinishFailed(i, FailureReason::kNoBackend); return;
   }
-  ChargeQuality(env, *decision);
-  if (decision->shed) {
-    FinishFailed(i, FailureReason::kShed);
-    return;
-  }
-  std::optional<TimePoint> deadline;
-  if (ctx.deadline_ms) deadline = now + FromMillis(*ctx.deadline_ms);
-  std::optional<Duration> hedge;
-  if (decision->hedge) hedge = FromSeconds(decision->hedge_delay_s);
-  rr.ex = std::make_unique<Executor>(decision->chain, s_.max_attempts, deadline, eng.names, hedge);
-  Handle(i, rr.ex->Start(now));
+  Handle(i, Flow(i).Start());
 }
 
-void World::Handle(uint32_t i, ExecutorAction act) {
+void World::Handle(uint32_t i, FailoverAction act) {
   RequestRec& rr = reqs_[i];
-  ClientEngine& eng = *engines_[in_.requests[i].client];
-  while (act.type == ExecutorAction::kStartAttempt) {
-    // Fresher than the snapshot: skip a backend ejected since the decision (gateway_handler.cc).
-    if (!eng.monitor.AdmitAttempt(act.backend, Now())) {
-      act = rr.ex->OnSkipped(Now(), "ejected");
-      continue;
-    }
+  if (act.type == FailoverAction::kStartAttempt) {  // admitted by the flow
     StartAttempt(i, act.backend);
     if (!rr.hedge_scheduled) {
-      if (auto at = rr.ex->HedgeAt()) {
+      if (auto at = Flow(i).HedgeAt()) {
         rr.hedge_scheduled = true;
         Push(*at, kHedge, i);
       }
     }
     return;
   }
-  if (act.type == ExecutorAction::kGiveUp) {
+  if (act.type == FailoverAction::kGiveUp) {
     FailureReason why = FailureReason::kGaveUp;
     if (act.error.http_status == 429) why = FailureReason::kRateLimited;
     else if (act.error.http_status == 504) why = FailureReason::kDeadline;
@@ -442,7 +433,6 @@ void World::StartAttempt(uint32_t i, int backend) {
   ClientEngine& eng = *engines_[r.client];
   Backend& b = eng.pool.at(backend);
   b.in_flight.fetch_add(1, std::memory_order_relaxed);
-  b.requests.fetch_add(1, std::memory_order_relaxed);
   const uint32_t a = static_cast<uint32_t>(attempts_.size());
   attempts_.push_back(AttemptRec{});
   AttemptRec& at = attempts_.back();
@@ -596,37 +586,28 @@ void World::EndAttempt(AttemptRec& at) {
   engines_[in_.requests[at.req].client]->pool.at(at.backend).in_flight.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void World::Record(uint32_t a, AttemptResult kind, bool success) {
+void World::Record(uint32_t a, AttemptResult result) {
   const AttemptRec& at = attempts_[a];
-  ClientEngine& eng = *engines_[in_.requests[at.req].client];
-  const TimePoint now = Now();
-  AttemptOutcome o;
-  o.result = kind;
-  if (success) {
-    o.output_tokens = at.tokens;
-    o.ttft_s = ToSeconds(at.first_client - at.sent);
-    if (at.tokens > 1) o.tpot_s = ToSeconds(now - at.first_client) / static_cast<double>(at.tokens - 1);
-    if (reqs_[at.req].task_class) eng.learner.Observe(*reqs_[at.req].task_class, static_cast<double>(at.tokens));
-  } else if (at.got_first) {
-    o.ttft_s = ToSeconds(at.first_client - at.sent);
-  } else {
-    o.waited_s = ToSeconds(now - at.sent);
-  }
-  if (eng.monitor.OnAttemptEnd(at.backend, o, now)) {
-    eng.monitor.Publish(now);  // an ejection shows at once
-    eng.published = now;
-  }
+  AttemptTiming t;
+  t.sent = at.sent;
+  if (at.got_first) t.first = at.first_client;
+  t.end = Now();
+  if (result == AttemptResult::kOk) t.output_tokens = at.tokens;
+  Flow(at.req).OnAttemptEnd(at.backend, result, t);
 }
 
 void World::FailAttempt(uint32_t a, const AttemptFailure& f) {
   AttemptRec& at = attempts_[a];
   EndAttempt(at);
   ReleaseServer(a);
-  Record(a, f.result, false);
   const uint32_t i = at.req;
   RequestRec& rr = reqs_[i];
-  if (rr.done || !rr.ex) return;
-  Handle(i, rr.ex->OnFailureOf(Now(), at.backend, f));
+  if (rr.done || !rr.live) {  // a straggler of a request that has ended: the monitor still learns
+    BackendMonitor& monitor = engines_[in_.requests[i].client]->monitor;
+    if (monitor.OnAttemptEnd(at.backend, AttemptOutcome{f.result, {}, {}, 0, ToSeconds(Now() - at.sent)}, Now())) monitor.Publish(Now());
+    return;
+  }
+  Handle(i, Flow(i).OnFailure(at.backend, f, at.sent));
 }
 
 void World::CancelAttempt(uint32_t a) {
@@ -634,7 +615,7 @@ void World::CancelAttempt(uint32_t a) {
   if (!at.live) return;
   EndAttempt(at);
   ReleaseServer(a);
-  Record(a, AttemptResult::kCancelled, false);
+  Record(a, AttemptResult::kCancelled);
 }
 
 void World::OnFirstByte(uint32_t a) {
@@ -643,7 +624,7 @@ void World::OnFirstByte(uint32_t a) {
   at.got_first = true;
   RequestRec& rr = reqs_[at.req];
   out_[at.req].ttft_ms = static_cast<float>(ToMillis(Now() - rr.start));
-  const std::vector<int> cancel = rr.ex->OnFirstByteFrom(at.backend);
+  const std::vector<int> cancel = rr.live->flow.OnFirstByte(at.backend);
   for (int b : cancel)
     for (uint32_t other : rr.attempts)
       if (other != a && attempts_[other].backend == b && attempts_[other].live) CancelAttempt(other);
@@ -654,7 +635,7 @@ void World::OnDone(uint32_t a) {
   if (!at.live) return;
   ReleaseServer(a);
   EndAttempt(at);
-  Record(a, AttemptResult::kOk, true);
+  Record(a, AttemptResult::kOk);
   const uint32_t i = at.req;
   RequestRec& rr = reqs_[i];
   const SimRequest& r = in_.requests[i];
@@ -685,11 +666,11 @@ void World::OnDone(uint32_t a) {
   ClientEngine& eng = *engines_[r.client];
   if (eng.feedback && rr.task_class && eng.feedback_rng.Bernoulli(s_.feedback_rate))
     eng.feedback->Observe(eng.names[static_cast<size_t>(at.backend)], *rr.task_class, o.as_good ? 1.0 : 0.0);
-  o.attempts = static_cast<uint8_t>(rr.ex->attempt_count());
-  o.hedges = static_cast<uint8_t>(rr.ex->hedges());
+  o.attempts = static_cast<uint8_t>(Flow(i).machine().attempt_count());
+  o.hedges = static_cast<uint8_t>(Flow(i).machine().hedges());
   o.failovers = static_cast<uint8_t>(std::max(0, o.attempts - 1 - o.hedges));
   rr.done = true;
-  rr.ex.reset();
+  rr.live.reset();
 }
 
 void World::OnCut(uint32_t a) {
@@ -697,7 +678,7 @@ void World::OnCut(uint32_t a) {
   if (!at.live) return;
   EndAttempt(at);
   ReleaseServer(a);
-  Record(a, AttemptResult::kMidstreamCut, false);
+  Record(a, AttemptResult::kMidstreamCut);
   FinishFailed(at.req, FailureReason::kMidstream);
 }
 
@@ -707,16 +688,16 @@ void World::FinishFailed(uint32_t i, FailureReason why) {
   RequestOutcome& o = out_[i];
   o.completed = false;
   o.failure = why;
-  if (rr.ex) {
-    o.attempts = static_cast<uint8_t>(rr.ex->attempt_count());
-    o.hedges = static_cast<uint8_t>(rr.ex->hedges());
+  if (rr.live && rr.live->flow.routed()) {
+    o.attempts = static_cast<uint8_t>(Flow(i).machine().attempt_count());
+    o.hedges = static_cast<uint8_t>(Flow(i).machine().hedges());
     o.failovers = static_cast<uint8_t>(std::max(0, o.attempts - 1 - o.hedges));
   }
   // Anything still running for it is abandoned (the client gave up).
   for (uint32_t a : rr.attempts)
     if (attempts_[a].live) CancelAttempt(a);
   rr.done = true;
-  rr.ex.reset();
+  rr.live.reset();
 }
 
 OracleView World::View(int backend) const {

@@ -1,6 +1,6 @@
 #pragma once
 // The discrete-event simulator (issue 5, DESIGN.md §3): the real routing engine — ContextBuilder,
-// BackendPool/BackendMonitor (estimators, outlier detection), a route/ policy, the Executor's
+// BackendPool/BackendMonitor (estimators, outlier detection), a route/ policy, the FailoverMachine's
 // failover and hedging state machine, the output-token learner — one engine per client, as in
 // the client-side deployment, driven by a simulated clock (a ManualClock set from the event queue)
 // instead of sockets. Only the world around it is modelled: each client's device and links

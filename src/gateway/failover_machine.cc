@@ -1,39 +1,39 @@
-#include "gateway/executor.h"
+#include "gateway/failover_machine.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace mec {
 
-Executor::Executor(std::vector<int> chain, int max_attempts, std::optional<TimePoint> deadline,
-                   std::vector<std::string> names, std::optional<Duration> hedge_delay)
-    : chain_(std::move(chain)), max_attempts_(max_attempts), deadline_(deadline), names_(std::move(names)),
+FailoverMachine::FailoverMachine(std::vector<int> chain, int max_attempts, std::optional<TimePoint> deadline,
+                                 const std::vector<std::string>& names, std::optional<Duration> hedge_delay)
+    : chain_(std::move(chain)), max_attempts_(max_attempts), deadline_(deadline), names_(&names),
       hedge_delay_(hedge_delay) {}
 
-int Executor::Running() const {
+int FailoverMachine::Running() const {
   int n = 0;
   for (const auto& a : attempts_) n += a.running ? 1 : 0;
   return n;
 }
 
-std::optional<TimePoint> Executor::HedgeAt() const {
+std::optional<TimePoint> FailoverMachine::HedgeAt() const {
   if (!hedge_delay_ || hedge_fired_ || committed_ || attempts_.empty() || next_ >= chain_.size()) return std::nullopt;
   return attempts_.front().started + *hedge_delay_;
 }
 
-ExecutorAction Executor::OnHedgeTimer(TimePoint now) {
-  ExecutorAction wait;
-  wait.type = ExecutorAction::kWait;
+FailoverAction FailoverMachine::OnHedgeTimer(TimePoint now) {
+  FailoverAction wait;
+  wait.type = FailoverAction::kWait;
   if (!HedgeAt() || now < *HedgeAt() || Running() == 0) return wait;
   hedge_fired_ = true;
-  ExecutorAction act = Next(now);
-  if (act.type != ExecutorAction::kStartAttempt) return wait;  // nothing left to hedge with: keep waiting
+  FailoverAction act = Next(now);
+  if (act.type != FailoverAction::kStartAttempt) return wait;  // nothing left to hedge with: keep waiting
   attempts_.back().hedge = true;
   ++hedges_;
   return act;
 }
 
-ExecutorAction Executor::OnFailureOf(TimePoint now, int backend, const AttemptFailure& f) {
+FailoverAction FailoverMachine::OnFailureOf(TimePoint now, int backend, const AttemptFailure& f) {
   for (auto it = attempts_.rbegin(); it != attempts_.rend(); ++it) {
     if (it->backend == backend && it->running) {
       it->running = false;
@@ -43,14 +43,14 @@ ExecutorAction Executor::OnFailureOf(TimePoint now, int backend, const AttemptFa
   }
   if (committed_) return GiveUp(now);
   if (Running() > 0) {
-    ExecutorAction wait;
-    wait.type = ExecutorAction::kWait;
+    FailoverAction wait;
+    wait.type = FailoverAction::kWait;
     return wait;
   }
   return Next(now);
 }
 
-std::vector<int> Executor::OnFirstByteFrom(int backend) {
+std::vector<int> FailoverMachine::OnFirstByteFrom(int backend) {
   committed_ = true;
   std::vector<int> cancel;
   for (auto& a : attempts_) {
@@ -61,13 +61,13 @@ std::vector<int> Executor::OnFirstByteFrom(int backend) {
   return cancel;
 }
 
-ExecutorAction Executor::Start(TimePoint now) { return Next(now); }
+FailoverAction FailoverMachine::Start(TimePoint now) { return Next(now); }
 
-ExecutorAction Executor::OnFailure(TimePoint now, const AttemptFailure& f) {
+FailoverAction FailoverMachine::OnFailure(TimePoint now, const AttemptFailure& f) {
   return OnFailureOf(now, current_backend(), f);
 }
 
-ExecutorAction Executor::OnSkipped(TimePoint now, std::string detail) {
+FailoverAction FailoverMachine::OnSkipped(TimePoint now, std::string detail) {
   if (!attempts_.empty()) {
     skipped_.emplace_back(attempts_.back().backend, std::move(detail));
     attempts_.pop_back();
@@ -75,7 +75,7 @@ ExecutorAction Executor::OnSkipped(TimePoint now, std::string detail) {
   return Next(now);
 }
 
-ExecutorAction Executor::Next(TimePoint now) {
+FailoverAction FailoverMachine::Next(TimePoint now) {
   if (static_cast<int>(attempts_.size()) >= max_attempts_) return GiveUp(now);
   if (deadline_ && now >= *deadline_) return GiveUp(now);
   while (next_ < chain_.size()) {
@@ -88,31 +88,31 @@ ExecutorAction Executor::Next(TimePoint now) {
         wait = true;
     if (wait) continue;
     attempts_.push_back(Attempt{b, now, std::nullopt});
-    ExecutorAction act;
-    act.type = ExecutorAction::kStartAttempt;
+    FailoverAction act;
+    act.type = FailoverAction::kStartAttempt;
     act.backend = b;
     return act;
   }
   return GiveUp(now);
 }
 
-ExecutorAction Executor::GiveUp(TimePoint now) {
-  ExecutorAction act;
-  act.type = ExecutorAction::kGiveUp;
+FailoverAction FailoverMachine::GiveUp(TimePoint now) {
+  FailoverAction act;
+  act.type = FailoverAction::kGiveUp;
   std::string detail;
   bool all_429 = !attempts_.empty();
   double retry_after = 0;
   for (const auto& a : attempts_) {
     if (!a.failure) continue;
     if (!detail.empty()) detail += "; ";
-    const std::string& name = a.backend >= 0 && a.backend < static_cast<int>(names_.size()) ? names_[a.backend] : "?";
+    const std::string& name = a.backend >= 0 && a.backend < static_cast<int>(names_->size()) ? (*names_)[a.backend] : "?";
     detail += name + ": " + (a.failure->detail.empty() ? std::string(AttemptResultText(a.failure->result)) : a.failure->detail);
     if (a.failure->result != AttemptResult::kRateLimited) all_429 = false;
     else retry_after = retry_after == 0 ? a.failure->retry_after_s : std::min(retry_after, a.failure->retry_after_s);
   }
   for (const auto& [b, why] : skipped_) {
     if (!detail.empty()) detail += "; ";
-    detail += (b >= 0 && b < static_cast<int>(names_.size()) ? names_[b] : "?") + ": " + why;
+    detail += (b >= 0 && b < static_cast<int>(names_->size()) ? (*names_)[b] : "?") + ": " + why;
   }
   const bool past_deadline = deadline_ && now >= *deadline_;
   if (attempts_.empty()) {

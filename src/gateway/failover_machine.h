@@ -1,8 +1,8 @@
 #pragma once
 // The failover state machine of one request (DESIGN.md §3). No I/O: the caller reports events
 // (an attempt failed before its first byte, the first byte arrived) and gets actions back (start
-// an attempt on backend B, or give up with an error). net/ drives it from sockets; sim/ drives it
-// from simulated ones.
+// an attempt on backend B, or give up with an error). The request flow (request_flow.h) drives it,
+// for the gateway's sockets and for the simulator's simulated attempts alike.
 //
 // Rules: attempts follow the decision's chain; at most max_attempts in all; no attempt once the
 // deadline has passed; never a second attempt once the client has received a byte (Committed).
@@ -11,8 +11,7 @@
 // Hedging (optional): with a hedge delay, if the primary has not produced its first byte by
 // HedgeAt(), OnHedgeTimer() starts the next backend of the chain beside it. Both run; the first
 // to produce a byte wins (OnFirstByteFrom returns the others to cancel); a failure while another
-// attempt still runs only waits (kWait). The gateway races real upstream calls this way
-// (net/upstream_attempt.h); the simulator drives the same state machine with simulated ones.
+// attempt still runs only waits (kWait).
 
 #include <optional>
 #include <string>
@@ -40,35 +39,35 @@ struct Attempt {
   bool running = true;
 };
 
-struct ExecutorAction {
+struct FailoverAction {
   enum Type { kStartAttempt, kGiveUp, kWait } type = kGiveUp;  // kWait: another attempt still runs
   int backend = -1;  // kStartAttempt
   ApiError error;    // kGiveUp
   double retry_after_s = 0;  // kGiveUp with 429: what to put in Retry-After
 };
 
-class Executor {
+class FailoverMachine {
  public:
-  // `names[i]` names backend i in messages. `deadline` unset: none.
-  Executor(std::vector<int> chain, int max_attempts, std::optional<TimePoint> deadline,
-           std::vector<std::string> names, std::optional<Duration> hedge_delay = std::nullopt);
+  // `names[i]` names backend i in messages (it must outlive the machine). `deadline` unset: none.
+  FailoverMachine(std::vector<int> chain, int max_attempts, std::optional<TimePoint> deadline,
+                  const std::vector<std::string>& names, std::optional<Duration> hedge_delay = std::nullopt);
 
   // The first action. REQUIRES: called once, before any other event.
-  ExecutorAction Start(TimePoint now);
+  FailoverAction Start(TimePoint now);
   // The current attempt failed before any byte reached the client.
-  ExecutorAction OnFailure(TimePoint now, const AttemptFailure& f);
+  FailoverAction OnFailure(TimePoint now, const AttemptFailure& f);
   // The current attempt was never sent (the backend was ejected since the decision): it does not
   // count against max_attempts; `detail` appears in the give-up message.
-  ExecutorAction OnSkipped(TimePoint now, std::string detail);
+  FailoverAction OnSkipped(TimePoint now, std::string detail);
   // The current attempt produced its first byte for the client: no more attempts after this.
   void OnFirstByte() { OnFirstByteFrom(current_backend()); }
 
   // Hedging. When the hedge timer should fire (unset: no hedge pending).
   std::optional<TimePoint> HedgeAt() const;
   // The hedge timer fired: kStartAttempt (a hedge beside the running primary) or kWait (nothing to do).
-  ExecutorAction OnHedgeTimer(TimePoint now);
+  FailoverAction OnHedgeTimer(TimePoint now);
   // The attempt on `backend` failed before its first byte (with hedges, name which one).
-  ExecutorAction OnFailureOf(TimePoint now, int backend, const AttemptFailure& f);
+  FailoverAction OnFailureOf(TimePoint now, int backend, const AttemptFailure& f);
   // `backend`'s attempt produced the first byte: it wins. Returns the other running attempts'
   // backends, which the caller cancels.
   std::vector<int> OnFirstByteFrom(int backend);
@@ -80,14 +79,14 @@ class Executor {
   int current_backend() const { return attempts_.empty() ? -1 : attempts_.back().backend; }
 
  private:
-  ExecutorAction Next(TimePoint now);
-  ExecutorAction GiveUp(TimePoint now);
+  FailoverAction Next(TimePoint now);
+  FailoverAction GiveUp(TimePoint now);
 
   std::vector<int> chain_;
   size_t next_ = 0;
   int max_attempts_;
   std::optional<TimePoint> deadline_;
-  std::vector<std::string> names_;
+  const std::vector<std::string>* names_;
   std::vector<Attempt> attempts_;
   std::vector<std::pair<int, std::string>> skipped_;  // (backend, why)
   bool committed_ = false;
