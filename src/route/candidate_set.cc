@@ -1,6 +1,7 @@
 #include "route/candidate_set.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -58,6 +59,7 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
   cs.all.resize(n);
   cs.passing.reserve(n);
   const bool adjust = env.adjust_quality && *env.adjust_quality;
+  const RequestTerms terms = TermsOf(ctx);
   for (size_t i = 0; i < n; ++i) {
     const Backend& b = pool.at(i);
     const BackendView& v = ViewOf(env, i);
@@ -70,7 +72,7 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
     c.passed_filters = c.filtered_by.empty();
     c.quality = std::clamp(raw[i] / cs.strongest_quality, 0.0, 1.0);
     if (adjust) c.quality = (*env.adjust_quality)(c.backend, ctx.task_class, c.quality);
-    PredictLatencyAndCost(ctx, b.options(), v, c);
+    PredictLatencyAndCost(ctx, terms, b.options(), v, c);
     if (c.passed_filters) cs.passing.push_back(static_cast<int>(i));
   }
   return cs;

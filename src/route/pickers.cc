@@ -4,6 +4,7 @@
 #include <atomic>
 
 #include "route/adaptive_picker.h"
+#include "route/stable_order.h"
 
 namespace mec {
 namespace {
@@ -13,9 +14,10 @@ class MaxScorePicker final : public Picker {
   std::string_view name() const override { return "max-score"; }
   void Pick(Cycle& cycle, std::string&) const override {
     const auto& s = cycle.scores;
+    if (s.empty()) return;  // no scorers: every score is 0, pool order stands
     const auto& all = cycle.cs.all;
     // Higher score first; equal scores by each scorer's key in turn (lower first), then pool order.
-    std::stable_sort(cycle.ids.begin(), cycle.ids.end(), [&](int a, int b) {
+    StableOrder(cycle.ids.begin(), cycle.ids.end(), [&](int a, int b) {
       if (s[a] != s[b]) return s[a] > s[b];
       for (const Scorer* scorer : cycle.scorers) {
         const double ka = scorer->Key(cycle.ctx, all[a]), kb = scorer->Key(cycle.ctx, all[b]);

@@ -53,7 +53,7 @@ struct Cycle {
   const RouteEnv& env;
   CandidateSet& cs;
   std::vector<int>& ids;              // the survivors (indices into cs.all), in pool order
-  const std::vector<double>& scores;  // the profile's weighted score, indexed like cs.all
+  const std::vector<double>& scores;  // the profile's weighted score, indexed like cs.all; empty without scorers
   std::span<const Scorer* const> scorers;  // the profile's, in order (for the scorers' keys)
   Decision& decision;
 };

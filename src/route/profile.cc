@@ -26,8 +26,8 @@ Profile::Profile(std::string name, std::string head, std::vector<std::unique_ptr
 
 void Profile::ScoreAll(const RequestContext& ctx, const CandidateSet& cs, const std::vector<int>& ids,
                        std::vector<double>& scores) const {
+  if (scorers_.empty()) return;  // scores stays empty
   scores.assign(cs.all.size(), 0.0);
-  if (scorers_.empty()) return;
   std::vector<double> one(ids.size());
   for (const auto& [scorer, weight] : scorers_) {
     scorer->Score(ctx, cs, ids, one);

@@ -37,7 +37,8 @@ class Profile final : public Router {
   Result<Decision> Decide(const RequestContext& ctx, const RouteEnv& env) const override;
 
  private:
-  // Writes the profile's weighted score of each of `ids` into scores (indexed like cs.all).
+  // Writes the profile's weighted score of each of `ids` into scores (indexed like cs.all); leaves
+  // scores empty when the profile has no scorers.
   void ScoreAll(const RequestContext& ctx, const CandidateSet& cs, const std::vector<int>& ids, std::vector<double>& scores) const;
 
   std::string name_;
