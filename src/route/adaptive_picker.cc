@@ -13,7 +13,7 @@ namespace {
 
 template <typename Key>
 void SortBy(std::vector<int>::iterator first, std::vector<int>::iterator last, const CandidateSet& cs, Key key) {
-  StableOrder(first, last, [&](int a, int b) { return key(cs.all[a]) < key(cs.all[b]); });
+  StableOrderByKey(first, last, [&](int i) { return key(cs.all[i]); });
 }
 
 // The minimum quality as the reason line states it: "0.80", or "0.84 (class mean >= 0.85)".

@@ -23,4 +23,31 @@ void StableOrder(It first, It last, Less less) {
   }
 }
 
+// The same for candidate indices ordered by a key of their candidate (lower first): each key is
+// computed once and the (key, index) pairs are sorted side by side, which keeps the inner loop
+// on contiguous memory. REQUIRES: Key's operator< is a strict weak order.
+template <typename It, typename KeyOf>
+void StableOrderByKey(It first, It last, KeyOf key_of) {
+  using Key = decltype(key_of(*first));
+  struct Item {
+    Key key;
+    int id;
+  };
+  const auto n = last - first;
+  if (n < 2) return;
+  if (n > 64) {
+    std::stable_sort(first, last, [&](int a, int b) { return key_of(a) < key_of(b); });
+    return;
+  }
+  Item items[64];
+  for (long k = 0; k < n; ++k) items[k] = {key_of(first[k]), first[k]};
+  for (long i = 1; i < n; ++i) {
+    Item x = items[i];
+    long j = i;
+    for (; j > 0 && x.key < items[j - 1].key; --j) items[j] = items[j - 1];
+    items[j] = x;
+  }
+  for (long k = 0; k < n; ++k) first[k] = items[k].id;
+}
+
 }  // namespace mec
