@@ -83,12 +83,17 @@ Status GatewayRuntime::Start() {
   popts.hedge_threshold = options.routing.hedge_threshold;
   popts.auto_order = options.routing.auto_order;
   popts.min_quality_per_request = options.routing.min_quality_per_request;
+  popts.profiles = options.routing.profiles;  // routing.profiles: more policy names
   QualityBudgetOptions qopts;
   qopts.margin = options.routing.quality_margin;
   p->quality_budget = std::make_unique<QualityBudget>(qopts);
-  for (const auto& name : PolicyNames()) p->policies[name] = MakePolicy(name, popts);
+  const std::vector<std::string> policy_names = PolicyNames(popts);
+  for (const auto& name : policy_names) {
+    p->policies[name] = MakePolicy(name, popts);
+    if (!p->policies[name]) return Status::InvalidArgument("routing.profiles." + name + ": cannot be built");
+  }
   // Monitor: metrics, decision log (background writer), access log. Closed after the server drains.
-  auto telemetry = Telemetry::Create(options.telemetry, *p->pool, PolicyNames(), clock_);
+  auto telemetry = Telemetry::Create(options.telemetry, *p->pool, policy_names, clock_);
   if (!telemetry.ok()) return telemetry.status();
   p->telemetry = std::move(*telemetry);
   p->shared.reset(new net::GatewayShared{options, clock_, *p->pool, *p->monitor, *p->context, p->policies, nullptr, nullptr,

@@ -245,3 +245,65 @@ TEST(Config, DashboardDefaultsAndKeys) {
 
 }  // namespace
 }  // namespace mec
+
+namespace mec {
+namespace {
+
+constexpr const char* kOneBackend = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+
+// routing.profiles: user-defined policies from the route/ plugins, with weights.
+TEST(Config, RoutingProfiles) {
+  auto o = LoadOptionsFromString(std::string(R"(
+routing:
+  policy: fast-cheap
+  shadow_policy: edge-first
+  profiles:
+    fast-cheap:
+      scorers: {latency: 0.7, cost: 0.3}
+    edge-first:
+      filters: [edge-tier]
+      scorers: {load: 1}
+      picker: max-score
+      reason: edge first
+    spread:
+      picker: round-robin
+)") + kOneBackend, "p.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  ASSERT_EQ(o->routing.profiles.size(), 3u);
+  const auto& fc = o->routing.profiles[0];
+  EXPECT_EQ(fc.name, "fast-cheap");
+  EXPECT_EQ(fc.picker, "max-score");
+  ASSERT_EQ(fc.scorers.size(), 2u);
+  EXPECT_EQ(fc.scorers[0].scorer, "latency");
+  EXPECT_DOUBLE_EQ(fc.scorers[0].weight, 0.7);
+  EXPECT_EQ(fc.scorers[1].scorer, "cost");
+  EXPECT_EQ(o->routing.profiles[1].filters, std::vector<std::string>{"edge-tier"});
+  EXPECT_EQ(o->routing.profiles[1].reason, "edge first");
+  EXPECT_EQ(o->routing.profiles[2].picker, "round-robin");
+  EXPECT_EQ(o->routing.policy, "fast-cheap");
+  EXPECT_NE(DescribeOptions(*o).find("profile fast-cheap: filters [], scorers [latency x0.7 + cost x0.3], picker max-score"),
+            std::string::npos)
+      << DescribeOptions(*o);
+}
+
+TEST(Config, RoutingProfileErrorsNameTheKey) {
+  auto err = [](const std::string& routing, const std::string& needle) { ExpectError(routing + kOneBackend, needle); };
+  err("routing:\n  profiles:\n    p:\n      scorers: {speed: 1}\n", "c.yaml:4: routing.profiles.p.scorers.speed: unknown scorer 'speed' (known: latency,");
+  err("routing:\n  profiles:\n    p:\n      scorers: {cost: -1}\n", "c.yaml:4: routing.profiles.p.scorers.cost: must be between 0 and 1000");
+  err("routing:\n  profiles:\n    p:\n      scorers: {cost: 0}\n", "routing.profiles.p.scorers.cost: weight must be greater than 0");
+  err("routing:\n  profiles:\n    p:\n      scorers: {cost: lots}\n", "routing.profiles.p.scorers.cost: expected a number");
+  err("routing:\n  profiles:\n    p:\n      scorers: [cost]\n", "routing.profiles.p.scorers: expected a mapping");
+  err("routing:\n  profiles:\n    p:\n      filters: [moon-tier]\n", "routing.profiles.p.filters: unknown filter 'moon-tier' (known: cloud-tier,");
+  err("routing:\n  profiles:\n    p:\n      filters: [privacy]\n", "'privacy' is a hard filter, which every profile applies already");
+  err("routing:\n  profiles:\n    p:\n      picker: best\n", "routing.profiles.p.picker: unknown picker 'best' (known: max-score,");
+  err("routing:\n  profiles:\n    p:\n      pickr: random\n", "routing.profiles.p.pickr: unknown key");
+  err("routing:\n  profiles:\n    p: {}\n", "routing.profiles.p: needs scorers, filters or a picker other than max-score");
+  err("routing:\n  profiles:\n    adaptive:\n      picker: random\n", "routing.profiles.adaptive: 'adaptive' is a built-in policy");
+  err("routing:\n  profiles:\n    Bad Name:\n      picker: random\n", "a profile name uses a-z");
+  err("routing:\n  profiles: [a]\n", "routing.profiles: expected a mapping");
+  err("routing:\n  policy: fast\n", "c.yaml:2: routing.policy: unknown policy 'fast' (known: adaptive,");
+  err("routing:\n  shadow_policy: fast\n  profiles:\n    slow: {picker: random}\n", "unknown policy 'fast' (known: adaptive, cloud-only, edge-only, device-only, static, round-robin, random, least-latency, least-busy, cost-first, preference, slow)");
+}
+
+}  // namespace
+}  // namespace mec

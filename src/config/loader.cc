@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -126,52 +127,142 @@ Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path,
                       });
 }
 
+// "a, b, c" of a name list, for error messages.
+template <size_t N>
+std::string JoinNames(const char* const (&names)[N]) {
+  std::string out;
+  for (const char* k : names) out += (out.empty() ? "" : ", ") + std::string(k);
+  return out;
+}
+
+template <size_t N>
+bool Contains(const char* const (&names)[N], std::string_view name) {
+  for (const char* k : names)
+    if (name == k) return true;
+  return false;
+}
+
+// routing.profiles.NAME: {filters: [...], scorers: {name: weight, ...}, picker: name, reason: text}.
+Status ReadProfile(const Reader& r, const YAML::Node& n, const std::string& path, ProfileOptions& o) {
+  MEC_TRY(r.ForEachKey(n, path, {"filters", "scorers", "picker", "reason"},
+                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                         if (k == "filters") {
+                           MEC_TRY(r.StrList(v, p, o.filters));
+                           for (const auto& f : o.filters) {
+                             if (Contains(kRoutingHardFilterNames, f))
+                               return r.Error(v, p, "'" + f + "' is a hard filter, which every profile applies already");
+                             if (!Contains(kRoutingFilterNames, f))
+                               return r.Error(v, p, "unknown filter '" + f + "' (known: " + JoinNames(kRoutingFilterNames) + ")");
+                           }
+                           return Status::Ok();
+                         }
+                         if (k == "scorers") {
+                           if (!v.IsMap()) return r.Error(v, p, "expected a mapping of scorer name to weight");
+                           o.scorers.clear();
+                           for (const auto& kv : v) {
+                             ScorerWeight sw;
+                             sw.scorer = kv.first.as<std::string>();
+                             const std::string sp = p + "." + sw.scorer;
+                             if (!Contains(kRoutingScorerNames, sw.scorer))
+                               return r.Error(kv.first, sp, "unknown scorer '" + sw.scorer + "' (known: " + JoinNames(kRoutingScorerNames) + ")");
+                             MEC_TRY(r.Num(kv.second, sp, sw.weight, 0, 1000));
+                             if (!(sw.weight > 0)) return r.Error(kv.second, sp, "weight must be greater than 0");
+                             o.scorers.push_back(sw);
+                           }
+                           return Status::Ok();
+                         }
+                         if (k == "picker") {
+                           MEC_TRY(r.Str(v, p, o.picker));
+                           if (!Contains(kRoutingPickerNames, o.picker))
+                             return r.Error(v, p, "unknown picker '" + o.picker + "' (known: " + JoinNames(kRoutingPickerNames) + ")");
+                           return Status::Ok();
+                         }
+                         return r.Str(v, p, o.reason);
+                       }));
+  if (o.picker == "max-score" && o.scorers.empty() && o.filters.empty())
+    return r.Error(n, path, "needs scorers, filters or a picker other than max-score");
+  return Status::Ok();
+}
+
+Status ReadProfiles(const Reader& r, const YAML::Node& n, const std::string& path, std::vector<ProfileOptions>& out) {
+  if (!n.IsMap()) return r.Error(n, path, "expected a mapping of profile name to profile");
+  out.clear();
+  for (const auto& kv : n) {
+    ProfileOptions o;
+    o.name = kv.first.as<std::string>();
+    const std::string p = path + "." + o.name;
+    if (o.name.empty() || o.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos)
+      return r.Error(kv.first, p, "a profile name uses a-z, 0-9, '-', '_' and '.' only");
+    if (Contains(kBuiltinPolicyNames, o.name) || o.name == "oracle")
+      return r.Error(kv.first, p, "'" + o.name + "' is a built-in policy; give the profile another name");
+    MEC_TRY(ReadProfile(r, kv.second, p, o));
+    out.push_back(std::move(o));
+  }
+  return Status::Ok();
+}
+
 Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path, RoutingOptions& o) {
-  static const char* kPolicies[] = {"adaptive", "cloud-only", "edge-only", "device-only", "static", "round-robin",
-                                    "random", "least-latency", "least-busy", "cost-first", "preference"};
-  auto policy = [&](const YAML::Node& v, const std::string& p, std::string& out, bool allow_empty) -> Status {
-    MEC_TRY(r.Str(v, p, out));
-    if (allow_empty && out.empty()) return Status::Ok();
-    for (const char* k : kPolicies)
-      if (out == k) return Status::Ok();
-    std::string known;
-    for (const char* k : kPolicies) known += (known.empty() ? "" : ", ") + std::string(k);
-    return r.Error(v, p, "unknown policy '" + out + "' (known: " + known + ")");
+  // Policies are checked once the whole block is read: they may name a profile defined after them.
+  std::optional<YAML::Node> policy_node, shadow_node;  // copies share the node (and its line)
+  std::string policy_path, shadow_path;
+  MEC_TRY(r.ForEachKey(n, path,
+                       {"policy", "shadow_policy", "auto_order", "max_attempts", "default_min_quality",
+                        "default_deadline_ms", "deadline_target", "hedge", "hedge_threshold", "min_quality_per",
+                        "quality_margin", "profiles"},
+                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                         if (k == "policy") {
+                           policy_node.emplace(v);
+                           policy_path = p;
+                           return r.Str(v, p, o.policy);
+                         }
+                         if (k == "shadow_policy") {
+                           shadow_node.emplace(v);
+                           shadow_path = p;
+                           return r.Str(v, p, o.shadow_policy);
+                         }
+                         if (k == "profiles") return ReadProfiles(r, v, p, o.profiles);
+                         if (k == "auto_order") {
+                           std::vector<std::string> names;
+                           MEC_TRY(r.StrList(v, p, names));
+                           o.auto_order.clear();
+                           for (const auto& name : names) {
+                             auto t = ParseTier(name);
+                             if (!t) return r.Error(v, p, "'" + name + "' is not a tier (device, edge, cloud)");
+                             o.auto_order.push_back(*t);
+                           }
+                           if (o.auto_order.empty()) return r.Error(v, p, "needs at least one tier");
+                           return Status::Ok();
+                         }
+                         if (k == "max_attempts") return r.Num(v, p, o.max_attempts, 1, 10);
+                         if (k == "default_min_quality") return r.Num(v, p, o.default_min_quality, 0, 1);
+                         if (k == "default_deadline_ms") return r.Num(v, p, o.default_deadline_ms, 0, 3.6e6);
+                         if (k == "deadline_target") return r.Num(v, p, o.deadline_target, 0, 1);
+                         if (k == "hedge") return r.Bool(v, p, o.hedge);
+                         if (k == "quality_margin") return r.Num(v, p, o.quality_margin, 0, 1);
+                         if (k == "min_quality_per") {
+                           std::string per;
+                           MEC_TRY(r.Str(v, p, per));
+                           if (per != "class" && per != "request") return r.Error(v, p, "expected class or request, got '" + per + "'");
+                           o.min_quality_per_request = per == "request";
+                           return Status::Ok();
+                         }
+                         return r.Num(v, p, o.hedge_threshold, 0, 1);
+                       }));
+  auto known_policy = [&](const std::string& name) {
+    if (Contains(kBuiltinPolicyNames, name)) return true;
+    for (const auto& prof : o.profiles)
+      if (prof.name == name) return true;
+    return false;
   };
-  return r.ForEachKey(n, path,
-                      {"policy", "shadow_policy", "auto_order", "max_attempts", "default_min_quality",
-                       "default_deadline_ms", "deadline_target", "hedge", "hedge_threshold", "min_quality_per",
-                       "quality_margin"},
-                      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
-                        if (k == "policy") return policy(v, p, o.policy, false);
-                        if (k == "shadow_policy") return policy(v, p, o.shadow_policy, true);
-                        if (k == "auto_order") {
-                          std::vector<std::string> names;
-                          MEC_TRY(r.StrList(v, p, names));
-                          o.auto_order.clear();
-                          for (const auto& name : names) {
-                            auto t = ParseTier(name);
-                            if (!t) return r.Error(v, p, "'" + name + "' is not a tier (device, edge, cloud)");
-                            o.auto_order.push_back(*t);
-                          }
-                          if (o.auto_order.empty()) return r.Error(v, p, "needs at least one tier");
-                          return Status::Ok();
-                        }
-                        if (k == "max_attempts") return r.Num(v, p, o.max_attempts, 1, 10);
-                        if (k == "default_min_quality") return r.Num(v, p, o.default_min_quality, 0, 1);
-                        if (k == "default_deadline_ms") return r.Num(v, p, o.default_deadline_ms, 0, 3.6e6);
-                        if (k == "deadline_target") return r.Num(v, p, o.deadline_target, 0, 1);
-                        if (k == "hedge") return r.Bool(v, p, o.hedge);
-                        if (k == "quality_margin") return r.Num(v, p, o.quality_margin, 0, 1);
-                        if (k == "min_quality_per") {
-                          std::string per;
-                          MEC_TRY(r.Str(v, p, per));
-                          if (per != "class" && per != "request") return r.Error(v, p, "expected class or request, got '" + per + "'");
-                          o.min_quality_per_request = per == "request";
-                          return Status::Ok();
-                        }
-                        return r.Num(v, p, o.hedge_threshold, 0, 1);
-                      });
+  auto check = [&](const YAML::Node& v, const std::string& p, const std::string& name, bool allow_empty) -> Status {
+    if ((allow_empty && name.empty()) || known_policy(name)) return Status::Ok();
+    std::string known = JoinNames(kBuiltinPolicyNames);
+    for (const auto& prof : o.profiles) known += ", " + prof.name;
+    return r.Error(v, p, "unknown policy '" + name + "' (known: " + known + ")");
+  };
+  if (policy_node) MEC_TRY(check(*policy_node, policy_path, o.policy, false));
+  if (shadow_node) MEC_TRY(check(*shadow_node, shadow_path, o.shadow_policy, true));
+  return Status::Ok();
 }
 
 Status ReadTelemetry(const Reader& r, const YAML::Node& n, const std::string& path, TelemetryOptions& t) {
@@ -495,6 +586,13 @@ std::string DescribeOptions(const Options& o) {
                                                        : fmt::format("class average, margin {}", o.routing.quality_margin),
                      o.routing.deadline_target,
                      o.routing.hedge ? fmt::format(", hedging below p(meet) {}", o.routing.hedge_threshold) : "");
+  for (const auto& prof : o.routing.profiles) {
+    std::string scorers;
+    for (const auto& sw : prof.scorers) scorers += fmt::format("{}{} x{}", scorers.empty() ? "" : " + ", sw.scorer, sw.weight);
+    std::string filters;
+    for (const auto& f : prof.filters) filters += (filters.empty() ? "" : ", ") + f;
+    out += fmt::format("profile {}: filters [{}], scorers [{}], picker {}\n", prof.name, filters, scorers, prof.picker);
+  }
   const auto& tel = o.telemetry;
   out += fmt::format("telemetry: metrics {}; decision log {}; access log {}\n", tel.metrics ? "on (GET /metrics)" : "off",
                      tel.decision_log.path.empty()

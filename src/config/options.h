@@ -117,6 +117,32 @@ struct ServerOptions {
   int max_connections = 10000;            // further connections wait in the kernel's backlog
 };
 
+// A routing profile defined in config (`routing.profiles`, docs/routing.md): the route/ plugins it
+// combines, by name. It becomes a policy name beside the built-in ones (route/policies.h).
+struct ScorerWeight {
+  std::string scorer;
+  double weight = 1;                      // > 0; a candidate's score is the sum of weight x [0,1] score
+};
+struct ProfileOptions {
+  std::string name;                       // the policy name (X-MEC-Policy, routing.policy)
+  std::vector<std::string> filters;       // profile filters, run after the shared hard filters
+  std::vector<ScorerWeight> scorers;      // in order; the first with a detail writes the reason's
+  std::string picker = "max-score";
+  std::string reason;                     // the reason line's head; "" = the profile's name
+};
+
+// The plugin names a profile may use, and the built-in profiles (route/ implements each; its test
+// checks that the lists agree). The loader rejects any other name.
+inline constexpr const char* kRoutingFilterNames[] = {"cloud-tier", "edge-tier", "device-tier", "auto-order"};
+inline constexpr const char* kRoutingHardFilterNames[] = {"privacy", "model", "capabilities", "context-window",
+                                                          "reachable", "health"};
+inline constexpr const char* kRoutingScorerNames[] = {"latency", "cost", "load", "quality", "p-meet", "tier-distance",
+                                                      "tier-order"};
+inline constexpr const char* kRoutingPickerNames[] = {"max-score", "round-robin", "random", "adaptive"};
+inline constexpr const char* kBuiltinPolicyNames[] = {"adaptive",    "cloud-only",    "edge-only",  "device-only",
+                                                      "static",      "round-robin",   "random",     "least-latency",
+                                                      "least-busy",  "cost-first",    "preference"};
+
 struct RoutingOptions {
   std::string policy = "adaptive";        // see route/policies.h; X-MEC-Policy overrides per request
   std::string shadow_policy;              // decides on every request too, only recorded; "" = none
@@ -133,6 +159,7 @@ struct RoutingOptions {
   // floor on every request. X-MEC-Min-Quality: "0.9; per=request" overrides per request.
   bool min_quality_per_request = false;
   double quality_margin = 0.25;          // class target = min + margin x (1 - min)
+  std::vector<ProfileOptions> profiles;   // routing.profiles: more policies, in config order
 };
 
 // The decision log (telemetry/decision_log.h): every decision and its outcome in a SQLite file

@@ -35,13 +35,6 @@ void AddClamped(std::atomic<double>& a, double d, double lo, double hi) {
 
 }  // namespace
 
-double QualityGate::Bar() const {
-  if (slot < 0) return min_quality;
-  return std::min(target, std::max(threshold, target - credit));
-}
-
-bool QualityGate::Admits(double q) const { return q + 1e-9 >= Bar(); }
-
 QualityBudget::QualityBudget(QualityBudgetOptions options)
     : o_(options), slots_(std::make_unique<Slot[]>(std::max<size_t>(1, options.max_classes))) {
   o_.max_classes = std::max<size_t>(1, o_.max_classes);

@@ -32,6 +32,7 @@
 // construction; when they are all taken, Gate answers "no slot" and the router falls back to the
 // per-request floor (q >= min) for that request. Deterministic: no clock, no randomness.
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -56,9 +57,14 @@ struct QualityGate {
   double credit = 0;         // c
   // The lowest acceptable predicted quality: min(target, max(t, target - c)), which is the
   // contract above; the minimum itself for slot -1.
-  double Bar() const;
+  double Bar() const {
+    if (slot < 0) return min_quality;
+    return std::min(target, std::max(threshold, target - credit));
+  }
   // Whether a candidate of predicted quality q is acceptable: q >= Bar().
-  bool Admits(double q) const;
+  bool Admits(double q) const { return AdmitsAtBar(q, Bar()); }
+  // The same, for a bar already computed (the router tests every candidate against one bar).
+  static bool AdmitsAtBar(double q, double bar) { return q + 1e-9 >= bar; }
 };
 
 class QualityBudget {

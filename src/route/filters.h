@@ -1,12 +1,23 @@
 #pragma once
-// Hard filters shared by every policy (DESIGN.md §3): a backend that fails one cannot serve the
-// request, whatever the policy. Each returns "" when the backend passes, else a short reason.
+// Filters (route/plugin.h). The hard filters are shared by every policy (DESIGN.md §3): a backend
+// that fails one cannot serve the request, whatever the profile; BuildCandidates applies them all,
+// in the order below, and records the first reason in Candidate::filtered_by. The free functions
+// return "" when the backend passes, else that short reason.
+//
+// Profile filters only narrow a profile's choice (a profile lists them; nothing is recorded):
+//   cloud-tier, edge-tier, device-tier   that tier only
+//   auto-order                           for model "auto", only the tiers in routing.auto_order
 
+#include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "backend/backend.h"
 #include "backend/backend_view.h"
 #include "context/request_context.h"
+#include "route/plugin.h"
+#include "route/policy_options.h"
 
 namespace mec {
 
@@ -26,5 +37,14 @@ std::string FilterReachable(const RequestContext& ctx, const Backend& b);
 
 // All of the above in order; the first failing reason or "".
 std::string HardFilters(const RequestContext& ctx, const Backend& b, const BackendView& v);
+
+// The hard filters as plugins, in that order: "privacy", "model", "capabilities",
+// "context-window", "reachable", "health" (config/options.h kRoutingHardFilterNames).
+std::span<const Filter* const> HardFilterChain();
+// HardFilters, and whether the model filter alone passes (the backend serves the model or tier).
+std::string HardFilters(const RequestContext& ctx, const Backend& b, const BackendView& v, bool* serves_model);
+
+// A profile filter by name (kRoutingFilterNames); nullptr for another name.
+std::unique_ptr<Filter> MakeFilter(std::string_view name, const PolicyOptions& o);
 
 }  // namespace mec

@@ -22,7 +22,19 @@ double ExpectedCost(const PriceOptions& p, double in, double out, double busy_s)
   return usd;
 }
 
+RequestTerms TermsOf(const RequestContext& ctx) {
+  RequestTerms t;
+  if (ctx.deadline_ms) t.log_deadline_s = std::log(*ctx.deadline_ms / 1000.0);
+  if (ctx.ttft_deadline_ms) t.log_ttft_deadline_s = std::log(*ctx.ttft_deadline_ms / 1000.0);
+  return t;
+}
+
 void PredictLatencyAndCost(const RequestContext& ctx, const BackendOptions& o, const BackendView& v, Candidate& c) {
+  PredictLatencyAndCost(ctx, TermsOf(ctx), o, v, c);
+}
+
+void PredictLatencyAndCost(const RequestContext& ctx, const RequestTerms& terms, const BackendOptions& o, const BackendView& v,
+                           Candidate& c) {
   double ttft = v.ttft.Median();
   // A hot device throttles (ASSUMPTION: serious x1.5 slower; critical is filtered out).
   const double throttle = o.tier == Tier::kDevice && ctx.device && ctx.device->thermal == Thermal::kSerious ? 1.5 : 1.0;
@@ -49,9 +61,9 @@ void PredictLatencyAndCost(const RequestContext& ctx, const BackendOptions& o, c
   c.latency_p95_s = c.latency_s * std::exp(1.645 * sigma);
   double p = 1.0;
   if (ctx.deadline_ms && c.latency_s > 0)
-    p *= NormalCdf((std::log(*ctx.deadline_ms / 1000.0) - std::log(c.latency_s)) / sigma);
+    p *= NormalCdf((terms.log_deadline_s - std::log(c.latency_s)) / sigma);
   if (ctx.ttft_deadline_ms && ttft > 0)
-    p *= NormalCdf((std::log(*ctx.ttft_deadline_ms / 1000.0) - std::log(ttft)) / std::max(0.05, v.ttft.sigma));
+    p *= NormalCdf((terms.log_ttft_deadline_s - std::log(ttft)) / std::max(0.05, v.ttft.sigma));
   // A backend that recently failed often is less likely to answer at all.
   p *= std::clamp(1.0 - v.error_rate, 0.0, 1.0);
   c.p_meet = p;

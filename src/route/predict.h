@@ -17,6 +17,15 @@ namespace mec {
 
 // Fills ttft_s, latency_s, latency_p95_s, p_meet, cost_usd, load of `c` (quality is separate).
 void PredictLatencyAndCost(const RequestContext& ctx, const BackendOptions& o, const BackendView& v, Candidate& c);
+// What the prediction needs of the request alone, computed once per decision.
+struct RequestTerms {
+  double log_deadline_s = 0;       // ln(deadline in s), with a deadline
+  double log_ttft_deadline_s = 0;  // ln(TTFT deadline in s), with one
+};
+RequestTerms TermsOf(const RequestContext& ctx);
+// The same, with the request's terms given. REQUIRES: terms == TermsOf(ctx).
+void PredictLatencyAndCost(const RequestContext& ctx, const RequestTerms& terms, const BackendOptions& o, const BackendView& v,
+                           Candidate& c);
 // Expected USD cost of serving in/out tokens on a backend, given its expected busy seconds.
 double ExpectedCost(const PriceOptions& p, double input_tokens, double output_tokens, double busy_s);
 // The client's RTT to a tier from X-MEC-Network (ms), if it said.

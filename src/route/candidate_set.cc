@@ -1,0 +1,81 @@
+#include "route/candidate_set.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "context/tier_quality.h"
+#include "route/filters.h"
+#include "route/predict.h"
+
+namespace mec {
+
+const BackendView& ViewOf(const RouteEnv& env, size_t i) {
+  static const BackendView kDefaultView;
+  return i < env.snapshot.backends.size() ? env.snapshot.backends[i] : kDefaultView;
+}
+
+std::string QualityNote(const RequestContext& ctx) {
+  // ASCII only: this goes into a header (X-MEC-Reason).
+  std::string note = fmt::format("edge quality {:.2f} +-{:.2f}", ctx.weak_as_good, ctx.quality_sd);
+  if (ctx.familiarity >= 0 && ctx.familiarity < 0.5 && ctx.judged_support < 3) {
+    note += fmt::format(" (unsure: unlike the prompts the model was trained on, familiarity {:.2f}; {:.0f} judged like it)",
+                        ctx.familiarity, ctx.judged_support);
+  } else if (ctx.judged_support > 0) {
+    note += fmt::format(" ({:.0f} judged like it)", ctx.judged_support);
+  }
+  // The model's name carries its version (logreg-stack-v1+judged.vN): every decision records it.
+  if (!ctx.complexity_model.empty()) note += fmt::format(" [{}]", ctx.complexity_model);
+  return note;
+}
+
+double BackendQuality(const RequestContext& ctx, const Backend& b) {
+  const auto& r = b.options().quality_ratio;
+  if (!r || (b.tier() == Tier::kDevice && ctx.device_quality_learned)) return ctx.quality(b.tier());
+  // The device's ratio is relative to the edge model; the others' to their own tier's reference.
+  const double reference = b.tier() == Tier::kDevice ? ctx.quality(Tier::kEdge) : ctx.quality(b.tier());
+  return DeviceQualityFromEdge(reference, DeviceQualityAssumption{*r, ctx.joint_success_share});
+}
+
+CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
+  CandidateSet cs;
+  const auto& pool = env.pool;
+  const size_t n = pool.size();
+  // Each backend's unnormalized quality, computed once (the strongest normalizes them all).
+  double raw_quality[64];
+  std::vector<double> raw_quality_heap;
+  double* raw = raw_quality;
+  if (n > std::size(raw_quality)) {
+    raw_quality_heap.resize(n);
+    raw = raw_quality_heap.data();
+  }
+  double strongest = 0;
+  for (size_t i = 0; i < n; ++i) {
+    raw[i] = BackendQuality(ctx, pool.at(i));
+    strongest = std::max(strongest, raw[i]);
+  }
+  cs.strongest_quality = strongest > 0 ? strongest : 1;
+  cs.all.resize(n);
+  cs.passing.reserve(n);
+  const bool adjust = env.adjust_quality && *env.adjust_quality;
+  const RequestTerms terms = TermsOf(ctx);
+  for (size_t i = 0; i < n; ++i) {
+    const Backend& b = pool.at(i);
+    const BackendView& v = ViewOf(env, i);
+    Candidate& c = cs.all[i];
+    c.backend = static_cast<int>(i);
+    c.tier = b.tier();
+    bool serves = false;
+    c.filtered_by = HardFilters(ctx, b, v, &serves);
+    cs.model_matches += serves;
+    c.passed_filters = c.filtered_by.empty();
+    c.quality = std::clamp(raw[i] / cs.strongest_quality, 0.0, 1.0);
+    if (adjust) c.quality = (*env.adjust_quality)(c.backend, ctx.task_class, c.quality);
+    PredictLatencyAndCost(ctx, terms, b.options(), v, c);
+    if (c.passed_filters) cs.passing.push_back(static_cast<int>(i));
+  }
+  return cs;
+}
+
+}  // namespace mec

@@ -1,0 +1,24 @@
+#pragma once
+// What the gateway's or the simulator's configuration tells every policy (route/policies.h).
+
+#include <vector>
+
+#include "config/options.h"
+
+namespace mec {
+
+struct PolicyOptions {
+  double deadline_target = 0.9;  // adaptive: the P(meet deadline) a candidate needs
+  double cost_tie = 0.10;        // adaptive: within this fraction of the cheapest counts as a tie
+  // adaptive: hold each request's minimum quality as a floor (true), or as its class's running
+  // average through RouteEnv::quality_budget (false; a floor when no controller is given).
+  // A request may say which (RequestContext::min_quality_per_request).
+  bool min_quality_per_request = false;
+  bool hedge = false;
+  double hedge_threshold = 0.5;  // hedge when the primary's P(meet) is below this
+  std::vector<Tier> auto_order = {Tier::kEdge, Tier::kCloud, Tier::kDevice};  // preference
+  // Profiles defined in config (routing.profiles): more policy names beside the built-in ones.
+  std::vector<ProfileOptions> profiles;
+};
+
+}  // namespace mec

@@ -1,0 +1,53 @@
+#pragma once
+// Stable sorting of candidate indices without std::stable_sort's temporary buffer (an allocation
+// per call). For a strict weak order a stable sort's result is unique, so this orders exactly as
+// std::stable_sort does. REQUIRES: `less` is a strict weak order (no NaN keys); a comparator that
+// is not (adaptive's near-tie rule) must keep std::stable_sort.
+
+#include <algorithm>
+#include <iterator>
+
+namespace mec {
+
+template <typename It, typename Less>
+void StableOrder(It first, It last, Less less) {
+  if (last - first > 64) {  // insertion sort is quadratic; a decision has a few dozen candidates
+    std::stable_sort(first, last, less);
+    return;
+  }
+  for (It i = first + (first != last); i < last; ++i) {
+    auto x = *i;
+    It j = i;
+    for (; j != first && less(x, *(j - 1)); --j) *j = *(j - 1);
+    *j = x;
+  }
+}
+
+// The same for candidate indices ordered by a key of their candidate (lower first): each key is
+// computed once and the (key, index) pairs are sorted side by side, which keeps the inner loop
+// on contiguous memory. REQUIRES: Key's operator< is a strict weak order.
+template <typename It, typename KeyOf>
+void StableOrderByKey(It first, It last, KeyOf key_of) {
+  using Key = decltype(key_of(*first));
+  struct Item {
+    Key key;
+    int id;
+  };
+  const auto n = last - first;
+  if (n < 2) return;
+  if (n > 64) {
+    std::stable_sort(first, last, [&](int a, int b) { return key_of(a) < key_of(b); });
+    return;
+  }
+  Item items[64];
+  for (long k = 0; k < n; ++k) items[k] = {key_of(first[k]), first[k]};
+  for (long i = 1; i < n; ++i) {
+    Item x = items[i];
+    long j = i;
+    for (; j > 0 && x.key < items[j - 1].key; --j) items[j] = items[j - 1];
+    items[j] = x;
+  }
+  for (long k = 0; k < n; ++k) first[k] = items[k].id;
+}
+
+}  // namespace mec
