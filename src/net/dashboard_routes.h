@@ -6,7 +6,8 @@
 #include <optional>
 #include <string_view>
 
-#include "net/gateway_handler.h"
+#include "net/gateway_shared.h"
+#include "net/http_server.h"
 
 namespace mec::net {
 

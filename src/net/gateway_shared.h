@@ -1,0 +1,56 @@
+#pragma once
+// What every worker's gateway handler (gateway_handler.h) and the operator routes
+// (dashboard_routes.h) read: one per process. Constant after construction except the atomics.
+
+#include <atomic>
+#include <map>
+#include <memory>
+
+#include "backend/backend_monitor.h"
+#include "backend/backend_pool.h"
+#include "cache/response_cache.h"
+#include "config/options.h"
+#include "context/context_builder.h"
+#include "core/clock.h"
+#include "dashboard/dashboard.h"
+#include "gateway/gateway_stats.h"
+#include "learn/decision_registry.h"
+#include "learn/output_tokens.h"
+#include "learn/quality_feedback.h"
+#include "route/router.h"
+#include "state/replica_sync.h"
+#include "state/shared_cache.h"
+#include "telemetry/telemetry.h"
+
+namespace mec::net {
+
+class LearningWorker;
+
+// State every worker reads. Constant after construction except the atomics.
+struct GatewayShared {
+  const Options& options;
+  const Clock& clock;
+  BackendPool& pool;
+  BackendMonitor& monitor;
+  const ContextBuilder& context;
+  // Every policy by name; `policy` is the config's default, `shadow` (may be null) only recorded.
+  std::map<std::string, std::unique_ptr<Router>, std::less<>>& policies;
+  const Router* policy = nullptr;
+  const Router* shadow = nullptr;
+  OutputTokenLearner& output_tokens;
+  QualityFeedback& feedback;
+  DecisionRegistry& decisions;
+  GatewayStats stats;
+  std::atomic<bool> draining{false};
+  std::atomic<uint64_t> next_id{0};
+  uint64_t id_salt = 0;  // makes decision ids unique across restarts
+  Telemetry* telemetry = nullptr;  // metrics (GET /metrics), decision and access logs; null: off
+  Dashboard* dashboard = nullptr;  // GET /dashboard, /api/dashboard and the operator endpoints' token; null: off
+  ResponseCache* cache = nullptr;  // answers of repeatable requests; null: off
+  ReplicaSync* replicas = nullptr;  // shares latency observations and ejections through Redis; null: off
+  SharedCache* shared_cache = nullptr;  // the response cache's level shared by replicas (Redis); null: off
+  QualityBudget* quality_budget = nullptr;  // adaptive's minimum quality per class (learn/quality_budget.h); null: per request
+  LearningWorker* learning = nullptr;  // judged samples and online retraining (net/learning_worker.h); null: off
+};
+
+}  // namespace mec::net
