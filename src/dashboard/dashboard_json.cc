@@ -128,6 +128,7 @@ std::string DashboardJson(const LiveView& v, const PoolSnapshot& snapshot, const
     w.Key(LiveTierName(t)).BeginObject();
     WritePercentiles(w, "ttft_s", v.ttft_last_min[t]);
     WritePercentiles(w, "latency_s", v.latency_last_min[t]);
+    WritePercentiles(w, "overhead_s", v.overhead_last_min[t]);
     w.EndObject();
   }
   w.EndObject();

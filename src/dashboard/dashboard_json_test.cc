@@ -29,6 +29,7 @@ TEST(DashboardJson, HoldsBackendsSeriesPercentilesCostAndDecisions) {
   r.http_status = 200;
   r.ttft_s = 0.25;
   r.latency_s = 0.75;
+  r.overhead_s = 0.0002;
   r.input_tokens = 1000;
   r.output_tokens = 100;
   live.OnOutcome(r);
@@ -73,6 +74,8 @@ TEST(DashboardJson, HoldsBackendsSeriesPercentilesCostAndDecisions) {
   EXPECT_EQ(doc["percentiles"]["edge"]["ttft_s"]["n"].get_int64().value(), 1);
   EXPECT_DOUBLE_EQ(doc["percentiles"]["edge"]["ttft_s"]["p95"].get_double().value(), 0.25);
   EXPECT_TRUE(doc["percentiles"]["cloud"]["latency_s"]["p50"].is_null());
+  EXPECT_DOUBLE_EQ(doc["percentiles"]["edge"]["overhead_s"]["p99"].get_double().value(), static_cast<double>(0.0002f));
+  EXPECT_TRUE(doc["percentiles"]["cloud"]["overhead_s"]["p50"].is_null());
 
   EXPECT_EQ(std::string_view(doc["cost"]["cloud_reference"].get_string().value()), "api");
   EXPECT_NEAR(doc["cost"]["total_cloud_only_usd"].get_double().value(), 1000 * 2.5e-6 + 100 * 10e-6, 1e-12);

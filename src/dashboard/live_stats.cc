@@ -78,7 +78,7 @@ LiveStats::Second& LiveStats::BucketFor(int64_t sec) {
     b.sec = sec;
     for (auto& t : b.tiers) {
       t.sum = {};
-      t.ttft_seen = t.latency_seen = 0;
+      t.ttft_seen = t.latency_seen = t.overhead_seen = 0;
       t.ttft.clear();
       t.latency.clear();
     }
@@ -134,6 +134,7 @@ void LiveStats::OnOutcome(const RequestRecord& r) {
   const uint64_t salt = static_cast<uint64_t>(sec) * 4 + static_cast<uint64_t>(tier);
   if (r.ttft_s) Keep(t.ttft, t.ttft_seen, *r.ttft_s, options_.samples_per_second, salt);
   if (r.status == RequestStatus::kOk) Keep(t.latency, t.latency_seen, r.latency_s, options_.samples_per_second, ~salt);
+  if (r.overhead_s) Keep(t.overhead, t.overhead_seen, *r.overhead_s, options_.samples_per_second, salt ^ 0x9E3779B97F4A7C15ull);
 }
 
 void LiveStats::CopyDecisions(int max, std::vector<DecisionRow>& out) const {
@@ -167,7 +168,7 @@ LiveView LiveStats::View(TimePoint now, int max_decisions) const {
   std::vector<double> cost(window, 0), cloud(window, 0);
   // Samples gathered per step and tier, and for the last minute.
   std::vector<std::array<std::vector<float>, kLiveTierCount>> step_ttft(nsteps), step_latency(nsteps);
-  std::array<std::vector<float>, kLiveTierCount> min_ttft, min_latency;
+  std::array<std::vector<float>, kLiveTierCount> min_ttft, min_latency, min_overhead;
   {
     std::lock_guard<std::mutex> lock(mu_);
     v.totals = totals_;
@@ -193,6 +194,7 @@ LiveView LiveStats::View(TimePoint now, int max_decisions) const {
           Add(v.last_min[t], ts.sum);
           min_ttft[t].insert(min_ttft[t].end(), ts.ttft.begin(), ts.ttft.end());
           min_latency[t].insert(min_latency[t].end(), ts.latency.begin(), ts.latency.end());
+          min_overhead[t].insert(min_overhead[t].end(), ts.overhead.begin(), ts.overhead.end());
         }
       }
     }
@@ -224,6 +226,7 @@ LiveView LiveStats::View(TimePoint now, int max_decisions) const {
   for (int t = 0; t < kLiveTierCount; ++t) {
     v.ttft_last_min[t] = Summarize(min_ttft[t]);
     v.latency_last_min[t] = Summarize(min_latency[t]);
+    v.overhead_last_min[t] = Summarize(min_overhead[t]);
   }
   return v;
 }

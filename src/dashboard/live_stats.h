@@ -103,6 +103,8 @@ struct LiveView {
   std::vector<double> cost_per_min, cloud_only_per_min;
   // The last 60 complete seconds, per tier.
   std::array<Percentiles, kLiveTierCount> ttft_last_min, latency_last_min;
+  // The gateway's own time per proxied answer (RequestRecord::overhead_s), last 60 s, per tier.
+  std::array<Percentiles, kLiveTierCount> overhead_last_min;
   std::array<TierTotals, kLiveTierCount> last_min;
   // Since start, per tier.
   std::array<TierTotals, kLiveTierCount> totals;
@@ -128,8 +130,8 @@ class LiveStats final : public OutcomeObserver {
  private:
   struct TierSecond {
     TierTotals sum;
-    int64_t ttft_seen = 0, latency_seen = 0;
-    std::vector<float> ttft, latency;  // reservoir samples, seconds
+    int64_t ttft_seen = 0, latency_seen = 0, overhead_seen = 0;
+    std::vector<float> ttft, latency, overhead;  // reservoir samples, seconds
   };
   struct Second {
     int64_t sec = -1;  // on the clock's monotonic time line; -1: never used

@@ -13,7 +13,10 @@ std::string FormatAccessLogLine(const RequestRecord& r, std::string_view backend
   std::string out;
   out.reserve(512);
   JsonWriter w(out);
-  w.BeginObject().Field("ts", FormatUnixTime(r.unix_s)).Field("id", r.id).Field("endpoint", r.endpoint);
+  w.BeginObject().Field("ts", FormatUnixTime(r.unix_s)).Field("id", r.id);
+  if (!r.request_id.empty()) w.Field("request_id", r.request_id);
+  if (!r.trace_id.empty()) w.Field("trace_id", r.trace_id);
+  w.Field("endpoint", r.endpoint);
   w.Field("model", r.model).Field("policy", r.policy).Field("tier", tier.empty() ? std::string_view("none") : tier);
   w.Field("backend", backend.empty() ? std::string_view("none") : backend).Field("status", RequestStatusName(r.status));
   w.Field("http_status", r.http_status).Field("attempts", r.attempts).Field("hedges", r.hedges);
@@ -22,6 +25,7 @@ std::string FormatAccessLogLine(const RequestRecord& r, std::string_view backend
   w.Field("cost_usd", r.cost_usd).Field("task_class", r.task_class);
   if (!r.use_case.empty()) w.Field("use_case", r.use_case);
   w.Field("decision_us", r.decision_s * 1e6);
+  if (r.overhead_s) w.Field("overhead_us", *r.overhead_s * 1e6);
   if (!r.reason.empty()) w.Field("reason", r.reason);
   if (!r.error.empty()) w.Field("error", r.error);
   w.EndObject();

@@ -35,6 +35,8 @@ TEST(AccessLog, JsonLine) {
   EXPECT_EQ(int64_t(doc["output_tokens"]), 90);
   EXPECT_EQ(std::string_view(doc["error"]), "line\nbreak \"quoted\"");
   EXPECT_EQ(std::string_view(doc["use_case"]), "gaming.npc-dialogue");
+  EXPECT_EQ(std::string_view(doc["request_id"]), "req-dec-1");
+  EXPECT_EQ(std::string_view(doc["trace_id"]), "4bf92f3577b34da6a3ce929d0e0e4736");
 
   r.ttft_s.reset();
   r.status = RequestStatus::kRejected;

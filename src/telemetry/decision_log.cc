@@ -49,6 +49,11 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(const DecisionLogOptions&
   }
   auto version = FileSchemaVersion(**db);
   if (!version.ok()) return Status::Unavailable("decision log " + options.path + ": " + version.status().message());
+  if (*version == "2") {  // version 3 only added two columns: migrate in place
+    if (Status s = (*db)->Exec(std::string("BEGIN;") + kDecisionLogMigrateV2 + "COMMIT;"); !s.ok())
+      return Status::Unavailable("decision log " + options.path + ": migrating schema version 2 to 3: " + s.message());
+    *version = std::to_string(kDecisionLogSchemaVersion);
+  }
   if (!version->empty() && *version != std::to_string(kDecisionLogSchemaVersion)) {
     return Status::Unavailable("decision log " + options.path + " has schema version " + *version + "; this mecrouter writes version " +
                                std::to_string(kDecisionLogSchemaVersion) +
@@ -275,6 +280,8 @@ void DecisionLog::BindRow(SqliteStickyBinder& b, int first, const RequestRecord&
   b.Int(++i, r.output_tokens);
   b.Real(++i, r.cost_usd);
   b.Text(++i, r.error);
+  b.Text(++i, r.request_id);
+  b.Text(++i, r.trace_id);
 }
 
 void DecisionLog::WriteBatch(std::vector<Item>& all, size_t begin, size_t end) {

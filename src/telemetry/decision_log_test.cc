@@ -72,10 +72,10 @@ TEST(DecisionLog, SchemaHasOneParameterPerColumn) {
   EXPECT_EQ(Query(path, "SELECT group_concat(name, ',') FROM pragma_table_info('decision_rows')"), names(kDecisionRowColumns));
   const std::string insert = DecisionLogInsert(3);
   EXPECT_EQ(static_cast<size_t>(std::count(insert.begin(), insert.end(), '?')), 3 * kDecisionRowColumns.size());
-  // The view keeps version 1's columns, feedback last.
+  // The view keeps version 1's columns (and version 3's ids), feedback last.
   EXPECT_EQ(Query(path, "SELECT group_concat(name, ',') FROM pragma_table_info('decisions')"), names(kDecisionLogColumns));
   EXPECT_EQ(kDecisionLogColumns.back(), "feedback_ts");
-  EXPECT_EQ(Query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(Query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   // No index to keep up to date on the rows (the writer's cost is the rows alone).
   EXPECT_EQ(Query(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'decision_rows'"), "0");
 }
@@ -108,6 +108,8 @@ TEST(DecisionLog, BatchedWritesLandInWalMode) {
   EXPECT_EQ(cands[1].tier, "cloud");
   EXPECT_EQ(cands[1].ttft_s, 0.5);
   EXPECT_EQ(Query(path, "SELECT ts FROM decisions WHERE id='d3'"), "1800000003.0");
+  EXPECT_EQ(Query(path, "SELECT request_id || ',' || trace_id FROM decisions WHERE id='d3'"),
+            "req-d3,4bf92f3577b34da6a3ce929d0e0e4736");
 }
 
 TEST(DecisionLog, WritesWithinFlushIntervalWithoutFlush) {
@@ -378,6 +380,32 @@ TEST(DecisionLog, RefusesAFileOfTheOlderSchema) {
   EXPECT_NE(m.find("schema version 1"), std::string::npos) << m;
   EXPECT_NE(m.find("move it aside"), std::string::npos) << m;
   EXPECT_EQ(Query(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'decision_rows'"), "0");  // left as it was
+}
+
+TEST(DecisionLog, MigratesAVersion2FileInPlace) {
+  const std::string path = TempPath("v2.db");
+  {
+    // Version 2: the same rows without request_id and trace_id.
+    std::string v2 = kDecisionLogSchema;
+    auto cut = [&](const std::string& from, const std::string& to) {
+      const size_t at = v2.find(from);
+      ASSERT_NE(at, std::string::npos) << from;
+      v2.replace(at, from.size(), to);
+    };
+    cut(",\n  request_id /* TEXT: X-Request-Id */, trace_id /* TEXT: W3C trace id */", "");
+    cut("d.error, d.request_id, d.trace_id,", "d.error,");
+    cut("'schema_version', '3'", "'schema_version', '2'");
+    auto db = SqliteDb::Open(path, false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec(v2).ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO decision_rows (id, ts) VALUES ('old', " + std::to_string(kT0 - 1) + ");").ok());
+  }
+  auto log = DecisionLog::Open(Opts(path), kNames, kTiers);
+  ASSERT_TRUE(log.ok()) << log.status().message();
+  ASSERT_TRUE((*log)->Append(MakeRecord("new", kT0)));
+  (*log)->Close();
+  EXPECT_EQ(Query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(Query(path, "SELECT group_concat(id || ':' || COALESCE(request_id, '-'), ',') FROM decisions"), "old:-,new:req-new");
 }
 
 TEST(DecisionLog, OpenErrorsNameTheFile) {

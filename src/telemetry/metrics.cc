@@ -17,6 +17,7 @@ using prometheus::Histogram;
 const Histogram::BucketBoundaries kTtftBuckets = {0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30};
 const Histogram::BucketBoundaries kDurationBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60, 120, 300};
 const Histogram::BucketBoundaries kDecisionBuckets = {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2};
+const Histogram::BucketBoundaries kOverheadBuckets = {2.5e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 7.5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1};
 
 const char* kHealthStates[] = {"healthy", "unhealthy", "ejected", "half_open"};
 
@@ -66,6 +67,10 @@ Metrics::Metrics(std::vector<MetricsBackend> backends, std::vector<std::string> 
   auto& decision = prometheus::BuildHistogram().Name("mecrouter_decision_seconds")
                        .Help("Time the routing policy took to decide.").Register(reg);
   for (const auto& p : policies_) decision_.push_back(&decision.Add({{"policy", p}}, kDecisionBuckets));
+  overhead_ = &prometheus::BuildHistogram().Name("mecrouter_gateway_overhead_seconds")
+                   .Help("The gateway's own time per proxied answer: arrival to the end of the answer, minus the time "
+                         "from the first upstream send to the answering upstream's last byte.")
+                   .Register(reg).Add({}, kOverheadBuckets);
 
   auto& ttft = prometheus::BuildHistogram().Name("mecrouter_ttft_seconds")
                    .Help("Request arrival to the first byte sent to the client.").Register(reg);
@@ -201,6 +206,8 @@ void Metrics::ObserveDecision(int policy, double seconds) {
   if (policy < 0 || policy >= static_cast<int>(decision_.size())) policy = static_cast<int>(decision_.size()) - 1;
   decision_[policy]->Observe(seconds);
 }
+
+void Metrics::ObserveOverhead(double seconds) { overhead_->Observe(seconds); }
 
 void Metrics::CountCache(CacheLookup result) { cache_[static_cast<int>(result)]->Increment(); }
 

@@ -11,6 +11,9 @@
 //   mecrouter_fallbacks_total{tier,backend}                 requests answered by other than the primary
 //   mecrouter_hedges_total                                  attempts started by the hedge timer
 //   mecrouter_decision_seconds{policy}                      time spent deciding
+//   mecrouter_gateway_overhead_seconds                      the gateway's own time per proxied answer:
+//                                                           arrival -> end minus first upstream send ->
+//                                                           the upstream's last byte
 //   mecrouter_cache_lookups_total{result}                   response cache hit / miss / bypass
 //   mecrouter_feedback_total                                POST /v1/feedback accepted
 //   mecrouter_backend_*{tier,backend}                       health, routable, ejection, load, estimates
@@ -74,6 +77,7 @@ class Metrics {
   // One upstream attempt (a retry when it is not the first and not a hedge).
   void CountAttempt(int backend, AttemptResult result, bool retry, bool hedge);
   void ObserveDecision(int policy, double seconds);
+  void ObserveOverhead(double seconds);
   void CountCache(CacheLookup result);
   void CountFeedback();
 
@@ -99,6 +103,7 @@ class Metrics {
   prometheus::Counter* retries_ = nullptr;
   prometheus::Counter* hedges_ = nullptr;
   prometheus::Counter* feedback_ = nullptr;
+  prometheus::Histogram* overhead_ = nullptr;
   std::array<prometheus::Counter*, 3> cache_{};
   std::vector<prometheus::Histogram*> decision_;  // per policy slot
   std::vector<std::unique_ptr<PerBackend>> per_backend_;  // per backend slot

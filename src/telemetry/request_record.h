@@ -36,6 +36,8 @@ std::string_view RequestStatusName(RequestStatus s);
 
 struct RequestRecord {
   std::string id;                       // the decision id (X-MEC-Decision-Id)
+  std::string request_id;               // X-Request-Id (the client's, or the trace id)
+  std::string trace_id;                 // W3C trace context: the trace this request belongs to
   double unix_s = 0;                    // arrival, seconds since the Unix epoch (fractional)
   TimePoint start{};                    // arrival on the gateway's monotonic clock
 
@@ -75,6 +77,10 @@ struct RequestRecord {
   int64_t output_tokens = 0;
   double cost_usd = 0;                  // of the tokens actually used, at the serving backend's price
   std::string error;                    // one line, when the request did not end kOk
+  // From the first upstream send to the answering upstream's last byte (proxied answers only).
+  std::optional<double> upstream_s;
+  // The gateway's own time: latency_s minus upstream_s (set by Telemetry::OnOutcome, kOk only).
+  std::optional<double> overhead_s;
 
   // The candidate for backend b, or null if b was not considered.
   const Candidate* CandidateFor(int b) const;

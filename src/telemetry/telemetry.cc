@@ -122,12 +122,14 @@ void Telemetry::OnOutcome(RequestRecord&& r, RequestStatus status, int http_stat
     r.cost_usd = ExpectedCost(pool_.at(r.backend).options().price, static_cast<double>(r.input_tokens),
                               static_cast<double>(r.output_tokens), r.latency_s);
   }
+  if (r.upstream_s && status == RequestStatus::kOk) r.overhead_s = std::max(0.0, r.latency_s - *r.upstream_s);
   if (options_.metrics) {
     const int policy = metrics_.PolicyIndex(r.policy);
     const int backend = r.backend;  // the one that answered, else the last tried, else none
     metrics_.CountRequest(backend, policy, status);
     if (r.ttft_s) metrics_.ObserveTtft(backend, *r.ttft_s);
     if (status == RequestStatus::kOk) metrics_.ObserveDuration(backend, r.latency_s);
+    if (r.overhead_s) metrics_.ObserveOverhead(*r.overhead_s);
     if (served) {
       metrics_.AddTokens(r.backend, r.input_tokens, r.output_tokens);
       metrics_.AddCost(r.backend, r.cost_usd);

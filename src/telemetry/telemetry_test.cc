@@ -92,6 +92,7 @@ TEST_F(TelemetryTest, FailoverRequestEndToEnd) {
   clock_.Advance(FromMillis(500));
   tel_->OnAttempt(r, 1, AttemptResult::kOk, false, true);
   r.output_tokens = 100;  // from the upstream's usage; input left to the estimate
+  r.upstream_s = 1.4;     // the gateway's own share: 1.40002 - 1.4 = 20 us
   tel_->OnOutcome(std::move(r), RequestStatus::kOk, 200);
 
   const std::string t = tel_->MetricsText(nullptr);
@@ -107,6 +108,9 @@ TEST_F(TelemetryTest, FailoverRequestEndToEnd) {
   EXPECT_EQ(Sample(t, R"(mecrouter_tokens_total{backend="api",direction="output",tier="cloud"})"), 100);
   EXPECT_NEAR(*Sample(t, R"(mecrouter_cost_usd_total{backend="api",tier="cloud"})"), 1000 * 2.5e-6 + 100 * 10e-6, 1e-12);
   EXPECT_EQ(Sample(t, R"(mecrouter_decision_seconds_count{policy="adaptive"})"), 1);
+  EXPECT_EQ(Sample(t, "mecrouter_gateway_overhead_seconds_count"), 1);
+  EXPECT_NEAR(*Sample(t, "mecrouter_gateway_overhead_seconds_sum"), 2e-5, 1e-9);
+  EXPECT_EQ(Sample(t, R"(mecrouter_gateway_overhead_seconds_bucket{le="2.5e-05"})"), 1);
   EXPECT_EQ(Sample(t, "mecrouter_decision_log_rows_written_total"), 0);  // not flushed yet (flush_ms 60 s)
 
   EXPECT_EQ(Query("SELECT backend || ' ' || tier || ' ' || attempts || ' ' || hedges || ' ' || status || ' ' || http_status FROM decisions"),

@@ -29,6 +29,8 @@ inline std::string TempPath(const std::string& name) {
 inline RequestRecord MakeRecord(const std::string& id, double unix_s, int backend = 0) {
   RequestRecord r;
   r.id = id;
+  r.request_id = "req-" + id;
+  r.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
   r.unix_s = unix_s;
   r.endpoint = "chat";
   r.model = "auto";

@@ -41,6 +41,8 @@
     tbody.replaceChildren(...rows);
   }
   const ms = (s) => (s === null || s === undefined || !isFinite(s) ? '–' : s * 1000 < 10 ? (s * 1000).toFixed(1) : Math.round(s * 1000).toLocaleString());
+  // Microseconds, for the gateway's own time (µs when under a millisecond).
+  const us = (s) => (s === null || s === undefined || !isFinite(s) ? '–' : s < 1e-3 ? `${Math.round(s * 1e6)} µs` : `${ms(s)} ms`);
   const usd = (v) => (v === null || v === undefined || !isFinite(v) ? '–' : v === 0 ? '$0' : Math.abs(v) < 0.01 ? '$' + v.toPrecision(3) : '$' + v.toFixed(4));
   const pct = (v) => (isFinite(v) ? (v * 100).toFixed(0) + '%' : '–');
   const clock = (unix) => new Date(unix * 1000).toLocaleTimeString([], { hour12: false });
@@ -188,6 +190,7 @@
         cell(t), cell(String(m.requests), 'num'), cell(String(m.errors), 'num'),
         cell(ms(p.ttft_s.p50), 'num'), cell(ms(p.ttft_s.p95), 'num'), cell(ms(p.ttft_s.p99), 'num'),
         cell(ms(p.latency_s.p50), 'num'), cell(ms(p.latency_s.p95), 'num'), cell(ms(p.latency_s.p99), 'num'),
+        cell(us(p.overhead_s.p50), 'num'), cell(us(p.overhead_s.p99), 'num'),
       ]);
     }));
   }

@@ -100,6 +100,9 @@ gtest('GET /api/dashboard counts the traffic per tier, with decisions, percentil
   // Percentiles over the last minute and the cloud-only counterfactual.
   assert.ok(d.percentiles.cloud.latency_s.n >= 3);
   assert.ok(d.percentiles.cloud.latency_s.p50 > 0);
+  // The gateway's own time per answer (mecrouter_gateway_overhead_seconds), a small share of it.
+  assert.ok(d.percentiles.cloud.overhead_s.n >= 3);
+  assert.ok(d.percentiles.cloud.overhead_s.p50 > 0 && d.percentiles.cloud.overhead_s.p50 < d.percentiles.cloud.latency_s.p50);
   assert.equal(d.cost.cloud_reference, 'cloud-api');
   assert.ok(d.cost.total_usd > 0);
   assert.ok(d.cost.total_cloud_only_usd > d.cost.total_usd, `cloud-only ${d.cost.total_cloud_only_usd} > actual ${d.cost.total_usd}`);
