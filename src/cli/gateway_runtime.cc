@@ -17,6 +17,7 @@
 #include "context/learned_complexity_model.h"
 #include "dashboard/access_guard.h"
 #include "dashboard/dashboard.h"
+#include "gateway/engine_parts.h"
 #include "learn/decision_registry.h"
 #include "learn/output_tokens.h"
 #include "learn/quality_budget.h"
@@ -33,15 +34,12 @@ namespace mec::cli {
 
 // Declared in construction order; destroyed in reverse.
 struct GatewayRuntime::Parts {
-  std::unique_ptr<BackendPool> pool;
-  std::unique_ptr<BackendMonitor> monitor;
   std::shared_ptr<const ComplexityModel> base_complexity;  // the shipped model
   std::unique_ptr<LiveComplexityModel> complexity;         // what routing reads; learning swaps it
-  OutputTokenLearner output_tokens;
-  QualityFeedback feedback;
-  std::unique_ptr<QualityBudget> quality_budget;
+  // Pool, monitor, context builder, learners: wired as each simulated client's (gateway/engine_parts.h).
+  std::unique_ptr<EngineParts> engine;
+  BackendPool* pool = nullptr;  // engine->pool
   DecisionRegistry decisions;
-  std::unique_ptr<ContextBuilder> context;
   std::map<std::string, std::unique_ptr<Router>, std::less<>> policies;
   std::unique_ptr<Telemetry> telemetry;
   std::unique_ptr<net::GatewayShared> shared;
@@ -67,16 +65,16 @@ Status GatewayRuntime::Start() {
   const Options& options = options_;
   // The five parts: Resource (pool + monitor), Context (complexity model, output lengths),
   // Router (every policy), Monitor/learning (feedback, decision registry), FailoverMachine (per request).
-  p->pool = std::make_unique<BackendPool>(options.backends);
-  p->monitor = std::make_unique<BackendMonitor>(*p->pool, clock_.Now());
   p->base_complexity = LoadDefaultComplexityModel();
   p->complexity = std::make_unique<LiveComplexityModel>(p->base_complexity);
   ContextDefaults defaults;
   defaults.min_quality = options.routing.default_min_quality;
   if (options.routing.default_deadline_ms > 0) defaults.deadline_ms = options.routing.default_deadline_ms;
-  OutputTokenLearner* output_tokens = &p->output_tokens;
-  p->context = std::make_unique<ContextBuilder>(*p->complexity, defaults,
-                                                [output_tokens](std::string_view task) { return output_tokens->Expected(task); });
+  QualityBudgetOptions qopts;
+  qopts.margin = options.routing.quality_margin;
+  p->engine = std::make_unique<EngineParts>(options.backends, clock_, *p->complexity, defaults, options.routing.max_attempts, qopts);
+  p->engine->EnableFeedback();  // POST /v1/feedback
+  p->pool = &p->engine->pool;
   PolicyOptions popts;
   popts.deadline_target = options.routing.deadline_target;
   popts.hedge = options.routing.hedge;
@@ -84,9 +82,6 @@ Status GatewayRuntime::Start() {
   popts.auto_order = options.routing.auto_order;
   popts.min_quality_per_request = options.routing.min_quality_per_request;
   popts.profiles = options.routing.profiles;  // routing.profiles: more policy names
-  QualityBudgetOptions qopts;
-  qopts.margin = options.routing.quality_margin;
-  p->quality_budget = std::make_unique<QualityBudget>(qopts);
   const std::vector<std::string> policy_names = PolicyNames(popts);
   for (const auto& name : policy_names) {
     p->policies[name] = MakePolicy(name, popts);
@@ -96,11 +91,11 @@ Status GatewayRuntime::Start() {
   auto telemetry = Telemetry::Create(options.telemetry, *p->pool, policy_names, clock_);
   if (!telemetry.ok()) return telemetry.status();
   p->telemetry = std::move(*telemetry);
-  p->shared.reset(new net::GatewayShared{options, clock_, *p->pool, *p->monitor, *p->context, p->policies, nullptr, nullptr,
-                                         p->output_tokens, p->feedback, p->decisions, {}});
+  p->shared.reset(new net::GatewayShared{options, clock_, *p->engine, p->policies, nullptr, nullptr, p->decisions, {}});
   net::GatewayShared& shared = *p->shared;
   shared.telemetry = p->telemetry.get();
-  shared.quality_budget = p->quality_budget.get();
+  p->engine->engine.telemetry = p->telemetry.get();
+  p->engine->engine.stats = &shared.stats;
   // Learning on the traffic (docs/learning.md): verdicts in the background, refits on a thread of
   // their own, promoted into the live model only when no worse on held-back verdicts.
   // This replica's name in the shared state (`state: redis://...`): latency reports, ejections
@@ -124,8 +119,9 @@ Status GatewayRuntime::Start() {
   shared.cache = p->cache.get();
   // Shared state: with `state: redis://...`, replicas exchange latency observations (off the
   // request path, on a thread of its own).
-  if (!replica_id.empty()) p->replicas = std::make_unique<ReplicaSync>(options.state, *p->pool, *p->monitor, clock_, replica_id);
+  if (!replica_id.empty()) p->replicas = std::make_unique<ReplicaSync>(options.state, *p->pool, p->engine->monitor, clock_, replica_id);
   shared.replicas = p->replicas.get();
+  p->engine->engine.replicas = p->replicas.get();
   // ... and, unless `state: {cache: false}`, the response cache gets a second level in Redis.
   if (p->replicas && p->cache && options.state.share_cache)
     p->shared_cache = std::make_unique<SharedCache>(options.state, *p->pool, FromMillis(static_cast<double>(options.cache.ttl_ms)), clock_);
@@ -161,8 +157,8 @@ Status GatewayRuntime::Start() {
   // Active health checks and snapshot publication on their own thread and io_context.
   p->probe_ioc = std::make_unique<net::asio::io_context>(1);
   p->probe_pools = std::make_unique<net::UpstreamPools>(*p->probe_ioc, clock_, options.backends);
-  p->prober = std::make_unique<net::HealthProber>(*p->probe_ioc, *p->probe_pools, *p->monitor, clock_, shared.id_salt);
-  BackendPool* pool = p->pool.get();
+  p->prober = std::make_unique<net::HealthProber>(*p->probe_ioc, *p->probe_pools, p->engine->monitor, clock_, shared.id_salt);
+  BackendPool* pool = p->pool;
   p->prober->set_on_result([pool](int b, const net::HealthCheckResult& r, bool changed) {
     if (changed)
       std::fprintf(stderr, "mecrouter: backend %s health check %s%s%s\n", pool->at(b).name().c_str(), r.ok ? "passed" : "failed",

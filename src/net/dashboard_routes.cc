@@ -57,7 +57,7 @@ std::optional<HttpResponse> DashboardRoute(GatewayShared& s, const HttpRequest& 
   if (path == "/dashboard" || path == "/dashboard/") return Page(d.page(), v, ka);
   if (path == "/api/dashboard") {
     const std::string stats = s.stats.ToJson();
-    return NoStore(JsonResponse(d.StateJson(s.monitor.Current(), stats), v, ka));
+    return NoStore(JsonResponse(d.StateJson(s.parts.monitor.Current(), stats), v, ka));
   }
   if (path == "/api/decisions") return NoStore(JsonResponse(d.DecisionsJson(DecisionsParam(req.target(), 50)), v, ka));
   return std::nullopt;

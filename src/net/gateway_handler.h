@@ -21,7 +21,8 @@ class GatewayHandler final : public Handler {
 
   GatewayShared& s_;
   UpstreamPools pools_;
-  Rng rng_;  // this worker's stream for randomized policies
+  Rng rng_;      // this worker's stream for randomized policies
+  Rng ids_rng_;  // and for new trace and span ids
 };
 
 }  // namespace mec::net

@@ -6,17 +6,13 @@
 #include <map>
 #include <memory>
 
-#include "backend/backend_monitor.h"
-#include "backend/backend_pool.h"
 #include "cache/response_cache.h"
 #include "config/options.h"
-#include "context/context_builder.h"
 #include "core/clock.h"
 #include "dashboard/dashboard.h"
+#include "gateway/engine_parts.h"
 #include "gateway/gateway_stats.h"
 #include "learn/decision_registry.h"
-#include "learn/output_tokens.h"
-#include "learn/quality_feedback.h"
 #include "route/router.h"
 #include "state/replica_sync.h"
 #include "state/shared_cache.h"
@@ -30,15 +26,13 @@ class LearningWorker;
 struct GatewayShared {
   const Options& options;
   const Clock& clock;
-  BackendPool& pool;
-  BackendMonitor& monitor;
-  const ContextBuilder& context;
+  // The engine: pool, monitor, context builder, learners; `parts.engine` is what each request's
+  // flow (gateway/request_flow.h) reads and feeds. Built once per process (gateway/engine_parts.h).
+  EngineParts& parts;
   // Every policy by name; `policy` is the config's default, `shadow` (may be null) only recorded.
   std::map<std::string, std::unique_ptr<Router>, std::less<>>& policies;
   const Router* policy = nullptr;
   const Router* shadow = nullptr;
-  OutputTokenLearner& output_tokens;
-  QualityFeedback& feedback;
   DecisionRegistry& decisions;
   GatewayStats stats;
   std::atomic<bool> draining{false};
@@ -49,7 +43,6 @@ struct GatewayShared {
   ResponseCache* cache = nullptr;  // answers of repeatable requests; null: off
   ReplicaSync* replicas = nullptr;  // shares latency observations and ejections through Redis; null: off
   SharedCache* shared_cache = nullptr;  // the response cache's level shared by replicas (Redis); null: off
-  QualityBudget* quality_budget = nullptr;  // adaptive's minimum quality per class (learn/quality_budget.h); null: per request
   LearningWorker* learning = nullptr;  // judged samples and online retraining (net/learning_worker.h); null: off
 };
 

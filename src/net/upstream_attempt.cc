@@ -26,7 +26,7 @@ bool UpstreamAttempt::Feed(std::string_view bytes) {
 }
 
 awaitable<void> OpenAttempt(std::shared_ptr<UpstreamAttempt> a, std::string path, std::string request_body) {
-  std::optional<AttemptFailure> failure = co_await a->call.Start(path, std::move(request_body), a->stream, a->generation);
+  std::optional<AttemptFailure> failure = co_await a->call.Start(path, std::move(request_body), a->stream, a->generation, &a->headers);
   if (failure) {
     a->failure = std::move(failure);
     co_return;

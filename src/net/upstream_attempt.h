@@ -35,7 +35,11 @@ struct UpstreamAttempt {
   // response head (whose first byte comes only after the last token).
   std::chrono::milliseconds generation{0};
 
+  // Extra request headers (X-Request-Id, traceparent: net/request_ids.h).
+  std::vector<std::pair<std::string, std::string>> headers;
+
   bool finished = false;   // Open() has returned
+  TimePoint opened{};      // when it did: for a stream, its first event's arrival
   bool cancelled = false;  // Cancel() was called: the client left, or another attempt won
   std::optional<AttemptFailure> failure;  // set: the attempt failed before anything for the client
 

@@ -192,7 +192,8 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const
 }
 
 awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view path, std::string body, bool stream,
-                                                             std::chrono::milliseconds generation) {
+                                                             std::chrono::milliseconds generation,
+                                                             const std::vector<std::pair<std::string, std::string>>* headers) {
   const auto& o = pools_.options(backend_);
   generation_ = std::max(std::chrono::milliseconds(0), generation);
   const auto& u = pools_.url(backend_);
@@ -204,6 +205,8 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view pa
   req.set(http::field::user_agent, "mecrouter/0.1");
   const auto& auth = pools_.auth_value(backend_);
   if (!auth.empty()) req.set(o.auth_header, auth);
+  if (headers)
+    for (const auto& [name, value] : *headers) req.set(name, value);
   req.keep_alive(true);
   req.body() = std::move(body);
   req.prepare_payload();

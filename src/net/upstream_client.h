@@ -70,8 +70,10 @@ class UpstreamCall {
   // Sends `body` as POST base_path + path. Returns the failure if no response head arrived within
   // first_byte_ms + `generation` (a whole answer's head comes only after its last token: the caller
   // passes the time generating it may take; zero for streams), never beyond total_ms.
+  // `headers` (may be null): more request headers, e.g. X-Request-Id and traceparent.
   awaitable<std::optional<AttemptFailure>> Start(std::string_view path, std::string body, bool stream,
-                                                 std::chrono::milliseconds generation = std::chrono::milliseconds(0));
+                                                 std::chrono::milliseconds generation = std::chrono::milliseconds(0),
+                                                 const std::vector<std::pair<std::string, std::string>>* headers = nullptr);
   int status() const { return status_; }
   std::string_view header(http::field f) const;
   // Next body bytes. Empty with done() == true at the end; a failure if the stream broke.

@@ -380,7 +380,7 @@ void World::OnArrival(uint32_t i) {
     nv.up_mbps = net.link().up_mbps;
   }
   hints.network = nv;
-  auto ctx_or = eng.builder.Build((*parsed_)[r.prompt], hints);
+  auto ctx_or = eng.context.Build((*parsed_)[r.prompt], hints);
   if (std::holds_alternative<ApiError>(ctx_or)) {
     FinishFailed(i, FailureReason::kNoBackend);
     return;

@@ -47,13 +47,18 @@ function mecrouter(...args) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const ids = [];
 let okCount = 0;
 
 gtest('traffic, then GET /metrics counts it and passes promtool', async () => {
   for (let i = 0; i < 4; i++) {
-    const r = await postJson(`${gw.url}/chat/completions`, body('edge'));
+    // The first carries the client's request id and W3C trace context (docs/telemetry.md).
+    const headers = i === 0 ? { 'X-Request-Id': 'client-req-1', traceparent: TRACEPARENT } : {};
+    const r = await postJson(`${gw.url}/chat/completions`, body('edge'), { headers });
     assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('x-request-id'), i === 0 ? 'client-req-1' : r.headers.get('x-request-id'));
+    if (i > 0) assert.match(r.headers.get('x-request-id'), /^[0-9a-f]{32}$/, 'a new id: the new trace id');
     ids.push(r.headers.get('x-mec-decision-id'));
     okCount++;
   }
@@ -66,6 +71,7 @@ gtest('traffic, then GET /metrics counts it and passes promtool', async () => {
   }
   const bad = await postJson(`${gw.url}/chat/completions`, { model: 'auto', messages: 'nope' });
   assert.equal(bad.status, 400);
+  assert.match(bad.headers.get('x-request-id'), /^[0-9a-f]{32}$/, 'errors carry the request id too');
   const fb = await postJson(`${gw.url}/feedback`, { decision_id: ids[0], score: 0.25 });
   assert.equal(fb.status, 200, fb.text);
 
@@ -88,6 +94,9 @@ gtest('traffic, then GET /metrics counts it and passes promtool', async () => {
   assert.equal(sample(t, 'mecrouter_backend_routable{backend="edge-mec",tier="edge"}'), 1);
   assert.equal(sample(t, 'mecrouter_feedback_total'), 1);
   assert.equal(sum(t, 'mecrouter_decision_seconds_count{'), okCount);
+  // Every proxied answer's own time (docs/telemetry.md), well under the upstream's.
+  assert.equal(sample(t, 'mecrouter_gateway_overhead_seconds_count'), okCount, t);
+  assert.ok(sample(t, 'mecrouter_gateway_overhead_seconds_sum') < sum(t, 'mecrouter_request_duration_seconds_sum{'), t);
   // Nothing written yet: batch 1000, flush every 10 minutes. The rows wait in the queue.
   assert.equal(sample(t, 'mecrouter_decision_log_rows_written_total'), 0);
   assert.equal(sample(t, 'mecrouter_decision_log_rows_dropped_total'), 0);
@@ -120,6 +129,9 @@ gtest('SIGTERM flushes the decision log; mecrouter decisions reads it', async ()
   assert.deepEqual(rows.map((r) => r.id), ids);
   const first = rows[0];
   assert.equal(first.feedback, 0.25);
+  assert.equal(first.request_id, 'client-req-1');
+  assert.equal(first.trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
+  assert.ok(rows.slice(1).every((r) => /^[0-9a-f]{32}$/.test(r.request_id) && r.request_id === r.trace_id), jsonl.out);
   assert.equal(first.status, 'ok');
   assert.equal(first.backend, 'edge-mec');
   assert.ok(Array.isArray(first.candidates) && first.candidates.length === 2, JSON.stringify(first));
@@ -140,6 +152,9 @@ gtest('SIGTERM flushes the decision log; mecrouter decisions reads it', async ()
   assert.equal(plain.length, okCount + 1, 'one access line per request, the rejected one included');
   assert.equal(emf.length, okCount + 1);
   assert.deepEqual(plain.filter((l) => l.status === 'ok').map((l) => l.id), ids);
+  assert.equal(plain[0].request_id, 'client-req-1');
+  assert.equal(plain[0].trace_id, '4bf92f3577b34da6a3ce929d0e0e4736');
+  assert.ok(plain.filter((l) => l.status === 'ok').every((l) => l.overhead_us > 0), 'the gateway\'s own time per answer');
   assert.equal(emf[0]._aws.CloudWatchMetrics[0].Namespace, 'mecrouter');
 });
 

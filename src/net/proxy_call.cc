@@ -1,0 +1,582 @@
+#include "net/proxy_call.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "api/hints.h"
+#include "api/openai_json.h"
+#include "api/sse.h"
+#include "cache/answer_convert.h"
+#include "learn/judge_protocol.h"
+#include "net/learning_worker.h"
+#include "net/upstream_attempt.h"
+
+namespace mec::net {
+namespace {
+
+void Count(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
+// A lookup in the replicas' shared cache, waited on for at most `timeout` (then: absent). The
+// answer comes back on the cache's thread and is posted to this coroutine's executor.
+awaitable<std::shared_ptr<const CachedAnswer>> SharedLookup(SharedCache& cache, const std::string& key, Duration timeout) {
+  struct Wait {
+    explicit Wait(asio::any_io_executor ex) : timer(std::move(ex)) {}
+    asio::steady_timer timer;
+    std::shared_ptr<const CachedAnswer> answer;
+    bool done = false;
+  };
+  auto executor = co_await asio::this_coro::executor;
+  auto w = std::make_shared<Wait>(executor);
+  w->timer.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(timeout));
+  cache.Get(key, [w, executor](std::shared_ptr<const CachedAnswer> a) {
+    asio::post(executor, [w, a = std::move(a)]() mutable {
+      w->answer = std::move(a);
+      w->done = true;
+      w->timer.cancel();
+    });
+  });
+  boost::system::error_code ec;
+  if (!w->done) co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_return std::move(w->answer);
+}
+
+// A whole (non-streamed) answer's head arrives only after its last token, so its wait is the
+// backend's first_byte_ms plus this: the expected output at a slow rate (3x the 99th percentile
+// of the time per token, at least 20 ms per token). A backend that has hung still times out; one
+// that is only generating a long answer does not.
+std::chrono::milliseconds GenerationAllowance(double output_tokens, const LogNormalEstimate& tpot) {
+  const double per_token = std::max(0.02, 3 * tpot.Quantile(0.99));
+  const double seconds = std::max(1.0, output_tokens) * per_token;
+  return std::chrono::milliseconds(static_cast<int64_t>(std::min(seconds, 3600.0) * 1000));
+}
+
+// Upstream path for an endpoint, relative to the backend's base URL (which ends in /v1).
+std::string_view UpstreamPath(Endpoint e) {
+  switch (e) {
+    case Endpoint::kChatCompletions: return "/chat/completions";
+    case Endpoint::kCompletions: return "/completions";
+    case Endpoint::kEmbeddings: return "/embeddings";
+  }
+  return "";
+}
+
+// Collects the X-MEC-* hint headers over the body's "mec" hints (headers win).
+std::optional<ApiError> ApplyHeaderHints(const HttpRequest& req, Hints& hints) {
+  for (const auto& f : req) {
+    std::string_view name = f.name_string();
+    if (name.size() < 6 || !IEquals(name.substr(0, 6), "x-mec-")) continue;
+    if (!IsHintHeader(name)) continue;
+    if (auto e = ApplyHint(name, f.value(), hints)) return e;
+  }
+  return std::nullopt;
+}
+
+std::string NewDecisionId(GatewayShared& s) {
+  return fmt::format("dec-{:08x}{:08x}", static_cast<uint32_t>(s.id_salt), static_cast<uint32_t>(s.next_id.fetch_add(1)));
+}
+
+}  // namespace
+
+RequestTrace::RequestTrace(Telemetry* t, const std::string& id) : telemetry(t) {
+  if (t) record = t->Begin(id);
+}
+
+RequestTrace::~RequestTrace() {
+  if (telemetry) telemetry->OnOutcome(std::move(record), status, http_status);
+}
+
+void RequestTrace::FirstByte() {
+  if (telemetry) telemetry->OnFirstByte(record);
+}
+
+ProxyCall::ProxyCall(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req,
+                     ClientChannel& ch)
+    : s_(s),
+      pools_(pools),
+      rng_(rng),
+      endpoint_(endpoint),
+      req_(req),
+      ch_(ch),
+      ka_(req.keep_alive()),
+      ver_(req.version()),
+      arrived_(s.clock.Now()),
+      decision_id_(NewDecisionId(s)),
+      ids_(RequestIds::From(req["X-Request-Id"], req["traceparent"], req["tracestate"], ids_rng)),
+      trace_(s.telemetry, decision_id_),
+      policy_(s.policy) {
+  if (trace_.telemetry) {
+    trace_.record.request_id = ids_.request_id;
+    trace_.record.trace_id = ids_.trace_id;
+  }
+}
+
+ProxyCall::~ProxyCall() = default;
+
+awaitable<void> ProxyCall::Run() {
+  Count(s_.stats.requests);
+  // No co_await inside a condition or on a temporary: g++ 12 miscompiles both (named first).
+  const bool admitted = co_await Admit();
+  if (!admitted) co_return;
+  const bool cached = co_await ServeFromCache();
+  if (cached) co_return;
+  co_await Route();
+}
+
+// ---- Admit: parse, hints, policy, context ----------------------------------------------------
+
+awaitable<bool> ProxyCall::Admit() {
+  std::optional<ApiError> bad;
+  auto parsed_or = ParseRequest(endpoint_, req_.body());
+  if (auto* err = std::get_if<ApiError>(&parsed_or)) bad = std::move(*err);
+  else {
+    parsed_.emplace(std::move(std::get<ParsedRequest>(parsed_or)));
+    bad = Contextualize();
+  }
+  if (!bad) co_return true;
+  co_await Reject(*bad);
+  co_return false;
+}
+
+std::optional<ApiError> ProxyCall::Contextualize() {
+  Hints hints = parsed_->body_hints;
+  if (auto e = ApplyHeaderHints(req_, hints)) return e;
+  if (!hints.policy.empty()) {
+    auto it = s_.policies.find(hints.policy);
+    if (it == s_.policies.end()) {
+      std::string known;
+      for (const auto& [name, p] : s_.policies) known += (known.empty() ? "" : ", ") + name;
+      return ApiError::BadRequest("Invalid header X-MEC-Policy: unknown policy '" + hints.policy + "' (known: " + known + ")",
+                                  "X-MEC-Policy", "invalid_hint");
+    }
+    policy_ = it->second.get();
+  }
+  auto ctx_or = s_.parts.context.Build(*parsed_, hints);
+  if (auto* e = std::get_if<ApiError>(&ctx_or)) return *e;
+  ctx_.emplace(std::move(std::get<RequestContext>(ctx_or)));
+  cache_.emplace(s_.cache, *parsed_, *ctx_, s_.parts.pool, ParseCacheControl(req_[http::field::cache_control]));
+  return std::nullopt;
+}
+
+// ---- The Cache agent: a repeatable request may be answered from memory, by every policy alike --
+
+awaitable<bool> ProxyCall::ServeFromCache() {
+  CacheStep& c = *cache_;
+  if (!c.cacheable()) co_return false;
+  std::shared_ptr<const CachedAnswer> hit = c.LookUpLocal();
+  if (!hit && c.WantsShared(s_.shared_cache != nullptr)) {
+    // The replicas' shared level (Redis), bounded by cache_lookup_ms.
+    const Duration bound = std::chrono::milliseconds(s_.options.state.cache_lookup_ms);
+    auto shared = co_await SharedLookup(*s_.shared_cache, c.key(), bound);
+    c.OfferShared(std::move(shared));
+  }
+  hit = c.Conclude(s_.telemetry);
+  if (!hit) co_return false;
+  Count(s_.stats.cache_hits);
+  const Backend& from = s_.parts.pool.at(hit->backend);
+  const std::string reason = "cache hit: the answer " + from.name() + " gave to the same request";
+  auto set_headers = [&](auto& res) {
+    Stamp(res);
+    res.set("X-MEC-Tier", std::string(TierName(from.tier())));
+    res.set("X-MEC-Backend", from.name());
+    res.set("X-MEC-Model", hit->model);
+    res.set("X-MEC-Attempts", "0");
+    res.set("X-MEC-Policy", std::string(policy_->name()));
+    res.set("X-MEC-Reason", reason);
+    res.set("X-MEC-Cache", "hit");
+  };
+  trace_.record.output_tokens = hit->output_tokens;
+  trace_.record.reason = reason;  // as X-MEC-Reason
+  trace_.End(RequestStatus::kOk, 200);
+  trace_.FirstByte();
+  bool sent = false;
+  if (!hit->stream) {
+    HttpResponse res{http::status::ok, ver_};
+    res.set(http::field::content_type, hit->content_type);
+    set_headers(res);
+    res.keep_alive(ka_);
+    res.body() = hit->body;
+    res.prepare_payload();
+    sent = co_await ch_.Send(std::move(res));
+  } else {
+    http::response<http::empty_body> head{http::status::ok, ver_};
+    head.set(http::field::content_type, "text/event-stream");
+    head.set(http::field::cache_control, "no-cache");
+    set_headers(head);
+    std::string out;
+    for (const auto& ev : hit->events) {
+      if (!parsed_->include_usage && HasEmptyChoices(ev)) continue;  // the usage chunk, not asked for
+      AppendSseEvent(out, ev);
+    }
+    out += kSseDone;
+    sent = co_await ch_.BeginStream(std::move(head));
+    if (sent) sent = co_await ch_.WriteChunk(out);
+    if (sent) sent = co_await ch_.EndStream();
+  }
+  Delivered(sent);
+  co_return true;
+}
+
+// ---- Route: decide (404 / 503 / shed), run the attempts, deliver -----------------------------
+
+awaitable<void> ProxyCall::Route() {
+  flow_.emplace(s_.parts.engine, *ctx_, trace_.record_or_null());
+  RequestFlow& flow = *flow_;
+  switch (flow.Decide(*policy_, rng_, s_.shadow)) {
+    case RequestFlow::Verdict::kNotFound: {
+      const ApiError e{404, "invalid_request_error", flow.status().message(), "model", "model_not_found"};
+      co_await Reject(e);
+      co_return;
+    }
+    case RequestFlow::Verdict::kUnavailable: {
+      Count(s_.stats.failed);
+      trace_.End(RequestStatus::kFailed, 503);
+      auto res = ErrorResponse(ApiError::Unavailable(flow.status().message()), ver_, ka_);
+      res.set("X-MEC-Policy", std::string(policy_->name()));
+      co_await Reply(std::move(res));
+      co_return;
+    }
+    case RequestFlow::Verdict::kShed: {
+      Count(s_.stats.shed);
+      trace_.End(RequestStatus::kShed, 429);
+      auto res = ErrorResponse(ApiError::TooManyRequests("Every backend that could serve this request is at capacity and waiting "
+                                                         "would miss its deadline; retry later.", "load_shed"), ver_, ka_);
+      res.set("X-MEC-Reason", flow.decision().reason);
+      res.set(http::field::retry_after, std::to_string(static_cast<int>(flow.decision().retry_after_s)));
+      co_await Reply(std::move(res));
+      co_return;
+    }
+    case RequestFlow::Verdict::kRoute: break;
+  }
+  sampled_ = s_.learning && s_.learning->ShouldSample(*ctx_, decision_id_);
+  std::shared_ptr<UpstreamAttempt> w = co_await RunAttempts();
+  if (!w) co_return;
+  if (w->whole()) co_await DeliverWhole(*w);
+  else co_await DeliverStream(*w);
+}
+
+// Starts attempts as the flow says, judges each as it opens (the first with something for the
+// client wins; a failure before that fails over), hedges when the flow's timer fires.
+awaitable<std::shared_ptr<UpstreamAttempt>> ProxyCall::RunAttempts() {
+  RequestFlow& flow = *flow_;
+  auto executor = co_await asio::this_coro::executor;
+  wake_ = std::make_shared<asio::steady_timer>(executor);
+  ch_.OnGone([this] {  // the client's disconnect cancels every attempt
+    for (auto& a : running_) a->Cancel();
+    if (winner_) winner_->Cancel();
+  });
+  FailoverAction act = flow.Start();
+  for (;;) {
+    if (act.type == FailoverAction::kGiveUp) break;
+    if (act.type == FailoverAction::kStartAttempt) {
+      Launch(s_.parts.pool.at(act.backend));
+      act.type = FailoverAction::kWait;
+    }
+    if (ch_.gone()) {
+      CancelRunning();
+      Count(s_.stats.client_cancelled);
+      co_return nullptr;
+    }
+    auto it = std::find_if(running_.begin(), running_.end(), [](const auto& a) { return a->finished; });
+    if (it != running_.end()) {
+      std::shared_ptr<UpstreamAttempt> a = *it;
+      running_.erase(it);
+      if (a->failure) {
+        act = flow.OnFailure(a->backend, *a->failure, a->sent);
+        continue;
+      }
+      flow.OnFirstByte(a->backend);  // the others (hedging) lost: their cost is counted there
+      CancelRunning();
+      winner_ = a;
+      co_return a;
+    }
+    // Nothing has opened yet: wait for an attempt, or for the hedge timer.
+    const std::optional<TimePoint> hedge_at = flow.HedgeAt();
+    if (hedge_at) wake_->expires_after(std::max(Duration{0}, *hedge_at - s_.clock.Now()));
+    else wake_->expires_at(asio::steady_timer::time_point::max());
+    boost::system::error_code ec;
+    co_await wake_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && hedge_at && s_.clock.Now() >= *hedge_at) act = flow.OnHedgeTimer();
+  }
+  CancelRunning();  // none should be running once the machine gives up
+  Count(s_.stats.failed);
+  trace_.End(RequestStatus::kFailed, act.error.http_status);
+  auto res = ErrorResponse(act.error, ver_, ka_);
+  res.set("X-MEC-Attempts", std::to_string(flow.machine().attempt_count()));
+  res.set("X-MEC-Policy", std::string(policy_->name()));
+  res.set("X-MEC-Reason", flow.decision().reason);
+  if (act.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(static_cast<int>(act.retry_after_s)));
+  co_await Reply(std::move(res));
+  co_return nullptr;
+}
+
+void ProxyCall::Launch(Backend& b) {
+  const ParsedRequest& parsed = *parsed_;
+  const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
+  const TimePoint now = s_.clock.Now();
+  if (!first_sent_) first_sent_ = now;
+  auto a = std::make_shared<UpstreamAttempt>(pools_, b, now, parsed.stream, inject_usage);
+  a->capture = cache_->stores() || sampled_;
+  if (!parsed.stream) a->generation = GenerationAllowance(ctx_->output_tokens, s_.parts.monitor.Current().backends[b.index()].tpot);
+  a->headers = {{"X-Request-Id", ids_.request_id}, {"traceparent", ids_.Traceparent()}};
+  if (!ids_.tracestate.empty()) a->headers.emplace_back("tracestate", ids_.tracestate);
+  running_.push_back(a);
+  // The attempt's own coroutine wakes this one when it has opened (or failed).
+  asio::co_spawn(wake_->get_executor(), OpenAttempt(a, std::string(UpstreamPath(endpoint_)), BuildUpstreamBody(parsed, ModelFor(b), inject_usage)),
+                 [a, wake = wake_, &clock = s_.clock](std::exception_ptr e) {
+                   if (e && !a->failure) a->failure = AttemptFailure{AttemptResult::kReset, 0, 0, "internal error"};
+                   a->finished = true;
+                   a->opened = clock.Now();
+                   wake->cancel();
+                 });
+}
+
+// Cancels the attempts still running (hedge losers, or all when the client left) and reports each
+// to the flow once: cancelled, with how long it had waited.
+void ProxyCall::CancelRunning() {
+  const TimePoint now = s_.clock.Now();
+  for (auto& a : running_) {
+    a->Cancel();
+    AttemptTiming t;
+    t.sent = a->sent;
+    t.end = now;
+    flow_->OnAttemptEnd(a->backend, AttemptResult::kCancelled, t);
+  }
+  running_.clear();
+}
+
+// ---- Deliver ---------------------------------------------------------------------------------
+
+awaitable<void> ProxyCall::DeliverWhole(UpstreamAttempt& w) {
+  Backend& b = s_.parts.pool.at(w.backend);
+  const std::string& model = ModelFor(b);
+  const int status = w.call.status();
+  const bool ok = status >= 200 && status < 300;  // otherwise the upstream's 4xx, passed on
+  const auto usage = ok ? ExtractUsage(w.body) : std::nullopt;
+  const int64_t tokens = usage ? usage->completion_tokens : 0;
+  AttemptTiming t;
+  t.sent = w.sent;
+  t.end = s_.clock.Now();
+  t.output_tokens = tokens;
+  t.streamed = false;
+  flow_->OnAttemptEnd(w.backend, ok ? AttemptResult::kOk : AttemptResult::kClientError, t);
+  if (usage) {
+    trace_.record.input_tokens = usage->prompt_tokens;
+    trace_.record.output_tokens = usage->completion_tokens;
+  }
+  trace_.End(ok ? RequestStatus::kOk : RequestStatus::kClientError, status);
+  HttpResponse res{static_cast<http::status>(status), ver_};
+  const std::string_view ct = w.call.header(http::field::content_type);
+  res.set(http::field::content_type, ct.empty() ? std::string_view("application/json") : ct);
+  AddRouteHeaders(res, b, model);
+  res.keep_alive(ka_);
+  if (ok) {
+    Remember(b);
+    Store(w, model, std::string(res[http::field::content_type]), tokens);
+    SubmitSample(b, w.body);
+  }
+  res.body() = std::move(w.body);
+  res.prepare_payload();
+  trace_.FirstByte();
+  NoteUpstreamSpan(t.end);
+  const bool sent = co_await ch_.Send(std::move(res));
+  Delivered(sent);
+}
+
+// Committed at the first complete event: events pass through as they come. A failure after the
+// first byte ends the stream with an error event and no [DONE].
+awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& w) {
+  Backend& b = s_.parts.pool.at(w.backend);
+  const std::string& model = ModelFor(b);
+  UpstreamCall& call = w.call;
+  auto timing = [&](int64_t tokens) {
+    AttemptTiming t;
+    t.sent = w.sent;
+    t.first = w.opened;  // the first event's arrival
+    t.end = s_.clock.Now();
+    t.output_tokens = tokens;
+    return t;
+  };
+  auto client_left = [&] {
+    Count(s_.stats.client_cancelled);
+    flow_->OnAttemptEnd(w.backend, AttemptResult::kCancelled, timing(w.chunks));
+    trace_.End(RequestStatus::kCancelled, 499);
+  };
+  {
+    http::response<http::empty_body> head{http::status::ok, ver_};
+    head.set(http::field::content_type, "text/event-stream");
+    head.set(http::field::cache_control, "no-cache");
+    AddRouteHeaders(head, b, model);
+    trace_.FirstByte();
+    const bool begun = co_await ch_.BeginStream(std::move(head));
+    if (!begun) {
+      client_left();
+      co_return;
+    }
+  }
+  for (;;) {
+    if (!w.out.empty()) {
+      const bool written = co_await ch_.WriteChunk(w.out);
+      if (!written) {
+        client_left();
+        co_return;
+      }
+      w.out.clear();
+    }
+    if (call.done()) break;
+    UpstreamCall::Piece piece = co_await call.ReadSome();
+    if (ch_.gone()) {
+      client_left();
+      co_return;
+    }
+    std::optional<std::string> broke = piece.error;
+    if (!broke && !w.Feed(piece.data)) broke = "upstream sent an oversized event";
+    if (broke) {
+      Count(s_.stats.midstream_cuts);
+      flow_->OnAttemptEnd(w.backend, AttemptResult::kMidstreamCut, timing(w.chunks));
+      trace_.End(RequestStatus::kMidstreamCut, 200);
+      trace_.record.output_tokens = w.chunks;
+      trace_.record.error = "mid-stream: " + *broke;
+      w.out += SseErrorEvent({502, "upstream_error", "The upstream " + b.name() + " failed mid-stream: " + *broke, "", "midstream_failure"});
+      co_await ch_.WriteChunk(w.out);
+      co_await ch_.EndStream();
+      co_return;
+    }
+  }
+  const int64_t tokens = w.usage ? w.usage->completion_tokens : w.chunks;
+  trace_.record.output_tokens = tokens;
+  if (w.usage) trace_.record.input_tokens = w.usage->prompt_tokens;
+  const AttemptTiming t = timing(tokens);
+  if (!w.saw_done) {
+    // The upstream closed the stream cleanly but never said [DONE]: tell the client.
+    Count(s_.stats.midstream_cuts);
+    flow_->OnAttemptEnd(w.backend, AttemptResult::kMidstreamCut, t);
+    trace_.End(RequestStatus::kMidstreamCut, 200);
+    trace_.record.error = "stream ended without [DONE]";
+    std::string err = SseErrorEvent({502, "upstream_error", "The upstream " + b.name() + " ended the stream without [DONE].", "", "midstream_failure"});
+    co_await ch_.WriteChunk(err);
+  } else {
+    Count(s_.stats.completed);
+    flow_->OnAttemptEnd(w.backend, AttemptResult::kOk, t);
+    Remember(b);
+    trace_.End(RequestStatus::kOk, 200);
+    if (w.capture && (sampled_ || cache_->stores())) {
+      CachedAnswer streamed;
+      streamed.stream = true;
+      streamed.events = std::move(w.captured);
+      streamed.output_tokens = tokens;
+      if (sampled_)
+        if (auto whole = AsWhole(streamed, endpoint_)) SubmitSample(b, whole->body);
+      if (cache_->stores()) {
+        streamed.backend = w.backend;
+        streamed.model = model;
+        cache_->Store(std::move(streamed), s_.shared_cache);
+      }
+    }
+  }
+  NoteUpstreamSpan(t.end);
+  co_await ch_.EndStream();
+}
+
+// ---- Helpers ---------------------------------------------------------------------------------
+
+awaitable<void> ProxyCall::Reply(HttpResponse res) {
+  Stamp(res);
+  co_await ch_.Send(std::move(res));
+}
+
+awaitable<void> ProxyCall::Reject(const ApiError& e) {
+  Count(s_.stats.rejected);
+  trace_.End(RequestStatus::kRejected, e.http_status);
+  HttpResponse res = ErrorResponse(e, ver_, ka_);
+  co_await Reply(std::move(res));
+}
+
+void ProxyCall::Delivered(bool sent) {
+  if (sent) {
+    Count(s_.stats.completed);
+  } else {
+    Count(s_.stats.client_cancelled);
+    trace_.End(RequestStatus::kCancelled, 499);
+  }
+}
+
+template <class Response>
+void ProxyCall::Stamp(Response& res) const {
+  res.set("X-Request-Id", ids_.request_id);
+  res.set("X-MEC-Decision-Id", decision_id_);
+}
+
+template <class Response>
+void ProxyCall::AddRouteHeaders(Response& res, const Backend& b, const std::string& model) const {
+  const RequestFlow& flow = *flow_;
+  Stamp(res);
+  res.set("X-MEC-Tier", std::string(TierName(b.tier())));
+  res.set("X-MEC-Backend", b.name());
+  res.set("X-MEC-Model", model);
+  res.set("X-MEC-Attempts", std::to_string(flow.machine().attempt_count()));
+  res.set("X-MEC-Policy", std::string(policy_->name()));
+  res.set("X-MEC-Reason", flow.decision().reason);
+  // "lost": the first attempt beat its hedge.
+  if (flow.machine().hedges() > 0) res.set("X-MEC-Hedged", flow.hedge_won() ? "won" : "lost");
+  if (const char* state = cache_->state()) res.set("X-MEC-Cache", state);
+}
+
+const std::string& ProxyCall::ModelFor(const Backend& b) const {
+  const ParsedRequest& parsed = *parsed_;
+  return b.Serves(parsed.model) ? parsed.model
+         : endpoint_ == Endpoint::kEmbeddings ? b.options().embedding_models.front()
+                                              : b.default_model();
+}
+
+// The prompt a judge scores: the last user turn (the whole text when there is none).
+static std::string_view ScoredPrompt(const ParsedRequest& p) {
+  return p.last_user_text.empty() ? std::string_view(p.text) : std::string_view(p.last_user_text);
+}
+
+// For POST /v1/feedback: which backend answered, at what predicted quality.
+void ProxyCall::Remember(const Backend& b) {
+  const auto& cands = flow_->decision().candidates;
+  const double q = cands.size() > static_cast<size_t>(b.index()) ? cands[b.index()].quality : 1.0;
+  s_.decisions.Record(decision_id_, DecisionRecord{b.name(), b.tier(), ctx_->task_class, q, s_.clock.Now(),
+                                                   s_.learning ? std::string(ScoredPrompt(*parsed_)) : std::string()});
+}
+
+// Learning: a sampled request's answer also gets the reference's and a verdict, in the background.
+void ProxyCall::SubmitSample(const Backend& b, std::string_view whole_body) {
+  if (!sampled_) return;
+  auto text = ExtractAnswerText(whole_body);
+  if (!text.ok()) return;  // tool calls, refusals: nothing a judge can compare
+  const auto& cands = flow_->decision().candidates;
+  JudgeJob job;
+  job.id = decision_id_;
+  job.endpoint = endpoint_;
+  job.request = *parsed_;
+  job.prompt = std::string(ScoredPrompt(*parsed_));
+  job.answer = std::move(text->text);
+  job.backend = b.index();
+  job.predicted = cands.size() > static_cast<size_t>(b.index()) ? cands[b.index()].quality : -1;
+  job.model_version = std::string(ctx_->complexity_model);
+  job.privacy = ctx_->privacy;
+  s_.learning->Submit(std::move(job));
+}
+
+void ProxyCall::Store(UpstreamAttempt& w, const std::string& model, std::string content_type, int64_t tokens) {
+  if (!cache_->stores()) return;
+  CachedAnswer answer;
+  answer.backend = w.backend;
+  answer.model = model;
+  answer.content_type = std::move(content_type);
+  answer.body = w.body;
+  answer.output_tokens = tokens;
+  cache_->Store(std::move(answer), s_.shared_cache);
+}
+
+// The upstreams' share of the request's time, from the first attempt's send to the answering
+// upstream's last byte; telemetry takes it from the total for the gateway's own time
+// (mecrouter_gateway_overhead_seconds).
+void ProxyCall::NoteUpstreamSpan(TimePoint upstream_end) {
+  if (first_sent_) trace_.record.upstream_s = ToSeconds(upstream_end - *first_sent_);
+}
+
+}  // namespace mec::net

@@ -1,0 +1,64 @@
+#include "net/request_ids.h"
+
+#include <fmt/format.h>
+
+namespace mec::net {
+namespace {
+
+bool LowerHex(std::string_view s) {
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+bool AllZeros(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+
+std::string Hex(Rng& rng, int digits) {
+  std::string out;
+  while (static_cast<int>(out.size()) < digits) out += fmt::format("{:016x}", rng.Next());
+  out.resize(static_cast<size_t>(digits));
+  if (AllZeros(out)) out.back() = '1';  // all zeros is invalid
+  return out;
+}
+
+}  // namespace
+
+bool ParseTraceparent(std::string_view v, std::string& trace_id, std::string& parent_id, std::string& flags) {
+  // version "-" trace-id "-" parent-id "-" flags: 2 + 1 + 32 + 1 + 16 + 1 + 2 = 55 characters.
+  if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
+  const std::string_view version = v.substr(0, 2), trace = v.substr(3, 32), parent = v.substr(36, 16), fl = v.substr(53, 2);
+  if (!LowerHex(version) || version == "ff" || !LowerHex(trace) || !LowerHex(parent) || !LowerHex(fl)) return false;
+  if (AllZeros(trace) || AllZeros(parent)) return false;
+  // Version 00 is exactly 55 characters; a later version may carry more after a '-'.
+  if (v.size() > 55 && (version == "00" || v[55] != '-')) return false;
+  trace_id = trace;
+  parent_id = parent;
+  flags = fl;
+  return true;
+}
+
+bool AcceptableRequestId(std::string_view v) {
+  if (v.empty() || v.size() > 128) return false;
+  for (char c : v) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                    c == ':' || c == '/' || c == '+' || c == '=' || c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string RequestIds::Traceparent() const { return "00-" + trace_id + "-" + span_id + "-" + flags; }
+
+RequestIds RequestIds::From(std::string_view x_request_id, std::string_view traceparent, std::string_view tracestate, Rng& rng) {
+  RequestIds ids;
+  if (ParseTraceparent(traceparent, ids.trace_id, ids.parent_id, ids.flags)) {
+    if (tracestate.size() <= 512) ids.tracestate = tracestate;  // the spec's limit is 512 characters
+  } else {
+    ids.trace_id = Hex(rng, 32);
+  }
+  ids.span_id = Hex(rng, 16);
+  ids.request_id = AcceptableRequestId(x_request_id) ? std::string(x_request_id) : ids.trace_id;
+  return ids;
+}
+
+}  // namespace mec::net
