@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <span>
 
 #include <fmt/format.h>
 
@@ -42,7 +43,8 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
   CandidateSet cs;
   const auto& pool = env.pool;
   const size_t n = pool.size();
-  // Each backend's unnormalized quality, computed once (the strongest normalizes them all).
+  // Each backend's quality: unnormalized, computed once (the strongest normalizes them all), then
+  // normalized and, when RouteEnv has the feedback table, learned for all backends in one lookup.
   double raw_quality[64];
   std::vector<double> raw_quality_heap;
   double* raw = raw_quality;
@@ -56,9 +58,11 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
     strongest = std::max(strongest, raw[i]);
   }
   cs.strongest_quality = strongest > 0 ? strongest : 1;
+  for (size_t i = 0; i < n; ++i) raw[i] = std::clamp(raw[i] / cs.strongest_quality, 0.0, 1.0);
+  if (env.quality_feedback) env.quality_feedback->AdjustAll(ctx.task_class, pool.names(), std::span<double>(raw, n));
   cs.all.resize(n);
   cs.passing.reserve(n);
-  const bool adjust = env.adjust_quality && *env.adjust_quality;
+  const bool adjust = !env.quality_feedback && env.adjust_quality && *env.adjust_quality;
   const RequestTerms terms = TermsOf(ctx);
   for (size_t i = 0; i < n; ++i) {
     const Backend& b = pool.at(i);
@@ -70,7 +74,7 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
     c.filtered_by = HardFilters(ctx, b, v, &serves);
     cs.model_matches += serves;
     c.passed_filters = c.filtered_by.empty();
-    c.quality = std::clamp(raw[i] / cs.strongest_quality, 0.0, 1.0);
+    c.quality = raw[i];
     if (adjust) c.quality = (*env.adjust_quality)(c.backend, ctx.task_class, c.quality);
     PredictLatencyAndCost(ctx, terms, b.options(), v, c);
     if (c.passed_filters) cs.passing.push_back(static_cast<int>(i));
