@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iterator>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "route/stable_order.h"
@@ -18,8 +19,8 @@ void SortBy(std::vector<int>::iterator first, std::vector<int>::iterator last, c
 
 // The minimum quality as the reason line states it: "0.80", or "0.84 (class mean >= 0.85)".
 void AppendBar(std::string& out, const QualityGate& gate, double bar) {
-  if (gate.slot < 0) fmt::format_to(std::back_inserter(out), "{:.2f}", bar);
-  else fmt::format_to(std::back_inserter(out), "{:.2f} (class mean >= {:.2f})", bar, gate.target);
+  if (gate.slot < 0) fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:.2f}"), bar);
+  else fmt::format_to(std::back_inserter(out), FMT_COMPILE("{:.2f} (class mean >= {:.2f})"), bar, gate.target);
 }
 
 // A candidate already explained in the reason line: the same reason about the same tier with the
@@ -62,7 +63,7 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
   // Why the others were ruled out, for the reason line (at most two, most relevant first; a text
   // already given is not repeated).
   reason.reserve(200);
-  std::string why;
+  fmt::memory_buffer why;  // on the stack: no allocation
   Explained seen[8];
   size_t num_seen = 0;
   int shown = 0;
@@ -74,12 +75,13 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
     if (num_seen < std::size(seen)) seen[num_seen++] = e;
     why.clear();
     if (e.deadline)
-      fmt::format_to(std::back_inserter(why), "deadline {}ms rules out {} (p(meet)={:.2f})", ctx.deadline_ms.value_or(0), TierName(c.tier), c.p_meet);
+      fmt::format_to(std::back_inserter(why), FMT_COMPILE("deadline {}ms rules out {} (p(meet)={:.2f})"), ctx.deadline_ms.value_or(0), TierName(c.tier), c.p_meet);
     else
-      fmt::format_to(std::back_inserter(why), "{} quality {:.2f}<{:.2f}", TierName(c.tier), c.quality, bar);
-    if (reason.find(why) != std::string::npos) continue;
+      fmt::format_to(std::back_inserter(why), FMT_COMPILE("{} quality {:.2f}<{:.2f}"), TierName(c.tier), c.quality, bar);
+    const std::string_view text(why.data(), why.size());
+    if (reason.find(text) != std::string::npos) continue;
     if (!reason.empty()) reason += "; ";
-    reason += why;
+    reason += text;
     ++shown;
   }
   if (!reason.empty()) reason += "; ";
@@ -102,10 +104,10 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
     SortBy(rest, order.end(), cs, [](const Candidate& c) { return -(c.p_meet * c.quality); });
     ids.assign(order.begin(), order.end());
     const auto& p = cs.all[ids.front()];
-    fmt::format_to(out, "{} meets quality {:.2f}>=", TierName(p.tier), p.quality);
+    fmt::format_to(out, FMT_COMPILE("{} meets quality {:.2f}>="), TierName(p.tier), p.quality);
     AppendBar(reason, gate, bar);
-    if (ctx.deadline_ms) fmt::format_to(std::back_inserter(reason), " and p(meet)={:.2f}", p.p_meet);
-    fmt::format_to(std::back_inserter(reason), " at ${:.6f}", p.cost_usd);
+    if (ctx.deadline_ms) fmt::format_to(std::back_inserter(reason), FMT_COMPILE(" and p(meet)={:.2f}"), p.p_meet);
+    fmt::format_to(std::back_inserter(reason), FMT_COMPILE(" at ${:.6f}"), p.cost_usd);
     return;
   }
   // Degrade: (1) keep the deadline, best quality; (2) keep the quality, best p(meet); (3) both.
@@ -124,7 +126,7 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
     reason += "degraded: nothing meets deadline or quality; best p(meet) x quality";
   }
   const auto& p = cs.all[ids.front()];
-  fmt::format_to(std::back_inserter(reason), ": {} (quality {:.2f}, p(meet)={:.2f}, ${:.6f})", TierName(p.tier), p.quality, p.p_meet,
+  fmt::format_to(std::back_inserter(reason), FMT_COMPILE(": {} (quality {:.2f}, p(meet)={:.2f}, ${:.6f})"), TierName(p.tier), p.quality, p.p_meet,
                  p.cost_usd);
 }
 

@@ -4,6 +4,7 @@
 #include <iterator>
 #include <span>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "context/tier_quality.h"
@@ -19,15 +20,15 @@ const BackendView& ViewOf(const RouteEnv& env, size_t i) {
 
 std::string QualityNote(const RequestContext& ctx) {
   // ASCII only: this goes into a header (X-MEC-Reason).
-  std::string note = fmt::format("edge quality {:.2f} +-{:.2f}", ctx.weak_as_good, ctx.quality_sd);
+  std::string note = fmt::format(FMT_COMPILE("edge quality {:.2f} +-{:.2f}"), ctx.weak_as_good, ctx.quality_sd);
   if (ctx.familiarity >= 0 && ctx.familiarity < 0.5 && ctx.judged_support < 3) {
-    note += fmt::format(" (unsure: unlike the prompts the model was trained on, familiarity {:.2f}; {:.0f} judged like it)",
+    note += fmt::format(FMT_COMPILE(" (unsure: unlike the prompts the model was trained on, familiarity {:.2f}; {:.0f} judged like it)"),
                         ctx.familiarity, ctx.judged_support);
   } else if (ctx.judged_support > 0) {
-    note += fmt::format(" ({:.0f} judged like it)", ctx.judged_support);
+    note += fmt::format(FMT_COMPILE(" ({:.0f} judged like it)"), ctx.judged_support);
   }
   // The model's name carries its version (logreg-stack-v1+judged.vN): every decision records it.
-  if (!ctx.complexity_model.empty()) note += fmt::format(" [{}]", ctx.complexity_model);
+  if (!ctx.complexity_model.empty()) note += fmt::format(FMT_COMPILE(" [{}]"), ctx.complexity_model);
   return note;
 }
 
