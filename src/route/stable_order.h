@@ -41,11 +41,14 @@ void StableOrderByKey(It first, It last, KeyOf key_of) {
   }
   Item items[64];
   for (long k = 0; k < n; ++k) items[k] = {key_of(first[k]), first[k]};
+  // Binary insertion: each item goes after the last one whose key is not greater (stable), found
+  // in log n comparisons; the shift is one block move.
   for (long i = 1; i < n; ++i) {
-    Item x = items[i];
-    long j = i;
-    for (; j > 0 && x.key < items[j - 1].key; --j) items[j] = items[j - 1];
-    items[j] = x;
+    if (!(items[i].key < items[i - 1].key)) continue;  // already in place (runs of equal keys)
+    const Item x = items[i];
+    Item* at = std::upper_bound(items, items + i, x, [](const Item& a, const Item& b) { return a.key < b.key; });
+    std::move_backward(at, items + i, items + i + 1);
+    *at = x;
   }
   for (long k = 0; k < n; ++k) first[k] = items[k].id;
 }
