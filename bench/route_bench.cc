@@ -1,6 +1,7 @@
 // One routing decision over 3 tiers x 10 backends, for every policy (issue "The routing engine":
 // adaptive under 5 us median). The snapshot and context are built once; each iteration is one
-// Decide() as the gateway calls it, including the quality-feedback lookup.
+// Decide() as the gateway calls it, including the quality-feedback lookup (one per decision, through
+// RouteEnv::quality_feedback; BM_DecideAdjustFn: per backend, through RouteEnv::adjust_quality).
 
 #include <benchmark/benchmark.h>
 
@@ -61,20 +62,28 @@ struct Fixture {
   Rng rng{7};
 };
 
-void BM_Decide(benchmark::State& state, const char* policy) {
+// The learned quality comes from the feedback table in one lookup per decision
+// (RouteEnv::quality_feedback); `per_backend_fn` measures the older per-backend std::function
+// (RouteEnv::adjust_quality) instead.
+void Run(benchmark::State& state, const char* policy, bool per_backend_fn) {
   Fixture f;
   auto router = MakePolicy(policy, PolicyOptions{});
   RouteEnv env{f.pool, f.monitor.Current(), f.rng, TimePoint{}, &f.adjust};
+  if (!per_backend_fn) env.quality_feedback = &f.feedback;
   for (auto _ : state) {
     auto d = router->Decide(f.ctx, env);
     benchmark::DoNotOptimize(d);
   }
 }
 
+void BM_Decide(benchmark::State& state, const char* policy) { Run(state, policy, false); }
+void BM_DecideAdjustFn(benchmark::State& state, const char* policy) { Run(state, policy, true); }
+
 BENCHMARK_CAPTURE(BM_Decide, adaptive_30_backends, "adaptive");
 BENCHMARK_CAPTURE(BM_Decide, cloud_only_30_backends, "cloud-only");
 BENCHMARK_CAPTURE(BM_Decide, least_latency_30_backends, "least-latency");
 BENCHMARK_CAPTURE(BM_Decide, random_30_backends, "random");
+BENCHMARK_CAPTURE(BM_DecideAdjustFn, adaptive_30_backends, "adaptive");
 
 }  // namespace
 }  // namespace mec

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <thread>
 
 namespace mec {
@@ -149,6 +150,28 @@ TEST_F(MonitorTest, EstimatesFollowOutcomes) {
   EXPECT_NEAR(v.tpot.Median(), 0.04, 0.001);
   EXPECT_GT(v.ttft.n, 20);
   EXPECT_NEAR(v.rtt.Median(), 0.02, 1e-9);  // untouched
+}
+
+// The snapshot carries each estimate's median (LogNormalEstimate::CacheMedian), equal bit for bit to
+// exp(mu), and a publication after new outcomes refreshes it.
+TEST_F(MonitorTest, PublishedSnapshotCachesMedians) {
+  auto expect_cached = [](const LogNormalEstimate& e) {
+    EXPECT_EQ(e.median_mu, e.mu);
+    EXPECT_EQ(e.median_s, std::exp(e.mu));
+  };
+  const double before = monitor_.Current().backends[0].ttft.median_s;
+  for (const auto& v : monitor_.Current().backends) expect_cached(v.rtt), expect_cached(v.ttft), expect_cached(v.tpot);
+  AttemptOutcome o = Outcome(AttemptResult::kOk);
+  o.ttft_s = 0.9;
+  o.tpot_s = 0.05;
+  o.output_tokens = 100;
+  monitor_.OnAttemptEnd(0, o, clock_.Now());
+  clock_.Advance(milliseconds(50));
+  monitor_.Publish(clock_.Now());
+  const BackendView& v = monitor_.Current().backends[0];
+  EXPECT_GT(v.ttft.median_s, before);  // refreshed: 0.9 s pulls the 0.2 s prior up
+  for (const auto& w : monitor_.Current().backends) expect_cached(w.rtt), expect_cached(w.ttft), expect_cached(w.tpot);
+  expect_cached(monitor_.View(0, clock_.Now()).ttft);
 }
 
 TEST_F(MonitorTest, CensoredWaitsMakeASlowBackendLookSlow) {

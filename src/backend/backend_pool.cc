@@ -14,6 +14,7 @@ bool Backend::Serves(std::string_view model) const {
 
 BackendPool::BackendPool(const std::vector<BackendOptions>& options) {
   for (size_t i = 0; i < options.size(); ++i) backends_.push_back(std::make_unique<Backend>(static_cast<int>(i), options[i]));
+  for (const auto& b : backends_) names_.push_back(b->name());
 }
 
 std::vector<std::string> BackendPool::ModelNames() const {

@@ -40,8 +40,6 @@ double NormalQuantile(double p) {
   return x - u / (1 + x * u / 2);
 }
 
-double LogNormalEstimate::Median() const { return std::exp(mu); }
-
 double LogNormalEstimate::Quantile(double p) const {
   if (!(p > 0)) return 0;
   if (!(p < 1)) return std::numeric_limits<double>::infinity();

@@ -3,6 +3,7 @@
 // PoolSnapshot. Latency predictions are lognormal (mu, sigma of the natural log of seconds), so
 // the router can compute P(latency <= deadline) with one erf.
 
+#include <cmath>
 #include <cstdint>
 
 namespace mec {
@@ -12,7 +13,17 @@ struct LogNormalEstimate {
   double mu = 0;      // mean of ln(seconds)
   double sigma = 0.5; // std dev of ln(seconds)
   double n = 0;       // effective number of observations behind it
-  double Median() const;
+  // exp(mu), memoized by CacheMedian() (LatencyEstimator::Estimate does it, so every published
+  // snapshot carries its medians and a decision computes none). The memo records the mu it was
+  // computed for: a caller that changes mu afterwards gets exp(mu) computed again, never a stale
+  // median.
+  double median_mu = 0;  // the mu median_s belongs to
+  double median_s = 1;   // exp(median_mu)
+  double Median() const { return mu == median_mu ? median_s : std::exp(mu); }
+  void CacheMedian() {
+    median_mu = mu;
+    median_s = std::exp(mu);
+  }
   double Quantile(double p) const;
   // P(X <= seconds).
   double Cdf(double seconds) const;

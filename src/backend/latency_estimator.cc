@@ -47,12 +47,14 @@ LogNormalEstimate LatencyEstimator::Estimate(TimePoint now) const {
   if (!(total > 0)) {
     e.mu = prior_mu_;
     e.sigma = std::max(prior_.sigma, kMinLogSigma);
+    e.CacheMedian();
     return e;
   }
   e.mu = (n0 * prior_mu_ + w * mean_) / total;
   const double gap = mean_ - prior_mu_;
   const double var = (n0 * prior_.sigma * prior_.sigma + s + n0 * w / total * gap * gap) / total;
   e.sigma = std::max(std::sqrt(std::max(var, 0.0)), kMinLogSigma);
+  e.CacheMedian();
   return e;
 }
 

@@ -50,6 +50,7 @@ class LatencyEstimator {
   // are clamped to 1 us.
   void Observe(double seconds, TimePoint now, double weight = 1);
   // The belief at `now`: prior and decayed data pooled. n = effective count of data (not prior).
+  // Its median is cached (LogNormalEstimate::CacheMedian).
   LogNormalEstimate Estimate(TimePoint now) const;
   // Decayed weight of the data at `now`.
   double DataWeight(TimePoint now) const;

@@ -42,12 +42,27 @@ TEST(LogNormalEstimate, MedianQuantileCdf) {
   EXPECT_EQ(step.Cdf(1.0), 1);
 }
 
+TEST(LogNormalEstimate, CachedMedianIsExpOfMuAndNeverStale) {
+  LogNormalEstimate e;
+  EXPECT_EQ(e.Median(), 1.0);  // mu 0: the default memo holds
+  e.mu = std::log(0.3);
+  EXPECT_EQ(e.Median(), std::exp(e.mu));  // not cached yet: computed
+  e.CacheMedian();
+  EXPECT_EQ(e.median_mu, e.mu);
+  EXPECT_EQ(e.median_s, std::exp(e.mu));  // bit for bit what Median() computed
+  EXPECT_EQ(e.Median(), std::exp(e.mu));
+  e.mu = std::log(0.7);  // changed after caching: the memo no longer applies
+  EXPECT_EQ(e.Median(), std::exp(std::log(0.7)));
+}
+
 TimePoint At(double s) { return TimePoint{} + FromSeconds(s); }
 
 TEST(LatencyEstimator, PriorWithoutData) {
   LatencyEstimator est({0.3, 0.5, 1}, std::chrono::seconds(5));
   auto e = est.Estimate(At(100));
   EXPECT_NEAR(e.Median(), 0.3, 1e-12);
+  EXPECT_EQ(e.median_mu, e.mu);  // the estimate carries its median
+  EXPECT_EQ(e.median_s, std::exp(e.mu));
   EXPECT_NEAR(e.sigma, 0.5, 1e-12);
   EXPECT_EQ(e.n, 0);
 }

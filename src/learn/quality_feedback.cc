@@ -48,7 +48,9 @@ Status QualityFeedback::Observe(std::string_view backend, std::string_view task_
 }
 
 void QualityFeedback::PublishLocked() {
-  auto copy = std::make_unique<Table>(by_backend_);
+  auto copy = std::make_unique<Table>();
+  for (const auto& [backend, by_class] : by_backend_)
+    for (const auto& [task_class, sums] : by_class) (*copy)[task_class].emplace(backend, sums);
   published_.store(copy.get(), std::memory_order_seq_cst);
   if (current_) retired_.push_back(std::move(current_));
   current_ = std::move(copy);
@@ -91,12 +93,42 @@ double QualityFeedback::Adjusted(std::string_view backend, std::string_view task
   double mean = Clamp01(predicted_q);
   if (t) {
     const Sums* s = nullptr;
-    if (auto b = t->find(backend); b != t->end())
-      if (auto c = b->second.find(task_class); c != b->second.end()) s = &c->second;
+    if (auto c = t->find(task_class); c != t->end())
+      if (auto b = c->second.find(backend); b != c->second.end()) s = &b->second;
     mean = PosteriorOf(s, predicted_q).mean;
   }
   readers_.fetch_sub(1, std::memory_order_seq_cst);
   return mean;
+}
+
+void QualityFeedback::AdjustAll(std::string_view task_class, std::span<const std::string_view> backends,
+                                std::span<double> q) const {
+  readers_.fetch_add(1, std::memory_order_seq_cst);
+  const Table* t = published_.load(std::memory_order_seq_cst);
+  const ByBackend* by_backend = nullptr;
+  if (t)
+    if (auto c = t->find(task_class); c != t->end()) by_backend = &c->second;
+  // A class usually has feedback for few backends: comparing names beats hashing each one.
+  constexpr size_t kScanAtMost = 4;
+  const bool scan = by_backend && by_backend->size() <= kScanAtMost;
+  for (size_t i = 0; i < backends.size(); ++i) {
+    if (!t) {
+      q[i] = Clamp01(q[i]);  // what Adjusted says before any feedback was published
+      continue;
+    }
+    const Sums* s = nullptr;
+    if (scan) {
+      for (const auto& [name, sums] : *by_backend)
+        if (name == backends[i]) {
+          s = &sums;
+          break;
+        }
+    } else if (by_backend) {
+      if (auto b = by_backend->find(backends[i]); b != by_backend->end()) s = &b->second;
+    }
+    q[i] = PosteriorOf(s, q[i]).mean;
+  }
+  readers_.fetch_sub(1, std::memory_order_seq_cst);
 }
 
 QualityPosterior QualityFeedback::Posterior(std::string_view backend, std::string_view task_class,

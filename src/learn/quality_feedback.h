@@ -19,6 +19,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,6 +59,10 @@ class QualityFeedback {
   // predicted_q itself (clamped) when there is no feedback for the pair. Lock-free (reads the
   // last published table), so the router may call it while deciding.
   double Adjusted(std::string_view backend, std::string_view task_class, double predicted_q) const;
+  // Adjusted() for many backends and one task class at once (the router, once per decision):
+  // q[i] becomes Adjusted(backends[i], task_class, q[i]), bit for bit, with one table read and
+  // one class lookup for them all. Lock-free. REQUIRES: q.size() == backends.size().
+  void AdjustAll(std::string_view task_class, std::span<const std::string_view> backends, std::span<double> q) const;
 
   QualityPosterior Posterior(std::string_view backend, std::string_view task_class, double predicted_q) const;
 
@@ -78,8 +83,11 @@ class QualityFeedback {
   const Sums* FindLocked(std::string_view backend, std::string_view task_class) const;
   QualityPosterior PosteriorOf(const Sums* s, double predicted_q) const;
 
-  using Table = std::unordered_map<std::string, ByClass, Hash, std::equal_to<>>;
-  // REQUIRES: mu_ held. Copies the table and publishes the copy for lock-free readers.
+  // What readers see: task class -> backend -> sums (class first, so that one decision looks its
+  // class up once).
+  using ByBackend = std::unordered_map<std::string, Sums, Hash, std::equal_to<>>;
+  using Table = std::unordered_map<std::string, ByBackend, Hash, std::equal_to<>>;
+  // REQUIRES: mu_ held. Copies the table (by class) and publishes the copy for lock-free readers.
   void PublishLocked();
 
   const QualityFeedbackOptions options_;

@@ -75,6 +75,32 @@ TEST(QualityFeedback, EvictsTheOldestPairBeyondMaxKeys) {
   EXPECT_LT(f.Adjusted("b3", "z", 0.7), 0.7);
 }
 
+// AdjustAll is Adjusted for every backend, bit for bit: before any feedback, for a class without
+// feedback, and for a class with feedback for few backends (names compared) or many (hashed).
+TEST(QualityFeedback, AdjustAllEqualsAdjustedPerBackend) {
+  QualityFeedback f;
+  std::vector<std::string> names;
+  for (int i = 0; i < 12; ++i) names.push_back("edge-" + std::to_string(i));
+  std::vector<std::string_view> views(names.begin(), names.end());
+  auto check = [&](std::string_view task_class) {
+    std::vector<double> q;
+    for (size_t i = 0; i < names.size(); ++i) q.push_back(-0.2 + 0.11 * static_cast<double>(i));  // some out of [0, 1]
+    std::vector<double> want;
+    for (size_t i = 0; i < names.size(); ++i) want.push_back(f.Adjusted(names[i], task_class, q[i]));
+    f.AdjustAll(task_class, views, q);
+    for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(q[i], want[i]) << names[i] << " " << task_class;
+  };
+  check("chat");  // nothing published yet
+  ASSERT_TRUE(f.Observe("edge-3", "chat", 0.2).ok());
+  ASSERT_TRUE(f.Observe("other", "chat", 0.9).ok());  // not among the names
+  check("chat");
+  check("math");  // no feedback for the class
+  for (int i = 0; i < 12; i += 2) ASSERT_TRUE(f.Observe(names[i], "math", 0.1 * i).ok());
+  check("math");  // 6 backends: looked up by hash
+  check("chat");
+  check("");
+}
+
 TEST(QualityFeedback, ConcurrentFeedbackAndReads) {
   QualityFeedback f({.prior_strength = 10, .max_observations = 1e9, .max_keys = 8});
   std::vector<std::thread> threads;

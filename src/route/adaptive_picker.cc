@@ -4,8 +4,10 @@
 #include <cmath>
 #include <iterator>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include "route/reason_text.h"
 #include "route/stable_order.h"
 
 namespace mec {
@@ -18,8 +20,11 @@ void SortBy(std::vector<int>::iterator first, std::vector<int>::iterator last, c
 
 // The minimum quality as the reason line states it: "0.80", or "0.84 (class mean >= 0.85)".
 void AppendBar(std::string& out, const QualityGate& gate, double bar) {
-  if (gate.slot < 0) fmt::format_to(std::back_inserter(out), "{:.2f}", bar);
-  else fmt::format_to(std::back_inserter(out), "{:.2f} (class mean >= {:.2f})", bar, gate.target);
+  AppendFixed(out, bar, 2);
+  if (gate.slot < 0) return;
+  out += " (class mean >= ";
+  AppendFixed(out, gate.target, 2);
+  out += ')';
 }
 
 // A candidate already explained in the reason line: the same reason about the same tier with the
@@ -62,7 +67,6 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
   // Why the others were ruled out, for the reason line (at most two, most relevant first; a text
   // already given is not repeated).
   reason.reserve(200);
-  std::string why;
   Explained seen[8];
   size_t num_seen = 0;
   int shown = 0;
@@ -72,18 +76,33 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
     if (std::any_of(seen, seen + num_seen, [&](const Explained& s) { return s.deadline == e.deadline && s.tier == e.tier && s.value == e.value; }))
       continue;
     if (num_seen < std::size(seen)) seen[num_seen++] = e;
-    why.clear();
-    if (e.deadline)
-      fmt::format_to(std::back_inserter(why), "deadline {}ms rules out {} (p(meet)={:.2f})", ctx.deadline_ms.value_or(0), TierName(c.tier), c.p_meet);
-    else
-      fmt::format_to(std::back_inserter(why), "{} quality {:.2f}<{:.2f}", TierName(c.tier), c.quality, bar);
-    if (reason.find(why) != std::string::npos) continue;
-    if (!reason.empty()) reason += "; ";
-    reason += why;
+    // Written in place, then taken back if the line already says it.
+    const size_t before = reason.size();
+    if (before > 0) reason += "; ";
+    const size_t start = reason.size();
+    if (e.deadline) {
+      reason += "deadline ";
+      fmt::format_to(std::back_inserter(reason), FMT_COMPILE("{}"), ctx.deadline_ms.value_or(0));
+      reason += "ms rules out ";
+      reason += TierName(c.tier);
+      reason += " (p(meet)=";
+      AppendFixed(reason, c.p_meet, 2);
+      reason += ')';
+    } else {
+      reason += TierName(c.tier);
+      reason += " quality ";
+      AppendFixed(reason, c.quality, 2);
+      reason += '<';
+      AppendFixed(reason, bar, 2);
+    }
+    const std::string_view text(reason.data() + start, reason.size() - start);
+    if (std::string_view(reason.data(), before).find(text) != std::string_view::npos) {
+      reason.resize(before);
+      continue;
+    }
     ++shown;
   }
   if (!reason.empty()) reason += "; ";
-  auto out = std::back_inserter(reason);
 
   if (feasible_end > 0) {
     for (auto it = feasible; it != rest; ++it) cs.all[*it].score = -cs.all[*it].cost_usd;
@@ -102,10 +121,17 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
     SortBy(rest, order.end(), cs, [](const Candidate& c) { return -(c.p_meet * c.quality); });
     ids.assign(order.begin(), order.end());
     const auto& p = cs.all[ids.front()];
-    fmt::format_to(out, "{} meets quality {:.2f}>=", TierName(p.tier), p.quality);
+    reason += TierName(p.tier);
+    reason += " meets quality ";
+    AppendFixed(reason, p.quality, 2);
+    reason += ">=";
     AppendBar(reason, gate, bar);
-    if (ctx.deadline_ms) fmt::format_to(std::back_inserter(reason), " and p(meet)={:.2f}", p.p_meet);
-    fmt::format_to(std::back_inserter(reason), " at ${:.6f}", p.cost_usd);
+    if (ctx.deadline_ms) {
+      reason += " and p(meet)=";
+      AppendFixed(reason, p.p_meet, 2);
+    }
+    reason += " at $";
+    AppendFixed(reason, p.cost_usd, 6);
     return;
   }
   // Degrade: (1) keep the deadline, best quality; (2) keep the quality, best p(meet); (3) both.
@@ -124,8 +150,15 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
     reason += "degraded: nothing meets deadline or quality; best p(meet) x quality";
   }
   const auto& p = cs.all[ids.front()];
-  fmt::format_to(std::back_inserter(reason), ": {} (quality {:.2f}, p(meet)={:.2f}, ${:.6f})", TierName(p.tier), p.quality, p.p_meet,
-                 p.cost_usd);
+  reason += ": ";
+  reason += TierName(p.tier);
+  reason += " (quality ";
+  AppendFixed(reason, p.quality, 2);
+  reason += ", p(meet)=";
+  AppendFixed(reason, p.p_meet, 2);
+  reason += ", $";
+  AppendFixed(reason, p.cost_usd, 6);
+  reason += ')';
 }
 
 }  // namespace mec

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <iterator>
+#include <span>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "context/tier_quality.h"
@@ -18,15 +20,15 @@ const BackendView& ViewOf(const RouteEnv& env, size_t i) {
 
 std::string QualityNote(const RequestContext& ctx) {
   // ASCII only: this goes into a header (X-MEC-Reason).
-  std::string note = fmt::format("edge quality {:.2f} +-{:.2f}", ctx.weak_as_good, ctx.quality_sd);
+  std::string note = fmt::format(FMT_COMPILE("edge quality {:.2f} +-{:.2f}"), ctx.weak_as_good, ctx.quality_sd);
   if (ctx.familiarity >= 0 && ctx.familiarity < 0.5 && ctx.judged_support < 3) {
-    note += fmt::format(" (unsure: unlike the prompts the model was trained on, familiarity {:.2f}; {:.0f} judged like it)",
+    note += fmt::format(FMT_COMPILE(" (unsure: unlike the prompts the model was trained on, familiarity {:.2f}; {:.0f} judged like it)"),
                         ctx.familiarity, ctx.judged_support);
   } else if (ctx.judged_support > 0) {
-    note += fmt::format(" ({:.0f} judged like it)", ctx.judged_support);
+    note += fmt::format(FMT_COMPILE(" ({:.0f} judged like it)"), ctx.judged_support);
   }
   // The model's name carries its version (logreg-stack-v1+judged.vN): every decision records it.
-  if (!ctx.complexity_model.empty()) note += fmt::format(" [{}]", ctx.complexity_model);
+  if (!ctx.complexity_model.empty()) note += fmt::format(FMT_COMPILE(" [{}]"), ctx.complexity_model);
   return note;
 }
 
@@ -42,7 +44,8 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
   CandidateSet cs;
   const auto& pool = env.pool;
   const size_t n = pool.size();
-  // Each backend's unnormalized quality, computed once (the strongest normalizes them all).
+  // Each backend's quality: unnormalized, computed once (the strongest normalizes them all), then
+  // normalized and, when RouteEnv has the feedback table, learned for all backends in one lookup.
   double raw_quality[64];
   std::vector<double> raw_quality_heap;
   double* raw = raw_quality;
@@ -56,9 +59,11 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
     strongest = std::max(strongest, raw[i]);
   }
   cs.strongest_quality = strongest > 0 ? strongest : 1;
+  for (size_t i = 0; i < n; ++i) raw[i] = std::clamp(raw[i] / cs.strongest_quality, 0.0, 1.0);
+  if (env.quality_feedback) env.quality_feedback->AdjustAll(ctx.task_class, pool.names(), std::span<double>(raw, n));
   cs.all.resize(n);
   cs.passing.reserve(n);
-  const bool adjust = env.adjust_quality && *env.adjust_quality;
+  const bool adjust = !env.quality_feedback && env.adjust_quality && *env.adjust_quality;
   const RequestTerms terms = TermsOf(ctx);
   for (size_t i = 0; i < n; ++i) {
     const Backend& b = pool.at(i);
@@ -70,7 +75,7 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
     c.filtered_by = HardFilters(ctx, b, v, &serves);
     cs.model_matches += serves;
     c.passed_filters = c.filtered_by.empty();
-    c.quality = std::clamp(raw[i] / cs.strongest_quality, 0.0, 1.0);
+    c.quality = raw[i];
     if (adjust) c.quality = (*env.adjust_quality)(c.backend, ctx.task_class, c.quality);
     PredictLatencyAndCost(ctx, terms, b.options(), v, c);
     if (c.passed_filters) cs.passing.push_back(static_cast<int>(i));

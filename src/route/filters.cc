@@ -45,7 +45,21 @@ class BackendFilter final : public Filter {
   std::string_view name_;
 };
 
-bool CapabilitiesKeep(const RequestContext& ctx, const Backend& b) { return FilterCapabilities(ctx, b).empty(); }
+// Why the backend lacks a capability the request needs, or nullptr.
+const char* MissingCapability(const RequestContext& ctx, const Backend& b) {
+  const auto& o = b.options();
+  if (ctx.endpoint == Endpoint::kEmbeddings) {
+    if (!b.ServesEmbeddings()) return "no embedding model";
+  } else if (o.models.empty()) {
+    return "embeddings only";
+  }
+  if (ctx.needs_tools && !o.tools) return "no tool calling";
+  if (ctx.needs_json_schema && !o.json_schema) return "no JSON-schema output";
+  if (ctx.needs_image_input && !o.image_input) return "no image input";
+  return nullptr;
+}
+
+bool CapabilitiesKeep(const RequestContext& ctx, const Backend& b) { return MissingCapability(ctx, b) == nullptr; }
 
 class HealthFilter final : public Filter {
  public:
@@ -104,16 +118,8 @@ std::string FilterModel(const RequestContext& ctx, const Backend& b) {
 }
 
 std::string FilterCapabilities(const RequestContext& ctx, const Backend& b) {
-  const auto& o = b.options();
-  if (ctx.endpoint == Endpoint::kEmbeddings) {
-    if (!b.ServesEmbeddings()) return "no embedding model";
-  } else if (o.models.empty()) {
-    return "embeddings only";
-  }
-  if (ctx.needs_tools && !o.tools) return "no tool calling";
-  if (ctx.needs_json_schema && !o.json_schema) return "no JSON-schema output";
-  if (ctx.needs_image_input && !o.image_input) return "no image input";
-  return "";
+  const char* missing = MissingCapability(ctx, b);
+  return missing ? missing : "";
 }
 
 std::string FilterContextWindow(const RequestContext& ctx, const Backend& b) {
@@ -135,7 +141,11 @@ std::string FilterReachable(const RequestContext& ctx, const Backend& b) {
 std::span<const Filter* const> HardFilterChain() { return kHardChain; }
 
 std::string HardFilters(const RequestContext& ctx, const Backend& b, const BackendView& v, bool* serves_model) {
-  *serves_model = kModel.Keep(ctx, b, v);
+  *serves_model = ModelKeeps(ctx, b);
+  // Most backends pass: the predicates inline, without the chain's virtual calls.
+  if (*serves_model && PrivacyKeeps(ctx, b) && CapabilitiesKeep(ctx, b) && ContextWindowKeeps(ctx, b) && ReachableKeeps(ctx, b) &&
+      v.routable)
+    return "";
   for (const Filter* f : kHardChain)
     if (!(f == &kModel ? *serves_model : f->Keep(ctx, b, v))) return f->Why(ctx, b, v);
   return "";

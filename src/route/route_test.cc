@@ -5,6 +5,7 @@
 #include <set>
 
 #include "context/tier_quality.h"
+#include "learn/quality_feedback.h"
 #include "route/filters.h"
 #include "route/policies.h"
 #include "route/predict.h"
@@ -386,6 +387,42 @@ TEST(Adaptive, WithoutAControllerTheMinimumIsAFloor) {
     EXPECT_EQ(w.pool.at(d->chain[0]).tier(), Tier::kCloud);
     EXPECT_EQ(d->quality_gate.slot, -1);
   }
+}
+
+// The feedback table read once per decision (RouteEnv::quality_feedback) decides exactly as the
+// per-backend adjuster over the same table (RouteEnv::adjust_quality), and takes precedence.
+TEST(Adaptive, FeedbackTableEqualsPerBackendAdjuster) {
+  World w;
+  QualityFeedback feedback;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(feedback.Observe("dev", "chat", 0.0).ok());
+  ASSERT_TRUE(feedback.Observe("edge", "chat", 1.0).ok());
+  std::function<double(int, const std::string&, double)> adjust = [&](int b, const std::string& task, double q) {
+    return feedback.Adjusted(w.pool.at(b).name(), task, q);
+  };
+  std::function<double(int, const std::string&, double)> wrong = [](int, const std::string&, double) { return 0.0; };
+  auto policy = MakePolicy("adaptive", w.opts);
+  for (const char* task : {"chat", "math"}) {
+    auto ctx = w.Ctx(0.9);
+    ctx.task_class = task;
+    RouteEnv per_backend{w.pool, w.snap, w.rng, TimePoint{}, &adjust};
+    RouteEnv table{w.pool, w.snap, w.rng, TimePoint{}, &wrong};
+    table.quality_feedback = &feedback;
+    auto a = policy->Decide(ctx, per_backend);
+    auto b = policy->Decide(ctx, table);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->chain, b->chain) << task;
+    EXPECT_EQ(a->reason, b->reason) << task;
+    ASSERT_EQ(a->candidates.size(), b->candidates.size());
+    for (size_t i = 0; i < a->candidates.size(); ++i) EXPECT_EQ(a->candidates[i].quality, b->candidates[i].quality) << task << i;
+  }
+  // The device's bad feedback moves the chat request off the device.
+  auto ctx = w.Ctx(0.9);
+  ctx.task_class = "chat";
+  RouteEnv table{w.pool, w.snap, w.rng, TimePoint{}};
+  table.quality_feedback = &feedback;
+  auto d = policy->Decide(ctx, table);
+  ASSERT_TRUE(d.ok());
+  EXPECT_NE(d->chain.front(), 0) << d->reason;
 }
 
 }  // namespace

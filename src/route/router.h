@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "core/status.h"
 #include "learn/quality_budget.h"
+#include "learn/quality_feedback.h"
 #include "route/candidate.h"
 
 namespace mec {
@@ -32,6 +33,10 @@ struct RouteEnv {
   // floor. Decide only reads it; the caller charges the decision (ChargeQuality) once it acts on
   // it.
   QualityBudget* quality_budget = nullptr;
+  // Optional, and preferred over adjust_quality when set: the learned quality of every backend
+  // for the request's task class in one lookup (QualityFeedback::AdjustAll). REQUIRES: it says
+  // what adjust_quality would, when both are set.
+  const QualityFeedback* quality_feedback = nullptr;
 };
 
 struct Decision {

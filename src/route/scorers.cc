@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 namespace mec {
@@ -39,7 +40,7 @@ class LatencyScorer final : public Scorer {
     LowerIsBetter(cs, ids, out, [](const Candidate& c) { return c.latency_s; });
   }
   void Detail(const RequestContext&, const Candidate& p, std::string& reason) const override {
-    fmt::format_to(std::back_inserter(reason), "{:.0f}ms expected", p.latency_s * 1000);
+    fmt::format_to(std::back_inserter(reason), FMT_COMPILE("{:.0f}ms expected"), p.latency_s * 1000);
   }
 };
 
@@ -53,7 +54,7 @@ class CostScorer final : public Scorer {
     LowerIsBetter(cs, ids, out, [](const Candidate& c) { return c.cost_usd; });
   }
   void Detail(const RequestContext&, const Candidate& p, std::string& reason) const override {
-    fmt::format_to(std::back_inserter(reason), "${:.6f}", p.cost_usd);
+    fmt::format_to(std::back_inserter(reason), FMT_COMPILE("${:.6f}"), p.cost_usd);
   }
 };
 
@@ -78,7 +79,7 @@ class QualityScorer final : public Scorer {
     for (size_t k = 0; k < ids.size(); ++k) out[k] = Clamp01(cs.all[ids[k]].quality);
   }
   void Detail(const RequestContext&, const Candidate& p, std::string& reason) const override {
-    fmt::format_to(std::back_inserter(reason), "quality {:.2f}", p.quality);
+    fmt::format_to(std::back_inserter(reason), FMT_COMPILE("quality {:.2f}"), p.quality);
   }
 };
 
@@ -92,7 +93,7 @@ class PMeetScorer final : public Scorer {
     for (size_t k = 0; k < ids.size(); ++k) out[k] = Clamp01(cs.all[ids[k]].p_meet);
   }
   void Detail(const RequestContext&, const Candidate& p, std::string& reason) const override {
-    fmt::format_to(std::back_inserter(reason), "p(meet)={:.2f}", p.p_meet);
+    fmt::format_to(std::back_inserter(reason), FMT_COMPILE("p(meet)={:.2f}"), p.p_meet);
   }
 };
 

@@ -41,13 +41,18 @@ void StableOrderByKey(It first, It last, KeyOf key_of) {
   }
   Item items[64];
   for (long k = 0; k < n; ++k) items[k] = {key_of(first[k]), first[k]};
+  // Binary insertion over positions into `items` (plain ints, so the shift is one memmove): each
+  // item goes after the last one whose key is not greater (stable), found in log n comparisons.
+  int pos[64];
+  for (long k = 0; k < n; ++k) pos[k] = static_cast<int>(k);
   for (long i = 1; i < n; ++i) {
-    Item x = items[i];
-    long j = i;
-    for (; j > 0 && x.key < items[j - 1].key; --j) items[j] = items[j - 1];
-    items[j] = x;
+    const Key& key = items[i].key;
+    if (!(key < items[pos[i - 1]].key)) continue;  // already in place (runs of equal keys)
+    int* at = std::upper_bound(pos, pos + i, static_cast<int>(i), [&](int a, int b) { return items[a].key < items[b].key; });
+    std::move_backward(at, pos + i, pos + i + 1);
+    *at = static_cast<int>(i);
   }
-  for (long k = 0; k < n; ++k) first[k] = items[k].id;
+  for (long k = 0; k < n; ++k) first[k] = items[pos[k]].id;
 }
 
 }  // namespace mec

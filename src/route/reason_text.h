@@ -1,0 +1,15 @@
+#pragma once
+// Numbers in a reason line (X-MEC-Reason), appended exactly as fmt writes "{:.Nf}":
+// std::to_chars makes the same exact decimal conversion (ties to even, "nan", "inf"), without a
+// format string to interpret or a string grown one character at a time. A decision writes a few
+// of these; fmt cost more than a quarter of the adaptive picker.
+
+#include <string>
+
+namespace mec {
+
+// Appends v with `decimals` digits after the point, as fmt::format("{:.<decimals>f}", v).
+// REQUIRES: 0 <= decimals <= 17.
+void AppendFixed(std::string& out, double v, int decimals);
+
+}  // namespace mec

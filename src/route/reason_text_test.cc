@@ -1,0 +1,44 @@
+#include "route/reason_text.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "core/rng.h"
+
+namespace mec {
+namespace {
+
+std::string Fixed(double v, int decimals) {
+  std::string s = "x";
+  AppendFixed(s, v, decimals);
+  return s.substr(1);
+}
+
+// Byte for byte what fmt writes: random values over many magnitudes, exact ties (k/8, k/2^20),
+// signed zeros, the extremes, infinities and NaN.
+TEST(ReasonText, FixedEqualsFmt) {
+  Rng rng(5, "reason-text");
+  auto check = [](double v) {
+    ASSERT_EQ(Fixed(v, 0), fmt::format("{:.0f}", v)) << v;
+    ASSERT_EQ(Fixed(v, 2), fmt::format("{:.2f}", v)) << v;
+    ASSERT_EQ(Fixed(v, 6), fmt::format("{:.6f}", v)) << v;
+  };
+  for (int i = 0; i < 100000; ++i) {
+    check(rng.Uniform());
+    check(-rng.Uniform());
+    check(std::exp(rng.Uniform(-25, 25)));
+  }
+  for (int k = -3000; k <= 3000; ++k)
+    for (double d : {2.0, 8.0, 16.0, 1024.0, 1048576.0, 16777216.0}) check(k / d);
+  for (double v : {0.0, -0.0, 0.005, 0.015, 0.125, 2.5, 1e300, -1e300, std::numeric_limits<double>::max(),
+                   std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::infinity(),
+                   -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()})
+    check(v);
+}
+
+}  // namespace
+}  // namespace mec
