@@ -17,6 +17,7 @@
 namespace mec {
 
 class Telemetry;
+class QualityFeedback;
 class ReplicaSync;
 struct GatewayStats;
 
@@ -29,6 +30,9 @@ struct Engine {
   int max_attempts = 3;
   // The learned quality of a backend for a task class (learn/quality_feedback.h); null: none.
   const std::function<double(int backend, const std::string& task_class, double predicted)>* adjust_quality = nullptr;
+  // The same table, read in one lookup per decision (RouteEnv::quality_feedback); set with
+  // adjust_quality, null when it is.
+  const QualityFeedback* quality_feedback = nullptr;
   QualityBudget* quality_budget = nullptr;  // adaptive's minimum quality per class; null: per request
   Telemetry* telemetry = nullptr;           // decisions and attempts in metrics and logs
   GatewayStats* stats = nullptr;            // the gateway's counters (/api/stats)

@@ -18,6 +18,7 @@ void EngineParts::EnableFeedback() {
   feedback = std::make_unique<QualityFeedback>();
   adjust = [this](int b, const std::string& task, double q) { return feedback->Adjusted(pool.at(b).name(), task, q); };
   engine.adjust_quality = &adjust;
+  engine.quality_feedback = feedback.get();
 }
 
 }  // namespace mec

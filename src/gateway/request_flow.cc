@@ -23,7 +23,7 @@ RequestFlow::Verdict RequestFlow::Decide(const Router& policy, Rng& rng, const R
   // The snapshot is only valid for a moment (BackendMonitor keeps replaced ones for ~2 s): it is
   // read for the decision only.
   const PoolSnapshot& snap = e_.monitor.Current();
-  RouteEnv env{e_.pool, snap, rng, start_, e_.adjust_quality, e_.quality_budget};
+  RouteEnv env{e_.pool, snap, rng, start_, e_.adjust_quality, e_.quality_budget, e_.quality_feedback};
   Result<Decision> d = policy.Decide(ctx_, env);
   const Duration decide_time = e_.clock.Now() - start_;
   if (record_) record_->policy = std::string(policy.name());
