@@ -154,10 +154,11 @@ struct RoutingOptions {
   double deadline_target = 0.9;           // adaptive: P(meet deadline) a candidate needs
   bool hedge = false;                     // start the first fallback early when the primary is unlikely to make it
   double hedge_threshold = 0.5;
-  // adaptive: "class" (false) holds the minimum quality as the running average of each (use case,
-  // minimum) class, with a margin (learn/quality_budget.h, docs/routing.md); "request" (true) as a
-  // floor on every request. X-MEC-Min-Quality: "0.9; per=request" overrides per request.
-  bool min_quality_per_request = false;
+  // adaptive: "request" (true, the default) holds the minimum quality as a floor on every request;
+  // "class" (false) as the running average of each (use case, minimum) class, with a margin
+  // (learn/quality_budget.h, docs/routing.md). X-MEC-Min-Quality: "0.9; per=class" or
+  // "0.9; per=request" overrides it per request.
+  bool min_quality_per_request = true;
   double quality_margin = 0.25;          // class target = min + margin x (1 - min)
   std::vector<ProfileOptions> profiles;   // routing.profiles: more policies, in config order
 };

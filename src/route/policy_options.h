@@ -10,10 +10,11 @@ namespace mec {
 struct PolicyOptions {
   double deadline_target = 0.9;  // adaptive: the P(meet deadline) a candidate needs
   double cost_tie = 0.10;        // adaptive: within this fraction of the cheapest counts as a tie
-  // adaptive: hold each request's minimum quality as a floor (true), or as its class's running
-  // average through RouteEnv::quality_budget (false; a floor when no controller is given).
+  // adaptive: hold each request's minimum quality as a floor (true, the default: what a header
+  // asking for a minimum means to its sender), or as its class's running average through
+  // RouteEnv::quality_budget (false; a floor when no controller is given).
   // A request may say which (RequestContext::min_quality_per_request).
-  bool min_quality_per_request = false;
+  bool min_quality_per_request = true;
   bool hedge = false;
   double hedge_threshold = 0.5;  // hedge when the primary's P(meet) is below this
   std::vector<Tier> auto_order = {Tier::kEdge, Tier::kCloud, Tier::kDevice};  // preference

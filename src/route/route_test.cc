@@ -327,6 +327,7 @@ namespace {
 // gate, the caller charges what it acted on.
 TEST(Adaptive, MinimumQualityHeldAsTheClassAverage) {
   World w;
+  w.opts.min_quality_per_request = false;  // routing.min_quality_per: class
   QualityBudget budget;
   auto ctx = w.Ctx(0.8);  // edge 0.8, device 0.64, cloud 1
   ctx.min_quality = 0.9;
@@ -375,6 +376,38 @@ TEST(Adaptive, MinimumQualityHeldAsTheClassAverage) {
   auto pinned = ctx;
   pinned.model = "edge";
   EXPECT_EQ(decide(pinned).quality_gate.slot, -1);
+}
+
+// The default (routing.min_quality_per: request) is a floor on every request, even with the class
+// controller present; a request's "per=class" asks for the class average.
+TEST(Adaptive, ByDefaultTheMinimumIsAFloorPerRequest) {
+  World w;
+  ASSERT_TRUE(PolicyOptions{}.min_quality_per_request);
+  QualityBudget budget;
+  auto ctx = w.Ctx(0.8);  // edge 0.8 < 0.9
+  ctx.min_quality = 0.9;
+  ctx.use_case = "vehicle.traffic";
+  auto r = MakePolicy("adaptive", w.opts);
+  RouteEnv env{w.pool, w.snap, w.rng};
+  env.quality_budget = &budget;
+  for (int i = 0; i < 200; ++i) {
+    auto d = r->Decide(ctx, env);
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(w.pool.at(d->chain[0]).tier(), Tier::kCloud);
+    EXPECT_EQ(d->quality_gate.slot, -1);
+    ChargeQuality(env, *d);
+  }
+  auto per_class = ctx;
+  per_class.min_quality_per_request = false;  // X-MEC-Min-Quality: 0.9; per=class
+  int edge = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto d = r->Decide(per_class, env);
+    ASSERT_TRUE(d.ok());
+    EXPECT_GE(d->quality_gate.slot, 0);
+    edge += w.pool.at(d->chain[0]).tier() == Tier::kEdge;
+    ChargeQuality(env, *d);
+  }
+  EXPECT_GT(edge, 40);
 }
 
 TEST(Adaptive, WithoutAControllerTheMinimumIsAFloor) {

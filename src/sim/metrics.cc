@@ -54,7 +54,7 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
       info[u].time_critical = d->deadline_ms && *d->deadline_ms <= 3000;
     }
   }
-  std::vector<float> ttft, e2e, tc_e2e;
+  std::vector<float> ttft, e2e, tc_e2e, tc_ttft;
   std::vector<std::vector<float>> uc_e2e(s.use_cases.size());
   std::vector<int64_t> uc_n(s.use_cases.size()), uc_met(s.use_cases.size()), uc_done(s.use_cases.size()), uc_good(s.use_cases.size());
   int64_t met = 0, tc_n = 0, tc_met = 0, correct = 0;
@@ -76,7 +76,10 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
       ttft.push_back(o.ttft_ms);
       e2e.push_back(o.e2e_ms);
       uc_e2e[u].push_back(o.e2e_ms);
-      if (tc) tc_e2e.push_back(o.e2e_ms);
+      if (tc) {
+        tc_e2e.push_back(o.e2e_ms);
+        tc_ttft.push_back(o.ttft_ms);
+      }
       ++uc_done[u];
       uc_good[u] += o.as_good;
       correct += o.correct;
@@ -103,6 +106,7 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
   m.e2e_ms = Summarize(std::move(e2e));
   m.deadline_attainment = met / n;
   m.tc_e2e_ms = Summarize(std::move(tc_e2e));
+  m.tc_ttft_ms = Summarize(std::move(tc_ttft));
   m.tc_deadline_attainment = tc_n ? static_cast<double>(tc_met) / tc_n : 0;
   m.quality = m.completed ? static_cast<double>(correct) / m.completed : 0;
   m.cost_usd = cost;
@@ -115,6 +119,9 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
     um.deadline_attainment = uc_n[u] ? static_cast<double>(uc_met[u]) / uc_n[u] : 0;
     um.as_good_share = uc_done[u] ? static_cast<double>(uc_good[u]) / uc_done[u] : 0;
     um.e2e_ms = Summarize(std::move(uc_e2e[u]));
+    if (const UseCaseDefaults* d = FindUseCase(s.use_cases[u].key)) um.min_quality = d->min_quality;
+    um.contract_kept = um.requests == 0 || (uc_done[u] > 0 && um.as_good_share >= um.min_quality);
+    m.contract_kept = m.contract_kept && um.contract_kept;
     m.use_cases[s.use_cases[u].key] = um;
   }
   return m;
@@ -141,8 +148,10 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
     w.Field("deadline_attainment", m.deadline_attainment);
     w.Key("time_critical").BeginObject();
     Latency(w, "e2e_ms", m.tc_e2e_ms);
+    Latency(w, "ttft_ms", m.tc_ttft_ms);
     w.Field("deadline_attainment", m.tc_deadline_attainment).EndObject();
     w.Field("quality", m.quality).Field("cost_usd", m.cost_usd).Field("cost_per_1k_usd", m.cost_per_1k_usd).Field("utility", m.utility);
+    w.Field("contract_kept", m.contract_kept);
     w.Key("tier_share").BeginObject().Field("device", m.tier_share[0]).Field("edge", m.tier_share[1]).Field("cloud", m.tier_share[2]).EndObject();
     w.Key("utility_by_quarter").BeginArray();
     for (double u : m.utility_by_quarter) w.Number(u);
@@ -154,6 +163,7 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
     w.Key("use_cases").BeginObject();
     for (const auto& [k, u] : m.use_cases) {
       w.Key(k).BeginObject().Field("requests", u.requests).Field("deadline_attainment", u.deadline_attainment).Field("as_good_share", u.as_good_share);
+      w.Field("min_quality", u.min_quality).Field("contract_kept", u.contract_kept);
       Latency(w, "e2e_ms", u.e2e_ms);
       w.EndObject();
     }
@@ -176,14 +186,15 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
 
 std::string MetricsTable(const ReportHeader& h, const std::vector<PolicyMetrics>& policies) {
   std::string t = fmt::format("scenario {} | seed {} | mode {} | {} requests per policy\n\n", h.scenario, h.seed, h.mode, h.requests);
-  t += fmt::format("{:<14} {:>7} {:>8} {:>8} {:>8} {:>7} | {:>8} {:>7} | {:>7} {:>9} {:>7} | {:>5} {:>5} {:>5} | {:>6} {:>6} {:>5}\n", "policy", "avail",
-                   "e2e mean", "e2e p95", "ttft p50", "dl att", "TC p95", "TC att", "quality", "$/1k req", "U", "dev", "edge", "cloud",
-                   "fallbk", "hedges", "loads");
+  t += fmt::format("{:<14} {:>7} {:>8} {:>8} {:>8} {:>7} | {:>8} {:>8} {:>7} | {:>7} {:>9} {:>7} {:>5} | {:>5} {:>5} {:>5} | {:>6} {:>6} {:>5}\n",
+                   "policy", "avail", "e2e mean", "e2e p95", "ttft p50", "dl att", "TC p95", "TC ttft95", "TC att", "quality", "$/1k req", "U",
+                   "kept", "dev", "edge", "cloud", "fallbk", "hedges", "loads");
   for (const auto& m : policies) {
-    t += fmt::format("{:<14} {:>6.2f}% {:>7.0f}ms {:>6.0f}ms {:>6.0f}ms {:>6.1f}% | {:>6.0f}ms {:>6.1f}% | {:>6.1f}% {:>9.4f} {:>7.3f} | {:>4.0f}% {:>4.0f}% {:>4.0f}% | {:>6} {:>6} {:>5}\n",
+    t += fmt::format("{:<14} {:>6.2f}% {:>7.0f}ms {:>6.0f}ms {:>6.0f}ms {:>6.1f}% | {:>6.0f}ms {:>7.0f}ms {:>6.1f}% | {:>6.1f}% {:>9.4f} {:>7.3f} {:>5} | {:>4.0f}% {:>4.0f}% {:>4.0f}% | {:>6} {:>6} {:>5}\n",
                      m.policy, 100 * m.availability, m.e2e_ms.mean, m.e2e_ms.p95, m.ttft_ms.p50, 100 * m.deadline_attainment, m.tc_e2e_ms.p95,
-                     100 * m.tc_deadline_attainment, 100 * m.quality, m.cost_per_1k_usd, m.utility, 100 * m.tier_share[0],
-                     100 * m.tier_share[1], 100 * m.tier_share[2], m.fallbacks, m.hedges, m.model_loads);
+                     m.tc_ttft_ms.p95, 100 * m.tc_deadline_attainment, 100 * m.quality, m.cost_per_1k_usd, m.utility,
+                     m.contract_kept ? "yes" : "NO", 100 * m.tier_share[0], 100 * m.tier_share[1], 100 * m.tier_share[2], m.fallbacks,
+                     m.hedges, m.model_loads);
   }
   for (const auto& m : policies) {
     if (m.learning_verdicts == 0) continue;
@@ -193,7 +204,8 @@ std::string MetricsTable(const ReportHeader& h, const std::vector<PolicyMetrics>
     t += "\n";
   }
   t += "\nTC = time-critical use cases (deadline <= 3 s); dl att = requests answered within their deadline;\n"
-       "quality = accuracy of answers against the labels; U = 1[correct in time] - 0.5 x cost / cloud-only's mean cost.\n";
+       "quality = accuracy of answers against the labels; U = 1[correct in time] - 0.5 x cost / cloud-only's mean cost;\n"
+       "kept = every use case's quality contract (share of answers as good as the cloud's >= its minimum).\n";
   return t;
 }
 

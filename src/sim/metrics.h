@@ -30,6 +30,10 @@ struct UseCaseMetrics {
   int64_t requests = 0;
   double deadline_attainment = 0;
   double as_good_share = 0;   // over answered requests: not (cloud correct and this answer wrong)
+  double min_quality = 0;     // the use case's minimum (context/use_cases.cc)
+  // The use case's quality contract: as_good_share >= min_quality. A use case with requests and
+  // no answer breaks it; one without requests keeps it.
+  bool contract_kept = true;
   LatencySummary e2e_ms;
 };
 
@@ -39,11 +43,12 @@ struct PolicyMetrics {
   double availability = 0;
   LatencySummary ttft_ms, e2e_ms;
   double deadline_attainment = 0;
-  LatencySummary tc_e2e_ms;
+  LatencySummary tc_e2e_ms, tc_ttft_ms;
   double tc_deadline_attainment = 0;
   double quality = 0;          // accuracy of the answers against the labels (over answered requests)
   double cost_usd = 0, cost_per_1k_usd = 0;
   double utility = 0;          // mean U
+  bool contract_kept = true;   // every use case's contract (UseCaseMetrics::contract_kept)
   std::array<double, 3> tier_share{0, 0, 0};  // device, edge, cloud: over answered requests
   int64_t fallbacks = 0;       // requests that needed at least one failover attempt
   int64_t hedges = 0;          // hedge attempts started

@@ -128,8 +128,8 @@ struct Scenario {
   double feedback_rate = 0;
   // How adaptive holds a request's minimum quality (config routing.min_quality_per,
   // learn/quality_budget.h): as its class's running average ("class") or as a floor on every
-  // request ("request"); and the class controller's margin.
-  bool min_quality_per_request = false;
+  // request ("request", the default, as in the gateway); and the class controller's margin.
+  bool min_quality_per_request = true;
   double quality_margin = 0.25;
   LearningSpec learning;             // `learning:` (default off)
 

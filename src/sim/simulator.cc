@@ -182,6 +182,7 @@ TierProfile WithOutages(TierProfile p, const Scenario& s, const std::string& tar
 World::World(const SimInputs& in, const Router& policy, uint64_t seed)
     : in_(in), s_(in.scenario), policy_(policy), seed_(seed), learn_rng_(seed, "learning/sample") {
   oracle_ = dynamic_cast<OraclePolicy*>(const_cast<Router*>(&policy));
+  if (oracle_) oracle_->Reset();
   reference_cost_ = CloudReferenceCost(in);
   const TimePoint start{};
   // Servers: the one tier model for every device, GPU and the cloud.
@@ -725,6 +726,7 @@ OracleView World::View(int backend) const {
     if (m.active() >= m.profile().max_concurrency) wait = std::max(0.0, ToSeconds(device_busy_until_[r.client] - now)) + m.queued() * one;
     service(m, wait, 0);
     v.correct = r.device_correct;
+    v.as_good = !(item.cloud_correct && !v.correct);
     return v;
   }
   ClientNetwork& net = const_cast<ClientNetwork&>(nets_[r.client]);
@@ -761,6 +763,7 @@ OracleView World::View(int backend) const {
   service(m, wait, net_s);
   v.up = !offline && !m.InOutage(now);
   v.correct = t == Tier::kCloud ? item.cloud_correct : item.edge_correct;
+  v.as_good = !(item.cloud_correct && !v.correct);
   return v;
 }
 

@@ -1,8 +1,10 @@
 #pragma once
-// The issue's targets for `adaptive` against `cloud-only` and `oracle` (issue 5, "Targets"),
+// The scoreboard's targets for `adaptive` against `cloud-only`, the contract-keeping `oracle` and
+// the baselines that keep the use cases' quality contract (issue 14, which replaced issue 5's),
 // evaluated on one run's metrics. Reported, never used to tune anything.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/metrics.h"
@@ -15,6 +17,8 @@ struct TargetResult {
   bool pass = false;
 };
 
+// Every policy but adaptive and the oracle.
+bool IsBaseline(std::string_view policy);
 // Empty when adaptive, cloud-only or oracle is missing from `policies`.
 std::vector<TargetResult> EvaluateTargets(const std::vector<PolicyMetrics>& policies, const Scenario& s);
 std::string TargetsTable(const std::vector<TargetResult>& targets);
