@@ -2,11 +2,11 @@
 
 namespace mec {
 
-bool Stale(const std::optional<EngineLoad>& load, TimePoint now, Duration stale_after) {
+bool Stale(const EngineLoad* load, TimePoint now, Duration stale_after) {
   return !load || now - load->observed_at > stale_after;
 }
 
-bool Saturated(const std::optional<EngineLoad>& load, TimePoint now, const SaturationThresholds& t) {
+bool Saturated(const EngineLoad* load, TimePoint now, const SaturationThresholds& t) {
   if (Stale(load, now, t.stale_after)) return true;
   if (load->loading) return true;
   if (load->waiting && *load->waiting > t.max_waiting) return true;

@@ -24,26 +24,26 @@ struct EngineLoad {
   std::vector<std::string> loaded_models; // Ollama: models in memory (warm)
 };
 
-// When an engine counts as saturated. Defaults are those of the Gateway API Inference Extension's
-// saturation detector (kubernetes-sigs/gateway-api-inference-extension,
-// pkg/epp/saturationdetector/config.go: queue depth 5, KV-cache use 0.8); staleness is the
-// backend's engine_stale_ms (default 2000, the figure; the detector uses 200 ms with a
-// 50 ms poll).
+// When an engine counts as saturated. max_waiting and max_kv_usage default to the Gateway API
+// Inference Extension saturation detector's queue depth 5 and KV-cache use 0.8 (docs/engines.md,
+// Sources); staleness is the backend's engine_stale_ms (default 2000, the figure; that
+// detector uses 200 ms with a 50 ms poll).
 struct SaturationThresholds {
   Duration stale_after = std::chrono::milliseconds(2000);
   double max_waiting = 5;     // saturated when more requests than this wait
   double max_kv_usage = 0.8;  // saturated at or above this KV-cache use
 };
 
-// Whether an engine should be treated as full at `now`:
+// Whether an engine should be treated as full at `now`, from its latest reading (null: none yet,
+// as EngineLoadBoard::Latest gives it):
 // - no reading, or one older than `stale_after` (stale -> saturated: a silent engine is not trusted);
 // - still loading its model;
 // - waiting > max_waiting, or kv_usage >= max_kv_usage;
 // - when the queue is unknown but the slots are (llama.cpp without --metrics): every slot busy.
 // A reading that says nothing about load (Ollama) is saturated only when stale.
-bool Saturated(const std::optional<EngineLoad>& load, TimePoint now, const SaturationThresholds& t);
+bool Saturated(const EngineLoad* load, TimePoint now, const SaturationThresholds& t);
 
-// Whether `load` is older than `stale_after` at `now` (or absent).
-bool Stale(const std::optional<EngineLoad>& load, TimePoint now, Duration stale_after);
+// Whether `load` is older than `stale_after` at `now`, or null.
+bool Stale(const EngineLoad* load, TimePoint now, Duration stale_after);
 
 }  // namespace mec
