@@ -17,6 +17,16 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kMaxBody = 8 << 20;  // vLLM's /metrics with every histogram is ~100 KB; room for many models
 constexpr std::string_view kText = "text/plain";
 constexpr std::string_view kJson = "application/json";
+
+Status HttpError(const std::string& target, const GetReply& r) {
+  std::string body = r.body.substr(0, 200);
+  for (char& c : body)
+    if (c == '\n' || c == '\r') c = ' ';
+  return Status::Unavailable(fmt::format("GET {}: HTTP {}{}{}", target, r.status, body.empty() ? "" : ": ", body));
+}
+
+bool Ok(const GetReply& r) { return r.status >= 200 && r.status < 300; }
+
 }  // namespace
 
 // One backend's poll: its timer, its connection, what it learned of the engine so far.
@@ -42,20 +52,27 @@ struct EnginePoller::Poll {
     if (r.error) co_return Status::Unavailable("GET " + target + ": " + *r.error);
     co_return r;
   }
+
+  // GET `target` and parse its 2xx answer with `parse`; an HTTP error or a malformed body is an
+  // error. With `off`: a 501 (the endpoint is disabled) sets it and gives nullopt, and once set
+  // the GET is skipped.
+  template <typename T>
+  awaitable<Result<std::optional<T>>> Read(const Clock& clock, const std::string& target, std::string_view accept,
+                                           Result<T> (*parse)(std::string_view), bool* off = nullptr) {
+    if (off && *off) co_return std::optional<T>();
+    Result<GetReply> r = co_await Get(clock, target, accept);
+    if (!r.ok()) co_return r.status();
+    if (off && r->status == 501) {
+      *off = true;
+      co_return std::optional<T>();
+    }
+    if (!Ok(*r)) co_return HttpError(target, *r);
+    Result<T> v = parse(r->body);
+    if (!v.ok()) co_return v.status();
+    co_return std::optional<T>(std::move(*v));
+  }
 };
 
-namespace {
-
-Status HttpError(const std::string& target, const GetReply& r) {
-  std::string body = r.body.substr(0, 200);
-  for (char& c : body)
-    if (c == '\n' || c == '\r') c = ' ';
-  return Status::Unavailable(fmt::format("GET {}: HTTP {}{}{}", target, r.status, body.empty() ? "" : ": ", body));
-}
-
-bool Ok(const GetReply& r) { return r.status >= 200 && r.status < 300; }
-
-}  // namespace
 
 EnginePoller::EnginePoller(asio::io_context& ioc, UpstreamPools& pools, EngineLoadBoard& board, const Clock& clock)
     : strand_(asio::make_strand(ioc)), pools_(pools), board_(board), clock_(clock) {
@@ -87,14 +104,10 @@ void EnginePoller::Stop() {
 }
 
 awaitable<Result<EngineLoad>> EnginePoller::PollVllm(Poll& p) {
-  const std::string target = "/metrics";
-  Result<GetReply> r = co_await p.Get(clock_, target, kText);
-  if (!r.ok()) co_return r.status();
-  if (!Ok(*r)) co_return HttpError(target, *r);
-  Result<VllmMetrics> m = ParseVllmMetrics(r->body);
+  Result<std::optional<VllmMetrics>> m = co_await p.Read(clock_, "/metrics", kText, &ParseVllmMetrics);
   if (!m.ok()) co_return m.status();
-  EngineLoad load = std::move(m->load);
-  if (m->prefix) load.prefix_hit_rate = p.prefix_window.Add(clock_.Now(), *m->prefix);
+  EngineLoad load = std::move((*m)->load);
+  if ((*m)->prefix) load.prefix_hit_rate = p.prefix_window.Add(clock_.Now(), *(*m)->prefix);
   co_return load;
 }
 
@@ -104,51 +117,22 @@ awaitable<Result<EngineLoad>> EnginePoller::PollLlamaCpp(Poll& p) {
   Result<LlamaHealth> h = ParseLlamaHealth(health->status, health->body);
   if (!h.ok()) co_return h.status();
   if (*h == LlamaHealth::kLoading) co_return MergeLlamaCpp(*h, std::nullopt, std::nullopt, std::nullopt);
-  std::optional<LlamaSlots> slots;
-  if (!p.slots_off) {
-    Result<GetReply> r = co_await p.Get(clock_, "/slots", kJson);
-    if (!r.ok()) co_return r.status();
-    if (r->status == 501) {
-      p.slots_off = true;
-    } else {
-      if (!Ok(*r)) co_return HttpError("/slots", *r);
-      Result<LlamaSlots> s = ParseLlamaSlots(r->body);
-      if (!s.ok()) co_return s.status();
-      slots = *s;
-    }
-  }
+  Result<std::optional<LlamaSlots>> slots = co_await p.Read(clock_, "/slots", kJson, &ParseLlamaSlots, &p.slots_off);
+  if (!slots.ok()) co_return slots.status();
   if (p.slots_off && !p.props_total) {
-    Result<GetReply> r = co_await p.Get(clock_, "/props", kJson);
-    if (!r.ok()) co_return r.status();
-    if (!Ok(*r)) co_return HttpError("/props", *r);
-    Result<int> t = ParseLlamaPropsTotalSlots(r->body);
-    if (!t.ok()) co_return t.status();
-    p.props_total = *t;
+    Result<std::optional<int>> total = co_await p.Read(clock_, "/props", kJson, &ParseLlamaPropsTotalSlots);
+    if (!total.ok()) co_return total.status();
+    p.props_total = *total;
   }
-  std::optional<LlamaMetrics> metrics;
-  if (!p.metrics_off) {
-    Result<GetReply> r = co_await p.Get(clock_, "/metrics", kText);
-    if (!r.ok()) co_return r.status();
-    if (r->status == 501) {
-      p.metrics_off = true;
-    } else {
-      if (!Ok(*r)) co_return HttpError("/metrics", *r);
-      Result<LlamaMetrics> m = ParseLlamaMetrics(r->body);
-      if (!m.ok()) co_return m.status();
-      metrics = *m;
-    }
-  }
-  co_return MergeLlamaCpp(*h, slots, p.props_total, metrics);
+  Result<std::optional<LlamaMetrics>> metrics = co_await p.Read(clock_, "/metrics", kText, &ParseLlamaMetrics, &p.metrics_off);
+  if (!metrics.ok()) co_return metrics.status();
+  co_return MergeLlamaCpp(*h, *slots, p.props_total, *metrics);
 }
 
 awaitable<Result<EngineLoad>> EnginePoller::PollOllama(Poll& p) {
-  const std::string target = "/api/ps";
-  Result<GetReply> r = co_await p.Get(clock_, target, kJson);
-  if (!r.ok()) co_return r.status();
-  if (!Ok(*r)) co_return HttpError(target, *r);
-  Result<std::vector<OllamaLoadedModel>> m = ParseOllamaPs(r->body);
+  Result<std::optional<std::vector<OllamaLoadedModel>>> m = co_await p.Read(clock_, "/api/ps", kJson, &ParseOllamaPs);
   if (!m.ok()) co_return m.status();
-  co_return OllamaLoad(*m);
+  co_return OllamaLoad(**m);
 }
 
 awaitable<Result<EngineLoad>> EnginePoller::PollOnce(int b) {
