@@ -23,6 +23,7 @@
 #include "learn/quality_budget.h"
 #include "learn/quality_feedback.h"
 #include "net/gateway_handler.h"
+#include "net/engine_poller.h"
 #include "net/health_prober.h"
 #include "net/learning_worker.h"
 #include "context/live_complexity_model.h"
@@ -48,10 +49,13 @@ struct GatewayRuntime::Parts {
   std::unique_ptr<SharedCache> shared_cache;  // stopped in Shutdown, before the server's io_contexts go
   std::string token;
   std::unique_ptr<Dashboard> dashboard;
+  std::unique_ptr<EngineLoadBoard> engine_loads;  // what polled engines report; read by /metrics
   std::unique_ptr<net::HttpServer> server;
   std::unique_ptr<net::asio::io_context> probe_ioc;
   std::unique_ptr<net::UpstreamPools> probe_pools;
   std::unique_ptr<net::HealthProber> prober;
+  std::unique_ptr<net::UpstreamPools> engine_pools;
+  std::unique_ptr<net::EnginePoller> engine_poller;
   std::thread probe_thread;
   std::unique_ptr<net::LearningWorker> learning;
 };
@@ -145,6 +149,8 @@ Status GatewayRuntime::Start() {
                  "mecrouter: WARNING: environment variable that holds a bearer token (docs/dashboard.md).\n",
                  options.server.listen.c_str());
   }
+  p->engine_loads = std::make_unique<EngineLoadBoard>(options.backends.size());
+  shared.engines = p->engine_loads.get();
   net::GatewayShared* shp = p->shared.get();
   p->server = std::make_unique<net::HttpServer>(options.server, [shp](int worker, net::asio::io_context& ioc) {
     return std::make_shared<net::GatewayHandler>(*shp, ioc, worker);
@@ -165,6 +171,14 @@ Status GatewayRuntime::Start() {
                    r.detail.empty() ? "" : ": ", r.detail.c_str());
   });
   p->prober->Start();
+  // Engines' own load (docs/engines.md): polled on the same thread, off the request path.
+  p->engine_pools = std::make_unique<net::UpstreamPools>(*p->probe_ioc, clock_, options.backends);
+  p->engine_poller = std::make_unique<net::EnginePoller>(*p->probe_ioc, *p->engine_pools, *p->engine_loads, clock_);
+  p->engine_poller->set_on_log([pool](int b, bool ok, const std::string& message) {
+    std::fprintf(stderr, "mecrouter: backend %s engine %s: %s\n", pool->at(b).name().c_str(), ok ? "reachable" : "unreadable",
+                 message.c_str());
+  });
+  p->engine_poller->Start();
   net::asio::io_context* probe_ioc = p->probe_ioc.get();
   p->probe_thread = std::thread([probe_ioc] { probe_ioc->run(); });
   parts_ = std::move(p);
@@ -221,6 +235,7 @@ void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {
                 static_cast<long long>(ls.samples), static_cast<long long>(ls.promotions), ls.spend_usd, ls.model.c_str());
   }
   p.prober->Stop();
+  p.engine_poller->Stop();
   if (p.replicas) p.replicas->Stop();
   if (p.shared_cache) p.shared_cache->Stop();  // answers lookups still waiting, while their io_contexts exist
   p.probe_ioc->stop();

@@ -29,6 +29,22 @@ std::optional<Tier> ParseTier(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view EngineKindName(EngineKind e) {
+  switch (e) {
+    case EngineKind::kOpenAI: return "openai";
+    case EngineKind::kVllm: return "vllm";
+    case EngineKind::kLlamaCpp: return "llamacpp";
+    case EngineKind::kOllama: return "ollama";
+  }
+  return "?";
+}
+
+std::optional<EngineKind> ParseEngineKind(std::string_view s) {
+  for (EngineKind e : {EngineKind::kOpenAI, EngineKind::kVllm, EngineKind::kLlamaCpp, EngineKind::kOllama})
+    if (s == EngineKindName(e)) return e;
+  return std::nullopt;
+}
+
 namespace {
 
 // Walks a YAML tree, converting with errors that carry "source:line: path: message".
@@ -379,9 +395,19 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
       n, path,
       {"name", "tier", "url", "models", "embedding_models", "api_key_env", "auth_header", "max_concurrency",
        "context_window", "quality_ratio", "capabilities", "stream_usage", "tls_verify", "ca_file", "timeouts", "price", "expect",
-       "health_check", "outlier"},
+       "health_check", "outlier", "engine", "engine_poll_ms", "engine_stale_ms"},
       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
         if (k == "name") return r.Str(v, p, b.name);
+        if (k == "engine") {
+          std::string e;
+          MEC_TRY(r.Str(v, p, e));
+          auto kind = ParseEngineKind(e);
+          if (!kind) return r.Error(v, p, "expected vllm, llamacpp, ollama or openai, got '" + e + "'");
+          b.engine.kind = *kind;
+          return Status::Ok();
+        }
+        if (k == "engine_poll_ms") return r.Num(v, p, b.engine.poll_ms, 50, 5000);
+        if (k == "engine_stale_ms") return r.Num(v, p, b.engine.stale_ms, 100, 3.6e6);
         if (k == "tier") {
           std::string t;
           MEC_TRY(r.Str(v, p, t));
@@ -503,6 +529,10 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
   };
   if (b.outlier.max_ejection_ms < b.outlier.base_ejection_ms)
     return r.Error(at("outlier", "max_ejection_ms"), path + ".outlier.max_ejection_ms", "must be at least base_ejection_ms");
+  if (b.engine.stale_ms < b.engine.poll_ms) {
+    YAML::Node k = n["engine_stale_ms"];
+    return r.Error(k.IsDefined() ? k : n, path + ".engine_stale_ms", "must be at least engine_poll_ms");
+  }
   if (b.health_check.timeout_ms > b.health_check.interval_ms)
     return r.Error(at("health_check", "timeout_ms"), path + ".health_check.timeout_ms", "must not exceed interval_ms");
   const ExpectOptions tier_expect = TierDefaultExpect(b.tier);  // fill what the config left out
@@ -650,6 +680,9 @@ std::string DescribeOptions(const Options& o) {
                                               : std::string("off"),
                        b.outlier.consecutive_local_failures, b.outlier.consecutive_upstream_failures,
                        b.outlier.base_ejection_ms, b.outlier.max_ejection_ms);
+    if (b.engine.kind != EngineKind::kOpenAI)
+      out += fmt::format("      engine: {}, polled every {} ms at the url's origin, stale after {} ms\n",
+                         EngineKindName(b.engine.kind), b.engine.poll_ms, b.engine.stale_ms);
   }
   return out;
 }

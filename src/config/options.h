@@ -76,6 +76,19 @@ struct OutlierOptions {
   int64_t max_ejection_ms = 300000;       // ... capped at this
 };
 
+// The serving engine behind a backend, whose own load endpoints the gateway polls
+// (docs/engines.md). kOpenAI, the default, has none: nothing is polled.
+enum class EngineKind { kOpenAI = 0, kVllm, kLlamaCpp, kOllama };
+std::string_view EngineKindName(EngineKind e);
+std::optional<EngineKind> ParseEngineKind(std::string_view s);
+
+// Polling an engine's endpoints (net/engine_poller.h) at the origin of the backend's url.
+struct EngineOptions {
+  EngineKind kind = EngineKind::kOpenAI;
+  int64_t poll_ms = 100;     // one poll every this long (50..5000); each poll times out well within it
+  int64_t stale_ms = 2000;   // a reading older than this counts as saturated (backend/engine_load.h)
+};
+
 struct BackendOptions {
   std::string name;                 // unique; shown in X-MEC-Backend
   Tier tier = Tier::kCloud;
@@ -100,6 +113,7 @@ struct BackendOptions {
   ExpectOptions expect;             // the loader fills zeros with TierDefaultExpect(tier)
   HealthCheckOptions health_check;
   OutlierOptions outlier;
+  EngineOptions engine;             // keys engine, engine_poll_ms, engine_stale_ms
   // Where it came from (for messages).
   int line = 0;
 };

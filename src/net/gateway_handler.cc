@@ -10,6 +10,7 @@
 #include "net/learning_worker.h"
 #include "net/proxy_call.h"
 #include "state/state_metrics.h"
+#include "telemetry/engine_metrics.h"
 
 namespace mec::net {
 namespace {
@@ -99,6 +100,7 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     res.body() = s_.telemetry->MetricsText(&s_.parts.monitor.Current());
     res.body() += StateMetricsText(s_.replicas, s_.shared_cache);  // Redis up or down, said in metrics too
     if (s_.learning) res.body() += s_.learning->MetricsText();
+    if (s_.engines) res.body() += EngineMetricsText(s_.options.backends, *s_.engines, s_.clock.Now());  // docs/engines.md
     res.prepare_payload();
     co_await ch.Send(std::move(res));
   } else if (path == "/api/stats" && get) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 
+#include "backend/engine_load_board.h"
 #include "cache/response_cache.h"
 #include "config/options.h"
 #include "core/clock.h"
@@ -44,6 +45,7 @@ struct GatewayShared {
   ReplicaSync* replicas = nullptr;  // shares latency observations and ejections through Redis; null: off
   SharedCache* shared_cache = nullptr;  // the response cache's level shared by replicas (Redis); null: off
   LearningWorker* learning = nullptr;  // judged samples and online retraining (net/learning_worker.h); null: off
+  const EngineLoadBoard* engines = nullptr;  // what polled engines report (net/engine_poller.h); null: none polled
 };
 
 }  // namespace mec::net

@@ -67,12 +67,6 @@ class HealthProber {
   struct Probe;
   awaitable<void> ProbeLoop(int b);
   awaitable<void> PublishLoop();
-  awaitable<std::optional<std::string>> Connect(int b, std::chrono::steady_clock::duration budget);
-  template <typename Stream>
-  awaitable<std::optional<std::string>> Exchange(Stream& s, Probe& p, const http::request<http::empty_body>& req,
-                                                 TimePoint deadline, TimePoint& head_at, int& status, bool& keep_alive,
-                                                 bool& timed_out);
-  std::chrono::steady_clock::duration Remaining(TimePoint deadline) const;
 
   asio::io_context& ioc_;
   asio::strand<asio::io_context::executor_type> strand_;
