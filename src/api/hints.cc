@@ -144,6 +144,7 @@ std::string_view HintHeaderForBodyKey(std::string_view key) {
       {"min_quality", "X-MEC-Min-Quality"}, {"privacy", "X-MEC-Privacy"},
       {"policy", "X-MEC-Policy"},           {"network", "X-MEC-Network"},
       {"device", "X-MEC-Device"},           {"use_case", "X-MEC-Use-Case"},
+      {"continue", "X-MEC-Continue"},
   };
   for (const auto& p : kMap)
     if (p.body == key) return p.header;
@@ -153,7 +154,7 @@ std::string_view HintHeaderForBodyKey(std::string_view key) {
 bool IsHintHeader(std::string_view name) {
   static constexpr std::string_view kNames[] = {"X-MEC-Deadline-Ms", "X-MEC-TTFT-Deadline-Ms", "X-MEC-Min-Quality",
                                                 "X-MEC-Privacy",     "X-MEC-Policy",           "X-MEC-Network",
-                                                "X-MEC-Device",      "X-MEC-Use-Case"};
+                                                "X-MEC-Device",      "X-MEC-Use-Case",         "X-MEC-Continue"};
   for (auto n : kNames)
     if (IEquals(n, name)) return true;
   return false;
@@ -212,6 +213,12 @@ std::optional<ApiError> ApplyHint(std::string_view name, std::string_view value,
   if (IEquals(name, "X-MEC-Use-Case")) {
     if (value.empty()) return Bad(name, "empty use case");
     hints.use_case = std::string(value);
+    return std::nullopt;
+  }
+  if (IEquals(name, "X-MEC-Continue")) {
+    if (IEquals(value, "off")) hints.continue_off = true;
+    else if (IEquals(value, "on")) hints.continue_off = false;
+    else return Bad(name, "expected on or off, got '" + std::string(value) + "'");
     return std::nullopt;
   }
   if (IEquals(name, "X-MEC-Network")) {

@@ -47,6 +47,9 @@ struct Hints {
   std::string use_case;  // empty: none
   std::optional<NetworkView> network;
   std::optional<DeviceState> device;
+  // X-MEC-Continue: off: a stream cut mid-answer ends with an error event rather than being
+  // continued on another backend (docs/continuation.md).
+  bool continue_off = false;
 };
 
 // Parses one hint value into `hints`. `name` is the canonical header name (e.g. "X-MEC-Deadline-Ms"),

@@ -123,7 +123,7 @@ bool BackendMonitor::AdmitAttempt(int backend, TimePoint now) {
     case OutlierState::kClosed: return true;
     case OutlierState::kHalfOpen: return s.outlier.TryClaimProbe(now);
     case OutlierState::kEjected:
-    case OutlierState::kProbing: return false;
+    case OutlierState::kProbing: return InPanic(pool_.at(backend).tier());
   }
   return false;
 }
@@ -158,6 +158,28 @@ void BackendMonitor::Publish(TimePoint now) {
   snap->taken = now;
   snap->backends.reserve(states_.size());
   for (size_t i = 0; i < states_.size(); ++i) snap->backends.push_back(View(static_cast<int>(i), now));
+  // Panic, per tier (see SetPanicThreshold).
+  std::array<int, kTierCount> total{}, ejected{};
+  int all_ejected = 0;
+  for (size_t i = 0; i < states_.size(); ++i) {
+    const int t = static_cast<int>(pool_.at(i).tier());
+    ++total[t];
+    const bool out = snap->backends[i].health == HealthState::kEjected;
+    ejected[t] += out;
+    all_ejected += out;
+  }
+  const bool everything = !states_.empty() && all_ejected == static_cast<int>(states_.size());
+  for (int t = 0; t < kTierCount; ++t) {
+    const bool panic = ejected[t] > 0 && (everything || (total[t] >= 2 && ejected[t] > panic_threshold_ * total[t]));
+    panic_[t].store(panic, std::memory_order_relaxed);
+  }
+  for (size_t i = 0; i < states_.size(); ++i) {
+    BackendView& v = snap->backends[i];
+    if (v.health == HealthState::kEjected && InPanic(pool_.at(i).tier())) {
+      v.routable = true;
+      v.panic = true;
+    }
+  }
   snap->version = ++version_;
   if (!retained_.empty()) retained_.back().replaced = now;
   current_.store(snap.get(), std::memory_order_release);

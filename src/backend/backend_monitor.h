@@ -14,6 +14,7 @@
 // far longer than a decision lasts. Do not keep the reference across a co_await or a sleep: copy
 // what you need.
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -83,6 +84,15 @@ class BackendMonitor {
   // The view of one backend at `now`, built on demand (takes its mutex; for tests and tools).
   BackendView View(int backend, TimePoint now) const;
 
+  // Panic (as Envoy's healthy panic threshold, per tier): when more than `share` of a tier's
+  // backends are ejected by outlier detection (tiers of two or more backends), or when every
+  // backend of the pool is, ejection is ignored for that tier: its ejected backends stay
+  // routable and AdmitAttempt admits them, rather than the gateway failing everything. Active
+  // health checks still rule a backend out. A share of 1 or more turns the per-tier rule off (the
+  // pool-wide one stays). Takes effect at the next Publish.
+  void SetPanicThreshold(double share) { panic_threshold_ = share; }
+  bool InPanic(Tier t) const { return panic_[static_cast<int>(t)].load(std::memory_order_relaxed); }
+
   // Delay before backend b's next active health check: its interval with +-jitter.
   Duration NextHealthCheckDelay(int backend, Rng& rng) const;
 
@@ -98,6 +108,8 @@ class BackendMonitor {
   std::deque<Retained> retained_;  // oldest first; the back is current. Guarded by publish_mu_
   uint64_t version_ = 0;           // guarded by publish_mu_
   std::atomic<const PoolSnapshot*> current_{nullptr};
+  double panic_threshold_ = 0.5;                      // guarded by publish_mu_ once running
+  std::array<std::atomic<bool>, kTierCount> panic_{};  // per tier, set by Publish
 };
 
 }  // namespace mec

@@ -300,3 +300,55 @@ TEST(MonitorConcurrency, WritersPublisherReaders) {
 
 }  // namespace
 }  // namespace mec
+
+namespace mec {
+namespace {
+
+// Three edge replicas and one cloud backend: ejecting more than half of the edge tier puts the
+// tier in panic (ejection ignored there); ejecting everything puts every tier in panic.
+TEST(MonitorPanic, PerTierAndPoolWide) {
+  std::vector<BackendOptions> v;
+  for (const char* n : {"edge-1", "edge-2", "edge-3", "cloud"}) {
+    BackendOptions o;
+    o.name = n;
+    o.tier = std::string_view(n) == "cloud" ? Tier::kCloud : Tier::kEdge;
+    o.url = "http://127.0.0.1:1/v1";
+    o.models = {"m"};
+    v.push_back(o);
+  }
+  BackendPool pool(v);
+  ManualClock clock(TimePoint{} + std::chrono::seconds(100));
+  BackendMonitor monitor(pool, clock.Now());
+  AttemptOutcome fail;
+  fail.result = AttemptResult::kConnect;
+  auto eject = [&](int b) {
+    for (int i = 0; i < 3; ++i) monitor.OnAttemptEnd(b, fail, clock.Now());
+    monitor.Publish(clock.Now());
+  };
+  eject(0);
+  EXPECT_FALSE(monitor.InPanic(Tier::kEdge));  // 1 of 3
+  EXPECT_FALSE(monitor.Current().backends[0].routable);
+  EXPECT_FALSE(monitor.AdmitAttempt(0, clock.Now()));
+  eject(1);  // 2 of 3 > half
+  EXPECT_TRUE(monitor.InPanic(Tier::kEdge));
+  EXPECT_FALSE(monitor.InPanic(Tier::kCloud));
+  for (int b : {0, 1}) {
+    EXPECT_EQ(monitor.Current().backends[b].health, HealthState::kEjected);
+    EXPECT_TRUE(monitor.Current().backends[b].routable);
+    EXPECT_TRUE(monitor.Current().backends[b].panic);
+    EXPECT_TRUE(monitor.AdmitAttempt(b, clock.Now()));
+  }
+  monitor.SetPanicThreshold(1);  // per tier off: the pool-wide rule stays
+  monitor.Publish(clock.Now());
+  EXPECT_FALSE(monitor.InPanic(Tier::kEdge));
+  EXPECT_FALSE(monitor.AdmitAttempt(0, clock.Now()));
+  eject(2);
+  eject(3);  // the whole pool
+  EXPECT_TRUE(monitor.InPanic(Tier::kEdge));
+  EXPECT_TRUE(monitor.InPanic(Tier::kCloud));
+  EXPECT_TRUE(monitor.Current().backends[3].routable);
+  EXPECT_TRUE(monitor.AdmitAttempt(3, clock.Now()));
+}
+
+}  // namespace
+}  // namespace mec

@@ -43,7 +43,8 @@ const char* HealthStateName(HealthState s);
 struct BackendView {
   int index = -1;
   HealthState health = HealthState::kHealthy;
-  bool routable = true;          // healthy, or half-open with its probe slot free
+  bool routable = true;          // healthy, or half-open with its probe slot free, or ejected in a panic
+  bool panic = false;            // ejected, but its tier is in panic (BackendMonitor::SetPanicThreshold)
   int in_flight = 0;
   int capacity = 1;              // max_concurrency
   LogNormalEstimate rtt;         // network round trip to the backend (s)

@@ -44,11 +44,15 @@ Result<Options> EmbeddedStack::Start(const std::string& listen) {
       b.timeouts.first_byte_ms = 20000;
       b.price.watts = 5;          // ASSUMPTION: a phone SoC under load
       b.price.usd_per_kwh = 0.15; // ASSUMPTION: residential electricity price
+      // The emulator continues a partial answer as llama.cpp's server does (docs/continuation.md).
+      b.can_continue = true;
+      b.continue_style = ContinueStyle::kPrefill;
     } else if (b.tier == Tier::kEdge) {
       b.name = "edge-mec-1";
       b.max_concurrency = 8;
       b.json_schema = true;
       b.tools = true;
+      b.can_continue = true;  // as vLLM does: continue_final_message
       b.timeouts.first_byte_ms = 10000;
       b.price.gpu_per_hour = 1.006;                // calibration row 32 (g5.xlarge on demand)
       b.price.gpu_tokens_per_second = 75.0 * 6.6;  // rows 28-29

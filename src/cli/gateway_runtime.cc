@@ -77,10 +77,12 @@ Status GatewayRuntime::Start() {
   QualityBudgetOptions qopts;
   qopts.margin = options.routing.quality_margin;
   p->engine = std::make_unique<EngineParts>(options.backends, clock_, *p->complexity, defaults, options.routing.max_attempts, qopts);
+  p->engine->monitor.SetPanicThreshold(options.routing.panic_threshold);
   p->engine->EnableFeedback();  // POST /v1/feedback
   p->pool = &p->engine->pool;
   PolicyOptions popts;
   popts.deadline_target = options.routing.deadline_target;
+  popts.shed_below = options.routing.shed_below;
   popts.hedge = options.routing.hedge;
   popts.hedge_threshold = options.routing.hedge_threshold;
   popts.auto_order = options.routing.auto_order;

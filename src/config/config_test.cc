@@ -57,6 +57,25 @@ TEST(Config, ErrorsNameKeyAndLine) {
   ExpectError("server: {}\n", "at least one backend");
 }
 
+TEST(Config, ContinueCapabilityAndStyleFollowTheEngine) {
+  auto o = LoadOptionsFromString(R"(
+backends:
+  - {name: v, tier: edge, url: 'http://e/v1', models: [m], engine: vllm, capabilities: [continue]}
+  - {name: l, tier: device, url: 'http://d/v1', models: [m], engine: llamacpp, capabilities: [continue]}
+  - {name: c, tier: cloud, url: 'http://c/v1', models: [m], capabilities: [continue], continue_style: prefix}
+  - {name: n, tier: cloud, url: 'http://n/v1', models: [m]}
+)", "t.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_TRUE(o->backends[0].can_continue);
+  EXPECT_EQ(o->backends[0].continue_style, ContinueStyle::kContinueFinalMessage);
+  EXPECT_EQ(o->backends[1].continue_style, ContinueStyle::kPrefill);
+  EXPECT_EQ(o->backends[2].continue_style, ContinueStyle::kPrefix);
+  EXPECT_FALSE(o->backends[3].can_continue);
+  EXPECT_NE(DescribeOptions(*o).find("continue (prefill)"), std::string::npos);
+  ExpectError("backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m], continue_style: resume}\n", "continue_style");
+  ExpectError("backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m], capabilities: [resume]}\n", "unknown capability");
+}
+
 TEST(Config, BackendExpectHealthCheckOutlier) {
   auto o = LoadOptionsFromString(R"(
 backends:

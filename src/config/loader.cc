@@ -128,7 +128,7 @@ Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path,
   return r.ForEachKey(n, path,
                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_header_count",
                        "header_timeout_ms", "body_timeout_ms", "keepalive_timeout_ms", "shutdown_grace_ms",
-                       "max_connections"},
+                       "max_connections", "max_in_flight"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                         if (k == "listen") return r.Str(v, p, s.listen);
                         if (k == "threads") return r.Num(v, p, s.threads, 0, 256);
@@ -139,6 +139,7 @@ Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path,
                         if (k == "body_timeout_ms") return r.Num(v, p, s.body_timeout_ms, 1, 3.6e6);
                         if (k == "keepalive_timeout_ms") return r.Num(v, p, s.keepalive_timeout_ms, 1, 3.6e6);
                         if (k == "shutdown_grace_ms") return r.Num(v, p, s.shutdown_grace_ms, 0, 3.6e6);
+                        if (k == "max_in_flight") return r.Num(v, p, s.max_in_flight, 0, 1e6);
                         return r.Num(v, p, s.max_connections, 1, 1e6);
                       });
 }
@@ -224,7 +225,7 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
   MEC_TRY(r.ForEachKey(n, path,
                        {"policy", "shadow_policy", "auto_order", "max_attempts", "default_min_quality",
                         "default_deadline_ms", "deadline_target", "hedge", "hedge_threshold", "min_quality_per",
-                        "quality_margin", "profiles"},
+                        "quality_margin", "profiles", "panic_threshold", "shed_below"},
                        [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                          if (k == "policy") {
                            policy_node.emplace(v);
@@ -255,6 +256,8 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
                          if (k == "deadline_target") return r.Num(v, p, o.deadline_target, 0, 1);
                          if (k == "hedge") return r.Bool(v, p, o.hedge);
                          if (k == "quality_margin") return r.Num(v, p, o.quality_margin, 0, 1);
+                         if (k == "panic_threshold") return r.Num(v, p, o.panic_threshold, 0, 1);
+                         if (k == "shed_below") return r.Num(v, p, o.shed_below, 0, 1);
                          if (k == "min_quality_per") {
                            std::string per;
                            MEC_TRY(r.Str(v, p, per));
@@ -391,11 +394,12 @@ Status ReadLearning(const Reader& r, const YAML::Node& n, const std::string& pat
 Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path, BackendOptions& b) {
   b.line = n.Mark().line + 1;
   bool has_tier = false;
+  std::optional<ContinueStyle> style;
   MEC_TRY(r.ForEachKey(
       n, path,
       {"name", "tier", "url", "models", "embedding_models", "api_key_env", "auth_header", "max_concurrency",
        "context_window", "quality_ratio", "capabilities", "stream_usage", "tls_verify", "ca_file", "timeouts", "price", "expect",
-       "health_check", "outlier", "engine", "engine_poll_ms", "engine_stale_ms"},
+       "health_check", "outlier", "engine", "engine_poll_ms", "engine_stale_ms", "continue_style"},
       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
         if (k == "name") return r.Str(v, p, b.name);
         if (k == "engine") {
@@ -404,6 +408,15 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
           auto kind = ParseEngineKind(e);
           if (!kind) return r.Error(v, p, "expected vllm, llamacpp, ollama or openai, got '" + e + "'");
           b.engine.kind = *kind;
+          return Status::Ok();
+        }
+        if (k == "continue_style") {
+          std::string st;
+          MEC_TRY(r.Str(v, p, st));
+          if (st == "continue_final_message") style = ContinueStyle::kContinueFinalMessage;
+          else if (st == "prefill") style = ContinueStyle::kPrefill;
+          else if (st == "prefix") style = ContinueStyle::kPrefix;
+          else return r.Error(v, p, "expected continue_final_message, prefill or prefix, got '" + st + "'");
           return Status::Ok();
         }
         if (k == "engine_poll_ms") return r.Num(v, p, b.engine.poll_ms, 50, 5000);
@@ -446,7 +459,8 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
             if (c == "tools") b.tools = true;
             else if (c == "json_schema") b.json_schema = true;
             else if (c == "image_input") b.image_input = true;
-            else return r.Error(v, p, "unknown capability '" + c + "' (tools, json_schema, image_input)");
+            else if (c == "continue") b.can_continue = true;
+            else return r.Error(v, p, "unknown capability '" + c + "' (tools, json_schema, image_input, continue)");
           }
           return Status::Ok();
         }
@@ -520,6 +534,9 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
       }));
   if (b.name.empty()) return r.Error(n, path + ".name", "required");
   if (!has_tier) return r.Error(n, path + ".tier", "required (device, edge or cloud)");
+  // llama.cpp's server and Ollama continue a final assistant message as it is (docs/continuation.md).
+  const bool prefills = b.engine.kind == EngineKind::kLlamaCpp || b.engine.kind == EngineKind::kOllama;
+  b.continue_style = style.value_or(prefills ? ContinueStyle::kPrefill : ContinueStyle::kContinueFinalMessage);
   if (b.url.empty()) return r.Error(n, path + ".url", "required");
   if (b.models.empty() && b.embedding_models.empty()) return r.Error(n, path + ".models", "needs at least one model");
   // Cross-key checks point at the key when it is present, else at its section (defaults satisfy both).
@@ -659,6 +676,10 @@ std::string DescribeOptions(const Options& o) {
     if (b.tools) caps += " tools";
     if (b.json_schema) caps += " json_schema";
     if (b.image_input) caps += " image_input";
+    if (b.can_continue)
+      caps += b.continue_style == ContinueStyle::kPrefill ? " continue (prefill)"
+              : b.continue_style == ContinueStyle::kPrefix ? " continue (prefix)"
+                                                           : " continue (continue_final_message)";
     std::string key = b.api_key_env.empty() ? "no credential"
                       : std::getenv(b.api_key_env.c_str()) ? "key from $" + b.api_key_env + " (set)"
                                                              : "key from $" + b.api_key_env + " (NOT SET)";

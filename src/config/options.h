@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "api/continue_style.h"
+
 namespace mec {
 
 enum class Tier { kDevice = 0, kEdge = 1, kCloud = 2 };
@@ -105,6 +107,11 @@ struct BackendOptions {
   // Example: a device running Llama-3.2-3B keeps 0.914 (MMLU 63.4 / 69.4, docs/routing.md).
   std::optional<double> quality_ratio;
   bool tools = false, json_schema = false, image_input = false;  // capabilities
+  // Capability `continue`: it can continue a partial answer another backend began (mid-stream
+  // continuation, docs/continuation.md), asked as `continue_style` says (default from the engine:
+  // continue_final_message for vllm and openai, prefill for llamacpp and ollama).
+  bool can_continue = false;
+  ContinueStyle continue_style = ContinueStyle::kContinueFinalMessage;
   bool stream_usage = true;         // ask for stream usage upstream for accounting
   bool tls_verify = true;
   std::string ca_file;              // extra CA bundle; empty: system default
@@ -128,7 +135,8 @@ struct ServerOptions {
   int64_t body_timeout_ms = 30000;        // and the body within this after them (408)
   int64_t keepalive_timeout_ms = 60000;   // idle keep-alive connections are closed after this
   int64_t shutdown_grace_ms = 10000;      // SIGTERM: in-flight requests get this long to finish
-  int max_connections = 10000;            // further connections wait in the kernel's backlog
+  int max_connections = 10000;            // further connections: their first request gets 503 + Retry-After, then close
+  int max_in_flight = 0;                  // non-GET requests being handled at once; more get 503 + Retry-After. 0: no limit
 };
 
 // A routing profile defined in config (`routing.profiles`, docs/routing.md): the route/ plugins it
@@ -166,6 +174,7 @@ struct RoutingOptions {
   double default_min_quality = 0.9;       // DESIGN.md §2 scale
   double default_deadline_ms = 0;         // 0: no deadline unless the request or its use case sets one
   double deadline_target = 0.9;           // adaptive: P(meet deadline) a candidate needs
+  double shed_below = 0.5;                // every candidate full: 429 only if the best meets the deadline by waiting with P below this
   bool hedge = false;                     // start the first fallback early when the primary is unlikely to make it
   double hedge_threshold = 0.5;
   // adaptive: "request" (true, the default) holds the minimum quality as a floor on every request;
@@ -174,6 +183,10 @@ struct RoutingOptions {
   // "0.9; per=request" overrides it per request.
   bool min_quality_per_request = true;
   double quality_margin = 0.25;          // class target = min + margin x (1 - min)
+  // Panic (backend/backend_monitor.h): more than this share of a tier's backends ejected (tiers of
+  // two or more) -> ejection is ignored for that tier; 1 turns it off. Every backend ejected ->
+  // ignored everywhere, whatever this says.
+  double panic_threshold = 0.5;
   std::vector<ProfileOptions> profiles;   // routing.profiles: more policies, in config order
 };
 

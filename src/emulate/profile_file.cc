@@ -67,6 +67,7 @@ Result<TierProfile> ProfileFromNode(const YAML::Node& root, const std::string& p
       else if (k == "hang_rate") p.faults.hang_rate = v.as<double>();
       else if (k == "drop_midstream_rate") p.faults.drop_midstream_rate = v.as<double>();
       else if (k == "slowdown") p.faults.slowdown = v.as<double>();
+      else if (k == "cut_at_token") p.faults.cut_at_token = v.as<int64_t>();
       else if (k == "outage_windows") {
         for (const auto& w : v) p.outage_windows.emplace_back(w[0].as<double>(), w[1].as<double>());
       } else {

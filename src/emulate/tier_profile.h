@@ -21,6 +21,9 @@ struct FaultState {
   double hang_rate = 0;             // fraction that never send a byte (the client times out)
   double drop_midstream_rate = 0;   // fraction whose stream is cut after some tokens
   double slowdown = 1;              // multiplies every latency
+  // >= 0: every stream is cut after this many tokens of its answer (a continued answer's prefix
+  // counts: a continuation that starts past it is not cut), for tests of mid-stream continuation.
+  int64_t cut_at_token = -1;
 };
 
 struct TierProfile {

@@ -29,6 +29,7 @@ std::string GatewayStats::ToJson() const {
       .Field("shadow_disagree", v(shadow_disagree))
       .Field("feedback", v(feedback))
       .Field("cache_hits", v(cache_hits))
+      .Field("continuations", v(continuations))
       .EndObject();
   return out;
 }

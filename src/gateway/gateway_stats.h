@@ -26,6 +26,7 @@ struct GatewayStats {
   std::atomic<uint64_t> shadow_disagree{0};
   std::atomic<uint64_t> feedback{0};          // POST /v1/feedback accepted
   std::atomic<uint64_t> cache_hits{0};        // answered from the response cache (also counted completed)
+  std::atomic<uint64_t> continuations{0};     // a cut stream continued on another backend (docs/continuation.md)
 
   // JSON object of every counter plus in_flight = requests not yet ended (a response may
   // reach the client a moment before its outcome is counted).

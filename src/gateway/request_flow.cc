@@ -102,6 +102,43 @@ std::vector<int> RequestFlow::OnFirstByte(int backend) {
   return losers;
 }
 
+int RequestFlow::PickContinuation(int cut, bool device_only) {
+  if (!decision_ || continuations_ - failed_continuations_ >= kMaxContinuations) return -1;
+  continued_on_.push_back(cut);
+  const std::vector<Candidate>& cands = decision_->candidates;
+  auto usable = [&](int b) {
+    if (b < 0 || b >= static_cast<int>(e_.pool.size())) return false;
+    if (!e_.pool.at(b).options().can_continue) return false;
+    if (device_only && e_.pool.at(b).tier() != Tier::kDevice) return false;
+    if (std::find(continued_on_.begin(), continued_on_.end(), b) != continued_on_.end()) return false;
+    auto c = std::find_if(cands.begin(), cands.end(), [b](const Candidate& x) { return x.backend == b; });
+    return c != cands.end() && c->passed_filters;
+  };
+  // The decision's chain is what its policy allows (a pinned policy's has one tier only).
+  const TimePoint now = e_.clock.Now();
+  for (int b : decision_->chain) {
+    if (!usable(b)) continue;
+    continued_on_.push_back(b);
+    if (!e_.monitor.AdmitAttempt(b, now)) continue;  // ejected, or half-open with its probe out
+    ++continuations_;
+    e_.pool.at(b).requests.fetch_add(1, std::memory_order_relaxed);
+    if (e_.stats) Count(e_.stats->upstream_attempts);
+    return b;
+  }
+  return -1;
+}
+
+void RequestFlow::OnContinued(int backend) {
+  if (e_.stats) Count(e_.stats->continuations);
+  if (record_) ++record_->continuations;
+}
+
+void RequestFlow::OnContinuationFailure(int backend, AttemptResult r, const AttemptTiming& t) {
+  ++failed_continuations_;
+  e_.pool.at(backend).failures.fetch_add(1, std::memory_order_relaxed);
+  Observe(backend, r, t);
+}
+
 bool RequestFlow::OnAttemptEnd(int backend, AttemptResult r, const AttemptTiming& t) {
   if (r == AttemptResult::kMidstreamCut) e_.pool.at(backend).failures.fetch_add(1, std::memory_order_relaxed);
   return Observe(backend, r, t);

@@ -11,6 +11,8 @@
 //   ... for (int loser : flow.OnFirstByte(b)) cancel it;      // the winner is committed
 //   flow.OnAttemptEnd(b, AttemptResult::k..., timing);        // every attempt that did not fail
 //                                                             // before its first byte, once
+//   ... int c = flow.PickContinuation(cut, stream_ok);        // after a cut: continue elsewhere
+//   ... flow.OnContinued(c) or OnContinuationFailure(c, ...)  // (docs/continuation.md)
 // Each attempt's outcome feeds, in one place, the Resource agent (BackendMonitor: latency
 // estimates, outlier detection), the answer-length learner, the replicas' shared observations
 // and telemetry (mecrouter_attempts_total, the decision log's attempts).
@@ -75,6 +77,24 @@ class RequestFlow {
   // published a new snapshot.
   bool OnAttemptEnd(int backend, AttemptResult r, const AttemptTiming& t);
 
+  // Mid-stream continuation (DESIGN.md §8): the stream from `cut` broke after the client had
+  // received part of the answer. Returns the backend to continue it on, admitted by the monitor
+  // just now, or -1: none (the stream ends with an error event). Candidates have the `continue`
+  // capability, are in the decision's chain (what its policy allows, in its order: privacy, model,
+  // capabilities, context and a pinned tier hold), were not tried for this request's
+  // continuations yet. At most kMaxContinuations seams per request (a
+  // continuation that fails before its first event, OnContinuationFailure, does not count).
+  // `device_only`: the client is known to be offline now (the simulator's coverage gaps).
+  int PickContinuation(int cut, bool device_only = false);
+  static constexpr int kMaxContinuations = 2;
+  // The continuation on `backend` failed before its first event (r: how), or refused it (a 4xx:
+  // kClientError). Report a continuation that streamed with OnAttemptEnd, as any attempt.
+  void OnContinuationFailure(int backend, AttemptResult r, const AttemptTiming& t);
+  // The continuation on `backend` sent its first event: the seam is made (counted: /api/stats
+  // `continuations`, the record's, mecrouter_continued_streams_total).
+  void OnContinued(int backend);
+  int continuations() const { return continuations_; }
+
   bool routed() const { return machine_.has_value(); }  // Decide returned kRoute
   const FailoverMachine& machine() const { return *machine_; }  // REQUIRES: routed()
   bool hedge_won() const { return hedge_won_; }
@@ -92,6 +112,9 @@ class RequestFlow {
   Status status_;
   std::optional<FailoverMachine> machine_;
   bool hedge_won_ = false;
+  int continuations_ = 0;     // picked
+  int failed_continuations_ = 0;
+  std::vector<int> continued_on_;  // backends tried for continuations, and the ones that were cut
 };
 
 }  // namespace mec

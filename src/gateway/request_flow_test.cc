@@ -180,5 +180,97 @@ TEST_F(FlowTest, TheShadowPolicyIsOnlyCounted) {
   EXPECT_EQ(flow.decision().chain.front(), 0);
 }
 
+
+// Continuation: edge-a streams and is cut; edge-b cannot continue; cloud-a was filtered out (say,
+// by privacy); cloud-b and device can continue, cloud-b scored higher.
+struct ContinueTest : ::testing::Test {
+  static std::vector<BackendOptions> Backends() {
+    std::vector<BackendOptions> v{Mk("edge-a", Tier::kEdge), Mk("edge-b", Tier::kEdge), Mk("cloud-a", Tier::kCloud),
+                                  Mk("cloud-b", Tier::kCloud), Mk("device", Tier::kDevice)};
+    for (int i : {0, 2, 3, 4}) v[i].can_continue = true;
+    return v;
+  }
+  ContinueTest()
+      : pool(Backends()), monitor(pool, clock.Now()), names{"edge-a", "edge-b", "cloud-a", "cloud-b", "device"},
+        engine{pool, monitor, lengths, clock, names, 3}, rng(1) {
+    engine.stats = &stats;
+    ctx.model = "auto";
+    ctx.task_class = "chat";
+    router.decision.chain = {0, 1, 2, 4, 3};
+    for (int b = 0; b < 5; ++b) {
+      Candidate c;
+      c.backend = b;
+      c.passed_filters = b != 2;
+      c.score = b == 3 ? 0.9 : 0.1;
+      router.decision.candidates.push_back(c);
+    }
+  }
+  ManualClock clock{TimePoint{} + seconds(100)};
+  BackendPool pool;
+  BackendMonitor monitor;
+  OutputTokenLearner lengths;
+  std::vector<std::string> names;
+  Engine engine;
+  GatewayStats stats;
+  Rng rng;
+  RequestContext ctx;
+  FixedRouter router;
+};
+
+TEST_F(ContinueTest, PicksACapableFilteredInBackendInTheDecisionsOrderAtMostTwice) {
+  RequestFlow flow(engine, ctx, nullptr);
+  ASSERT_EQ(flow.Decide(router, rng), RequestFlow::Verdict::kRoute);
+  ASSERT_EQ(flow.Start().backend, 0);
+  flow.OnFirstByte(0);
+  AttemptTiming t;
+  t.sent = clock.Now();
+  t.first = clock.Now();
+  t.end = clock.Now();
+  flow.OnAttemptEnd(0, AttemptResult::kMidstreamCut, t);
+  // Not edge-a (cut), not edge-b (cannot continue), not cloud-a (filtered): the device, next in the chain.
+  EXPECT_EQ(flow.PickContinuation(0), 4);
+  EXPECT_EQ(stats.continuations.load(), 0u);  // counted once it streams
+  flow.OnContinued(4);
+  EXPECT_EQ(stats.continuations.load(), 1u);
+  flow.OnAttemptEnd(4, AttemptResult::kMidstreamCut, t);
+  EXPECT_EQ(flow.PickContinuation(4), 3);  // then cloud-b
+  EXPECT_EQ(flow.continuations(), 2);
+  EXPECT_EQ(flow.PickContinuation(3), -1);  // no third continuation
+}
+
+TEST_F(ContinueTest, OnlyTheChainAndFailedOpensDoNotCount) {
+  router.decision.chain = {0, 3};  // a policy that allows edge-a and cloud-b only
+  RequestFlow flow(engine, ctx, nullptr);
+  ASSERT_EQ(flow.Decide(router, rng), RequestFlow::Verdict::kRoute);
+  ASSERT_EQ(flow.Start().backend, 0);
+  flow.OnFirstByte(0);
+  EXPECT_EQ(flow.PickContinuation(0, /*device_only=*/true), -1);  // offline: cloud-b is out of reach
+  RequestFlow flow2(engine, ctx, nullptr);
+  ASSERT_EQ(flow2.Decide(router, rng), RequestFlow::Verdict::kRoute);
+  ASSERT_EQ(flow2.Start().backend, 0);
+  flow2.OnFirstByte(0);
+  EXPECT_EQ(flow2.PickContinuation(0), 3);
+  AttemptTiming t;
+  t.sent = t.end = clock.Now();
+  flow2.OnContinuationFailure(3, AttemptResult::kConnect, t);
+  EXPECT_EQ(flow2.PickContinuation(3), -1);  // the device is not in this chain, and cloud-b was tried
+}
+
+TEST_F(ContinueTest, SkipsAnEjectedBackendAndMayFindNone) {
+  for (int i = 0; i < 20; ++i) {  // cloud-b fails until the outlier detector ejects it
+    AttemptOutcome o;
+    o.result = AttemptResult::kConnect;
+    if (monitor.OnAttemptEnd(3, o, clock.Now())) monitor.Publish(clock.Now());
+  }
+  ASSERT_FALSE(monitor.AdmitAttempt(3, clock.Now()));
+  router.decision.candidates[4].passed_filters = false;  // and the device may not take it
+  RequestFlow flow(engine, ctx, nullptr);
+  ASSERT_EQ(flow.Decide(router, rng), RequestFlow::Verdict::kRoute);
+  ASSERT_EQ(flow.Start().backend, 0);
+  flow.OnFirstByte(0);
+  EXPECT_EQ(flow.PickContinuation(0), -1);
+  EXPECT_EQ(stats.continuations.load(), 0u);
+}
+
 }  // namespace
 }  // namespace mec

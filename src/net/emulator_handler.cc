@@ -30,7 +30,7 @@ std::string FaultJson(const FaultState& f) {
   std::string out;
   JsonWriter w(out);
   w.BeginObject().Field("outage", f.outage).Field("error_rate", f.error_rate).Field("hang_rate", f.hang_rate);
-  w.Field("drop_midstream_rate", f.drop_midstream_rate).Field("slowdown", f.slowdown).EndObject();
+  w.Field("drop_midstream_rate", f.drop_midstream_rate).Field("slowdown", f.slowdown).Field("cut_at_token", f.cut_at_token).EndObject();
   return out;
 }
 
@@ -45,6 +45,53 @@ awaitable<bool> Sleep(asio::steady_timer& t, Duration d) {
   t.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(d));
   auto [ec] = co_await t.async_wait(kTuple);
   co_return !ec;
+}
+
+// A chat request whose final message is the assistant's: the answer to continue (vLLM's
+// continue_final_message, llama.cpp's prefill; docs/continuation.md). Sets `prefix` to that
+// message's text and returns true; an error when the request asks for both vLLM flags at once.
+struct Continuation {
+  bool asked = false;      // continue_final_message: true, or a final assistant message (prefill)
+  std::string prefix;      // the final assistant message's text
+  std::optional<ApiError> error;
+};
+
+Continuation ReadContinuation(const ParsedRequest& r) {
+  Continuation c;
+  if (r.endpoint != Endpoint::kChatCompletions) return c;
+  bool continue_final = false, generation_prompt = false;
+  std::string_view messages;
+  for (const auto& [key, value] : r.fields) {
+    if (key == "continue_final_message") continue_final = value == "true";
+    else if (key == "add_generation_prompt") generation_prompt = value == "true";
+    else if (key == "messages") messages = value;
+  }
+  if (continue_final && generation_prompt) {
+    c.error = ApiError::BadRequest("Cannot set both `continue_final_message` and `add_generation_prompt` to True.", "continue_final_message");
+    return c;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::array arr;
+  if (parser.parse(messages).get_array().get(arr) || arr.size() == 0) return c;
+  simdjson::dom::element last = arr.at(arr.size() - 1);
+  std::string_view role, content;
+  const bool assistant = !last["role"].get_string().get(role) && role == "assistant";
+  if (continue_final && !assistant) {
+    c.error = ApiError::BadRequest("continue_final_message is set but the final message is not the assistant's.", "continue_final_message");
+    return c;
+  }
+  if (!assistant || last["content"].get_string().get(content)) return c;
+  c.asked = true;
+  c.prefix = std::string(content);
+  return c;
+}
+
+// The emulator's answers are one word per token, joined by spaces: the tokens in `text`.
+int64_t WordCount(std::string_view text) {
+  if (text.empty()) return 0;
+  int64_t n = 1;
+  for (char ch : text) n += ch == ' ';
+  return n;
 }
 
 }  // namespace
@@ -165,9 +212,13 @@ awaitable<void> EmulatorHandler::Fault(HttpRequest& req, ClientChannel& ch) {
       else if (key == "hang_rate") ok = rate(next.hang_rate);
       else if (key == "drop_midstream_rate") ok = rate(next.drop_midstream_rate);
       else if (key == "slowdown") ok = !val.get_double().get(d) && d > 0 && d <= 1000, next.slowdown = ok ? d : next.slowdown;
-      else ok = false;
+      else if (key == "cut_at_token") {
+        int64_t n = 0;
+        ok = !val.get_int64().get(n) && n >= -1;
+        if (ok) next.cut_at_token = n;
+      } else ok = false;
       if (!ok) {
-        auto res = ErrorResponse(ApiError::BadRequest("Invalid fault field '" + std::string(key) + "' (outage: bool; error_rate, hang_rate, drop_midstream_rate: 0..1; slowdown: > 0).", std::string(key)), v, ka);
+        auto res = ErrorResponse(ApiError::BadRequest("Invalid fault field '" + std::string(key) + "' (outage: bool; error_rate, hang_rate, drop_midstream_rate: 0..1; slowdown: > 0; cut_at_token: an integer >= -1).", std::string(key)), v, ka);
         co_await ch.Send(std::move(res));
         co_return;
       }
@@ -214,6 +265,26 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
     }
     co_return;
   }
+  const Continuation cont = ReadContinuation(r);
+  if (cont.error) {
+    s_.rejected.fetch_add(1);
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = ErrorResponse(*cont.error, ver, ka);
+      co_await ch.Send(std::move(res));
+    }
+    co_return;
+  }
+  // A continuation answers the conversation without its final (assistant) message: the same
+  // seed, so the words that follow the prefix are those the whole answer would have had.
+  std::string_view asked_text = r.text;
+  int64_t prefix_tokens = 0;
+  if (cont.asked) {
+    if (asked_text.size() >= cont.prefix.size() && asked_text.ends_with(cont.prefix)) {
+      asked_text.remove_suffix(cont.prefix.size());
+      if (asked_text.ends_with('\n')) asked_text.remove_suffix(1);
+    }
+    prefix_tokens = WordCount(cont.prefix);
+  }
   const int64_t in_tokens = EmulatorPromptTokens(r.text);
   if (in_tokens > profile.context_window) {
     s_.rejected.fetch_add(1);
@@ -231,7 +302,11 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   // (finish_reason "length"), for scripted load such as `mecrouter demo`.
   for (const auto& [key, value] : r.fields)
     if (key == "ignore_eos" && value == "true" && r.max_tokens) w.output_tokens = *r.max_tokens + 1;
-  w.content_hash = Fnv1a64(r.text) ^ static_cast<uint64_t>(r.seed.value_or(0));
+  w.content_hash = Fnv1a64(asked_text) ^ static_cast<uint64_t>(r.seed.value_or(0));
+  if (cont.asked && w.output_tokens < 0) {  // what is left of the whole answer's length
+    bool ignored = false;
+    w.output_tokens = std::max<int64_t>(0, DrawOutputTokens(profile.mean_output_tokens, w.content_hash, -1, &ignored) - prefix_tokens);
+  }
   ServicePlan plan;
   Admission adm;
   std::shared_ptr<EmulatorShared::Waiter> waiter;
@@ -335,6 +410,15 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   const std::optional<JudgeAsk> judge_ask = ParseJudgeAsk(r.text);
   if (profile.quality >= 0 && !judge_ask)
     gen.SetFirstWord(MarkWord(HiddenDifficulty(r.last_user_text) < profile.quality, w.content_hash));
+  if (cont.asked) {  // the prefix's words were said already
+    std::string said;
+    for (int64_t k = 0; k < prefix_tokens; ++k) gen.AppendNext(said);
+  }
+  {
+    std::lock_guard lock(s_.mu);
+    const int64_t cut = s_.model.faults().cut_at_token;
+    if (cut >= prefix_tokens && r.stream) plan.drop_after = cut - prefix_tokens;
+  }
   const std::string_view finish = plan.truncated ? "length" : "stop";
   if (!r.stream) {
     const int64_t until = plan.drop_after >= 0 ? plan.drop_after : plan.output_tokens - 1;
@@ -391,6 +475,12 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
       s_.cancelled.fetch_add(1);
       co_return;
     }
+  }
+  if (plan.drop_after == plan.output_tokens) {  // cut after the last token, before the finish
+    co_await ch.WriteChunk(out);
+    s_.dropped.fetch_add(1);
+    ch.Abort();
+    co_return;
   }
   AppendSseEvent(out, CompletionChunk(meta, "", false, finish));
   if (r.include_usage) AppendSseEvent(out, UsageChunk(meta, usage));

@@ -45,9 +45,11 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
  public:
   enum class Timeout { kNone, kHeader, kBody, kWrite, kKeepAlive };
 
-  Connection(HttpServer& server, HttpServer::Worker& worker, tcp::socket sock)
+  // `over_limit`: accepted beyond server.max_connections: its first request is answered 503
+  // (with Retry-After) and the connection closed.
+  Connection(HttpServer& server, HttpServer::Worker& worker, tcp::socket sock, bool over_limit)
       : server_(server), worker_(worker), sock_(std::move(sock)), timer_(sock_.get_executor()),
-        watch_done_(sock_.get_executor()) {}
+        watch_done_(sock_.get_executor()), over_limit_(over_limit) {}
 
   awaitable<void> Run();
 
@@ -120,6 +122,7 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   unsigned version_ = 11;
   bool watching_ = false;
   bool watch_stop_ = false;
+  const bool over_limit_;
   std::vector<std::function<void()>> hooks_;
 };
 
@@ -300,6 +303,26 @@ awaitable<void> Connection::Run() {
       }
       HttpRequest req = parser.release();
 
+      // The gateway's own limits (issue 17): past server.max_connections the connection gets one
+      // 503 and is closed; past server.max_in_flight a request gets a 503 and the connection stays.
+      // GET requests (health, readiness, metrics, the dashboard) are not limited by max_in_flight.
+      const bool over_in_flight = o.max_in_flight > 0 && req.method() != http::verb::get &&
+                                  server_.active_requests_.load() >= o.max_in_flight;
+      if (over_limit_ || over_in_flight) {
+        server_.limited_.fetch_add(1, std::memory_order_relaxed);
+        const std::string msg = over_limit_ ? fmt::format("The gateway is at its limit of {} open connections; retry shortly.", o.max_connections)
+                                            : fmt::format("The gateway is at its limit of {} requests in flight; retry shortly.", o.max_in_flight);
+        auto res = ErrorResponse({503, "server_error", msg, "", "overloaded"}, req.version(), !over_limit_ && req.keep_alive());
+        res.set(http::field::retry_after, "1");
+        if (over_limit_) {
+          co_await WriteAndLinger(std::move(res));
+          break;
+        }
+        const bool sent = co_await Send(std::move(res));
+        if (!sent || !keep_alive_) break;
+        continue;
+      }
+
       // Handle, watching for the client's disconnect meanwhile.
       server_.active_requests_.fetch_add(1);
       watch_stop_ = false;
@@ -321,6 +344,7 @@ awaitable<void> Connection::Run() {
     // Nothing may escape a connection; the socket is closed below.
   }
   worker_.connections.erase(it);
+  server_.open_connections_.fetch_sub(1, std::memory_order_relaxed);
   beast::error_code ec;
   sock_.shutdown(tcp::socket::shutdown_send, ec);
   sock_.close(ec);
@@ -384,7 +408,8 @@ awaitable<void> HttpServer::Accept(Worker& w) {
     }
     if (draining_) continue;
     sock.set_option(tcp::no_delay(true), ec);
-    auto c = std::make_shared<Connection>(*this, w, std::move(sock));
+    const bool over = open_connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections;
+    auto c = std::make_shared<Connection>(*this, w, std::move(sock), over);
     asio::co_spawn(w.ioc, c->Run(), asio::detached);
   }
 }

@@ -86,6 +86,9 @@ class HttpServer {
   // `grace`, then stop the workers. Blocks until they have stopped. Safe to call once, from any thread.
   void Shutdown(std::chrono::milliseconds grace);
   int active_requests() const { return active_requests_.load(); }
+  int open_connections() const { return open_connections_.load(); }
+  // Requests answered 503 for the server's own limits (max_connections, max_in_flight).
+  uint64_t limited() const { return limited_.load(); }
 
  private:
   struct Worker;
@@ -97,6 +100,8 @@ class HttpServer {
   std::vector<std::thread> threads_;
   int port_ = 0;
   std::atomic<int> active_requests_{0};
+  std::atomic<int> open_connections_{0};
+  std::atomic<uint64_t> limited_{0};
   std::atomic<bool> draining_{false};
   friend class Connection;
 };

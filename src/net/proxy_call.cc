@@ -141,6 +141,7 @@ awaitable<bool> ProxyCall::Admit() {
 std::optional<ApiError> ProxyCall::Contextualize() {
   Hints hints = parsed_->body_hints;
   if (auto e = ApplyHeaderHints(req_, hints)) return e;
+  continue_off_ = hints.continue_off;
   if (!hints.policy.empty()) {
     auto it = s_.policies.find(hints.policy);
     if (it == s_.policies.end()) {
@@ -249,6 +250,8 @@ awaitable<void> ProxyCall::Route() {
     case RequestFlow::Verdict::kRoute: break;
   }
   sampled_ = s_.learning && s_.learning->ShouldSample(*ctx_, decision_id_);
+  if (parsed_->stream && parsed_->n == 1 && !continue_off_ && endpoint_ != Endpoint::kEmbeddings)
+    for (const auto& b : s_.parts.pool.all()) continuable_ |= b->options().can_continue;
   std::shared_ptr<UpstreamAttempt> w = co_await RunAttempts();
   if (!w) co_return;
   if (w->whole()) co_await DeliverWhole(*w);
@@ -310,19 +313,35 @@ awaitable<std::shared_ptr<UpstreamAttempt>> ProxyCall::RunAttempts() {
   co_return nullptr;
 }
 
+bool ProxyCall::InjectUsage(const Backend& b) const {
+  return parsed_->stream && b.options().stream_usage && !parsed_->include_usage;
+}
+
 void ProxyCall::Launch(Backend& b) {
-  const ParsedRequest& parsed = *parsed_;
-  const bool inject_usage = parsed.stream && b.options().stream_usage && !parsed.include_usage;
+  const bool inject_usage = InjectUsage(b);
+  std::shared_ptr<UpstreamAttempt> a = NewAttempt(b, inject_usage);
+  a->capture = cache_->stores() || sampled_;
+  if (!parsed_->stream) a->generation = GenerationAllowance(ctx_->output_tokens, s_.parts.monitor.Current().backends[b.index()].tpot);
+  if (continuable_) {
+    a->transcript.emplace();
+    a->transcript->endpoint = endpoint_;
+  }
+  Spawn(a, BuildUpstreamBody(*parsed_, ModelFor(b), inject_usage));
+}
+
+std::shared_ptr<UpstreamAttempt> ProxyCall::NewAttempt(Backend& b, bool inject_usage) {
   const TimePoint now = s_.clock.Now();
   if (!first_sent_) first_sent_ = now;
-  auto a = std::make_shared<UpstreamAttempt>(pools_, b, now, parsed.stream, inject_usage);
-  a->capture = cache_->stores() || sampled_;
-  if (!parsed.stream) a->generation = GenerationAllowance(ctx_->output_tokens, s_.parts.monitor.Current().backends[b.index()].tpot);
+  auto a = std::make_shared<UpstreamAttempt>(pools_, b, now, parsed_->stream, inject_usage);
   a->headers = {{"X-Request-Id", ids_.request_id}, {"traceparent", ids_.Traceparent()}};
   if (!ids_.tracestate.empty()) a->headers.emplace_back("tracestate", ids_.tracestate);
+  return a;
+}
+
+void ProxyCall::Spawn(std::shared_ptr<UpstreamAttempt> a, std::string body) {
   running_.push_back(a);
   // The attempt's own coroutine wakes this one when it has opened (or failed).
-  asio::co_spawn(wake_->get_executor(), OpenAttempt(a, std::string(UpstreamPath(endpoint_)), BuildUpstreamBody(parsed, ModelFor(b), inject_usage)),
+  asio::co_spawn(wake_->get_executor(), OpenAttempt(a, std::string(UpstreamPath(endpoint_)), std::move(body)),
                  [a, wake = wake_, &clock = s_.clock](std::exception_ptr e) {
                    if (e && !a->failure) a->failure = AttemptFailure{AttemptResult::kReset, 0, 0, "internal error"};
                    a->finished = true;
@@ -384,12 +403,14 @@ awaitable<void> ProxyCall::DeliverWhole(UpstreamAttempt& w) {
 }
 
 // Committed at the first complete event: events pass through as they come. A failure after the
-// first byte ends the stream with an error event and no [DONE].
-awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& w) {
-  Backend& b = s_.parts.pool.at(w.backend);
-  const std::string& model = ModelFor(b);
-  UpstreamCall& call = w.call;
-  auto timing = [&](int64_t tokens) {
+// first byte is continued on another backend when one can (OpenContinuation, DESIGN.md §8): the
+// client sees one stream with a comment line at the seam. Otherwise, or past the limit, the stream
+// ends with an error event and no [DONE].
+awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
+  Backend& b0 = s_.parts.pool.at(first.backend);
+  const std::string& model = ModelFor(b0);
+  std::shared_ptr<UpstreamAttempt> cur = winner_;
+  auto timing = [&](const UpstreamAttempt& w, int64_t tokens) {
     AttemptTiming t;
     t.sent = w.sent;
     t.first = w.opened;  // the first event's arrival
@@ -399,14 +420,14 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& w) {
   };
   auto client_left = [&] {
     Count(s_.stats.client_cancelled);
-    flow_->OnAttemptEnd(w.backend, AttemptResult::kCancelled, timing(w.chunks));
+    flow_->OnAttemptEnd(cur->backend, AttemptResult::kCancelled, timing(*cur, cur->chunks));
     trace_.End(RequestStatus::kCancelled, 499);
   };
   {
     http::response<http::empty_body> head{http::status::ok, ver_};
     head.set(http::field::content_type, "text/event-stream");
     head.set(http::field::cache_control, "no-cache");
-    AddRouteHeaders(head, b, model);
+    AddRouteHeaders(head, b0, model);
     trace_.FirstByte();
     const bool begun = co_await ch_.BeginStream(std::move(head));
     if (!begun) {
@@ -415,67 +436,135 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& w) {
     }
   }
   for (;;) {
-    if (!w.out.empty()) {
-      const bool written = co_await ch_.WriteChunk(w.out);
+    UpstreamAttempt& w = *cur;
+    std::optional<std::string> broke;
+    for (;;) {
+      if (!w.out.empty()) {
+        const bool written = co_await ch_.WriteChunk(w.out);
+        if (!written) {
+          client_left();
+          co_return;
+        }
+        w.out.clear();
+      }
+      if (w.call.done()) break;
+      UpstreamCall::Piece piece = co_await w.call.ReadSome();
+      if (ch_.gone()) {
+        client_left();
+        co_return;
+      }
+      broke = piece.error;
+      if (!broke && !w.Feed(piece.data)) broke = "upstream sent an oversized event";
+      if (broke) break;
+    }
+    if (!broke && w.saw_done) break;
+    // The answer itself was whole although its upstream broke: its finish_reason came, or every
+    // token max_tokens allows was sent (an event carries at least one). End it here rather than
+    // ask anyone to continue a finished answer; a usage chunk the client asked for is estimated.
+    const bool budget_spent = w.transcript && parsed_->max_tokens && w.transcript->content_events >= *parsed_->max_tokens;
+    if (w.transcript && (w.transcript->finished || budget_spent)) {
+      std::optional<Usage> usage;
+      if (parsed_->include_usage && !w.usage) usage = Usage{ctx_->input_tokens, w.transcript->content_events};
+      const std::string tail = FinishedTail(*w.transcript, w.transcript->finished ? "" : "length", usage);
+      w.saw_done = true;
+      const bool written = co_await ch_.WriteChunk(tail);
       if (!written) {
         client_left();
         co_return;
       }
-      w.out.clear();
+      break;
     }
-    if (call.done()) break;
-    UpstreamCall::Piece piece = co_await call.ReadSome();
+    if (!broke) broke = "the upstream ended the stream without [DONE]";
+    Backend& failed = s_.parts.pool.at(w.backend);
+    flow_->OnAttemptEnd(w.backend, AttemptResult::kMidstreamCut, timing(w, w.chunks));
+    std::shared_ptr<UpstreamAttempt> next;
+    if (continuable_ && w.transcript && w.transcript->continuable()) next = co_await OpenContinuation(w);
     if (ch_.gone()) {
-      client_left();
+      Count(s_.stats.client_cancelled);
+      trace_.End(RequestStatus::kCancelled, 499);
       co_return;
     }
-    std::optional<std::string> broke = piece.error;
-    if (!broke && !w.Feed(piece.data)) broke = "upstream sent an oversized event";
-    if (broke) {
+    if (!next) {
       Count(s_.stats.midstream_cuts);
-      flow_->OnAttemptEnd(w.backend, AttemptResult::kMidstreamCut, timing(w.chunks));
       trace_.End(RequestStatus::kMidstreamCut, 200);
-      trace_.record.output_tokens = w.chunks;
+      trace_.record.output_tokens = w.transcript ? w.transcript->content_events : w.chunks;
       trace_.record.error = "mid-stream: " + *broke;
-      w.out += SseErrorEvent({502, "upstream_error", "The upstream " + b.name() + " failed mid-stream: " + *broke, "", "midstream_failure"});
-      co_await ch_.WriteChunk(w.out);
+      std::string err = SseErrorEvent({502, "upstream_error", "The upstream " + failed.name() + " failed mid-stream: " + *broke, "", "midstream_failure"});
+      co_await ch_.WriteChunk(err);
       co_await ch_.EndStream();
       co_return;
     }
+    // The seam: a comment line (clients ignore it), then the continuation's events.
+    next->out.insert(0, Splice::SeamComment(failed.name(), s_.parts.pool.at(next->backend).name(), w.transcript->content_events));
+    winner_ = next;
+    cur = std::move(next);
   }
-  const int64_t tokens = w.usage ? w.usage->completion_tokens : w.chunks;
+  UpstreamAttempt& w = *cur;
+  Backend& b = s_.parts.pool.at(w.backend);
+  const int64_t own_tokens = w.usage ? w.usage->completion_tokens : w.chunks;
+  const int64_t tokens = own_tokens + (w.splice ? w.splice->sent_before() : 0);
   trace_.record.output_tokens = tokens;
   if (w.usage) trace_.record.input_tokens = w.usage->prompt_tokens;
-  const AttemptTiming t = timing(tokens);
-  if (!w.saw_done) {
-    // The upstream closed the stream cleanly but never said [DONE]: tell the client.
-    Count(s_.stats.midstream_cuts);
-    flow_->OnAttemptEnd(w.backend, AttemptResult::kMidstreamCut, t);
-    trace_.End(RequestStatus::kMidstreamCut, 200);
-    trace_.record.error = "stream ended without [DONE]";
-    std::string err = SseErrorEvent({502, "upstream_error", "The upstream " + b.name() + " ended the stream without [DONE].", "", "midstream_failure"});
-    co_await ch_.WriteChunk(err);
-  } else {
-    Count(s_.stats.completed);
-    flow_->OnAttemptEnd(w.backend, AttemptResult::kOk, t);
-    Remember(b);
-    trace_.End(RequestStatus::kOk, 200);
-    if (w.capture && (sampled_ || cache_->stores())) {
-      CachedAnswer streamed;
-      streamed.stream = true;
-      streamed.events = std::move(w.captured);
-      streamed.output_tokens = tokens;
-      if (sampled_)
-        if (auto whole = AsWhole(streamed, endpoint_)) SubmitSample(b, whole->body);
-      if (cache_->stores()) {
-        streamed.backend = w.backend;
-        streamed.model = model;
-        cache_->Store(std::move(streamed), s_.shared_cache);
-      }
+  const AttemptTiming t = timing(w, own_tokens);
+  Count(s_.stats.completed);
+  flow_->OnAttemptEnd(w.backend, AttemptResult::kOk, t);
+  Remember(b);
+  trace_.End(RequestStatus::kOk, 200);
+  // A continued answer is not cached or judged: two backends wrote it.
+  if (!w.splice && w.capture && (sampled_ || cache_->stores())) {
+    CachedAnswer streamed;
+    streamed.stream = true;
+    streamed.events = std::move(w.captured);
+    streamed.output_tokens = tokens;
+    if (sampled_)
+      if (auto whole = AsWhole(streamed, endpoint_)) SubmitSample(b, whole->body);
+    if (cache_->stores()) {
+      streamed.backend = w.backend;
+      streamed.model = model;
+      cache_->Store(std::move(streamed), s_.shared_cache);
     }
   }
   NoteUpstreamSpan(t.end);
   co_await ch_.EndStream();
+}
+
+awaitable<std::shared_ptr<UpstreamAttempt>> ProxyCall::OpenContinuation(UpstreamAttempt& cut) {
+  int failed = cut.backend;
+  for (;;) {
+    const int nb = flow_->PickContinuation(failed);
+    if (nb < 0) co_return nullptr;
+    Backend& b = s_.parts.pool.at(nb);
+    const bool inject_usage = InjectUsage(b);
+    std::optional<std::string> body = BuildContinuationBody(*parsed_, ModelFor(b), inject_usage, *cut.transcript, b.options().continue_style);
+    if (!body) co_return nullptr;
+    std::shared_ptr<UpstreamAttempt> a = NewAttempt(b, inject_usage);
+    a->transcript = *cut.transcript;  // keeps counting across the seam, for a further continuation
+    a->splice.emplace(*cut.transcript);
+    Spawn(a, std::move(*body));
+    while (!a->finished && !ch_.gone()) {
+      wake_->expires_at(asio::steady_timer::time_point::max());
+      boost::system::error_code ec;
+      co_await wake_->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    std::erase(running_, a);
+    AttemptTiming t;
+    t.sent = a->sent;
+    t.end = s_.clock.Now();
+    if (ch_.gone()) {
+      a->Cancel();
+      flow_->OnAttemptEnd(nb, AttemptResult::kCancelled, t);
+      co_return nullptr;
+    }
+    if (!a->failure && !a->whole()) {
+      flow_->OnContinued(nb);
+      co_return a;
+    }
+    // It failed before its first event, or refused (a 4xx from a target that cannot continue a
+    // final assistant message): the next one may.
+    const AttemptResult r = a->failure ? a->failure->result : AttemptResult::kClientError;
+    flow_->OnContinuationFailure(nb, r, t);
+    failed = nb;
+  }
 }
 
 // ---- Helpers ---------------------------------------------------------------------------------

@@ -70,6 +70,13 @@ class ProxyCall {
   awaitable<void> Route();
   awaitable<std::shared_ptr<UpstreamAttempt>> RunAttempts();  // null: answered (an error) or the client left
   void Launch(Backend& b);
+  // An attempt on `b`, not yet sent; Spawn sends `body` and wakes `wake_` when it has opened or failed.
+  std::shared_ptr<UpstreamAttempt> NewAttempt(Backend& b, bool inject_usage);
+  void Spawn(std::shared_ptr<UpstreamAttempt> a, std::string body);
+  // Mid-stream continuation (docs/continuation.md): after `cut` broke, opens the stream that
+  // continues its answer on another backend; null when none can (or the client left).
+  awaitable<std::shared_ptr<UpstreamAttempt>> OpenContinuation(UpstreamAttempt& cut);
+  bool InjectUsage(const Backend& b) const;
   void CancelRunning();
   awaitable<void> DeliverWhole(UpstreamAttempt& w);
   awaitable<void> DeliverStream(UpstreamAttempt& w);
@@ -105,6 +112,8 @@ class ProxyCall {
   std::optional<CacheStep> cache_;
   std::optional<RequestFlow> flow_;
   bool sampled_ = false;  // learning: the answer also gets the reference's and a verdict
+  bool continue_off_ = false;  // X-MEC-Continue: off
+  bool continuable_ = false;   // a cut stream may be continued on another backend
   std::optional<TimePoint> first_sent_;  // the first upstream attempt's send
   // Attempts started and not yet judged; each wakes `wake_` when it has something or failed.
   std::vector<std::shared_ptr<UpstreamAttempt>> running_;

@@ -15,13 +15,15 @@ bool UpstreamAttempt::Feed(std::string_view bytes) {
     }
     if (data == "[DONE]") {
       saw_done = true;
-    } else if (auto u = ExtractUsage(data)) {
-      usage = u;
-    } else {
-      ++chunks;
+      AppendSseEvent(out, data);
+      return;
     }
+    if (transcript) transcript->Note(data);
+    if (auto u = ExtractUsage(data)) usage = u;
+    else ++chunks;
     if (drop_usage_chunks && HasEmptyChoices(data)) return;
-    AppendSseEvent(out, data);
+    if (splice) AppendSseEvent(out, splice->Relabel(data));
+    else AppendSseEvent(out, data);
   });
 }
 

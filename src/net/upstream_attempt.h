@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/continuation.h"
 #include "api/openai_json.h"
 #include "api/sse.h"
 #include "backend/backend.h"
@@ -56,6 +57,11 @@ struct UpstreamAttempt {
   bool capture = false;
   std::vector<std::string> captured;
   size_t captured_bytes = 0;
+  // Streams that may be continued elsewhere if they break (docs/continuation.md): what the
+  // client has been sent so far, across every attempt of the answer.
+  std::optional<StreamTranscript> transcript;
+  // A continuation: its events are relabelled as the stream they continue.
+  std::optional<Splice> splice;
 
   // The answer is one body rather than a stream of events.
   bool whole() const { return !stream || call.status() < 200 || call.status() >= 300; }

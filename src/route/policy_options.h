@@ -9,6 +9,11 @@ namespace mec {
 
 struct PolicyOptions {
   double deadline_target = 0.9;  // adaptive: the P(meet deadline) a candidate needs
+  // Every policy sheds (429) a request whose candidates are all full only when even the best
+  // would meet its deadline by waiting with P below this: "more likely to miss than to make it".
+  // Between this and deadline_target the request waits in a queue rather than failing at once
+  // (an offline vehicle behind its busy on-board model, issue 17).
+  double shed_below = 0.5;
   double cost_tie = 0.10;        // adaptive: within this fraction of the cheapest counts as a tie
   // adaptive: hold each request's minimum quality as a floor (true, the default: what a header
   // asking for a minimum means to its sender), or as its class's running average through

@@ -19,6 +19,7 @@ Profile::Profile(std::string name, std::string head, std::vector<std::unique_ptr
       scorers_(std::move(scorers)),
       picker_(std::move(picker)),
       deadline_target_(o.deadline_target),
+      shed_below_(o.shed_below),
       hedge_(o.hedge),
       hedge_threshold_(o.hedge_threshold) {
   for (const auto& ws : scorers_) scorer_order_.push_back(ws.scorer.get());
@@ -94,7 +95,7 @@ Result<Decision> Profile::Decide(const RequestContext& ctx, const RouteEnv& env)
     best_p = std::max(best_p, cs.all[i].p_meet);
     min_service = std::min(min_service, cs.all[i].latency_s);
   }
-  if (all_full && ctx.deadline_ms && best_p < deadline_target_) {
+  if (all_full && ctx.deadline_ms && best_p < shed_below_) {
     d.shed = true;
     d.retry_after_s = std::max(1.0, std::ceil(min_service));
     d.reason = fmt::format("shed: every candidate is at capacity and waiting cannot meet {}ms (best p(meet)={:.2f})", *ctx.deadline_ms, best_p);

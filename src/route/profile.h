@@ -48,6 +48,7 @@ class Profile final : public Router {
   std::vector<const Scorer*> scorer_order_;  // scorers_, for Cycle::scorers
   std::unique_ptr<Picker> picker_;
   double deadline_target_;
+  double shed_below_;
   bool hedge_;
   double hedge_threshold_;
 };

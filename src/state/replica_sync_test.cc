@@ -90,7 +90,12 @@ TEST(PeerEjection, ParsesAndRejects) {
 TEST(ReplicaSync, EjectionsTravelThroughRealRedis) {
   testing::TestRedisServer redis;
   ASSERT_TRUE(redis.ready()) << "redis-server did not start (scripts/setup.sh installs it)";
-  BackendPool pool_a({EdgeBackend()}), pool_b({EdgeBackend()}), pool_c({EdgeBackend()});
+  // A second backend in each pool: with the first ejected the pool is not all out (which would
+  // put it in panic, backend/backend_monitor.h, and keep it routable).
+  BackendOptions other = EdgeBackend();
+  other.name = "cloud-1";
+  other.tier = Tier::kCloud;
+  BackendPool pool_a({EdgeBackend(), other}), pool_b({EdgeBackend(), other}), pool_c({EdgeBackend(), other});
   ManualClock clock;
   BackendMonitor a(pool_a, clock.Now()), b(pool_b, clock.Now()), c(pool_c, clock.Now());
   StateOptions o;

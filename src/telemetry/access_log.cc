@@ -20,6 +20,7 @@ std::string FormatAccessLogLine(const RequestRecord& r, std::string_view backend
   w.Field("model", r.model).Field("policy", r.policy).Field("tier", tier.empty() ? std::string_view("none") : tier);
   w.Field("backend", backend.empty() ? std::string_view("none") : backend).Field("status", RequestStatusName(r.status));
   w.Field("http_status", r.http_status).Field("attempts", r.attempts).Field("hedges", r.hedges);
+  if (r.continuations) w.Field("continuations", r.continuations);
   if (r.ttft_s) w.Field("ttft_ms", *r.ttft_s * 1000);
   w.Field("latency_ms", r.latency_s * 1000).Field("input_tokens", r.input_tokens).Field("output_tokens", r.output_tokens);
   w.Field("cost_usd", r.cost_usd).Field("task_class", r.task_class);

@@ -52,7 +52,12 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(const DecisionLogOptions&
   if (*version == "2") {  // version 3 only added two columns: migrate in place
     if (Status s = (*db)->Exec(std::string("BEGIN;") + kDecisionLogMigrateV2 + "COMMIT;"); !s.ok())
       return Status::Unavailable("decision log " + options.path + ": migrating schema version 2 to 3: " + s.message());
-    *version = std::to_string(kDecisionLogSchemaVersion);
+    *version = "3";
+  }
+  if (*version == "3") {  // version 4 only added one column
+    if (Status s = (*db)->Exec(std::string("BEGIN;") + kDecisionLogMigrateV3 + "COMMIT;"); !s.ok())
+      return Status::Unavailable("decision log " + options.path + ": migrating schema version 3 to 4: " + s.message());
+    *version = "4";
   }
   if (!version->empty() && *version != std::to_string(kDecisionLogSchemaVersion)) {
     return Status::Unavailable("decision log " + options.path + " has schema version " + *version + "; this mecrouter writes version " +
@@ -282,6 +287,7 @@ void DecisionLog::BindRow(SqliteStickyBinder& b, int first, const RequestRecord&
   b.Text(++i, r.error);
   b.Text(++i, r.request_id);
   b.Text(++i, r.trace_id);
+  b.Int(++i, r.continuations);
 }
 
 void DecisionLog::WriteBatch(std::vector<Item>& all, size_t begin, size_t end) {

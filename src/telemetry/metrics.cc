@@ -61,6 +61,10 @@ Metrics::Metrics(std::vector<MetricsBackend> backends, std::vector<std::string> 
                  .Help("Upstream attempts started by the hedge timer beside a slow one.").Register(reg).Add({});
   feedback_ = &prometheus::BuildCounter().Name("mecrouter_feedback_total")
                    .Help("Quality feedback accepted (POST /v1/feedback).").Register(reg).Add({});
+  auto& continued = prometheus::BuildCounter().Name("mecrouter_continued_streams_total")
+                        .Help("Streams cut mid-answer and continued on another backend, by how they ended (ok, cut, cancelled).")
+                        .Register(reg);
+  continued_ = {&continued.Add({{"result", "ok"}}), &continued.Add({{"result", "cut"}}), &continued.Add({{"result", "cancelled"}})};
   auto& cache = prometheus::BuildCounter().Name("mecrouter_cache_lookups_total")
                     .Help("Response cache lookups by result (hit, miss, bypass).").Register(reg);
   cache_ = {&cache.Add({{"result", "hit"}}), &cache.Add({{"result", "miss"}}), &cache.Add({{"result", "bypass"}})};
@@ -181,6 +185,11 @@ void Metrics::AddTokens(int backend, int64_t input, int64_t output) {
 void Metrics::AddCost(int backend, double usd) {
   auto& pb = *per_backend_[Slot(backend)];
   if (pb.cost && usd > 0) pb.cost->Increment(usd);
+}
+
+void Metrics::CountContinued(RequestStatus status) {
+  const int i = status == RequestStatus::kOk ? 0 : status == RequestStatus::kMidstreamCut ? 1 : 2;
+  continued_[i]->Increment();
 }
 
 void Metrics::CountFallback(int backend) {

@@ -16,6 +16,8 @@
 //                                                           the upstream's last byte
 //   mecrouter_cache_lookups_total{result}                   response cache hit / miss / bypass
 //   mecrouter_feedback_total                                POST /v1/feedback accepted
+//   mecrouter_continued_streams_total{result}               streams cut mid-answer and continued on another
+//                                                           backend, by how they ended (ok, cut, cancelled)
 //   mecrouter_backend_*{tier,backend}                       health, routable, ejection, load, estimates
 //                                                           (refreshed from a PoolSnapshot)
 //
@@ -80,6 +82,8 @@ class Metrics {
   void ObserveOverhead(double seconds);
   void CountCache(CacheLookup result);
   void CountFeedback();
+  // A request whose stream was continued after a cut (docs/continuation.md), as it ended.
+  void CountContinued(RequestStatus status);
 
   // Sets the backend gauges from a snapshot (and adds new ejections to the ejection counter).
   void RefreshBackends(const PoolSnapshot& snapshot);
@@ -103,6 +107,7 @@ class Metrics {
   prometheus::Counter* retries_ = nullptr;
   prometheus::Counter* hedges_ = nullptr;
   prometheus::Counter* feedback_ = nullptr;
+  std::array<prometheus::Counter*, 3> continued_{};  // ok, cut, cancelled
   prometheus::Histogram* overhead_ = nullptr;
   std::array<prometheus::Counter*, 3> cache_{};
   std::vector<prometheus::Histogram*> decision_;  // per policy slot

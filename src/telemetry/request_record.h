@@ -67,6 +67,7 @@ struct RequestRecord {
   // The outcome.
   int attempts = 0;                     // upstream attempts sent (hedges included, skips not)
   int hedges = 0;                       // attempts started by the hedge timer
+  int continuations = 0;                // attempts that continued a cut stream (docs/continuation.md)
   int backend = -1;                     // the backend that answered, or the last one tried; -1: none
   bool answered = false;                // `backend` answered (an attempt ended ok or mid-stream)
   RequestStatus status = RequestStatus::kOk;

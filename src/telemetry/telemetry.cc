@@ -130,6 +130,7 @@ void Telemetry::OnOutcome(RequestRecord&& r, RequestStatus status, int http_stat
     if (r.ttft_s) metrics_.ObserveTtft(backend, *r.ttft_s);
     if (status == RequestStatus::kOk) metrics_.ObserveDuration(backend, r.latency_s);
     if (r.overhead_s) metrics_.ObserveOverhead(*r.overhead_s);
+    if (r.continuations > 0) metrics_.CountContinued(status);
     if (served) {
       metrics_.AddTokens(r.backend, r.input_tokens, r.output_tokens);
       metrics_.AddCost(r.backend, r.cost_usd);
