@@ -42,6 +42,7 @@ std::vector<BackendOptions> ClientBackends(const Scenario& s, const DeviceClassS
     o.timeouts = s.timeouts;
     o.health_check.enabled = false;  // ASSUMPTION: clients rely on passive outlier detection (docs/simulator.md)
     o.expect = profile_priors ? ProfilePriors(p, rtt_ms) : TierDefaultExpect(t);
+    o.can_continue = std::find(s.continue_tiers.begin(), s.continue_tiers.end(), t) != s.continue_tiers.end();
     return o;
   };
   BackendOptions dev = base("device", Tier::kDevice, d.profile, 0);

@@ -69,6 +69,7 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
     cost += o.cost_usd;
     m.hedges += o.hedges;
     if (o.failovers > 0) ++m.fallbacks;
+    if (o.continued > 0) ++m.continued;
     const bool tc = info[u].time_critical;
     tc_n += tc;
     if (o.completed) {
@@ -156,7 +157,7 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
     w.Key("utility_by_quarter").BeginArray();
     for (double u : m.utility_by_quarter) w.Number(u);
     w.EndArray();
-    w.Field("fallbacks", m.fallbacks).Field("hedges", m.hedges).Field("model_loads", m.model_loads).Field("cold_waits", m.cold_waits);
+    w.Field("fallbacks", m.fallbacks).Field("continued", m.continued).Field("hedges", m.hedges).Field("model_loads", m.model_loads).Field("cold_waits", m.cold_waits);
     w.Key("failures").BeginObject();
     for (const auto& [k, v] : m.failures) w.Field(k, v);
     w.EndObject();

@@ -51,6 +51,7 @@ struct PolicyMetrics {
   bool contract_kept = true;   // every use case's contract (UseCaseMetrics::contract_kept)
   std::array<double, 3> tier_share{0, 0, 0};  // device, edge, cloud: over answered requests
   int64_t fallbacks = 0;       // requests that needed at least one failover attempt
+  int64_t continued = 0;       // requests whose stream was cut and continued elsewhere (docs/continuation.md)
   int64_t hedges = 0;          // hedge attempts started
   int64_t model_loads = 0;     // edge GPUs that loaded another model (PolicyRun)
   int64_t cold_waits = 0;      // edge attempts that waited for their model to load

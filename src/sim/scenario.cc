@@ -157,9 +157,18 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
               if (ak == "rate_per_s") s.rate_per_s = r.Number(av, "arrival.rate_per_s", 1e-6, 1e7);
             });
           } else if (k == "routing") {
-            r.Map(v, k, {"max_attempts", "deadline_target", "hedge", "hedge_threshold", "publish_interval_ms", "priors", "feedback_rate", "min_quality_per", "quality_margin"}, [&](const std::string& rk, const YAML::Node& rv) {
-              if (rk == "max_attempts") s.max_attempts = static_cast<int>(r.Number(rv, "routing.max_attempts", 1, 10));
+            r.Map(v, k, {"max_attempts", "deadline_target", "hedge", "hedge_threshold", "publish_interval_ms", "priors", "feedback_rate", "min_quality_per", "quality_margin", "continue_tiers", "shed_below"}, [&](const std::string& rk, const YAML::Node& rv) {
+              if (rk == "continue_tiers") {
+                s.continue_tiers.clear();
+                if (!rv.IsSequence()) r.Fail(rv, "routing.continue_tiers: a list of tiers (device, edge, cloud)");
+                for (const auto& t : rv) {
+                  auto tier = ParseTier(t.as<std::string>());
+                  if (!tier) r.Fail(t, "routing.continue_tiers: device, edge or cloud");
+                  else s.continue_tiers.push_back(*tier);
+                }
+              } else if (rk == "max_attempts") s.max_attempts = static_cast<int>(r.Number(rv, "routing.max_attempts", 1, 10));
               else if (rk == "deadline_target") s.deadline_target = r.Number(rv, "routing.deadline_target", 0, 1);
+              else if (rk == "shed_below") s.shed_below = r.Number(rv, "routing.shed_below", 0, 1);
               else if (rk == "hedge") s.hedge = rv.as<bool>();
               else if (rk == "hedge_threshold") s.hedge_threshold = r.Number(rv, "routing.hedge_threshold", 0, 1);
               else if (rk == "feedback_rate") s.feedback_rate = r.Number(rv, "routing.feedback_rate", 0, 1);

@@ -116,6 +116,7 @@ struct Scenario {
   TimeoutOptions timeouts;
   int max_attempts = 3;
   double deadline_target = 0.9;
+  double shed_below = 0.5;           // routing.shed_below (route/policy_options.h)
   bool hedge = false;
   double hedge_threshold = 0.5;
   double publish_interval_ms = 100;  // BackendMonitor::Publish at most this often (per client)
@@ -131,6 +132,10 @@ struct Scenario {
   // request ("request", the default, as in the gateway); and the class controller's margin.
   bool min_quality_per_request = true;
   double quality_margin = 0.25;
+  // Mid-stream continuation (docs/continuation.md): the tiers whose backends can continue an
+  // answer another began (routing.continue_tiers; default device and edge: llama.cpp's server and
+  // vLLM can, a frontier API generally cannot). Empty: a cut stream fails, as before issue 17.
+  std::vector<Tier> continue_tiers = {Tier::kDevice, Tier::kEdge};
   LearningSpec learning;             // `learning:` (default off)
 
   const LinkSpec* FindLink(std::string_view name) const;

@@ -75,7 +75,9 @@ struct AttemptRec {
   Duration per_token{0};
   double down_s = 0, extra_s = 0;
   int64_t tokens = 0;
+  int64_t prefix = 0;          // a continuation: the answer's tokens the client had before it
   bool live = true, admitted = false, running = false, released = false, got_first = false;
+  bool continuation = false;   // continues a cut stream (docs/continuation.md)
 };
 
 // A request being served: its context and its flow (gateway/request_flow.h), which refers to it.
@@ -93,6 +95,8 @@ struct RequestRec {
   std::vector<uint32_t> attempts;
   bool hedge_scheduled = false;
   bool done = false;
+  int8_t cut_tier = -1;        // a continued answer: the tier whose stream was cut (its first part)
+  uint8_t continuations = 0;
 };
 
 class World final : public OracleTruth {
@@ -129,7 +133,8 @@ class World final : public OracleTruth {
   void OnArrival(uint32_t i);
   void Handle(uint32_t i, FailoverAction act);
   RequestFlow& Flow(uint32_t i) { return reqs_[i].live->flow; }
-  void StartAttempt(uint32_t i, int backend);
+  // `continue_after` >= 0: a continuation of a cut stream, after that many tokens of the answer.
+  void StartAttempt(uint32_t i, int backend, int64_t continue_after = -1);
   void OnServerArrive(uint32_t a);
   void AdmitAt(uint32_t a);
   void StartService(uint32_t a, const ServicePlan& plan);
@@ -139,6 +144,9 @@ class World final : public OracleTruth {
   void OnFirstByte(uint32_t a);
   void OnDone(uint32_t a);
   void OnCut(uint32_t a);
+  // Mid-stream continuation: after attempt `cut` of request i broke, continue its answer on a
+  // backend the flow picks (the device only while the client is offline). False: none.
+  bool TryContinue(uint32_t i, const AttemptRec& cut, int64_t sent);
   // The attempt ended (not by failing before its first byte): what it taught, through the flow.
   void Record(uint32_t a, AttemptResult result);
   void EndAttempt(AttemptRec& at);
@@ -429,7 +437,7 @@ void World::Handle(uint32_t i, FailoverAction act) {
   // kWait: another attempt still runs.
 }
 
-void World::StartAttempt(uint32_t i, int backend) {
+void World::StartAttempt(uint32_t i, int backend, int64_t continue_after) {
   const SimRequest& r = in_.requests[i];
   ClientEngine& eng = *engines_[r.client];
   Backend& b = eng.pool.at(backend);
@@ -440,6 +448,8 @@ void World::StartAttempt(uint32_t i, int backend) {
   at.req = i;
   at.backend = backend;
   at.sent = Now();
+  at.continuation = continue_after >= 0;
+  at.prefix = std::max<int64_t>(0, continue_after);
   reqs_[i].attempts.push_back(a);
   const auto& to = b.options().timeouts;
   if (TierOf(backend) == Tier::kDevice) {
@@ -489,9 +499,9 @@ void World::AdmitAt(uint32_t a) {
   const SimRequest& r = in_.requests[at.req];
   WorkItem w;
   w.ticket = a;
-  w.input_tokens = r.input_tokens;
+  w.input_tokens = r.input_tokens + at.prefix;  // a continuation reads the partial answer too
   w.content_hash = r.prompt;
-  w.output_tokens = r.output_tokens;
+  w.output_tokens = std::max<int64_t>(0, r.output_tokens - at.prefix);
   ServicePlan plan;
   const Admission adm = servers_[at.server].Arrive(Now(), w, &plan);
   const TimePoint back = Now() + FromSeconds(at.down_s);
@@ -564,7 +574,7 @@ void World::ReleaseServer(uint32_t a) {
         generated = std::min<int64_t>(at.tokens, 1 + (now - at.first_server) / at.per_token);
     }
     const auto& o = engines_[in_.requests[at.req].client]->pool.at(at.backend).options();
-    out_[at.req].cost_usd += ExpectedCost(o.price, in_.requests[at.req].input_tokens, static_cast<double>(generated), ToSeconds(now - at.slot));
+    out_[at.req].cost_usd += ExpectedCost(o.price, in_.requests[at.req].input_tokens + at.prefix, static_cast<double>(generated), ToSeconds(now - at.slot));
     if (TierOf(at.backend) == Tier::kEdge && generated == at.tokens && at.tokens > 0) {
       // A whole answer: the site's mean answer length for the model (a running mean, then an EWMA).
       SiteState& ss = sites_[static_cast<size_t>(SiteOfGpu(at.server))];
@@ -608,6 +618,14 @@ void World::FailAttempt(uint32_t a, const AttemptFailure& f) {
     if (monitor.OnAttemptEnd(at.backend, AttemptOutcome{f.result, {}, {}, 0, ToSeconds(Now() - at.sent)}, Now())) monitor.Publish(Now());
     return;
   }
+  if (at.continuation) {  // it never streamed: another may continue, or the answer is cut
+    AttemptTiming t;
+    t.sent = at.sent;
+    t.end = Now();
+    Flow(i).OnContinuationFailure(at.backend, f.result, t);
+    if (!TryContinue(i, at, at.prefix)) FinishFailed(i, FailureReason::kMidstream);
+    return;
+  }
   Handle(i, Flow(i).OnFailure(at.backend, f, at.sent));
 }
 
@@ -623,6 +641,11 @@ void World::OnFirstByte(uint32_t a) {
   AttemptRec& at = attempts_[a];
   if (!at.live || at.got_first) return;
   at.got_first = true;
+  if (at.continuation) {  // the client had its first byte from the attempt that was cut
+    ++reqs_[at.req].continuations;
+    reqs_[at.req].live->flow.OnContinued(at.backend);
+    return;
+  }
   RequestRec& rr = reqs_[at.req];
   out_[at.req].ttft_ms = static_cast<float>(ToMillis(Now() - rr.start));
   const std::vector<int> cancel = rr.live->flow.OnFirstByte(at.backend);
@@ -645,7 +668,12 @@ void World::OnDone(uint32_t a) {
   const Tier t = TierOf(at.backend);
   o.completed = true;
   o.tier = static_cast<int8_t>(t);
-  o.correct = t == Tier::kCloud ? item.cloud_correct : t == Tier::kEdge ? item.edge_correct : r.device_correct;
+  auto correct_at = [&](Tier x) { return x == Tier::kCloud ? item.cloud_correct : x == Tier::kEdge ? item.edge_correct : r.device_correct; };
+  o.correct = correct_at(t);
+  // A continued answer is right only if both of its writers would have been (ASSUMPTION,
+  // docs/continuation.md): the part before the seam came from the tier that was cut.
+  if (rr.cut_tier >= 0) o.correct = o.correct && correct_at(static_cast<Tier>(rr.cut_tier));
+  o.continued = rr.continuations;
   o.as_good = !(item.cloud_correct && !o.correct);
   // The online loop's judge is the data's labels: a sampled edge verdict teaches every device
   // class's learner (the edge is shared), a device verdict its own class's.
@@ -680,7 +708,27 @@ void World::OnCut(uint32_t a) {
   EndAttempt(at);
   ReleaseServer(a);
   Record(a, AttemptResult::kMidstreamCut);
-  FinishFailed(at.req, FailureReason::kMidstream);
+  // The tokens the client had when the stream broke (the server's, delayed by the link).
+  int64_t sent = at.prefix;
+  if (at.per_token.count() > 0 && at.got_first) {
+    const Duration lag = FromSeconds(at.down_s + at.extra_s);
+    sent += std::clamp<int64_t>((Now() - lag - at.first_server) / at.per_token, 1, std::max<int64_t>(1, at.tokens));
+  } else if (at.got_first) {
+    sent += 1;
+  }
+  const AttemptRec cut = at;  // StartAttempt may grow attempts_
+  if (!TryContinue(cut.req, cut, sent)) FinishFailed(cut.req, FailureReason::kMidstream);
+}
+
+bool World::TryContinue(uint32_t i, const AttemptRec& cut, int64_t sent) {
+  RequestRec& rr = reqs_[i];
+  if (rr.done || !rr.live || s_.continue_tiers.empty()) return false;
+  const SimRequest& r = in_.requests[i];
+  const int b = Flow(i).PickContinuation(cut.backend, nets_[r.client].Offline(Now()));
+  if (b < 0) return false;
+  if (rr.cut_tier < 0) rr.cut_tier = static_cast<int8_t>(TierOf(cut.backend));
+  StartAttempt(i, b, std::min<int64_t>(sent, r.output_tokens));
+  return true;
 }
 
 void World::FinishFailed(uint32_t i, FailureReason why) {

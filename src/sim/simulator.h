@@ -59,6 +59,7 @@ struct RequestOutcome {
   bool met_deadline = false;   // completed within its deadline and TTFT deadline (no deadline: completed)
   FailureReason failure = FailureReason::kNone;
   uint8_t attempts = 0, hedges = 0, failovers = 0;
+  uint8_t continued = 0;       // times its stream was cut and continued on another backend
   float ttft_ms = 0, e2e_ms = 0;  // from arrival (completed requests)
   double cost_usd = 0;         // every attempt's cost (device energy, edge GPU time, cloud tokens)
 };
