@@ -13,6 +13,7 @@
 #include "backend/backend_monitor.h"
 #include "backend/backend_pool.h"
 #include "cache/response_cache.h"
+#include "config/loader.h"
 #include "context/context_builder.h"
 #include "context/learned_complexity_model.h"
 #include "dashboard/access_guard.h"
@@ -126,6 +127,12 @@ Status GatewayRuntime::Start() {
   // Shared state: with `state: redis://...`, replicas exchange latency observations (off the
   // request path, on a thread of its own).
   if (!replica_id.empty()) p->replicas = std::make_unique<ReplicaSync>(options.state, *p->pool, p->engine->monitor, clock_, replica_id);
+  if (p->replicas && options.state.redis_tls && !options.state.tls_verify)
+    std::fprintf(stderr,
+                 "mecrouter: WARNING: state.tls_verify is false: the Redis server's certificate is NOT checked; anyone on the path\n"
+                 "mecrouter: WARNING: can pose as %s and read or alter the shared state (and the AUTH password). Use\n"
+                 "mecrouter: WARNING: state.tls_ca_file for a private CA instead (docs/replicas.md).\n",
+                 MaskedRedisUrl(options.state).c_str());
   shared.replicas = p->replicas.get();
   p->engine->engine.replicas = p->replicas.get();
   // ... and, unless `state: {cache: false}`, the response cache gets a second level in Redis.
@@ -219,9 +226,10 @@ void GatewayRuntime::PrintBanner(const std::vector<std::string>& extra) const {
                 parts_->pool->at(parts_->learning->judge()).name().c_str(), l.daily_cap_usd, l.retrain_every);
   }
   if (parts_->replicas)
-    std::printf("  shared state: Redis %s:%d (latency observations%s every %lld ms%s; plaintext, DESIGN.md section 7)\n",
-                options.state.redis_host.c_str(), options.state.redis_port, options.state.share_ejections ? " and ejections" : "",
-                static_cast<long long>(options.state.sync_ms), parts_->shared_cache ? "; response cache shared" : "");
+    std::printf("  shared state: Redis %s (latency observations%s every %lld ms%s; %s)\n", MaskedRedisUrl(options.state).c_str(),
+                options.state.share_ejections ? " and ejections" : "", static_cast<long long>(options.state.sync_ms),
+                parts_->shared_cache ? "; response cache shared" : "",
+                !options.state.redis_tls ? "plaintext" : options.state.tls_verify ? "TLS" : "TLS NOT VERIFIED");
 }
 
 void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {

@@ -178,6 +178,62 @@ TEST(Config, SharedStateRedis) {
   ExpectError("state: redis://x:99999\n" + backends, "c.yaml:1: state: bad port");
 }
 
+// rediss:// (TLS), the CA bundle, verification off, and a password that never shows.
+TEST(Config, SharedStateRedisTlsAndPassword) {
+  const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto t = LoadOptionsFromString("state: 'rediss://:s3cr%40t:x@master.abc.cache.amazonaws.com'\n" + backends, "t.yaml");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_TRUE(t->state.redis_tls);
+  EXPECT_EQ(t->state.redis_host, "master.abc.cache.amazonaws.com");
+  EXPECT_EQ(t->state.redis_port, 6379);
+  EXPECT_EQ(t->state.redis_user, "");
+  EXPECT_EQ(t->state.redis_password, "s3cr@t:x");
+  EXPECT_TRUE(t->state.tls_verify);
+  EXPECT_EQ(t->state.tls_ca_file, "");
+  const std::string d = DescribeOptions(*t);
+  EXPECT_NE(d.find("state: rediss://:***@master.abc.cache.amazonaws.com:6379 (TLS, verified against the system CA store; AUTH)"),
+            std::string::npos) << d;
+  EXPECT_EQ(d.find("s3cr"), std::string::npos) << d;
+  EXPECT_EQ(MaskedRedisUrl(t->state), "rediss://:***@master.abc.cache.amazonaws.com:6379");
+
+  auto m = LoadOptionsFromString(
+      "state: {url: 'rediss://app:pw@10.0.0.7:6380/', tls_ca_file: /etc/mec/ca.pem, tls_verify: true}\n" + backends, "t.yaml");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->state.redis_host, "10.0.0.7");
+  EXPECT_EQ(m->state.redis_port, 6380);
+  EXPECT_EQ(m->state.redis_user, "app");
+  EXPECT_EQ(m->state.redis_password, "pw");
+  EXPECT_EQ(m->state.tls_ca_file, "/etc/mec/ca.pem");
+  EXPECT_NE(DescribeOptions(*m).find("state: rediss://app:***@10.0.0.7:6380 (TLS, verified against the system CA store and /etc/mec/ca.pem; AUTH)"),
+            std::string::npos) << DescribeOptions(*m);
+
+  auto off = LoadOptionsFromString("state: {tls_verify: false, url: 'rediss://h'}\n" + backends, "t.yaml");
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_FALSE(off->state.tls_verify);
+  EXPECT_NE(DescribeOptions(*off).find("state: rediss://h:6379 (TLS NOT VERIFIED"), std::string::npos) << DescribeOptions(*off);
+
+  // A password with plain redis:// is sent with AUTH as well; plaintext is said.
+  auto p = LoadOptionsFromString("state: redis://:pw@h:7000\n" + backends, "t.yaml");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_FALSE(p->state.redis_tls);
+  EXPECT_EQ(p->state.redis_password, "pw");
+  EXPECT_NE(DescribeOptions(*p).find("state: redis://:***@h:7000 (plaintext; AUTH)"), std::string::npos) << DescribeOptions(*p);
+  auto none = LoadOptionsFromString(backends, "t.yaml");
+  EXPECT_NE(DescribeOptions(*none).find("state: off"), std::string::npos);
+
+  ExpectError("state: {url: 'redis://h', tls_ca_file: ca.pem}\n" + backends, "c.yaml:1: state: tls_ca_file and tls_verify need a rediss:// url");
+  ExpectError("state: {url: 'redis://h', tls_verify: false}\n" + backends, "need a rediss:// url");
+  ExpectError("state: {url: 'rediss://h', tls_verify: maybe}\n" + backends, "state.tls_verify: expected true or false");
+  ExpectError("state: rediss://pw@h\n" + backends, "write :PASSWORD@HOST");
+  ExpectError("state: 'rediss://:@h'\n" + backends, "empty password");
+  ExpectError("state: 'rediss://:p%zz@h'\n" + backends, "bad %-escape");
+  // An error after the password never repeats it.
+  auto bad = LoadOptionsFromString("state: 'rediss://:hunter2@h:99999'\n" + backends, "c.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad port in 'h:99999'"), std::string::npos) << bad.status().message();
+  EXPECT_EQ(bad.status().message().find("hunter2"), std::string::npos) << bad.status().message();
+}
+
 TEST(Config, CacheDefaultsAndKeys) {
   const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
   auto d = LoadOptionsFromString(backends, "t.yaml");

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -313,13 +314,45 @@ Status ReadTelemetry(const Reader& r, const YAML::Node& n, const std::string& pa
       });
 }
 
-// `state: redis://HOST[:PORT]`, or a map {url, sync_ms, stale_ms, ejections, cache, cache_lookup_ms}.
+// "%40" -> "@"; nullopt when a '%' is not followed by two hex digits.
+std::optional<std::string> PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) || !std::isxdigit(static_cast<unsigned char>(s[i + 2])))
+      return std::nullopt;
+    out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
+// `state: redis[s]://[[USER]:PASSWORD@]HOST[:PORT]`, or a map {url, sync_ms, stale_ms, ejections,
+// cache, cache_lookup_ms, tls_ca_file, tls_verify}. The password never appears in an error.
 Status ReadState(const Reader& r, const YAML::Node& n, const std::string& path, StateOptions& st) {
   auto url = [&](const YAML::Node& v, const std::string& p) -> Status {
     std::string u;
     MEC_TRY(r.Str(v, p, u));
-    if (u.rfind("redis://", 0) != 0) return r.Error(v, p, "expected redis://HOST:PORT");
-    std::string hp = u.substr(8);
+    const char* expected = "expected redis://HOST:PORT or rediss://HOST:PORT (TLS), optionally with [USER]:PASSWORD@ before HOST";
+    st.redis_tls = u.rfind("rediss://", 0) == 0;
+    if (!st.redis_tls && u.rfind("redis://", 0) != 0) return r.Error(v, p, expected);
+    std::string hp = u.substr(st.redis_tls ? 9 : 8);
+    st.redis_user.clear();
+    st.redis_password.clear();
+    if (const auto at = hp.rfind('@'); at != std::string::npos) {
+      const std::string userinfo = hp.substr(0, at);
+      hp = hp.substr(at + 1);
+      const auto colon = userinfo.find(':');
+      if (colon == std::string::npos) return r.Error(v, p, "a password alone needs its colon: write :PASSWORD@HOST");
+      auto user = PercentDecode(userinfo.substr(0, colon)), pass = PercentDecode(userinfo.substr(colon + 1));
+      if (!user || !pass) return r.Error(v, p, "bad %-escape in the user or password");
+      if (pass->empty()) return r.Error(v, p, "empty password before '@'");
+      st.redis_user = *user;
+      st.redis_password = *pass;
+    }
     while (!hp.empty() && hp.back() == '/') hp.pop_back();
     const auto colon = hp.rfind(':');
     st.redis_host = hp.substr(0, colon);
@@ -327,22 +360,27 @@ Status ReadState(const Reader& r, const YAML::Node& n, const std::string& path, 
       const std::string port = hp.substr(colon + 1);
       char* end = nullptr;
       const long v2 = std::strtol(port.c_str(), &end, 10);
-      if (port.empty() || *end != '\0' || v2 < 1 || v2 > 65535) return r.Error(v, p, "bad port in '" + u + "'");
+      if (port.empty() || *end != '\0' || v2 < 1 || v2 > 65535) return r.Error(v, p, "bad port in '" + hp + "'");
       st.redis_port = static_cast<int>(v2);
     }
-    if (st.redis_host.empty()) return r.Error(v, p, "expected redis://HOST:PORT");
+    if (st.redis_host.empty()) return r.Error(v, p, expected);
     return Status::Ok();
   };
   if (n.IsScalar()) return url(n, path);
-  return r.ForEachKey(n, path, {"url", "sync_ms", "stale_ms", "ejections", "cache", "cache_lookup_ms"},
-                      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
-                        if (k == "url") return url(v, p);
-                        if (k == "sync_ms") return r.Num(v, p, st.sync_ms, 10, 600000);
-                        if (k == "ejections") return r.Bool(v, p, st.share_ejections);
-                        if (k == "cache") return r.Bool(v, p, st.share_cache);
-                        if (k == "cache_lookup_ms") return r.Num(v, p, st.cache_lookup_ms, 1, 10000);
-                        return r.Num(v, p, st.stale_ms, 100, 3.6e6);
-                      });
+  MEC_TRY(r.ForEachKey(n, path, {"url", "sync_ms", "stale_ms", "ejections", "cache", "cache_lookup_ms", "tls_ca_file", "tls_verify"},
+                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                         if (k == "url") return url(v, p);
+                         if (k == "sync_ms") return r.Num(v, p, st.sync_ms, 10, 600000);
+                         if (k == "ejections") return r.Bool(v, p, st.share_ejections);
+                         if (k == "cache") return r.Bool(v, p, st.share_cache);
+                         if (k == "cache_lookup_ms") return r.Num(v, p, st.cache_lookup_ms, 1, 10000);
+                         if (k == "tls_ca_file") return r.Str(v, p, st.tls_ca_file);
+                         if (k == "tls_verify") return r.Bool(v, p, st.tls_verify);
+                         return r.Num(v, p, st.stale_ms, 100, 3.6e6);
+                       }));
+  if (!st.redis_tls && (!st.tls_ca_file.empty() || !st.tls_verify))
+    return r.Error(n, path, "tls_ca_file and tls_verify need a rediss:// url");
+  return Status::Ok();
 }
 
 Status ReadCache(const Reader& r, const YAML::Node& n, const std::string& path, CacheOptions& c) {
@@ -618,6 +656,12 @@ Result<Options> LoadOptionsFromFile(const std::string& path) {
   return LoadOptionsFromString(ss.str(), path);
 }
 
+std::string MaskedRedisUrl(const StateOptions& st) {
+  if (st.redis_host.empty()) return "";
+  return fmt::format("{}://{}{}:{}", st.redis_tls ? "rediss" : "redis",
+                     st.redis_password.empty() ? "" : st.redis_user + ":***@", st.redis_host, st.redis_port);
+}
+
 std::string DescribeOptions(const Options& o) {
   std::string out = fmt::format("config: {}\nlisten: {} ({} worker threads; 0 = one per core)\n", o.source,
                                 o.server.listen, o.server.threads);
@@ -668,6 +712,16 @@ std::string DescribeOptions(const Options& o) {
                                      ? std::string()
                                      : fmt::format("; shared through Redis (one trainer, lease {} s)", l.lease_ms / 1000.0))
                    : std::string("learning: off\n");
+  const auto& st = o.state;
+  out += st.redis_host.empty()
+             ? std::string("state: off (nothing shared between replicas)\n")
+             : fmt::format("state: {} ({}{}); sync every {} ms, stale after {} ms; ejections {}, cache {}\n", MaskedRedisUrl(st),
+                           !st.redis_tls ? std::string("plaintext")
+                           : !st.tls_verify
+                               ? std::string("TLS NOT VERIFIED: tls_verify false")
+                               : "TLS, verified against the system CA store" + (st.tls_ca_file.empty() ? "" : " and " + st.tls_ca_file),
+                           st.redis_password.empty() ? "" : "; AUTH", st.sync_ms, st.stale_ms,
+                           st.share_ejections ? "shared" : "not shared", st.share_cache ? "shared" : "not shared");
   out += fmt::format("backends ({}):\n", o.backends.size());
   for (const auto& b : o.backends) {
     std::string models, caps;

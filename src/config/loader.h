@@ -16,4 +16,7 @@ Result<Options> LoadOptionsFromFile(const std::string& path);
 // A human-readable summary of resolved options (for `mecrouter config check`).
 std::string DescribeOptions(const Options& o);
 
+// `state:`'s url as it may be shown: "rediss://:***@HOST:PORT" (the password masked); "" when off.
+std::string MaskedRedisUrl(const StateOptions& st);
+
 }  // namespace mec

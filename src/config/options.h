@@ -223,11 +223,17 @@ struct CacheOptions {
   int64_t ttl_ms = 600000;       // an answer older than this is not reused
 };
 
-// Shared state between regional replicas (DESIGN.md §1): `state: redis://HOST:PORT`. Replicas
-// exchange what they observe of backend latency through Redis (hiredis, plaintext: DESIGN.md §7).
+// Shared state between regional replicas (DESIGN.md §1): `state: redis[s]://[[USER]:PASSWORD@]HOST[:PORT]`.
+// Replicas exchange what they observe of backend latency through Redis (hiredis 0.14; TLS with
+// rediss://, through state/tls_tunnel.h: docs/replicas.md).
 struct StateOptions {
   std::string redis_host;    // empty: no sharing (the default)
   int redis_port = 6379;
+  bool redis_tls = false;       // rediss://: TLS, the certificate verified for redis_host
+  std::string tls_ca_file;      // extra CA bundle (PEM) besides the system store; "" = system only
+  bool tls_verify = true;       // false: no certificate check (a loud warning)
+  std::string redis_user;       // AUTH USER PASSWORD when set (Redis 6 ACL), else AUTH PASSWORD
+  std::string redis_password;   // sent with AUTH after connecting; "" = no AUTH. Never printed
   int64_t sync_ms = 500;     // how often observations are exchanged
   int64_t stale_ms = 10000;  // another replica's report older than this is ignored
   bool share_ejections = true;  // a backend one replica ejects is taken out by all

@@ -20,9 +20,9 @@
 // the backend itself when the ejection ends.
 //
 // Redis is never on a request's path: Note() only adds to an in-memory sum; a background thread
-// talks to Redis (hiredis 0.14, blocking, with timeouts; plaintext — DESIGN.md §7). When Redis is
-// unreachable the replica keeps serving on its local state, says so once on stderr, counts the
-// failures, and reconnects on the next period.
+// talks to Redis (hiredis 0.14, blocking, with timeouts; TLS with rediss://: state/redis_connect.h).
+// When Redis is unreachable the replica keeps serving on its local state, says so once on stderr,
+// counts the failures, and reconnects on the next period.
 //
 // Thread-safety: Note() and status() from any thread; Start()/Stop() from one.
 
