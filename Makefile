@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 RELEASE := build/release
 ASAN := build/asan
 
-.PHONY: all deps build run test unit integration bench clean
+.PHONY: all deps build run test unit integration bench clean deploy-test
 
 all: build
 
@@ -22,13 +22,17 @@ run: build
 test: deps
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEC_SANITIZE=ON -DMEC_TESTS=ON >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit integration deploy-test
 
 unit:
 	cd $(ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
 integration:
 	cd tests/node && MECROUTER_BIN=$(CURDIR)/$(ASAN)/mecrouter $(CURDIR)/scripts/node.sh --test --test-concurrency=1 integration/
+
+# The AWS CDK app (deploy/aws): its template assertions and an offline `cdk synth`.
+deploy-test:
+	bash scripts/deploy-test.sh
 
 bench: build
 	bash bench/run.sh $(RELEASE)
