@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 RELEASE := build/release
 ASAN := build/asan
 
-.PHONY: all deps build run test unit integration bench clean deploy-test
+.PHONY: all deps build run test unit integration bench clean deploy-test install unit-check
 
 all: build
 
@@ -23,6 +23,7 @@ test: deps
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEC_SANITIZE=ON -DMEC_TESTS=ON >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
 	@$(MAKE) --no-print-directory unit integration deploy-test
+	@$(MAKE) --no-print-directory unit-check BIN=$(CURDIR)/$(ASAN)/mecrouter
 
 unit:
 	cd $(ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 300
@@ -33,6 +34,17 @@ integration:
 # The AWS CDK app (deploy/aws): its template assertions and an offline `cdk synth`.
 deploy-test:
 	bash scripts/deploy-test.sh
+
+# `make install PREFIX=/usr/local [DESTDIR=...] [BIN=...]`: the binary, the hardened systemd unit
+# and a commented default configuration (deploy/systemd); `make unit-check` verifies the unit.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+BIN ?= $(RELEASE)/mecrouter
+install: $(if $(filter $(RELEASE)/mecrouter,$(BIN)),build)
+	bash scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(BIN)"
+
+unit-check:
+	bash scripts/unit-check.sh
 
 bench: build
 	bash bench/run.sh $(RELEASE)
