@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 RELEASE := build/release
 ASAN := build/asan
 
-.PHONY: all deps build run test unit integration bench clean deploy-test install unit-check
+.PHONY: all deps build run test unit integration bench clean deploy-test install unit-check image
 
 all: build
 
@@ -45,6 +45,10 @@ install: $(if $(filter $(RELEASE)/mecrouter,$(BIN)),build)
 
 unit-check:
 	bash scripts/unit-check.sh
+
+# The container image (Dockerfile), built and run with podman on a locally made Debian 12 base.
+image:
+	bash scripts/image.sh
 
 bench: build
 	bash bench/run.sh $(RELEASE)
