@@ -34,10 +34,11 @@ export function gatewayConfigYaml(s: Settings, i: GatewayConfigInputs): string {
     `    emf_namespace: ${s.emfNamespace}`,
     'dashboard:',
     `  token_env: ${ENV_DASHBOARD_TOKEN}`,
-    'state:',
-    `  url: rediss://${i.redisHost}:${i.redisPort}   # TLS: the cache has in-transit encryption on`,
-    'backends:',
   ];
+  if (s.sharedState) {
+    lines.push('state:', `  url: rediss://${i.redisHost}:${i.redisPort}   # TLS: the cache requires encryption in transit`);
+  }
+  lines.push('backends:');
   i.edgeHosts.forEach((host, n) => {
     lines.push(
       `  - name: edge-${n}`,

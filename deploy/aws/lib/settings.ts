@@ -35,6 +35,7 @@ export interface Settings {
   cacheEngine: string;             // valkey or redis
   cacheEngineVersion: string;
   cacheReplicas: number;           // nodes in the replication group (1 primary + N-1 replicas)
+  sharedState: boolean;            // the gateways use the cache (`state: rediss://...`); false: each learns alone
   bedrockModel: string;            // a model Bedrock's OpenAI-compatible endpoint serves
   bedrockInputPer1M: number;       // USD, from the Bedrock price list
   bedrockOutputPer1M: number;
@@ -81,6 +82,7 @@ export const DEFAULTS: Settings = {
   cacheEngine: 'valkey',
   cacheEngineVersion: '7.2',
   cacheReplicas: 2,
+  sharedState: true,
   bedrockModel: 'openai.gpt-oss-120b-1:0',
   bedrockInputPer1M: 0.15,     // ASSUMPTION: check the Bedrock price list for the model
   bedrockOutputPer1M: 0.6,
@@ -106,6 +108,8 @@ export function readSettings(node: Node): Settings {
       out[key] = fallback;
     } else if (Array.isArray(fallback)) {
       out[key] = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((s) => s.trim()).filter(Boolean);
+    } else if (typeof fallback === 'boolean') {
+      out[key] = raw === true || raw === 'true';
     } else if (typeof fallback === 'number') {
       const n = Number(raw);
       if (!Number.isFinite(n)) throw new Error(`context ${key}: expected a number, got ${JSON.stringify(raw)}`);

@@ -287,6 +287,10 @@ test('the gateway configuration passes `mecrouter config check` (when MECROUTER_
     edgeHosts: ['10.40.200.10', '10.40.200.11'], redisHost: 'master.mec.abc123.use1.cache.amazonaws.com',
     redisPort: '6379', dataDir: '/var/lib/mecrouter',
   });
+  assert.match(yaml, /url: rediss:\/\/master\./);
+  assert.doesNotMatch(gatewayConfigYaml({ ...DEFAULTS, sharedState: false }, {
+    edgeHosts: ['10.40.200.10'], redisHost: 'h', redisPort: '6379', dataDir: '/d',
+  }), /state:/);
   const bin = process.env.MECROUTER_BIN;
   if (!bin) { ctx.skip('MECROUTER_BIN not set'); return; }
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mec-cfg-')), 'config.yaml');
