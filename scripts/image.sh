@@ -9,6 +9,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 SUDO=""; [ "$(id -u)" != 0 ] && SUDO=sudo
 need=()
 command -v podman >/dev/null 2>&1 || need+=(podman uidmap fuse-overlayfs slirp4netns containernetworking-plugins)
+command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
@@ -19,6 +20,12 @@ BASE=localhost/debian:12
 TAG="${IMAGE_TAG:-localhost/mecrouter:dev}"
 JOBS="${JOBS:-1}"
 PORT="${IMAGE_PORT:-18080}"
+# Our machines: cgroup v1 hierarchies beside a cgroup2 mount with a controller enabled ("hybrid"),
+# which podman's default runtime (crun) refuses ("cgroups in hybrid mode not supported"); runc
+# runs there. The sandbox also forbids raising rlimits: podman's default nofile/nproc limits fail
+# with "setrlimit ... Operation not permitted", so containers get explicit, lower ones.
+PODMAN=($SUDO podman --runtime runc)
+LIMITS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 
 if ! $SUDO podman image exists "$BASE"; then
   rootfs="${ROOTFS:-/var/tmp/mec-deb12-rootfs}"
@@ -32,7 +39,7 @@ fi
 
 echo "image: podman build -t $TAG (JOBS=$JOBS)"
 start=$(date +%s)
-$SUDO nice -n 10 podman build --pull=never --network=host --build-arg BASE="$BASE" --build-arg JOBS="$JOBS" \
+nice -n 10 "${PODMAN[@]}" build --pull=never --network=host "${LIMITS[@]}" --build-arg BASE="$BASE" --build-arg JOBS="$JOBS" \
   -f "$root/Dockerfile" -t "$TAG" "$root"
 echo "image: built in $(( $(date +%s) - start )) s; $($SUDO podman image inspect "$TAG" --format '{{.Size}}') bytes"
 $SUDO podman image inspect "$TAG" --format 'image: user {{.Config.User}}, healthcheck {{.Config.Healthcheck.Test}}'
@@ -40,7 +47,7 @@ $SUDO podman image inspect "$TAG" --format 'image: user {{.Config.User}}, health
 name="mec-image-check-$$"
 cleanup() { $SUDO podman rm -f "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-$SUDO podman run -d --name "$name" --network=host "$TAG" serve --listen "127.0.0.1:$PORT" >/dev/null
+"${PODMAN[@]}" run -d --name "$name" --network=host "${LIMITS[@]}" "$TAG" serve --listen "127.0.0.1:$PORT" >/dev/null
 for _ in $(seq 1 50); do
   curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
   sleep 0.2
