@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 RELEASE := build/release
 ASAN := build/asan
 
-.PHONY: all deps build run test unit integration bench clean
+.PHONY: all deps build run test unit integration bench clean deploy-test install unit-check image
 
 all: build
 
@@ -22,13 +22,33 @@ run: build
 test: deps
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEC_SANITIZE=ON -DMEC_TESTS=ON >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit integration deploy-test
+	@$(MAKE) --no-print-directory unit-check BIN=$(CURDIR)/$(ASAN)/mecrouter
 
 unit:
 	cd $(ASAN) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
 integration:
 	cd tests/node && MECROUTER_BIN=$(CURDIR)/$(ASAN)/mecrouter $(CURDIR)/scripts/node.sh --test --test-concurrency=1 integration/
+
+# The AWS CDK app (deploy/aws): its template assertions and an offline `cdk synth`.
+deploy-test:
+	bash scripts/deploy-test.sh
+
+# `make install PREFIX=/usr/local [DESTDIR=...] [BIN=...]`: the binary, the hardened systemd unit
+# and a commented default configuration (deploy/systemd); `make unit-check` verifies the unit.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+BIN ?= $(RELEASE)/mecrouter
+install: $(if $(filter $(RELEASE)/mecrouter,$(BIN)),build)
+	bash scripts/install.sh "$(DESTDIR)" "$(PREFIX)" "$(SYSCONFDIR)" "$(BIN)"
+
+unit-check:
+	bash scripts/unit-check.sh
+
+# The container image (Dockerfile), built and run with podman on a locally made Debian 12 base.
+image:
+	bash scripts/image.sh
 
 bench: build
 	bash bench/run.sh $(RELEASE)

@@ -63,12 +63,16 @@ if [ "$(node_major node)" -lt 20 ]; then
 fi
 
 # npm packages (versions pinned in each package.json): the end-to-end tests' clients in
-# tests/node, and uPlot in dashboard/, which the build embeds into the binary (GET /dashboard).
-for dir in tests/node dashboard; do
+# tests/node, uPlot in dashboard/, which the build embeds into the binary (GET /dashboard), and
+# the AWS CDK app in deploy/aws (installed exactly as its package-lock.json says, with `npm ci`).
+for dir in tests/node dashboard deploy/aws; do
   [ -f "$dir/package.json" ] || continue
-  if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules" ]; then
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules" ] \
+     || { [ -f "$dir/package-lock.json" ] && [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; }; then
     echo "setup: installing npm packages in $dir"
-    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
+    npm_install=(install)
+    [ "$dir" = deploy/aws ] && npm_install=(ci)
+    (cd "$dir" && npm "${npm_install[@]}" --no-audit --no-fund --loglevel=error)
     touch "$dir/node_modules"
   else
     echo "setup: npm packages present in $dir"

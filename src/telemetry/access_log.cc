@@ -23,7 +23,7 @@ std::string FormatAccessLogLine(const RequestRecord& r, std::string_view backend
   if (r.continuations) w.Field("continuations", r.continuations);
   if (r.ttft_s) w.Field("ttft_ms", *r.ttft_s * 1000);
   w.Field("latency_ms", r.latency_s * 1000).Field("input_tokens", r.input_tokens).Field("output_tokens", r.output_tokens);
-  w.Field("cost_usd", r.cost_usd).Field("task_class", r.task_class);
+  w.Field("cost_usd", r.cost_usd).Field("cloud_only_usd", r.cloud_only_usd).Field("task_class", r.task_class);
   if (!r.use_case.empty()) w.Field("use_case", r.use_case);
   w.Field("decision_us", r.decision_s * 1e6);
   if (r.overhead_s) w.Field("overhead_us", *r.overhead_s * 1e6);
@@ -59,6 +59,7 @@ std::string FormatEmfLine(const RequestRecord& r, std::string_view backend, std:
   metric("InputTokens", "Count");
   metric("OutputTokens", "Count");
   metric("CostUSD", "None");
+  metric("CloudOnlyCostUSD", "None");
   metric("Attempts", "Count");
   w.EndArray().EndObject().EndArray().EndObject();
   // Dimension values, then the metric values, then searchable properties.
@@ -66,7 +67,7 @@ std::string FormatEmfLine(const RequestRecord& r, std::string_view backend, std:
   w.Field("Requests", 1).Field("Failed", failed ? 1 : 0);
   if (r.ttft_s) w.Field("TTFT", *r.ttft_s * 1000);
   w.Field("Latency", r.latency_s * 1000).Field("InputTokens", r.input_tokens).Field("OutputTokens", r.output_tokens);
-  w.Field("CostUSD", r.cost_usd).Field("Attempts", r.attempts);
+  w.Field("CostUSD", r.cost_usd).Field("CloudOnlyCostUSD", r.cloud_only_usd).Field("Attempts", r.attempts);
   w.Field("status", RequestStatusName(r.status)).Field("decision_id", r.id);
   w.EndObject();
   out += '\n';

@@ -19,7 +19,7 @@
 namespace mec {
 
 // {"ts","id","endpoint","model","policy","tier","backend","status","http_status","attempts",
-//  "hedges","ttft_ms","latency_ms","input_tokens","output_tokens","cost_usd","task_class",
+//  "hedges","ttft_ms","latency_ms","input_tokens","output_tokens","cost_usd","cloud_only_usd","task_class",
 //  "use_case","decision_us","reason","error"} and a trailing newline. `backend`/`tier` name the
 // record's backend ("" when none). Fields with nothing to say are left out (ttft_ms, use_case,
 // reason, error).
@@ -27,7 +27,8 @@ std::string FormatAccessLogLine(const RequestRecord& r, std::string_view backend
 
 // One EMF document: namespace `ns`, dimensions [tier] and [tier, backend, policy]; metrics
 // Requests, Failed (Count), TTFT (only when measured), Latency (Milliseconds), InputTokens,
-// OutputTokens (Count), CostUSD (None), Attempts (Count). With a trailing newline.
+// OutputTokens (Count), CostUSD, CloudOnlyCostUSD (the cloud-only counterfactual; None), Attempts
+// (Count). With a trailing newline.
 std::string FormatEmfLine(const RequestRecord& r, std::string_view backend, std::string_view tier, std::string_view ns);
 
 // One EMF document for learning's reference and judge spending (the operator's cost, not a

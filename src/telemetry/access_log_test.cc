@@ -74,17 +74,20 @@ void CheckEmf(const std::string& line, const std::set<std::string>& want_metrics
 
 TEST(AccessLog, CloudWatchEmbeddedMetricFormat) {
   auto r = MakeRecord("dec-2", 1800000000.5);
+  r.cloud_only_usd = 0.0035;  // what the cloud would have charged for this edge answer
   const std::string line = FormatEmfLine(r, "mec-1", "edge", "fleet");
   EXPECT_EQ(line.find('\n'), line.size() - 1);
-  CheckEmf(line, {"Requests", "Failed", "TTFT", "Latency", "InputTokens", "OutputTokens", "CostUSD", "Attempts"});
+  CheckEmf(line, {"Requests", "Failed", "TTFT", "Latency", "InputTokens", "OutputTokens", "CostUSD", "CloudOnlyCostUSD", "Attempts"});
   simdjson::dom::parser parser;
   simdjson::dom::element doc = parser.parse(line);
   EXPECT_DOUBLE_EQ(double(doc["TTFT"]), 250);
   EXPECT_EQ(int64_t(doc["Failed"]), 0);
+  EXPECT_DOUBLE_EQ(double(doc["CostUSD"]), r.cost_usd);
+  EXPECT_DOUBLE_EQ(double(doc["CloudOnlyCostUSD"]), r.cloud_only_usd);
   r.ttft_s.reset();
   r.status = RequestStatus::kFailed;
   const std::string failed = FormatEmfLine(r, "", "", "fleet");
-  CheckEmf(failed, {"Requests", "Failed", "Latency", "InputTokens", "OutputTokens", "CostUSD", "Attempts"});
+  CheckEmf(failed, {"Requests", "Failed", "Latency", "InputTokens", "OutputTokens", "CostUSD", "CloudOnlyCostUSD", "Attempts"});
   doc = parser.parse(failed);
   EXPECT_EQ(int64_t(doc["Failed"]), 1);
   EXPECT_EQ(std::string_view(doc["tier"]), "none");

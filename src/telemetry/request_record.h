@@ -77,6 +77,11 @@ struct RequestRecord {
   int64_t input_tokens = 0;             // from the upstream's usage when it said, else the estimate
   int64_t output_tokens = 0;
   double cost_usd = 0;                  // of the tokens actually used, at the serving backend's price
+  // The cloud-only counterfactual: what the reference cloud backend (the first configured) would
+  // have charged for the same tokens; a request the cloud served counts its own cost; 0 when no
+  // answer was delivered or there is no cloud backend. ASSUMPTION (as the dashboard's): the cloud
+  // model would have produced as many tokens.
+  double cloud_only_usd = 0;
   std::string error;                    // one line, when the request did not end kOk
   // From the first upstream send to the answering upstream's last byte (proxied answers only).
   std::optional<double> upstream_s;

@@ -37,6 +37,7 @@ Telemetry::Telemetry(const TelemetryOptions& options, const BackendPool& pool, s
       mono0_(clock.Now()),
       metrics_(BackendLabels(pool), std::move(policies)) {
   for (const auto& b : pool.all()) {
+    if (cloud_reference_ < 0 && b->tier() == Tier::kCloud) cloud_reference_ = static_cast<int>(names_.size());
     names_.push_back(b->name());
     tiers_.push_back(std::string(TierName(b->tier())));
   }
@@ -121,6 +122,14 @@ void Telemetry::OnOutcome(RequestRecord&& r, RequestStatus status, int http_stat
   if (served && r.cost_usd <= 0) {
     r.cost_usd = ExpectedCost(pool_.at(r.backend).options().price, static_cast<double>(r.input_tokens),
                               static_cast<double>(r.output_tokens), r.latency_s);
+  }
+  if (served) {
+    if (pool_.at(r.backend).tier() == Tier::kCloud) {
+      r.cloud_only_usd = r.cost_usd;
+    } else if (cloud_reference_ >= 0) {
+      r.cloud_only_usd = ExpectedCost(pool_.at(cloud_reference_).options().price, static_cast<double>(r.input_tokens),
+                                      static_cast<double>(r.output_tokens), r.latency_s);
+    }
   }
   if (r.upstream_s && status == RequestStatus::kOk) r.overhead_s = std::max(0.0, r.latency_s - *r.upstream_s);
   if (options_.metrics) {

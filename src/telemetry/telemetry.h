@@ -95,6 +95,7 @@ class Telemetry {
   const double unix0_;
   const TimePoint mono0_;
   std::vector<std::string> names_, tiers_;
+  int cloud_reference_ = -1;  // the first cloud backend: it prices the cloud-only counterfactual
   Metrics metrics_;
   std::unique_ptr<DecisionLog> decision_log_;
   std::unique_ptr<AccessLog> access_log_;

@@ -214,5 +214,36 @@ TEST(TelemetryOff, MetricsOffAndNoLogs) {
   EXPECT_NE(bad.status().message().find("/nonexistent-dir/d.db"), std::string::npos);
 }
 
+// The cloud-only counterfactual (EMF CloudOnlyCostUSD, docs/deploy-aws.md): an answer from the
+// edge is priced at the first cloud backend's rates for the same tokens; a cloud answer counts its
+// own cost; a request that got no answer counts nothing.
+TEST_F(TelemetryTest, CloudOnlyCounterfactualCost) {
+  struct Keep : OutcomeObserver {
+    std::vector<RequestRecord> seen;
+    void OnOutcome(const RequestRecord& r) override { seen.push_back(r); }
+  } keep;
+  tel_->set_outcome_observer(&keep);
+  auto serve = [&](int backend, RequestStatus status) {
+    RequestRecord r = tel_->Begin("dec");
+    tel_->OnDecision(r, Context(), MakeDecision(), FromMillis(0.02));
+    clock_.Advance(FromMillis(200));
+    tel_->OnAttempt(r, backend, AttemptResult::kOk, false, true);
+    r.input_tokens = 1000;
+    r.output_tokens = 100;
+    tel_->OnOutcome(std::move(r), status, status == RequestStatus::kOk ? 200 : 503);
+  };
+  serve(0, RequestStatus::kOk);      // the edge (free in this pool) answered
+  serve(1, RequestStatus::kOk);      // the cloud answered
+  serve(0, RequestStatus::kFailed);  // nothing delivered
+  ASSERT_EQ(keep.seen.size(), 3u);
+  const double cloud_price = 1000 * 2.5 / 1e6 + 100 * 10 / 1e6;
+  EXPECT_DOUBLE_EQ(keep.seen[0].cost_usd, 0);
+  EXPECT_DOUBLE_EQ(keep.seen[0].cloud_only_usd, cloud_price);
+  EXPECT_DOUBLE_EQ(keep.seen[1].cost_usd, cloud_price);
+  EXPECT_DOUBLE_EQ(keep.seen[1].cloud_only_usd, keep.seen[1].cost_usd);
+  EXPECT_DOUBLE_EQ(keep.seen[2].cloud_only_usd, 0);
+  tel_->set_outcome_observer(nullptr);
+}
+
 }  // namespace
 }  // namespace mec
