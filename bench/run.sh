@@ -6,6 +6,8 @@
 #   4. the Google Benchmark micro-benchmarks (bench/*_bench.cc).
 # Usage: bench/run.sh BUILD_DIR   (a Release build; `make bench` passes build/release)
 set -euo pipefail
+# 10,000 idle connections below need as many open files in the gateway and the client.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 BUILD=${1:-build/release}
 BIN=$BUILD/mecrouter
 OUT=${BENCH_OUT:-bench/out}
@@ -97,6 +99,19 @@ rm -f "$TMP"/cg_decisions.db*; read J2 W2 < <(instr 2000 "$LOGYAML")
 awk -v i1="$I1" -v i2="$I2" -v j1="$J1" -v j2="$J2" -v w1="$W1" -v w2="$W2" 'BEGIN{off=(i2-i1)/1500; on=(j2-j1)/1500; w=(w2-w1)/1500;
   printf "  decision log on: %d instructions per request in all threads (%+.1f%% over off), of which the SQLite writer thread %d;\n", on, 100*(on-off)/off, w;
   printf "    the request path (all other threads): %d (%+.1f%% over off)\n", on-w, 100*(on-w-off)/off}'
+
+echo "== memory with 10,000 idle connections (issue 17): the gateway's RSS before, while held, after"
+# Idle connections send nothing: each is closed by the gateway after header_timeout_ms (10 s), so
+# they are held 5 s. Needs 10,000+ open files in both processes.
+GWPID=${PIDS[1]}
+rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+R0=$(rss "$GWPID")
+coproc IDLE { scripts/node.sh bench/idle_conns.mjs "$GW" 10000 5000; }
+read -r OPENED <&"${IDLE[0]}"
+sleep 1; R1=$(rss "$GWPID"); FD1=$(ls "/proc/$GWPID/fd" | wc -l)
+read -r _ <&"${IDLE[0]}"; wait "$IDLE_PID" 2>/dev/null || true
+sleep 2; R2=$(rss "$GWPID"); FD2=$(ls "/proc/$GWPID/fd" | wc -l)
+echo "  $OPENED idle connections: RSS ${R0} kB before, ${R1} kB while held ($(( (R1 - R0) * 1024 / 10000 )) bytes per connection), ${R2} kB after; fds ${FD1} held, ${FD2} after"
 
 echo "== micro-benchmarks (Google Benchmark)"
 for b in "$BUILD"/*_bench; do

@@ -244,15 +244,20 @@ TEST_F(EnginePollerTest, LoopStoresReadingsAndLogsFailuresOnce) {
   for (int i = 0; i < 300 && (engines_[broken]->Hits("/metrics") < 5 || engines_[e]->Hits("/metrics") < 5); ++i)
     std::this_thread::sleep_for(milliseconds(10));
   auto good = board.Latest(0);
-  ASSERT_TRUE(good);
-  EXPECT_EQ(good->running, 2);
+  EXPECT_TRUE(good);  // no ASSERT while `runner` is joinable: it would terminate the process
+  if (good) EXPECT_EQ(good->running, 2);
   EXPECT_FALSE(board.Latest(1));
   EXPECT_FALSE(board.Latest(2));
   {
+    // The broken engine's five failed polls make one line. (On a loaded machine the good one may
+    // miss a 50 ms poll and log a failure and a recovery of its own: not counted here.)
     std::lock_guard lock(mu);
-    ASSERT_EQ(logs.size(), 1u);  // five failed polls, one line
-    EXPECT_EQ(logs[0].first, 1);
-    EXPECT_NE(logs[0].second.find("failing: GET /metrics: HTTP 500: oops"), std::string::npos) << logs[0].second;
+    std::vector<std::string> broken_logs;
+    for (const auto& [b, m] : logs)
+      if (b == 1) broken_logs.push_back(m);
+    EXPECT_EQ(broken_logs.size(), 1u);
+    if (!broken_logs.empty())
+      EXPECT_NE(broken_logs[0].find("failing: GET /metrics: HTTP 500: oops"), std::string::npos) << broken_logs[0];
   }
   engines_[broken]->Set("/metrics", 200, VllmText(0, 0, 0, 0, 0));
   for (int i = 0; i < 300 && !board.Latest(1); ++i) std::this_thread::sleep_for(milliseconds(10));

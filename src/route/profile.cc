@@ -88,14 +88,17 @@ Result<Decision> Profile::Decide(const RequestContext& ctx, const RouteEnv& env)
   const Candidate& primary = cs.all[ids.front()];
   d.primary_quality = primary.quality;
   // Shedding: every candidate is full and even the best cannot meet the deadline by waiting.
-  bool all_full = true;
+  // A device's queue is its client's own (an offline vehicle, a privacy=device request): a request
+  // that only the device may serve waits for it rather than fail at once, however late.
+  bool all_full = true, all_device = true;
   double best_p = 0, min_service = 1e9;
   for (int i : ids) {
     all_full &= cs.all[i].load >= 1.0;
+    all_device &= cs.all[i].tier == Tier::kDevice;
     best_p = std::max(best_p, cs.all[i].p_meet);
     min_service = std::min(min_service, cs.all[i].latency_s);
   }
-  if (all_full && ctx.deadline_ms && best_p < shed_below_) {
+  if (all_full && !all_device && ctx.deadline_ms && best_p < shed_below_) {
     d.shed = true;
     d.retry_after_s = std::max(1.0, std::ceil(min_service));
     d.reason = fmt::format("shed: every candidate is at capacity and waiting cannot meet {}ms (best p(meet)={:.2f})", *ctx.deadline_ms, best_p);

@@ -46,6 +46,7 @@ std::vector<BackendOptions> ClientBackends(const Scenario& s, const DeviceClassS
     return o;
   };
   BackendOptions dev = base("device", Tier::kDevice, d.profile, 0);
+  if (s.device_timeouts) dev.timeouts = *s.device_timeouts;
   dev.max_concurrency = d.profile.max_concurrency;
   dev.price.watts = d.watts;
   dev.price.usd_per_kwh = s.usd_per_kwh;

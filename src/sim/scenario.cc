@@ -104,7 +104,7 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
   s.source = r.source();
   r.Map(root, "scenario",
         {"name", "description", "requests", "arrival", "token_sigma", "clients", "links", "device_classes", "edge_sites", "cloud",
-         "usd_per_kwh", "edge_price", "cloud_price", "use_cases", "outages", "timeouts", "routing",
+         "usd_per_kwh", "edge_price", "cloud_price", "use_cases", "outages", "timeouts", "device_timeouts", "routing",
          "edge_models", "placement", "learning"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "name") s.name = r.String(v, k);
@@ -116,6 +116,11 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
           else if (k == "edge_price") ParsePrice(r, v, k, s.edge_price);
           else if (k == "cloud_price") ParsePrice(r, v, k, s.cloud_price);
           else if (k == "timeouts") ParseTimeouts(r, v, s.timeouts);
+          else if (k == "device_timeouts") {
+            TimeoutOptions t = s.timeouts;
+            ParseTimeouts(r, v, t);
+            s.device_timeouts = t;
+          }
           else if (k == "cloud") s.cloud = r.Profile(v, k);
           else if (k == "edge_models") {
             if (!v.IsSequence() || v.size() == 0) r.Fail(v, "edge_models: expected a non-empty list of model names");

@@ -114,6 +114,9 @@ struct Scenario {
   std::vector<OutageSpec> outages;
   // Shared by every policy.
   TimeoutOptions timeouts;
+  // The device backend's, when they differ (`device_timeouts`, keys as `timeouts`, unset ones from
+  // it): a device's first byte includes its prefill at CPU speed.
+  std::optional<TimeoutOptions> device_timeouts;
   int max_attempts = 3;
   double deadline_target = 0.9;
   double shed_below = 0.5;           // routing.shed_below (route/policy_options.h)

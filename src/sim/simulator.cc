@@ -453,8 +453,11 @@ void World::StartAttempt(uint32_t i, int backend, int64_t continue_after) {
   reqs_[i].attempts.push_back(a);
   const auto& to = b.options().timeouts;
   if (TierOf(backend) == Tier::kDevice) {
+    // The client's gateway runs beside its device and sees its queue (llama.cpp's /slots,
+    // docs/engines.md): a request waiting for the device's slot is queued, not hung. Its first-byte
+    // timeout starts with its slot (StartService), so an offline vehicle behind its busy on-board
+    // model is answered late rather than failed (issue 17).
     at.server = static_cast<int>(r.client);
-    Push(Now() + FromMillis(static_cast<double>(to.first_byte_ms)), kTimeout, a);
     OnServerArrive(a);
     return;
   }
@@ -525,6 +528,10 @@ void World::StartService(uint32_t a, const ServicePlan& plan) {
   at.slot = now;
   at.tokens = plan.output_tokens;
   at.per_token = plan.per_token;
+  if (TierOf(at.backend) == Tier::kDevice) {
+    const auto& to = engines_[in_.requests[at.req].client]->pool.at(at.backend).options().timeouts;
+    Push(now + FromMillis(static_cast<double>(to.first_byte_ms)), kTimeout, a);
+  }
   if (plan.hang) return;  // holds its slot until the client's timeout cancels it
   const SimRequest& r = in_.requests[at.req];
   at.first_server = now + plan.ttft;

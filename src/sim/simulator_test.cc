@@ -107,6 +107,34 @@ TEST_F(SimulatorTest, PinnedTiersStayOnTheirTierAndPayItsPrice) {
   EXPECT_GT(edge.quality, device.quality);
 }
 
+// Issue 17: a stream cut mid-answer (a vehicle's coverage gap) is continued, on the on-board
+// model while the vehicle is offline; without continuation the same cuts fail.
+TEST_F(SimulatorTest, CutStreamsAreContinuedAndNotLost) {
+  auto on = Simulate({"adaptive"}, 8);
+  scenario_->continue_tiers.clear();
+  auto off = Simulate({"adaptive"}, 8);
+  const auto& a = Find(on, "adaptive");
+  const auto& b = Find(off, "adaptive");
+  auto cuts = [](const PolicyMetrics& m) {
+    auto it = m.failures.find("midstream");
+    return it == m.failures.end() ? int64_t{0} : it->second;
+  };
+  EXPECT_EQ(b.continued, 0);
+  EXPECT_GT(cuts(b), 0);
+  EXPECT_GT(a.continued, 0);
+  EXPECT_LT(cuts(a), cuts(b));
+  EXPECT_GT(a.availability, b.availability);
+  // A continued request completes once, with its first tier's TTFT kept.
+  int continued = 0;
+  for (const auto& o : on.runs[0].outcomes) {
+    if (o.continued == 0) continue;
+    ++continued;
+    EXPECT_TRUE(o.completed || o.failure == FailureReason::kMidstream);
+    if (o.completed) EXPECT_GT(o.e2e_ms, o.ttft_ms);
+  }
+  EXPECT_EQ(continued, a.continued);
+}
+
 TEST_F(SimulatorTest, CloudOutageFailsCloudOnlyButNotAdaptive) {
   auto r = Simulate({"cloud-only", "adaptive"}, 7);
   const double d = scenario_->ExpectedDurationS();
@@ -336,6 +364,7 @@ TEST(SimulatorTargets, AdaptiveKeepsTheTargetsItMeetsOnMixed) {
   expect_met("cost vs cloud-only");
   expect_met("quality contract in every use case (worst)");
   expect_met("mean U above every contract-keeping baseline");
+  expect_met("availability");  // issue 17: continuation and waiting for the device
   // The oracle keeps every use case's contract too (issue 14), and says so in the JSON.
   EXPECT_TRUE(metrics.back().contract_kept);
   for (const auto& [key, u] : metrics.back().use_cases) EXPECT_GE(u.as_good_share, u.min_quality) << key;
