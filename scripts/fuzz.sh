@@ -30,17 +30,35 @@ CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -D
   -DMEC_FUZZ=ON -DMEC_TESTS=OFF -DMEC_BENCH=OFF >/dev/null
 cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]/#/fuzz_}"
 
+# The dictionaries of fuzz/dict/ each target uses (libFuzzer takes one -dict: they are concatenated).
+dicts_for() {
+  case "$1" in
+    request) echo json request ;;
+    answer_convert) echo json answer_convert ;;
+    engine_json) echo json engine_json ;;
+    http_request) echo json request http_request ;;
+    learned_model | adapted_model) echo model ;;
+    *) [ -f "fuzz/dict/$1.dict" ] && echo "$1" ;;
+  esac
+}
+
 runs_flag=()
 [ -n "${FUZZ_RUNS:-}" ] && runs_flag=("-runs=$FUZZ_RUNS")
 summary=()
 found=0
 for t in "${targets[@]}"; do
   work="$BUILD/corpus/$t" findings="$BUILD/findings/$t" log="$BUILD/logs/$t.log"
-  mkdir -p "$work" "$findings" "$(dirname "$log")"
+  mkdir -p "$work" "$findings" "$(dirname "$log")" "$BUILD/dict"
+  dict_flag=()
+  names=$(dicts_for "$t" || true)
+  if [ -n "$names" ]; then
+    for d in $names; do cat "fuzz/dict/$d.dict"; done >"$BUILD/dict/$t.dict"
+    dict_flag=("-dict=$BUILD/dict/$t.dict")
+  fi
   echo "fuzz: $t for ${SECONDS_PER_TARGET}s (log: $log)"
   start=$(date +%s)
   set +e
-  nice -n 10 "$BUILD/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" "${runs_flag[@]}" -timeout=10 \
+  nice -n 10 "$BUILD/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" "${runs_flag[@]}" "${dict_flag[@]}" -timeout=10 \
     -print_final_stats=1 -artifact_prefix="$findings/" "$work" "fuzz/corpus/$t" >"$log" 2>&1
   rc=$?
   set -e
