@@ -1,6 +1,7 @@
 // The Prometheus text readers fed by engines' /metrics (backend/prometheus_text.h,
-// vllm_metrics.h, llamacpp_status.h): every reader on every input. Property: line ends do not
-// matter (the text with LF and with CRLF line ends gives the same samples and the same verdict).
+// vllm_metrics.h, llamacpp_status.h): every reader on every input, and llama.cpp's merge of
+// /metrics with /props. Properties: line ends do not matter (the text with LF and with CRLF line
+// ends gives the same samples and the same verdict); busy slots stay within 0..total.
 
 #include <cmath>
 #include <cstring>
@@ -51,6 +52,11 @@ MEC_FUZZ_TARGET(prom_text) {
   (void)mec::SumPromSamples(text, kNames, totals);
   (void)mec::ParseVllmMetrics(text);
   auto llama = mec::ParseLlamaMetrics(text);
-  if (llama.ok()) (void)mec::MergeLlamaCpp(mec::LlamaHealth::kReady, std::nullopt, std::nullopt, *llama);
+  if (llama.ok()) {
+    (void)mec::MergeLlamaCpp(mec::LlamaHealth::kReady, std::nullopt, std::nullopt, *llama);
+    // With /props but no /slots, the busy slots come from the requests_processing gauge.
+    const mec::EngineLoad load = mec::MergeLlamaCpp(mec::LlamaHealth::kReady, std::nullopt, 4, *llama);
+    if (load.busy_slots) MEC_FUZZ_CHECK(*load.busy_slots >= 0 && *load.busy_slots <= 4);
+  }
   return 0;
 }
