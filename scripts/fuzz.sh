@@ -26,8 +26,9 @@ else
 fi
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (bash scripts/setup.sh --fuzz installs it)" >&2; exit 1; }
+mkdir -p "$BUILD"
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-  -DMEC_FUZZ=ON -DMEC_TESTS=OFF -DMEC_BENCH=OFF >/dev/null
+  -DMEC_FUZZ=ON -DMEC_TESTS=OFF -DMEC_BENCH=OFF >"$BUILD/configure.log" 2>&1 || { cat "$BUILD/configure.log" >&2; exit 1; }
 cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]/#/fuzz_}"
 
 # The dictionaries of fuzz/dict/ each target uses (libFuzzer takes one -dict: they are concatenated).
