@@ -55,3 +55,14 @@ bench: build
 
 clean:
 	rm -rf build
+
+# --- fuzzing (issue 17; docs/fuzzing.md) ---
+# `make fuzz`: clang and its libFuzzer runtime (installed if missing), each fuzz/ target for
+# FUZZ_SECONDS (default 60), one after the other; prints executions and findings per target.
+# `make test` replays every committed corpus without clang (ctest: fuzz_replay_<name>).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	@bash scripts/setup.sh --fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz.sh
+# --- end of fuzzing ---

@@ -13,6 +13,13 @@ APT_PACKAGES=(
   valgrind redis-server nginx-light wrk nghttp2-client prometheus chromium
 )
 
+# --- fuzzing (issue 17): `setup.sh --fuzz` (from `make fuzz`) adds clang and its libFuzzer
+# runtime; the ordinary setup (make run, make test) does not need them.
+if [ "${1:-}" = "--fuzz" ]; then
+  APT_PACKAGES+=(clang libclang-rt-14-dev)
+fi
+# --- end of fuzzing ---
+
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 

@@ -162,6 +162,9 @@ TEST(OpenAiJson, ChunksAndUsage) {
   EXPECT_EQ(usage->prompt_tokens, 12);
   EXPECT_EQ(usage->completion_tokens, 3);
   EXPECT_FALSE(ExtractUsage(c));
+  // Counts an upstream cannot mean: unreadable, not an overflow of total_tokens (docs/fuzzing.md).
+  EXPECT_FALSE(ExtractUsage(R"({"usage":{"prompt_tokens":9223372036854775807,"completion_tokens":1}})"));
+  EXPECT_FALSE(ExtractUsage(R"({"usage":{"prompt_tokens":1,"completion_tokens":-1}})"));
   EXPECT_EQ(ErrorJson(ApiError::BadRequest("bad", "messages")),
             R"({"error":{"message":"bad","type":"invalid_request_error","param":"messages","code":null}})");
 }

@@ -104,10 +104,19 @@ std::optional<Usage> ExtractUsage(std::string_view json) {
   if (parser.parse(json.data(), json.size()).get(doc)) return std::nullopt;
   simdjson::dom::object usage;
   if (doc["usage"].get_object().get(usage)) return std::nullopt;
+  // Counts come from an upstream: a negative one, or one past any context window, is unreadable
+  // (it would also overflow total_tokens when the usage is written again).
+  constexpr int64_t kMaxTokens = int64_t{1} << 40;
   Usage u;
   int64_t v;
-  if (!usage["prompt_tokens"].get_int64().get(v)) u.prompt_tokens = v;
-  if (!usage["completion_tokens"].get_int64().get(v)) u.completion_tokens = v;
+  if (!usage["prompt_tokens"].get_int64().get(v)) {
+    if (v < 0 || v > kMaxTokens) return std::nullopt;
+    u.prompt_tokens = v;
+  }
+  if (!usage["completion_tokens"].get_int64().get(v)) {
+    if (v < 0 || v > kMaxTokens) return std::nullopt;
+    u.completion_tokens = v;
+  }
   return u;
 }
 

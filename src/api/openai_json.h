@@ -35,7 +35,8 @@ std::string UsageChunk(const ResponseMeta& m, Usage u);
 // An embeddings list with one vector per input.
 std::string EmbeddingsBody(std::string_view model, const std::vector<std::vector<float>>& vectors, Usage u);
 
-// Reads "usage" from a response body or chunk; nullopt if absent or unreadable.
+// Reads "usage" from a response body or chunk; nullopt if absent or unreadable (a token count
+// below 0 or above 2^40 is unreadable).
 std::optional<Usage> ExtractUsage(std::string_view json);
 // True for a chunk whose "choices" is an empty array (the usage-only chunk).
 bool HasEmptyChoices(std::string_view json);

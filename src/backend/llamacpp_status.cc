@@ -75,7 +75,9 @@ EngineLoad MergeLlamaCpp(LlamaHealth health, const std::optional<LlamaSlots>& sl
     load.busy_slots = slots->busy;
   } else if (props_total_slots) {
     load.total_slots = *props_total_slots;
-    if (metrics && metrics->processing) load.busy_slots = static_cast<int>(*metrics->processing);
+    // The engine's gauge, within 0..total (a huge or overflowed sum cast to int was undefined).
+    if (metrics && metrics->processing)
+      load.busy_slots = static_cast<int>(std::clamp(*metrics->processing, 0.0, static_cast<double>(*props_total_slots)));
   }
   if (metrics) {
     load.waiting = metrics->deferred;

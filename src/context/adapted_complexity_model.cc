@@ -262,8 +262,10 @@ Result<std::unique_ptr<AdaptedComplexityModel>> AdaptedComplexityModel::Parse(st
       for (size_t i = 0; i < n; ++i)
         if (!ParseNumber(tw[i], &(*v)[i])) return bad("bad topic or dense weight");
     }
+    // The counts come from the text: reserve no more than the lines left can hold (a pair line
+    // takes at least 4 bytes, a memo line 6), so a short text cannot ask for a large allocation.
     auto read_pairs = [&](size_t n, auto* out) -> bool {
-      out->reserve(n);
+      out->reserve(std::min(n, text.size() / 4));
       for (size_t i = 0; i < n; ++i) {
         if (!NextLine(&text, &line)) return false;
         auto pf = Fields(line);
@@ -276,7 +278,7 @@ Result<std::unique_ptr<AdaptedComplexityModel>> AdaptedComplexityModel::Parse(st
     };
     if (!read_pairs(nwords, &c.words)) return bad("bad word weights");
     if (!read_pairs(nsupport, &c.support)) return bad("bad support counts");
-    c.memo.reserve(nmemo);
+    c.memo.reserve(std::min(nmemo, text.size() / 6));
     for (size_t i = 0; i < nmemo; ++i) {
       if (!NextLine(&text, &line)) return bad("missing memo lines");
       auto mf = Fields(line);

@@ -217,6 +217,8 @@ Result<DomainPrior> DomainPrior::Parse(std::string_view* text) {
     const auto f = Fields(line);
     if (f.size() != 3 || !ParseNumber(f[0], &c.log_prior) || !ParseNumber(f[1], &c.base) || !ParseNumber(f[2], &c.value)) return bad("bad class line");
   }
+  // A bucket line takes at least 2 bytes: a count the text cannot hold is not allocated for.
+  if (nk > (text->size() + 1) / 2) return bad("truncated buckets");
   std::vector<uint32_t> known(nk);
   std::vector<DomainPriorEntry> entries;
   uint64_t bucket = 0;

@@ -54,7 +54,9 @@ Result<GbdtModel> GbdtModel::Parse(std::string_view* text, int num_features) {
   auto bad = [](const std::string& what) { return Status::InvalidArgument("trees: " + what); };
   std::string_view line, f[5];
   size_t count = 0;
-  if (!NextLine(text, &line) || !Fields(line, f, 2) || f[0] != "trees" || !ParseNumber(f[1], &count)) return bad("missing 'trees N'");
+  // At most 65535 trees, as a tree has at most 65535 nodes: the count sizes an allocation.
+  if (!NextLine(text, &line) || !Fields(line, f, 2) || f[0] != "trees" || !ParseNumber(f[1], &count) || count > 65535)
+    return bad("missing or bad 'trees N'");
   std::vector<GbdtTree> trees(count);
   for (size_t t = 0; t < count; ++t) {
     size_t nodes = 0;

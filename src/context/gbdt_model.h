@@ -4,8 +4,8 @@
 // A node sends x left when x[feature] <= threshold.
 //
 // Text form (one line per tree, then one per node):
-//   trees <count>
-//   tree <nodes>
+//   trees <count>                                     at most 65535 trees
+//   tree <nodes>                                      1..65535 nodes
 //   <feature> <threshold> <left> <right> <value>     feature -1: a leaf (value), else a split
 // Floats are written in their shortest exact form, so Parse(AppendTo()) predicts bit for bit alike.
 //

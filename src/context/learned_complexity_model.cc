@@ -182,8 +182,9 @@ Result<std::unique_ptr<LearnedComplexityModel>> LearnedComplexityModel::Parse(st
     const size_t sp = line.find(' ');
     size_t delta = 0;
     if (sp == std::string_view::npos || !ParseNumber(line.substr(0, sp), &delta)) return bad("bad weight line " + std::to_string(k));
+    // index < weights.size() here, so the test cannot overflow (a huge delta used to wrap around).
+    if (delta >= weights.size() - index || (k > 0 && delta == 0)) return bad("weight index out of range at line " + std::to_string(k));
     index += delta;
-    if (index >= weights.size() || (k > 0 && delta == 0)) return bad("weight index out of range at line " + std::to_string(k));
     float w = 0;
     if (scale > 0) {
       long q = 0;

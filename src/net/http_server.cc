@@ -5,6 +5,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
+#include "net/request_reader.h"
+
 namespace mec::net {
 
 using asio::use_awaitable;
@@ -223,9 +225,8 @@ awaitable<void> Connection::Run() {
       idle_ = true;
       started_ = false;
       if (server_.draining_) break;
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(static_cast<uint32_t>(o.max_header_bytes));
-      parser.body_limit(static_cast<uint64_t>(o.max_body_bytes));
+      RequestParser parser;
+      LimitRequestParser(parser, o);
       // Wait for the request line: keep-alive idle time between requests, header time for the first.
       const bool had_bytes = buf_.size() > 0;
       Arm(std::chrono::milliseconds(first || had_bytes ? o.header_timeout_ms : o.keepalive_timeout_ms),
@@ -245,36 +246,21 @@ awaitable<void> Connection::Run() {
             }
           break;
         }
-        if (ec == http::error::header_limit) {
-          {  // named first: g++ 12 mishandles temporaries that live across co_await
-            auto res = ErrorResponse({431, "invalid_request_error", fmt::format("Request header fields are larger than {} bytes.", o.max_header_bytes), "", "headers_too_large"}, 11, false);
-            co_await WriteAndLinger(std::move(res));
-          }
-          break;
+        // 431 header limit, 413 body limit, 400 malformed (net/request_reader.h); nothing when cancelled.
+        const std::optional<ApiError> err = RequestReadError(ec, false, o);  // named, not in the condition (g++ 12)
+        if (err) {
+          auto res = ErrorResponse(*err, 11, false);
+          co_await WriteAndLinger(std::move(res));
         }
-        if (ec == http::error::body_limit) {
-          {  // named first: g++ 12 mishandles temporaries that live across co_await
-            auto res = ErrorResponse({413, "invalid_request_error", fmt::format("Request body is larger than the limit of {} bytes.", o.max_body_bytes), "", "request_too_large"}, 11, false);
-            co_await WriteAndLinger(std::move(res));
-          }
-          break;
-        }
-        if (ec == asio::error::operation_aborted) break;
-        auto res = ErrorResponse({400, "invalid_request_error", "Malformed HTTP request: " + ec.message(), "", "bad_request"}, 11, false);
-        co_await WriteAndLinger(std::move(res));
         break;
       }
       auto& head = parser.get();
       version_ = head.version();
       keep_alive_ = head.keep_alive();
-      int fields = 0;
-      for (auto const& f : head) {
-        (void)f;
-        ++fields;
-      }
-      if (fields > o.max_header_count) {
+      const std::optional<ApiError> too_many = CheckHeaderCount(head, o);  // 431
+      if (too_many) {
         {  // named first: g++ 12 mishandles temporaries that live across co_await
-          auto res = ErrorResponse({431, "invalid_request_error", fmt::format("Too many header fields ({} > {}).", fields, o.max_header_count), "", "too_many_headers"}, version_, false);
+          auto res = ErrorResponse(*too_many, version_, false);
           co_await WriteAndLinger(std::move(res));
         }
         break;
@@ -284,18 +270,13 @@ awaitable<void> Connection::Run() {
         auto [bec, bn] = co_await http::async_read(sock_, buf_, parser, kTuple);
         Disarm();
         if (bec) {
-          if (timed_out_ == Timeout::kBody) {
-            {  // named first: g++ 12 mishandles temporaries that live across co_await
-              auto res = ErrorResponse({408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"}, version_, false);
-              co_await WriteAndLinger(std::move(res));
-            }
-          } else if (bec == http::error::body_limit) {
-            {  // named first: g++ 12 mishandles temporaries that live across co_await
-              auto res = ErrorResponse({413, "invalid_request_error", fmt::format("Request body is larger than the limit of {} bytes.", o.max_body_bytes), "", "request_too_large"}, version_, false);
-              co_await WriteAndLinger(std::move(res));
-            }
-          } else if (bec != http::error::end_of_stream && bec != asio::error::connection_reset && bec != asio::error::eof) {
-            auto res = ErrorResponse({400, "invalid_request_error", "Malformed HTTP request body: " + bec.message(), "", "bad_request"}, version_, false);
+          // 408 on our timeout; else 413 or 400 (net/request_reader.h), nothing if the client left.
+          const std::optional<ApiError> err =
+              timed_out_ == Timeout::kBody
+                  ? std::optional<ApiError>(ApiError{408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"})
+                  : RequestReadError(bec, true, o);
+          if (err) {
+            auto res = ErrorResponse(*err, version_, false);  // named first: g++ 12 and temporaries across co_await
             co_await WriteAndLinger(std::move(res));
           }
           break;

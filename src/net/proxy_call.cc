@@ -10,6 +10,7 @@
 #include "cache/answer_convert.h"
 #include "learn/judge_protocol.h"
 #include "net/learning_worker.h"
+#include "net/request_reader.h"
 #include "net/upstream_attempt.h"
 
 namespace mec::net {
@@ -59,17 +60,6 @@ std::string_view UpstreamPath(Endpoint e) {
     case Endpoint::kEmbeddings: return "/embeddings";
   }
   return "";
-}
-
-// Collects the X-MEC-* hint headers over the body's "mec" hints (headers win).
-std::optional<ApiError> ApplyHeaderHints(const HttpRequest& req, Hints& hints) {
-  for (const auto& f : req) {
-    std::string_view name = f.name_string();
-    if (name.size() < 6 || !IEquals(name.substr(0, 6), "x-mec-")) continue;
-    if (!IsHintHeader(name)) continue;
-    if (auto e = ApplyHint(name, f.value(), hints)) return e;
-  }
-  return std::nullopt;
 }
 
 std::string NewDecisionId(GatewayShared& s) {
