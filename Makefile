@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 RELEASE := build/release
 ASAN := build/asan
 
-.PHONY: all deps build run test unit integration bench clean deploy-test install unit-check image
+.PHONY: all deps build run test unit integration bench soak clean deploy-test install unit-check image
 
 all: build
 
@@ -52,6 +52,10 @@ image:
 
 bench: build
 	bash bench/run.sh $(RELEASE)
+
+# Soak with faults (docs/soak.md): SOAK_MINUTES (default 10) at the highest rate that sheds nothing.
+soak: build
+	scripts/node.sh tests/node/tools/soak.mjs --bin $(RELEASE)/mecrouter --minutes $${SOAK_MINUTES:-10}
 
 clean:
 	rm -rf build
