@@ -1,5 +1,6 @@
 #include "aws/decision_exporter.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -201,6 +202,7 @@ void DecisionExporter::Run() {
     wake_.wait_for(lock, std::chrono::seconds(options_.exports.interval_s), [this] { return stop_; });
     const bool last = stop_;
     lock.unlock();
+    if (last) target_.timeout_ms = std::min(target_.timeout_ms, kFinalTimeoutMs);
     ExportOnce();  // errors are logged and counted in it
     lock.lock();
     if (last) return;

@@ -55,6 +55,9 @@ class DecisionExporter {
  public:
   static constexpr int64_t kRowsPerObject = 20000;
   static constexpr int kObjectsPerRun = 10;  // the rest waits for the next interval
+  // The last export, at Stop, gives each request at most this long (or timeout_ms when shorter):
+  // deploy/aws stops a task 5 s after its drain.
+  static constexpr int kFinalTimeoutMs = 3000;
 
   // REQUIRES: options.exports.s3 and options.path are set, exports.region is set (or the endpoint
   // is). `replica` names this process in the keys (e.g. the host name). `log` receives one line
@@ -70,7 +73,7 @@ class DecisionExporter {
   Status ExportOnce();
   // Starts the thread: ExportOnce every interval_s.
   void Start();
-  // Stops the thread after one last ExportOnce (bounded by the request timeouts). Idempotent.
+  // Stops the thread after one last ExportOnce (each request bounded by kFinalTimeoutMs). Idempotent.
   void Stop();
 
   DecisionExportStats stats() const;
@@ -92,9 +95,9 @@ class DecisionExporter {
   const std::string watermark_path_;
   const Clock& clock_;
   const std::function<void(const std::string&)> log_;
-  S3Target target_;
 
   // The exporting thread's (ExportOnce's) own.
+  S3Target target_;                // its timeout shrinks for the last export
   CredentialChain credentials_;
   int64_t watermark_ = 0;
   bool watermark_loaded_ = false;
