@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "aws/decision_exporter.h"
 #include "backend/backend_monitor.h"
 #include "backend/backend_pool.h"
 #include "cache/response_cache.h"
@@ -59,6 +60,7 @@ struct GatewayRuntime::Parts {
   std::unique_ptr<net::EnginePoller> engine_poller;
   std::thread probe_thread;
   std::unique_ptr<net::LearningWorker> learning;
+  std::unique_ptr<aws::DecisionExporter> exporter;  // the decision log to S3; stopped after the log's last rows
 };
 
 GatewayRuntime::GatewayRuntime(Options options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
@@ -98,6 +100,7 @@ Status GatewayRuntime::Start() {
   auto telemetry = Telemetry::Create(options.telemetry, *p->pool, policy_names, clock_);
   if (!telemetry.ok()) return telemetry.status();
   p->telemetry = std::move(*telemetry);
+  if (Status s = MakeDecisionExport(*p); !s.ok()) return s;
   p->shared.reset(new net::GatewayShared{options, clock_, *p->engine, p->policies, nullptr, nullptr, p->decisions, {}});
   net::GatewayShared& shared = *p->shared;
   shared.telemetry = p->telemetry.get();
@@ -190,8 +193,32 @@ Status GatewayRuntime::Start() {
   p->engine_poller->Start();
   net::asio::io_context* probe_ioc = p->probe_ioc.get();
   p->probe_thread = std::thread([probe_ioc] { probe_ioc->run(); });
+  if (p->exporter) p->exporter->Start();
   parts_ = std::move(p);
   running_ = true;
+  return Status::Ok();
+}
+
+// The decision log's export to S3 (docs/telemetry.md "Export to S3"): `telemetry.decision_log.export`
+// in the file, else the MECROUTER_EXPORT_* variables (the AWS CDK app sets them); a thread of its own,
+// started once everything else runs.
+Status GatewayRuntime::MakeDecisionExport(Parts& p) {
+  DecisionLogOptions log = options_.telemetry.decision_log;
+  const aws::EnvLookup env = [](const char* name) -> const char* { return std::getenv(name); };
+  const bool from_file = !log.exports.s3.empty();
+  if (Status s = aws::ApplyExportEnvironment(log.exports, env); !s.ok()) return s;
+  if (log.exports.s3.empty()) return Status::Ok();
+  if (log.path.empty() && !from_file) {
+    std::fprintf(stderr, "mecrouter: WARNING: MECROUTER_EXPORT_BUCKET is set but there is no decision log (telemetry.decision_log.path): nothing to export\n");
+    return Status::Ok();
+  }
+  char host[256] = "replica";
+  gethostname(host, sizeof host - 1);
+  auto exporter = aws::DecisionExporter::Create(log, host, clock_, env, [](const std::string& line) {
+    std::fprintf(stderr, "mecrouter: %s\n", line.c_str());
+  });
+  if (!exporter.ok()) return exporter.status();
+  p.exporter = std::move(*exporter);
   return Status::Ok();
 }
 
@@ -217,6 +244,7 @@ void GatewayRuntime::PrintBanner(const std::vector<std::string>& extra) const {
   std::printf("  telemetry: metrics %s, decision log %s, access log %s\n", tel.metrics ? ("at " + base + "/metrics").c_str() : "off",
               tel.decision_log.path.empty() ? "off" : tel.decision_log.path.c_str(),
               tel.access_log.path.empty() ? "off" : (tel.access_log.path == "-" ? "stderr" : tel.access_log.path.c_str()));
+  if (parts_->exporter) std::printf("  decision log export: %s\n", parts_->exporter->Describe().c_str());
   std::printf("  cache: %s\n", options.cache.enabled ? fmt::format("in process, {} MiB, ttl {} s (temperature 0 or a seed; Cache-Control: no-cache bypasses)",
                                                                   options.cache.max_bytes >> 20, options.cache.ttl_ms / 1000).c_str() : "off");
   if (parts_->learning) {
@@ -257,6 +285,14 @@ void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {
                 options_.telemetry.decision_log.path.c_str(), static_cast<unsigned long long>(st.written),
                 static_cast<unsigned long long>(st.dropped), static_cast<unsigned long long>(st.failed),
                 st.last_error.empty() ? "" : ": ", st.last_error.c_str());
+  }
+  if (p.exporter) {  // one last export of what the log got since the last one (bounded by the request timeouts)
+    p.exporter->Stop();
+    const aws::DecisionExportStats es = p.exporter->stats();
+    std::printf("mecrouter: decision export: %lld objects, %lld rows (through seq %lld), %lld rows lost to retention, %lld failed attempts%s%s\n",
+                static_cast<long long>(es.objects), static_cast<long long>(es.rows), static_cast<long long>(es.watermark),
+                static_cast<long long>(es.skipped), static_cast<long long>(es.failures), es.last_error.empty() ? "" : "; last error: ",
+                es.last_error.c_str());
   }
 }
 

@@ -41,6 +41,7 @@ class GatewayRuntime {
 
  private:
   struct Parts;
+  Status MakeDecisionExport(Parts& p);  // p.exporter, when an export is configured
   Options options_;
   const Clock& clock_;
   std::unique_ptr<Parts> parts_;

@@ -292,6 +292,35 @@ telemetry:
   ExpectError("telemetry:\n  access_log:\n    emf_namespace: ''\n" + backends, "c.yaml:3: telemetry.access_log.emf_namespace: must not be empty");
 }
 
+TEST(Config, DecisionLogExportToS3) {
+  const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto d = LoadOptionsFromString(backends, "t.yaml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->telemetry.decision_log.exports.s3, "");
+  EXPECT_EQ(d->telemetry.decision_log.exports.interval_s, 300);
+  EXPECT_EQ(d->telemetry.decision_log.exports.timeout_ms, 10000);
+  auto o = LoadOptionsFromString(R"(
+telemetry:
+  decision_log:
+    path: /tmp/d.db
+    export: {s3: s3://bkt/decisions/, interval_s: 60, region: eu-west-1, endpoint: 'http://127.0.0.1:9000', timeout_ms: 2000}
+)" + backends, "t.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  const auto& e = o->telemetry.decision_log.exports;
+  EXPECT_EQ(e.s3, "s3://bkt/decisions/");
+  EXPECT_EQ(e.interval_s, 60);
+  EXPECT_EQ(e.region, "eu-west-1");
+  EXPECT_EQ(e.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(e.timeout_ms, 2000);
+  EXPECT_NE(DescribeOptions(*o).find("exported to s3://bkt/decisions/ every 60 s"), std::string::npos) << DescribeOptions(*o);
+  ExpectError("telemetry:\n  decision_log:\n    export: {s3: 'bkt/x'}\n" + backends,
+              "c.yaml:3: telemetry.decision_log.export.s3: must be s3://BUCKET or s3://BUCKET/PREFIX");
+  ExpectError("telemetry:\n  decision_log:\n    export: {interval_s: 0}\n" + backends, "c.yaml:3: telemetry.decision_log.export.interval_s: must be between");
+  ExpectError("telemetry:\n  decision_log:\n    export: {endpoint: 'localhost:9000'}\n" + backends,
+              "c.yaml:3: telemetry.decision_log.export.endpoint: must be an http:// or https:// URL");
+  ExpectError("telemetry:\n  decision_log:\n    export: {bucket: x}\n" + backends, "c.yaml:3: telemetry.decision_log.export.bucket: unknown key");
+}
+
 TEST(Config, DashboardDefaultsAndKeys) {
   const std::string backends = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
   auto d = LoadOptionsFromString(backends, "t.yaml");

@@ -285,6 +285,26 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
   return Status::Ok();
 }
 
+// telemetry.decision_log.export: {s3: s3://BUCKET/PREFIX, interval_s, region, endpoint, timeout_ms}.
+Status ReadDecisionExport(const Reader& r, const YAML::Node& n, const std::string& path, DecisionExportOptions& e) {
+  return r.ForEachKey(n, path, {"s3", "interval_s", "region", "endpoint", "timeout_ms"},
+                      [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                        if (k == "s3") {
+                          MEC_TRY(r.Str(v, p, e.s3));
+                          if (!e.s3.starts_with("s3://") || e.s3.size() == 5 || e.s3[5] == '/')
+                            return r.Error(v, p, "must be s3://BUCKET or s3://BUCKET/PREFIX");
+                          return Status::Ok();
+                        }
+                        if (k == "interval_s") return r.Num(v, p, e.interval_s, 1, 86400 * 7);
+                        if (k == "region") return r.Str(v, p, e.region);
+                        if (k == "timeout_ms") return r.Num(v, p, e.timeout_ms, 100, 600000);
+                        MEC_TRY(r.Str(v, p, e.endpoint));
+                        if (!e.endpoint.starts_with("http://") && !e.endpoint.starts_with("https://"))
+                          return r.Error(v, p, "must be an http:// or https:// URL");
+                        return Status::Ok();
+                      });
+}
+
 Status ReadTelemetry(const Reader& r, const YAML::Node& n, const std::string& path, TelemetryOptions& t) {
   return r.ForEachKey(
       n, path, {"metrics", "decision_log", "access_log"},
@@ -292,9 +312,10 @@ Status ReadTelemetry(const Reader& r, const YAML::Node& n, const std::string& pa
         if (k == "metrics") return r.Bool(v, p, t.metrics);
         if (k == "decision_log") {
           auto& d = t.decision_log;
-          return r.ForEachKey(v, p, {"path", "batch", "flush_ms", "queue", "retention_rows", "retention_days"},
+          return r.ForEachKey(v, p, {"path", "batch", "flush_ms", "queue", "retention_rows", "retention_days", "export"},
                               [&](const std::string& dk, const YAML::Node& dv, const std::string& dp) -> Status {
                                 if (dk == "path") return r.Str(dv, dp, d.path);
+                                if (dk == "export") return ReadDecisionExport(r, dv, dp, d.exports);
                                 if (dk == "batch") return r.Num(dv, dp, d.batch, 1, 100000);
                                 if (dk == "flush_ms") return r.Num(dv, dp, d.flush_ms, 1, 3.6e6);
                                 if (dk == "queue") return r.Num(dv, dp, d.queue, 1, 1e8);
@@ -688,10 +709,14 @@ std::string DescribeOptions(const Options& o) {
   out += fmt::format("telemetry: metrics {}; decision log {}; access log {}\n", tel.metrics ? "on (GET /metrics)" : "off",
                      tel.decision_log.path.empty()
                          ? std::string("off")
-                         : fmt::format("{} (batches of {}, every {} ms, queue {}, keep {} rows / {} days)",
+                         : fmt::format("{} (batches of {}, every {} ms, queue {}, keep {} rows / {} days{})",
                                        tel.decision_log.path, tel.decision_log.batch, tel.decision_log.flush_ms,
                                        tel.decision_log.queue, tel.decision_log.retention_rows,
-                                       tel.decision_log.retention_days),
+                                       tel.decision_log.retention_days,
+                                       tel.decision_log.exports.s3.empty()
+                                           ? std::string()
+                                           : fmt::format("; exported to {} every {} s", tel.decision_log.exports.s3,
+                                                         tel.decision_log.exports.interval_s)),
                      tel.access_log.path.empty() ? std::string("off")
                                                  : (tel.access_log.path == "-" ? std::string("stderr") : tel.access_log.path) +
                                                        (tel.access_log.emf ? " (+ CloudWatch EMF, namespace " + tel.access_log.emf_namespace + ")" : ""));

@@ -190,6 +190,17 @@ struct RoutingOptions {
   std::vector<ProfileOptions> profiles;   // routing.profiles: more policies, in config order
 };
 
+// Periodic export of the decision log to S3 (aws/decision_exporter.h, docs/telemetry.md); off
+// while `s3` is "". When the file sets no `s3`, MECROUTER_EXPORT_BUCKET, MECROUTER_EXPORT_PREFIX
+// and MECROUTER_EXPORT_INTERVAL_S fill these at start (the AWS CDK app sets them).
+struct DecisionExportOptions {
+  std::string s3;                     // "s3://BUCKET/PREFIX"
+  int64_t interval_s = 300;           // one export every this long, and one at shutdown
+  std::string region;                 // "" = $AWS_REGION, else $AWS_DEFAULT_REGION
+  std::string endpoint;               // "" = https://BUCKET.s3.REGION.amazonaws.com; else path style here
+  int64_t timeout_ms = 10000;         // per request (credentials, one PUT)
+};
+
 // The decision log (telemetry/decision_log.h): every decision and its outcome in a SQLite file
 // (WAL mode), written in batches by a background thread.
 struct DecisionLogOptions {
@@ -199,6 +210,7 @@ struct DecisionLogOptions {
   int queue = 65536;                  // rows waiting for the writer; more are dropped (and counted)
   int64_t retention_rows = 1000000;   // keep at most this many rows (oldest deleted first); 0 = no limit
   double retention_days = 30;         // delete rows older than this, relative to the newest; 0 = no limit
+  DecisionExportOptions exports;      // `export:` in the file
 };
 
 // One JSON line per request (telemetry/access_log.h); optionally CloudWatch Embedded Metric

@@ -179,10 +179,16 @@ Result<std::string> TailDecisions(SqliteDb& db, int n) {
   return out;
 }
 
-Status ExportDecisions(SqliteDb& db, ExportFormat format, std::ostream& out) {
+namespace {
+
+// Rows with seq > after_seq (every row: after_seq < 0), at most `limit` (none: limit < 0), oldest
+// first, in `format`; `range` (may be null) gets the seqs of the first and last rows written.
+Status ExportRows(SqliteDb& db, ExportFormat format, int64_t after_seq, int64_t limit, std::ostream& out, ExportedRange* range) {
   auto layout = ReadLayout(db);
   if (!layout.ok()) return layout.status();
-  auto st = db.Prepare(fmt::format("{} ORDER BY {}", layout->select, layout->order));
+  auto st = after_seq < 0 ? db.Prepare(fmt::format("{} ORDER BY {}", layout->select, layout->order))
+                          : db.Prepare(fmt::format("{} WHERE {} > {} ORDER BY {} LIMIT {}", layout->select, layout->order, after_seq,
+                                                   layout->order, limit));
   if (!st.ok()) return st.status();
   const int cols = st->ColumnCount();  // column 0 is `seq`: not exported
   int candidates_col = -1;
@@ -211,6 +217,11 @@ Status ExportDecisions(SqliteDb& db, ExportFormat format, std::ostream& out) {
     auto row = st->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
+    if (range) {
+      if (range->rows == 0) range->first_seq = st->Int(0);
+      range->last_seq = st->Int(0);
+      ++range->rows;
+    }
     line.clear();
     if (format == ExportFormat::kJsonl) {
       JsonWriter w(line);
@@ -246,6 +257,21 @@ Status ExportDecisions(SqliteDb& db, ExportFormat format, std::ostream& out) {
     out << line;
   }
   return out ? Status::Ok() : Status::Internal("write failed");
+}
+
+}  // namespace
+
+Status ExportDecisions(SqliteDb& db, ExportFormat format, std::ostream& out) { return ExportRows(db, format, -1, -1, out, nullptr); }
+
+Result<ExportedRange> ExportDecisionsAfter(SqliteDb& db, int64_t after_seq, int64_t limit, std::ostream& out) {
+  auto layout = ReadLayout(db);
+  if (!layout.ok()) return layout.status();
+  ExportedRange range;
+  auto newest = db.QueryText(fmt::format("SELECT COALESCE(MAX(rowid), 0) FROM {}", layout->rows));
+  if (!newest.ok()) return newest.status();
+  range.newest_seq = std::stoll(*newest);
+  if (Status s = ExportRows(db, ExportFormat::kJsonl, after_seq < 0 ? 0 : after_seq, limit, out, &range); !s.ok()) return s;
+  return range;
 }
 
 }  // namespace mec

@@ -47,6 +47,17 @@ enum class ExportFormat { kJsonl, kCsv };
 // Every row, oldest first: JSON objects one per line, or CSV with a header line.
 Status ExportDecisions(SqliteDb& db, ExportFormat format, std::ostream& out);
 
+// The rows after a watermark, for periodic exports (aws/decision_exporter.h): rows whose `seq`
+// (the rowid, which only grows: retention deletes the oldest rows, never the newest) is greater
+// than `after_seq`, oldest first, at most `limit`, as ExportDecisions' JSON lines.
+struct ExportedRange {
+  int64_t rows = 0;        // written
+  int64_t first_seq = 0;   // of the first row written (when rows > 0)
+  int64_t last_seq = 0;    // of the last row written (when rows > 0)
+  int64_t newest_seq = 0;  // the newest row's seq in the log; 0 when it is empty
+};
+Result<ExportedRange> ExportDecisionsAfter(SqliteDb& db, int64_t after_seq, int64_t limit, std::ostream& out);
+
 // "2026-11-27T05:40:12.345Z".
 std::string FormatUnixTime(double unix_s);
 
