@@ -28,18 +28,7 @@ namespace {
 
 constexpr const char* kPassword = "tok-3xAmple-s3cret";
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  close(fd);
-  return port;
-}
+using testing::TestRedisServer;
 
 size_t ThreadCount() {
   size_t n = 0;
@@ -67,8 +56,8 @@ class TlsRedisServer {
         "printf 'subjectAltName=IP:127.0.0.1\\n' > san.cnf && "
         "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 1 -extfile san.cnf";
     if (std::system(("( " + sh + " ) >/dev/null 2>&1").c_str()) != 0) return;
-    tls_port_ = FreePort();
-    port_ = FreePort();
+    tls_port_ = TestRedisServer::FreePort();
+    port_ = TestRedisServer::FreePort();
     const std::string tls_port = std::to_string(tls_port_), port = std::to_string(port_);
     const std::string cert = dir_ + "/server.crt", key = dir_ + "/server.key", ca = dir_ + "/ca.crt";
     const char* argv[] = {"redis-server", "--port", port.c_str(), "--tls-port", tls_port.c_str(), "--bind", "127.0.0.1",

@@ -54,8 +54,7 @@ class TestRedisServer {
   }
   bool ready() const { return ready_; }
   int port() const { return port_; }
-
- private:
+  // A loopback TCP port nothing listens on now (bound, then closed).
   static int FreePort() {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -68,6 +67,8 @@ class TestRedisServer {
     close(fd);
     return port;
   }
+
+ private:
   pid_t pid_ = -1;
   int port_ = 0;
   bool ready_ = false;
