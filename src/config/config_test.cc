@@ -449,5 +449,29 @@ TEST(EngineOptions, ErrorsNameTheKeyAndLine) {
   ExpectError(kEngineHead + "    engine_poll: 100\n", "c.yaml:6: backends[0].engine_poll: unknown key");
 }
 
+TEST(Config, AuthAndServerExposure) {
+  const std::string one = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto d = LoadOptionsFromString(one, "c.yaml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->auth.keys_db.empty());  // no keys unless asked for
+  EXPECT_FALSE(d->server.allow_anonymous);
+  EXPECT_FALSE(d->server.open_metrics);
+  EXPECT_EQ(d->auth.redis_timeout_ms, 50);
+  auto o = LoadOptionsFromString("server: {allow_anonymous: true, open_metrics: true}\n"
+                                 "auth: {keys_db: k.db, reload_ms: 100, redis_timeout_ms: 20, fallback_replicas: 3, reserve_output_tokens: 512}\n" + one,
+                                 "c.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_TRUE(o->server.allow_anonymous);
+  EXPECT_TRUE(o->server.open_metrics);
+  EXPECT_EQ(o->auth.keys_db, "k.db");
+  EXPECT_EQ(o->auth.reload_ms, 100);
+  EXPECT_EQ(o->auth.redis_timeout_ms, 20);
+  EXPECT_EQ(o->auth.fallback_replicas, 3);
+  EXPECT_EQ(o->auth.reserve_output_tokens, 512);
+  ExpectError("auth: {keys_db: ''}\n" + one, "auth.keys_db");
+  ExpectError("auth: {key_db: k.db}\n" + one, "auth.key_db: unknown key");
+  ExpectError("auth: {keys_db: k.db, redis_timeout_ms: 0}\n" + one, "auth.redis_timeout_ms");
+}
+
 }  // namespace
 }  // namespace mec

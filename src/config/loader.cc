@@ -129,7 +129,7 @@ Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path,
   return r.ForEachKey(n, path,
                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_header_count",
                        "header_timeout_ms", "body_timeout_ms", "keepalive_timeout_ms", "shutdown_grace_ms",
-                       "max_connections", "max_in_flight"},
+                       "max_connections", "max_in_flight", "allow_anonymous", "open_metrics"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                         if (k == "listen") return r.Str(v, p, s.listen);
                         if (k == "threads") return r.Num(v, p, s.threads, 0, 256);
@@ -141,6 +141,8 @@ Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path,
                         if (k == "keepalive_timeout_ms") return r.Num(v, p, s.keepalive_timeout_ms, 1, 3.6e6);
                         if (k == "shutdown_grace_ms") return r.Num(v, p, s.shutdown_grace_ms, 0, 3.6e6);
                         if (k == "max_in_flight") return r.Num(v, p, s.max_in_flight, 0, 1e6);
+                        if (k == "allow_anonymous") return r.Bool(v, p, s.allow_anonymous);
+                        if (k == "open_metrics") return r.Bool(v, p, s.open_metrics);
                         return r.Num(v, p, s.max_connections, 1, 1e6);
                       });
 }
@@ -404,6 +406,20 @@ Status ReadState(const Reader& r, const YAML::Node& n, const std::string& path, 
   return Status::Ok();
 }
 
+// auth: {keys_db, reload_ms, redis_timeout_ms, fallback_replicas, reserve_output_tokens}.
+Status ReadAuth(const Reader& r, const YAML::Node& n, const std::string& path, AuthOptions& a) {
+  MEC_TRY(r.ForEachKey(n, path, {"keys_db", "reload_ms", "redis_timeout_ms", "fallback_replicas", "reserve_output_tokens"},
+                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                         if (k == "keys_db") return r.Str(v, p, a.keys_db);
+                         if (k == "reload_ms") return r.Num(v, p, a.reload_ms, 10, 60000);
+                         if (k == "redis_timeout_ms") return r.Num(v, p, a.redis_timeout_ms, 1, 10000);
+                         if (k == "fallback_replicas") return r.Num(v, p, a.fallback_replicas, 0, 10000);
+                         return r.Num(v, p, a.reserve_output_tokens, 1, 1e7);
+                       }));
+  if (n["keys_db"].IsDefined() && a.keys_db.empty()) return r.Error(n["keys_db"], path + ".keys_db", "must not be empty");
+  return Status::Ok();
+}
+
 Status ReadCache(const Reader& r, const YAML::Node& n, const std::string& path, CacheOptions& c) {
   return r.ForEachKey(n, path, {"enabled", "max_bytes", "ttl_ms"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
@@ -631,7 +647,7 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
     return Status::InvalidArgument(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
   }
   try {
-    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "dashboard", "backends", "state", "learning"},
+    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "dashboard", "backends", "state", "learning", "auth"},
                             [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                               if (k == "server") return ReadServer(r, v, p, o.server);
                               if (k == "routing") return ReadRouting(r, v, p, o.routing);
@@ -640,6 +656,7 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
                               if (k == "state") return ReadState(r, v, p, o.state);
                               if (k == "dashboard") return ReadDashboard(r, v, p, o.dashboard);
                               if (k == "learning") return ReadLearning(r, v, p, o.learning);
+                              if (k == "auth") return ReadAuth(r, v, p, o.auth);
                               if (!v.IsSequence()) return r.Error(v, p, "expected a list of backends");
                               for (size_t i = 0; i < v.size(); ++i) {
                                 BackendOptions b;

@@ -137,6 +137,21 @@ struct ServerOptions {
   int64_t shutdown_grace_ms = 10000;      // SIGTERM: in-flight requests get this long to finish
   int max_connections = 10000;            // further connections: their first request gets 503 + Retry-After, then close
   int max_in_flight = 0;                  // non-GET requests being handled at once; more get 503 + Retry-After. 0: no limit
+  // Off loopback (docs/security.md): serving without API keys needs allow_anonymous (a loud
+  // warning), the operator endpoints need dashboard.token_env, and /metrics needs the token too
+  // unless open_metrics is set.
+  bool allow_anonymous = false;
+  bool open_metrics = false;
+};
+
+// API keys, budgets and rate limits (docs/security.md). Without keys_db, no key is asked for.
+struct AuthOptions {
+  std::string keys_db;                    // SQLite file of keys (`mecrouter keys --db`); "" = no keys
+  int64_t reload_ms = 250;                // how often the file is checked for changes made by others
+  int64_t redis_timeout_ms = 50;          // with state: redis, an admission waits at most this long,
+                                          // then uses this replica's local share of the limits
+  int fallback_replicas = 0;              // the share's divisor; 0: the live replicas Redis last showed (>= 1)
+  int64_t reserve_output_tokens = 4096;   // a request without max_tokens reserves this many output tokens
 };
 
 // A routing profile defined in config (`routing.profiles`, docs/routing.md): the route/ plugins it
@@ -295,6 +310,7 @@ struct Options {
   StateOptions state;
   DashboardOptions dashboard;
   LearningOptions learning;
+  AuthOptions auth;
   std::vector<BackendOptions> backends;
   std::string source;  // file name, or "embedded demo"
 };

@@ -26,6 +26,7 @@ struct RequestContext {
   double min_quality = 0.9;           // DESIGN.md §2 scale
   std::optional<bool> min_quality_per_request;  // X-MEC-Min-Quality's "per=": request (true), class (false); unset: the config's
   Privacy privacy = Privacy::kAny;
+  uint8_t key_tiers = 0x7;            // bit (1 << Tier): the tiers the caller's API key may use (docs/security.md)
   NetworkView network;                // what the client says about its links (kUnknown if nothing)
   std::optional<DeviceState> device;
   bool needs_tools = false, needs_json_schema = false, needs_image_input = false;

@@ -8,6 +8,7 @@ namespace mec {
 namespace {
 
 bool PrivacyKeeps(const RequestContext& ctx, const Backend& b) {
+  if (!((ctx.key_tiers >> static_cast<int>(b.tier())) & 1)) return false;  // the API key's tiers
   if (ctx.privacy == Privacy::kDevice) return b.tier() == Tier::kDevice;
   if (ctx.privacy == Privacy::kEdge) return b.tier() != Tier::kCloud;
   return true;
@@ -106,6 +107,7 @@ class AutoOrderFilter final : public Filter {
 }  // namespace
 
 std::string FilterPrivacy(const RequestContext& ctx, const Backend& b) {
+  if (!((ctx.key_tiers >> static_cast<int>(b.tier())) & 1)) return "the API key does not allow the " + std::string(TierName(b.tier())) + " tier";
   if (ctx.privacy == Privacy::kDevice && b.tier() != Tier::kDevice) return "privacy=device";
   if (ctx.privacy == Privacy::kEdge && b.tier() == Tier::kCloud) return "privacy=edge";
   return "";
