@@ -16,6 +16,7 @@ std::string FormatAccessLogLine(const RequestRecord& r, std::string_view backend
   w.BeginObject().Field("ts", FormatUnixTime(r.unix_s)).Field("id", r.id);
   if (!r.request_id.empty()) w.Field("request_id", r.request_id);
   if (!r.trace_id.empty()) w.Field("trace_id", r.trace_id);
+  if (!r.key_name.empty()) w.Field("key", r.key_name);  // the key's name, never the key
   w.Field("endpoint", r.endpoint);
   w.Field("model", r.model).Field("policy", r.policy).Field("tier", tier.empty() ? std::string_view("none") : tier);
   w.Field("backend", backend.empty() ? std::string_view("none") : backend).Field("status", RequestStatusName(r.status));

@@ -59,6 +59,11 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(const DecisionLogOptions&
       return Status::Unavailable("decision log " + options.path + ": migrating schema version 3 to 4: " + s.message());
     *version = "4";
   }
+  if (*version == "4") {  // version 5 only added the API key's columns
+    if (Status s = (*db)->Exec(std::string("BEGIN;") + kDecisionLogMigrateV4 + "COMMIT;"); !s.ok())
+      return Status::Unavailable("decision log " + options.path + ": migrating schema version 4 to 5: " + s.message());
+    *version = "5";
+  }
   if (!version->empty() && *version != std::to_string(kDecisionLogSchemaVersion)) {
     return Status::Unavailable("decision log " + options.path + " has schema version " + *version + "; this mecrouter writes version " +
                                std::to_string(kDecisionLogSchemaVersion) +
@@ -288,6 +293,8 @@ void DecisionLog::BindRow(SqliteStickyBinder& b, int first, const RequestRecord&
   b.Text(++i, r.request_id);
   b.Text(++i, r.trace_id);
   b.Int(++i, r.continuations);
+  b.Text(++i, r.key_name);
+  b.Real(++i, r.key_spend_usd);
 }
 
 void DecisionLog::WriteBatch(std::vector<Item>& all, size_t begin, size_t end) {

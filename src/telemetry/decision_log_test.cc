@@ -75,7 +75,7 @@ TEST(DecisionLog, SchemaHasOneParameterPerColumn) {
   // The view keeps version 1's columns (and version 3's ids), feedback last.
   EXPECT_EQ(Query(path, "SELECT group_concat(name, ',') FROM pragma_table_info('decisions')"), names(kDecisionLogColumns));
   EXPECT_EQ(kDecisionLogColumns.back(), "feedback_ts");
-  EXPECT_EQ(Query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(Query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "5");
   // No index to keep up to date on the rows (the writer's cost is the rows alone).
   EXPECT_EQ(Query(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'decision_rows'"), "0");
 }
@@ -392,9 +392,11 @@ TEST(DecisionLog, MigratesAVersion2FileInPlace) {
       ASSERT_NE(at, std::string::npos) << from;
       v2.replace(at, from.size(), to);
     };
-    cut(",\n  request_id /* TEXT: X-Request-Id */, trace_id /* TEXT: W3C trace id */,\n  continuations /* INTEGER */", "");
-    cut("d.error, d.request_id, d.trace_id, d.continuations,", "d.error,");
-    cut("'schema_version', '4'", "'schema_version', '2'");
+    cut(",\n  request_id /* TEXT: X-Request-Id */, trace_id /* TEXT: W3C trace id */,\n  continuations /* INTEGER */,\n"
+        "  key_name /* TEXT: the API key's name (never the key) */, key_spend_usd /* REAL: charged to its budget */",
+        "");
+    cut("d.error, d.request_id, d.trace_id, d.continuations, d.key_name, d.key_spend_usd,", "d.error,");
+    cut("'schema_version', '5'", "'schema_version', '2'");
     auto db = SqliteDb::Open(path, false);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec(v2).ok());
@@ -404,9 +406,10 @@ TEST(DecisionLog, MigratesAVersion2FileInPlace) {
   ASSERT_TRUE(log.ok()) << log.status().message();
   ASSERT_TRUE((*log)->Append(MakeRecord("new", kT0)));
   (*log)->Close();
-  EXPECT_EQ(Query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(Query(path, "SELECT value FROM meta WHERE key = 'schema_version'"), "5");
   EXPECT_EQ(Query(path, "SELECT group_concat(id || ':' || COALESCE(request_id, '-'), ',') FROM decisions"), "old:-,new:req-new");
   EXPECT_EQ(Query(path, "SELECT group_concat(COALESCE(continuations, '-'), ',') FROM decisions"), "-,0");
+  EXPECT_EQ(Query(path, "SELECT group_concat(COALESCE(key_name, '-'), ',') FROM decisions"), "-,");
 }
 
 TEST(DecisionLog, OpenErrorsNameTheFile) {

@@ -26,7 +26,7 @@ Result<Layout> ReadLayout(SqliteDb& db) {
   auto version = db.QueryText("SELECT value FROM meta WHERE key = 'schema_version'");
   if (!version.ok()) return version.status();
   if (*version == "1") return Layout{"decisions", kDecisionLogSelectV1, kDecisionLogOrderV1};
-  if (*version == "2" || *version == "3" || *version == std::to_string(kDecisionLogSchemaVersion)) return Layout{"decision_rows", kDecisionLogSelect, kDecisionLogOrder};
+  if (*version == "2" || *version == "3" || *version == "4" || *version == std::to_string(kDecisionLogSchemaVersion)) return Layout{"decision_rows", kDecisionLogSelect, kDecisionLogOrder};
   return Status::InvalidArgument("decision log schema version '" + *version + "' is newer than this mecrouter reads (" +
                                  std::to_string(kDecisionLogSchemaVersion) + ")");
 }

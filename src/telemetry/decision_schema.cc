@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS decision_rows (
   ttft_s /* REAL */, latency_s /* REAL */, input_tokens /* INTEGER */, output_tokens /* INTEGER */, cost_usd /* REAL */,
   error /* TEXT */,
   request_id /* TEXT: X-Request-Id */, trace_id /* TEXT: W3C trace id */,
-  continuations /* INTEGER */
+  continuations /* INTEGER */,
+  key_name /* TEXT: the API key's name (never the key) */, key_spend_usd /* REAL: charged to its budget */
 );
 CREATE TABLE IF NOT EXISTS feedback (id TEXT PRIMARY KEY, score REAL NOT NULL, ts REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS feedback_ts ON feedback(ts);
@@ -37,10 +38,10 @@ CREATE VIEW IF NOT EXISTS decisions AS
          d.policy, d.reason, d.chain, d.primary_backend, d.hedge_planned, d.decision_us, d.candidates,
          d.backend, d.tier, d.pred_ttft_s, d.pred_latency_s, d.pred_p_meet, d.pred_quality, d.pred_cost_usd,
          d.status, d.http_status, d.attempts, d.hedges, d.ttft_s, d.latency_s, d.input_tokens, d.output_tokens,
-         d.cost_usd, d.error, d.request_id, d.trace_id, d.continuations, f.score AS feedback, f.ts AS feedback_ts
+         d.cost_usd, d.error, d.request_id, d.trace_id, d.continuations, d.key_name, d.key_spend_usd, f.score AS feedback, f.ts AS feedback_ts
   FROM decision_rows d LEFT JOIN feedback f ON f.id = d.id;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-INSERT OR IGNORE INTO meta VALUES ('schema_version', '4');
+INSERT OR IGNORE INTO meta VALUES ('schema_version', '5');
 )sql";
 
 const std::vector<std::string_view> kDecisionRowColumns = {
@@ -49,7 +50,7 @@ const std::vector<std::string_view> kDecisionRowColumns = {
     "policy", "reason", "chain", "primary_backend", "hedge_planned", "decision_us", "candidates",
     "backend", "tier", "pred_ttft_s", "pred_latency_s", "pred_p_meet", "pred_quality", "pred_cost_usd",
     "status", "http_status", "attempts", "hedges", "ttft_s", "latency_s", "input_tokens", "output_tokens",
-    "cost_usd", "error", "request_id", "trace_id", "continuations"};
+    "cost_usd", "error", "request_id", "trace_id", "continuations", "key_name", "key_spend_usd"};
 
 const std::vector<std::string_view> kDecisionLogColumns = [] {
   auto v = kDecisionRowColumns;
@@ -79,6 +80,13 @@ const char* const kDecisionLogMigrateV3 = R"sql(
 ALTER TABLE decision_rows ADD COLUMN continuations;
 DROP VIEW IF EXISTS decisions;
 UPDATE meta SET value = '4' WHERE key = 'schema_version';
+)sql";
+
+const char* const kDecisionLogMigrateV4 = R"sql(
+ALTER TABLE decision_rows ADD COLUMN key_name;
+ALTER TABLE decision_rows ADD COLUMN key_spend_usd;
+DROP VIEW IF EXISTS decisions;
+UPDATE meta SET value = '5' WHERE key = 'schema_version';
 )sql";
 
 const char* const kDecisionLogSelect =

@@ -29,13 +29,14 @@
 
 namespace mec {
 
-inline constexpr int kDecisionLogSchemaVersion = 4;
+inline constexpr int kDecisionLogSchemaVersion = 5;
 // Version 3 added request_id and trace_id at the end of decision_rows, version 4 continuations
 // (streams continued on another backend after a cut, docs/continuation.md). Older files are
 // migrated in place when the gateway opens them (these scripts in turn, then kDecisionLogSchema);
 // readers read every version from 2 with kDecisionLogSelect (its d.* simply lacks the newer columns).
 extern const char* const kDecisionLogMigrateV2;
 extern const char* const kDecisionLogMigrateV3;
+extern const char* const kDecisionLogMigrateV4;  // 4 -> 5: key_name, key_spend_usd
 
 // CREATE TABLE / VIEW statements (idempotent); sets the schema version of a new file.
 extern const char* const kDecisionLogSchema;

@@ -37,6 +37,8 @@ std::string_view RequestStatusName(RequestStatus s);
 struct RequestRecord {
   std::string id;                       // the decision id (X-MEC-Decision-Id)
   std::string request_id;               // X-Request-Id (the client's, or the trace id)
+  std::string key_name;                 // the caller's API key's name ("" without keys); never the key
+  double key_spend_usd = 0;             // charged to that key's budget
   std::string trace_id;                 // W3C trace context: the trace this request belongs to
   double unix_s = 0;                    // arrival, seconds since the Unix epoch (fractional)
   TimePoint start{};                    // arrival on the gateway's monotonic clock
