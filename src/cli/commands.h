@@ -15,5 +15,6 @@ int RunTokens(int argc, char** argv);  // tokens_command.cc
 int RunSimulate(int argc, char** argv);  // simulate_command.cc
 int RunDecisions(int argc, char** argv);  // decisions_command.cc
 int RunDemo(int argc, char** argv);  // demo_command.cc
+int RunKeys(int argc, char** argv);  // keys_command.cc: the API keys database (docs/security.md)
 
 }  // namespace mec::cli

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "auth/key_guard.h"
 #include "aws/decision_exporter.h"
 #include "backend/backend_monitor.h"
 #include "backend/backend_pool.h"
@@ -50,6 +51,7 @@ struct GatewayRuntime::Parts {
   std::unique_ptr<ReplicaSync> replicas;
   std::unique_ptr<SharedCache> shared_cache;  // stopped in Shutdown, before the server's io_contexts go
   std::string token;
+  std::unique_ptr<KeyGuard> keys;  // API keys (auth.keys_db); outlives the server's handlers
   std::unique_ptr<Dashboard> dashboard;
   std::unique_ptr<EngineLoadBoard> engine_loads;  // what polled engines report; read by /metrics
   std::unique_ptr<net::HttpServer> server;
@@ -154,13 +156,7 @@ Status GatewayRuntime::Start() {
   p->dashboard = std::make_unique<Dashboard>(options.dashboard, p->token, *p->pool, clock_);
   p->telemetry->set_outcome_observer(&p->dashboard->live_stats());
   shared.dashboard = p->dashboard.get();
-  if (p->token.empty() && !IsLoopbackListen(options.server.listen)) {
-    std::fprintf(stderr,
-                 "mecrouter: WARNING: listening on %s, beyond this machine, with NO TOKEN: /dashboard, /api/..., /admin/... and\n"
-                 "mecrouter: WARNING: /v1/feedback are open to anyone who can connect. Set dashboard.token_env to the name of an\n"
-                 "mecrouter: WARNING: environment variable that holds a bearer token (docs/dashboard.md).\n",
-                 options.server.listen.c_str());
-  }
+  if (Status s = Guard(*p, shared); !s.ok()) return s;
   p->engine_loads = std::make_unique<EngineLoadBoard>(options.backends.size());
   shared.engines = p->engine_loads.get();
   net::GatewayShared* shp = p->shared.get();
@@ -196,6 +192,43 @@ Status GatewayRuntime::Start() {
   if (p->exporter) p->exporter->Start();
   parts_ = std::move(p);
   running_ = true;
+  return Status::Ok();
+}
+
+// Who may call (docs/security.md): API keys when auth.keys_db is set; off loopback, keys or an
+// explicit server.allow_anonymous, the operator endpoints only with a token, /metrics with the
+// token unless server.open_metrics.
+Status GatewayRuntime::Guard(Parts& p, net::GatewayShared& shared) {
+  const Options& options = options_;
+  const bool remote = !IsLoopbackListen(options.server.listen);
+  if (!options.auth.keys_db.empty()) {
+    char host[256] = "replica";
+    gethostname(host, sizeof host - 1);
+    p.keys = std::make_unique<KeyGuard>(options.auth, options.state, clock_, fmt::format("{}-{:x}", host, shared.id_salt));
+    if (Status s = p.keys->Start(); !s.ok()) return s;
+    shared.keys = p.keys.get();
+  }
+  if (remote && !p.keys && !options.server.allow_anonymous)
+    return Status::InvalidArgument(fmt::format(
+        "refusing to listen on {}, beyond this machine, without API keys: configure auth.keys_db (mecrouter keys create; "
+        "docs/security.md), or set server.allow_anonymous: true if a proxy in front authenticates every caller",
+        options.server.listen));
+  if (remote && !p.keys)
+    std::fprintf(stderr,
+                 "mecrouter: WARNING: listening on %s, beyond this machine, with NO API KEYS (server.allow_anonymous): anyone who can\n"
+                 "mecrouter: WARNING: connect may spend your backends' budget. Only run this behind a proxy that authenticates callers.\n",
+                 options.server.listen.c_str());
+  shared.admin_token = p.token;
+  shared.admin_token_set = !p.token.empty();
+  if (remote && p.token.empty()) {
+    shared.operator_closed = true;
+    std::fprintf(stderr,
+                 "mecrouter: WARNING: listening on %s, beyond this machine, with NO TOKEN: /dashboard, /api/..., /admin/... and\n"
+                 "mecrouter: WARNING: /v1/feedback are closed (403). Set dashboard.token_env to the name of an environment\n"
+                 "mecrouter: WARNING: variable that holds a bearer token to open them (docs/security.md).\n",
+                 options.server.listen.c_str());
+  }
+  shared.metrics_need_token = remote && !options.server.open_metrics;
   return Status::Ok();
 }
 
@@ -274,6 +307,7 @@ void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {
   }
   p.prober->Stop();
   p.engine_poller->Stop();
+  if (p.keys) p.keys->Stop();  // after the server: no request reserves any more
   if (p.replicas) p.replicas->Stop();
   if (p.shared_cache) p.shared_cache->Stop();  // answers lookups still waiting, while their io_contexts exist
   p.probe_ioc->stop();

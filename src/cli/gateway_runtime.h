@@ -14,6 +14,10 @@
 #include "core/clock.h"
 #include "core/status.h"
 
+namespace mec::net {
+struct GatewayShared;
+}
+
 namespace mec::cli {
 
 class GatewayRuntime {
@@ -42,6 +46,7 @@ class GatewayRuntime {
  private:
   struct Parts;
   Status MakeDecisionExport(Parts& p);  // p.exporter, when an export is configured
+  Status Guard(Parts& p, net::GatewayShared& shared);  // keys, and what off-loopback listening requires
   Options options_;
   const Clock& clock_;
   std::unique_ptr<Parts> parts_;

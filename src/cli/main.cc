@@ -12,7 +12,7 @@ void Usage() {
   std::fprintf(stderr,
                "mecrouter — an inference router for the device–edge–cloud continuum\n\n"
                "usage:\n"
-               "  mecrouter serve [--config FILE] [--listen HOST:PORT] [--threads N]\n"
+               "  mecrouter serve [--config FILE] [--listen HOST:PORT] [--threads N] [--allow-anonymous]\n"
                "      the gateway; without --config, the embedded demo (three emulated tiers on loopback)\n"
                "  mecrouter emulate --profile device|edge|cloud|zero|FILE [--listen HOST:PORT] [--threads N] [--seed S]\n"
                "      one emulated OpenAI-compatible model server\n"
@@ -25,7 +25,9 @@ void Usage() {
                "  mecrouter decisions [--db FILE] tail [-n N] | summary | export [--format jsonl|csv] | export --labels\n"
                "      query the decision log (telemetry.decision_log.path)\n"
                "  mecrouter demo [--duration S] [--rate R] [--seed N] [--listen HOST:PORT] [--no-outage] [--keep-serving]\n"
-               "      the embedded stack plus live mixed traffic through the gateway, an edge outage mid-way, a summary\n");
+               "      the embedded stack plus live mixed traffic through the gateway, an edge outage mid-way, a summary\n"
+               "  mecrouter keys [--db FILE] create --name NAME [--budget-usd X --budget-period 1h|1d|1w|1mo] [--rpm N] ... | list | show | revoke | rotate | audit\n"
+               "      API keys with budgets and rate limits (auth.keys_db; docs/security.md)\n");
 }
 
 }  // namespace
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   if (cmd == "simulate") return mec::cli::RunSimulate(argc - 2, argv + 2);  // discrete-event simulator
   if (cmd == "decisions") return mec::cli::RunDecisions(argc - 2, argv + 2);  // the decision log
   if (cmd == "demo") return mec::cli::RunDemo(argc - 2, argv + 2);  // live traffic through the embedded stack
+  if (cmd == "keys") return mec::cli::RunKeys(argc - 2, argv + 2);  // API keys, budgets, rate limits
   std::fprintf(stderr, "mecrouter: unknown command '%s'\n\n", cmd.c_str());
   Usage();
   return 2;

@@ -38,6 +38,7 @@ int RunServe(int argc, char** argv) {
   }
   if (auto l = flags.Get("listen")) options.server.listen = *l;
   if (auto t = flags.Get("threads")) options.server.threads = std::atoi(t->c_str());
+  if (flags.Has("allow-anonymous")) options.server.allow_anonymous = true;  // docs/security.md
 
   GatewayRuntime gateway(std::move(options), clock);
   if (Status s = gateway.Start(); !s.ok()) {

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include "auth/key_guard.h"
+#include "core/json_writer.h"
 #include "dashboard/access_guard.h"
 #include "dashboard/dashboard.h"
 
@@ -57,7 +59,18 @@ std::optional<HttpResponse> DashboardRoute(GatewayShared& s, const HttpRequest& 
   if (path == "/dashboard" || path == "/dashboard/") return Page(d.page(), v, ka);
   if (path == "/api/dashboard") {
     const std::string stats = s.stats.ToJson();
-    return NoStore(JsonResponse(d.StateJson(s.parts.monitor.Current(), stats), v, ka));
+    std::string body = d.StateJson(s.parts.monitor.Current(), stats);
+    if (s.keys && !body.empty() && body.back() == '}') {  // requests and spend per key name (never a key)
+      body.pop_back();
+      JsonWriter w(body);
+      body += ",\"keys\":";
+      w.BeginArray();
+      for (const auto& c : s.keys->Counters())
+        w.BeginObject().Field("name", c.name).Field("requests", c.requests).Field("refused", c.refused).Field("spend_usd", c.spend_usd).EndObject();
+      w.EndArray();
+      body += '}';
+    }
+    return NoStore(JsonResponse(std::move(body), v, ka));
   }
   if (path == "/api/decisions") return NoStore(JsonResponse(d.DecisionsJson(DecisionsParam(req.target(), 50)), v, ka));
   return std::nullopt;

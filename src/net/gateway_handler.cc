@@ -6,7 +6,9 @@
 
 #include "api/openai_json.h"
 #include "core/json_writer.h"
+#include "dashboard/access_guard.h"
 #include "net/dashboard_routes.h"
+#include "net/key_routes.h"
 #include "net/learning_worker.h"
 #include "net/proxy_call.h"
 #include "state/state_metrics.h"
@@ -48,6 +50,15 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
   const unsigned v = req.version();
   const bool post = req.method() == http::verb::post;
   const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  if (s_.operator_closed && AccessGuard::Protects(path)) {  // off loopback without a token: closed
+    auto res = ErrorResponse({403, "invalid_request_error",
+                              "The operator endpoints are closed: this gateway listens beyond loopback without an operator token "
+                              "(set dashboard.token_env; docs/security.md).",
+                              "", "admin_token_required"},
+                             v, ka);
+    co_await ch.Send(std::move(res));
+    co_return;
+  }
   if (s_.dashboard) {  // the operator endpoints' bearer token, then the dashboard's own routes
     std::optional<HttpResponse> dash = DashboardRoute(s_, req, path);
     if (dash) {
@@ -68,6 +79,16 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
       co_return;
     }
     co_await Proxy(*endpoint, req, ch);
+    co_return;
+  }
+  if (std::optional<HttpResponse> admin = KeyAdminRoute(s_, req, path)) {  // the operator token was checked above
+    HttpResponse res = std::move(*admin);
+    co_await ch.Send(std::move(res));
+    co_return;
+  }
+  if (path == "/v1/usage" && get) {
+    HttpResponse res = co_await KeyUsageRoute(s_, req);
+    co_await ch.Send(std::move(res));
     co_return;
   }
   if (path == "/v1/feedback") {
@@ -93,6 +114,13 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     auto res = s_.draining.load() ? JsonResponse(R"({"status":"draining"})", v, false, http::status::service_unavailable)
                                   : JsonResponse(R"({"status":"ready"})", v, ka);
     co_await ch.Send(std::move(res));
+  } else if (path == "/metrics" && get && s_.metrics_need_token &&
+             (s_.admin_token.empty() || !BearerMatches(req[http::field::authorization], s_.admin_token))) {
+    auto res = ErrorResponse({s_.admin_token.empty() ? 403 : 401, "invalid_request_error",
+                              "Off loopback /metrics needs the operator token (Authorization: Bearer), or server.open_metrics: true.", "",
+                              s_.admin_token.empty() ? "admin_token_required" : "invalid_api_key"},
+                             v, ka);
+    co_await ch.Send(std::move(res));
   } else if (path == "/metrics" && get && s_.telemetry && s_.telemetry->metrics_enabled()) {
     HttpResponse res{http::status::ok, v};
     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -101,6 +129,7 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     res.body() += StateMetricsText(s_.replicas, s_.shared_cache);  // Redis up or down, said in metrics too
     if (s_.learning) res.body() += s_.learning->MetricsText();
     if (s_.engines) res.body() += EngineMetricsText(s_.options.backends, *s_.engines, s_.clock.Now());  // docs/engines.md
+    if (s_.keys) res.body() += s_.keys->MetricsText();  // docs/security.md
     res.prepare_payload();
     co_await ch.Send(std::move(res));
   } else if (path == "/api/stats" && get) {
@@ -133,8 +162,9 @@ awaitable<void> GatewayHandler::Feedback(HttpRequest& req, ClientChannel& ch) {
   simdjson::dom::object obj;
   std::string_view id;
   double score = -1;
-  std::optional<ApiError> err;
-  if (parser.parse(req.body()).get_object().get(obj)) {
+  std::optional<ApiError> err = CheckJsonContentType(req[http::field::content_type]);
+  if (err) {
+  } else if (parser.parse(req.body()).get_object().get(obj)) {
     err = ApiError::BadRequest("Expected a JSON object {\"decision_id\", \"score\"}.", "", "invalid_json");
   } else if (obj["decision_id"].get_string().get(id)) {
     err = ApiError::BadRequest("Missing or invalid 'decision_id' (a string from X-MEC-Decision-Id).", "decision_id", "invalid_value");

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 
+#include "auth/key_guard.h"
 #include "backend/engine_load_board.h"
 #include "cache/response_cache.h"
 #include "config/options.h"
@@ -46,6 +47,13 @@ struct GatewayShared {
   SharedCache* shared_cache = nullptr;  // the response cache's level shared by replicas (Redis); null: off
   LearningWorker* learning = nullptr;  // judged samples and online retraining (net/learning_worker.h); null: off
   const EngineLoadBoard* engines = nullptr;  // what polled engines report (net/engine_poller.h); null: none polled
+  // Off loopback (docs/security.md): without an operator token the operator endpoints are closed
+  // (403); /metrics needs the token unless server.open_metrics.
+  std::string admin_token;        // "" = none
+  bool admin_token_set = false;
+  bool operator_closed = false;
+  bool metrics_need_token = false;
+  KeyGuard* keys = nullptr;  // API keys and their limits (auth.keys_db, docs/security.md); null: no key is asked for
 };
 
 }  // namespace mec::net

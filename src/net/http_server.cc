@@ -1,5 +1,7 @@
 #include "net/http_server.h"
 
+#include <cctype>
+
 #include <list>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -19,6 +21,17 @@ HttpResponse ErrorResponse(const ApiError& e, unsigned version, bool keep_alive)
   res.body() = ErrorJson(e);
   res.prepare_payload();
   return res;
+}
+
+std::optional<ApiError> CheckJsonContentType(std::string_view ct) {
+  std::string_view media = ct.substr(0, ct.find(';'));
+  while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  bool json = media.size() == kJson.size();
+  for (size_t i = 0; json && i < kJson.size(); ++i) json = std::tolower(static_cast<unsigned char>(media[i])) == kJson[i];
+  if (media.empty() || json) return std::nullopt;
+  return ApiError{415, "invalid_request_error", "Content-Type must be application/json.", "Content-Type", "unsupported_media_type"};
 }
 
 HttpResponse JsonResponse(std::string body, unsigned version, bool keep_alive, http::status s) {

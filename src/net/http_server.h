@@ -66,6 +66,9 @@ class Handler {
 
 // An OpenAI-format error response.
 HttpResponse ErrorResponse(const ApiError& e, unsigned version, bool keep_alive);
+// A 415 unless `content_type` is application/json (parameters such as charset allowed, any
+// case) or absent: bodies of JSON endpoints are parsed only when they say they are JSON.
+std::optional<ApiError> CheckJsonContentType(std::string_view content_type);
 // A JSON response with status 200 unless given.
 HttpResponse JsonResponse(std::string body, unsigned version, bool keep_alive, http::status s = http::status::ok);
 

@@ -8,6 +8,7 @@
 #include "api/openai_json.h"
 #include "api/sse.h"
 #include "cache/answer_convert.h"
+#include "gateway/key_admission.h"
 #include "learn/judge_protocol.h"
 #include "net/learning_worker.h"
 #include "net/request_reader.h"
@@ -62,6 +63,39 @@ std::string_view UpstreamPath(Endpoint e) {
   return "";
 }
 
+// A reservation in the replicas' shared limits (Redis), waited on for at most `timeout`; nullopt
+// when Redis did not answer in time (the caller then uses its local share). A reservation Redis
+// grants after the wait gave up is released at once.
+awaitable<std::optional<LimitVerdict>> SharedReserve(KeyGuard& keys, KeyGuard::KeyPtr key, Reservation r, std::string ticket,
+                                                     Duration timeout) {
+  struct Wait {
+    explicit Wait(asio::any_io_executor ex) : timer(std::move(ex)) {}
+    asio::steady_timer timer;
+    std::optional<LimitVerdict> verdict;
+    bool done = false, abandoned = false;
+  };
+  auto executor = co_await asio::this_coro::executor;
+  auto w = std::make_shared<Wait>(executor);
+  w->timer.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(timeout));
+  RedisLimiter& redis = *keys.redis();
+  redis.Reserve(*key, key->limits, r, keys.clock().UnixMillis(), std::move(ticket),
+                [w, executor, &redis, key, r](std::optional<LimitVerdict> v) {
+                  asio::post(executor, [w, v = std::move(v), &redis, key, r]() mutable {
+                    if (w->abandoned) {
+                      if (v && v->refused == LimitKind::kNone) redis.Settle(key->name, *v, r, Reservation{});
+                      return;
+                    }
+                    w->verdict = std::move(v);
+                    w->done = true;
+                    w->timer.cancel();
+                  });
+                });
+  boost::system::error_code ec;
+  if (!w->done) co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (!w->done) w->abandoned = true;
+  co_return std::move(w->verdict);
+}
+
 std::string NewDecisionId(GatewayShared& s) {
   return fmt::format("dec-{:08x}{:08x}", static_cast<uint32_t>(s.id_salt), static_cast<uint32_t>(s.next_id.fetch_add(1)));
 }
@@ -101,11 +135,16 @@ ProxyCall::ProxyCall(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_
   }
 }
 
-ProxyCall::~ProxyCall() = default;
+ProxyCall::~ProxyCall() { SettleLimits(); }
 
 awaitable<void> ProxyCall::Run() {
   Count(s_.stats.requests);
   // No co_await inside a condition or on a temporary: g++ 12 miscompiles both (named first).
+  if (!Authenticate()) {
+    ApiError e = std::move(*key_error_);
+    co_await Reject(e);
+    co_return;
+  }
   const bool admitted = co_await Admit();
   if (!admitted) co_return;
   const bool cached = co_await ServeFromCache();
@@ -115,23 +154,99 @@ awaitable<void> ProxyCall::Run() {
 
 // ---- Admit: parse, hints, policy, context ----------------------------------------------------
 
+// The API key first (401 before anything else is looked at); a request refused for its form
+// (400, 413, 415) is then answered before any limit is charged.
+bool ProxyCall::Authenticate() {
+  if (!s_.keys) return true;
+  auto key_or = s_.keys->Authenticate(req_[http::field::authorization]);
+  if (auto* e = std::get_if<ApiError>(&key_or)) {
+    key_error_ = std::move(*e);
+    return false;
+  }
+  key_ = std::move(std::get<KeyGuard::KeyPtr>(key_or));
+  trace_.record.key_name = key_->name;
+  return true;
+}
+
 awaitable<bool> ProxyCall::Admit() {
-  std::optional<ApiError> bad;
+  std::optional<ApiError> bad = CheckJsonContentType(req_[http::field::content_type]);  // 415
+  if (bad) {
+    co_await Reject(*bad);
+    co_return false;
+  }
   auto parsed_or = ParseRequest(endpoint_, req_.body());
   if (auto* err = std::get_if<ApiError>(&parsed_or)) bad = std::move(*err);
   else {
     parsed_.emplace(std::move(std::get<ParsedRequest>(parsed_or)));
     bad = Contextualize();
   }
-  if (!bad) co_return true;
-  co_await Reject(*bad);
+  if (!bad && key_) bad = AuthorizeKey(*key_, privacy_asked_, *ctx_);  // 403
+  if (bad) {
+    co_await Reject(*bad);
+    co_return false;
+  }
+  if (!key_) co_return true;
+  const bool within = co_await ReserveLimits();
+  co_return within;
+}
+
+// The key's limits (gateway/key_admission.h): the request's maximum use is reserved, in Redis
+// when replicas share state (bounded by auth.redis_timeout_ms, else this replica's share), or here.
+awaitable<bool> ProxyCall::ReserveLimits() {
+  // An answer may not outgrow its reservation: without max_tokens, the key's limits add one
+  // (auth.reserve_output_tokens), so that spend stays within budget + one maximum cost.
+  const int64_t cap = s_.options.auth.reserve_output_tokens;
+  const bool metered = key_->limits.budget_usd > 0 || key_->limits.tpm > 0;
+  if (metered && !parsed_->max_tokens && endpoint_ != Endpoint::kEmbeddings && cap > 0) {
+    parsed_->max_tokens = cap;
+    parsed_->fields.emplace_back("max_tokens", std::to_string(cap));
+  }
+  reserved_ = MaxReservation(*ctx_, s_.parts.pool, cap);
+  if (parsed_->n > 1) {  // n answers: n times the output (the input counted n times too: a bound)
+    reserved_.tokens *= parsed_->n;
+    reserved_.usd *= static_cast<double>(parsed_->n);
+  }
+  if (s_.keys->redis() && s_.keys->redis()->up()) {
+    const Duration bound = std::chrono::milliseconds(s_.options.auth.redis_timeout_ms);
+    limit_ = co_await SharedReserve(*s_.keys, key_, reserved_, decision_id_, bound);
+    limit_where_ = KeyGuard::Where::kShared;
+  }
+  if (!limit_) {
+    const bool fallback = s_.keys->redis() != nullptr;
+    if (fallback) s_.keys->CountFallback();
+    limit_ = s_.keys->ReserveLocal(*key_, reserved_, decision_id_, fallback);
+    limit_where_ = fallback ? KeyGuard::Where::kFallback : KeyGuard::Where::kLocal;
+  }
+  if (limit_->refused == LimitKind::kNone) co_return true;
+  Count(s_.stats.rejected);
+  s_.keys->CountRefused(key_->name);
+  const ApiError e = LimitError(*limit_);
+  trace_.End(RequestStatus::kRejected, 429);
+  HttpResponse res = ErrorResponse(e, ver_, ka_);
+  if (limit_->retry_after_s > 0)
+    res.set(http::field::retry_after, std::to_string(static_cast<int64_t>(std::ceil(limit_->retry_after_s))));
+  co_await Reply(std::move(res));
   co_return false;
+}
+
+// Once, when the call ends: the reservation becomes what the answer used (nothing for an error or
+// a cache hit; the serving backend's price for its tokens, continuations included).
+void ProxyCall::SettleLimits() {
+  if (!key_ || !limit_ || limit_->refused != LimitKind::kNone) return;
+  Reservation used;
+  if (served_backend_ >= 0) {
+    const int64_t in = trace_.record.input_tokens > 0 ? trace_.record.input_tokens : (ctx_ ? ctx_->input_tokens : 0);
+    used = UsedBy(s_.parts.pool, served_backend_, in, trace_.record.output_tokens, ToSeconds(s_.clock.Now() - arrived_));
+  }
+  trace_.record.key_spend_usd = used.usd;
+  s_.keys->Settle(*key_, limit_where_, *limit_, reserved_, used);
 }
 
 std::optional<ApiError> ProxyCall::Contextualize() {
   Hints hints = parsed_->body_hints;
   if (auto e = ApplyHeaderHints(req_, hints)) return e;
   continue_off_ = hints.continue_off;
+  privacy_asked_ = hints.privacy;
   if (!hints.policy.empty()) {
     auto it = s_.policies.find(hints.policy);
     if (it == s_.policies.end()) {
@@ -374,6 +489,7 @@ awaitable<void> ProxyCall::DeliverWhole(UpstreamAttempt& w) {
     trace_.record.output_tokens = usage->completion_tokens;
   }
   trace_.End(ok ? RequestStatus::kOk : RequestStatus::kClientError, status);
+  if (ok) served_backend_ = w.backend;
   HttpResponse res{static_cast<http::status>(status), ver_};
   const std::string_view ct = w.call.header(http::field::content_type);
   res.set(http::field::content_type, ct.empty() ? std::string_view("application/json") : ct);
@@ -399,6 +515,7 @@ awaitable<void> ProxyCall::DeliverWhole(UpstreamAttempt& w) {
 awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
   Backend& b0 = s_.parts.pool.at(first.backend);
   const std::string& model = ModelFor(b0);
+  served_backend_ = first.backend;
   std::shared_ptr<UpstreamAttempt> cur = winner_;
   auto timing = [&](const UpstreamAttempt& w, int64_t tokens) {
     AttemptTiming t;
@@ -584,6 +701,25 @@ template <class Response>
 void ProxyCall::Stamp(Response& res) const {
   res.set("X-Request-Id", ids_.request_id);
   res.set("X-MEC-Decision-Id", decision_id_);
+  AddRateLimitHeaders(res);
+}
+
+// OpenAI's x-ratelimit-* headers, for a request with a key whose limits were looked at.
+template <class Response>
+void ProxyCall::AddRateLimitHeaders(Response& res) const {
+  if (!limit_) return;
+  const RateLimitState& st = limit_->state;
+  const std::string reset = fmt::format("{:.3g}s", std::max(0.001, st.reset_s));
+  if (st.limit_requests > 0) {
+    res.set("x-ratelimit-limit-requests", std::to_string(st.limit_requests));
+    res.set("x-ratelimit-remaining-requests", std::to_string(st.remaining_requests));
+    res.set("x-ratelimit-reset-requests", reset);
+  }
+  if (st.limit_tokens > 0) {
+    res.set("x-ratelimit-limit-tokens", std::to_string(st.limit_tokens));
+    res.set("x-ratelimit-remaining-tokens", std::to_string(st.remaining_tokens));
+    res.set("x-ratelimit-reset-tokens", reset);
+  }
 }
 
 template <class Response>

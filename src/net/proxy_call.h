@@ -4,7 +4,9 @@
 // failover machine behind the monitor's gate, every attempt's outcome fed back once;
 // gateway/cache_step.h: the cache decision): this class only turns it into I/O, in five steps:
 //
+//   Authenticate   the API key, when keys are configured       -> 401, or on
 //   Admit          parse, hints, policy, context               -> 400/404/413/415 ... or on
+//                  the key's tiers/models/privacy, its limits  -> 403 / 429, or on
 //   ServeFromCache the cache levels (the shared one is a wait)  -> the cached answer, or on
 //   Route          decide; 404 / 503 / 429 (shed) or run:
 //     RunAttempts    start attempts, hedge, fail over, until one has something for the client
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "api/request.h"
+#include "auth/key_guard.h"
 #include "context/request_context.h"
 #include "core/rng.h"
 #include "gateway/cache_step.h"
@@ -64,7 +67,12 @@ class ProxyCall {
   awaitable<void> Run();
 
  private:
+  bool Authenticate();      // false: no valid key (answer with key_error_)
   awaitable<bool> Admit();  // false: answered with an error
+  awaitable<bool> ReserveLimits();  // false: answered 429
+  void SettleLimits();
+  template <class Response>
+  void AddRateLimitHeaders(Response& res) const;
   std::optional<ApiError> Contextualize();
   awaitable<bool> ServeFromCache();  // true: answered from the cache
   awaitable<void> Route();
@@ -114,6 +122,14 @@ class ProxyCall {
   bool sampled_ = false;  // learning: the answer also gets the reference's and a verdict
   bool continue_off_ = false;  // X-MEC-Continue: off
   bool continuable_ = false;   // a cut stream may be continued on another backend
+  // API keys (docs/security.md): the caller's key, its reservation and where it was made.
+  KeyGuard::KeyPtr key_;
+  std::optional<ApiError> key_error_;
+  std::optional<Privacy> privacy_asked_;  // the request's own X-MEC-Privacy, if any
+  std::optional<LimitVerdict> limit_;
+  KeyGuard::Where limit_where_ = KeyGuard::Where::kLocal;
+  Reservation reserved_;
+  int served_backend_ = -1;  // whose price the answer's tokens cost
   std::optional<TimePoint> first_sent_;  // the first upstream attempt's send
   // Attempts started and not yet judged; each wakes `wake_` when it has something or failed.
   std::vector<std::shared_ptr<UpstreamAttempt>> running_;

@@ -162,6 +162,14 @@
     }));
   }
 
+  function renderKeys(keys) {
+    $('keys-panel').hidden = !keys;
+    if (!keys) return;
+    fill($('keys').tBodies[0], keys.map((k) => row([
+      cell(k.name), cell(String(k.requests), 'num'), cell(String(k.refused), 'num'), cell(usd(k.spend_usd), 'num'),
+    ])));
+  }
+
   function renderSplit(traffic) {
     const n = traffic.t.length;
     const from = Math.max(0, n - SPLIT_SECONDS);
@@ -242,6 +250,7 @@
     renderPercentiles(d);
     renderCost(d.cost);
     renderDecisions(d.decisions);
+    renderKeys(d.keys);
     renderCharts(d);
     const st = d.stats || {};
     $('status').textContent = `updated ${clock(d.now)} · ${st.requests ?? 0} requests, ${st.in_flight ?? 0} in flight, ${st.failed ?? 0} failed, ${st.shed ?? 0} shed`;
