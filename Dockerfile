@@ -46,5 +46,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /readyz HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["mecrouter"]
-# The embedded demo on all interfaces; deployments pass `serve --config FILE`.
-CMD ["serve", "--listen", "0.0.0.0:8080"]
+# The embedded demo on all interfaces, without API keys (a loud warning; docs/security.md):
+# deployments pass `serve --config FILE` with auth.keys_db.
+CMD ["serve", "--listen", "0.0.0.0:8080", "--allow-anonymous"]

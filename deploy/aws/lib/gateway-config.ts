@@ -37,6 +37,13 @@ export function gatewayConfigYaml(s: Settings, i: GatewayConfigInputs): string {
   ];
   if (s.sharedState) {
     lines.push('state:', `  url: rediss://${i.redisHost}:${i.redisPort}   # TLS: the cache requires encryption in transit`);
+    // API keys (docs/security.md): made through any task's admin API (POST /admin/keys with the
+    // dashboard token); Redis carries them to every task, a new task receives them all at start.
+    lines.push('auth:', `  keys_db: ${i.dataDir}/keys.db`);
+  } else {
+    // Without Redis each task would hold its own keys and lose them with its ephemeral disk:
+    // the load balancer is the perimeter, and the gateway says so loudly at start.
+    lines.splice(4, 0, '  allow_anonymous: true             # no shared state for keys (docs/security.md)');
   }
   lines.push('backends:');
   i.edgeHosts.forEach((host, n) => {

@@ -288,9 +288,13 @@ test('the gateway configuration passes `mecrouter config check` (when MECROUTER_
     redisPort: '6379', dataDir: '/var/lib/mecrouter',
   });
   assert.match(yaml, /url: rediss:\/\/master\./);
-  assert.doesNotMatch(gatewayConfigYaml({ ...DEFAULTS, sharedState: false }, {
+  assert.match(yaml, /keys_db: \/var\/lib\/mecrouter\/keys\.db/);  // keys travel between tasks through Redis
+  assert.doesNotMatch(yaml, /allow_anonymous/);
+  const alone = gatewayConfigYaml({ ...DEFAULTS, sharedState: false }, {
     edgeHosts: ['10.40.200.10'], redisHost: 'h', redisPort: '6379', dataDir: '/d',
-  }), /state:/);
+  });
+  assert.doesNotMatch(alone, /state:/);
+  assert.match(alone, /\n {2}allow_anonymous: true/);  // under server:, behind the load balancer
   const bin = process.env.MECROUTER_BIN;
   if (!bin) { ctx.skip('MECROUTER_BIN not set'); return; }
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mec-cfg-')), 'config.yaml');
@@ -298,6 +302,9 @@ test('the gateway configuration passes `mecrouter config check` (when MECROUTER_
   const out = execFileSync(bin, ['config', 'check', file], { encoding: 'utf8' });
   assert.match(out, /edge-0/);
   assert.match(out, /cloud-bedrock/);
+  const aloneFile = path.join(path.dirname(file), 'alone.yaml');
+  fs.writeFileSync(aloneFile, alone);
+  assert.match(execFileSync(bin, ['config', 'check', aloneFile], { encoding: 'utf8' }), /edge-0/);
 });
 
 // --- helpers over security group rules ---

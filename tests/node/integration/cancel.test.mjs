@@ -135,7 +135,7 @@ gtest('a client leaving while waiting for a non-streamed answer cancels upstream
 
 gtest('the gateway keeps serving after cancellations', async () => {
   const ac = new AbortController();
-  const p = fetch(`${gw.url}/chat/completions`, { method: 'POST', body: JSON.stringify(body('slow', { stream: true })), signal: ac.signal })
+  const p = fetch(`${gw.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body('slow', { stream: true })), signal: ac.signal })
     .then(async (res) => { for await (const c of res.body) { ac.abort(); break; } }).catch(() => {});
   await p;
   const r = await postJson(`${gw.url}/chat/completions`, body('slow', { max_tokens: 2 }));

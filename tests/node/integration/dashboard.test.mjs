@@ -2,8 +2,8 @@
 // tiers, GET /dashboard in Debian's chromium (playwright-core) shows charts with data, a decision
 // table with rows and their reasons, every backend's health, and logs no console errors; a
 // screenshot goes to tests/node/output/. The JSON behind it counts the traffic. With a token,
-// /dashboard, /api/..., /admin/... and /v1/feedback answer 401 without it; without a token on a
-// non-loopback address, the gateway warns at start.
+// /dashboard, /api/..., /admin/... and /v1/feedback answer 401 without it. Off loopback the gateway refuses to start without API keys
+// unless server.allow_anonymous says so (loudly), and closes the operator endpoints without a token.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -280,15 +280,23 @@ gtest('dashboard.enabled: false serves no page and no dashboard JSON; /api/stats
   assert.equal((await getJson(`${off.base}/api/stats`)).status, 200);
 });
 
-test('without a token on a non-loopback address the gateway warns at start; with an unset token variable it refuses to start', async () => {
-  const cfg = stack.file('open.yaml', JSON.stringify({ backends: [backend('edge-mec', 'edge', 'http://127.0.0.1:9/v1', { models: ['m'] })] }));
-  const warn = await runUntilListening(['serve', '--config', cfg, '--listen', '0.0.0.0:0'], {});
-  assert.match(warn.err, /WARNING: listening on 0\.0\.0\.0:0, beyond this machine, with NO TOKEN/);
+test('off loopback: no keys refuses to start, allow_anonymous warns loudly, no token closes the operator endpoints', async () => {
+  const edge = [backend('edge-mec', 'edge', 'http://127.0.0.1:9/v1', { models: ['m'] })];
+  const cfg = stack.file('open.yaml', JSON.stringify({ backends: edge }));
+  const refused = await runUntilListening(['serve', '--config', cfg, '--listen', '0.0.0.0:0'], {});
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /refusing to listen on 0\.0\.0\.0:0, beyond this machine, without API keys/);
+  const anon = stack.file('anon.yaml', JSON.stringify({ server: { allow_anonymous: true }, backends: edge }));
+  const warn = await runUntilListening(['serve', '--config', anon, '--listen', '0.0.0.0:0'], {});
+  assert.match(warn.err, /WARNING: listening on 0\.0\.0\.0:0, beyond this machine, with NO API KEYS/);
+  assert.match(warn.err, /WARNING: listening on 0\.0\.0\.0:0, beyond this machine, with NO TOKEN: .*are closed \(403\)/s);
+  const flag = await runUntilListening(['serve', '--config', cfg, '--listen', '0.0.0.0:0', '--allow-anonymous'], {});
+  assert.match(flag.err, /with NO API KEYS/);
   const quiet = await runUntilListening(['serve', '--config', cfg, '--listen', '127.0.0.1:0'], {});
   assert.doesNotMatch(quiet.err, /WARNING/);
-  const withToken = stack.file('tok.yaml', JSON.stringify({ dashboard: { token_env: 'MEC_DASH_TEST_TOKEN' }, backends: [backend('edge-mec', 'edge', 'http://127.0.0.1:9/v1', { models: ['m'] })] }));
+  const withToken = stack.file('tok.yaml', JSON.stringify({ server: { allow_anonymous: true }, dashboard: { token_env: 'MEC_DASH_TEST_TOKEN' }, backends: edge }));
   const covered = await runUntilListening(['serve', '--config', withToken, '--listen', '0.0.0.0:0'], { MEC_DASH_TEST_TOKEN: 'x' });
-  assert.doesNotMatch(covered.err, /WARNING/);
+  assert.doesNotMatch(covered.err, /NO TOKEN/);
   const unset = await runUntilListening(['serve', '--config', withToken, '--listen', '127.0.0.1:0'], { MEC_DASH_TEST_TOKEN: '' });
   assert.equal(unset.code, 1);
   assert.match(unset.err, /dashboard\.token_env: the environment variable MEC_DASH_TEST_TOKEN is not set or empty/);

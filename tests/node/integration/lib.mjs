@@ -148,7 +148,7 @@ export class Stack {
   // follows routing.auto_order; the routing tests set `policy` themselves.
   // They also turn off active health checks and outlier ejection unless a backend sets them, so
   // that every failure they inject reaches the executor's failover.
-  async gateway(config) {
+  async gateway(config, { env } = {}) {
     if (!config.routing?.policy) {
       config = {
         ...config,
@@ -162,7 +162,7 @@ export class Stack {
     }
     const path = this.file('gateway.yaml', toYaml(config));
     const c = await startChild(['serve', '--config', path, '--listen', '127.0.0.1:0'],
-      /mecrouter: listening on http:\/\/127\.0\.0\.1:(\d+) /, 'gateway');
+      /mecrouter: listening on http:\/\/127\.0\.0\.1:(\d+) /, 'gateway', { env });
     c.base = `http://127.0.0.1:${c.port}`;
     c.url = `${c.base}/v1`;
     // The outcome of a request is counted just after its last byte is written, so a client
@@ -249,7 +249,9 @@ export async function closedPort() {
 export async function request(url, { method = 'GET', headers = {}, body, timeoutMs = 20000, signal } = {}) {
   const r = await fetch(url, {
     method,
-    headers: body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json', ...headers } : headers,
+    // Bodies are JSON unless the test says otherwise (the gateway answers 415 to other types).
+    headers: body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')
+      ? { 'content-type': 'application/json', ...headers } : headers,
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     signal: signal ?? AbortSignal.timeout(timeoutMs),
   });
