@@ -32,8 +32,10 @@ integration:
 	cd tests/node && MECROUTER_BIN=$(CURDIR)/$(ASAN)/mecrouter $(CURDIR)/scripts/node.sh --test --test-concurrency=1 integration/
 
 # The AWS CDK app (deploy/aws): its template assertions and an offline `cdk synth`.
+# With the sanitized binary built (make test), the generated gateway configurations are also
+# checked with `mecrouter config check`.
 deploy-test:
-	bash scripts/deploy-test.sh
+	MECROUTER_BIN="$${MECROUTER_BIN:-$(if $(wildcard $(ASAN)/mecrouter),$(CURDIR)/$(ASAN)/mecrouter)}" bash scripts/deploy-test.sh
 
 # `make install PREFIX=/usr/local [DESTDIR=...] [BIN=...]`: the binary, the hardened systemd unit
 # and a commented default configuration (deploy/systemd); `make unit-check` verifies the unit.
