@@ -333,4 +333,25 @@ describe('three replicas sharing limits through Redis', () => {
     assert.equal(refused.status, 401);
     assert.deepEqual(stack.deaths(), []);
   });
+
+  test('with Redis gone each replica admits on its local share, says so in /metrics, and nothing hangs', { timeout: 60000 }, async () => {
+    const key = await sharedKey({ name: 'fleet-fallback', rpm: 6 });
+    redis.kill('SIGKILL');
+    await new Promise((r) => (redis.exitCode !== null || redis.signalCode !== null ? r() : redis.once('exit', r)));
+    const auth = { headers: { Authorization: `Bearer ${key}` }, timeoutMs: 10000 };
+    // Three live replicas were seen: each admits 6 / 3 = 2 requests a minute on its own.
+    await roomInMinute(15);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      const r = await postJson(`${replicas[0].url}/chat/completions`, { model: 'auto', max_tokens: 2, messages: [{ role: 'user', content: `fallback ${i}` }] }, auth);
+      assert.ok(Date.now() - t0 < 5000, 'a request hung on the missing Redis');
+      statuses.push(r.status);
+    }
+    assert.deepEqual(statuses, [200, 200, 429]);
+    const m = (await getJson(`${replicas[0].base}/metrics`, { headers: admin })).text;
+    assert.match(m, /mec_auth_redis_up 0\b/);
+    assert.match(m, /mec_auth_fallback_total [3-9]\b/);
+    assert.deepEqual(stack.deaths(), []);
+  });
 });
