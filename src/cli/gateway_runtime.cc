@@ -255,7 +255,11 @@ Status GatewayRuntime::MakeDecisionExport(Parts& p) {
   return Status::Ok();
 }
 
-std::string GatewayRuntime::base_url() const { return "http://" + parts_->server->address(); }
+std::string GatewayRuntime::base_url() const {
+  return (parts_->server->tls() ? "https://" : "http://") + parts_->server->address();
+}
+
+Status GatewayRuntime::ReloadTls() { return parts_->server->ReloadTls(); }
 
 std::string GatewayRuntime::dashboard_url() const {
   if (!options_.dashboard.enabled) return "";

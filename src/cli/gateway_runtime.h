@@ -33,7 +33,9 @@ class GatewayRuntime {
   Status Start();
   const Options& options() const { return options_; }
   // "http://HOST:PORT" (the bound port). REQUIRES: Start() succeeded.
-  std::string base_url() const;
+  std::string base_url() const;  // http:// or https:// (server.tls)
+  // server.tls: re-reads the certificate files for new connections (SIGHUP).
+  Status ReloadTls();
   // The dashboard's URL, with "?token=$ENV" when a bearer token is configured; empty when disabled.
   std::string dashboard_url() const;
   // Prints what runs (listen address, `extra` lines such as the embedded emulators, backends,

@@ -18,6 +18,7 @@ int RunServe(int argc, char** argv) {
     return 2;
   }
   BlockTerminationSignals();  // before any thread starts, so sigwait below receives them
+  BlockReloadSignal();
   SystemClock clock;
   EmbeddedStack demo(clock);
   Options options;
@@ -55,7 +56,12 @@ int RunServe(int argc, char** argv) {
   std::printf("\nCtrl-C stops it (in-flight requests get %lld ms to finish).\n", grace_ms);
   std::fflush(stdout);
 
-  int sig = WaitForTerminationSignal();
+  int sig = WaitForTerminationSignal([&gateway] {  // SIGHUP: the TLS certificates (nothing else yet)
+    const Status s = gateway.ReloadTls();
+    if (s.ok()) std::printf("mecrouter: SIGHUP: %s\n", gateway.options().server.tls.enabled() ? "TLS certificates reloaded" : "nothing to reload");
+    else std::fprintf(stderr, "mecrouter: SIGHUP: TLS reload failed, the previous certificates stay: %s\n", s.message().c_str());
+    std::fflush(stdout);
+  });
   std::printf("mecrouter: %s received, draining (grace %lld ms)\n", sig == SIGINT ? "SIGINT" : "SIGTERM", grace_ms);
   std::fflush(stdout);
   gateway.Shutdown(std::chrono::milliseconds(grace_ms));

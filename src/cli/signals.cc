@@ -30,6 +30,24 @@ int WaitForTerminationSignal() {
   return sig;
 }
 
+void BlockReloadSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int WaitForTerminationSignal(const std::function<void()>& on_reload) {
+  sigset_t set = TerminationSet();
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig != SIGHUP) return sig;
+    on_reload();
+  }
+}
+
 int PollTerminationSignal() {
   sigset_t set = TerminationSet();
   const timespec zero{0, 0};

@@ -471,6 +471,15 @@ TEST(Config, AuthAndServerExposure) {
   ExpectError("auth: {keys_db: ''}\n" + one, "auth.keys_db");
   ExpectError("auth: {key_db: k.db}\n" + one, "auth.key_db: unknown key");
   ExpectError("auth: {keys_db: k.db, redis_timeout_ms: 0}\n" + one, "auth.redis_timeout_ms");
+  // server.tls: files must be readable, cert and key go together.
+  const std::string self = std::string(MEC_SOURCE_DIR) + "/src/config/config_test.cc";  // any readable file
+  auto t = LoadOptionsFromString("server: {tls: {cert: " + self + ", key: " + self + "}}\n" + one, "c.yaml");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_TRUE(t->server.tls.enabled());
+  EXPECT_FALSE(d->server.tls.enabled());
+  ExpectError("server: {tls: {cert: " + self + "}}\n" + one, "server.tls: needs both cert and key");
+  ExpectError("server: {tls: {cert: /nonexistent.pem, key: " + self + "}}\n" + one, "server.tls.cert: cannot read the file");
+  ExpectError("server: {tls: {certificate: x}}\n" + one, "server.tls.certificate: unknown key");
 }
 
 }  // namespace

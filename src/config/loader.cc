@@ -1,5 +1,7 @@
 #include "config/loader.h"
 
+#include <unistd.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -125,13 +127,28 @@ class Reader {
       return s_;                      \
   } while (0)
 
+Status ReadServerTls(const Reader& r, const YAML::Node& n, const std::string& path, ServerTlsOptions& t) {
+  MEC_TRY(r.ForEachKey(n, path, {"cert", "key", "client_ca"},
+                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                         std::string& out = k == "cert" ? t.cert : k == "key" ? t.key : t.client_ca;
+                         MEC_TRY(r.Str(v, p, out));
+                         if (out.empty() || ::access(out.c_str(), R_OK) != 0)
+                           return r.Error(v, p, "cannot read the file '" + out + "'");
+                         return Status::Ok();
+                       }));
+  if (t.cert.empty() != t.key.empty()) return r.Error(n, path, "needs both cert and key");
+  if (!t.client_ca.empty() && t.cert.empty()) return r.Error(n, path, "client_ca needs cert and key");
+  return Status::Ok();
+}
+
 Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path, ServerOptions& s) {
   return r.ForEachKey(n, path,
                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_header_count",
                        "header_timeout_ms", "body_timeout_ms", "keepalive_timeout_ms", "shutdown_grace_ms",
-                       "max_connections", "max_in_flight", "allow_anonymous", "open_metrics"},
+                       "max_connections", "max_in_flight", "allow_anonymous", "open_metrics", "tls"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                         if (k == "listen") return r.Str(v, p, s.listen);
+                        if (k == "tls") return ReadServerTls(r, v, p, s.tls);
                         if (k == "threads") return r.Num(v, p, s.threads, 0, 256);
                         if (k == "max_body_bytes") return r.Num(v, p, s.max_body_bytes, 1024, 1 << 30);
                         if (k == "max_header_bytes") return r.Num(v, p, s.max_header_bytes, 1024, 1 << 20);

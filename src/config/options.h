@@ -125,8 +125,17 @@ struct BackendOptions {
   int line = 0;
 };
 
+// HTTPS on the listener (docs/tls.md): PEM files, re-read on SIGHUP for new connections.
+struct ServerTlsOptions {
+  std::string cert;       // certificate chain (leaf first); "" = plain HTTP
+  std::string key;        // its private key
+  std::string client_ca;  // when set, clients must present a certificate this CA signed
+  bool enabled() const { return !cert.empty(); }
+};
+
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";
+  ServerTlsOptions tls;
   int threads = 0;                        // 0: one per core
   int64_t max_body_bytes = 4 << 20;       // larger request bodies get 413
   int64_t max_header_bytes = 16 << 10;    // larger header blocks get 431

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "net/request_reader.h"
+#include "net/server_stream.h"
 
 namespace mec::net {
 
@@ -62,9 +63,10 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
 
   // `over_limit`: accepted beyond server.max_connections: its first request is answered 503
   // (with Retry-After) and the connection closed.
-  Connection(HttpServer& server, HttpServer::Worker& worker, tcp::socket sock, bool over_limit)
-      : server_(server), worker_(worker), sock_(std::move(sock)), timer_(sock_.get_executor()),
-        watch_done_(sock_.get_executor()), over_limit_(over_limit) {}
+  Connection(HttpServer& server, HttpServer::Worker& worker, tcp::socket sock, std::shared_ptr<asio::ssl::context> tls,
+             bool over_limit)
+      : server_(server), worker_(worker), stream_(std::move(sock), std::move(tls)), sock_(stream_.socket()),
+        timer_(sock_.get_executor()), watch_done_(sock_.get_executor()), over_limit_(over_limit) {}
 
   awaitable<void> Run();
 
@@ -117,13 +119,15 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
     hooks_.clear();
     for (auto& h : hooks) h();
   }
+  awaitable<bool> Handshake();
   awaitable<void> Watch();
   awaitable<void> WriteAndLinger(HttpResponse res);
   awaitable<bool> WriteBuffers(auto const& buffers);
 
   HttpServer& server_;
   HttpServer::Worker& worker_;
-  tcp::socket sock_;
+  ServerStream stream_;  // reads and writes (TLS or not)
+  tcp::socket& sock_;    // stream_'s socket: cancel, shutdown, close
   asio::steady_timer timer_;
   asio::steady_timer watch_done_;  // cancelled by the watcher when it exits
   beast::flat_buffer buf_;
@@ -144,7 +148,7 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
 awaitable<bool> Connection::WriteBuffers(auto const& buffers) {
   if (gone_ || aborted_) co_return false;
   Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
-  auto [ec, n] = co_await asio::async_write(sock_, buffers, kTuple);
+  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
   Disarm();
   if (ec) {
     MarkGone();
@@ -159,7 +163,7 @@ awaitable<bool> Connection::Send(HttpResponse res) {
   keep_alive_ = res.keep_alive();
   started_ = true;
   Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
-  auto [ec, n] = co_await http::async_write(sock_, res, kTuple);
+  auto [ec, n] = co_await http::async_write(stream_, res, kTuple);
   Disarm();
   if (ec) {
     MarkGone();
@@ -176,7 +180,7 @@ awaitable<bool> Connection::BeginStream(http::response<http::empty_body> head) {
   started_ = true;
   http::response_serializer<http::empty_body> sr{head};
   Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
-  auto [ec, n] = co_await http::async_write_header(sock_, sr, kTuple);
+  auto [ec, n] = co_await http::async_write_header(stream_, sr, kTuple);
   Disarm();
   if (ec) {
     MarkGone();
@@ -198,7 +202,7 @@ awaitable<void> Connection::Watch() {
   auto self = shared_from_this();
   while (!watch_stop_) {
     if (buf_.size() > 1 << 20) break;  // a client flooding pipelined bytes: stop watching
-    auto [ec, n] = co_await sock_.async_read_some(buf_.prepare(4096), kTuple);
+    auto [ec, n] = co_await stream_.async_read_some(buf_.prepare(4096), kTuple);
     if (!ec) buf_.commit(n);
     if (watch_stop_) break;
     if (ec) {
@@ -221,10 +225,22 @@ awaitable<void> Connection::WriteAndLinger(HttpResponse res) {
   Arm(std::chrono::milliseconds(500), Timeout::kWrite);
   char sink[4096];
   for (int i = 0; i < 256; ++i) {
-    auto [rec, n] = co_await sock_.async_read_some(asio::buffer(sink), kTuple);
+    auto [rec, n] = co_await stream_.async_read_some(asio::buffer(sink), kTuple);
     if (rec) break;
   }
   Disarm();
+}
+
+// TLS only: the handshake, within the header timeout. A failed one closes the connection.
+awaitable<bool> Connection::Handshake() {
+  ServerStream::Tls* tls = stream_.tls();
+  if (!tls) co_return true;
+  Arm(std::chrono::milliseconds(server_.options_.header_timeout_ms), Timeout::kHeader);
+  auto [ec] = co_await tls->async_handshake(asio::ssl::stream_base::server, kTuple);
+  Disarm();
+  if (!ec) co_return true;
+  server_.tls_failures_.fetch_add(1, std::memory_order_relaxed);
+  co_return false;
 }
 
 awaitable<void> Connection::Run() {
@@ -234,7 +250,8 @@ awaitable<void> Connection::Run() {
   const auto& o = server_.options_;
   bool first = true;
   try {
-    for (;;) {
+    const bool shaken = co_await Handshake();
+    for (; shaken;) {
       idle_ = true;
       started_ = false;
       if (server_.draining_) break;
@@ -245,7 +262,7 @@ awaitable<void> Connection::Run() {
       Arm(std::chrono::milliseconds(first || had_bytes ? o.header_timeout_ms : o.keepalive_timeout_ms),
           first || had_bytes ? Timeout::kHeader : Timeout::kKeepAlive);
       first = false;
-      auto [ec, n] = co_await http::async_read_header(sock_, buf_, parser, kTuple);
+      auto [ec, n] = co_await http::async_read_header(stream_, buf_, parser, kTuple);
       Disarm();
       idle_ = false;
       if (ec) {
@@ -280,7 +297,7 @@ awaitable<void> Connection::Run() {
       }
       if (!parser.is_done()) {
         Arm(std::chrono::milliseconds(o.body_timeout_ms), Timeout::kBody);
-        auto [bec, bn] = co_await http::async_read(sock_, buf_, parser, kTuple);
+        auto [bec, bn] = co_await http::async_read(stream_, buf_, parser, kTuple);
         Disarm();
         if (bec) {
           // 408 on our timeout; else 413 or 400 (net/request_reader.h), nothing if the client left.
@@ -360,6 +377,7 @@ std::string HttpServer::address() const {
 }
 
 Status HttpServer::Listen() {
+  if (Status t = ReloadTls(); !t.ok()) return t;
   const auto colon = options_.listen.rfind(':');
   std::string host = options_.listen.substr(0, colon);
   if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
@@ -403,9 +421,49 @@ awaitable<void> HttpServer::Accept(Worker& w) {
     if (draining_) continue;
     sock.set_option(tcp::no_delay(true), ec);
     const bool over = open_connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections;
-    auto c = std::make_shared<Connection>(*this, w, std::move(sock), over);
+    auto c = std::make_shared<Connection>(*this, w, std::move(sock), TlsContext(), over);
     asio::co_spawn(w.ioc, c->Run(), asio::detached);
   }
+}
+
+namespace {
+
+// A server context from the files: TLS 1.2 or newer, the chain and key, and client certificates
+// required and verified when client_ca is set.
+Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const ServerTlsOptions& t) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  beast::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                       asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                   ec);
+  if (!ec) ctx->use_certificate_chain_file(t.cert, ec);
+  if (ec) return Status::InvalidArgument("server.tls.cert " + t.cert + ": " + ec.message());
+  ctx->use_private_key_file(t.key, asio::ssl::context::pem, ec);
+  if (ec) return Status::InvalidArgument("server.tls.key " + t.key + ": " + ec.message());
+  if (!t.client_ca.empty()) {
+    ctx->load_verify_file(t.client_ca, ec);
+    if (ec) return Status::InvalidArgument("server.tls.client_ca " + t.client_ca + ": " + ec.message());
+    ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert, ec);
+    if (ec) return Status::InvalidArgument("server.tls.client_ca: " + ec.message());
+  }
+  return ctx;
+}
+
+}  // namespace
+
+std::shared_ptr<asio::ssl::context> HttpServer::TlsContext() const {
+  if (!options_.tls.enabled()) return nullptr;
+  std::lock_guard lock(tls_mu_);
+  return tls_ctx_;
+}
+
+Status HttpServer::ReloadTls() {
+  if (!options_.tls.enabled()) return Status::Ok();
+  auto ctx = MakeTlsContext(options_.tls);
+  if (!ctx.ok()) return ctx.status();
+  std::lock_guard lock(tls_mu_);
+  tls_ctx_ = std::move(*ctx);
+  return Status::Ok();
 }
 
 void HttpServer::Start() {

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,10 @@
 #include "api/error.h"
 #include "config/options.h"
 #include "core/status.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace mec::net {
 
@@ -92,10 +97,16 @@ class HttpServer {
   int open_connections() const { return open_connections_.load(); }
   // Requests answered 503 for the server's own limits (max_connections, max_in_flight).
   uint64_t limited() const { return limited_.load(); }
+  bool tls() const { return options_.tls.enabled(); }
+  // server.tls: re-reads the certificate, key and client CA files (SIGHUP); new connections use
+  // them, open ones keep theirs. On error the old ones stay. Any thread.
+  Status ReloadTls();
+  uint64_t tls_failures() const { return tls_failures_.load(); }  // failed handshakes
 
  private:
   struct Worker;
   awaitable<void> Accept(Worker& w);
+  std::shared_ptr<asio::ssl::context> TlsContext() const;  // null without server.tls
 
   ServerOptions options_;
   HandlerFactory factory_;
@@ -106,6 +117,9 @@ class HttpServer {
   std::atomic<int> open_connections_{0};
   std::atomic<uint64_t> limited_{0};
   std::atomic<bool> draining_{false};
+  mutable std::mutex tls_mu_;
+  std::shared_ptr<asio::ssl::context> tls_ctx_;
+  std::atomic<uint64_t> tls_failures_{0};
   friend class Connection;
 };
 
