@@ -77,7 +77,7 @@ void BM_KeyAdmission(benchmark::State& state) {
 BENCHMARK(BM_KeyAdmission);
 
 void BM_RedisReserve(benchmark::State& state) {
-  static testing::TestRedisServer* redis = new testing::TestRedisServer();
+  auto redis = std::make_unique<testing::TestRedisServer>();  // stopped when the run ends
   if (!redis->ready()) {
     state.SkipWithError("redis-server not available");
     return;
