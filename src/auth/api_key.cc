@@ -178,7 +178,10 @@ Result<uint8_t> ParseTierList(std::string_view csv) {
 std::string TierListName(uint8_t tiers) {
   std::string out;
   for (Tier t : {Tier::kDevice, Tier::kEdge, Tier::kCloud})
-    if ((tiers >> static_cast<int>(t)) & 1) out += (out.empty() ? "" : ",") + std::string(TierName(t));
+    if ((tiers >> static_cast<int>(t)) & 1) {
+      if (!out.empty()) out += ',';
+      out += TierName(t);
+    }
   return out;
 }
 

@@ -43,7 +43,10 @@ constexpr const char* kColumns =
 
 std::string JoinModels(const std::vector<std::string>& m) {
   std::string out;
-  for (const auto& s : m) out += (out.empty() ? "" : ",") + s;
+  for (const auto& s : m) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
   return out;
 }
 

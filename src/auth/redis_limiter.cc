@@ -104,7 +104,10 @@ std::vector<std::string_view> SplitTabs(std::string_view s) {
 
 std::string EncodeKeyRecord(const KeyRecord& r) {
   std::string models;
-  for (const auto& m : r.models) models += (models.empty() ? "" : ",") + m;
+  for (const auto& m : r.models) {
+    if (!models.empty()) models += ',';
+    models += m;
+  }
   return fmt::format("v1\t{}\t{}\t{}\t{}\t{:.9f}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}", r.name, r.id, r.salt, r.hash,
                      r.limits.budget_usd, BudgetPeriodName(r.limits.period), r.limits.rpm, r.limits.tpm, r.limits.max_parallel,
                      static_cast<int>(r.tiers), PrivacyName(r.privacy), models, r.expires_unix, r.revoked ? 1 : 0, r.created_unix,

@@ -68,7 +68,8 @@ Result<KeyRecord> ParseCreate(std::string_view body) {
       std::vector<std::string> list;
       for (auto e : a) {
         if (e.get_string().get(s)) return Status::InvalidArgument(std::string("'") + std::string(k) + "' must be an array of strings");
-        csv += (csv.empty() ? "" : ",") + std::string(s);
+        if (!csv.empty()) csv += ',';
+        csv += s;
         list.emplace_back(s);
       }
       if (k == "models") r.models = std::move(list);
