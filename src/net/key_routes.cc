@@ -6,6 +6,7 @@
 
 #include "core/json_writer.h"
 #include "dashboard/access_guard.h"
+#include "net/bounded_wait.h"
 
 namespace mec::net {
 namespace {
@@ -217,25 +218,13 @@ awaitable<HttpResponse> KeyUsageRoute(GatewayShared& s, const HttpRequest& req) 
   KeyGuard::KeyPtr key = std::get<KeyGuard::KeyPtr>(key_or);
   std::optional<KeyUsage> shared;
   if (RedisLimiter* redis = s.keys->redis(); redis && redis->up()) {
-    struct Wait {
-      explicit Wait(asio::any_io_executor ex) : timer(std::move(ex)) {}
-      asio::steady_timer timer;
-      std::optional<KeyUsage> usage;
-      bool done = false;
+    using Usage = std::optional<KeyUsage>;  // nullopt: Redis unavailable
+    const Duration bound = std::chrono::milliseconds(std::max<int64_t>(s.options.auth.redis_timeout_ms, 200));
+    const std::function<void(std::function<void(Usage)>)> start = [&](std::function<void(Usage)> done) {  // named: g++ 12
+      redis->Usage(*key, s.clock.UnixMillis(), std::move(done));
     };
-    auto executor = co_await asio::this_coro::executor;
-    auto w = std::make_shared<Wait>(executor);
-    w->timer.expires_after(std::chrono::milliseconds(std::max<int64_t>(s.options.auth.redis_timeout_ms, 200)));
-    redis->Usage(*key, s.clock.UnixMillis(), [w, executor](std::optional<KeyUsage> u) {
-      asio::post(executor, [w, u = std::move(u)]() mutable {
-        w->usage = std::move(u);
-        w->done = true;
-        w->timer.cancel();
-      });
-    });
-    boost::system::error_code ec;
-    if (!w->done) co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    shared = std::move(w->usage);
+    auto got = co_await BoundedWait<Usage>(bound, start);
+    if (got) shared = std::move(*got);
   }
   const std::string body = shared ? UsageJson(*key, *shared, "shared") : UsageJson(*key, s.keys->LocalUsage(*key), "this replica");
   co_return NoStore(JsonResponse(body, v, ka));

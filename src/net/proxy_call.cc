@@ -10,6 +10,7 @@
 #include "cache/answer_convert.h"
 #include "gateway/key_admission.h"
 #include "learn/judge_protocol.h"
+#include "net/bounded_wait.h"
 #include "net/learning_worker.h"
 #include "net/request_reader.h"
 #include "net/upstream_attempt.h"
@@ -22,25 +23,11 @@ void Count(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed)
 // A lookup in the replicas' shared cache, waited on for at most `timeout` (then: absent). The
 // answer comes back on the cache's thread and is posted to this coroutine's executor.
 awaitable<std::shared_ptr<const CachedAnswer>> SharedLookup(SharedCache& cache, const std::string& key, Duration timeout) {
-  struct Wait {
-    explicit Wait(asio::any_io_executor ex) : timer(std::move(ex)) {}
-    asio::steady_timer timer;
-    std::shared_ptr<const CachedAnswer> answer;
-    bool done = false;
-  };
-  auto executor = co_await asio::this_coro::executor;
-  auto w = std::make_shared<Wait>(executor);
-  w->timer.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(timeout));
-  cache.Get(key, [w, executor](std::shared_ptr<const CachedAnswer> a) {
-    asio::post(executor, [w, a = std::move(a)]() mutable {
-      w->answer = std::move(a);
-      w->done = true;
-      w->timer.cancel();
-    });
-  });
-  boost::system::error_code ec;
-  if (!w->done) co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  co_return std::move(w->answer);
+  using Answer = std::shared_ptr<const CachedAnswer>;
+  // Named first: g++ 12 mishandles temporaries that live across co_await.
+  const std::function<void(std::function<void(Answer)>)> start = [&](std::function<void(Answer)> done) { cache.Get(key, std::move(done)); };
+  auto got = co_await BoundedWait<Answer>(timeout, start);
+  co_return got ? std::move(*got) : nullptr;
 }
 
 // A whole (non-streamed) answer's head arrives only after its last token, so its wait is the
@@ -68,32 +55,17 @@ std::string_view UpstreamPath(Endpoint e) {
 // grants after the wait gave up is released at once.
 awaitable<std::optional<LimitVerdict>> SharedReserve(KeyGuard& keys, KeyGuard::KeyPtr key, Reservation r, std::string ticket,
                                                      Duration timeout) {
-  struct Wait {
-    explicit Wait(asio::any_io_executor ex) : timer(std::move(ex)) {}
-    asio::steady_timer timer;
-    std::optional<LimitVerdict> verdict;
-    bool done = false, abandoned = false;
-  };
-  auto executor = co_await asio::this_coro::executor;
-  auto w = std::make_shared<Wait>(executor);
-  w->timer.expires_after(std::chrono::duration_cast<asio::steady_timer::duration>(timeout));
+  using Verdict = std::optional<LimitVerdict>;  // nullopt: Redis unavailable
   RedisLimiter& redis = *keys.redis();
-  redis.Reserve(*key, key->limits, r, keys.clock().UnixMillis(), std::move(ticket),
-                [w, executor, &redis, key, r](std::optional<LimitVerdict> v) {
-                  asio::post(executor, [w, v = std::move(v), &redis, key, r]() mutable {
-                    if (w->abandoned) {
-                      if (v && v->refused == LimitKind::kNone) redis.Settle(key->name, *v, r, Reservation{});
-                      return;
-                    }
-                    w->verdict = std::move(v);
-                    w->done = true;
-                    w->timer.cancel();
-                  });
-                });
-  boost::system::error_code ec;
-  if (!w->done) co_await w->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  if (!w->done) w->abandoned = true;
-  co_return std::move(w->verdict);
+  // Named first: g++ 12 mishandles temporaries that live across co_await.
+  const std::function<void(std::function<void(Verdict)>)> start = [&](std::function<void(Verdict)> done) {
+    redis.Reserve(*key, key->limits, r, keys.clock().UnixMillis(), std::move(ticket), std::move(done));
+  };
+  std::function<void(Verdict)> release = [&redis, key, r](Verdict late) {  // granted after we gave up
+    if (late && late->refused == LimitKind::kNone) redis.Settle(key->name, *late, r, Reservation{});
+  };
+  auto got = co_await BoundedWait<Verdict>(timeout, start, std::move(release));
+  co_return got ? std::move(*got) : std::nullopt;
 }
 
 std::string NewDecisionId(GatewayShared& s) {
