@@ -76,6 +76,7 @@ Status GatewayRuntime::Start() {
   // Router (every policy), Monitor/learning (feedback, decision registry), FailoverMachine (per request).
   p->base_complexity = LoadDefaultComplexityModel();
   p->complexity = std::make_unique<LiveComplexityModel>(p->base_complexity);
+  p->complexity->EnableMemo(static_cast<size_t>(options.routing.estimate_memo));
   ContextDefaults defaults;
   defaults.min_quality = options.routing.default_min_quality;
   if (options.routing.default_deadline_ms > 0) defaults.deadline_ms = options.routing.default_deadline_ms;

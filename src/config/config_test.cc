@@ -38,6 +38,7 @@ backends:
   EXPECT_EQ(o->backends[1].timeouts.first_byte_ms, 5000);
   EXPECT_EQ(o->backends[1].timeouts.connect_ms, TimeoutOptions{}.connect_ms);
   EXPECT_EQ(o->routing.auto_order.size(), 2u);
+  EXPECT_EQ(o->routing.estimate_memo, 4096);  // the default
   EXPECT_NE(DescribeOptions(*o).find("openai [cloud]"), std::string::npos);
 }
 
@@ -45,6 +46,15 @@ void ExpectError(const std::string& yaml, const std::string& needle) {
   auto o = LoadOptionsFromString(yaml, "c.yaml");
   ASSERT_FALSE(o.ok()) << yaml;
   EXPECT_NE(o.status().message().find(needle), std::string::npos) << o.status().message();
+}
+
+TEST(Config, EstimateMemoSizeIsReadAndBounded) {
+  const std::string backend = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto o = LoadOptionsFromString("routing:\n  estimate_memo: 0\n" + backend, "c.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->routing.estimate_memo, 0);
+  ExpectError("routing:\n  estimate_memo: -1\n" + backend, "c.yaml:2: routing.estimate_memo: must be between 0 and");
+  ExpectError("routing:\n  estimate_memo: many\n" + backend, "routing.estimate_memo: expected a number");
 }
 
 TEST(Config, ErrorsNameKeyAndLine) {

@@ -212,6 +212,9 @@ struct RoutingOptions {
   // ignored everywhere, whatever this says.
   double panic_threshold = 0.5;
   std::vector<ProfileOptions> profiles;   // routing.profiles: more policies, in config order
+  // The complexity model's estimates of this many recent prompts are remembered (0: none);
+  // context/estimate_memo.h.
+  int estimate_memo = 4096;
 };
 
 // Periodic export of the decision log to S3 (aws/decision_exporter.h, docs/telemetry.md); off

@@ -16,7 +16,24 @@ int LiveComplexityModel::Swap(std::shared_ptr<const ComplexityModel> next) {
   std::lock_guard lock(mu_);
   current_ = std::move(next);
   if (names_.back() != current_->Name()) names_.emplace_back(current_->Name());
-  return ++swaps_;
+  ++swaps_;
+  generation_.store(static_cast<uint64_t>(swaps_), std::memory_order_release);
+  return swaps_;
+}
+
+void LiveComplexityModel::EnableMemo(size_t entries) { memo_ = entries > 0 ? std::make_unique<EstimateMemo>(entries) : nullptr; }
+
+// The generation is read before the model: an estimate stored under a generation was made by
+// that generation's model or a newer one (a newer one's entry is never looked up again).
+ComplexityEstimate LiveComplexityModel::Estimate(std::string_view prompt) const {
+  if (!memo_) return Current()->Estimate(prompt);
+  const uint64_t key = EstimateMemo::Key(prompt);
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  ComplexityEstimate e;
+  if (memo_->Find(key, generation, &e)) return e;
+  e = Current()->Estimate(prompt);
+  memo_->Put(key, generation, e);
+  return e;
 }
 
 int LiveComplexityModel::swaps() const {
