@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include <array>
 #include <cctype>
 
 #include <list>
@@ -9,6 +10,7 @@
 
 #include "net/request_reader.h"
 #include "net/server_stream.h"
+#include "net/wire_format.h"
 
 namespace mec::net {
 
@@ -71,8 +73,8 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   awaitable<void> Run();
 
   // ClientChannel
-  awaitable<bool> Send(HttpResponse res) override;
-  awaitable<bool> BeginStream(http::response<http::empty_body> head) override;
+  awaitable<bool> Send(HttpResponse res, std::string_view extra_fields) override;
+  awaitable<bool> BeginStream(http::response<http::empty_body> head, std::string_view extra_fields) override;
   awaitable<bool> WriteChunk(std::string_view data) override;
   awaitable<bool> EndStream() override;
   void Abort() override {
@@ -97,20 +99,31 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   }
 
  private:
+  // One timer per connection, armed lazily: Arm() moves the deadline and starts a wait only when
+  // none is pending that fires before it; Disarm() only clears the flag. A wait that fires early
+  // (the deadline moved on) waits again for the rest. So a keep-alive request costs no timer
+  // operations at all in the common case, where the previous wait (60 s) is still pending.
   void Arm(std::chrono::milliseconds d, Timeout kind) {
     timed_out_ = Timeout::kNone;
-    ++gen_;
-    timer_.expires_after(d);
-    timer_.async_wait([self = shared_from_this(), gen = gen_, kind](beast::error_code ec) {
-      if (ec || gen != self->gen_) return;
-      self->timed_out_ = kind;
+    armed_ = kind;
+    deadline_ = asio::steady_timer::clock_type::now() + d;
+    if (waiting_ && timer_.expiry() <= deadline_) return;  // that wait fires first and re-checks
+    Wait();
+  }
+  void Disarm() { armed_ = Timeout::kNone; }
+  void Wait() {
+    waiting_ = true;
+    timer_.expires_at(deadline_);  // a later pending wait ends with operation_aborted
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // replaced by a nearer deadline, or the connection closed
+      self->waiting_ = false;
+      if (self->armed_ == Timeout::kNone) return;
+      if (asio::steady_timer::clock_type::now() < self->deadline_) return self->Wait();
+      self->timed_out_ = self->armed_;
+      self->armed_ = Timeout::kNone;
       beast::error_code ignore;
       self->sock_.cancel(ignore);
     });
-  }
-  void Disarm() {
-    ++gen_;
-    timer_.cancel();
   }
   void MarkGone() {
     if (gone_) return;
@@ -123,6 +136,8 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   awaitable<void> Watch();
   awaitable<void> WriteAndLinger(HttpResponse res);
   awaitable<bool> WriteBuffers(auto const& buffers);
+  awaitable<bool> WriteOut(std::string_view tail);
+  static constexpr size_t kCopyLimit = 16 * 1024;
 
   HttpServer& server_;
   HttpServer::Worker& worker_;
@@ -131,7 +146,10 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   asio::steady_timer timer_;
   asio::steady_timer watch_done_;  // cancelled by the watcher when it exits
   beast::flat_buffer buf_;
-  uint64_t gen_ = 0;
+  std::string wbuf_;  // the next write's head (and a small body), reused across requests
+  asio::steady_timer::time_point deadline_;  // of the armed phase
+  Timeout armed_ = Timeout::kNone;           // the phase a timeout would end
+  bool waiting_ = false;                     // a wait on timer_ is pending
   Timeout timed_out_ = Timeout::kNone;
   bool idle_ = true;
   bool gone_ = false;
@@ -157,44 +175,55 @@ awaitable<bool> Connection::WriteBuffers(auto const& buffers) {
   co_return true;
 }
 
-awaitable<bool> Connection::Send(HttpResponse res) {
+// Writes wbuf_ and then `tail`: one buffer when the tail is small (copied behind the head, one
+// send and one TLS record), else two.
+awaitable<bool> Connection::WriteOut(std::string_view tail) {
+  if (tail.size() <= kCopyLimit) {
+    wbuf_.append(tail);
+    co_return co_await WriteBuffers(asio::buffer(wbuf_));
+  }
+  const std::array<asio::const_buffer, 2> both{asio::buffer(wbuf_), asio::buffer(tail.data(), tail.size())};
+  co_return co_await WriteBuffers(both);
+}
+
+// The head is written by hand (net/wire_format.h), the same bytes as Beast's serializer.
+awaitable<bool> Connection::Send(HttpResponse res, std::string_view extra_fields) {
   if (gone_ || aborted_) co_return false;
   res.keep_alive(keep_alive_ && res.keep_alive());
   keep_alive_ = res.keep_alive();
+  if (!res.has_content_length() && !res.chunked()) res.prepare_payload();
   started_ = true;
-  Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
-  auto [ec, n] = co_await http::async_write(stream_, res, kTuple);
-  Disarm();
-  if (ec) {
-    MarkGone();
-    co_return false;
-  }
-  co_return true;
+  wbuf_.clear();
+  AppendResponseHead(res.base(), wbuf_, extra_fields);
+  co_return co_await WriteOut(res.body());
 }
 
-awaitable<bool> Connection::BeginStream(http::response<http::empty_body> head) {
+awaitable<bool> Connection::BeginStream(http::response<http::empty_body> head, std::string_view extra_fields) {
   if (gone_ || aborted_) co_return false;
   head.version(version_);
   head.keep_alive(keep_alive_);
   head.chunked(true);
   started_ = true;
-  http::response_serializer<http::empty_body> sr{head};
-  Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
-  auto [ec, n] = co_await http::async_write_header(stream_, sr, kTuple);
-  Disarm();
-  if (ec) {
-    MarkGone();
-    co_return false;
-  }
-  co_return true;
+  wbuf_.clear();
+  AppendResponseHead(head.base(), wbuf_, extra_fields);
+  co_return co_await WriteBuffers(asio::buffer(wbuf_));
 }
 
 awaitable<bool> Connection::WriteChunk(std::string_view data) {
   if (data.empty()) co_return !gone_;
-  co_return co_await WriteBuffers(http::make_chunk(asio::buffer(data.data(), data.size())));
+  wbuf_.clear();
+  AppendChunkSize(data.size(), wbuf_);
+  if (data.size() <= kCopyLimit) {
+    wbuf_.append(data);
+    wbuf_.append(kChunkEnd);
+    co_return co_await WriteBuffers(asio::buffer(wbuf_));
+  }
+  const std::array<asio::const_buffer, 3> parts{asio::buffer(wbuf_), asio::buffer(data.data(), data.size()),
+                                                asio::buffer(kChunkEnd.data(), kChunkEnd.size())};
+  co_return co_await WriteBuffers(parts);
 }
 
-awaitable<bool> Connection::EndStream() { co_return co_await WriteBuffers(http::make_chunk_last()); }
+awaitable<bool> Connection::EndStream() { co_return co_await WriteBuffers(asio::buffer(kLastChunk.data(), kLastChunk.size())); }
 
 // Reads the socket while a handler runs. Bytes that arrive (a pipelined request) are kept for the
 // next parse; end of stream or an error means the client is gone.
@@ -217,7 +246,7 @@ awaitable<void> Connection::Watch() {
 awaitable<void> Connection::WriteAndLinger(HttpResponse res) {
   res.keep_alive(false);
   keep_alive_ = false;
-  co_await Send(std::move(res));
+  co_await Send(std::move(res), {});
   // Lingering close: stop sending, drain what the client still sends for a moment, so that it
   // reads our error instead of a reset.
   beast::error_code ec;
@@ -329,7 +358,7 @@ awaitable<void> Connection::Run() {
           co_await WriteAndLinger(std::move(res));
           break;
         }
-        const bool sent = co_await Send(std::move(res));
+        const bool sent = co_await Send(std::move(res), {});
         if (!sent || !keep_alive_) break;
         continue;
       }

@@ -47,9 +47,11 @@ class ClientChannel {
  public:
   virtual ~ClientChannel() = default;
   // Sends a complete response. Returns false if the client is gone or the write failed.
-  virtual awaitable<bool> Send(HttpResponse res) = 0;
+  // `extra_fields`: more header lines ("Name: value\r\n" each, net/wire_format.h HeaderLines),
+  // written after the response's own fields.
+  virtual awaitable<bool> Send(HttpResponse res, std::string_view extra_fields = {}) = 0;
   // Starts a chunked response with `head`'s status and headers, then WriteChunk()s, then End().
-  virtual awaitable<bool> BeginStream(http::response<http::empty_body> head) = 0;
+  virtual awaitable<bool> BeginStream(http::response<http::empty_body> head, std::string_view extra_fields = {}) = 0;
   virtual awaitable<bool> WriteChunk(std::string_view data) = 0;
   virtual awaitable<bool> EndStream() = 0;
   // Closes the connection abruptly without finishing the response (emulated crashes).

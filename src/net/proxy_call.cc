@@ -14,6 +14,7 @@
 #include "net/learning_worker.h"
 #include "net/request_reader.h"
 #include "net/upstream_attempt.h"
+#include "net/wire_format.h"
 
 namespace mec::net {
 namespace {
@@ -112,15 +113,21 @@ ProxyCall::~ProxyCall() { SettleLimits(); }
 awaitable<void> ProxyCall::Run() {
   Count(s_.stats.requests);
   // No co_await inside a condition or on a temporary: g++ 12 miscompiles both (named first).
-  if (!Authenticate()) {
-    ApiError e = std::move(*key_error_);
-    co_await Reject(e);
+  // The checks that cannot wait run as plain calls: a coroutine frame per step costs more than
+  // the step on the fast path (docs/benchmarks.md).
+  std::optional<ApiError> bad = Authenticate() ? Admit() : std::move(key_error_);
+  if (bad) {
+    co_await Reject(*bad);
     co_return;
   }
-  const bool admitted = co_await Admit();
-  if (!admitted) co_return;
-  const bool cached = co_await ServeFromCache();
-  if (cached) co_return;
+  if (key_) {
+    const bool within = co_await ReserveLimits();
+    if (!within) co_return;
+  }
+  if (cache_->cacheable()) {
+    const bool cached = co_await ServeFromCache();
+    if (cached) co_return;
+  }
   co_await Route();
 }
 
@@ -140,26 +147,15 @@ bool ProxyCall::Authenticate() {
   return true;
 }
 
-awaitable<bool> ProxyCall::Admit() {
+std::optional<ApiError> ProxyCall::Admit() {
   std::optional<ApiError> bad = CheckJsonContentType(req_[http::field::content_type]);  // 415
-  if (bad) {
-    co_await Reject(*bad);
-    co_return false;
-  }
+  if (bad) return bad;
   auto parsed_or = ParseRequest(endpoint_, req_.body());
-  if (auto* err = std::get_if<ApiError>(&parsed_or)) bad = std::move(*err);
-  else {
-    parsed_.emplace(std::move(std::get<ParsedRequest>(parsed_or)));
-    bad = Contextualize();
-  }
+  if (auto* err = std::get_if<ApiError>(&parsed_or)) return std::move(*err);
+  parsed_.emplace(std::move(std::get<ParsedRequest>(parsed_or)));
+  bad = Contextualize();
   if (!bad && key_) bad = AuthorizeKey(*key_, privacy_asked_, *ctx_);  // 403
-  if (bad) {
-    co_await Reject(*bad);
-    co_return false;
-  }
-  if (!key_) co_return true;
-  const bool within = co_await ReserveLimits();
-  co_return within;
+  return bad;
 }
 
 // The key's limits (gateway/key_admission.h): the request's maximum use is reserved, in Redis
@@ -240,7 +236,6 @@ std::optional<ApiError> ProxyCall::Contextualize() {
 
 awaitable<bool> ProxyCall::ServeFromCache() {
   CacheStep& c = *cache_;
-  if (!c.cacheable()) co_return false;
   std::shared_ptr<const CachedAnswer> hit = c.LookUpLocal();
   if (!hit && c.WantsShared(s_.shared_cache != nullptr)) {
     // The replicas' shared level (Redis), bounded by cache_lookup_ms.
@@ -465,7 +460,8 @@ awaitable<void> ProxyCall::DeliverWhole(UpstreamAttempt& w) {
   HttpResponse res{static_cast<http::status>(status), ver_};
   const std::string_view ct = w.call.header(http::field::content_type);
   res.set(http::field::content_type, ct.empty() ? std::string_view("application/json") : ct);
-  AddRouteHeaders(res, b, model);
+  HeaderLines route;  // written straight to the wire (net/wire_format.h)
+  AddRouteHeaders(route, b, model);
   res.keep_alive(ka_);
   if (ok) {
     Remember(b);
@@ -476,7 +472,7 @@ awaitable<void> ProxyCall::DeliverWhole(UpstreamAttempt& w) {
   res.prepare_payload();
   trace_.FirstByte();
   NoteUpstreamSpan(t.end);
-  const bool sent = co_await ch_.Send(std::move(res));
+  const bool sent = co_await ch_.Send(std::move(res), route.text());
   Delivered(sent);
 }
 
@@ -506,9 +502,10 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
     http::response<http::empty_body> head{http::status::ok, ver_};
     head.set(http::field::content_type, "text/event-stream");
     head.set(http::field::cache_control, "no-cache");
-    AddRouteHeaders(head, b0, model);
+    HeaderLines route;
+    AddRouteHeaders(route, b0, model);
     trace_.FirstByte();
-    const bool begun = co_await ch_.BeginStream(std::move(head));
+    const bool begun = co_await ch_.BeginStream(std::move(head), route.text());
     if (!begun) {
       client_left();
       co_return;

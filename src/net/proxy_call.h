@@ -68,13 +68,13 @@ class ProxyCall {
 
  private:
   bool Authenticate();      // false: no valid key (answer with key_error_)
-  awaitable<bool> Admit();  // false: answered with an error
+  std::optional<ApiError> Admit();  // the error to answer with, if any
   awaitable<bool> ReserveLimits();  // false: answered 429
   void SettleLimits();
   template <class Response>
   void AddRateLimitHeaders(Response& res) const;
   std::optional<ApiError> Contextualize();
-  awaitable<bool> ServeFromCache();  // true: answered from the cache
+  awaitable<bool> ServeFromCache();  // true: answered from the cache. REQUIRES: cache_->cacheable()
   awaitable<void> Route();
   awaitable<std::shared_ptr<UpstreamAttempt>> RunAttempts();  // null: answered (an error) or the client left
   void Launch(Backend& b);

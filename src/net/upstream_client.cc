@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "net/wire_format.h"
+
 namespace mec::net {
 
 namespace ssl = asio::ssl;
@@ -154,12 +156,12 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Connect() {
 }
 
 template <typename Stream>
-awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const http::request<http::string_body>& req) {
+awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const std::string& wire) {
   const auto& o = pools_.options(backend_);
   auto& low = conn_->lowest();
   const int64_t head_ms = o.timeouts.first_byte_ms + generation_.count();
   low.expires_after(Remaining(head_ms));
-  auto [wec, wn] = co_await http::async_write(s, req, kTuple);
+  auto [wec, wn] = co_await asio::async_write(s, asio::buffer(wire), kTuple);
   auto classify = [&](beast::error_code ec, const char* phase) -> AttemptFailure {
     if (cancelled_) return {AttemptResult::kReset, 0, 0, "cancelled"};
     if (ec == beast::error::timeout)
@@ -198,18 +200,24 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view pa
   generation_ = std::max(std::chrono::milliseconds(0), generation);
   const auto& u = pools_.url(backend_);
   deadline_ = pools_.clock().Now() + std::chrono::milliseconds(o.timeouts.total_ms);
-  http::request<http::string_body> req{http::verb::post, u.base_path + std::string(path), 11};
-  req.set(http::field::host, u.host);
-  req.set(http::field::content_type, "application/json");
-  req.set(http::field::accept, stream ? "text/event-stream" : "application/json");
-  req.set(http::field::user_agent, "mecrouter/0.1");
+  // The request's bytes, written by hand (net/wire_format.h): head and body in one buffer.
+  const std::string target = u.base_path + std::string(path);
+  RequestHead head;
+  head.target = target;
+  head.fields.reserve(8 + (headers ? headers->size() : 0));
+  head.fields.emplace_back("Host", u.host);
+  head.fields.emplace_back("Content-Type", "application/json");
+  head.fields.emplace_back("Accept", stream ? "text/event-stream" : "application/json");
+  head.fields.emplace_back("User-Agent", "mecrouter/0.1");
   const auto& auth = pools_.auth_value(backend_);
-  if (!auth.empty()) req.set(o.auth_header, auth);
+  if (!auth.empty()) head.fields.emplace_back(o.auth_header, auth);
   if (headers)
-    for (const auto& [name, value] : *headers) req.set(name, value);
-  req.keep_alive(true);
-  req.body() = std::move(body);
-  req.prepare_payload();
+    for (const auto& [name, value] : *headers) head.fields.emplace_back(name, value);
+  head.content_length = body.size();
+  std::string wire;
+  wire.reserve(256 + target.size() + body.size());
+  AppendRequestHead(head, wire);
+  wire += body;
   for (int round = 0; round < 2; ++round) {
     if (cancelled_) co_return AttemptFailure{AttemptResult::kReset, 0, 0, "cancelled"};
     conn_ = round == 0 ? pools_.TakeIdle(backend_) : nullptr;
@@ -220,8 +228,8 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view pa
     }
     // No co_await inside a conditional expression: g++ 12 miscompiles it (double destruction).
     std::optional<AttemptFailure> f;
-    if (conn_->tls) f = co_await Exchange(*conn_->tls, req);
-    else f = co_await Exchange(*conn_->plain, req);
+    if (conn_->tls) f = co_await Exchange(*conn_->tls, wire);
+    else f = co_await Exchange(*conn_->plain, wire);
     // A pooled connection the server had already closed: try once more on a fresh one.
     if (f && reused && f->result == AttemptResult::kReset && !cancelled_) {
       conn_.reset();

@@ -87,7 +87,7 @@ class UpstreamCall {
 
  private:
   template <typename Stream>
-  awaitable<std::optional<AttemptFailure>> Exchange(Stream& s, const http::request<http::string_body>& req);
+  awaitable<std::optional<AttemptFailure>> Exchange(Stream& s, const std::string& wire);  // head and body
   template <typename Stream>
   awaitable<Piece> ReadSomeImpl(Stream& s);
   awaitable<std::optional<AttemptFailure>> Connect();
