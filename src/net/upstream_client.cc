@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -48,17 +50,35 @@ Result<ParsedUrl> ParseUrl(const std::string& url) {
   return u;
 }
 
+namespace {
+
+// One client TLS context per (CA file, verify) in the process, made when an https backend first
+// needs it: loading the system CA store costs ~100M CPU instructions (it was done per backend and
+// per worker, for plain http too: most of the start-up time, docs/benchmarks.md). A configured
+// SSL_CTX may be shared by threads; each connection has its own SSL object.
+std::shared_ptr<ssl::context> ClientTlsContext(const std::string& ca_file, bool verify) {
+  static std::mutex mu;
+  static std::map<std::pair<std::string, bool>, std::weak_ptr<ssl::context>> made;
+  std::lock_guard lock(mu);
+  std::weak_ptr<ssl::context>& slot = made[{ca_file, verify}];
+  if (auto ctx = slot.lock()) return ctx;
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  beast::error_code ec;
+  ctx->set_default_verify_paths(ec);
+  if (!ca_file.empty()) ctx->load_verify_file(ca_file, ec);
+  ctx->set_verify_mode(verify ? ssl::verify_peer : ssl::verify_none, ec);
+  slot = ctx;
+  return ctx;
+}
+
+}  // namespace
+
 UpstreamPools::UpstreamPools(asio::io_context& ioc, const Clock& clock, const std::vector<BackendOptions>& backends)
     : ioc_(ioc), clock_(clock), backends_(backends) {
   for (const auto& b : backends_) {
     auto u = ParseUrl(b.url);
     urls_.push_back(u.ok() ? *u : ParsedUrl{});
-    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-    beast::error_code ec;
-    ctx->set_default_verify_paths(ec);
-    if (!b.ca_file.empty()) ctx->load_verify_file(b.ca_file, ec);
-    ctx->set_verify_mode(b.tls_verify ? ssl::verify_peer : ssl::verify_none, ec);
-    ssl_.push_back(std::move(ctx));
+    ssl_.push_back(urls_.back().tls ? ClientTlsContext(b.ca_file, b.tls_verify) : nullptr);
     std::string auth;
     if (!b.api_key_env.empty()) {
       if (const char* key = std::getenv(b.api_key_env.c_str())) {

@@ -42,7 +42,7 @@ class UpstreamPools {
   void GiveBack(int backend, std::unique_ptr<UpstreamConn> c);
   const ParsedUrl& url(int backend) const { return urls_[backend]; }
   const BackendOptions& options(int backend) const { return backends_[backend]; }
-  asio::ssl::context& ssl(int backend) { return *ssl_[backend]; }
+  asio::ssl::context& ssl(int backend) { return *ssl_[backend]; }  // REQUIRES: an https backend
   // Credential header value for backend i ("" when none); read once from the environment.
   const std::string& auth_value(int backend) const { return auth_[backend]; }
   // Cached resolution of the backend's host.
@@ -53,7 +53,7 @@ class UpstreamPools {
   const Clock& clock_;
   std::vector<BackendOptions> backends_;
   std::vector<ParsedUrl> urls_;
-  std::vector<std::unique_ptr<asio::ssl::context>> ssl_;
+  std::vector<std::shared_ptr<asio::ssl::context>> ssl_;  // null for http:// backends
   std::vector<std::string> auth_;
   std::vector<std::optional<tcp::resolver::results_type>> resolved_;
   std::vector<std::vector<std::unique_ptr<UpstreamConn>>> idle_;

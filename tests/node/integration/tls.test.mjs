@@ -114,6 +114,28 @@ describe('HTTPS on the listener', () => {
     assert.equal(g.proc.exitCode, null, 'the gateway died');
   });
 
+  // The client side of TLS: a gateway whose backend is https:// (here another gateway's TLS
+  // listener). The CA store is loaded only for https backends, once per process (net/upstream_client.cc).
+  test('an https:// backend is reached and verified with ca_file; without the CA it is refused', { timeout: 60000 }, async () => {
+    const upstream = await serve(stack, config({ cert: join(dir, 'server.pem'), key: join(dir, 'server.key') }));
+    gateways.push(upstream);
+    const viaTls = (extra) => backend('tls-edge', 'edge', `${upstream.base}/v1`, { models: [MODELS.edge], ...extra });
+    const trusted = await stack.gateway({ backends: [viaTls({ ca_file: join(dir, 'ca.pem') })] });
+    const whole = await curl([`${trusted.base}/v1/chat/completions`, '-H', 'Content-Type: application/json', '-d', CHAT]);
+    assert.equal(whole.code, 0);
+    assert.equal(JSON.parse(whole.out).object, 'chat.completion', whole.out);
+    const streamed = await curl(['-N', `${trusted.base}/v1/chat/completions`, '-H', 'Content-Type: application/json',
+      '-d', JSON.stringify({ ...JSON.parse(CHAT), stream: true })]);
+    assert.match(streamed.out, /data: \[DONE\]/);
+    // The system store does not know the test CA: the handshake fails and the request gets an error.
+    const untrusted = await stack.gateway({ backends: [viaTls({})] });
+    const refused = await curl([`${untrusted.base}/v1/chat/completions`, '-H', 'Content-Type: application/json', '-d', CHAT]);
+    assert.equal(refused.code, 0);
+    const err = JSON.parse(refused.out);
+    assert.ok(err.error, refused.out);
+    assert.match(err.error.message, /TLS|certificate|handshake/i, refused.out);
+  });
+
   test('with client_ca a client needs a certificate the CA signed', { timeout: 30000 }, async () => {
     const g = await serve(stack, config({ cert: join(dir, 'server.pem'), key: join(dir, 'server.key'), client_ca: join(dir, 'ca.pem') }));
     gateways.push(g);
