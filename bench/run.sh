@@ -17,7 +17,11 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 TMP=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null; rm -rf "$TMP"; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for f in "$TMP/nginx.pid" "$TMP/n2/nginx.pid"; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+  rm -rf "$TMP"
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
@@ -49,6 +53,11 @@ for k in "${ORDER[@]}"; do
   printf "  %-10s %10s req/s %s\n" "$k" "${RPS[$k]}" "$errs"
 done
 awk -v m="${RPS[mecrouter]}" -v n="${RPS[nginx]}" -v d="${RPS[direct]}" 'BEGIN{printf "  mecrouter / nginx = %.2f   mecrouter / direct = %.2f   nginx / direct = %.2f\n", m/n, m/d, n/d}'
+# The same through mecrouter with a new prompt on every request: the complexity model runs on
+# each (its memo, routing.estimate_memo, never answers).
+wrk -t1 -c64 -d${DURATION}s -s bench/wrk_unique.lua "${URL[mecrouter]}/v1/chat/completions" > "$OUT/wrk_mecrouter_unique.txt"
+RPS_U=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk_mecrouter_unique.txt")
+awk -v u="$RPS_U" -v n="${RPS[nginx]}" 'BEGIN{printf "  mecrouter, every prompt new: %.0f req/s = %.2f x nginx\n", u, u/n}'
 
 echo "== latency at fixed rates (open loop): h2load --h1 -c 8 --rps R/8 -D ${DURATION}s, per-request log"
 pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END{i=int(NR*p); if(i<1)i=1; printf "%.0f", a[i]}'; }
@@ -72,14 +81,16 @@ echo "== gateway CPU instructions per request (valgrind --tool=callgrind; N=2000
 # instr N [YAML]: total instructions of a gateway that served N requests; YAML is appended to its
 # config (a top-level key, e.g. the telemetry section). All threads count, the decision log's
 # background writer included.
+# ROUTING (optional) is added inside the routing block (e.g. ", estimate_memo: 0"); BODY (optional)
+# is the request file (bench/request.json by default).
 instr() {
-  local n=$1 extra=${2:-} port; port=$(free_port)
-  sed "s/listen: 127.0.0.1:$GW/listen: 127.0.0.1:$port/" "$TMP/gw.yaml" > "$TMP/cg.yaml"
+  local n=$1 extra=${2:-} routing=${3:-} body=${4:-bench/request.json} port; port=$(free_port)
+  sed -e "s/listen: 127.0.0.1:$GW/listen: 127.0.0.1:$port/" -e "s/auto_order: \[edge\]}/auto_order: [edge]$routing}/" "$TMP/gw.yaml" > "$TMP/cg.yaml"
   if [ -n "$extra" ]; then echo "$extra" >> "$TMP/cg.yaml"; fi
   valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$n" "$BIN" serve --config "$TMP/cg.yaml" --threads 1 > "$TMP/cg.log" 2>&1 &
   local pid=$!
   for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
-  h2load --h1 -c 4 -n $n -d bench/request.json -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/chat/completions" > "$TMP/cg_h2load.txt" 2>&1
+  h2load --h1 -c 4 -n $n -d "$body" -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/chat/completions" > "$TMP/cg_h2load.txt" 2>&1
   kill -TERM $pid; wait $pid || true
   # Prints the program total and, second, what the decision log's writer thread ran (0 if none).
   local tot run
@@ -91,6 +102,13 @@ instr() {
 }
 read I1 _ < <(instr 500); read I2 _ < <(instr 2000)
 echo "  total instructions: N=500 $I1, N=2000 $I2  =>  $(( (I2 - I1) / 1500 )) instructions per request"
+echo "    (one prompt repeated, as bench/request.json: the complexity model's memo answers it)"
+read U1 _ < <(instr 500 "" ", estimate_memo: 0"); read U2 _ < <(instr 2000 "" ", estimate_memo: 0")
+echo "  every prompt new (routing.estimate_memo: 0): $(( (U2 - U1) / 1500 )) instructions per request"
+# A streamed answer (bench/request_stream.json): per request, and per SSE event the client gets.
+CHUNKS=$(curl -s -N -X POST -H 'Content-Type: application/json' --data @bench/request_stream.json "${URL[mecrouter]}/v1/chat/completions" | grep -c '^data:')
+read S1 _ < <(instr 500 "" "" bench/request_stream.json); read S2 _ < <(instr 2000 "" "" bench/request_stream.json)
+awk -v s1="$S1" -v s2="$S2" -v c="$CHUNKS" 'BEGIN{per=(s2-s1)/1500; printf "  streamed (%d SSE events each, [DONE] included): %d instructions per request, %d per event\n", c, per, per/c}'
 # The same with the SQLite decision log on (issue 6). Metrics are on in both. The writer thread
 # is off the request path; its share is shown apart.
 LOGYAML="telemetry: {decision_log: {path: $TMP/cg_decisions.db}}"
@@ -112,6 +130,33 @@ sleep 1; R1=$(rss "$GWPID"); FD1=$(ls "/proc/$GWPID/fd" | wc -l)
 read -r _ <&"${IDLE[0]}"; wait "$IDLE_PID" 2>/dev/null || true
 sleep 2; R2=$(rss "$GWPID"); FD2=$(ls "/proc/$GWPID/fd" | wc -l)
 echo "  $OPENED idle connections: RSS ${R0} kB before, ${R1} kB while held ($(( (R1 - R0) * 1024 / 10000 )) bytes per connection), ${R2} kB after; fds ${FD1} held, ${FD2} after"
+
+echo "== start-up, idle memory, binary size"
+SPORT=$(free_port)
+sed "s/listen: 127.0.0.1:$GW/listen: 127.0.0.1:$SPORT/" "$TMP/gw.yaml" > "$TMP/start.yaml"
+for i in 1 2 3; do scripts/node.sh bench/start_time.mjs "$SPORT" "$BIN" serve --config "$TMP/start.yaml"; done > "$TMP/start.txt"
+READY_MS=$(awk '{print $2}' "$TMP/start.txt" | sort -n | sed -n 2p); IDLE_KB=$(awk '{print $4}' "$TMP/start.txt" | sort -n | sed -n 2p)
+awk -v ms="$READY_MS" -v kb="$IDLE_KB" 'BEGIN{printf "  start to ready (GET /readyz 200): median %s ms of 3; idle RSS %.1f MB\n", ms, kb/1024}'
+cp "$BIN" "$TMP/stripped" && strip "$TMP/stripped"
+awk -v a="$(stat -c %s "$BIN")" -v b="$(stat -c %s "$TMP/stripped")" 'BEGIN{printf "  binary: %.1f MB, %.1f MB stripped\n", a/1048576, b/1048576}'
+
+echo "== scaling from 1 to 2 worker threads (wrk -t2 -c64; the machine's cores are shared with wrk and the emulator)"
+GW2=$(free_port); NGX2=$(free_port)
+sed -e "s/listen: 127.0.0.1:$GW, threads: $THREADS/listen: 127.0.0.1:$GW2, threads: 2/" "$TMP/gw.yaml" > "$TMP/gw2.yaml"
+"$BIN" serve --config "$TMP/gw2.yaml" > "$TMP/gw2.log" 2>&1 & PIDS+=($!)
+mkdir -p "$TMP/n2/body" "$TMP/n2/proxy"
+sed -e "s#@PREFIX@#$TMP/n2#g" -e "s#@NGINX_PORT@#$NGX2#g" -e "s#@UPSTREAM_PORT@#$EMU#g" -e "s#@WORKERS@#2#g" bench/nginx.conf > "$TMP/n2/nginx.conf"
+nginx -c "$TMP/n2/nginx.conf" -p "$TMP/n2" -e "$TMP/n2/error.log"
+wait_port $GW2
+for _ in $(seq 50); do curl -s -o /dev/null -X POST -H 'Content-Type: application/json' --data @bench/request.json "http://127.0.0.1:$NGX2/v1/chat/completions" && break; sleep 0.1; done
+declare -A R2
+for k in mecrouter1:$GW mecrouter2:$GW2 nginx1:$NGX nginx2:$NGX2; do
+  wrk -t2 -c64 -d${DURATION}s -s bench/wrk_post.lua "http://127.0.0.1:${k#*:}/v1/chat/completions" > "$OUT/wrk_scale_${k%%:*}.txt"
+  R2[${k%%:*}]=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk_scale_${k%%:*}.txt")
+done
+[ -f "$TMP/n2/nginx.pid" ] && kill "$(cat "$TMP/n2/nginx.pid")" 2>/dev/null || true
+awk -v a="${R2[mecrouter1]}" -v b="${R2[mecrouter2]}" -v c="${R2[nginx1]}" -v d="${R2[nginx2]}" 'BEGIN{
+  printf "  mecrouter: 1 thread %.0f req/s, 2 threads %.0f (x%.2f);  nginx: 1 worker %.0f, 2 workers %.0f (x%.2f)\n", a, b, b/a, c, d, d/c}'
 
 echo "== micro-benchmarks (Google Benchmark)"
 for b in "$BUILD"/*_bench; do
