@@ -165,6 +165,16 @@ TEST(OpenAiJson, ChunksAndUsage) {
   // Counts an upstream cannot mean: unreadable, not an overflow of total_tokens (docs/fuzzing.md).
   EXPECT_FALSE(ExtractUsage(R"({"usage":{"prompt_tokens":9223372036854775807,"completion_tokens":1}})"));
   EXPECT_FALSE(ExtractUsage(R"({"usage":{"prompt_tokens":1,"completion_tokens":-1}})"));
+  // The key search (a skip table): at the very start and end, after near misses, in short text.
+  EXPECT_EQ(ExtractUsage(R"({"usage":{"completion_tokens":7}})")->completion_tokens, 7);
+  EXPECT_EQ(ExtractUsage(R"({"usag":1,"usages":2,"x":"\"usage","usage":{"completion_tokens":5}})")->completion_tokens, 5);
+  EXPECT_FALSE(ExtractUsage(R"({"usage)"));
+  EXPECT_FALSE(ExtractUsage(""));
+  EXPECT_FALSE(ExtractUsage(R"({"Usage":{"completion_tokens":5}})"));
+  EXPECT_TRUE(HasEmptyChoices(R"({"choices":[]})"));
+  EXPECT_TRUE(HasEmptyChoices(R"({"choice":[1],"choices" : [ ]})"));
+  EXPECT_FALSE(HasEmptyChoices(R"({"choices":[{"index":0}]})"));
+  EXPECT_FALSE(HasEmptyChoices(R"({"choices")"));
   EXPECT_EQ(ErrorJson(ApiError::BadRequest("bad", "messages")),
             R"({"error":{"message":"bad","type":"invalid_request_error","param":"messages","code":null}})");
 }

@@ -93,9 +93,45 @@ std::string EmbeddingsBody(std::string_view model, const std::vector<std::vector
   return out;
 }
 
+namespace {
+
+// Where the fixed `Needle` starts in `hay`, or npos: Horspool's skip table, built at compile time,
+// so a miss costs about one step per needle length of text. (string_view::find calls memchr once
+// per occurrence of the needle's first character, and in JSON that is every quote: a third of a
+// streamed answer's CPU time went there, docs/benchmarks.md.)
+template <size_t N>
+struct Needle {
+  constexpr explicit Needle(const char (&s)[N]) {
+    for (size_t i = 0; i < kLen; ++i) text[i] = s[i];
+    for (auto& k : skip) k = kLen;
+    for (size_t i = 0; i + 1 < kLen; ++i) skip[static_cast<unsigned char>(s[i])] = kLen - 1 - i;
+  }
+  static constexpr size_t kLen = N - 1;  // without the terminating NUL
+  char text[N - 1] = {};
+  size_t skip[256] = {};
+
+  size_t In(std::string_view hay) const {
+    if (hay.size() < kLen) return std::string_view::npos;
+    for (size_t at = 0; at + kLen <= hay.size();) {
+      const char last = hay[at + kLen - 1];
+      if (last == text[kLen - 1] && hay[at] == text[0]) {
+        size_t i = 1;
+        while (i + 1 < kLen && hay[at + i] == text[i]) ++i;
+        if (i + 1 >= kLen) return at;
+      }
+      at += skip[static_cast<unsigned char>(last)];
+    }
+    return std::string_view::npos;
+  }
+};
+constexpr Needle kUsageKey("\"usage\"");
+constexpr Needle kChoicesKey("\"choices\"");
+
+}  // namespace
+
 std::optional<Usage> ExtractUsage(std::string_view json) {
   // Cheap pre-check: most stream chunks carry no usage.
-  if (json.find("\"usage\"") == std::string_view::npos) return std::nullopt;
+  if (kUsageKey.In(json) == std::string_view::npos) return std::nullopt;
   simdjson::dom::parser& parser = *[] {
     thread_local simdjson::dom::parser p;
     return &p;
@@ -121,7 +157,7 @@ std::optional<Usage> ExtractUsage(std::string_view json) {
 }
 
 bool HasEmptyChoices(std::string_view json) {
-  size_t p = json.find("\"choices\"");
+  size_t p = kChoicesKey.In(json);
   if (p == std::string_view::npos) return false;
   p = json.find('[', p);
   if (p == std::string_view::npos) return false;
