@@ -299,7 +299,7 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
     }
     prefix_tokens = WordCount(cont.prefix);
   }
-  const int64_t in_tokens = EmulatorPromptTokens(r.text);
+  const int64_t in_tokens = EmulatorPromptTokens(r.text, r.message_count);
   if (in_tokens > profile.context_window) {
     s_.rejected.fetch_add(1);
     {  // named first: g++ 12 mishandles temporaries that live across co_await
