@@ -231,6 +231,9 @@ int RunDemo(int argc, char** argv) {
     return 1;
   }
   options->source = "embedded demo, driven by `mecrouter demo`";
+  // Route as the scenario's simulated clients do (`mixed`: hedging on, the minimum quality held per
+  // use case as a class average); the embedded defaults of `serve` differ (docs/simulator.md).
+  sim::ApplyScenarioRouting(*scenario, options->routing);
   GatewayRuntime gateway(std::move(*options), clock);
   if (Status s = gateway.Start(); !s.ok()) {
     std::fprintf(stderr, "mecrouter demo: %s%s\n", s.message().c_str(),
@@ -345,6 +348,7 @@ int RunDemo(int argc, char** argv) {
         o.use_case = use_case;
         if (auto t = r.Header("X-MEC-Tier"); !t.empty()) o.tier = std::string(t);
         o.attempts = std::atoi(std::string(r.Header("X-MEC-Attempts")).c_str());
+        o.hedged = !r.Header("X-MEC-Hedged").empty();
         if (r.status == 200) {
           auto problem = AnswerProblem(r);
           o.answered = !problem;
@@ -458,7 +462,7 @@ int RunDemo(int argc, char** argv) {
       ++in_window;
       if (!o.answered) ++window_errors;
       else if (o.tier == "edge") ++edge_answers;
-      else if (o.attempts >= 2) ++away;
+      else if (o.failovers() > 0) ++away;  // a hedge alone is no failover
     }
     const double f0 = JsonNumber(stats_at_outage_start, {"failovers"});
     const double f1 = stats_at_outage_end.empty() ? failovers_total : JsonNumber(stats_at_outage_end, {"failovers"});

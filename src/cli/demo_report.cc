@@ -90,7 +90,7 @@ std::string DemoJson(const DemoRunInfo& info, const sim::Scenario& s, std::vecto
     w.Key("e2e_ms");
     if (o.answered) w.Number(o.latency_ms);
     else w.Null();
-    w.Field("met", o.met_deadline).Field("attempts", o.attempts).Field("failure", o.error);
+    w.Field("met", o.met_deadline).Field("attempts", o.attempts).Field("hedged", o.hedged).Field("failure", o.error);
     w.Field("input_tokens", o.input_tokens).Field("output_tokens", o.output_tokens).EndObject();
   }
   w.EndArray().EndObject();

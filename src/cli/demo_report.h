@@ -6,6 +6,7 @@
 // of the same workload can be put side by side (tests/node/integration/agree.test.mjs,
 // docs/simulator.md "The simulator and the live gateway").
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -28,6 +29,9 @@ struct DemoOutcome {
   bool met_deadline = false;  // answered within the deadline and the TTFT deadline (the simulator's rule)
   std::string tier = "none";  // X-MEC-Tier, or "none" when the reply had none
   int attempts = 0;           // X-MEC-Attempts
+  bool hedged = false;        // X-MEC-Hedged: one of the attempts was a hedge (at most one is)
+  // Attempts after a failed one: the attempts but the first and the hedge.
+  int failovers() const { return std::max(0, attempts - 1 - (hedged ? 1 : 0)); }
   std::string error;          // one line: "HTTP 503 no_backend" or "no response: read: timed out"
   int64_t input_tokens = 0, output_tokens = 0;  // the workload's drawn sizes
 };

@@ -368,6 +368,16 @@ Result<Scenario> LoadScenarioFile(const std::string& path) {
   return ParseScenario(ss.str(), path);
 }
 
+void ApplyScenarioRouting(const Scenario& s, RoutingOptions& routing) {
+  routing.max_attempts = s.max_attempts;
+  routing.deadline_target = s.deadline_target;
+  routing.shed_below = s.shed_below;
+  routing.hedge = s.hedge;
+  routing.hedge_threshold = s.hedge_threshold;
+  routing.min_quality_per_request = s.min_quality_per_request;
+  routing.quality_margin = s.quality_margin;
+}
+
 Result<std::string> FindScenarioFile(const std::string& name, const std::string& argv0) {
   std::error_code ec;
   if (fs::is_regular_file(name, ec)) return name;
