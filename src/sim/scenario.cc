@@ -62,6 +62,8 @@ class Reader {
     if (!n.IsMap()) Fail(n, key + ": expected a tier profile mapping (emulate/tier_profile.h fields, optional base)");
     auto p = LoadProfileYaml(YAML::Dump(n), fmt::format("{}:{} ({})", source_, n.Mark().line + 1, key));
     if (!p.ok()) throw ScenarioError{p.status().message()};
+    // The simulator models every GPU as its own server (edge_sites[].gpus, a site's load balancer).
+    if (p->gpus != 1) Fail(n, key + ".gpus: the simulator models each GPU on its own: set edge_sites[].gpus instead");
     return *p;
   }
   const std::string& source() const { return source_; }
