@@ -225,10 +225,12 @@ int RunDemo(int argc, char** argv) {
   BlockTerminationSignals();
   SystemClock clock;
   EmbeddedStack stack(clock);
-  // The scenario's edge capacity: its edge sites' GPUs behind the edge emulator (docs/simulator.md).
+  // The scenario's world, as far as one emulator per tier can hold it: its edge sites' GPUs behind
+  // the edge emulator, and the latency priors its simulated clients start from (docs/simulator.md).
   EmbeddedStackOptions world;
   world.edge_gpus = 0;
   for (const auto& site : scenario->edge_sites) world.edge_gpus += site.gpus;
+  world.profile_priors = scenario->priors == "profile";
   auto options = stack.Start(flags.Get("listen", "127.0.0.1:8080"), world);
   if (!options.ok()) {
     std::fprintf(stderr, "mecrouter demo: cannot start the embedded emulators: %s\n", options.status().message().c_str());

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "emulate/tier_profile.h"
+#include "sim/client_engine.h"
 
 namespace mec::cli {
 
@@ -67,6 +68,10 @@ Result<Options> EmbeddedStack::Start(const std::string& listen, const EmbeddedSt
       b.timeouts.first_byte_ms = 15000;
       b.price.input_per_1m = 2.50;   // row 45
       b.price.output_per_1m = 10.00; // row 46
+    }
+    if (stack.profile_priors) {  // the emulator's TTFT includes its network: the priors' RTT is that
+      b.expect = sim::ProfilePriors(*profile, 0);
+      b.expect.rtt_ms = std::max(1.0, profile->rtt_ms);
     }
     o.backends.push_back(std::move(b));
     shared_.push_back(std::move(sh));

@@ -17,6 +17,9 @@ struct EmbeddedStackOptions {
   // GPUs behind the edge emulator (its profile's `gpus`, a site's load balancer); the gateway's edge
   // backend counts all their slots as its capacity.
   int edge_gpus = 1;
+  // Each backend's latency priors (`expect`) from its emulator's profile, as the simulator's
+  // `priors: profile` derives them (sim/client_engine.h), instead of the tier defaults.
+  bool profile_priors = false;
 };
 
 class EmbeddedStack {
