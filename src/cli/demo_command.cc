@@ -9,7 +9,9 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +22,7 @@
 #include <simdjson.h>
 
 #include "cli/commands.h"
+#include "cli/demo_report.h"
 #include "cli/embedded_stack.h"
 #include "cli/flags.h"
 #include "cli/gateway_runtime.h"
@@ -39,33 +42,23 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: mecrouter demo [--duration S] [--rate R] [--seed N] [--listen HOST:PORT] [--no-outage] [--keep-serving]\n"
-    "                      [--scenario NAME|FILE] [--data DIR]\n"
+    "                      [--scenario NAME|FILE] [--data DIR] [--json FILE]\n"
     "  Starts three emulated tiers and the gateway on loopback, prints the dashboard's URL, then sends the\n"
     "  scenario's use cases (default mixed) as real requests through the gateway for S seconds (default 60) at\n"
     "  R requests/s (default 10; Poisson arrivals). The edge emulator is down from 40% to 60% of the run unless\n"
-    "  --no-outage. --keep-serving stays up after the summary until Ctrl-C.\n";
+    "  --no-outage. --keep-serving stays up after the summary until Ctrl-C. --json FILE: the summary per use case\n"
+    "  and every request's outcome (docs/simulator.md, \"The simulator and the live gateway\").\n";
 
 constexpr size_t kMaxInFlight = 256;  // the pacer waits beyond this many requests in flight
-constexpr double kStreamFromTokens = 300;  // use cases with answers this long (mean) are streamed
 
 // One planned request: when it is sent and what it carries.
 struct Planned {
   double at_s = 0;
   int use_case = 0;  // index into Scenario::use_cases
   double deadline_ms = 0;
+  std::optional<double> ttft_deadline_ms;
+  int64_t input_tokens = 0, output_tokens = 0;  // the workload's drawn sizes
   net::ClientCall call;
-};
-
-// What became of one request. Exactly one of answered / error.
-struct Outcome {
-  double sent_s = 0;
-  double latency_ms = 0;
-  int use_case = 0;
-  bool answered = false;
-  bool met_deadline = false;
-  std::string tier = "none";  // X-MEC-Tier, or "none" when the reply had none
-  int attempts = 0;           // X-MEC-Attempts
-  std::string error;          // one line: "HTTP 503 no_backend" or "no response: read: timed out"
 };
 
 // A neutral filler context of about `tokens` tokens, so the request's input size follows the
@@ -94,17 +87,21 @@ std::vector<Planned> Plan(const sim::Scenario& s, const sim::PromptSet& prompts,
     p.at_s = r.arrival_s;
     p.use_case = r.use_case;
     p.deadline_ms = d && d->deadline_ms ? *d->deadline_ms : 60000;
+    if (d) p.ttft_deadline_ms = d->ttft_deadline_ms;
+    p.input_tokens = r.input_tokens;
+    p.output_tokens = r.output_tokens;
     std::string body;
     JsonWriter w(body);
     w.BeginObject().Field("model", "auto").Key("messages").BeginArray();
     const int64_t pad = r.input_tokens - EstimateTokens(prompt);
     if (pad > 8) w.BeginObject().Field("role", "system").Field("content", Filler(pad)).EndObject();
     w.BeginObject().Field("role", "user").Field("content", prompt).EndObject();
-    // The answer runs to the drawn length (the emulators honour vLLM's ignore_eos). Long answers are
-    // streamed, as an app would: a whole answer sends its first byte only when it is complete,
-    // which can outlast a backend's first-byte timeout.
+    // The answer runs to the drawn length (the emulators honour vLLM's ignore_eos). Every request is
+    // streamed, as the simulator's clients do (sim/simulator.h, MakeParsedPrompts): the client sees
+    // its first token, so a use case's TTFT deadline is checked as the simulator checks it, and the
+    // gateway measures each backend's TTFT and time per token instead of guessing them from totals.
     w.EndArray().Field("max_tokens", static_cast<int64_t>(r.output_tokens)).Field("ignore_eos", true);
-    if (uc.output_tokens >= kStreamFromTokens) w.Field("stream", true).Key("stream_options").BeginObject().Field("include_usage", true).EndObject();
+    w.Field("stream", true).Key("stream_options").BeginObject().Field("include_usage", true).EndObject();
     w.EndObject();
     p.call.target = "/v1/chat/completions";
     p.call.body = std::move(body);
@@ -119,13 +116,6 @@ std::vector<Planned> Plan(const sim::Scenario& s, const sim::PromptSet& prompts,
     out.push_back(std::move(p));
   }
   return out;
-}
-
-// Sorts `v`; nearest-rank percentile q in [0, 1]. REQUIRES: v non-empty.
-double Percentile(std::vector<double>& v, double q) {
-  std::sort(v.begin(), v.end());
-  const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
 // A JSON number at `path` of a JSON document, or NaN.
@@ -187,7 +177,7 @@ std::optional<std::string> AnswerProblem(const net::ClientReply& r) {
 }  // namespace
 
 int RunDemo(int argc, char** argv) {
-  Flags flags(argc, argv, {"duration", "rate", "seed", "listen", "scenario", "data"});
+  Flags flags(argc, argv, {"duration", "rate", "seed", "listen", "scenario", "data", "json"});
   if (!flags.ok() || !flags.positional().empty()) {
     std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
     return 2;
@@ -230,18 +220,26 @@ int RunDemo(int argc, char** argv) {
     return 2;
   }
   std::vector<Planned> plan = Plan(*scenario, *prompts, duration_s, seed);
-  const auto& use_cases = scenario->use_cases;
 
   // The stack: three emulated tiers and the gateway, as `mecrouter serve` without --config.
   BlockTerminationSignals();
   SystemClock clock;
   EmbeddedStack stack(clock);
-  auto options = stack.Start(flags.Get("listen", "127.0.0.1:8080"));
+  // The scenario's world, as far as one emulator per tier can hold it: its edge sites' GPUs behind
+  // the edge emulator, and the latency priors its simulated clients start from (docs/simulator.md).
+  EmbeddedStackOptions world;
+  world.edge_gpus = 0;
+  for (const auto& site : scenario->edge_sites) world.edge_gpus += site.gpus;
+  world.profile_priors = scenario->priors == "profile";
+  auto options = stack.Start(flags.Get("listen", "127.0.0.1:8080"), world);
   if (!options.ok()) {
     std::fprintf(stderr, "mecrouter demo: cannot start the embedded emulators: %s\n", options.status().message().c_str());
     return 1;
   }
   options->source = "embedded demo, driven by `mecrouter demo`";
+  // Route as the scenario's simulated clients do (`mixed`: hedging on, the minimum quality held per
+  // use case as a class average); the embedded defaults of `serve` differ (docs/simulator.md).
+  sim::ApplyScenarioRouting(*scenario, options->routing);
   GatewayRuntime gateway(std::move(*options), clock);
   if (Status s = gateway.Start(); !s.ok()) {
     std::fprintf(stderr, "mecrouter demo: %s%s\n", s.message().c_str(),
@@ -262,7 +260,7 @@ int RunDemo(int argc, char** argv) {
   // Shared with the client threads' callbacks; declared before the clients, which outlive no call.
   std::mutex mu;
   std::condition_variable cv;
-  std::vector<Outcome> outcomes;  // guarded by mu
+  std::vector<DemoOutcome> outcomes;  // guarded by mu
   size_t in_flight = 0;           // guarded by mu
   std::map<std::string, int> tier_now;  // answers by tier, for progress lines; guarded by mu
 
@@ -320,7 +318,7 @@ int RunDemo(int argc, char** argv) {
       std::lock_guard lock(mu);
       std::string tiers;
       for (const auto& [t, n] : tier_now) tiers += fmt::format(" {} {}", t, n);
-      const size_t errors = std::count_if(outcomes.begin(), outcomes.end(), [](const Outcome& o) { return !o.answered; });
+      const size_t errors = std::count_if(outcomes.begin(), outcomes.end(), [](const DemoOutcome& o) { return !o.answered; });
       std::printf("t=%5.1fs  sent %zu, answered %zu, errors %zu, in flight %zu; answers by tier:%s\n", now, next,
                   outcomes.size() - errors, errors, in_flight, tiers.empty() ? " -" : tiers.c_str());
       std::fflush(stdout);
@@ -334,18 +332,29 @@ int RunDemo(int argc, char** argv) {
         cv.wait(lock, [&] { return in_flight < kMaxInFlight; });
         ++in_flight;
       }
+      const size_t index = next;
       Planned& p = plan[next++];
       const TimePoint sent = clock.Now();
       const double sent_s = ToSeconds(sent - start);
       const int use_case = p.use_case;
       const double deadline_ms = p.deadline_ms;
-      client.Send(std::move(p.call), [&, sent, sent_s, use_case, deadline_ms](net::ClientReply r) {
-        Outcome o;
+      const std::optional<double> ttft_deadline_ms = p.ttft_deadline_ms;
+      const int64_t in_tokens = p.input_tokens, out_tokens = p.output_tokens;
+      // Both callbacks run on the client's one thread, the first-body one before the reply's.
+      auto first = std::make_shared<std::optional<TimePoint>>();
+      p.call.on_first_body = [&clock, first] { *first = clock.Now(); };
+      client.Send(std::move(p.call), [&, index, sent, sent_s, use_case, deadline_ms, ttft_deadline_ms, in_tokens, out_tokens, first](net::ClientReply r) {
+        DemoOutcome o;
+        o.index = index;
+        o.input_tokens = in_tokens;
+        o.output_tokens = out_tokens;
         o.sent_s = sent_s;
         o.latency_ms = ToMillis(clock.Now() - sent);
+        if (*first) o.ttft_ms = ToMillis(**first - sent);
         o.use_case = use_case;
         if (auto t = r.Header("X-MEC-Tier"); !t.empty()) o.tier = std::string(t);
         o.attempts = std::atoi(std::string(r.Header("X-MEC-Attempts")).c_str());
+        o.hedged = !r.Header("X-MEC-Hedged").empty();
         if (r.status == 200) {
           auto problem = AnswerProblem(r);
           o.answered = !problem;
@@ -353,7 +362,9 @@ int RunDemo(int argc, char** argv) {
         } else {
           o.error = ErrorLine(r);
         }
-        o.met_deadline = o.answered && o.latency_ms <= deadline_ms;
+        // As the simulator counts it (sim/simulator.cc, OnDone): within the deadline and, where the
+        // use case has one, the first token within the TTFT deadline.
+        o.met_deadline = o.answered && o.latency_ms <= deadline_ms && (!ttft_deadline_ms || (o.ttft_ms >= 0 && o.ttft_ms <= *ttft_deadline_ms));
         std::lock_guard lock(mu);
         if (o.answered) ++tier_now[o.tier];
         outcomes.push_back(std::move(o));
@@ -416,29 +427,22 @@ int RunDemo(int argc, char** argv) {
   std::printf("answered by tier:%s\n", tiers.c_str());
   for (const auto& [kind, n] : error_kinds)
     std::printf("  error: %zu x %s (the longest after %.1f s)\n", n.first, kind.c_str(), n.second / 1000);
-  std::printf("deadline attainment: %zu of %zu (%.1f%%; answered within the use case's X-MEC-Deadline-Ms, measured by the client; errors miss)\n",
+  std::printf("deadline attainment: %zu of %zu (%.1f%%; answered within the use case's X-MEC-Deadline-Ms and X-MEC-TTFT-Deadline-Ms, "
+              "measured by the client; errors miss)\n",
               met, sent, sent ? 100.0 * static_cast<double>(met) / static_cast<double>(sent) : 0.0);
-  std::printf("%-27s %5s %8s %6s %9s %9s %11s %8s\n", "use case", "sent", "answered", "errors", "p50 ms", "p95 ms", "deadline ms", "met");
-  for (size_t u = 0; u < use_cases.size(); ++u) {
-    std::vector<double> lat;
-    size_t n = 0, m = 0;
-    for (const auto& o : outcomes) {
-      if (o.use_case != static_cast<int>(u)) continue;
-      ++n;
-      m += o.met_deadline;
-      if (o.answered) lat.push_back(o.latency_ms);
+  std::printf("%-27s %5s %8s %6s %9s %9s %9s %11s %8s\n", "use case", "sent", "answered", "errors", "p50 ms", "p95 ms", "TTFT p95",
+              "deadline ms", "met");
+  for (const DemoUseCase& u : SummarizeUseCases(*scenario, outcomes)) {
+    if (u.requests == 0) continue;
+    std::string p50 = "-", p95 = "-", ttft95 = "-", dl = fmt::format("{:.0f}", u.deadline_ms);
+    if (u.answered) {
+      p50 = fmt::format("{:.0f}", u.e2e_ms.p50);
+      p95 = fmt::format("{:.0f}", u.e2e_ms.p95);
     }
-    if (n == 0) continue;
-    const UseCaseDefaults* d = FindUseCase(use_cases[u].key);
-    const double dl = d && d->deadline_ms ? *d->deadline_ms : 60000;
-    const size_t a = lat.size();
-    std::string p50 = "-", p95 = "-";
-    if (a) {
-      p50 = fmt::format("{:.0f}", Percentile(lat, 0.5));
-      p95 = fmt::format("{:.0f}", Percentile(lat, 0.95));
-    }
-    std::printf("%-27s %5zu %8zu %6zu %9s %9s %11.0f %7.0f%%\n", use_cases[u].key.c_str(), n, a, n - a, p50.c_str(), p95.c_str(), dl,
-                100.0 * static_cast<double>(m) / static_cast<double>(n));
+    if (u.ttft_ms.n) ttft95 = fmt::format("{:.0f}", u.ttft_ms.p95);
+    if (u.ttft_deadline_ms) dl += fmt::format(" ({:.0f})", *u.ttft_deadline_ms);
+    std::printf("%-27s %5zu %8zu %6zu %9s %9s %9s %11s %7.0f%%\n", u.key.c_str(), u.requests, u.answered, u.requests - u.answered,
+                p50.c_str(), p95.c_str(), ttft95.c_str(), dl.c_str(), 100.0 * u.attainment());
   }
   const double cost = JsonNumber(dash, {"cost", "total_usd"}), cloud_only = JsonNumber(dash, {"cost", "total_cloud_only_usd"});
   if (std::isnan(cost) || std::isnan(cloud_only))
@@ -464,7 +468,7 @@ int RunDemo(int argc, char** argv) {
       ++in_window;
       if (!o.answered) ++window_errors;
       else if (o.tier == "edge") ++edge_answers;
-      else if (o.attempts >= 2) ++away;
+      else if (o.failovers() > 0) ++away;  // a hedge alone is no failover
     }
     const double f0 = JsonNumber(stats_at_outage_start, {"failovers"});
     const double f1 = stats_at_outage_end.empty() ? failovers_total : JsonNumber(stats_at_outage_end, {"failovers"});
@@ -479,6 +483,16 @@ int RunDemo(int argc, char** argv) {
   std::printf("gateway: %s\n", stats_end.empty() ? "GET /api/stats failed" : stats_end.c_str());
   std::printf("dashboard: %s\n", dashboard.c_str());
   std::fflush(stdout);
+  int exit_code = answered > 0 ? 0 : 1;
+  if (flags.Has("json")) {
+    const DemoRunInfo info{scenario->name, prompts->mode, seed, rate, duration_s, outage};
+    std::ofstream out(*flags.Get("json"), std::ios::binary);
+    out << DemoJson(info, *scenario, outcomes);
+    if (!out) {
+      std::fprintf(stderr, "mecrouter demo: cannot write %s\n", flags.Get("json")->c_str());
+      exit_code = 1;
+    }
+  }
 
   if (flags.Has("keep-serving") && !stopped_by) {
     std::printf("\nstill serving at %s (try the curl commands of `mecrouter serve`); Ctrl-C stops it.\n", base.c_str());
@@ -489,7 +503,7 @@ int RunDemo(int argc, char** argv) {
   gateway.Shutdown(std::chrono::milliseconds(gateway.options().server.shutdown_grace_ms));
   stack.Stop();
   std::printf("mecrouter demo: stopped\n");
-  return answered > 0 ? 0 : 1;
+  return exit_code;
 }
 
 }  // namespace mec::cli

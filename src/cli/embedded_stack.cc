@@ -1,8 +1,12 @@
 #include "cli/embedded_stack.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "emulate/tier_profile.h"
+#include "sim/client_engine.h"
 
 namespace mec::cli {
 
@@ -14,7 +18,7 @@ ServerOptions EmulatorServerOptions(const std::string& listen, int threads) {
   return s;
 }
 
-Result<Options> EmbeddedStack::Start(const std::string& listen) {
+Result<Options> EmbeddedStack::Start(const std::string& listen, const EmbeddedStackOptions& stack) {
   Options o;
   o.source = "embedded demo";
   o.server.listen = listen;
@@ -24,6 +28,7 @@ Result<Options> EmbeddedStack::Start(const std::string& listen) {
   uint64_t seed = 1;
   for (const char* tier : {"device", "edge", "cloud"}) {
     auto profile = BuiltinProfile(tier);
+    if (std::string_view(tier) == "edge") profile->gpus = std::max(1, stack.edge_gpus);
     auto sh = std::make_unique<net::EmulatorShared>(*profile, clock_, seed++);
     auto* shp = sh.get();
     auto srv = std::make_unique<net::HttpServer>(EmulatorServerOptions("127.0.0.1:0", 1), [shp](int, net::asio::io_context&) {
@@ -49,7 +54,7 @@ Result<Options> EmbeddedStack::Start(const std::string& listen) {
       b.continue_style = ContinueStyle::kPrefill;
     } else if (b.tier == Tier::kEdge) {
       b.name = "edge-mec-1";
-      b.max_concurrency = 8;
+      b.max_concurrency = profile->max_concurrency * profile->gpus;  // 8 slots per GPU (the profile's)
       b.json_schema = true;
       b.tools = true;
       b.can_continue = true;  // as vLLM does: continue_final_message
@@ -63,6 +68,10 @@ Result<Options> EmbeddedStack::Start(const std::string& listen) {
       b.timeouts.first_byte_ms = 15000;
       b.price.input_per_1m = 2.50;   // row 45
       b.price.output_per_1m = 10.00; // row 46
+    }
+    if (stack.profile_priors) {  // the emulator's TTFT includes its network: the priors' RTT is that
+      b.expect = sim::ProfilePriors(*profile, 0);
+      b.expect.rtt_ms = std::max(1.0, profile->rtt_ms);
     }
     o.backends.push_back(std::move(b));
     shared_.push_back(std::move(sh));
@@ -85,9 +94,11 @@ int EmbeddedStack::port(Tier tier) const {
 
 std::vector<std::string> EmbeddedStack::Describe() const {
   std::vector<std::string> out;
-  for (size_t i = 0; i < servers_.size(); ++i)
-    out.push_back(fmt::format("{:<6} emulator ({}) on http://127.0.0.1:{}/v1", shared_[i]->model.profile().name,
-                              shared_[i]->model.profile().model, servers_[i]->port()));
+  for (size_t i = 0; i < servers_.size(); ++i) {
+    const TierProfile& p = shared_[i]->model.profile();
+    out.push_back(fmt::format("{:<6} emulator ({}{}) on http://127.0.0.1:{}/v1", p.name, p.model,
+                              p.gpus > 1 ? fmt::format(", {} GPUs", p.gpus) : "", servers_[i]->port()));
+  }
   return out;
 }
 

@@ -12,12 +12,22 @@
 
 namespace mec::cli {
 
+// What `mecrouter demo` changes from `serve`'s embedded stack to run a scenario's world.
+struct EmbeddedStackOptions {
+  // GPUs behind the edge emulator (its profile's `gpus`, a site's load balancer); the gateway's edge
+  // backend counts all their slots as its capacity.
+  int edge_gpus = 1;
+  // Each backend's latency priors (`expect`) from its emulator's profile, as the simulator's
+  // `priors: profile` derives them (sim/client_engine.h), instead of the tier defaults.
+  bool profile_priors = false;
+};
+
 class EmbeddedStack {
  public:
   explicit EmbeddedStack(const Clock& clock) : clock_(clock) {}
   ~EmbeddedStack() { Stop(); }
   // Starts the three emulators and returns gateway options for them (listening on `listen`).
-  Result<Options> Start(const std::string& listen);
+  Result<Options> Start(const std::string& listen, const EmbeddedStackOptions& options = {});
   void Stop();
   // "device on http://127.0.0.1:PORT" lines.
   std::vector<std::string> Describe() const;

@@ -32,8 +32,9 @@ namespace mec::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--seed S]\n"
-    "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--report FILE.html]\n"
+    "usage: mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--rate R] [--seed S]\n"
+    "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--outcomes FILE.jsonl]\n"
+    "                          [--report FILE.html]\n"
     "                          [--data DIR] [--learning on|off] [--learning-rate X]\n"
     "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
     "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n"
@@ -42,7 +43,9 @@ constexpr const char* kUsage =
     "  --trace: arrivals and token counts from an Azure LLM trace (.csv) or a Mooncake trace (.jsonl), replayed\n"
     "  --time-scale times faster, through the scenario's fleet (use cases, clients and prompts drawn as usual).\n"
     "  --learning: the online learning loop (the scenario's `learning:` block; docs/learning.md) on or off,\n"
-    "  --learning-rate: its sample rate (and turns it on); the judge is the data's labels.\n";
+    "  --learning-rate: its sample rate (and turns it on); the judge is the data's labels.\n"
+    "  --rate: arrivals per second instead of the scenario's (as `mecrouter demo --rate`); --outcomes: one JSON line\n"
+    "  per request and policy (tier, TTFT, latency, deadline met), as in `mecrouter demo --json`.\n";
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -84,7 +87,7 @@ int FitFallbackFile(const Flags& flags) {
 
 int RunSimulate(int argc, char** argv) {
   Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report", "fit-fallback",
-                                 "learning", "learning-rate"});
+                                 "learning", "learning-rate", "rate", "outcomes"});
   if (flags.ok() && flags.Has("fit-fallback")) return FitFallbackFile(flags);
   if (!flags.ok() || !flags.Has("scenario")) {
     std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
@@ -107,8 +110,13 @@ int RunSimulate(int argc, char** argv) {
   try {
     if (flags.Has("requests")) scenario.requests = std::stoll(*flags.Get("requests"));
     if (flags.Has("seed")) seed = std::stoull(*flags.Get("seed"));
+    if (flags.Has("rate")) scenario.rate_per_s = std::stod(*flags.Get("rate"));
   } catch (const std::exception&) {
-    std::fprintf(stderr, "mecrouter simulate: --requests and --seed take integers\n");
+    std::fprintf(stderr, "mecrouter simulate: --requests and --seed take integers, --rate a number\n");
+    return 2;
+  }
+  if (!(scenario.rate_per_s > 0 && scenario.rate_per_s <= 1e6)) {
+    std::fprintf(stderr, "mecrouter simulate: --rate takes requests/s in (0, 1000000]\n");
     return 2;
   }
   if (flags.Has("learning")) {
@@ -253,6 +261,14 @@ int RunSimulate(int argc, char** argv) {
     out << sim::MetricsJson(h, metrics);
     if (!out) {
       std::fprintf(stderr, "mecrouter simulate: cannot write %s\n", flags.Get("json")->c_str());
+      return 1;
+    }
+  }
+  if (flags.Has("outcomes")) {
+    std::ofstream out(*flags.Get("outcomes"), std::ios::binary);
+    for (const auto& run : runs) out << sim::OutcomesJsonl(run, scenario, requests);
+    if (!out) {
+      std::fprintf(stderr, "mecrouter simulate: cannot write %s\n", flags.Get("outcomes")->c_str());
       return 1;
     }
   }

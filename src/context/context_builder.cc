@@ -32,7 +32,7 @@ std::variant<RequestContext, ApiError> ContextBuilder::Build(const ParsedRequest
   c.needs_tools = req.needs_tools;
   c.needs_json_schema = req.needs_json_schema;
   c.needs_image_input = req.needs_image_input;
-  c.input_tokens = EstimateTokens(req.text) + 4 * req.message_count;  // ~4 tokens of chat framing per message
+  c.input_tokens = EstimatePromptTokens(req.text, req.message_count);
   c.policy = hints.policy;
 
   const UseCaseDefaults* uc = nullptr;

@@ -54,4 +54,13 @@ TokenFeatureCounts CountTokenFeatures(std::string_view text);
 // text, 0 for an empty one.
 int64_t EstimateTokens(std::string_view text);
 
+// A chat request's prompt as a model counts it: the text's tokens plus ~4 tokens of chat framing
+// (role markers, separators) per message. The router's context and the emulated backends both count
+// this way (context_builder.cc, net/emulator_handler.cc), so that an emulated model's prefill works
+// on the length the router predicted.
+inline constexpr int64_t kChatFramingTokensPerMessage = 4;
+inline int64_t EstimatePromptTokens(std::string_view text, int64_t messages) {
+  return EstimateTokens(text) + kChatFramingTokensPerMessage * messages;
+}
+
 }  // namespace mec

@@ -52,6 +52,37 @@ TEST(TierModel, QueuesBeyondConcurrencyAndRejectsBeyondQueue) {
   EXPECT_EQ(m.active(), 2);
 }
 
+TEST(TierModel, SeveralGpusTakeRequestsLeastBusyFirstWithTheirOwnSlowdown) {
+  ManualClock clock;
+  auto p = Simple();
+  p.batch_slowdown_per_stream = 0.5;
+  p.gpus = 2;  // 2 x 2 slots
+  TierModel m(p, Rng(1), clock.Now());
+  ServicePlan plan;
+  // One stream per GPU first: no batch slowdown for the second request.
+  EXPECT_EQ(m.Arrive(clock.Now(), {1, 10, -1, 1}, &plan), Admission::kStarted);
+  EXPECT_NEAR(ToMillis(plan.per_token), 10, 1e-6);
+  EXPECT_EQ(m.Arrive(clock.Now(), {2, 10, -1, 2}, &plan), Admission::kStarted);
+  EXPECT_NEAR(ToMillis(plan.per_token), 10, 1e-6);
+  EXPECT_NEAR(ToMillis(m.ExpectedPlan({9, 10, -1, 9}).per_token), 15, 1e-6);  // the next one would share a GPU
+  EXPECT_EQ(m.Arrive(clock.Now(), {3, 10, -1, 3}, &plan), Admission::kStarted);
+  EXPECT_NEAR(ToMillis(plan.per_token), 15, 1e-6);
+  EXPECT_EQ(m.Arrive(clock.Now(), {4, 10, -1, 4}, &plan), Admission::kStarted);
+  EXPECT_EQ(m.active(), 4);
+  EXPECT_EQ(m.Arrive(clock.Now(), {5, 10, -1, 5}, &plan), Admission::kQueued);
+  EXPECT_EQ(m.Arrive(clock.Now(), {6, 10, -1, 6}, &plan), Admission::kQueueFull);
+  // Ticket 2 was on the second GPU: the queued request starts there, beside ticket 4.
+  auto started = m.Release(clock.Now(), 2);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].first.ticket, 5u);
+  EXPECT_NEAR(ToMillis(started[0].second.per_token), 15, 1e-6);
+  // Both of the first GPU's streams end: the next request goes there, alone.
+  EXPECT_TRUE(m.Release(clock.Now(), 1).empty());
+  EXPECT_TRUE(m.Release(clock.Now(), 3).empty());
+  EXPECT_EQ(m.Arrive(clock.Now(), {7, 10, -1, 7}, &plan), Admission::kStarted);
+  EXPECT_NEAR(ToMillis(plan.per_token), 10, 1e-6);
+}
+
 TEST(TierModel, FaultsAndSlowdown) {
   ManualClock clock;
   TierModel m(Simple(), Rng(1), clock.Now());

@@ -58,6 +58,7 @@ Result<TierProfile> ProfileFromNode(const YAML::Node& root, const std::string& p
       else if (k == "batch_slowdown_per_stream") p.batch_slowdown_per_stream = v.as<double>();
       else if (k == "ttft_jitter_sigma") p.ttft_jitter_sigma = v.as<double>();
       else if (k == "max_concurrency") p.max_concurrency = v.as<int>();
+      else if (k == "gpus") p.gpus = v.as<int>();
       else if (k == "max_queue") p.max_queue = v.as<int>();
       else if (k == "rate_limit_rps") p.rate_limit_rps = v.as<double>();
       else if (k == "mean_output_tokens") p.mean_output_tokens = v.as<double>();
@@ -77,8 +78,8 @@ Result<TierProfile> ProfileFromNode(const YAML::Node& root, const std::string& p
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(fmt::format("{}:{}: {}", path, e.mark.line + 1, e.msg));
   }
-  if (p.max_concurrency < 1 || p.max_queue < 0 || p.faults.slowdown <= 0)
-    return Status::InvalidArgument(path + ": max_concurrency >= 1, max_queue >= 0 and slowdown > 0 are required");
+  if (p.max_concurrency < 1 || p.gpus < 1 || p.max_queue < 0 || p.faults.slowdown <= 0)
+    return Status::InvalidArgument(path + ": max_concurrency >= 1, gpus >= 1, max_queue >= 0 and slowdown > 0 are required");
   return p;
 }
 

@@ -24,7 +24,10 @@ class TextGenerator {
   std::string_view first_;
 };
 
-// The emulator's prompt-token count: one token per ~4 bytes of text, at least 1.
-int64_t EmulatorPromptTokens(std::string_view text);
+// The emulator's prompt-token count: what a real BPE tokenizer would make of the text plus the chat
+// framing of `messages` (context/token_estimator.h's EstimatePromptTokens, the router's own
+// estimate), at least 1. It was one token per 4 bytes, which counted English prose ~1.4x what the
+// router estimated (docs/simulator.md, "The simulator and the live gateway").
+int64_t EmulatorPromptTokens(std::string_view text, int64_t messages);
 
 }  // namespace mec

@@ -8,6 +8,17 @@ namespace mec {
 TierModel::TierModel(TierProfile profile, Rng rng, TimePoint start)
     : profile_(std::move(profile)), rng_(rng), start_(start), bucket_at_(start) {
   bucket_tokens_ = profile_.rate_limit_rps;
+  gpu_active_.assign(static_cast<size_t>(std::max(1, profile_.gpus)), 0);
+}
+
+int TierModel::LeastBusyGpu() const {
+  return static_cast<int>(std::min_element(gpu_active_.begin(), gpu_active_.end()) - gpu_active_.begin());
+}
+
+ServicePlan TierModel::StartOn(TimePoint now, const WorkItem& w, int gpu) {
+  running_.push_back({w.ticket, gpu});
+  const int streams = ++gpu_active_[static_cast<size_t>(gpu)];
+  return Plan(now, w, streams);
 }
 
 bool TierModel::InOutage(TimePoint now) const {
@@ -63,13 +74,13 @@ ServicePlan TierModel::Shape(const WorkItem& w, double jitter, int streams) cons
 }
 
 ServicePlan TierModel::ExpectedPlan(const WorkItem& w) const {
-  return Shape(w, 1.0, std::min(active() + 1, profile_.max_concurrency));
+  return Shape(w, 1.0, std::min(gpu_active_[static_cast<size_t>(LeastBusyGpu())] + 1, profile_.max_concurrency));
 }
 
-ServicePlan TierModel::Plan(TimePoint now, const WorkItem& w) {
+ServicePlan TierModel::Plan(TimePoint now, const WorkItem& w, int streams) {
   const auto& p = profile_;
   const double jitter = p.ttft_jitter_sigma > 0 ? rng_.LognormalWithMean(1.0, p.ttft_jitter_sigma) : 1.0;
-  ServicePlan plan = Shape(w, jitter, active());
+  ServicePlan plan = Shape(w, jitter, streams);
   if (rng_.Bernoulli(p.faults.hang_rate)) plan.hang = true;
   if (!plan.hang && plan.output_tokens > 1 && rng_.Bernoulli(p.faults.drop_midstream_rate))
     plan.drop_after = 1 + static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(plan.output_tokens - 1)));
@@ -81,9 +92,8 @@ Admission TierModel::Arrive(TimePoint now, const WorkItem& w, ServicePlan* plan)
   if (InOutage(now)) return Admission::kOutage;
   if (!TakeRateToken(now)) return Admission::kRateLimited;
   if (rng_.Bernoulli(profile_.faults.error_rate)) return Admission::kError;
-  if (active() < profile_.max_concurrency) {
-    running_.push_back(w.ticket);
-    *plan = Plan(now, w);
+  if (const int gpu = LeastBusyGpu(); gpu_active_[static_cast<size_t>(gpu)] < profile_.max_concurrency) {
+    *plan = StartOn(now, w, gpu);
     return Admission::kStarted;
   }
   if (queued() >= profile_.max_queue) return Admission::kQueueFull;
@@ -93,19 +103,21 @@ Admission TierModel::Arrive(TimePoint now, const WorkItem& w, ServicePlan* plan)
 
 std::vector<std::pair<WorkItem, ServicePlan>> TierModel::Release(TimePoint now, uint64_t ticket) {
   std::vector<std::pair<WorkItem, ServicePlan>> started;
-  auto it = std::find(running_.begin(), running_.end(), ticket);
+  auto it = std::find_if(running_.begin(), running_.end(), [&](const Running& r) { return r.ticket == ticket; });
   if (it != running_.end()) {
+    --gpu_active_[static_cast<size_t>(it->gpu)];
     running_.erase(it);
   } else {
     auto q = std::find_if(queue_.begin(), queue_.end(), [&](const WorkItem& w) { return w.ticket == ticket; });
     if (q != queue_.end()) queue_.erase(q);
     return started;  // a queued request left: no slot was freed
   }
-  while (active() < profile_.max_concurrency && !queue_.empty()) {
+  while (!queue_.empty()) {
+    const int gpu = LeastBusyGpu();
+    if (gpu_active_[static_cast<size_t>(gpu)] >= profile_.max_concurrency) break;
     WorkItem w = queue_.front();
     queue_.pop_front();
-    running_.push_back(w.ticket);
-    started.emplace_back(w, Plan(now, w));
+    started.emplace_back(w, StartOn(now, w, gpu));
   }
   return started;
 }

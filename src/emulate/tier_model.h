@@ -5,8 +5,9 @@
 //   TTFT = rtt + queue wait + base + input tokens / prefill rate     (x slowdown, x lognormal jitter)
 //   then one token every (1 / decode rate) x (1 + k x (active streams - 1)) x slowdown
 //
-// Requests take one of max_concurrency slots; the rest wait in a FIFO queue (bounded: 429 past it)
-// and start when a slot is released. Queue wait is therefore emergent, not drawn.
+// Requests take one of max_concurrency slots (of the least-busy GPU when the profile has several:
+// active streams, and so the batch slowdown, count per GPU); the rest wait in a FIFO queue
+// (bounded: 429 past it) and start when a slot is released. Queue wait is therefore emergent, not drawn.
 // Thread-safety: none; the owner serializes calls.
 
 #include <cstdint>
@@ -52,7 +53,7 @@ class TierModel {
 
   FaultState& faults() { return profile_.faults; }
   const TierProfile& profile() const { return profile_; }
-  int active() const { return static_cast<int>(running_.size()); }
+  int active() const { return static_cast<int>(running_.size()); }  // over every GPU
   int queued() const { return static_cast<int>(queue_.size()); }
   // What a request arriving now would experience once it had a slot, without jitter or faults
   // (the simulator's oracle reads it; queue wait is not included).
@@ -62,7 +63,11 @@ class TierModel {
   bool InOutage(TimePoint now) const;
 
  private:
-  ServicePlan Plan(TimePoint now, const WorkItem& w);
+  ServicePlan Plan(TimePoint now, const WorkItem& w, int streams);
+  // The least-busy GPU (lowest index on ties).
+  int LeastBusyGpu() const;
+  // Starts `w` on `gpu` (which has a free slot) and returns its plan.
+  ServicePlan StartOn(TimePoint now, const WorkItem& w, int gpu);
   // The formula shared by Plan and ExpectedPlan: TTFT x jitter, per-token time at `streams`.
   ServicePlan Shape(const WorkItem& w, double jitter, int streams) const;
   bool TakeRateToken(TimePoint now);
@@ -70,7 +75,12 @@ class TierModel {
   TierProfile profile_;
   Rng rng_;
   TimePoint start_;
-  std::vector<uint64_t> running_;
+  struct Running {
+    uint64_t ticket;
+    int gpu;
+  };
+  std::vector<Running> running_;
+  std::vector<int> gpu_active_;  // running requests per GPU
   std::deque<WorkItem> queue_;
   double bucket_tokens_ = 0;
   TimePoint bucket_at_{};

@@ -35,7 +35,11 @@ struct TierProfile {
   double decode_tokens_per_s = 0;    // single stream; 0: tokens come without delay
   double batch_slowdown_per_stream = 0;  // per-token time x (1 + this x (active streams - 1))
   double ttft_jitter_sigma = 0;      // lognormal sigma on the TTFT (0: none)
-  int max_concurrency = 1 << 20;     // requests served at once; more wait in the queue
+  int max_concurrency = 1 << 20;     // requests served at once per GPU; more wait in the queue
+  // GPUs (engine replicas) behind the one endpoint, as a site's load balancer: each has its own
+  // max_concurrency slots and its own batch slowdown; a request takes the least-busy GPU (lowest
+  // index on ties), the queue is shared. 1: one server (the simulator models each GPU on its own).
+  int gpus = 1;
   int max_queue = 1 << 20;           // more than this waiting: 429
   double rate_limit_rps = 0;         // token bucket (burst = 1 s worth); over it: 429. 0: off
   double mean_output_tokens = 64;    // answer length when max_tokens does not cap it (lognormal sigma 0.6)

@@ -112,6 +112,18 @@ void EmulatorHandler::Release(uint64_t ticket) {
   for (auto& w : wake) asio::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
 }
 
+awaitable<void> EmulatorHandler::NetworkDelay() {
+  double ms = 0;
+  {
+    std::lock_guard lock(s_.mu);
+    ms = s_.model.profile().rtt_ms * s_.model.faults().slowdown;
+  }
+  if (ms <= 0) co_return;
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer timer(ex);
+  co_await Sleep(timer, FromMillis(ms));
+}
+
 awaitable<void> EmulatorHandler::Handle(HttpRequest& req, ClientChannel& ch) {
   const auto path = Path(req);
   const bool ka = req.keep_alive();
@@ -140,6 +152,7 @@ awaitable<void> EmulatorHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     co_return;
   }
   if (path == "/healthz") {
+    co_await NetworkDelay();  // what a health check measures is the emulated distance
     bool down;
     {
       std::lock_guard lock(s_.mu);
@@ -153,6 +166,7 @@ awaitable<void> EmulatorHandler::Handle(HttpRequest& req, ClientChannel& ch) {
     co_return;
   }
   if (path == "/v1/models") {
+    co_await NetworkDelay();  // the gateway's health check: its RTT estimate is the emulated distance
     bool down;
     {
       std::lock_guard lock(s_.mu);
@@ -285,7 +299,7 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
     }
     prefix_tokens = WordCount(cont.prefix);
   }
-  const int64_t in_tokens = EmulatorPromptTokens(r.text);
+  const int64_t in_tokens = EmulatorPromptTokens(r.text, r.message_count);
   if (in_tokens > profile.context_window) {
     s_.rejected.fetch_add(1);
     {  // named first: g++ 12 mishandles temporaries that live across co_await
@@ -322,6 +336,8 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
       s_.waiters[w.ticket] = waiter;
     }
   }
+  // A rejection comes back after the network's round trip, as from a server that far away.
+  if (adm != Admission::kStarted && adm != Admission::kQueued) co_await NetworkDelay();
   switch (adm) {
     case Admission::kOutage:
       s_.errors.fetch_add(1);

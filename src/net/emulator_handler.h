@@ -35,6 +35,10 @@ class EmulatorHandler final : public Handler {
  private:
   awaitable<void> Generate(Endpoint endpoint, HttpRequest& req, ClientChannel& ch);
   awaitable<void> Fault(HttpRequest& req, ClientChannel& ch);
+  // The emulated network's round trip (the profile's rtt_ms, times the injected slowdown), paid by
+  // every answer that has no service plan: health checks and model lists, rejections. A
+  // generation's plan includes it in its TTFT already.
+  awaitable<void> NetworkDelay();
   // Releases a ticket and wakes the queued requests that start now.
   void Release(uint64_t ticket);
 

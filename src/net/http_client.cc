@@ -55,9 +55,17 @@ asio::awaitable<ClientReply> Exchange(tcp::endpoint ep, std::string host, Client
   beast::flat_buffer buf;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxBody);
-  if (auto [ec, n] = co_await http::async_read(stream, buf, parser, kTuple); ec) {
-    reply.error = Describe(ec, "read");
-    co_return reply;
+  // Piece by piece, to tell the caller when the body's first bytes come.
+  while (!parser.is_done()) {
+    auto [ec, n] = co_await http::async_read_some(stream, buf, parser, kTuple);
+    if (ec) {
+      reply.error = Describe(ec, "read");
+      co_return reply;
+    }
+    if (call.on_first_body && parser.is_header_done() && !parser.get().body().empty()) {
+      call.on_first_body();
+      call.on_first_body = nullptr;
+    }
   }
   auto& res = parser.get();
   reply.status = static_cast<int>(res.result_int());

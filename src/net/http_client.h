@@ -24,6 +24,9 @@ struct ClientCall {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;    // sent with Content-Type: application/json when non-empty
   Duration timeout = FromSeconds(60);  // connect + send + the whole response
+  // Optional: runs once, on a client thread, when the first bytes of the response body arrive
+  // (a stream's first event: the caller's time to first token). It must not block.
+  std::function<void()> on_first_body;
 };
 
 struct ClientReply {

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "config/options.h"
 #include "context/use_cases.h"
 #include "core/json_writer.h"
 
@@ -182,6 +183,28 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
   }
   w.EndObject().EndObject();
   out += '\n';
+  return out;
+}
+
+std::string OutcomesJsonl(const PolicyRun& run, const Scenario& s, const std::vector<SimRequest>& requests) {
+  std::string out;
+  for (size_t i = 0; i < run.outcomes.size() && i < requests.size(); ++i) {
+    const RequestOutcome& o = run.outcomes[i];
+    const SimRequest& r = requests[i];
+    JsonWriter w(out);
+    w.BeginObject().Field("policy", run.policy).Field("i", static_cast<int64_t>(i)).Field("use_case", s.use_cases[r.use_case].key);
+    w.Field("tier", o.completed && o.tier >= 0 ? TierName(static_cast<Tier>(o.tier)) : std::string_view("none"));
+    w.Key("ttft_ms");
+    if (o.completed) w.Number(o.ttft_ms);
+    else w.Null();
+    w.Key("e2e_ms");
+    if (o.completed) w.Number(o.e2e_ms);
+    else w.Null();
+    w.Field("met", o.met_deadline).Field("attempts", static_cast<int>(o.attempts));
+    w.Field("failure", o.completed ? std::string_view() : std::string_view(FailureReasonName(o.failure)));
+    w.Field("input_tokens", static_cast<int64_t>(r.input_tokens)).Field("output_tokens", static_cast<int64_t>(r.output_tokens)).EndObject();
+    out += '\n';
+  }
   return out;
 }
 

@@ -75,6 +75,10 @@ struct ReportHeader {
 };
 
 std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>& policies);
+// One JSON object per line and request of `run`: policy, i (index), use_case, tier (device, edge,
+// cloud or none), ttft_ms and e2e_ms (null unless answered), met, attempts, failure ("" or its
+// reason), input_tokens, output_tokens (`simulate --outcomes`; `demo --json` writes the same keys).
+std::string OutcomesJsonl(const PolicyRun& run, const Scenario& s, const std::vector<SimRequest>& requests);
 std::string MetricsTable(const ReportHeader& h, const std::vector<PolicyMetrics>& policies);
 
 }  // namespace mec::sim

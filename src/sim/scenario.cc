@@ -62,6 +62,8 @@ class Reader {
     if (!n.IsMap()) Fail(n, key + ": expected a tier profile mapping (emulate/tier_profile.h fields, optional base)");
     auto p = LoadProfileYaml(YAML::Dump(n), fmt::format("{}:{} ({})", source_, n.Mark().line + 1, key));
     if (!p.ok()) throw ScenarioError{p.status().message()};
+    // The simulator models every GPU as its own server (edge_sites[].gpus, a site's load balancer).
+    if (p->gpus != 1) Fail(n, key + ".gpus: the simulator models each GPU on its own: set edge_sites[].gpus instead");
     return *p;
   }
   const std::string& source() const { return source_; }
@@ -366,6 +368,16 @@ Result<Scenario> LoadScenarioFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ParseScenario(ss.str(), path);
+}
+
+void ApplyScenarioRouting(const Scenario& s, RoutingOptions& routing) {
+  routing.max_attempts = s.max_attempts;
+  routing.deadline_target = s.deadline_target;
+  routing.shed_below = s.shed_below;
+  routing.hedge = s.hedge;
+  routing.hedge_threshold = s.hedge_threshold;
+  routing.min_quality_per_request = s.min_quality_per_request;
+  routing.quality_margin = s.quality_margin;
 }
 
 Result<std::string> FindScenarioFile(const std::string& name, const std::string& argv0) {

@@ -150,6 +150,11 @@ struct Scenario {
 Result<Scenario> ParseScenario(const std::string& yaml, const std::string& source);
 Result<Scenario> LoadScenarioFile(const std::string& path);
 
+// The scenario's `routing` block as a gateway's routing options: max_attempts, deadline_target,
+// shed_below, hedge, hedge_threshold, min_quality_per and quality_margin. `mecrouter demo` runs its
+// gateway with them, so that the live run routes as the simulated clients of the same scenario do.
+void ApplyScenarioRouting(const Scenario& s, RoutingOptions& routing);
+
 // A built-in name ("mixed") or a file path -> the scenario file to read: the path itself if it
 // exists, else scenarios/NAME.yaml under the working directory, beside the binary (../../scenarios,
 // ../scenarios), or the source tree this binary was built from. NotFound lists where it looked.
