@@ -22,6 +22,7 @@
 #include "sim/html_report.h"
 #include "sim/metrics.h"
 #include "sim/oracle_policy.h"
+#include "sim/outcomes.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/targets.h"
@@ -34,7 +35,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--seed S]\n"
     "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--report FILE.html]\n"
-    "                          [--data DIR] [--learning on|off] [--learning-rate X]\n"
+    "                          [--data DIR] [--learning on|off] [--learning-rate X] [--outcomes FILE.csv]\n"
     "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
     "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n"
     "  Without a data directory, prompts come from scenarios/fallback_prompts.csv (mode \"fallback\"); regenerate it\n"
@@ -42,7 +43,9 @@ constexpr const char* kUsage =
     "  --trace: arrivals and token counts from an Azure LLM trace (.csv) or a Mooncake trace (.jsonl), replayed\n"
     "  --time-scale times faster, through the scenario's fleet (use cases, clients and prompts drawn as usual).\n"
     "  --learning: the online learning loop (the scenario's `learning:` block; docs/learning.md) on or off,\n"
-    "  --learning-rate: its sample rate (and turns it on); the judge is the data's labels.\n";
+    "  --learning-rate: its sample rate (and turns it on); the judge is the data's labels.\n"
+    "  --outcomes: one CSV row per request and policy (labels, predictions, what happened, each tier's idle\n"
+    "  timing); scripts/sim_bounds.py reads it.\n";
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -84,7 +87,7 @@ int FitFallbackFile(const Flags& flags) {
 
 int RunSimulate(int argc, char** argv) {
   Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report", "fit-fallback",
-                                 "learning", "learning-rate"});
+                                 "learning", "learning-rate", "outcomes"});
   if (flags.ok() && flags.Has("fit-fallback")) return FitFallbackFile(flags);
   if (!flags.ok() || !flags.Has("scenario")) {
     std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
@@ -253,6 +256,14 @@ int RunSimulate(int argc, char** argv) {
     out << sim::MetricsJson(h, metrics);
     if (!out) {
       std::fprintf(stderr, "mecrouter simulate: cannot write %s\n", flags.Get("json")->c_str());
+      return 1;
+    }
+  }
+  if (flags.Has("outcomes")) {
+    std::ofstream out(*flags.Get("outcomes"), std::ios::binary);
+    sim::WriteOutcomesCsv(out, in, sim::IdleTimings(in, seed), runs);
+    if (!out) {
+      std::fprintf(stderr, "mecrouter simulate: cannot write %s\n", flags.Get("outcomes")->c_str());
       return 1;
     }
   }
