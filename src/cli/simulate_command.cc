@@ -22,6 +22,7 @@
 #include "sim/html_report.h"
 #include "sim/metrics.h"
 #include "sim/oracle_policy.h"
+#include "sim/outcomes.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 #include "sim/targets.h"
@@ -33,7 +34,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--rate R] [--seed S]\n"
-    "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--outcomes FILE.jsonl]\n"
+    "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--outcomes FILE.jsonl|FILE.csv]\n"
     "                          [--report FILE.html]\n"
     "                          [--data DIR] [--learning on|off] [--learning-rate X]\n"
     "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
@@ -44,8 +45,10 @@ constexpr const char* kUsage =
     "  --time-scale times faster, through the scenario's fleet (use cases, clients and prompts drawn as usual).\n"
     "  --learning: the online learning loop (the scenario's `learning:` block; docs/learning.md) on or off,\n"
     "  --learning-rate: its sample rate (and turns it on); the judge is the data's labels.\n"
-    "  --rate: arrivals per second instead of the scenario's (as `mecrouter demo --rate`); --outcomes: one JSON line\n"
-    "  per request and policy (tier, TTFT, latency, deadline met), as in `mecrouter demo --json`.\n";
+    "  --rate: arrivals per second instead of the scenario's (as `mecrouter demo --rate`).\n"
+    "  --outcomes FILE.jsonl: one JSON line per request and policy (tier, TTFT, latency, deadline met), as in\n"
+    "  `mecrouter demo --json`; FILE.csv: one CSV row per request and policy (labels, predictions, what happened,\n"
+    "  each tier's idle timing), which scripts/sim_bounds.py reads.\n";
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -266,7 +269,10 @@ int RunSimulate(int argc, char** argv) {
   }
   if (flags.Has("outcomes")) {
     std::ofstream out(*flags.Get("outcomes"), std::ios::binary);
-    for (const auto& run : runs) out << sim::OutcomesJsonl(run, scenario, requests);
+    const std::string path = *flags.Get("outcomes");  // a copy: Get() returns a value
+    if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0) sim::WriteOutcomesCsv(out, in, sim::IdleTimings(in, seed), runs);
+    else
+      for (const auto& run : runs) out << sim::OutcomesJsonl(run, scenario, requests);
     if (!out) {
       std::fprintf(stderr, "mecrouter simulate: cannot write %s\n", flags.Get("outcomes")->c_str());
       return 1;

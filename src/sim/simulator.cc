@@ -71,7 +71,7 @@ struct AttemptRec {
   uint32_t req = 0;
   int backend = -1;
   int server = -1;             // TierModel index once it reached a server
-  TimePoint sent{}, slot{}, first_server{}, first_client{};
+  TimePoint sent{}, arrived{}, slot{}, first_server{}, first_client{};
   Duration per_token{0};
   double down_s = 0, extra_s = 0;
   int64_t tokens = 0;
@@ -407,8 +407,17 @@ void World::OnArrival(uint32_t i) {
   deciding_ = i;
   if (oracle_) oracle_->SetTruth(this);
   rr.live = std::make_unique<LiveRequest>(eng.engine, std::move(ctx));
+  for (int t = 0; t < 3; ++t) out_[i].tier_quality[static_cast<size_t>(t)] = static_cast<float>(rr.live->ctx.tier_quality[static_cast<size_t>(t)]);
   switch (Flow(i).Decide(policy_, eng.rng)) {
-    case RequestFlow::Verdict::kRoute: break;
+    case RequestFlow::Verdict::kRoute: {
+      const Decision& d = Flow(i).decision();
+      RequestOutcome& o = out_[i];
+      o.chosen_quality = static_cast<float>(d.primary_quality);
+      o.quality_bar = static_cast<float>(d.quality_gate.Bar());
+      for (const Candidate& c : d.candidates)
+        if (c.passed_filters) o.p_meet[static_cast<size_t>(c.tier)] = std::max(o.p_meet[static_cast<size_t>(c.tier)], static_cast<float>(c.p_meet));
+      break;
+    }
     case RequestFlow::Verdict::kShed: FinishFailed(i, FailureReason::kShed); return;
     case RequestFlow::Verdict::kNotFound:
     case RequestFlow::Verdict::kUnavailable: FinishFailed(i, FailureReason::kNoBackend); return;
@@ -476,6 +485,7 @@ void World::StartAttempt(uint32_t i, int backend, int64_t continue_after) {
 void World::OnServerArrive(uint32_t a) {
   AttemptRec& at = attempts_[a];
   if (!at.live) return;
+  at.arrived = Now();
   const SimRequest& r = in_.requests[at.req];
   const Tier t = TierOf(at.backend);
   if (t == Tier::kEdge) {
@@ -654,7 +664,10 @@ void World::OnFirstByte(uint32_t a) {
     return;
   }
   RequestRec& rr = reqs_[at.req];
-  out_[at.req].ttft_ms = static_cast<float>(ToMillis(Now() - rr.start));
+  RequestOutcome& o = out_[at.req];
+  o.ttft_ms = static_cast<float>(ToMillis(Now() - rr.start));
+  o.answer_sent_ms = static_cast<float>(ToMillis(at.sent - rr.start));
+  o.slot_wait_ms = static_cast<float>(ToMillis(at.slot - at.arrived));
   const std::vector<int> cancel = rr.live->flow.OnFirstByte(at.backend);
   for (int b : cancel)
     for (uint32_t other : rr.attempts)

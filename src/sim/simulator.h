@@ -16,6 +16,7 @@
 // Deterministic: same inputs and seed, same outcomes (one thread, seeded streams per component,
 // ties in the event queue broken by insertion order).
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,6 +63,17 @@ struct RequestOutcome {
   uint8_t continued = 0;       // times its stream was cut and continued on another backend
   float ttft_ms = 0, e2e_ms = 0;  // from arrival (completed requests)
   double cost_usd = 0;         // every attempt's cost (device energy, edge GPU time, cloud tokens)
+  // What the engine predicted: the context's quality of each tier (device, edge, cloud) and that
+  // of the backend it chose first (the per-request dump, --outcomes).
+  std::array<float, 3> tier_quality{0, 0, 0};
+  float chosen_quality = 0;
+  // The decision's P(meet the deadline) of each tier's best backend (-1: none passed the filters)
+  // and the minimum quality it held the candidates to (the class's bar, or the request's floor).
+  std::array<float, 3> p_meet{-1, -1, -1};
+  float quality_bar = 0;
+  // The attempt that gave the first byte: sent this long after the arrival (later than 0 after a
+  // failover or for a hedge), and waited this long at its server for a slot (a queue, a model load).
+  float answer_sent_ms = 0, slot_wait_ms = 0;
 };
 
 struct PolicyRun {

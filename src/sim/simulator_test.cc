@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
+#include <sstream>
 
 #include "context/learned_complexity_model.h"
 #include "route/policies.h"
@@ -10,6 +12,7 @@
 #include "sim/data_dir.h"
 #include "sim/metrics.h"
 #include "sim/oracle_policy.h"
+#include "sim/outcomes.h"
 #include "sim/sim_test_util.h"
 #include "sim/targets.h"
 
@@ -164,6 +167,57 @@ TEST_F(SimulatorTest, EdgeSiteOutageFailsOverToTheOtherSite) {
   ASSERT_GT(in_window, 30);
   EXPECT_GT(completed, in_window * 8 / 10);
   EXPECT_GT(Find(r, "edge-only").fallbacks, 0);
+}
+
+// The per-request dump (--outcomes): one row per request and policy; its idle timing marks the
+// outages and describes the tier model the simulation draws around (cloud-only's first tokens,
+// which never queue, average near the idle figure plus the link's and the jitter's spread).
+TEST_F(SimulatorTest, OutcomesDumpHasOneRowPerRequestAndTheIdleTimingOfEachTier) {
+  const uint64_t seed = 10;
+  const auto fleet = MakeFleet(*scenario_, seed);
+  const auto requests = MakeWorkload(*scenario_, fleet, prompts_, scenario_->requests, seed);
+  SimInputs in{*scenario_, fleet, requests, prompts_, *cached_, nullptr, model_};
+  PolicyOptions po;
+  po.min_quality_per_request = scenario_->min_quality_per_request;
+  std::vector<PolicyRun> runs;
+  for (const char* name : {"adaptive", "cloud-only"}) runs.push_back(RunPolicy(in, *MakePolicy(name, po), seed));
+  const auto idle = IdleTimings(in, seed);
+  ASSERT_EQ(idle.size(), requests.size());
+  std::ostringstream csv;
+  WriteOutcomesCsv(csv, in, idle, runs);
+  const std::string text = csv.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), static_cast<long>(1 + 2 * requests.size()));
+  EXPECT_EQ(text.rfind("policy,request,arrival_s,client,use_case,", 0), 0u);
+  EXPECT_NE(text.find("\ncloud-only,0,"), std::string::npos);
+
+  const double d = scenario_->ExpectedDurationS();
+  double idle_sum = 0, sim_sum = 0;
+  int cloud_down = 0, home_down = 0, n = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const double t = requests[i].arrival_s;
+    const IdleTiming& x = idle[i];
+    if (t > 0.605 * d && t < 0.625 * d) cloud_down += !x.cloud_up;
+    if (t > 0.31 * d && t < 0.39 * d && fleet[requests[i].client].home_site == 0 && x.edge_up) {
+      ++home_down;  // edge-a is down: the nearest site up is edge-b, 15 ms further
+      EXPECT_GT(x.edge_rtt_ms, scenario_->links[fleet[requests[i].client].link].rtt_edge_ms) << i;
+    }
+    EXPECT_GT(x.cloud_server_ttft_ms, 0) << i;
+    EXPECT_LT(x.edge_cost_usd, x.cloud_cost_usd) << i;
+    const RequestOutcome& o = runs[1].outcomes[i];
+    if (!o.completed || o.answer_sent_ms > 0 || x.offline || !x.cloud_up) continue;
+    ++n;
+    idle_sum += x.cloud_server_ttft_ms + x.cloud_rtt_ms + x.upload_ms;
+    sim_sum += o.ttft_ms;
+  }
+  EXPECT_GT(cloud_down, 20);
+  EXPECT_GT(home_down, 20);
+  ASSERT_GT(n, 1000);
+  EXPECT_GT(sim_sum / idle_sum, 1.0);
+  EXPECT_LT(sim_sum / idle_sum, 1.2);
+  // The decision's view is recorded for adaptive: its predicted qualities and P(meet).
+  int with_view = 0;
+  for (const auto& o : runs[0].outcomes) with_view += o.tier_quality[2] > 0 && o.p_meet[2] >= 0;
+  EXPECT_GT(with_view, static_cast<int>(requests.size()) / 2);
 }
 
 TEST_F(SimulatorTest, OracleBoundsTheOthersOnUtility) {
