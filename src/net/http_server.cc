@@ -137,7 +137,8 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   awaitable<void> WriteAndLinger(HttpResponse res);
   awaitable<bool> WriteBuffers(auto const& buffers);
   awaitable<bool> WriteOut(std::string_view tail);
-  static constexpr size_t kCopyLimit = 16 * 1024;
+  static constexpr size_t kCopyLimit = 16 * 1024;  // a body up to this is copied behind its head
+  static constexpr size_t kKeepBytes = 4 * 1024;   // write buffer kept between writes
 
   HttpServer& server_;
   HttpServer::Worker& worker_;
@@ -168,6 +169,9 @@ awaitable<bool> Connection::WriteBuffers(auto const& buffers) {
   Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
   auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
   Disarm();
+  // An idle keep-alive connection keeps at most kKeepBytes of write buffer (10,000 of them would
+  // otherwise hold up to 16 KB each after one large answer).
+  if (wbuf_.capacity() > kKeepBytes) std::string().swap(wbuf_);
   if (ec) {
     MarkGone();
     co_return false;
