@@ -581,15 +581,7 @@ def u_ladder(reqs, out, norm, U, args):
             ch, s = [], 0.0
             for k in idx:
                 r = reqs[k]
-                ts = r.tiers()
-                feas = [t for t in ts if r.p_meet[t] >= args.deadline_target]
-                ok = [t for t in feas if r.q[t] + 1e-9 >= bar]
-                if ok:
-                    t = min(ok, key=lambda t: r.cost[t])
-                elif feas:
-                    t = max(feas, key=lambda t: r.q[t])
-                else:
-                    t = max(ts, key=lambda t: r.p_meet[t] * r.q[t])
+                t = adaptive_pick(r, r.tiers(), bar, args.deadline_target, quality_first_fallback=False)
                 ch.append(t)
                 s += r.q[t]
             return ch, s
@@ -621,6 +613,20 @@ def u_ladder(reqs, out, norm, U, args):
     return res
 
 
+def adaptive_pick(r, ts, bar, deadline_target, quality_first_fallback):
+    """Adaptive's picker: the cheapest tier likely to meet the deadline at or above the quality bar;
+    else the best quality among those likely in time; else (none likely in time) the likeliest in
+    time among those at the bar when `quality_first_fallback`, or the best P(meet) x quality."""
+    feas = [t for t in ts if r.p_meet[t] >= deadline_target]
+    ok = [t for t in feas if r.q[t] + 1e-9 >= bar]
+    if ok:
+        return min(ok, key=lambda t: r.cost[t])
+    if feas:
+        return max(feas, key=lambda t: r.q[t])
+    okq = [t for t in ts if r.q[t] + 1e-9 >= bar] if quality_first_fallback else []
+    return max(okq, key=lambda t: r.p_meet[t]) if okq else max(ts, key=lambda t: r.p_meet[t] * r.q[t])
+
+
 def replica(reqs, args):
     """learn/quality_budget.h per client and use case (step 1, cap 1, starting at the target with no
     credit) in front of adaptive's picker (cheapest feasible candidate at or above the bar)."""
@@ -634,15 +640,7 @@ def replica(reqs, args):
         tau = m + args.margin * (1 - m)
         s = state.setdefault((r.client, r.uc), [0.0, 0.0])
         bar = min(tau, max(tau + s[0], tau - s[1]))
-        feas = [t for t in ts if r.p_meet[t] >= args.deadline_target]
-        ok = [t for t in feas if r.q[t] + 1e-9 >= bar]
-        if ok:
-            t = min(ok, key=lambda t: r.cost[t])
-        elif feas:
-            t = max(feas, key=lambda t: r.q[t])
-        else:
-            okq = [t for t in ts if r.q[t] + 1e-9 >= bar]
-            t = max(okq, key=lambda t: r.p_meet[t]) if okq else max(ts, key=lambda t: r.p_meet[t] * r.q[t])
+        t = adaptive_pick(r, ts, bar, args.deadline_target, quality_first_fallback=True)
         choice[r.i] = t
         gap = tau - r.q[t]
         s[1] = max(-1.0, min(1.0, s[1] - gap))
