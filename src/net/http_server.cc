@@ -136,7 +136,7 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   awaitable<void> Watch();
   awaitable<void> WriteAndLinger(HttpResponse res);
   awaitable<bool> WriteBuffers(auto const& buffers);
-  awaitable<bool> WriteOut(std::string_view tail);
+  awaitable<bool> WriteOut(std::string_view tail, std::string_view suffix = {});
   static constexpr size_t kCopyLimit = 16 * 1024;  // a body up to this is copied behind its head
   static constexpr size_t kKeepBytes = 4 * 1024;   // write buffer kept between writes
 
@@ -179,15 +179,17 @@ awaitable<bool> Connection::WriteBuffers(auto const& buffers) {
   co_return true;
 }
 
-// Writes wbuf_ and then `tail`: one buffer when the tail is small (copied behind the head, one
-// send and one TLS record), else two.
-awaitable<bool> Connection::WriteOut(std::string_view tail) {
+// Writes wbuf_, then `tail`, then `suffix`: one buffer when the tail is small (copied behind the
+// head, one send and one TLS record), else three.
+awaitable<bool> Connection::WriteOut(std::string_view tail, std::string_view suffix) {
   if (tail.size() <= kCopyLimit) {
     wbuf_.append(tail);
+    wbuf_.append(suffix);
     co_return co_await WriteBuffers(asio::buffer(wbuf_));
   }
-  const std::array<asio::const_buffer, 2> both{asio::buffer(wbuf_), asio::buffer(tail.data(), tail.size())};
-  co_return co_await WriteBuffers(both);
+  const std::array<asio::const_buffer, 3> parts{asio::buffer(wbuf_), asio::buffer(tail.data(), tail.size()),
+                                                asio::buffer(suffix.data(), suffix.size())};
+  co_return co_await WriteBuffers(parts);
 }
 
 // The head is written by hand (net/wire_format.h), the same bytes as Beast's serializer.
@@ -217,14 +219,7 @@ awaitable<bool> Connection::WriteChunk(std::string_view data) {
   if (data.empty()) co_return !gone_;
   wbuf_.clear();
   AppendChunkSize(data.size(), wbuf_);
-  if (data.size() <= kCopyLimit) {
-    wbuf_.append(data);
-    wbuf_.append(kChunkEnd);
-    co_return co_await WriteBuffers(asio::buffer(wbuf_));
-  }
-  const std::array<asio::const_buffer, 3> parts{asio::buffer(wbuf_), asio::buffer(data.data(), data.size()),
-                                                asio::buffer(kChunkEnd.data(), kChunkEnd.size())};
-  co_return co_await WriteBuffers(parts);
+  co_return co_await WriteOut(data, kChunkEnd);
 }
 
 awaitable<bool> Connection::EndStream() { co_return co_await WriteBuffers(asio::buffer(kLastChunk.data(), kLastChunk.size())); }
