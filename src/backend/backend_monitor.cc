@@ -147,6 +147,7 @@ BackendView BackendMonitor::View(int backend, TimePoint now) const {
   v.ejections = s.outlier.ejections();
   v.peer_ejections = s.outlier.peer_ejections();
   v.ejected_for_s = ToSeconds(s.outlier.ejected_for(now));
+  if (engines_ && static_cast<size_t>(backend) < engines_->size()) v.engine = engines_->Latest(backend);
   return v;
 }
 

@@ -24,6 +24,7 @@
 
 #include "backend/attempt_result.h"
 #include "backend/backend_pool.h"
+#include "backend/engine_load_board.h"
 #include "backend/pool_snapshot.h"
 #include "core/clock.h"
 #include "core/rng.h"
@@ -93,6 +94,11 @@ class BackendMonitor {
   void SetPanicThreshold(double share) { panic_threshold_ = share; }
   bool InPanic(Tier t) const { return panic_[static_cast<int>(t)].load(std::memory_order_relaxed); }
 
+  // Where each snapshot's BackendView::engine comes from (the engine poller's board, or the
+  // simulator's). Null (the default): no view carries an engine reading. Call before serving;
+  // the board must outlive the monitor.
+  void SetEngineBoard(const EngineLoadBoard* board) { engines_ = board; }
+
   // Delay before backend b's next active health check: its interval with +-jitter.
   Duration NextHealthCheckDelay(int backend, Rng& rng) const;
 
@@ -103,6 +109,7 @@ class BackendMonitor {
     TimePoint replaced{};  // when a newer one took its place
   };
   const BackendPool& pool_;
+  const EngineLoadBoard* engines_ = nullptr;
   std::vector<std::unique_ptr<State>> states_;
   std::mutex publish_mu_;
   std::deque<Retained> retained_;  // oldest first; the back is current. Guarded by publish_mu_

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/options.h"
 #include "core/clock.h"
 
 namespace mec {
@@ -34,6 +35,9 @@ struct SaturationThresholds {
   double max_kv_usage = 0.8;  // saturated at or above this KV-cache use
 };
 
+// A backend's thresholds (engine_stale_ms, engine_max_waiting, engine_max_kv_usage).
+SaturationThresholds ThresholdsOf(const EngineOptions& o);
+
 // Whether an engine should be treated as full at `now`, from its latest reading (null: none yet,
 // as EngineLoadBoard::Latest gives it):
 // - no reading, or one older than `stale_after` (stale -> saturated: a silent engine is not trusted);
@@ -42,6 +46,10 @@ struct SaturationThresholds {
 // - when the queue is unknown but the slots are (llama.cpp without --metrics): every slot busy.
 // A reading that says nothing about load (Ollama) is saturated only when stale.
 bool Saturated(const EngineLoad* load, TimePoint now, const SaturationThresholds& t);
+// Why Saturated() says so, in a few ASCII words for X-MEC-Reason ("7 waiting > 5", "KV cache
+// 0.93 >= 0.80", "loading its model", "every slot busy", "no engine reading", "engine reading
+// 2.4s old"); "" when it is not saturated.
+std::string SaturationReason(const EngineLoad* load, TimePoint now, const SaturationThresholds& t);
 
 // Whether `load` is older than `stale_after` at `now`, or null.
 bool Stale(const EngineLoad* load, TimePoint now, Duration stale_after);

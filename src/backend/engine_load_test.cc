@@ -54,5 +54,35 @@ TEST(EngineLoad, QueueKvLoadingAndSlots) {
   EXPECT_FALSE(Saturated(&ollama, At(100), t));
 }
 
+TEST(EngineLoad, SaturationReasonSaysWhy) {
+  const SaturationThresholds t;
+  EngineLoad l = Idle(0);
+  EXPECT_EQ(SaturationReason(&l, At(0), t), "");
+  EXPECT_EQ(SaturationReason(nullptr, At(0), t), "no engine reading");
+  EXPECT_EQ(SaturationReason(&l, At(2500), t), "engine reading 2.5s old");
+  l.waiting = 7;
+  EXPECT_EQ(SaturationReason(&l, At(0), t), "7 waiting > 5");
+  l = Idle(0);
+  l.kv_usage = 0.93;
+  EXPECT_EQ(SaturationReason(&l, At(0), t), "KV cache 0.93 >= 0.80");
+  l.loading = true;
+  EXPECT_EQ(SaturationReason(&l, At(0), t), "loading its model");
+  EngineLoad slots;
+  slots.total_slots = 2;
+  slots.busy_slots = 2;
+  EXPECT_EQ(SaturationReason(&slots, At(0), t), "every slot busy (2/2)");
+  // The backend's own thresholds.
+  EngineOptions o;
+  o.stale_ms = 500;
+  o.max_waiting = 10;
+  o.max_kv_usage = 0.95;
+  const SaturationThresholds mine = ThresholdsOf(o);
+  l = Idle(0);
+  l.waiting = 7;
+  l.kv_usage = 0.9;
+  EXPECT_FALSE(Saturated(&l, At(0), mine));
+  EXPECT_EQ(SaturationReason(&l, At(600), mine), "engine reading 0.6s old");
+}
+
 }  // namespace
 }  // namespace mec

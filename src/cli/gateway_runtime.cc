@@ -40,6 +40,9 @@ namespace mec::cli {
 struct GatewayRuntime::Parts {
   std::shared_ptr<const ComplexityModel> base_complexity;  // the shipped model
   std::unique_ptr<LiveComplexityModel> complexity;         // what routing reads; learning swaps it
+  // What polled engines report; read by /metrics and, through the monitor, by routing (declared
+  // before the engine parts so that it outlives the monitor that points at it).
+  std::unique_ptr<EngineLoadBoard> engine_loads;
   // Pool, monitor, context builder, learners: wired as each simulated client's (gateway/engine_parts.h).
   std::unique_ptr<EngineParts> engine;
   BackendPool* pool = nullptr;  // engine->pool
@@ -53,7 +56,6 @@ struct GatewayRuntime::Parts {
   std::string token;
   std::unique_ptr<KeyGuard> keys;  // API keys (auth.keys_db); outlives the server's handlers
   std::unique_ptr<Dashboard> dashboard;
-  std::unique_ptr<EngineLoadBoard> engine_loads;  // what polled engines report; read by /metrics
   std::unique_ptr<net::HttpServer> server;
   std::unique_ptr<net::asio::io_context> probe_ioc;
   std::unique_ptr<net::UpstreamPools> probe_pools;
@@ -160,6 +162,7 @@ Status GatewayRuntime::Start() {
   if (Status s = Guard(*p, shared); !s.ok()) return s;
   p->engine_loads = std::make_unique<EngineLoadBoard>(options.backends.size());
   shared.engines = p->engine_loads.get();
+  p->engine->monitor.SetEngineBoard(p->engine_loads.get());  // routing reads the engines too
   net::GatewayShared* shp = p->shared.get();
   p->server = std::make_unique<net::HttpServer>(options.server, [shp](int worker, net::asio::io_context& ioc) {
     return std::make_shared<net::GatewayHandler>(*shp, ioc, worker);

@@ -444,7 +444,14 @@ TEST(EngineOptions, ParsesEachEngine) {
   EXPECT_EQ(o->backends[0].engine.poll_ms, 50);
   EXPECT_EQ(o->backends[0].engine.stale_ms, 1500);
   const std::string d = DescribeOptions(*o);
-  EXPECT_NE(d.find("engine: vllm, polled every 50 ms at the url's origin, stale after 1500 ms"), std::string::npos) << d;
+  EXPECT_NE(d.find("engine: vllm, polled every 50 ms at the url's origin, stale after 1500 ms; saturated past 5 waiting or KV 0.8"),
+            std::string::npos) << d;
+  auto t = LoadOptionsFromString(kEngineHead + "    engine: vllm\n    engine_max_waiting: 12\n    engine_max_kv_usage: 0.95\n", "c.yaml");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->backends[0].engine.max_waiting, 12);
+  EXPECT_EQ(t->backends[0].engine.max_kv_usage, 0.95);
+  ExpectError(kEngineHead + "    engine_max_kv_usage: 1.5\n", "backends[0].engine_max_kv_usage: must be between");
+  ExpectError(kEngineHead + "    engine_max_waiting: -1\n", "backends[0].engine_max_waiting: must be between");
 }
 
 TEST(EngineOptions, ErrorsNameTheKeyAndLine) {

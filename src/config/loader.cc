@@ -492,7 +492,8 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
       n, path,
       {"name", "tier", "url", "models", "embedding_models", "api_key_env", "auth_header", "max_concurrency",
        "context_window", "quality_ratio", "capabilities", "stream_usage", "tls_verify", "ca_file", "timeouts", "price", "expect",
-       "health_check", "outlier", "engine", "engine_poll_ms", "engine_stale_ms", "continue_style"},
+       "health_check", "outlier", "engine", "engine_poll_ms", "engine_stale_ms", "engine_max_waiting", "engine_max_kv_usage",
+       "continue_style"},
       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
         if (k == "name") return r.Str(v, p, b.name);
         if (k == "engine") {
@@ -514,6 +515,8 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
         }
         if (k == "engine_poll_ms") return r.Num(v, p, b.engine.poll_ms, 50, 5000);
         if (k == "engine_stale_ms") return r.Num(v, p, b.engine.stale_ms, 100, 3.6e6);
+        if (k == "engine_max_waiting") return r.Num(v, p, b.engine.max_waiting, 0, 1e6);
+        if (k == "engine_max_kv_usage") return r.Num(v, p, b.engine.max_kv_usage, 0.01, 1);
         if (k == "tier") {
           std::string t;
           MEC_TRY(r.Str(v, p, t));
@@ -816,8 +819,8 @@ std::string DescribeOptions(const Options& o) {
                        b.outlier.consecutive_local_failures, b.outlier.consecutive_upstream_failures,
                        b.outlier.base_ejection_ms, b.outlier.max_ejection_ms);
     if (b.engine.kind != EngineKind::kOpenAI)
-      out += fmt::format("      engine: {}, polled every {} ms at the url's origin, stale after {} ms\n",
-                         EngineKindName(b.engine.kind), b.engine.poll_ms, b.engine.stale_ms);
+      out += fmt::format("      engine: {}, polled every {} ms at the url's origin, stale after {} ms; saturated past {:g} waiting or KV {:g}\n",
+                         EngineKindName(b.engine.kind), b.engine.poll_ms, b.engine.stale_ms, b.engine.max_waiting, b.engine.max_kv_usage);
   }
   return out;
 }

@@ -89,6 +89,8 @@ struct EngineOptions {
   EngineKind kind = EngineKind::kOpenAI;
   int64_t poll_ms = 100;     // one poll every this long (50..5000); each poll times out well within it
   int64_t stale_ms = 2000;   // a reading older than this counts as saturated (backend/engine_load.h)
+  double max_waiting = 5;    // saturated when more requests than this wait in the engine
+  double max_kv_usage = 0.8; // saturated at or above this share of the KV cache in use
 };
 
 struct BackendOptions {
@@ -120,7 +122,7 @@ struct BackendOptions {
   ExpectOptions expect;             // the loader fills zeros with TierDefaultExpect(tier)
   HealthCheckOptions health_check;
   OutlierOptions outlier;
-  EngineOptions engine;             // keys engine, engine_poll_ms, engine_stale_ms
+  EngineOptions engine;             // keys engine, engine_poll_ms, engine_stale_ms, engine_max_waiting, engine_max_kv_usage
   // Where it came from (for messages).
   int line = 0;
 };
@@ -182,8 +184,8 @@ struct ProfileOptions {
 inline constexpr const char* kRoutingFilterNames[] = {"cloud-tier", "edge-tier", "device-tier", "auto-order"};
 inline constexpr const char* kRoutingHardFilterNames[] = {"privacy", "model", "capabilities", "context-window",
                                                           "reachable", "health"};
-inline constexpr const char* kRoutingScorerNames[] = {"latency", "cost", "load", "quality", "p-meet", "tier-distance",
-                                                      "tier-order"};
+inline constexpr const char* kRoutingScorerNames[] = {"latency", "cost",          "load",       "queue", "kv-cache",
+                                                      "quality", "p-meet",        "tier-distance", "tier-order"};
 inline constexpr const char* kRoutingPickerNames[] = {"max-score", "round-robin", "random", "adaptive"};
 inline constexpr const char* kBuiltinPolicyNames[] = {"adaptive",    "cloud-only",    "edge-only",  "device-only",
                                                       "static",      "round-robin",   "random",     "least-latency",

@@ -10,7 +10,7 @@ namespace {
 
 std::vector<LiveBackend> Backends(const BackendPool& pool) {
   std::vector<LiveBackend> out;
-  for (const auto& b : pool.all()) out.push_back({b->name(), b->tier(), b->options().price});
+  for (const auto& b : pool.all()) out.push_back({b->name(), b->tier(), b->options().price, b->options().engine});
   return out;
 }
 

@@ -68,7 +68,41 @@ void WriteDecision(JsonWriter& w, const DecisionRow& d) {
       .EndObject();
 }
 
-void WriteBackend(JsonWriter& w, const BackendView& b, const LiveBackend* info) {
+// "engine": null without one; else what it said last (docs/engines.md), its age at the snapshot,
+// and whether routing counts it saturated then (route/saturation.h).
+void WriteEngine(JsonWriter& w, const BackendView& b, const LiveBackend* info, TimePoint now) {
+  w.Key("engine");
+  if (!info || info->engine.kind == EngineKind::kOpenAI) {
+    w.Null();
+    return;
+  }
+  const EngineLoad* e = b.engine.get();
+  const std::string why = SaturationReason(e, now, ThresholdsOf(info->engine));
+  w.BeginObject().Field("kind", EngineKindName(info->engine.kind)).Field("saturated", !why.empty()).Field("saturation", why);
+  auto optional = [&](std::string_view key, const auto& v) {
+    w.Key(key);
+    if (v) w.Number(static_cast<double>(*v));
+    else w.Null();
+  };
+  if (e) {
+    w.Field("age_s", ToSeconds(now - e->observed_at));
+    optional("waiting", e->waiting);
+    optional("running", e->running);
+    optional("kv_usage", e->kv_usage);
+    optional("prefix_hit_rate", e->prefix_hit_rate);
+    optional("total_slots", e->total_slots);
+    optional("busy_slots", e->busy_slots);
+    w.Field("loading", e->loading);
+    w.Key("loaded_models").BeginArray();
+    for (const auto& m : e->loaded_models) w.String(m);
+    w.EndArray();
+  } else {
+    w.Key("age_s").Null();
+  }
+  w.EndObject();
+}
+
+void WriteBackend(JsonWriter& w, const BackendView& b, const LiveBackend* info, TimePoint now) {
   w.BeginObject();
   w.Field("name", info ? std::string_view(info->name) : std::string_view("?"));
   w.Field("tier", info ? TierName(info->tier) : std::string_view("?"));
@@ -86,6 +120,7 @@ void WriteBackend(JsonWriter& w, const BackendView& b, const LiveBackend* info) 
   const double tpot = b.tpot.Median();
   w.Field("tokens_per_s", tpot > 0 ? 1.0 / tpot : 0.0);
   w.Field("observations", b.ttft.n);
+  WriteEngine(w, b, info, now);
   w.EndObject();
 }
 
@@ -107,7 +142,7 @@ std::string DashboardJson(const LiveView& v, const PoolSnapshot& snapshot, const
   w.Key("backends").BeginArray();
   for (const BackendView& b : snapshot.backends) {
     const LiveBackend* info = b.index >= 0 && static_cast<size_t>(b.index) < backends.size() ? &backends[b.index] : nullptr;
-    WriteBackend(w, b, info);
+    WriteBackend(w, b, info, snapshot.taken);
   }
   w.EndArray();
 

@@ -15,7 +15,9 @@ TEST(DashboardJson, HoldsBackendsSeriesPercentilesCostAndDecisions) {
   PriceOptions cloud;
   cloud.input_per_1m = 2.5;
   cloud.output_per_1m = 10;
-  std::vector<LiveBackend> backends = {{"mec", Tier::kEdge, {}}, {"api", Tier::kCloud, cloud}};
+  EngineOptions vllm;
+  vllm.kind = EngineKind::kVllm;
+  std::vector<LiveBackend> backends = {{"mec", Tier::kEdge, {}, vllm}, {"api", Tier::kCloud, cloud}};
   ManualClock clock(TimePoint(seconds(100)));
   LiveStatsOptions o;
   o.window_s = 60;
@@ -46,6 +48,13 @@ TEST(DashboardJson, HoldsBackendsSeriesPercentilesCostAndDecisions) {
   snap.backends[1].in_flight = 3;
   snap.backends[1].capacity = 8;
 
+  snap.taken = clock.Now();
+  auto reading = std::make_shared<EngineLoad>();
+  reading->observed_at = clock.Now() - std::chrono::milliseconds(250);
+  reading->waiting = 7;
+  reading->running = 4;
+  reading->kv_usage = 0.5;
+  snap.backends[0].engine = reading;
   const std::string json = DashboardJson(live.View(clock.Now(), 10), snap, backends, R"({"requests":1})");
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -62,6 +71,16 @@ TEST(DashboardJson, HoldsBackendsSeriesPercentilesCostAndDecisions) {
   EXPECT_DOUBLE_EQ(b1["ejected_for_s"].get_double().value(), 7.5);
   EXPECT_EQ(b1["ejections"].get_int64().value(), 2);
   EXPECT_EQ(b1["in_flight"].get_int64().value(), 3);
+  EXPECT_TRUE(b1["engine"].is_null());  // no engine declared
+  // The edge's vLLM: its last reading, its age, and saturation as routing judges it.
+  auto e0 = doc["backends"].at(0)["engine"];
+  EXPECT_EQ(std::string_view(e0["kind"].get_string().value()), "vllm");
+  EXPECT_DOUBLE_EQ(e0["age_s"].get_double().value(), 0.25);
+  EXPECT_DOUBLE_EQ(e0["waiting"].get_double().value(), 7);
+  EXPECT_DOUBLE_EQ(e0["kv_usage"].get_double().value(), 0.5);
+  EXPECT_TRUE(e0["prefix_hit_rate"].is_null());
+  EXPECT_TRUE(e0["saturated"].get_bool().value());
+  EXPECT_EQ(std::string_view(e0["saturation"].get_string().value()), "7 waiting > 5");
 
   auto edge = doc["traffic"]["requests"]["edge"].get_array();
   EXPECT_EQ(edge.size(), 60u);

@@ -1,6 +1,7 @@
 #pragma once
 // A backend that could serve a request, with the router's predictions for it (DESIGN.md §2).
 
+#include <limits>
 #include <string>
 
 #include "config/options.h"
@@ -19,7 +20,11 @@ struct Candidate {
   double p_meet = 1;              // P(meets the deadline and the TTFT deadline); 1 without deadlines
   double quality = 1;             // expected quality on the DESIGN.md §2 scale
   double cost_usd = 0;            // expected cost of this request here
-  double load = 0;                // in_flight / capacity
+  double load = 0;                // in_flight / capacity, or the engine's (running + waiting) / slots when higher
+  // From its serving engine's latest fresh reading (docs/engines.md), when it declares one:
+  double queue = 0;               // requests ahead of it: the engine's waiting count, else in_flight beyond capacity
+  double kv_usage = std::numeric_limits<double>::quiet_NaN();  // share of its KV cache in use; NaN: not reported
+  bool saturated = false;         // its engine is saturated or silent (backend/engine_load.h Saturated)
   double score = 0;               // the policy's score (higher is better)
 };
 

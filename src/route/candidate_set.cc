@@ -77,7 +77,15 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
     c.passed_filters = c.filtered_by.empty();
     c.quality = raw[i];
     if (adjust) c.quality = (*env.adjust_quality)(c.backend, ctx.task_class, c.quality);
-    PredictLatencyAndCost(ctx, terms, b.options(), v, c);
+    // Its engine's reading, when it declares an engine: saturated (or silent), and fresh enough
+    // to predict with (docs/engines.md).
+    const EngineLoad* fresh = nullptr;
+    if (b.options().engine.kind != EngineKind::kOpenAI) {
+      const SaturationThresholds t = ThresholdsOf(b.options().engine);
+      c.saturated = Saturated(v.engine.get(), env.now, t);
+      if (!Stale(v.engine.get(), env.now, t.stale_after)) fresh = v.engine.get();
+    }
+    PredictLatencyAndCost(ctx, terms, b.options(), v, c, fresh);
     if (c.passed_filters) cs.passing.push_back(static_cast<int>(i));
   }
   return cs;

@@ -1,7 +1,8 @@
 #pragma once
 // The candidate list every profile starts from (DESIGN.md §3 Router): one Candidate per backend
 // in pool order, with the shared hard filters (route/filters.h) applied and the predictions
-// (route/predict.h) and quality filled. No I/O, no state.
+// (route/predict.h) and quality filled, and whether its engine is saturated (Candidate::saturated,
+// judged at RouteEnv::now). No I/O, no state.
 
 #include <string>
 #include <vector>

@@ -33,8 +33,34 @@ void PredictLatencyAndCost(const RequestContext& ctx, const BackendOptions& o, c
   PredictLatencyAndCost(ctx, TermsOf(ctx), o, v, c);
 }
 
+namespace {
+
+// The engine's part of the prediction (see predict.h): services ahead and load share.
+struct EngineQueue {
+  double ahead = 0;   // services ahead of a new request, in units of one request's service
+  double waiting = 0; // requests waiting (the engine's count, else 0)
+  double load = 0;
+};
+EngineQueue QueueOf(const EngineLoad& e, int capacity) {
+  EngineQueue q;
+  const double slots = e.total_slots && *e.total_slots > 0 ? *e.total_slots : std::max(1, capacity);
+  const bool all_busy = e.total_slots && e.busy_slots && *e.busy_slots >= *e.total_slots;
+  if (e.waiting) {
+    q.waiting = std::max(0.0, *e.waiting);
+    if (q.waiting > 0) q.ahead = (q.waiting + 1) / slots;
+    else if (all_busy) q.ahead = 1 / slots;
+  } else if (all_busy) {
+    q.ahead = 1 / slots;
+  }
+  const double running = e.running ? *e.running : e.busy_slots ? *e.busy_slots : 0;
+  q.load = (std::max(0.0, running) + q.waiting) / slots;
+  return q;
+}
+
+}  // namespace
+
 void PredictLatencyAndCost(const RequestContext& ctx, const RequestTerms& terms, const BackendOptions& o, const BackendView& v,
-                           Candidate& c) {
+                           Candidate& c, const EngineLoad* engine) {
   double ttft = v.ttft.Median();
   // A hot device throttles (ASSUMPTION: serious x1.5 slower; critical is filtered out).
   const double throttle = o.tier == Tier::kDevice && ctx.device && ctx.device->thermal == Thermal::kSerious ? 1.5 : 1.0;
@@ -50,10 +76,18 @@ void PredictLatencyAndCost(const RequestContext& ctx, const RequestTerms& terms,
   const double service = ttft + ctx.output_tokens * tpot;
   double queue = 0;
   if (v.in_flight >= v.capacity) queue = (v.in_flight - v.capacity + 1) * service / std::max(1, v.capacity);
+  c.queue = std::max(0, v.in_flight - v.capacity);
+  c.load = v.capacity > 0 ? static_cast<double>(v.in_flight) / v.capacity : 1.0;
+  if (engine) {
+    const EngineQueue e = QueueOf(*engine, v.capacity);
+    queue = std::max(queue, e.ahead * service);
+    c.queue = std::max(c.queue, e.waiting);
+    c.load = std::max(c.load, e.load);
+    if (engine->kv_usage) c.kv_usage = std::clamp(*engine->kv_usage, 0.0, 1.0);
+  }
   ttft += queue;
   c.ttft_s = ttft;
   c.latency_s = ttft + ctx.output_tokens * tpot;
-  c.load = v.capacity > 0 ? static_cast<double>(v.in_flight) / v.capacity : 1.0;
 
   // Spread: weight each part's sigma by its share of the median.
   const double w_ttft = c.latency_s > 0 ? ttft / c.latency_s : 1.0;

@@ -6,9 +6,17 @@
 // client's reported RTT for that tier when the request carries X-MEC-Network; a queue wait when
 // the backend is at capacity; then output tokens x time per token. End-to-end latency is taken
 // as lognormal with that median and a spread combining the TTFT and per-token spreads.
+//
+// With a fresh reading of the backend's serving engine (`engine`, docs/engines.md), the queue is
+// what the engine says, since it also counts other gateways' and clients' requests: w requests
+// waiting put (w + 1) services ahead, shared by its slots (llama.cpp's total_slots, else
+// max_concurrency); every slot busy with the queue unknown puts one service ahead. The larger of
+// that and the gateway's own in-flight queue counts (the two overlap). Load is likewise the
+// larger of in_flight / capacity and (running + waiting) / slots.
 
 #include "api/hints.h"
 #include "backend/backend_view.h"
+#include "backend/engine_load.h"
 #include "config/options.h"
 #include "context/request_context.h"
 #include "route/candidate.h"
@@ -25,7 +33,7 @@ struct RequestTerms {
 RequestTerms TermsOf(const RequestContext& ctx);
 // The same, with the request's terms given. REQUIRES: terms == TermsOf(ctx).
 void PredictLatencyAndCost(const RequestContext& ctx, const RequestTerms& terms, const BackendOptions& o, const BackendView& v,
-                           Candidate& c);
+                           Candidate& c, const EngineLoad* engine = nullptr);
 // Expected USD cost of serving in/out tokens on a backend, given its expected busy seconds.
 double ExpectedCost(const PriceOptions& p, double input_tokens, double output_tokens, double busy_s);
 // The client's RTT to a tier from X-MEC-Network (ms), if it said.

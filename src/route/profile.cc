@@ -7,6 +7,7 @@
 
 #include "route/filters.h"
 #include "route/pickers.h"
+#include "route/saturation.h"
 #include "route/scorers.h"
 
 namespace mec {
@@ -55,6 +56,7 @@ Result<Decision> Profile::Decide(const RequestContext& ctx, const RouteEnv& env)
                              }),
               ids.end());
   }
+  const std::string saturation = SkipSaturated(env, cs, ids);
   if (!ids.empty()) {
     std::vector<double> scores;
     ScoreAll(ctx, cs, ids, scores);
@@ -108,6 +110,7 @@ Result<Decision> Profile::Decide(const RequestContext& ctx, const RouteEnv& env)
     d.hedge_delay_s = primary.ttft_s;
     if (ctx.deadline_ms) d.hedge_delay_s = std::min(d.hedge_delay_s, 0.3 * *ctx.deadline_ms / 1000.0);
   }
+  if (!saturation.empty() && !d.shed) d.reason += "; " + saturation;
   if (ctx.quality_sd >= 0 && !d.shed) d.reason += "; " + QualityNote(ctx);
   d.candidates = std::move(cs.all);
   return d;

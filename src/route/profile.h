@@ -4,12 +4,14 @@
 //
 // Decide: BuildCandidates (the shared hard filters and predictions); the profile's filters, in
 // order, drop candidates (without recording why: a profile's choice is not a backend's fault);
+// saturated engines are skipped while another candidate remains (route/saturation.h; recorded);
 // each scorer's [0, 1] scores, times its weight, are summed per candidate; the picker orders the
 // survivors. Then the steps every profile shares: NotFound / Unavailable errors that say why,
 // shedding (every candidate is full and even the best cannot meet the deadline by waiting: 429),
 // hedging when enabled (the primary's P(meet) below hedge_threshold), and the reason line: the
 // picker's, else the profile's head and each scorer's detail ("least-latency: 120ms expected"),
-// then "; " and QualityNote when the complexity model said how sure it is.
+// then "; " and the saturation note (an overflow, a skipped replica), then "; " and QualityNote
+// when the complexity model said how sure it is.
 //
 // Thread-safety: Decide may run concurrently (plugins are constant, see plugin.h).
 

@@ -69,6 +69,50 @@ class LoadScorer final : public Scorer {
   }
 };
 
+// Lower is better over the candidates that report a value; one that does not (NaN: its engine
+// says nothing of it, or it has no engine) gets the mean of the others' scores, neither favoured
+// nor punished; 1 when none reports.
+template <typename Value>
+void LowerIsBetterWhereReported(const CandidateSet& cs, std::span<const int> ids, std::span<double> out, Value value) {
+  LowerIsBetter(cs, ids, out, value);
+  double sum = 0;
+  int known = 0;
+  for (size_t k = 0; k < ids.size(); ++k) {
+    if (std::isnan(value(cs.all[ids[k]]))) continue;
+    sum += out[k];
+    ++known;
+  }
+  const double neutral = known > 0 ? sum / known : 1.0;
+  for (size_t k = 0; k < ids.size(); ++k)
+    if (std::isnan(value(cs.all[ids[k]]))) out[k] = neutral;
+}
+
+class QueueScorer final : public Scorer {
+ public:
+  std::string_view name() const override { return "queue"; }
+  double Key(const RequestContext&, const Candidate& c) const override { return c.queue; }
+  void Score(const RequestContext&, const CandidateSet& cs, std::span<const int> ids, std::span<double> out) const override {
+    LowerIsBetter(cs, ids, out, [](const Candidate& c) { return c.queue; });
+  }
+  void Detail(const RequestContext&, const Candidate& p, std::string& reason) const override {
+    fmt::format_to(std::back_inserter(reason), FMT_COMPILE("{:g} waiting"), p.queue);
+  }
+};
+
+class KvCacheScorer final : public Scorer {
+ public:
+  std::string_view name() const override { return "kv-cache"; }
+  double Key(const RequestContext&, const Candidate& c) const override {
+    return std::isnan(c.kv_usage) ? 0.5 : c.kv_usage;
+  }
+  void Score(const RequestContext&, const CandidateSet& cs, std::span<const int> ids, std::span<double> out) const override {
+    LowerIsBetterWhereReported(cs, ids, out, [](const Candidate& c) { return c.kv_usage; });
+  }
+  void Detail(const RequestContext&, const Candidate& p, std::string& reason) const override {
+    if (!std::isnan(p.kv_usage)) fmt::format_to(std::back_inserter(reason), FMT_COMPILE("KV cache {:.2f}"), p.kv_usage);
+  }
+};
+
 class QualityScorer final : public Scorer {
  public:
   std::string_view name() const override { return "quality"; }
@@ -148,6 +192,8 @@ std::unique_ptr<Scorer> MakeScorer(std::string_view name, const PolicyOptions& o
   if (name == "cost") return std::make_unique<CostScorer>();
   if (name == "load") return std::make_unique<LoadScorer>();
   if (name == "quality") return std::make_unique<QualityScorer>();
+  if (name == "queue") return std::make_unique<QueueScorer>();
+  if (name == "kv-cache") return std::make_unique<KvCacheScorer>();
   if (name == "p-meet") return std::make_unique<PMeetScorer>();
   if (name == "tier-distance") return std::make_unique<TierDistanceScorer>();
   if (name == "tier-order") return std::make_unique<TierOrderScorer>(o.auto_order);

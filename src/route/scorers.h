@@ -4,7 +4,12 @@
 //   latency        lowest expected latency: (max - x) / (max - min) over the survivors (all 1 when
 //                  they are equal); detail "120ms expected"
 //   cost           lowest expected cost, normalized the same way; detail "$0.000012"
-//   load           lowest in_flight / capacity, normalized the same way
+//   load           lowest in_flight / capacity (or its engine's (running + waiting) / slots when
+//                  higher), normalized the same way
+//   queue          fewest requests waiting: its engine's count (docs/engines.md), else its own
+//                  in-flight requests beyond capacity; detail "3 waiting"
+//   kv-cache       lowest KV-cache use its engine reports; a candidate whose engine reports none
+//                  scores the mean of the others' scores; detail "KV cache 0.42"
 //   quality        the candidate's expected quality (already on [0, 1]); detail "quality 0.84"
 //   p-meet         its P(meets the deadlines); detail "p(meet)=0.97"
 //   tier-distance  nearness to the request's tier in the original design's use-case table

@@ -44,6 +44,22 @@ TEST(Scorers, LatencyCostAndLoadAreNormalizedLowerIsBetter) {
   EXPECT_EQ(ScoreWith("latency", cs), (std::vector<double>{0.0, 1.0}));
 }
 
+TEST(Scorers, QueueAndKvCacheReadTheEngines) {
+  auto cs = test::Candidates({Tier::kEdge, Tier::kEdge, Tier::kCloud});
+  cs.all[0].queue = 4, cs.all[1].queue = 0, cs.all[2].queue = 2;
+  EXPECT_EQ(ScoreWith("queue", cs), (std::vector<double>{0.0, 1.0, 0.5}));
+  // KV: the cloud reports none and scores the mean of the others' scores.
+  cs.all[0].kv_usage = 0.9, cs.all[1].kv_usage = 0.3;
+  EXPECT_EQ(ScoreWith("kv-cache", cs), (std::vector<double>{0.0, 1.0, 0.5}));
+  // Nobody reports: all alike.
+  cs.all[0].kv_usage = cs.all[1].kv_usage = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(ScoreWith("kv-cache", cs), (std::vector<double>{1.0, 1.0, 1.0}));
+  auto s = MakeScorer("queue", PolicyOptions{});
+  std::string reason;
+  s->Detail({}, cs.all[0], reason);
+  EXPECT_EQ(reason, "4 waiting");
+}
+
 TEST(Scorers, QualityAndPMeetAreTheirValues) {
   auto cs = test::Candidates({Tier::kDevice, Tier::kCloud});
   cs.all[0].quality = 0.6, cs.all[1].quality = 1.2;  // clamped

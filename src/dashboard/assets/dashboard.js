@@ -158,8 +158,24 @@
         cell(pct(b.error_rate), 'num'),
         cell(ms(b.ttft_median_s) + ' ms', 'num'),
         cell(b.tokens_per_s ? b.tokens_per_s.toFixed(0) : '–', 'num'),
+        cell(engineText(b.engine)),
       ]);
     }));
+  }
+
+  // What the backend's serving engine said last (docs/engines.md): queue, KV use, slots, warm models.
+  function engineText(e) {
+    if (!e) return '–';
+    if (e.age_s === null) return `${e.kind}: no reading` + (e.saturated ? ' (saturated)' : '');
+    const parts = [];
+    if (e.loading) parts.push('loading its model');
+    if (e.waiting !== null) parts.push(`${e.waiting} waiting`);
+    if (e.running !== null) parts.push(`${e.running} running`);
+    if (e.kv_usage !== null) parts.push(`KV ${pct(e.kv_usage)}`);
+    if (e.total_slots !== null && e.busy_slots !== null) parts.push(`slots ${e.busy_slots}/${e.total_slots}`);
+    if (e.prefix_hit_rate !== null) parts.push(`prefix hits ${pct(e.prefix_hit_rate)}`);
+    if (e.loaded_models.length) parts.push(`warm: ${e.loaded_models.join(', ')}`);
+    return `${e.kind}: ${parts.join(' · ') || 'idle'}` + (e.saturated ? ` (saturated: ${e.saturation})` : '');
   }
 
   function renderKeys(keys) {
