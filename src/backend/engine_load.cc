@@ -8,6 +8,16 @@ bool Stale(const EngineLoad* load, TimePoint now, Duration stale_after) {
   return !load || now - load->observed_at > stale_after;
 }
 
+bool HoldsModel(const EngineLoad& load, std::string_view model) {
+  auto bare = [](std::string_view m) {
+    constexpr std::string_view kLatest = ":latest";
+    return m.size() > kLatest.size() && m.substr(m.size() - kLatest.size()) == kLatest ? m.substr(0, m.size() - kLatest.size()) : m;
+  };
+  for (const auto& m : load.loaded_models)
+    if (bare(m) == bare(model)) return true;
+  return false;
+}
+
 SaturationThresholds ThresholdsOf(const EngineOptions& o) {
   return {std::chrono::milliseconds(o.stale_ms), o.max_waiting, o.max_kv_usage};
 }

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/options.h"
@@ -34,6 +35,10 @@ struct SaturationThresholds {
   double max_waiting = 5;     // saturated when more requests than this wait
   double max_kv_usage = 0.8;  // saturated at or above this KV-cache use
 };
+
+// Whether an engine that lists its loaded models (Ollama's /api/ps) holds `model`: the same name,
+// or the same without Ollama's default tag (`mistral` is `mistral:latest`).
+bool HoldsModel(const EngineLoad& load, std::string_view model);
 
 // A backend's thresholds (engine_stale_ms, engine_max_waiting, engine_max_kv_usage).
 SaturationThresholds ThresholdsOf(const EngineOptions& o);

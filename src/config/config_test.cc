@@ -450,6 +450,10 @@ TEST(EngineOptions, ParsesEachEngine) {
   ASSERT_TRUE(t.ok()) << t.status().message();
   EXPECT_EQ(t->backends[0].engine.max_waiting, 12);
   EXPECT_EQ(t->backends[0].engine.max_kv_usage, 0.95);
+  EXPECT_EQ(t->backends[0].engine.cold_load_ms, 5000);
+  auto cold = LoadOptionsFromString(kEngineHead + "    engine: ollama\n    engine_cold_load_ms: 1200\n", "c.yaml");
+  ASSERT_TRUE(cold.ok()) << cold.status().message();
+  EXPECT_EQ(cold->backends[0].engine.cold_load_ms, 1200);
   ExpectError(kEngineHead + "    engine_max_kv_usage: 1.5\n", "backends[0].engine_max_kv_usage: must be between");
   ExpectError(kEngineHead + "    engine_max_waiting: -1\n", "backends[0].engine_max_waiting: must be between");
 }

@@ -493,7 +493,7 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
       {"name", "tier", "url", "models", "embedding_models", "api_key_env", "auth_header", "max_concurrency",
        "context_window", "quality_ratio", "capabilities", "stream_usage", "tls_verify", "ca_file", "timeouts", "price", "expect",
        "health_check", "outlier", "engine", "engine_poll_ms", "engine_stale_ms", "engine_max_waiting", "engine_max_kv_usage",
-       "continue_style"},
+       "engine_cold_load_ms", "continue_style"},
       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
         if (k == "name") return r.Str(v, p, b.name);
         if (k == "engine") {
@@ -517,6 +517,7 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
         if (k == "engine_stale_ms") return r.Num(v, p, b.engine.stale_ms, 100, 3.6e6);
         if (k == "engine_max_waiting") return r.Num(v, p, b.engine.max_waiting, 0, 1e6);
         if (k == "engine_max_kv_usage") return r.Num(v, p, b.engine.max_kv_usage, 0.01, 1);
+        if (k == "engine_cold_load_ms") return r.Num(v, p, b.engine.cold_load_ms, 0, 3.6e6);
         if (k == "tier") {
           std::string t;
           MEC_TRY(r.Str(v, p, t));

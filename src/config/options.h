@@ -91,6 +91,10 @@ struct EngineOptions {
   int64_t stale_ms = 2000;   // a reading older than this counts as saturated (backend/engine_load.h)
   double max_waiting = 5;    // saturated when more requests than this wait in the engine
   double max_kv_usage = 0.8; // saturated at or above this share of the KV cache in use
+  // Ollama: the time to load a model it does not hold (GET /api/ps lists the warm ones), added to
+  // the predicted TTFT of a request for a cold model. ASSUMPTION: 5 s, a 1-3B model's weights
+  // (1-2 GB) read from an SSD and set up; measure yours (docs/engines.md, Warmth).
+  int64_t cold_load_ms = 5000;
 };
 
 struct BackendOptions {
@@ -122,7 +126,7 @@ struct BackendOptions {
   ExpectOptions expect;             // the loader fills zeros with TierDefaultExpect(tier)
   HealthCheckOptions health_check;
   OutlierOptions outlier;
-  EngineOptions engine;             // keys engine, engine_poll_ms, engine_stale_ms, engine_max_waiting, engine_max_kv_usage
+  EngineOptions engine;             // keys engine, engine_poll_ms, engine_stale_ms, engine_max_waiting, engine_max_kv_usage, engine_cold_load_ms
   // Where it came from (for messages).
   int line = 0;
 };

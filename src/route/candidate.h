@@ -25,6 +25,7 @@ struct Candidate {
   double queue = 0;               // requests ahead of it: the engine's waiting count, else in_flight beyond capacity
   double kv_usage = std::numeric_limits<double>::quiet_NaN();  // share of its KV cache in use; NaN: not reported
   bool saturated = false;         // its engine is saturated or silent (backend/engine_load.h Saturated)
+  bool cold = false;              // its engine (Ollama) does not hold the model: ttft_s includes the load
   double score = 0;               // the policy's score (higher is better)
 };
 

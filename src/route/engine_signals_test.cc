@@ -106,6 +106,84 @@ TEST(EngineSignals, TheEnginesQueueEntersThePrediction) {
   EXPECT_DOUBLE_EQ(full.load, 1.0);
 }
 
+TEST(EngineSignals, AnOllamaWithoutTheModelLoadedIsCold) {
+  EnginePool w;
+  BackendOptions o = w.pool.at(0).options();
+  o.engine.kind = EngineKind::kOllama;
+  o.engine.cold_load_ms = 4000;
+  o.models = {"llama3.2:1b", "qwen2.5:3b"};
+  EngineLoad ps;
+  ps.observed_at = At(900);
+  ps.loaded_models = {"llama3.2:1b"};
+  const auto& v = w.snap.backends[0];
+  Candidate warm, cold, asked;
+  PredictLatencyAndCost(w.ctx, TermsOf(w.ctx), o, v, warm, &ps);  // "auto": its first model, loaded
+  EXPECT_FALSE(warm.cold);
+  RequestContext other = w.ctx;
+  other.model = "qwen2.5:3b";
+  PredictLatencyAndCost(other, TermsOf(other), o, v, cold, &ps);
+  EXPECT_TRUE(cold.cold);
+  EXPECT_NEAR(cold.ttft_s - warm.ttft_s, 4.0, 1e-9);
+  ps.loaded_models = {"qwen2.5:3b"};  // now that one is warm, and the first is not
+  PredictLatencyAndCost(other, TermsOf(other), o, v, asked, &ps);
+  EXPECT_FALSE(asked.cold);
+  ps.loaded_models = {"mistral:latest"};
+  EXPECT_TRUE(HoldsModel(ps, "mistral"));
+  EXPECT_FALSE(HoldsModel(ps, "mistral:7b"));
+  // vLLM lists no models: never cold.
+  o.engine.kind = EngineKind::kVllm;
+  Candidate vllm;
+  PredictLatencyAndCost(other, TermsOf(other), o, v, vllm, &ps);
+  EXPECT_FALSE(vllm.cold);
+}
+
+TEST(EngineSignals, ATightDeadlineDoesNotWaitForAColdLoad) {
+  auto dev = test::TierBackend("phone", Tier::kDevice);
+  dev.engine.kind = EngineKind::kOllama;
+  dev.price.watts = 5, dev.price.usd_per_kwh = 0.15;
+  auto edge = test::TierBackend("edge", Tier::kEdge);
+  edge.price.gpu_per_hour = 1.0, edge.price.gpu_tokens_per_second = 500;
+  BackendPool pool{std::vector<BackendOptions>{dev, edge}};
+  PoolSnapshot snap;
+  snap.backends.resize(2);
+  for (int i = 0; i < 2; ++i) {
+    snap.backends[i].index = i;
+    snap.backends[i].capacity = 4;
+    snap.backends[i].ttft = {std::log(0.2), 0.2, 100};
+    snap.backends[i].tpot = {std::log(0.02), 0.1, 100};
+  }
+  auto ps = std::make_shared<EngineLoad>();
+  ps->observed_at = At(900);
+  snap.backends[0].engine = ps;  // nothing loaded
+  RequestContext ctx;
+  ctx.model = "auto";
+  ctx.input_tokens = 50;
+  ctx.output_tokens = 20;
+  ctx.tier_quality = {1, 1, 1};
+  ctx.min_quality = 0.5;
+  ctx.deadline_ms = 2000;
+  Rng rng{1};
+  auto adaptive = MakePolicy("adaptive", PolicyOptions{});
+  RouteEnv env{pool, snap, rng, At(1000)};
+  auto d = adaptive->Decide(ctx, env);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->chain.front(), 1) << d->reason;  // the edge: the phone would load for 5 s
+  EXPECT_TRUE(d->candidates[0].cold);
+  auto loaded = std::make_shared<EngineLoad>(*ps);
+  loaded->loaded_models = {"m-phone"};
+  snap.backends[0].engine = loaded;
+  d = adaptive->Decide(ctx, env);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->chain.front(), 0) << d->reason;  // warm and cheaper
+  // Without a deadline the cheaper phone is chosen cold, and the reason says it will load.
+  ctx.deadline_ms.reset();
+  snap.backends[0].engine = ps;
+  d = adaptive->Decide(ctx, env);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->chain.front(), 0) << d->reason;
+  EXPECT_NE(d->reason.find("phone is cold (its engine loads the model, ~5.0s)"), std::string::npos) << d->reason;
+}
+
 TEST(EngineSignals, CandidatesAreSaturatedOnlyWithAnEngine) {
   EnginePool w;
   w.snap.backends[0].engine = Reading(900, 9, 4, 0.5);

@@ -84,6 +84,11 @@ void PredictLatencyAndCost(const RequestContext& ctx, const RequestTerms& terms,
     c.queue = std::max(c.queue, e.waiting);
     c.load = std::max(c.load, e.load);
     if (engine->kv_usage) c.kv_usage = std::clamp(*engine->kv_usage, 0.0, 1.0);
+    if (o.engine.kind == EngineKind::kOllama && !o.models.empty()) {
+      const bool asked = std::find(o.models.begin(), o.models.end(), ctx.model) != o.models.end();
+      c.cold = !HoldsModel(*engine, asked ? ctx.model : o.models.front());
+      if (c.cold) queue += o.engine.cold_load_ms / 1000.0;
+    }
   }
   ttft += queue;
   c.ttft_s = ttft;

@@ -12,7 +12,9 @@
 // waiting put (w + 1) services ahead, shared by its slots (llama.cpp's total_slots, else
 // max_concurrency); every slot busy with the queue unknown puts one service ahead. The larger of
 // that and the gateway's own in-flight queue counts (the two overlap). Load is likewise the
-// larger of in_flight / capacity and (running + waiting) / slots.
+// larger of in_flight / capacity and (running + waiting) / slots. An Ollama engine that does not
+// list the model the request would be sent (the asked one if the backend serves it, else its first)
+// among its loaded models is cold: engine_cold_load_ms joins the TTFT (Candidate::cold).
 
 #include "api/hints.h"
 #include "backend/backend_view.h"

@@ -111,6 +111,10 @@ Result<Decision> Profile::Decide(const RequestContext& ctx, const RouteEnv& env)
     if (ctx.deadline_ms) d.hedge_delay_s = std::min(d.hedge_delay_s, 0.3 * *ctx.deadline_ms / 1000.0);
   }
   if (!saturation.empty() && !d.shed) d.reason += "; " + saturation;
+  if (primary.cold && !d.shed) {
+    const auto& o = env.pool.at(primary.backend).options();
+    d.reason += fmt::format("; {} is cold (its engine loads the model, ~{:.1f}s)", o.name, o.engine.cold_load_ms / 1000.0);
+  }
   if (ctx.quality_sd >= 0 && !d.shed) d.reason += "; " + QualityNote(ctx);
   d.candidates = std::move(cs.all);
   return d;
