@@ -175,18 +175,25 @@ gtest('a gateway polls each flavor and exports mecrouter_backend_queue_waiting t
   const emus = {
     vllm: await stack.emulator(PROFILE, { flavor: 'vllm' }),
     llamacpp: await stack.emulator(PROFILE, { flavor: 'llamacpp' }),
+    ollama: await stack.emulator(PROFILE, { flavor: 'ollama' }),
   };
   const gw = await stack.gateway({
     backends: Object.entries(emus).map(([flavor, emu]) =>
       backend(`edge-${flavor}`, 'edge', emu, { models: [PROFILE.model], engine: flavor, engine_poll_ms: 50 })),
   });
-  // The gateway's latest reading of `name`'s queue (undefined before its first poll).
-  const waiting = async (name) => {
-    const series = `mecrouter_backend_queue_waiting{backend="${name}"} `;
+  // The gateway's latest value of `metric` for backend `name` (undefined when it exports none).
+  const gauge = async (metric, name) => {
+    const series = `${metric}{backend="${name}"} `;
     const line = (await request(`${gw.base}/metrics`)).text.split('\n').find((l) => l.startsWith(series));
     return line === undefined ? undefined : Number(line.slice(series.length));
   };
+  const waiting = (name) => gauge('mecrouter_backend_queue_waiting', name);
+  // Every flavor's answers parse: none of the three is stale (Ollama reports no queue, only its models).
   for (const flavor of Object.keys(emus)) {
+    const fresh = await waitFor(async () => (await gauge('mecrouter_backend_engine_stale', `edge-${flavor}`)) === 0, { timeoutMs: 5000 });
+    assert.equal(fresh, true, `edge-${flavor}'s engine read as fresh`);
+  }
+  for (const flavor of ['vllm', 'llamacpp']) {
     const name = `edge-${flavor}`;
     assert.equal(await waitFor(async () => (await waiting(name)) === 0, { timeoutMs: 5000 }), true, `${name} read as idle`);
     // The load goes to the engine directly: the gateway only reads it.
