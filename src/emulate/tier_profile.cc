@@ -45,9 +45,10 @@ std::optional<TierProfile> BuiltinProfile(std::string_view name) {
     p.quality = 0.8;                   // EMULATION (hidden_quality.h)
     p.context_window = 32768;          // ASSUMPTION (vLLM max_model_len on a 40 GB card)
     p.embedding_model = "edge-embed";  // ASSUMPTION: an embedding model beside the chat model
-    // ASSUMPTION: vLLM's default gpu_memory_utilization 0.9 of 40 GiB = 36 GiB, less ~15 GiB of BF16
-    // weights (8.03B x 2 bytes) and ~3 GiB of activations = 18 GiB of KV cache, at 128 KiB per token
-    // (2 x 32 layers x 8 KV heads x 128 dims x 2 bytes): 18 GiB / 128 KiB = 147,456 tokens.
+    // ASSUMPTION: vLLM's gpu_memory_utilization 0.9 of 40 GiB = 36 GiB (the default of older
+    // releases; vllm/config/cache.py now says 0.92), less ~15 GiB of BF16 weights (8.03B x 2 bytes)
+    // and ~3 GiB of activations = 18 GiB of KV cache, at 128 KiB per token (2 x 32 layers x 8 KV
+    // heads x 128 dims x 2 bytes): 18 GiB / 128 KiB = 147,456 tokens.
     p.kv_capacity_tokens = 147456;
     p.load_ms = 20000;                 // ASSUMPTION: weights from local disk plus CUDA graph capture
     p.model_bytes = 16060000000;       // 8.03B parameters x 2 bytes (BF16)
