@@ -64,6 +64,10 @@ Result<TierProfile> ProfileFromNode(const YAML::Node& root, const std::string& p
       else if (k == "mean_output_tokens") p.mean_output_tokens = v.as<double>();
       else if (k == "quality") p.quality = v.as<double>();
       else if (k == "context_window") p.context_window = v.as<int64_t>();
+      else if (k == "kv_capacity_tokens") p.kv_capacity_tokens = v.as<int64_t>();
+      else if (k == "load_ms") p.load_ms = v.as<double>();
+      else if (k == "keep_alive_s") p.keep_alive_s = v.as<double>();
+      else if (k == "model_bytes") p.model_bytes = v.as<int64_t>();
       else if (k == "error_rate") p.faults.error_rate = v.as<double>();
       else if (k == "hang_rate") p.faults.hang_rate = v.as<double>();
       else if (k == "drop_midstream_rate") p.faults.drop_midstream_rate = v.as<double>();
@@ -80,6 +84,8 @@ Result<TierProfile> ProfileFromNode(const YAML::Node& root, const std::string& p
   }
   if (p.max_concurrency < 1 || p.gpus < 1 || p.max_queue < 0 || p.faults.slowdown <= 0)
     return Status::InvalidArgument(path + ": max_concurrency >= 1, gpus >= 1, max_queue >= 0 and slowdown > 0 are required");
+  if (p.kv_capacity_tokens < 0 || p.load_ms < 0 || p.keep_alive_s < 0 || p.model_bytes < 0)
+    return Status::InvalidArgument(path + ": kv_capacity_tokens, load_ms, keep_alive_s and model_bytes must be >= 0");
   return p;
 }
 

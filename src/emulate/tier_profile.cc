@@ -23,6 +23,9 @@ std::optional<TierProfile> BuiltinProfile(std::string_view name) {
     p.mean_output_tokens = 64;         // ASSUMPTION
     p.quality = 0.6;                   // EMULATION (hidden_quality.h)
     p.context_window = 8192;           // ASSUMPTION (the model supports 128k; phones cap memory)
+    p.kv_capacity_tokens = 8192;       // ASSUMPTION: one context's worth (one sequence at a time)
+    p.load_ms = 1000;                  // ASSUMPTION: ~1 GB of weights read from flash
+    p.model_bytes = 1100000000;        // ASSUMPTION: ~1.1 GB for a 1B-parameter int4 model
     return p;
   }
   if (name == "edge") {
@@ -42,6 +45,13 @@ std::optional<TierProfile> BuiltinProfile(std::string_view name) {
     p.quality = 0.8;                   // EMULATION (hidden_quality.h)
     p.context_window = 32768;          // ASSUMPTION (vLLM max_model_len on a 40 GB card)
     p.embedding_model = "edge-embed";  // ASSUMPTION: an embedding model beside the chat model
+    // ASSUMPTION: vLLM's gpu_memory_utilization 0.9 of 40 GiB = 36 GiB (the default of older
+    // releases; vllm/config/cache.py now says 0.92), less ~15 GiB of BF16 weights (8.03B x 2 bytes)
+    // and ~3 GiB of activations = 18 GiB of KV cache, at 128 KiB per token (2 x 32 layers x 8 KV
+    // heads x 128 dims x 2 bytes): 18 GiB / 128 KiB = 147,456 tokens.
+    p.kv_capacity_tokens = 147456;
+    p.load_ms = 20000;                 // ASSUMPTION: weights from local disk plus CUDA graph capture
+    p.model_bytes = 16060000000;       // 8.03B parameters x 2 bytes (BF16)
     return p;
   }
   if (name == "cloud") {

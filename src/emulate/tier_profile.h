@@ -48,6 +48,12 @@ struct TierProfile {
   double quality = -1;
   int64_t context_window = 8192;
   std::string embedding_model;       // non-empty: serves /v1/embeddings under this name
+  // The engine model behind `emulate --flavor` (emulate/engine_state.h); the plain emulator and the
+  // simulator ignore these four.
+  int64_t kv_capacity_tokens = 0;    // KV cache per GPU, in tokens (vLLM's "GPU KV cache size"); 0: unbounded
+  double load_ms = 0;                // time to load the model: from start (vLLM, llama.cpp) or on demand (Ollama)
+  double keep_alive_s = 300;         // Ollama: an idle model is unloaded after this (OLLAMA_KEEP_ALIVE, 5 min)
+  int64_t model_bytes = 0;           // the weights' size, as Ollama's /api/ps reports it ("size")
   FaultState faults;
   // Outage windows as [start, end) seconds since the emulator started (for scripted demos).
   std::vector<std::pair<double, double>> outage_windows;

@@ -10,7 +10,10 @@
 #include "core/json_writer.h"
 #include "core/rng.h"
 #include "emulate/hidden_quality.h"
+#include "emulate/llamacpp_dialect.h"
+#include "emulate/ollama_dialect.h"
 #include "emulate/text_generator.h"
+#include "emulate/vllm_dialect.h"
 
 namespace mec::net {
 
@@ -94,7 +97,73 @@ int64_t WordCount(std::string_view text) {
   return n;
 }
 
+HttpResponse TextResponse(std::string body, std::string_view content_type, unsigned version, bool keep_alive,
+                          http::status st = http::status::ok) {
+  HttpResponse res = JsonResponse(std::move(body), version, keep_alive, st);
+  res.set(http::field::content_type, content_type);
+  return res;
+}
+
 }  // namespace
+
+awaitable<bool> EmulatorHandler::EngineEndpoint(std::string_view path, HttpRequest& req, ClientChannel& ch) {
+  const bool ka = req.keep_alive();
+  const unsigned v = req.version();
+  const EngineFlavor f = s_.flavor;
+  if (f == EngineFlavor::kOpenAI) co_return false;
+  const bool get = req.method() == http::verb::get;
+  // llama-server answers everything but the model lists with 503 while it loads its model.
+  // (The emulator's own /admin/ endpoints stay open.)
+  if (f == EngineFlavor::kLlamaCpp && path != "/v1/models" && path != "/models" && !path.starts_with("/admin/")) {
+    bool loading;
+    {
+      std::lock_guard lock(s_.mu);
+      loading = s_.model.Engine(s_.clock.Now(), false).loading;
+    }
+    if (loading) {
+      co_await NetworkDelay();
+      auto res = JsonResponse(std::string(kLlamaLoadingBody), v, ka, http::status::service_unavailable);
+      co_await ch.Send(std::move(res));
+      co_return true;
+    }
+  }
+  const bool vllm_metrics = f == EngineFlavor::kVllm && get && path == "/metrics";
+  const bool llama = f == EngineFlavor::kLlamaCpp && get &&
+                     (path == "/health" || path == "/v1/health" || path == "/slots" || path == "/props" || path == "/metrics");
+  const bool ollama_ps = f == EngineFlavor::kOllama && get && path == "/api/ps";
+  if (!vllm_metrics && !llama && !ollama_ps) co_return false;
+  co_await NetworkDelay();  // what a poll measures is the emulated distance, as for /healthz
+  EngineSnapshot snap;
+  int64_t unix_ms = 0;
+  {
+    std::lock_guard lock(s_.mu);
+    const TimePoint now = s_.clock.Now();
+    snap = s_.model.Engine(now, path == "/slots");
+    unix_ms = s_.clock.UnixMillis() + std::chrono::duration_cast<std::chrono::milliseconds>(snap.expires_at - now).count();
+  }
+  const TierProfile& p = s_.model.profile();  // constant fields
+  if (vllm_metrics) {
+    // prometheus_client's CONTENT_TYPE_LATEST.
+    auto res = TextResponse(VllmMetricsText(snap, p.model), "text/plain; version=0.0.4; charset=utf-8", v, ka);
+    co_await ch.Send(std::move(res));
+  } else if (ollama_ps) {
+    auto res = JsonResponse(OllamaPsJson(snap, {p.model, p.model_bytes, p.context_window}, unix_ms), v, ka);
+    co_await ch.Send(std::move(res));
+  } else if (path == "/metrics") {
+    auto res = TextResponse(LlamaMetricsText(snap), "text/plain; version=0.0.4", v, ka);
+    co_await ch.Send(std::move(res));
+  } else if (path == "/slots") {
+    auto res = JsonResponse(LlamaSlotsJson(snap, p.context_window), v, ka);
+    co_await ch.Send(std::move(res));
+  } else if (path == "/props") {
+    auto res = JsonResponse(LlamaPropsJson(p.max_concurrency * p.gpus, p.model, p.context_window), v, ka);
+    co_await ch.Send(std::move(res));
+  } else {
+    auto res = JsonResponse(std::string(kLlamaHealthOkBody), v, ka);
+    co_await ch.Send(std::move(res));
+  }
+  co_return true;
+}
 
 void EmulatorHandler::Release(uint64_t ticket) {
   std::vector<std::shared_ptr<EmulatorShared::Waiter>> wake;
@@ -129,6 +198,10 @@ awaitable<void> EmulatorHandler::Handle(HttpRequest& req, ClientChannel& ch) {
   const bool ka = req.keep_alive();
   const unsigned v = req.version();
   const bool post = req.method() == http::verb::post;
+  {  // named first: g++ 12 mishandles co_await inside a condition
+    const bool answered = co_await EngineEndpoint(path, req, ch);
+    if (answered) co_return;
+  }
   if (post && path == "/v1/chat/completions") co_return co_await Generate(Endpoint::kChatCompletions, req, ch);
   if (post && path == "/v1/completions") co_return co_await Generate(Endpoint::kCompletions, req, ch);
   if (post && path == "/v1/embeddings") co_return co_await Generate(Endpoint::kEmbeddings, req, ch);
@@ -317,6 +390,7 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   for (const auto& [key, value] : r.fields)
     if (key == "ignore_eos" && value == "true" && r.max_tokens) w.output_tokens = *r.max_tokens + 1;
   w.content_hash = Fnv1a64(asked_text) ^ static_cast<uint64_t>(r.seed.value_or(0));
+  if (s_.model.engine().prefix_cache) w.prefix_blocks = PrefixBlockHashes(r.text, in_tokens);
   if (cont.asked && w.output_tokens < 0) {  // what is left of the whole answer's length
     bool ignored = false;
     w.output_tokens = std::max<int64_t>(0, DrawOutputTokens(profile.mean_output_tokens, w.content_hash, -1, &ignored) - prefix_tokens);
@@ -339,6 +413,13 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   // A rejection comes back after the network's round trip, as from a server that far away.
   if (adm != Admission::kStarted && adm != Admission::kQueued) co_await NetworkDelay();
   switch (adm) {
+    case Admission::kLoading:  // llama-server while it loads its model
+      s_.rejected.fetch_add(1);
+      {  // named first: g++ 12 mishandles temporaries that live across co_await
+        auto res = JsonResponse(std::string(kLlamaLoadingBody), ver, ka, http::status::service_unavailable);
+        co_await ch.Send(std::move(res));
+      }
+      co_return;
     case Admission::kOutage:
       s_.errors.fetch_add(1);
       {  // named first: g++ 12 mishandles temporaries that live across co_await
@@ -356,6 +437,11 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
     case Admission::kRateLimited:
     case Admission::kQueueFull: {
       s_.rejected.fetch_add(1);
+      if (adm == Admission::kQueueFull && s_.flavor == EngineFlavor::kOllama) {  // Ollama: 503 past OLLAMA_MAX_QUEUE
+        auto res = ErrorResponse(ApiError{503, "api_error", std::string(kOllamaMaxQueueMessage), "", ""}, ver, ka);
+        co_await ch.Send(std::move(res));
+        co_return;
+      }
       auto res = ErrorResponse(ApiError::TooManyRequests(adm == Admission::kRateLimited ? "Emulated rate limit." : "Emulated queue is full."), ver, ka);
       res.set(http::field::retry_after, std::to_string(static_cast<int>(retry_after)));
       co_await ch.Send(std::move(res));

@@ -1,6 +1,10 @@
 #pragma once
 // The emulator's HTTP face: an OpenAI-compatible server whose latency, capacity and failures come
 // from one TierModel (emulate/tier_model.h). Also GET/POST /admin/fault and GET /admin/stats.
+// With an engine flavor (emulate/engine_flavor.h) it also serves that engine's own endpoints, read
+// from the model's EngineSnapshot: vllm GET /metrics; llamacpp GET /health, /slots, /props,
+// /metrics (and 503 "Loading model" to everything but the model lists while loading); ollama
+// GET /api/ps (and 503 "server busy" when its queue is full).
 
 #include <atomic>
 #include <map>
@@ -9,6 +13,7 @@
 
 #include "api/request.h"
 #include "core/clock.h"
+#include "emulate/engine_flavor.h"
 #include "emulate/tier_model.h"
 #include "net/http_server.h"
 
@@ -16,9 +21,10 @@ namespace mec::net {
 
 // The model and its bookkeeping, shared by the emulator's workers (guarded by mu).
 struct EmulatorShared {
-  EmulatorShared(TierProfile profile, const Clock& clock, uint64_t seed)
-      : clock(clock), model(std::move(profile), Rng(seed, "emulator"), clock.Now()) {}
+  EmulatorShared(TierProfile profile, const Clock& clock, uint64_t seed, EngineFlavor flavor = EngineFlavor::kOpenAI)
+      : clock(clock), flavor(flavor), model(std::move(profile), Rng(seed, "emulator"), clock.Now(), FeaturesOf(flavor)) {}
   const Clock& clock;
+  const EngineFlavor flavor;
   std::mutex mu;
   TierModel model;                        // guarded by mu
   uint64_t next_ticket = 1;               // guarded by mu
@@ -35,6 +41,8 @@ class EmulatorHandler final : public Handler {
  private:
   awaitable<void> Generate(Endpoint endpoint, HttpRequest& req, ClientChannel& ch);
   awaitable<void> Fault(HttpRequest& req, ClientChannel& ch);
+  // The flavor's own endpoints. Returns false (having sent nothing) when `path` is not one of them.
+  awaitable<bool> EngineEndpoint(std::string_view path, HttpRequest& req, ClientChannel& ch);
   // The emulated network's round trip (the profile's rtt_ms, times the injected slowdown), paid by
   // every answer that has no service plan: health checks and model lists, rejections. A
   // generation's plan includes it in its TTFT already.

@@ -524,6 +524,7 @@ void World::AdmitAt(uint32_t a) {
       StartService(a, plan);
       break;
     case Admission::kQueued: at.admitted = true; break;
+    case Admission::kLoading:  // engine flavors only (emulate --flavor); the simulator's models never load
     case Admission::kOutage: Push(back, kFail, a, static_cast<uint8_t>(AttemptResult::kServerError), 503); break;
     case Admission::kError: Push(back, kFail, a, static_cast<uint8_t>(AttemptResult::kServerError), 500); break;
     case Admission::kRateLimited:

@@ -125,11 +125,13 @@ export class Stack {
   }
 
   // profile: 'device' | 'edge' | 'cloud' | 'zero' (shipped, unmodified) or an object of TierProfile
-  // fields (written to a YAML profile file).
-  async emulator(profile, { threads } = {}) {
+  // fields (written to a YAML profile file). flavor: an engine flavor (emulate --flavor); listen:
+  // HOST:PORT instead of a free port; args: more command-line arguments.
+  async emulator(profile, { threads, flavor, listen = '127.0.0.1:0', args: extra = [] } = {}) {
     const arg = typeof profile === 'string' ? profile : this.file('profile.yaml', toYaml(profile));
-    const args = ['emulate', '--profile', arg, '--listen', '127.0.0.1:0'];
+    const args = ['emulate', '--profile', arg, '--listen', listen, ...extra];
     if (threads) args.push('--threads', String(threads));
+    if (flavor) args.push('--flavor', flavor);
     const c = await startChild(args, /listening on http:\/\/127\.0\.0\.1:(\d+)\/v1/, `emulator ${typeof profile === 'string' ? profile : profile.name || 'custom'}`);
     c.base = `http://127.0.0.1:${c.port}`;
     c.url = `${c.base}/v1`;
