@@ -36,7 +36,7 @@ constexpr const char* kUsage =
     "usage: mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--rate R] [--seed S]\n"
     "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--outcomes FILE.jsonl|FILE.csv]\n"
     "                          [--report FILE.html]\n"
-    "                          [--data DIR] [--learning on|off] [--learning-rate X]\n"
+    "                          [--data DIR] [--learning on|off] [--learning-rate X] [--engine-signals on|off]\n"
     "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
     "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n"
     "  Without a data directory, prompts come from scenarios/fallback_prompts.csv (mode \"fallback\"); regenerate it\n"
@@ -46,6 +46,8 @@ constexpr const char* kUsage =
     "  --learning: the online learning loop (the scenario's `learning:` block; docs/learning.md) on or off,\n"
     "  --learning-rate: its sample rate (and turns it on); the judge is the data's labels.\n"
     "  --rate: arrivals per second instead of the scenario's (as `mecrouter demo --rate`).\n"
+    "  --engine-signals: the edge sites' engines polled for their queues (the scenario's `engine_signals:`\n"
+    "  block; docs/engines.md) on or off.\n"
     "  --outcomes FILE.jsonl: one JSON line per request and policy (tier, TTFT, latency, deadline met), as in\n"
     "  `mecrouter demo --json`; FILE.csv: one CSV row per request and policy (labels, predictions, what happened,\n"
     "  each tier's idle timing), which scripts/sim_bounds.py reads.\n";
@@ -90,7 +92,7 @@ int FitFallbackFile(const Flags& flags) {
 
 int RunSimulate(int argc, char** argv) {
   Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report", "fit-fallback",
-                                 "learning", "learning-rate", "rate", "outcomes"});
+                                 "learning", "learning-rate", "rate", "outcomes", "engine-signals"});
   if (flags.ok() && flags.Has("fit-fallback")) return FitFallbackFile(flags);
   if (!flags.ok() || !flags.Has("scenario")) {
     std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
@@ -129,6 +131,14 @@ int RunSimulate(int argc, char** argv) {
       return 2;
     }
     scenario.learning.enabled = v == "on";
+  }
+  if (flags.Has("engine-signals")) {
+    const std::string v = flags.Get("engine-signals", "");
+    if (v != "on" && v != "off") {
+      std::fprintf(stderr, "mecrouter simulate: --engine-signals takes on or off\n");
+      return 2;
+    }
+    scenario.engine_signals.enabled = v == "on";
   }
   if (flags.Has("learning-rate")) {
     char* end = nullptr;

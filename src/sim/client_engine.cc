@@ -56,6 +56,12 @@ std::vector<BackendOptions> ClientBackends(const Scenario& s, const DeviceClassS
     const double rtt = link.rtt_edge_ms + (i == home_site ? 0 : e.other_site_extra_rtt_ms);
     BackendOptions o = base(e.name, Tier::kEdge, e.profile, rtt);
     o.price = s.edge_price;
+    if (s.engine_signals.enabled) {  // the site's vLLM, read by the simulator's poll (sim/simulator.cc)
+      o.engine.kind = EngineKind::kVllm;
+      o.engine.poll_ms = static_cast<int64_t>(s.engine_signals.poll_ms);
+      o.engine.stale_ms = static_cast<int64_t>(s.engine_signals.stale_ms);
+      o.engine.max_waiting = s.engine_signals.max_waiting;
+    }
     v.push_back(o);
   }
   BackendOptions c = base("cloud", Tier::kCloud, s.cloud, link.rtt_cloud_ms);

@@ -107,7 +107,7 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
   r.Map(root, "scenario",
         {"name", "description", "requests", "arrival", "token_sigma", "clients", "links", "device_classes", "edge_sites", "cloud",
          "usd_per_kwh", "edge_price", "cloud_price", "use_cases", "outages", "timeouts", "device_timeouts", "routing",
-         "edge_models", "placement", "learning"},
+         "edge_models", "placement", "learning", "engine_signals"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "name") s.name = r.String(v, k);
           else if (k == "description") s.description = r.String(v, k);
@@ -142,6 +142,18 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
                     else if (lk == "min_samples") l.min_samples = static_cast<int>(r.Number(lv, w, 1, 1e6));
                     else l.word_bits = static_cast<int>(r.Number(lv, w, 8, 24));
                   });
+          } else if (k == "engine_signals") {
+            r.Map(v, k, {"enabled", "poll_ms", "stale_ms", "max_waiting"}, [&](const std::string& ek, const YAML::Node& ev) {
+              auto& e = s.engine_signals;
+              const std::string w = "engine_signals." + ek;
+              if (ek == "enabled") {
+                const std::string b = r.String(ev, w);
+                if (b != "true" && b != "false") r.Fail(ev, w + ": true or false");
+                e.enabled = b == "true";
+              } else if (ek == "poll_ms") e.poll_ms = r.Number(ev, w, 1, 60000);
+              else if (ek == "stale_ms") e.stale_ms = r.Number(ev, w, 1, 3.6e6);
+              else e.max_waiting = r.Number(ev, w, 0, 1e6);
+            });
           } else if (k == "placement") {
             r.Map(v, k, {"policy", "cold_start_s", "half_life_s", "interval_s", "hysteresis", "min_share"},
                   [&](const std::string& pk, const YAML::Node& pv) {
@@ -159,9 +171,22 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
                   });
           }
           else if (k == "arrival") {
-            r.Map(v, k, {"process", "rate_per_s"}, [&](const std::string& ak, const YAML::Node& av) {
+            r.Map(v, k, {"process", "rate_per_s", "bursts"}, [&](const std::string& ak, const YAML::Node& av) {
               if (ak == "process" && r.String(av, "arrival.process") != "poisson") r.Fail(av, "arrival.process: only poisson is supported");
               if (ak == "rate_per_s") s.rate_per_s = r.Number(av, "arrival.rate_per_s", 1e-6, 1e7);
+              if (ak == "bursts") {
+                if (!av.IsSequence()) r.Fail(av, "arrival.bursts: expected a list of {from_s, to_s, factor}");
+                for (const auto& bv : av) {
+                  BurstSpec b;
+                  r.Map(bv, "arrival.bursts[]", {"from_s", "to_s", "factor"}, [&](const std::string& f, const YAML::Node& x) {
+                    if (f == "from_s") b.from_s = r.Number(x, "arrival.bursts.from_s", 0, 1e9);
+                    else if (f == "to_s") b.to_s = r.Number(x, "arrival.bursts.to_s", 0, 1e9);
+                    else b.factor = r.Number(x, "arrival.bursts.factor", 1e-3, 1e3);
+                  });
+                  if (b.to_s <= b.from_s) r.Fail(bv, "arrival.bursts[]: to_s must be after from_s");
+                  s.bursts.push_back(b);
+                }
+              }
             });
           } else if (k == "routing") {
             r.Map(v, k, {"max_attempts", "deadline_target", "hedge", "hedge_threshold", "publish_interval_ms", "priors", "feedback_rate", "min_quality_per", "quality_margin", "continue_tiers", "shed_below"}, [&](const std::string& rk, const YAML::Node& rv) {

@@ -91,12 +91,32 @@ struct LearningSpec {
   int word_bits = 16;
 };
 
+// A stretch of the run whose arrival rate is `factor` x rate_per_s (`arrival.bursts`).
+struct BurstSpec {
+  double from_s = 0;
+  double to_s = 0;
+  double factor = 1;
+};
+
+// What the edge sites' serving engines tell the clients (`engine_signals:`; docs/engines.md): when
+// enabled, every client's edge backends declare a vLLM engine, and every poll_ms each site's queue
+// (waiting and running over its GPUs) is read into the clients' engine boards, which their monitors
+// publish with each snapshot, as the gateway's engine poller does. Routing then skips a site past
+// max_waiting and predicts with its queue. Off by default.
+struct EngineSignalSpec {
+  bool enabled = false;
+  double poll_ms = 100;
+  double stale_ms = 2000;
+  double max_waiting = 5;
+};
+
 struct Scenario {
   std::string name;
   std::string description;
   std::string source;                // file it came from
   int64_t requests = 100000;
   double rate_per_s = 20;            // Poisson arrivals
+  std::vector<BurstSpec> bursts;     // arrival.bursts: stretches at a multiple of the rate
   double token_sigma = 0.6;
   int clients = 1000;
   std::vector<LinkSpec> links;
@@ -140,6 +160,7 @@ struct Scenario {
   // vLLM can, a frontier API generally cannot). Empty: a cut stream fails, as before issue 17.
   std::vector<Tier> continue_tiers = {Tier::kDevice, Tier::kEdge};
   LearningSpec learning;             // `learning:` (default off)
+  EngineSignalSpec engine_signals;   // `engine_signals:` (default off)
 
   const LinkSpec* FindLink(std::string_view name) const;
   int DeviceClassIndex(std::string_view name) const;  // -1 if unknown

@@ -234,5 +234,31 @@ TEST(Scenario, LearningIsOffByDefaultAndItsKeysAreChecked) {
   }
 }
 
+TEST(Scenario, BurstsAndEngineSignalsAreOffByDefaultAndChecked) {
+  const std::string mixed = ReadAll(testing::SourceDir() + "/scenarios/mixed.yaml");
+  auto s = ParseScenario(mixed, "mixed.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(s->bursts.empty());
+  EXPECT_FALSE(s->engine_signals.enabled);
+  auto burst = ParseScenario(ReadAll(testing::SourceDir() + "/scenarios/burst.yaml"), "burst.yaml");
+  ASSERT_TRUE(burst.ok()) << burst.status().message();
+  ASSERT_EQ(burst->bursts.size(), 1u);
+  EXPECT_DOUBLE_EQ(burst->bursts[0].from_s, 240);
+  EXPECT_DOUBLE_EQ(burst->bursts[0].to_s, 300);
+  EXPECT_DOUBLE_EQ(burst->bursts[0].factor, 3);
+  EXPECT_TRUE(burst->engine_signals.enabled);
+  EXPECT_DOUBLE_EQ(burst->engine_signals.poll_ms, 100);
+  EXPECT_DOUBLE_EQ(burst->engine_signals.max_waiting, 5);
+  std::string text = mixed;
+  const std::string arrival = "arrival: {process: poisson, rate_per_s: 20}";
+  text.replace(text.find(arrival), arrival.size(), "arrival: {process: poisson, rate_per_s: 20, bursts: [{from_s: 9, to_s: 3, factor: 2}]}");
+  auto bad = ParseScenario(text, "m.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("to_s must be after from_s"), std::string::npos) << bad.status().message();
+  auto bad_signals = ParseScenario(mixed + "\nengine_signals: {enabled: yes-please}\n", "m.yaml");
+  ASSERT_FALSE(bad_signals.ok());
+  EXPECT_NE(bad_signals.status().message().find("engine_signals.enabled"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace mec::sim

@@ -9,6 +9,7 @@
 #include "api/request.h"
 #include "backend/backend_monitor.h"
 #include "backend/backend_pool.h"
+#include "backend/engine_load_board.h"
 #include "cache/model_placement.h"
 #include "context/context_builder.h"
 #include "context/use_cases.h"
@@ -49,7 +50,7 @@ double CloudReferenceCost(const SimInputs& in) {
 namespace {
 
 
-enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDone, kFail, kTimeout, kHedge, kCut, kLoaded };
+enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDone, kFail, kTimeout, kHedge, kCut, kLoaded, kEnginePoll };
 
 struct Ev {
   EvType type = kArrival;
@@ -151,6 +152,9 @@ class World final : public OracleTruth {
   void Record(uint32_t a, AttemptResult result);
   void EndAttempt(AttemptRec& at);
   void FinishFailed(uint32_t i, FailureReason why);
+  // engine_signals: reads every edge site's queue (its GPUs' waiting and running requests, and the
+  // attempts waiting for a model load) into the boards, as a vLLM /metrics poll would.
+  void PollEngines();
 
   const SimInputs& in_;
   const Scenario& s_;
@@ -167,6 +171,10 @@ class World final : public OracleTruth {
   int64_t model_loads_ = 0, cold_waits_ = 0;
   std::vector<std::vector<int>> site_order_;  // by home site: the client's edge backends' sites
   std::vector<TimePoint> device_busy_until_;
+  // engine_signals: what the edge sites' engines say, one board per home site (its clients' pool
+  // order: device, sites in site_order_[home], cloud), written by PollEngines. Declared before the
+  // engines, whose monitors point at them, so that they outlive those.
+  std::vector<std::unique_ptr<EngineLoadBoard>> boards_;
   std::vector<std::unique_ptr<ClientEngine>> engines_;
   std::vector<std::unique_ptr<SimLearner>> learners_;  // per device class; empty: learning off
   Rng learn_rng_;
@@ -234,6 +242,11 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
                                                       learners_.empty() ? in.complexity : *learners_[spec.device_class],
                                                       defaults, seed, c, s_.max_attempts, qb));
     if (s_.feedback_rate > 0) engines_.back()->EnableFeedback();
+    if (s_.engine_signals.enabled) {
+      if (boards_.empty())
+        for (size_t h = 0; h < s_.edge_sites.size(); ++h) boards_.push_back(std::make_unique<EngineLoadBoard>(s_.edge_sites.size() + 2));
+      engines_.back()->monitor.SetEngineBoard(boards_[static_cast<size_t>(spec.home_site)].get());
+    }
     nets_.emplace_back(s_.links[spec.link], cls, seed, c);
   }
   // What each prompt looks like to the gateway.
@@ -321,6 +334,7 @@ double World::ExtraRttMs(uint32_t client, int backend) const {
 
 PolicyRun World::Run() {
   for (uint32_t i = 0; i < in_.requests.size(); ++i) Push(TimePoint{} + FromSeconds(in_.requests[i].arrival_s), kArrival, i);
+  if (s_.engine_signals.enabled) Push(TimePoint{}, kEnginePoll, 0);
   uint64_t events = 0;
   while (!q_.empty()) {
     const auto e = q_.Pop();
@@ -352,6 +366,10 @@ PolicyRun World::Run() {
       }
       case kCut: OnCut(ev.id); break;
       case kLoaded: OnLoaded(static_cast<int>(ev.id)); break;
+      case kEnginePoll:
+        PollEngines();
+        if (!q_.empty()) Push(Now() + FromMillis(s_.engine_signals.poll_ms), kEnginePoll, 0);  // until the rest is done
+        break;
     }
   }
   PolicyRun run;
@@ -364,6 +382,29 @@ PolicyRun World::Run() {
   run.learning_verdicts = learning_verdicts_;
   for (size_t d = 0; d < learners_.size(); ++d) run.learners.emplace_back(s_.device_classes[d].name, learners_[d]->stats());
   return run;
+}
+
+void World::PollEngines() {
+  std::vector<EngineLoad> site(s_.edge_sites.size());
+  for (size_t si = 0; si < site.size(); ++si) {
+    const auto& spec = s_.edge_sites[si];
+    double waiting = 0, running = 0;
+    for (int g = 0; g < spec.gpus; ++g) {
+      const TierModel& m = servers_[static_cast<size_t>(GpuServer(static_cast<int>(si), g))];
+      waiting += m.queued();
+      running += m.active();
+    }
+    for (const auto& pending : sites_[si].pending) waiting += static_cast<double>(pending.size());
+    EngineLoad& l = site[si];
+    l.observed_at = Now();
+    l.waiting = waiting;
+    l.running = running;
+    // The simulator knows the site's slots (vLLM does not report them): the queue wait divides
+    // by them rather than by the backend's max_concurrency.
+    l.total_slots = spec.gpus * spec.profile.max_concurrency;
+  }
+  for (size_t h = 0; h < boards_.size(); ++h)
+    for (size_t k = 0; k < site_order_[h].size(); ++k) boards_[h]->Set(1 + k, site[static_cast<size_t>(site_order_[h][k])]);
 }
 
 void World::OnArrival(uint32_t i) {

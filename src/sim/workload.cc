@@ -86,7 +86,13 @@ std::vector<SimRequest> Generate(const Scenario& s, const std::vector<ClientSpec
   double t = 0;
   for (int64_t i = 0; i < count; ++i) {
     SimRequest r;
-    t += arrivals.Exponential(1.0 / s.rate_per_s);  // drawn in trace mode too: the other streams stay aligned
+    // Drawn in trace mode too: the other streams stay aligned. In a burst the rate is multiplied
+    // (the gap's rate is the one at its start: a close approximation for gaps far shorter than
+    // the burst).
+    double rate = s.rate_per_s;
+    for (const auto& b : s.bursts)
+      if (t >= b.from_s && t < b.to_s) rate *= b.factor;
+    t += arrivals.Exponential(1.0 / rate);
     r.arrival_s = trace ? (*trace)[static_cast<size_t>(i)].arrival_s : t;
     double x = cases.Uniform() * share_total, acc = 0;
     size_t u = 0;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -62,6 +63,24 @@ TEST(Workload, SharesRatesAndTokenMeansFollowTheScenario) {
       EXPECT_NEAR(out[u] / count[u], s.use_cases[u].output_tokens, 0.05 * s.use_cases[u].output_tokens) << s.use_cases[u].key;
     }
   }
+}
+
+TEST(Workload, ABurstMultipliesTheRateWithinItsWindowOnly) {
+  Scenario s = testing::MixedScenario();
+  const auto fleet = MakeFleet(s, 1);
+  const PromptSet prompts = testing::SyntheticPrompts();
+  const auto plain = MakeWorkload(s, fleet, prompts, 20000, 3);
+  s.bursts.push_back({200, 300, 3});
+  const auto burst = MakeWorkload(s, fleet, prompts, 20000, 3);
+  auto count = [](const std::vector<SimRequest>& r, double from, double to) {
+    return std::count_if(r.begin(), r.end(), [&](const SimRequest& q) { return q.arrival_s >= from && q.arrival_s < to; });
+  };
+  // Before the burst: the very same arrivals.
+  for (size_t i = 0; i < plain.size() && plain[i].arrival_s < 200; ++i) ASSERT_EQ(plain[i].arrival_s, burst[i].arrival_s);
+  // In it: ~3 x 20/s x 100 s; around it, the plain rate.
+  EXPECT_NEAR(count(burst, 200, 300), 6000, 300);
+  EXPECT_NEAR(count(plain, 200, 300), 2000, 200);
+  EXPECT_NEAR(count(burst, 300, 400), 2000, 200);
 }
 
 TEST(Workload, DeviceIsCorrectOnlyWhereTheEdgeIsAtTheCalibratedRate) {
