@@ -107,7 +107,10 @@ bool BackendMonitor::OnHealthCheck(int backend, bool ok, std::optional<double> r
   State& s = *states_.at(backend);
   std::lock_guard lock(s.mu);
   if (ok && rtt_s) s.rtt.Observe(*rtt_s, now);
-  return s.health.OnResult(ok);
+  const bool health_changed = s.health.OnResult(ok);
+  // A pass ends an ejection's wait (half-open: one real request probes; outlier_detector.h).
+  const bool unejected = ok && pool_.at(backend).options().outlier.uneject_on_health_check && s.outlier.OnHealthCheckPassed(now);
+  return health_changed || unejected;
 }
 
 bool BackendMonitor::TryClaimProbe(int backend, TimePoint now) {

@@ -66,8 +66,9 @@ class BackendMonitor {
   // unless a probe is in flight (OutlierDetector::EjectFor). Returns true when the state changed:
   // publish then.
   bool OnRemoteEjection(int backend, Duration d, TimePoint now);
-  // An active health check finished: ok or not, and the round trip it measured. Returns true
-  // when the active health status changed.
+  // An active health check finished: ok or not, and the round trip it measured. A pass also ends
+  // an outlier ejection's wait (half-open; outlier.uneject_on_health_check). Returns true when the
+  // active health status or the ejection changed.
   bool OnHealthCheck(int backend, bool ok, std::optional<double> rtt_s, TimePoint now);
   // Half-open probing: for a backend whose ejection has expired, returns true to exactly one
   // caller per probe (that request is the probe); its outcome closes or reopens the circuit.

@@ -209,6 +209,31 @@ TEST_F(MonitorTest, HealthChecksFeedHealthAndRtt) {
   EXPECT_GT(v.rtt.Median(), 0.09);
 }
 
+TEST_F(MonitorTest, APassingHealthCheckTurnsAnEjectedBackendHalfOpen) {
+  for (int i = 0; i < 5; ++i) monitor_.OnAttemptEnd(0, Outcome(AttemptResult::kServerError), clock_.Now());
+  monitor_.Publish(clock_.Now());
+  ASSERT_EQ(monitor_.Current().backends[0].health, HealthState::kEjected);
+  clock_.Advance(seconds(1));
+  EXPECT_TRUE(monitor_.OnHealthCheck(0, true, 0.02, clock_.Now()));  // the ejection changed: publish
+  monitor_.Publish(clock_.Now());
+  EXPECT_EQ(monitor_.Current().backends[0].health, HealthState::kHalfOpen);
+  EXPECT_TRUE(monitor_.Current().backends[0].routable);
+  EXPECT_TRUE(monitor_.TryClaimProbe(0, clock_.Now()));
+  EXPECT_FALSE(monitor_.TryClaimProbe(0, clock_.Now()));  // one probe
+}
+
+TEST_F(MonitorTest, WithUnejectOffAnEjectionRunsItsTime) {
+  auto opts = pool_.at(0).options();
+  opts.outlier.uneject_on_health_check = false;
+  BackendPool pool(std::vector<BackendOptions>{opts});
+  BackendMonitor monitor(pool, clock_.Now());
+  for (int i = 0; i < 5; ++i) monitor.OnAttemptEnd(0, Outcome(AttemptResult::kServerError), clock_.Now());
+  clock_.Advance(seconds(1));
+  monitor.OnHealthCheck(0, true, 0.02, clock_.Now());
+  monitor.Publish(clock_.Now());
+  EXPECT_EQ(monitor.Current().backends[0].health, HealthState::kEjected);
+}
+
 TEST_F(MonitorTest, NextHealthCheckDelay) {
   Rng rng(1, "t");
   for (int i = 0; i < 1000; ++i) {

@@ -72,6 +72,14 @@ bool OutlierDetector::EjectFor(Duration d, TimePoint now) {
   return true;
 }
 
+bool OutlierDetector::OnHealthCheckPassed(TimePoint now) {
+  Advance(now);
+  if (state_ != OutlierState::kEjected) return false;
+  ejected_until_ = now;
+  state_ = OutlierState::kHalfOpen;
+  return true;
+}
+
 bool OutlierDetector::TryClaimProbe(TimePoint now) {
   Advance(now);
   if (state_ != OutlierState::kHalfOpen) return false;

@@ -22,8 +22,12 @@
 // ejection, and leaves a probe in flight alone (its outcome is fresher evidence). It neither counts
 // as this detector's ejection nor raises the multiplier: only local failures escalate.
 //
-// Deviation from Envoy: a passing active health check does not end an ejection, because an LLM
-// server often answers GET /models while its generation fails (model crashed, GPU out of memory).
+// A passing active health check (OnHealthCheckPassed) ends an ejection's wait, as Envoy's
+// successful_active_health_check_uneject_host does, with one difference: the backend turns
+// half-open rather than in service, so one real request probes it first. An LLM server often
+// answers GET /models while its generation fails (model crashed, GPU out of memory); then the probe
+// fails and ejects it again, and one request per health-check interval pays a failover, rather than
+// an ejection outliving a short outage by up to max_ejection_ms.
 //
 // Thread-safety: none; the owner serializes access.
 
@@ -59,6 +63,9 @@ class OutlierDetector {
   bool OnResult(AttemptResult r, TimePoint now);
   // A peer's ejection for `d` from now (see above). Returns true when the state changed.
   bool EjectFor(Duration d, TimePoint now);
+  // An active health check passed: an ejected backend turns half-open now (see above). Returns
+  // true when the state changed.
+  bool OnHealthCheckPassed(TimePoint now);
   // Half-open: true for exactly one caller (the probe). False in every other state.
   bool TryClaimProbe(TimePoint now);
 

@@ -49,6 +49,29 @@ class OutlierTest : public ::testing::Test {
   TimePoint now_ = TimePoint{} + seconds(1000);
 };
 
+TEST_F(OutlierTest, APassingHealthCheckEndsTheEjectionsWaitNotTheProbe) {
+  EXPECT_FALSE(od_.OnHealthCheckPassed(now_));  // in service: nothing to end
+  Feed(AttemptResult::kServerError, 5);
+  ASSERT_EQ(state(), OutlierState::kEjected);
+  Advance(seconds(2));
+  EXPECT_TRUE(od_.OnHealthCheckPassed(now_));
+  EXPECT_EQ(state(), OutlierState::kHalfOpen);  // not in service: one real request probes first
+  EXPECT_EQ(od_.ejected_for(now_), Duration::zero());
+  EXPECT_FALSE(od_.OnHealthCheckPassed(now_));
+  // The probe fails (GET /models answers, generation does not): ejected again, for longer.
+  ASSERT_TRUE(od_.TryClaimProbe(now_));
+  EXPECT_FALSE(od_.OnHealthCheckPassed(now_));  // a probe in flight is left alone
+  EXPECT_TRUE(Feed(AttemptResult::kServerError));
+  EXPECT_EQ(state(), OutlierState::kEjected);
+  EXPECT_EQ(od_.ejected_for(now_), seconds(20));
+  // The next pass ends that wait too; a good probe closes the circuit.
+  Advance(seconds(1));
+  EXPECT_TRUE(od_.OnHealthCheckPassed(now_));
+  ASSERT_TRUE(od_.TryClaimProbe(now_));
+  EXPECT_TRUE(Feed(AttemptResult::kOk));
+  EXPECT_EQ(state(), OutlierState::kClosed);
+}
+
 TEST_F(OutlierTest, ConsecutiveUpstreamFailuresEject) {
   EXPECT_FALSE(Feed(AttemptResult::kServerError, 4));
   EXPECT_EQ(state(), OutlierState::kClosed);

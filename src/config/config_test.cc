@@ -100,7 +100,7 @@ backends:
     models: [m]
     expect: {ttft_ms: 150, rtt_ms: 8}
     health_check: {path: /health, interval_ms: 2000, jitter: 0.1, timeout_ms: 500, healthy_threshold: 1, unhealthy_threshold: 2}
-    outlier: {consecutive_local_failures: 2, consecutive_upstream_failures: 0, base_ejection_ms: 5000, max_ejection_ms: 60000}
+    outlier: {consecutive_local_failures: 2, consecutive_upstream_failures: 0, base_ejection_ms: 5000, max_ejection_ms: 60000, uneject_on_health_check: false}
   - name: api
     tier: cloud
     url: https://api.example.com/v1
@@ -136,6 +136,8 @@ backends:
   EXPECT_EQ(mec.outlier.consecutive_upstream_failures, 0);
   EXPECT_EQ(mec.outlier.base_ejection_ms, 5000);
   EXPECT_EQ(mec.outlier.max_ejection_ms, 60000);
+  EXPECT_FALSE(mec.outlier.uneject_on_health_check);
+  EXPECT_TRUE(phone.outlier.uneject_on_health_check);  // the default
   EXPECT_FALSE(o->backends[2].health_check.enabled);
   EXPECT_EQ(o->backends[2].expect.ttft_ms, 600);
   EXPECT_EQ(o->backends[2].expect.tokens_per_s, 100);

@@ -605,12 +605,13 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
         if (k == "outlier") {
           return r.ForEachKey(v, p,
                               {"consecutive_local_failures", "consecutive_upstream_failures", "base_ejection_ms",
-                               "max_ejection_ms"},
+                               "max_ejection_ms", "uneject_on_health_check"},
                               [&](const std::string& ok, const YAML::Node& ov, const std::string& op) -> Status {
                                 auto& o = b.outlier;
                                 if (ok == "consecutive_local_failures") return r.Num(ov, op, o.consecutive_local_failures, 0, 1000);
                                 if (ok == "consecutive_upstream_failures") return r.Num(ov, op, o.consecutive_upstream_failures, 0, 1000);
                                 if (ok == "base_ejection_ms") return r.Num(ov, op, o.base_ejection_ms, 1, 3.6e6);
+                                if (ok == "uneject_on_health_check") return r.Bool(ov, op, o.uneject_on_health_check);
                                 return r.Num(ov, op, o.max_ejection_ms, 1, 8.64e7);
                               });
         }

@@ -76,6 +76,9 @@ struct OutlierOptions {
   int consecutive_upstream_failures = 5;  // 5xx / reset / stream cut in a row -> ejected
   int64_t base_ejection_ms = 10000;       // ejection time = base x ejection count ...
   int64_t max_ejection_ms = 300000;       // ... capped at this
+  // A passing active health check ends an ejection's wait: the backend turns half-open and one
+  // real request probes it (backend/outlier_detector.h). false: the ejection runs its full time.
+  bool uneject_on_health_check = true;
 };
 
 // The serving engine behind a backend, whose own load endpoints the gateway polls

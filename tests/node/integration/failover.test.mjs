@@ -289,3 +289,42 @@ describe('failure kinds', () => {
     assert.equal(r.headers.get('x-mec-attempts'), '1');
   });
 });
+
+// An ejection outlives a short outage no more (backend/outlier_detector.h): a passing active health
+// check ends the ejection's wait, one real request probes the backend, and traffic returns within a
+// few health-check intervals of the recovery, not after base_ejection_ms (60 s here).
+describe('recovery after an outage', () => {
+  const stack = new Stack();
+  after(() => stack.close());
+
+  test('a passing health check ends the ejection: the edge serves again within seconds of recovering', async () => {
+    const [edge, cloud] = await Promise.all([stack.emulator('edge'), stack.emulator('cloud')]);
+    const gw = await stack.gateway({
+      routing: { auto_order: ['edge', 'cloud'] },
+      backends: [
+        backend('edge-mec', 'edge', edge, { models: [MODELS.edge],
+          health_check: { interval_ms: 300, timeout_ms: 250, jitter: 0, healthy_threshold: 1, unhealthy_threshold: 100 },
+          outlier: { consecutive_local_failures: 3, consecutive_upstream_failures: 3, base_ejection_ms: 60000 } }),
+        backend('cloud-api', 'cloud', cloud, { models: [MODELS.cloud] }),
+      ],
+    });
+    const ask = async () => {
+      const r = await postJson(`${gw.url}/chat/completions`, { model: 'auto', max_tokens: 4, messages: [{ role: 'user', content: 'status?' }] });
+      assert.equal(r.status, 200, r.text);
+      return r.headers.get('x-mec-backend');
+    };
+    assert.equal(await ask(), 'edge-mec');
+    await edge.fault({ outage: true });
+    // Three 503s in a row eject it (the health checks, at 100 failures to turn unhealthy, do not
+    // take it out first: the outlier detector does).
+    for (let i = 0; i < 4; i++) assert.equal(await ask(), 'cloud-api');
+    const down = (await (await fetch(`${gw.base}/api/dashboard`)).json()).backends.find((b) => b.name === 'edge-mec');
+    assert.equal(down.ejected, true, JSON.stringify(down));
+    assert.ok(down.ejected_for_s > 50, JSON.stringify(down));
+    await edge.fault({ outage: false });
+    const recovered = Date.now();
+    const back = await waitFor(async () => (await ask()) === 'edge-mec', { timeoutMs: 5000, intervalMs: 100 });
+    assert.ok(back, 'the edge served nothing within 5 s of its recovery');
+    assert.ok(Date.now() - recovered < 5000);
+  });
+});
