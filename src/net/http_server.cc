@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cctype>
+#include <cerrno>
+
+#include <sys/socket.h>
 
 #include <list>
 
@@ -133,7 +136,17 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
     for (auto& h : hooks) h();
   }
   awaitable<bool> Handshake();
-  awaitable<void> Watch();
+  // While a handler runs, the connection watches its socket for the client's disconnect (and
+  // keeps bytes it sends meanwhile, a pipelined request, for the next parse). Plain TCP: one
+  // readiness wait with a plain completion handler, no coroutine; it stays queued across requests
+  // (a completion that finds no request watched does nothing), so a keep-alive request costs no
+  // spawn, cancel or join. TLS: a reading coroutine (a TLS record is not a byte of the request).
+  void StartWatch();
+  awaitable<void> StopWatch();
+  void ArmWatch();
+  void OnReadable(const beast::error_code& ec);
+  bool Drain();  // false: the client is gone (or flooding); plain TCP only
+  awaitable<void> Watch();  // TLS
   awaitable<void> WriteAndLinger(HttpResponse res);
   awaitable<bool> WriteBuffers(auto const& buffers);
   awaitable<bool> WriteOut(std::string_view tail, std::string_view suffix = {});
@@ -158,8 +171,9 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   bool aborted_ = false;
   bool keep_alive_ = true;
   unsigned version_ = 11;
-  bool watching_ = false;
-  bool watch_stop_ = false;
+  bool watching_ = false;      // a request's handler runs and its disconnect is watched
+  bool watch_stop_ = false;    // TLS: the watcher coroutine is asked to end
+  bool wait_pending_ = false;  // plain: a readiness wait is queued on the socket
   const bool over_limit_;
   std::vector<std::function<void()>> hooks_;
 };
@@ -224,7 +238,70 @@ awaitable<bool> Connection::WriteChunk(std::string_view data) {
 
 awaitable<bool> Connection::EndStream() { co_return co_await WriteBuffers(asio::buffer(kLastChunk.data(), kLastChunk.size())); }
 
-// Reads the socket while a handler runs. Bytes that arrive (a pipelined request) are kept for the
+void Connection::StartWatch() {
+  watching_ = true;
+  if (stream_.tls()) {
+    watch_stop_ = false;
+    watch_done_.expires_at(asio::steady_timer::time_point::max());
+    asio::co_spawn(sock_.get_executor(), Watch(), asio::detached);
+    return;
+  }
+  // Bytes (or the end of stream) that arrived before the wait is queued would raise no new
+  // readiness event (the reactor is edge-triggered): take them now, then wait for more.
+  if (!Drain()) return;
+  if (!wait_pending_) ArmWatch();
+}
+
+awaitable<void> Connection::StopWatch() {
+  if (!stream_.tls()) {
+    watching_ = false;  // a queued wait stays: its completion finds nothing watched
+    co_return;
+  }
+  if (!watching_) co_return;
+  watch_stop_ = true;
+  beast::error_code ec;
+  sock_.cancel(ec);
+  co_await watch_done_.async_wait(kTuple);
+}
+
+void Connection::ArmWatch() {
+  wait_pending_ = true;
+  sock_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const beast::error_code& ec) { self->OnReadable(ec); });
+}
+
+void Connection::OnReadable(const beast::error_code& ec) {
+  wait_pending_ = false;
+  if (!watching_) return;  // between requests: the next read takes the bytes (or sees the end)
+  if (ec) {
+    // Cancelled by our own Abort, or by a write timeout (the client is then gone too).
+    watching_ = false;
+    if (ec != asio::error::operation_aborted || !aborted_) MarkGone();
+    return;
+  }
+  if (Drain()) ArmWatch();
+}
+
+bool Connection::Drain() {
+  for (;;) {
+    if (buf_.size() > 1 << 20) {  // a client flooding pipelined bytes: stop watching
+      watching_ = false;
+      return false;
+    }
+    const auto space = buf_.prepare(4096);
+    const ssize_t n = ::recv(sock_.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      buf_.commit(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    watching_ = false;  // end of stream, or a reset
+    MarkGone();
+    return false;
+  }
+}
+
+// TLS: reads the stream while a handler runs. Bytes that arrive (a pipelined request) are kept for the
 // next parse; end of stream or an error means the client is gone.
 awaitable<void> Connection::Watch() {
   auto self = shared_from_this();
@@ -364,19 +441,11 @@ awaitable<void> Connection::Run() {
 
       // Handle, watching for the client's disconnect meanwhile.
       server_.active_requests_.fetch_add(1);
-      watch_stop_ = false;
-      watching_ = true;
-      watch_done_.expires_at(asio::steady_timer::time_point::max());
-      asio::co_spawn(sock_.get_executor(), Watch(), asio::detached);
+      StartWatch();
       co_await worker_.handler->Handle(req, *this);
       hooks_.clear();  // they point into the finished handler's frame
       server_.active_requests_.fetch_sub(1);
-      if (watching_) {
-        watch_stop_ = true;
-        beast::error_code cec;
-        sock_.cancel(cec);
-        co_await watch_done_.async_wait(kTuple);
-      }
+      co_await StopWatch();
       if (gone_ || aborted_ || !keep_alive_ || !started_) break;
     }
   } catch (const std::exception&) {
