@@ -148,8 +148,13 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   bool Drain();  // false: the client is gone (or flooding); plain TCP only
   awaitable<void> Watch();  // TLS
   awaitable<void> WriteAndLinger(HttpResponse res);
-  awaitable<bool> WriteBuffers(auto const& buffers);
-  awaitable<bool> WriteOut(std::string_view tail, std::string_view suffix = {});
+  // Writes go in two parts: a plain call lays out the bytes (Lay: wbuf_ holds the head, and a
+  // small tail is copied behind it), then one coroutine, Write, sends them. The channel's Send,
+  // BeginStream, WriteChunk and EndStream are such plain calls that return Write's awaitable: one
+  // coroutine frame per write instead of three. Write sends nothing and returns false once the
+  // client is gone; with nothing laid out (an empty chunk) it returns !gone().
+  void Lay(std::string_view tail, std::string_view suffix = {});
+  awaitable<bool> Write();
   static constexpr size_t kCopyLimit = 16 * 1024;  // a body up to this is copied behind its head
   static constexpr size_t kKeepBytes = 4 * 1024;   // write buffer kept between writes
 
@@ -161,6 +166,9 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   asio::steady_timer watch_done_;  // cancelled by the watcher when it exits
   beast::flat_buffer buf_;
   std::string wbuf_;  // the next write's head (and a small body), reused across requests
+  std::string big_;   // a large body, written after wbuf_ without a copy
+  std::array<asio::const_buffer, 3> parts_;  // what Write sends: parts_[0, nparts_)
+  size_t nparts_ = 0;
   asio::steady_timer::time_point deadline_;  // of the armed phase
   Timeout armed_ = Timeout::kNone;           // the phase a timeout would end
   bool waiting_ = false;                     // a wait on timer_ is pending
@@ -178,14 +186,24 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   std::vector<std::function<void()>> hooks_;
 };
 
-awaitable<bool> Connection::WriteBuffers(auto const& buffers) {
+awaitable<bool> Connection::Write() {
+  if (nparts_ == 0) co_return !gone_;
   if (gone_ || aborted_) co_return false;
   Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
+  beast::error_code ec;
+  if (nparts_ == 1) {
+    auto [wec, n] = co_await asio::async_write(stream_, parts_[0], kTuple);
+    ec = wec;
+  } else {
+    auto [wec, n] = co_await asio::async_write(stream_, parts_, kTuple);
+    ec = wec;
+  }
   Disarm();
+  nparts_ = 0;
   // An idle keep-alive connection keeps at most kKeepBytes of write buffer (10,000 of them would
   // otherwise hold up to 16 KB each after one large answer).
   if (wbuf_.capacity() > kKeepBytes) std::string().swap(wbuf_);
+  if (!big_.empty()) std::string().swap(big_);
   if (ec) {
     MarkGone();
     co_return false;
@@ -193,50 +211,68 @@ awaitable<bool> Connection::WriteBuffers(auto const& buffers) {
   co_return true;
 }
 
-// Writes wbuf_, then `tail`, then `suffix`: one buffer when the tail is small (copied behind the
-// head, one send and one TLS record), else three.
-awaitable<bool> Connection::WriteOut(std::string_view tail, std::string_view suffix) {
+// Lays out wbuf_, then `tail`, then `suffix`: one buffer when the tail is small (copied behind the
+// head, one send and one TLS record), else three. A large tail is written from where it is: it
+// must outlive the write (a body moved into big_, or a chunk the caller keeps while it awaits).
+void Connection::Lay(std::string_view tail, std::string_view suffix) {
   if (tail.size() <= kCopyLimit) {
     wbuf_.append(tail);
     wbuf_.append(suffix);
-    co_return co_await WriteBuffers(asio::buffer(wbuf_));
+    parts_[0] = asio::buffer(wbuf_);
+    nparts_ = 1;
+    return;
   }
-  const std::array<asio::const_buffer, 3> parts{asio::buffer(wbuf_), asio::buffer(tail.data(), tail.size()),
-                                                asio::buffer(suffix.data(), suffix.size())};
-  co_return co_await WriteBuffers(parts);
+  parts_ = {asio::buffer(wbuf_), asio::buffer(tail.data(), tail.size()), asio::buffer(suffix.data(), suffix.size())};
+  nparts_ = 3;
 }
 
 // The head is written by hand (net/wire_format.h), the same bytes as Beast's serializer.
 awaitable<bool> Connection::Send(HttpResponse res, std::string_view extra_fields) {
-  if (gone_ || aborted_) co_return false;
+  nparts_ = 1;  // Write answers false if gone
+  if (gone_ || aborted_) return Write();
   res.keep_alive(keep_alive_ && res.keep_alive());
   keep_alive_ = res.keep_alive();
   if (!res.has_content_length() && !res.chunked()) res.prepare_payload();
   started_ = true;
   wbuf_.clear();
   AppendResponseHead(res.base(), wbuf_, extra_fields);
-  co_return co_await WriteOut(res.body());
+  if (res.body().size() <= kCopyLimit) {
+    Lay(res.body());
+  } else {
+    big_ = std::move(res.body());
+    Lay(big_);
+  }
+  return Write();
 }
 
 awaitable<bool> Connection::BeginStream(http::response<http::empty_body> head, std::string_view extra_fields) {
-  if (gone_ || aborted_) co_return false;
+  nparts_ = 1;
+  if (gone_ || aborted_) return Write();
   head.version(version_);
   head.keep_alive(keep_alive_);
   head.chunked(true);
   started_ = true;
   wbuf_.clear();
   AppendResponseHead(head.base(), wbuf_, extra_fields);
-  co_return co_await WriteBuffers(asio::buffer(wbuf_));
+  Lay({});
+  return Write();
 }
 
 awaitable<bool> Connection::WriteChunk(std::string_view data) {
-  if (data.empty()) co_return !gone_;
+  nparts_ = 0;
+  if (data.empty()) return Write();
   wbuf_.clear();
   AppendChunkSize(data.size(), wbuf_);
-  co_return co_await WriteOut(data, kChunkEnd);
+  Lay(data, kChunkEnd);
+  return Write();
 }
 
-awaitable<bool> Connection::EndStream() { co_return co_await WriteBuffers(asio::buffer(kLastChunk.data(), kLastChunk.size())); }
+awaitable<bool> Connection::EndStream() {
+  wbuf_.assign(kLastChunk);
+  parts_[0] = asio::buffer(wbuf_);
+  nparts_ = 1;
+  return Write();
+}
 
 void Connection::StartWatch() {
   watching_ = true;
