@@ -1,17 +1,18 @@
 #include "net/wire_format.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace mec::net {
 namespace {
 
 namespace http = boost::beast::http;
 
-// (A plain loop: string_view::find_first_of calls memchr once per character.)
+// Two memchr scans (vectorized in libc): a plain loop cost ~4 CPU instructions per byte, ~3,000
+// per request over the route headers and the upstream request's fields (docs/benchmarks.md);
+// string_view::find_first_of would call memchr once per character.
 bool Clean(std::string_view s) {
-  for (const char c : s)
-    if (c == '\r' || c == '\n') return false;
-  return true;
+  return s.empty() || (std::memchr(s.data(), '\r', s.size()) == nullptr && std::memchr(s.data(), '\n', s.size()) == nullptr);
 }
 
 void AppendVersion(unsigned version, std::string& out) {
