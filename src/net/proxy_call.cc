@@ -110,6 +110,12 @@ ProxyCall::ProxyCall(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_
 
 ProxyCall::~ProxyCall() { SettleLimits(); }
 
+awaitable<void> ProxyCall::Serve(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req,
+                                 ClientChannel& ch) {
+  ProxyCall call(s, pools, rng, ids_rng, endpoint, req, ch);
+  co_await call.Run();
+}
+
 awaitable<void> ProxyCall::Run() {
   Count(s_.stats.requests);
   // No co_await inside a condition or on a temporary: g++ 12 miscompiles both (named first).
@@ -128,7 +134,18 @@ awaitable<void> ProxyCall::Run() {
     const bool cached = co_await ServeFromCache();
     if (cached) co_return;
   }
-  co_await Route();
+  const RequestFlow::Verdict verdict = Decide();
+  if (verdict != RequestFlow::Verdict::kRoute) {
+    co_await AnswerUnrouted(verdict);
+    co_return;
+  }
+  sampled_ = s_.learning && s_.learning->ShouldSample(*ctx_, decision_id_);
+  if (parsed_->stream && parsed_->n == 1 && !continue_off_ && endpoint_ != Endpoint::kEmbeddings)
+    for (const auto& b : s_.parts.pool.all()) continuable_ |= b->options().can_continue;
+  std::shared_ptr<UpstreamAttempt> w = co_await RunAttempts();
+  if (!w) co_return;
+  if (w->whole()) co_await DeliverWhole(*w);
+  else co_await DeliverStream(*w);
 }
 
 // ---- Admit: parse, hints, policy, context ----------------------------------------------------
@@ -290,12 +307,16 @@ awaitable<bool> ProxyCall::ServeFromCache() {
   co_return true;
 }
 
-// ---- Route: decide (404 / 503 / shed), run the attempts, deliver -----------------------------
+// ---- Decide (404 / 503 / shed); Run then runs the attempts and delivers ---------------------
 
-awaitable<void> ProxyCall::Route() {
+RequestFlow::Verdict ProxyCall::Decide() {
   flow_.emplace(s_.parts.engine, *ctx_, trace_.record_or_null());
+  return flow_->Decide(*policy_, rng_, s_.shadow);
+}
+
+awaitable<void> ProxyCall::AnswerUnrouted(RequestFlow::Verdict verdict) {
   RequestFlow& flow = *flow_;
-  switch (flow.Decide(*policy_, rng_, s_.shadow)) {
+  switch (verdict) {
     case RequestFlow::Verdict::kNotFound: {
       const ApiError e{404, "invalid_request_error", flow.status().message(), "model", "model_not_found"};
       co_await Reject(e);
@@ -319,15 +340,8 @@ awaitable<void> ProxyCall::Route() {
       co_await Reply(std::move(res));
       co_return;
     }
-    case RequestFlow::Verdict::kRoute: break;
+    case RequestFlow::Verdict::kRoute: break;  // not called for it
   }
-  sampled_ = s_.learning && s_.learning->ShouldSample(*ctx_, decision_id_);
-  if (parsed_->stream && parsed_->n == 1 && !continue_off_ && endpoint_ != Endpoint::kEmbeddings)
-    for (const auto& b : s_.parts.pool.all()) continuable_ |= b->options().can_continue;
-  std::shared_ptr<UpstreamAttempt> w = co_await RunAttempts();
-  if (!w) co_return;
-  if (w->whole()) co_await DeliverWhole(*w);
-  else co_await DeliverStream(*w);
 }
 
 // Starts attempts as the flow says, judges each as it opens (the first with something for the
