@@ -230,12 +230,20 @@ void Connection::Lay(std::string_view tail, std::string_view suffix) {
 awaitable<bool> Connection::Send(HttpResponse res, std::string_view extra_fields) {
   nparts_ = 1;  // Write answers false if gone
   if (gone_ || aborted_) return Write();
-  res.keep_alive(keep_alive_ && res.keep_alive());
-  keep_alive_ = res.keep_alive();
-  if (!res.has_content_length() && !res.chunked()) res.prepare_payload();
+  const bool asked = res.keep_alive();
+  if (asked && !keep_alive_) res.keep_alive(false);
+  keep_alive_ = asked && keep_alive_;
+  // Without a length, the head gets the one prepare_payload would set, as a line (no field made);
+  // statuses that have no body (1xx, 204, 304) are left to prepare_payload.
+  std::optional<size_t> length;
+  if (!res.has_content_length() && !res.chunked()) {
+    const unsigned code = res.result_int();
+    if (code >= 200 && code != 204 && code != 304) length = res.body().size();
+    else res.prepare_payload();
+  }
   started_ = true;
   wbuf_.clear();
-  AppendResponseHead(res.base(), wbuf_, extra_fields);
+  AppendResponseHead(res.base(), wbuf_, extra_fields, length);
   if (res.body().size() <= kCopyLimit) {
     Lay(res.body());
   } else {

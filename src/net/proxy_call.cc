@@ -471,19 +471,21 @@ awaitable<void> ProxyCall::DeliverWhole(UpstreamAttempt& w) {
   }
   trace_.End(ok ? RequestStatus::kOk : RequestStatus::kClientError, status);
   if (ok) served_backend_ = w.backend;
+  // The head's fields as wire lines (net/wire_format.h), none in Beast's container; the channel
+  // adds the Content-Length.
   HttpResponse res{static_cast<http::status>(status), ver_};
-  const std::string_view ct = w.call.header(http::field::content_type);
-  res.set(http::field::content_type, ct.empty() ? std::string_view("application/json") : ct);
-  HeaderLines route;  // written straight to the wire (net/wire_format.h)
+  const std::string_view upstream_type = w.call.header(http::field::content_type);
+  const std::string_view content_type = upstream_type.empty() ? std::string_view("application/json") : upstream_type;
+  HeaderLines route;
+  route.set(http::field::content_type, content_type);
   AddRouteHeaders(route, b, model);
   res.keep_alive(ka_);
   if (ok) {
     Remember(b);
-    Store(w, model, std::string(res[http::field::content_type]), tokens);
+    Store(w, model, std::string(content_type), tokens);
     SubmitSample(b, w.body);
   }
   res.body() = std::move(w.body);
-  res.prepare_payload();
   trace_.FirstByte();
   NoteUpstreamSpan(t.end);
   const bool sent = co_await ch_.Send(std::move(res), route.text());
@@ -514,9 +516,9 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
   };
   {
     http::response<http::empty_body> head{http::status::ok, ver_};
-    head.set(http::field::content_type, "text/event-stream");
-    head.set(http::field::cache_control, "no-cache");
-    HeaderLines route;
+    HeaderLines route;  // the fields as wire lines, none in Beast's container
+    route.set(http::field::content_type, "text/event-stream");
+    route.set(http::field::cache_control, "no-cache");
     AddRouteHeaders(route, b0, model);
     trace_.FirstByte();
     const bool begun = co_await ch_.BeginStream(std::move(head), route.text());

@@ -22,7 +22,8 @@ void AppendVersion(unsigned version, std::string& out) {
 
 }  // namespace
 
-void AppendResponseHead(const http::response_header<>& head, std::string& out, std::string_view extra_fields) {
+void AppendResponseHead(const http::response_header<>& head, std::string& out, std::string_view extra_fields,
+                        std::optional<size_t> content_length) {
   AppendVersion(head.version(), out);
   const unsigned code = head.result_int();
   const char status[] = {' ', static_cast<char>('0' + code / 100), static_cast<char>('0' + code / 10 % 10),
@@ -40,6 +41,13 @@ void AppendResponseHead(const http::response_header<>& head, std::string& out, s
     out += "\r\n";
   }
   out.append(extra_fields);
+  if (content_length) {
+    out += "Content-Length: ";
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, *content_length).ptr;
+    out.append(digits, end);
+    out += "\r\n";
+  }
   out += "\r\n";
 }
 
