@@ -348,8 +348,6 @@ awaitable<void> ProxyCall::AnswerUnrouted(RequestFlow::Verdict verdict) {
 // client wins; a failure before that fails over), hedges when the flow's timer fires.
 awaitable<std::shared_ptr<UpstreamAttempt>> ProxyCall::RunAttempts() {
   RequestFlow& flow = *flow_;
-  auto executor = co_await asio::this_coro::executor;
-  wake_ = std::make_shared<asio::steady_timer>(executor);
   ch_.OnGone([this] {  // the client's disconnect cancels every attempt
     for (auto& a : running_) a->Cancel();
     if (winner_) winner_->Cancel();
@@ -358,8 +356,27 @@ awaitable<std::shared_ptr<UpstreamAttempt>> ProxyCall::RunAttempts() {
   for (;;) {
     if (act.type == FailoverAction::kGiveUp) break;
     if (act.type == FailoverAction::kStartAttempt) {
-      Launch(s_.parts.pool.at(act.backend));
+      // Alone, and with no hedge due while it opens, an attempt opens in this coroutine: nothing
+      // else can happen meanwhile but the client leaving, which cancels it (OnGone above). Else
+      // it opens in a coroutine of its own that wakes this one (Spawn).
+      const bool alone = running_.empty() && !flow.HedgeAt();
+      Backend& b = s_.parts.pool.at(act.backend);
+      std::shared_ptr<UpstreamAttempt> a = Launch(b);
+      std::string body = BuildUpstreamBody(*parsed_, ModelFor(b), a->drop_usage_chunks);  // usage asked for us
       act.type = FailoverAction::kWait;
+      if (!alone) {
+        Spawn(std::move(a), std::move(body));
+        continue;
+      }
+      running_.push_back(a);
+      std::string path(UpstreamPath(endpoint_));  // named: g++ 12 and temporaries across co_await
+      try {
+        co_await OpenAttempt(a, std::move(path), std::move(body));
+      } catch (const std::exception&) {
+        if (!a->failure) a->failure = AttemptFailure{AttemptResult::kReset, 0, 0, "internal error"};
+      }
+      a->finished = true;
+      a->opened = s_.clock.Now();
     }
     if (ch_.gone()) {
       CancelRunning();
@@ -403,16 +420,15 @@ bool ProxyCall::InjectUsage(const Backend& b) const {
   return parsed_->stream && b.options().stream_usage && !parsed_->include_usage;
 }
 
-void ProxyCall::Launch(Backend& b) {
-  const bool inject_usage = InjectUsage(b);
-  std::shared_ptr<UpstreamAttempt> a = NewAttempt(b, inject_usage);
+std::shared_ptr<UpstreamAttempt> ProxyCall::Launch(Backend& b) {
+  std::shared_ptr<UpstreamAttempt> a = NewAttempt(b, InjectUsage(b));
   a->capture = cache_->stores() || sampled_;
   if (!parsed_->stream) a->generation = GenerationAllowance(ctx_->output_tokens, s_.parts.monitor.Current().backends[b.index()].tpot);
   if (continuable_) {
     a->transcript.emplace();
     a->transcript->endpoint = endpoint_;
   }
-  Spawn(a, BuildUpstreamBody(*parsed_, ModelFor(b), inject_usage));
+  return a;
 }
 
 std::shared_ptr<UpstreamAttempt> ProxyCall::NewAttempt(Backend& b, bool inject_usage) {
@@ -425,6 +441,7 @@ std::shared_ptr<UpstreamAttempt> ProxyCall::NewAttempt(Backend& b, bool inject_u
 }
 
 void ProxyCall::Spawn(std::shared_ptr<UpstreamAttempt> a, std::string body) {
+  if (!wake_) wake_ = std::make_shared<asio::steady_timer>(pools_.ioc());  // made when first needed
   running_.push_back(a);
   // The attempt's own coroutine wakes this one when it has opened (or failed).
   asio::co_spawn(wake_->get_executor(), OpenAttempt(a, std::string(UpstreamPath(endpoint_)), std::move(body)),

@@ -81,7 +81,7 @@ class ProxyCall {
   RequestFlow::Verdict Decide();  // the flow's verdict (flow_ made)
   awaitable<void> AnswerUnrouted(RequestFlow::Verdict verdict);  // 404, 503 or 429 (shed)
   awaitable<std::shared_ptr<UpstreamAttempt>> RunAttempts();  // null: answered (an error) or the client left
-  void Launch(Backend& b);
+  std::shared_ptr<UpstreamAttempt> Launch(Backend& b);  // the flow's next attempt, not yet sent
   // An attempt on `b`, not yet sent; Spawn sends `body` and wakes `wake_` when it has opened or failed.
   std::shared_ptr<UpstreamAttempt> NewAttempt(Backend& b, bool inject_usage);
   void Spawn(std::shared_ptr<UpstreamAttempt> a, std::string body);
