@@ -142,7 +142,7 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   // (a completion that finds no request watched does nothing), so a keep-alive request costs no
   // spawn, cancel or join. TLS: a reading coroutine (a TLS record is not a byte of the request).
   void StartWatch();
-  awaitable<void> StopWatch();
+  awaitable<void> StopTlsWatch();  // a plain watch stops with watching_ = false
   void ArmWatch();
   void OnReadable(const beast::error_code& ec);
   bool Drain();  // false: the client is gone (or flooding); plain TCP only
@@ -296,11 +296,7 @@ void Connection::StartWatch() {
   if (!wait_pending_) ArmWatch();
 }
 
-awaitable<void> Connection::StopWatch() {
-  if (!stream_.tls()) {
-    watching_ = false;  // a queued wait stays: its completion finds nothing watched
-    co_return;
-  }
+awaitable<void> Connection::StopTlsWatch() {
   if (!watching_) co_return;
   watch_stop_ = true;
   beast::error_code ec;
@@ -489,7 +485,8 @@ awaitable<void> Connection::Run() {
       co_await worker_.handler->Handle(req, *this);
       hooks_.clear();  // they point into the finished handler's frame
       server_.active_requests_.fetch_sub(1);
-      co_await StopWatch();
+      if (stream_.tls()) co_await StopTlsWatch();
+      else watching_ = false;  // a queued wait stays: its completion finds nothing watched
       if (gone_ || aborted_ || !keep_alive_ || !started_) break;
     }
   } catch (const std::exception&) {
