@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "api/json_members.h"
 #include "core/json_writer.h"
 
 namespace mec {
@@ -186,7 +187,9 @@ std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::strin
   std::optional<dom::element> messages, prompt, input, mec;
   bool has_model = false;
   req.fields.reserve(obj.size());
+  JsonMembers raw(body);  // each value as written, in step with the document's members
   for (auto [key_view, v] : obj) {
+    const std::string_view written = raw.NextValue();
     const auto t = v.type();
     if (key_view == "model") {
       if (t != dom::element_type::STRING) return WrongType("model", "a string", t);
@@ -258,7 +261,10 @@ std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::strin
       if (t == dom::element_type::ARRAY) req.needs_tools = dom::array(v).size() > 0;
       else if (t != dom::element_type::NULL_VALUE) return WrongType(key, "an array", t);
     }
-    req.fields.emplace_back(std::move(key), simdjson::minify(v));
+    std::string value;
+    value.reserve(written.size());
+    AppendMinified(written, value);
+    req.fields.emplace_back(std::move(key), std::move(value));
   }
 
   if (!has_model) return ApiError::BadRequest("you must provide a model parameter", "model", "missing_required_parameter");

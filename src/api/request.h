@@ -1,6 +1,6 @@
 #pragma once
-// A parsed and validated OpenAI request. Parsing keeps every top-level field's raw JSON so that
-// fields the gateway does not use are forwarded unchanged (BuildUpstreamBody).
+// A parsed and validated OpenAI request. Parsing keeps every top-level field's JSON as the client
+// wrote it, so that fields the gateway does not use are forwarded unchanged (BuildUpstreamBody).
 
 #include <cstdint>
 #include <optional>
@@ -39,7 +39,9 @@ struct ParsedRequest {
   int message_count = 0;
   Hints body_hints;            // from the body's "mec" object
 
-  // Each top-level field as (key, minified JSON value), in order, excluding "model" and "mec".
+  // Each top-level field as (key, JSON value), in order, excluding "model" and "mec". A value is
+  // the client's own text without the whitespace between tokens (api/json_members.h): strings
+  // keep their escapes and numbers their spelling.
   std::vector<std::pair<std::string, std::string>> fields;
 };
 

@@ -11,6 +11,17 @@ bool SseParser::Feed(std::string_view bytes, const OnData& on_data) {
     }
     std::string_view line = bytes.substr(0, nl);
     bytes.remove_prefix(nl + 1);
+    if (!line.empty() && line.back() == '\r' && pending_.empty()) line.remove_suffix(1);
+    // The usual event, one "data:" line and its blank line whole in `bytes`: handed over from
+    // where it is, not copied into data_ first.
+    if (pending_.empty() && !has_data_ && line.starts_with("data:") && (bytes.starts_with("\n") || bytes.starts_with("\r\n"))) {
+      std::string_view value = line.substr(5);
+      if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      if (value.size() > max_event_bytes) return false;
+      bytes.remove_prefix(bytes.front() == '\n' ? 1 : 2);
+      on_data(value);
+      continue;
+    }
     if (!pending_.empty()) {
       pending_.append(line);
       std::string full = std::move(pending_);
@@ -18,8 +29,7 @@ bool SseParser::Feed(std::string_view bytes, const OnData& on_data) {
       if (!full.empty() && full.back() == '\r') full.pop_back();
       Line(full, on_data);
     } else {
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      Line(line, on_data);
+      Line(line, on_data);  // its '\r' removed above
     }
     if (data_.size() > max_event_bytes) return false;
   }

@@ -23,6 +23,13 @@ std::string_view Target(const HttpRequest& req) {
   return q == std::string_view::npos ? t : t.substr(0, q);
 }
 
+std::optional<Endpoint> ProxiedEndpoint(std::string_view path) {
+  if (path == "/v1/chat/completions") return Endpoint::kChatCompletions;
+  if (path == "/v1/completions") return Endpoint::kCompletions;
+  if (path == "/v1/embeddings") return Endpoint::kEmbeddings;
+  return std::nullopt;
+}
+
 }  // namespace
 
 GatewayHandler::GatewayHandler(GatewayShared& shared, asio::io_context& ioc, int worker)
@@ -46,6 +53,16 @@ HttpResponse GatewayHandler::Models(unsigned version, bool keep_alive) const {
 
 awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
   const std::string_view path = Target(req);
+  const std::optional<Endpoint> endpoint = ProxiedEndpoint(path);
+  // The operator token and the dashboard's routes (HandleOther's first steps) concern only
+  // protected paths, which the proxied endpoints are not; the check keeps that true.
+  if (endpoint && req.method() == http::verb::post && !AccessGuard::Protects(path))
+    return ProxyCall::Serve(s_, pools_, rng_, ids_rng_, *endpoint, req, ch);  // net/proxy_call.h; the flow is gateway/'s
+  return HandleOther(req, ch);
+}
+
+awaitable<void> GatewayHandler::HandleOther(HttpRequest& req, ClientChannel& ch) {
+  const std::string_view path = Target(req);
   const bool ka = req.keep_alive();
   const unsigned v = req.version();
   const bool post = req.method() == http::verb::post;
@@ -67,10 +84,7 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
       co_return;
     }
   }
-  std::optional<Endpoint> endpoint;
-  if (path == "/v1/chat/completions") endpoint = Endpoint::kChatCompletions;
-  else if (path == "/v1/completions") endpoint = Endpoint::kCompletions;
-  else if (path == "/v1/embeddings") endpoint = Endpoint::kEmbeddings;
+  const std::optional<Endpoint> endpoint = ProxiedEndpoint(path);
 
   if (endpoint) {
     if (!post) {
@@ -78,7 +92,7 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
       co_await ch.Send(std::move(res));
       co_return;
     }
-    co_await Proxy(*endpoint, req, ch);
+    co_await ProxyCall::Serve(s_, pools_, rng_, ids_rng_, *endpoint, req, ch);
     co_return;
   }
   if (std::optional<HttpResponse> admin = KeyAdminRoute(s_, req, path)) {  // the operator token was checked above
@@ -191,11 +205,6 @@ awaitable<void> GatewayHandler::Feedback(HttpRequest& req, ClientChannel& ch) {
   w.Field("quality", s_.parts.feedback->Adjusted(rec->backend, rec->task_class, rec->predicted_quality)).EndObject();
   auto res = JsonResponse(std::move(out), v, ka);
   co_await ch.Send(std::move(res));
-}
-
-awaitable<void> GatewayHandler::Proxy(Endpoint endpoint, HttpRequest& req, ClientChannel& ch) {
-  ProxyCall call(s_, pools_, rng_, ids_rng_, endpoint, req, ch);  // net/proxy_call.h; the flow is gateway/'s
-  co_await call.Run();
 }
 
 }  // namespace mec::net

@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cctype>
+#include <cerrno>
+
+#include <sys/socket.h>
 
 #include <list>
 
@@ -133,10 +136,25 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
     for (auto& h : hooks) h();
   }
   awaitable<bool> Handshake();
-  awaitable<void> Watch();
+  // While a handler runs, the connection watches its socket for the client's disconnect (and
+  // keeps bytes it sends meanwhile, a pipelined request, for the next parse). Plain TCP: one
+  // readiness wait with a plain completion handler, no coroutine; it stays queued across requests
+  // (a completion that finds no request watched does nothing), so a keep-alive request costs no
+  // spawn, cancel or join. TLS: a reading coroutine (a TLS record is not a byte of the request).
+  void StartWatch();
+  awaitable<void> StopTlsWatch();  // a plain watch stops with watching_ = false
+  void ArmWatch();
+  void OnReadable(const beast::error_code& ec);
+  bool Drain();  // false: the client is gone (or flooding); plain TCP only
+  awaitable<void> Watch();  // TLS
   awaitable<void> WriteAndLinger(HttpResponse res);
-  awaitable<bool> WriteBuffers(auto const& buffers);
-  awaitable<bool> WriteOut(std::string_view tail, std::string_view suffix = {});
+  // Writes go in two parts: a plain call lays out the bytes (Lay: wbuf_ holds the head, and a
+  // small tail is copied behind it), then one coroutine, Write, sends them. The channel's Send,
+  // BeginStream, WriteChunk and EndStream are such plain calls that return Write's awaitable: one
+  // coroutine frame per write instead of three. Write sends nothing and returns false once the
+  // client is gone; with nothing laid out (an empty chunk) it returns !gone().
+  void Lay(std::string_view tail, std::string_view suffix = {});
+  awaitable<bool> Write();
   static constexpr size_t kCopyLimit = 16 * 1024;  // a body up to this is copied behind its head
   static constexpr size_t kKeepBytes = 4 * 1024;   // write buffer kept between writes
 
@@ -148,6 +166,9 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   asio::steady_timer watch_done_;  // cancelled by the watcher when it exits
   beast::flat_buffer buf_;
   std::string wbuf_;  // the next write's head (and a small body), reused across requests
+  std::string big_;   // a large body, written after wbuf_ without a copy
+  std::array<asio::const_buffer, 3> parts_;  // what Write sends: parts_[0, nparts_)
+  size_t nparts_ = 0;
   asio::steady_timer::time_point deadline_;  // of the armed phase
   Timeout armed_ = Timeout::kNone;           // the phase a timeout would end
   bool waiting_ = false;                     // a wait on timer_ is pending
@@ -158,20 +179,31 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   bool aborted_ = false;
   bool keep_alive_ = true;
   unsigned version_ = 11;
-  bool watching_ = false;
-  bool watch_stop_ = false;
+  bool watching_ = false;      // a request's handler runs and its disconnect is watched
+  bool watch_stop_ = false;    // TLS: the watcher coroutine is asked to end
+  bool wait_pending_ = false;  // plain: a readiness wait is queued on the socket
   const bool over_limit_;
   std::vector<std::function<void()>> hooks_;
 };
 
-awaitable<bool> Connection::WriteBuffers(auto const& buffers) {
+awaitable<bool> Connection::Write() {
+  if (nparts_ == 0) co_return !gone_;
   if (gone_ || aborted_) co_return false;
   Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
-  auto [ec, n] = co_await asio::async_write(stream_, buffers, kTuple);
+  beast::error_code ec;
+  if (nparts_ == 1) {
+    auto [wec, n] = co_await asio::async_write(stream_, parts_[0], kTuple);
+    ec = wec;
+  } else {
+    auto [wec, n] = co_await asio::async_write(stream_, parts_, kTuple);
+    ec = wec;
+  }
   Disarm();
+  nparts_ = 0;
   // An idle keep-alive connection keeps at most kKeepBytes of write buffer (10,000 of them would
   // otherwise hold up to 16 KB each after one large answer).
   if (wbuf_.capacity() > kKeepBytes) std::string().swap(wbuf_);
+  if (!big_.empty()) std::string().swap(big_);
   if (ec) {
     MarkGone();
     co_return false;
@@ -179,52 +211,137 @@ awaitable<bool> Connection::WriteBuffers(auto const& buffers) {
   co_return true;
 }
 
-// Writes wbuf_, then `tail`, then `suffix`: one buffer when the tail is small (copied behind the
-// head, one send and one TLS record), else three.
-awaitable<bool> Connection::WriteOut(std::string_view tail, std::string_view suffix) {
+// Lays out wbuf_, then `tail`, then `suffix`: one buffer when the tail is small (copied behind the
+// head, one send and one TLS record), else three. A large tail is written from where it is: it
+// must outlive the write (a body moved into big_, or a chunk the caller keeps while it awaits).
+void Connection::Lay(std::string_view tail, std::string_view suffix) {
   if (tail.size() <= kCopyLimit) {
     wbuf_.append(tail);
     wbuf_.append(suffix);
-    co_return co_await WriteBuffers(asio::buffer(wbuf_));
+    parts_[0] = asio::buffer(wbuf_);
+    nparts_ = 1;
+    return;
   }
-  const std::array<asio::const_buffer, 3> parts{asio::buffer(wbuf_), asio::buffer(tail.data(), tail.size()),
-                                                asio::buffer(suffix.data(), suffix.size())};
-  co_return co_await WriteBuffers(parts);
+  parts_ = {asio::buffer(wbuf_), asio::buffer(tail.data(), tail.size()), asio::buffer(suffix.data(), suffix.size())};
+  nparts_ = 3;
 }
 
 // The head is written by hand (net/wire_format.h), the same bytes as Beast's serializer.
 awaitable<bool> Connection::Send(HttpResponse res, std::string_view extra_fields) {
-  if (gone_ || aborted_) co_return false;
-  res.keep_alive(keep_alive_ && res.keep_alive());
-  keep_alive_ = res.keep_alive();
-  if (!res.has_content_length() && !res.chunked()) res.prepare_payload();
+  nparts_ = 1;  // Write answers false if gone
+  if (gone_ || aborted_) return Write();
+  const bool asked = res.keep_alive();
+  if (asked && !keep_alive_) res.keep_alive(false);
+  keep_alive_ = asked && keep_alive_;
+  // Without a length, the head gets the one prepare_payload would set, as a line (no field made);
+  // statuses that have no body (1xx, 204, 304) are left to prepare_payload.
+  std::optional<size_t> length;
+  if (!res.has_content_length() && !res.chunked()) {
+    const unsigned code = res.result_int();
+    if (code >= 200 && code != 204 && code != 304) length = res.body().size();
+    else res.prepare_payload();
+  }
   started_ = true;
   wbuf_.clear();
-  AppendResponseHead(res.base(), wbuf_, extra_fields);
-  co_return co_await WriteOut(res.body());
+  AppendResponseHead(res.base(), wbuf_, extra_fields, length);
+  if (res.body().size() <= kCopyLimit) {
+    Lay(res.body());
+  } else {
+    big_ = std::move(res.body());
+    Lay(big_);
+  }
+  return Write();
 }
 
 awaitable<bool> Connection::BeginStream(http::response<http::empty_body> head, std::string_view extra_fields) {
-  if (gone_ || aborted_) co_return false;
+  nparts_ = 1;
+  if (gone_ || aborted_) return Write();
   head.version(version_);
   head.keep_alive(keep_alive_);
   head.chunked(true);
   started_ = true;
   wbuf_.clear();
   AppendResponseHead(head.base(), wbuf_, extra_fields);
-  co_return co_await WriteBuffers(asio::buffer(wbuf_));
+  Lay({});
+  return Write();
 }
 
 awaitable<bool> Connection::WriteChunk(std::string_view data) {
-  if (data.empty()) co_return !gone_;
+  nparts_ = 0;
+  if (data.empty()) return Write();
   wbuf_.clear();
   AppendChunkSize(data.size(), wbuf_);
-  co_return co_await WriteOut(data, kChunkEnd);
+  Lay(data, kChunkEnd);
+  return Write();
 }
 
-awaitable<bool> Connection::EndStream() { co_return co_await WriteBuffers(asio::buffer(kLastChunk.data(), kLastChunk.size())); }
+awaitable<bool> Connection::EndStream() {
+  wbuf_.assign(kLastChunk);
+  parts_[0] = asio::buffer(wbuf_);
+  nparts_ = 1;
+  return Write();
+}
 
-// Reads the socket while a handler runs. Bytes that arrive (a pipelined request) are kept for the
+void Connection::StartWatch() {
+  watching_ = true;
+  if (stream_.tls()) {
+    watch_stop_ = false;
+    watch_done_.expires_at(asio::steady_timer::time_point::max());
+    asio::co_spawn(sock_.get_executor(), Watch(), asio::detached);
+    return;
+  }
+  // Bytes (or the end of stream) that arrived before the wait is queued would raise no new
+  // readiness event (the reactor is edge-triggered): take them now, then wait for more.
+  if (!Drain()) return;
+  if (!wait_pending_) ArmWatch();
+}
+
+awaitable<void> Connection::StopTlsWatch() {
+  if (!watching_) co_return;
+  watch_stop_ = true;
+  beast::error_code ec;
+  sock_.cancel(ec);
+  co_await watch_done_.async_wait(kTuple);
+}
+
+void Connection::ArmWatch() {
+  wait_pending_ = true;
+  sock_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const beast::error_code& ec) { self->OnReadable(ec); });
+}
+
+void Connection::OnReadable(const beast::error_code& ec) {
+  wait_pending_ = false;
+  if (!watching_) return;  // between requests: the next read takes the bytes (or sees the end)
+  if (ec) {
+    // Cancelled by our own Abort, or by a write timeout (the client is then gone too).
+    watching_ = false;
+    if (ec != asio::error::operation_aborted || !aborted_) MarkGone();
+    return;
+  }
+  if (Drain()) ArmWatch();
+}
+
+bool Connection::Drain() {
+  for (;;) {
+    if (buf_.size() > 1 << 20) {  // a client flooding pipelined bytes: stop watching
+      watching_ = false;
+      return false;
+    }
+    const auto space = buf_.prepare(4096);
+    const ssize_t n = ::recv(sock_.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      buf_.commit(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    watching_ = false;  // end of stream, or a reset
+    MarkGone();
+    return false;
+  }
+}
+
+// TLS: reads the stream while a handler runs. Bytes that arrive (a pipelined request) are kept for the
 // next parse; end of stream or an error means the client is gone.
 awaitable<void> Connection::Watch() {
   auto self = shared_from_this();
@@ -364,19 +481,12 @@ awaitable<void> Connection::Run() {
 
       // Handle, watching for the client's disconnect meanwhile.
       server_.active_requests_.fetch_add(1);
-      watch_stop_ = false;
-      watching_ = true;
-      watch_done_.expires_at(asio::steady_timer::time_point::max());
-      asio::co_spawn(sock_.get_executor(), Watch(), asio::detached);
+      StartWatch();
       co_await worker_.handler->Handle(req, *this);
       hooks_.clear();  // they point into the finished handler's frame
       server_.active_requests_.fetch_sub(1);
-      if (watching_) {
-        watch_stop_ = true;
-        beast::error_code cec;
-        sock_.cancel(cec);
-        co_await watch_done_.async_wait(kTuple);
-      }
+      if (stream_.tls()) co_await StopTlsWatch();
+      else watching_ = false;  // a queued wait stays: its completion finds nothing watched
       if (gone_ || aborted_ || !keep_alive_ || !started_) break;
     }
   } catch (const std::exception&) {

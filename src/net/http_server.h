@@ -7,8 +7,9 @@
 //
 // Per connection: one coroutine reads a request (header and body timeouts -> 408, header limits
 // -> 431, body limit -> 413, malformed -> 400), hands it to the worker's Handler, and loops while
-// keep-alive. While a handler runs, a watcher reads the socket: if the client disconnects, the
-// ClientChannel runs its OnGone hooks at once (the gateway cancels its upstream call there).
+// keep-alive. While a handler runs, the socket is watched (a readiness wait per connection, kept
+// across requests; TLS: a reading coroutine): if the client disconnects, the ClientChannel runs
+// its OnGone hooks at once (the gateway cancels its upstream call there).
 // Exceptions never leave a connection coroutine.
 
 #include <atomic>

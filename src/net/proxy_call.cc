@@ -110,6 +110,12 @@ ProxyCall::ProxyCall(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_
 
 ProxyCall::~ProxyCall() { SettleLimits(); }
 
+awaitable<void> ProxyCall::Serve(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req,
+                                 ClientChannel& ch) {
+  ProxyCall call(s, pools, rng, ids_rng, endpoint, req, ch);
+  co_await call.Run();
+}
+
 awaitable<void> ProxyCall::Run() {
   Count(s_.stats.requests);
   // No co_await inside a condition or on a temporary: g++ 12 miscompiles both (named first).
@@ -128,7 +134,18 @@ awaitable<void> ProxyCall::Run() {
     const bool cached = co_await ServeFromCache();
     if (cached) co_return;
   }
-  co_await Route();
+  const RequestFlow::Verdict verdict = Decide();
+  if (verdict != RequestFlow::Verdict::kRoute) {
+    co_await AnswerUnrouted(verdict);
+    co_return;
+  }
+  sampled_ = s_.learning && s_.learning->ShouldSample(*ctx_, decision_id_);
+  if (parsed_->stream && parsed_->n == 1 && !continue_off_ && endpoint_ != Endpoint::kEmbeddings)
+    for (const auto& b : s_.parts.pool.all()) continuable_ |= b->options().can_continue;
+  std::shared_ptr<UpstreamAttempt> w = co_await RunAttempts();
+  if (!w) co_return;
+  if (w->whole()) co_await DeliverWhole(*w);
+  else co_await DeliverStream(*w);
 }
 
 // ---- Admit: parse, hints, policy, context ----------------------------------------------------
@@ -290,12 +307,16 @@ awaitable<bool> ProxyCall::ServeFromCache() {
   co_return true;
 }
 
-// ---- Route: decide (404 / 503 / shed), run the attempts, deliver -----------------------------
+// ---- Decide (404 / 503 / shed); Run then runs the attempts and delivers ---------------------
 
-awaitable<void> ProxyCall::Route() {
+RequestFlow::Verdict ProxyCall::Decide() {
   flow_.emplace(s_.parts.engine, *ctx_, trace_.record_or_null());
+  return flow_->Decide(*policy_, rng_, s_.shadow);
+}
+
+awaitable<void> ProxyCall::AnswerUnrouted(RequestFlow::Verdict verdict) {
   RequestFlow& flow = *flow_;
-  switch (flow.Decide(*policy_, rng_, s_.shadow)) {
+  switch (verdict) {
     case RequestFlow::Verdict::kNotFound: {
       const ApiError e{404, "invalid_request_error", flow.status().message(), "model", "model_not_found"};
       co_await Reject(e);
@@ -319,23 +340,14 @@ awaitable<void> ProxyCall::Route() {
       co_await Reply(std::move(res));
       co_return;
     }
-    case RequestFlow::Verdict::kRoute: break;
+    case RequestFlow::Verdict::kRoute: break;  // not called for it
   }
-  sampled_ = s_.learning && s_.learning->ShouldSample(*ctx_, decision_id_);
-  if (parsed_->stream && parsed_->n == 1 && !continue_off_ && endpoint_ != Endpoint::kEmbeddings)
-    for (const auto& b : s_.parts.pool.all()) continuable_ |= b->options().can_continue;
-  std::shared_ptr<UpstreamAttempt> w = co_await RunAttempts();
-  if (!w) co_return;
-  if (w->whole()) co_await DeliverWhole(*w);
-  else co_await DeliverStream(*w);
 }
 
 // Starts attempts as the flow says, judges each as it opens (the first with something for the
 // client wins; a failure before that fails over), hedges when the flow's timer fires.
 awaitable<std::shared_ptr<UpstreamAttempt>> ProxyCall::RunAttempts() {
   RequestFlow& flow = *flow_;
-  auto executor = co_await asio::this_coro::executor;
-  wake_ = std::make_shared<asio::steady_timer>(executor);
   ch_.OnGone([this] {  // the client's disconnect cancels every attempt
     for (auto& a : running_) a->Cancel();
     if (winner_) winner_->Cancel();
@@ -344,8 +356,27 @@ awaitable<std::shared_ptr<UpstreamAttempt>> ProxyCall::RunAttempts() {
   for (;;) {
     if (act.type == FailoverAction::kGiveUp) break;
     if (act.type == FailoverAction::kStartAttempt) {
-      Launch(s_.parts.pool.at(act.backend));
+      // Alone, and with no hedge due while it opens, an attempt opens in this coroutine: nothing
+      // else can happen meanwhile but the client leaving, which cancels it (OnGone above). Else
+      // it opens in a coroutine of its own that wakes this one (Spawn).
+      const bool alone = running_.empty() && !flow.HedgeAt();
+      Backend& b = s_.parts.pool.at(act.backend);
+      std::shared_ptr<UpstreamAttempt> a = Launch(b);
+      std::string body = BuildUpstreamBody(*parsed_, ModelFor(b), a->drop_usage_chunks);  // usage asked for us
       act.type = FailoverAction::kWait;
+      if (!alone) {
+        Spawn(std::move(a), std::move(body));
+        continue;
+      }
+      running_.push_back(a);
+      std::string path(UpstreamPath(endpoint_));  // named: g++ 12 and temporaries across co_await
+      try {
+        co_await OpenAttempt(a, std::move(path), std::move(body));
+      } catch (const std::exception&) {
+        if (!a->failure) a->failure = AttemptFailure{AttemptResult::kReset, 0, 0, "internal error"};
+      }
+      a->finished = true;
+      a->opened = s_.clock.Now();
     }
     if (ch_.gone()) {
       CancelRunning();
@@ -389,16 +420,15 @@ bool ProxyCall::InjectUsage(const Backend& b) const {
   return parsed_->stream && b.options().stream_usage && !parsed_->include_usage;
 }
 
-void ProxyCall::Launch(Backend& b) {
-  const bool inject_usage = InjectUsage(b);
-  std::shared_ptr<UpstreamAttempt> a = NewAttempt(b, inject_usage);
+std::shared_ptr<UpstreamAttempt> ProxyCall::Launch(Backend& b) {
+  std::shared_ptr<UpstreamAttempt> a = NewAttempt(b, InjectUsage(b));
   a->capture = cache_->stores() || sampled_;
   if (!parsed_->stream) a->generation = GenerationAllowance(ctx_->output_tokens, s_.parts.monitor.Current().backends[b.index()].tpot);
   if (continuable_) {
     a->transcript.emplace();
     a->transcript->endpoint = endpoint_;
   }
-  Spawn(a, BuildUpstreamBody(*parsed_, ModelFor(b), inject_usage));
+  return a;
 }
 
 std::shared_ptr<UpstreamAttempt> ProxyCall::NewAttempt(Backend& b, bool inject_usage) {
@@ -411,6 +441,7 @@ std::shared_ptr<UpstreamAttempt> ProxyCall::NewAttempt(Backend& b, bool inject_u
 }
 
 void ProxyCall::Spawn(std::shared_ptr<UpstreamAttempt> a, std::string body) {
+  if (!wake_) wake_ = std::make_shared<asio::steady_timer>(pools_.ioc());  // made when first needed
   running_.push_back(a);
   // The attempt's own coroutine wakes this one when it has opened (or failed).
   asio::co_spawn(wake_->get_executor(), OpenAttempt(a, std::string(UpstreamPath(endpoint_)), std::move(body)),
@@ -457,19 +488,21 @@ awaitable<void> ProxyCall::DeliverWhole(UpstreamAttempt& w) {
   }
   trace_.End(ok ? RequestStatus::kOk : RequestStatus::kClientError, status);
   if (ok) served_backend_ = w.backend;
+  // The head's fields as wire lines (net/wire_format.h), none in Beast's container; the channel
+  // adds the Content-Length.
   HttpResponse res{static_cast<http::status>(status), ver_};
-  const std::string_view ct = w.call.header(http::field::content_type);
-  res.set(http::field::content_type, ct.empty() ? std::string_view("application/json") : ct);
-  HeaderLines route;  // written straight to the wire (net/wire_format.h)
+  const std::string_view upstream_type = w.call.header(http::field::content_type);
+  const std::string_view content_type = upstream_type.empty() ? std::string_view("application/json") : upstream_type;
+  HeaderLines route;
+  route.set(http::field::content_type, content_type);
   AddRouteHeaders(route, b, model);
   res.keep_alive(ka_);
   if (ok) {
     Remember(b);
-    Store(w, model, std::string(res[http::field::content_type]), tokens);
+    Store(w, model, std::string(content_type), tokens);
     SubmitSample(b, w.body);
   }
   res.body() = std::move(w.body);
-  res.prepare_payload();
   trace_.FirstByte();
   NoteUpstreamSpan(t.end);
   const bool sent = co_await ch_.Send(std::move(res), route.text());
@@ -500,9 +533,9 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
   };
   {
     http::response<http::empty_body> head{http::status::ok, ver_};
-    head.set(http::field::content_type, "text/event-stream");
-    head.set(http::field::cache_control, "no-cache");
-    HeaderLines route;
+    HeaderLines route;  // the fields as wire lines, none in Beast's container
+    route.set(http::field::content_type, "text/event-stream");
+    route.set(http::field::cache_control, "no-cache");
     AddRouteHeaders(route, b0, model);
     trace_.FirstByte();
     const bool begun = co_await ch_.BeginStream(std::move(head), route.text());

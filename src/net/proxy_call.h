@@ -8,7 +8,7 @@
 //   Admit          parse, hints, policy, context               -> 400/404/413/415 ... or on
 //                  the key's tiers/models/privacy, its limits  -> 403 / 429, or on
 //   ServeFromCache the cache levels (the shared one is a wait)  -> the cached answer, or on
-//   Route          decide; 404 / 503 / 429 (shed) or run:
+//   Decide         decide; 404 / 503 / 429 (shed) or run:
 //     RunAttempts    start attempts, hedge, fail over, until one has something for the client
 //     DeliverWhole   its whole body (or the upstream's 4xx), or
 //     DeliverStream  its events as they come
@@ -64,9 +64,12 @@ class ProxyCall {
   // `rng`: the worker's stream for randomized policies; `ids_rng`: its stream for new ids.
   ProxyCall(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req, ClientChannel& ch);
   ~ProxyCall();
-  awaitable<void> Run();
+  // Serves one request: the call lives in this coroutine's frame and runs there.
+  static awaitable<void> Serve(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req,
+                               ClientChannel& ch);
 
  private:
+  awaitable<void> Run();  // admit, then route (one coroutine frame for both: docs/benchmarks.md)
   bool Authenticate();      // false: no valid key (answer with key_error_)
   std::optional<ApiError> Admit();  // the error to answer with, if any
   awaitable<bool> ReserveLimits();  // false: answered 429
@@ -75,9 +78,10 @@ class ProxyCall {
   void AddRateLimitHeaders(Response& res) const;
   std::optional<ApiError> Contextualize();
   awaitable<bool> ServeFromCache();  // true: answered from the cache. REQUIRES: cache_->cacheable()
-  awaitable<void> Route();
+  RequestFlow::Verdict Decide();  // the flow's verdict (flow_ made)
+  awaitable<void> AnswerUnrouted(RequestFlow::Verdict verdict);  // 404, 503 or 429 (shed)
   awaitable<std::shared_ptr<UpstreamAttempt>> RunAttempts();  // null: answered (an error) or the client left
-  void Launch(Backend& b);
+  std::shared_ptr<UpstreamAttempt> Launch(Backend& b);  // the flow's next attempt, not yet sent
   // An attempt on `b`, not yet sent; Spawn sends `body` and wakes `wake_` when it has opened or failed.
   std::shared_ptr<UpstreamAttempt> NewAttempt(Backend& b, bool inject_usage);
   void Spawn(std::shared_ptr<UpstreamAttempt> a, std::string body);

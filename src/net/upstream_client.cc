@@ -261,8 +261,9 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view pa
   co_return AttemptFailure{AttemptResult::kReset, 0, 0, "connection closed"};
 }
 
-template <typename Stream>
-awaitable<UpstreamCall::Piece> UpstreamCall::ReadSomeImpl(Stream& s) {
+// One coroutine for either stream (a branch at the read, not a frame per stream type).
+awaitable<UpstreamCall::Piece> UpstreamCall::ReadSome() {
+  if (done_ || !conn_ || !parser_) co_return Piece{};
   const auto& o = pools_.options(backend_);
   for (;;) {
     if (parser_->is_done()) {
@@ -273,7 +274,14 @@ awaitable<UpstreamCall::Piece> UpstreamCall::ReadSomeImpl(Stream& s) {
     auto& body = parser_->get().body();
     body.data = chunk_;
     body.size = sizeof chunk_;
-    auto [ec, n] = co_await http::async_read_some(s, conn_->buf, *parser_, kTuple);
+    beast::error_code ec;
+    if (conn_->tls) {
+      auto [rec, n] = co_await http::async_read_some(*conn_->tls, conn_->buf, *parser_, kTuple);
+      ec = rec;
+    } else {
+      auto [rec, n] = co_await http::async_read_some(*conn_->plain, conn_->buf, *parser_, kTuple);
+      ec = rec;
+    }
     const size_t got = sizeof chunk_ - body.size;
     if (ec && ec != http::error::need_buffer) {
       if (cancelled_) co_return Piece{{}, "cancelled"};
@@ -286,12 +294,6 @@ awaitable<UpstreamCall::Piece> UpstreamCall::ReadSomeImpl(Stream& s) {
     if (got > 0) co_return Piece{std::string_view(chunk_, got), std::nullopt};
     if (done_) co_return Piece{};
   }
-}
-
-awaitable<UpstreamCall::Piece> UpstreamCall::ReadSome() {
-  if (done_ || !conn_ || !parser_) co_return Piece{};
-  if (conn_->tls) co_return co_await ReadSomeImpl(*conn_->tls);
-  co_return co_await ReadSomeImpl(*conn_->plain);
 }
 
 }  // namespace mec::net

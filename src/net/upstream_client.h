@@ -88,8 +88,6 @@ class UpstreamCall {
  private:
   template <typename Stream>
   awaitable<std::optional<AttemptFailure>> Exchange(Stream& s, const std::string& wire);  // head and body
-  template <typename Stream>
-  awaitable<Piece> ReadSomeImpl(Stream& s);
   awaitable<std::optional<AttemptFailure>> Connect();
   std::chrono::milliseconds Remaining(int64_t ms) const;
 

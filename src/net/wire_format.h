@@ -6,6 +6,7 @@
 // (wire_format_test.cc compares them); reading still uses Beast's parser.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,8 +18,10 @@
 namespace mec::net {
 
 // "HTTP/1.1 200 OK\r\n", every field as "Name: value\r\n" in insertion order, then
-// `extra_fields` (lines in that form, see HeaderLines), then "\r\n".
-void AppendResponseHead(const boost::beast::http::response_header<>& head, std::string& out, std::string_view extra_fields = {});
+// `extra_fields` (lines in that form, see HeaderLines), then "Content-Length: N\r\n" when
+// `content_length` is given (as Beast's prepare_payload would add it, without a field), then "\r\n".
+void AppendResponseHead(const boost::beast::http::response_header<>& head, std::string& out, std::string_view extra_fields = {},
+                        std::optional<size_t> content_length = std::nullopt);
 
 // Header fields as wire lines, built without Beast's field container (one allocation per field
 // there). Same set() calls as a Beast message, so one template fills either; unlike Beast's set,

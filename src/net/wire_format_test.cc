@@ -136,5 +136,18 @@ TEST(WireFormat, HeaderLinesGoAfterTheMessagesFieldsAsBeastWouldWriteThem) {
   EXPECT_EQ(ours.find("Injected"), std::string::npos);
 }
 
+// A length given to AppendResponseHead is the Content-Length line prepare_payload would add.
+TEST(WireFormat, AGivenContentLengthIsWhatPreparePayloadWrites) {
+  http::response<http::string_body> res{http::status::bad_request, 11};
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(false);
+  res.body() = R"({"error":{}})";
+  std::string ours;
+  AppendResponseHead(res.base(), ours, {}, res.body().size());
+  ours += res.body();
+  res.prepare_payload();
+  EXPECT_EQ(ours, BeastBytes(res));
+}
+
 }  // namespace
 }  // namespace mec::net
