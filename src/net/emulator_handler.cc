@@ -485,7 +485,8 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
     s_.cancelled.fetch_add(1);
     co_return;
   }
-  if (!co_await sleep_until(t0 + plan.ttft)) {
+  const bool slept = co_await sleep_until(t0 + plan.ttft);  // g++ 12: no co_await in a condition
+  if (!slept) {
     s_.cancelled.fetch_add(1);
     co_return;
   }
@@ -524,7 +525,8 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   const std::string_view finish = plan.truncated ? "length" : "stop";
   if (!r.stream) {
     const int64_t until = plan.drop_after >= 0 ? plan.drop_after : plan.output_tokens - 1;
-    if (!co_await sleep_until(t0 + plan.ttft + plan.per_token * until)) {
+    const bool waited = co_await sleep_until(t0 + plan.ttft + plan.per_token * until);
+    if (!waited) {
       s_.cancelled.fetch_add(1);
       co_return;
     }
@@ -547,7 +549,8 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   http::response<http::empty_body> head{http::status::ok, ver};
   head.set(http::field::content_type, "text/event-stream");
   head.set(http::field::cache_control, "no-cache");
-  if (!co_await ch.BeginStream(std::move(head))) {
+  const bool begun = co_await ch.BeginStream(std::move(head));
+  if (!begun) {
     s_.cancelled.fetch_add(1);
     co_return;
   }
@@ -568,7 +571,8 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
       AppendSseEvent(out, CompletionChunk(meta, token, i == 0, ""));
       ++i;
     } while (i < plan.output_tokens && t0 + plan.ttft + plan.per_token * i <= now);
-    if (!co_await ch.WriteChunk(out)) {
+    const bool written = co_await ch.WriteChunk(out);
+    if (!written) {
       s_.cancelled.fetch_add(1);
       co_return;
     }

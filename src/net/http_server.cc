@@ -144,7 +144,9 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   void StartWatch();
   awaitable<void> StopTlsWatch();  // a plain watch stops with watching_ = false
   void ArmWatch();
-  void OnReadable(const beast::error_code& ec);
+  // `gen`: the watch_gen_ the wait was armed under (a wait queued for an earlier request may
+  // complete during this one).
+  void OnReadable(const beast::error_code& ec, uint32_t gen);
   bool Drain();  // false: the client is gone (or flooding); plain TCP only
   awaitable<void> Watch();  // TLS
   awaitable<void> WriteAndLinger(HttpResponse res);
@@ -182,6 +184,7 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   bool watching_ = false;      // a request's handler runs and its disconnect is watched
   bool watch_stop_ = false;    // TLS: the watcher coroutine is asked to end
   bool wait_pending_ = false;  // plain: a readiness wait is queued on the socket
+  uint32_t watch_gen_ = 0;     // plain: one more per request watched (StartWatch)
   const bool over_limit_;
   std::vector<std::function<void()>> hooks_;
 };
@@ -290,6 +293,7 @@ void Connection::StartWatch() {
     asio::co_spawn(sock_.get_executor(), Watch(), asio::detached);
     return;
   }
+  ++watch_gen_;
   // Bytes (or the end of stream) that arrived before the wait is queued would raise no new
   // readiness event (the reactor is edge-triggered): take them now, then wait for more.
   if (!Drain()) return;
@@ -306,12 +310,20 @@ awaitable<void> Connection::StopTlsWatch() {
 
 void Connection::ArmWatch() {
   wait_pending_ = true;
-  sock_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const beast::error_code& ec) { self->OnReadable(ec); });
+  sock_.async_wait(tcp::socket::wait_read,
+                   [self = shared_from_this(), gen = watch_gen_](const beast::error_code& ec) { self->OnReadable(ec, gen); });
 }
 
-void Connection::OnReadable(const beast::error_code& ec) {
+void Connection::OnReadable(const beast::error_code& ec, uint32_t gen) {
   wait_pending_ = false;
   if (!watching_) return;  // between requests: the next read takes the bytes (or sees the end)
+  if (ec == asio::error::operation_aborted && gen != watch_gen_ && !aborted_) {
+    // A wait queued before this request, cancelled between requests (CloseIfIdle during a graceful
+    // shutdown while a pipelined request was already buffered): it says nothing about the client
+    // of this request, which is being served. Watch again.
+    ArmWatch();
+    return;
+  }
   if (ec) {
     // Cancelled by our own Abort, or by a write timeout (the client is then gone too).
     watching_ = false;

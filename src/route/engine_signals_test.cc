@@ -209,7 +209,7 @@ TEST(EngineSignals, ASaturatedReplicaIsSkippedForItsSibling) {
   w.snap.backends[0].engine = Reading(900, 7, 4, 0.5);
   d = w.Decide("cost-first");
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->chain, (std::vector<int>{1, 2}));
+  EXPECT_EQ(d->chain, (std::vector<int>{1, 2, 0}));  // the saturated one last: a fallback of last resort
   EXPECT_NE(d->reason.find("skipped saturated edge-a: 7 waiting > 5"), std::string::npos) << d->reason;
   EXPECT_EQ(d->candidates[0].filtered_by, "saturated: 7 waiting > 5");
   // adaptive too.
@@ -226,7 +226,7 @@ TEST(EngineSignals, EveryReplicaOfATierSaturatedOverflows) {
   for (const char* policy : {"adaptive", "cost-first", "least-latency"}) {
     auto d = w.Decide(policy);
     ASSERT_TRUE(d.ok()) << policy;
-    EXPECT_EQ(d->chain, (std::vector<int>{2})) << policy;
+    EXPECT_EQ(d->chain, (std::vector<int>{2, 0, 1})) << policy;  // the cloud, then the saturated edge
     EXPECT_NE(d->reason.find("overflow: every edge replica saturated (edge-a: KV cache 0.93 >= 0.80, edge-b: no engine reading)"),
               std::string::npos)
         << policy << ": " << d->reason;
@@ -249,13 +249,15 @@ TEST(EngineSignals, SkipSaturatedKeepsOrderAndDropsNothingWithoutSaturation) {
   EnginePool w;
   RouteEnv env{w.pool, w.snap, w.rng, At(1000)};
   CandidateSet cs = BuildCandidates(w.ctx, env);
-  std::vector<int> ids = {0, 1, 2};
-  EXPECT_EQ(SkipSaturated(env, cs, ids), "");
+  std::vector<int> ids = {0, 1, 2}, aside;
+  EXPECT_EQ(SkipSaturated(env, cs, ids, aside), "");
   EXPECT_EQ(ids, (std::vector<int>{0, 1, 2}));
+  EXPECT_TRUE(aside.empty());
   cs.all[1].saturated = true;
   w.snap.backends[1].engine = Reading(900, 8, 4, 0.1);
-  EXPECT_EQ(SkipSaturated(env, cs, ids), "skipped saturated edge-b: 8 waiting > 5");
+  EXPECT_EQ(SkipSaturated(env, cs, ids, aside), "skipped saturated edge-b: 8 waiting > 5");
   EXPECT_EQ(ids, (std::vector<int>{0, 2}));
+  EXPECT_EQ(aside, (std::vector<int>{1}));
 }
 
 }  // namespace

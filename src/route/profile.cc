@@ -56,7 +56,8 @@ Result<Decision> Profile::Decide(const RequestContext& ctx, const RouteEnv& env)
                              }),
               ids.end());
   }
-  const std::string saturation = SkipSaturated(env, cs, ids);
+  std::vector<int> set_aside;  // saturated: last in the chain (route/saturation.h)
+  const std::string saturation = SkipSaturated(env, cs, ids, set_aside);
   if (!ids.empty()) {
     std::vector<double> scores;
     ScoreAll(ctx, cs, ids, scores);
@@ -110,6 +111,7 @@ Result<Decision> Profile::Decide(const RequestContext& ctx, const RouteEnv& env)
     d.hedge_delay_s = primary.ttft_s;
     if (ctx.deadline_ms) d.hedge_delay_s = std::min(d.hedge_delay_s, 0.3 * *ctx.deadline_ms / 1000.0);
   }
+  for (int i : set_aside) d.chain.push_back(cs.all[i].backend);  // after any hedge was chosen
   if (!saturation.empty() && !d.shed) d.reason += "; " + saturation;
   if (primary.cold && !d.shed) {
     const auto& o = env.pool.at(primary.backend).options();

@@ -5,14 +5,15 @@
 
 namespace mec {
 
-std::string SkipSaturated(const RouteEnv& env, CandidateSet& cs, std::vector<int>& ids) {
+std::string SkipSaturated(const RouteEnv& env, CandidateSet& cs, std::vector<int>& ids, std::vector<int>& set_aside) {
+  set_aside.clear();
   size_t saturated = 0;
   for (int i : ids) saturated += cs.all[i].saturated;
   if (saturated == 0) return {};
   if (saturated == ids.size()) return "every candidate saturated";
   std::array<int, kTierCount> before{}, after{};
   for (int i : ids) ++before[static_cast<int>(cs.all[i].tier)];
-  std::vector<int> skipped;
+  std::vector<int>& skipped = set_aside;
   ids.erase(std::remove_if(ids.begin(), ids.end(),
                            [&](int i) {
                              if (!cs.all[i].saturated) return false;
