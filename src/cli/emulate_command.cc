@@ -18,10 +18,10 @@ constexpr char kUsage[] =
     "usage: mecrouter emulate --profile device|edge|cloud|zero|FILE [--listen HOST:PORT] [--threads N] [--seed S]\n"
     "                         [--flavor openai|vllm|llamacpp|ollama] [--load-ms MS]\n";
 
-// Sleeps `ms` of real time unless SIGINT/SIGTERM arrives first; returns false if one did.
-bool SleepUnlessTerminated(double ms) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(ms * 1000));
-  while (std::chrono::steady_clock::now() < end) {
+// Sleeps `ms` on `clock` unless SIGINT/SIGTERM arrives first; returns false if one did.
+bool SleepUnlessTerminated(const Clock& clock, double ms) {
+  const TimePoint end = clock.Now() + FromMillis(ms);
+  while (clock.Now() < end) {
     if (PollTerminationSignal() != 0) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -76,7 +76,7 @@ int RunEmulate(int argc, char** argv) {
   if (*flavor == EngineFlavor::kVllm && profile->load_ms > 0) {
     std::printf("mecrouter emulate: vllm flavor loading the model for %.0f ms (connections are refused until then)\n", profile->load_ms);
     std::fflush(stdout);
-    if (!SleepUnlessTerminated(profile->load_ms)) return 0;
+    if (!SleepUnlessTerminated(clock, profile->load_ms)) return 0;
   }
   net::HttpServer server(EmulatorServerOptions(flags.Get("listen", "127.0.0.1:8001"), std::atoi(flags.Get("threads", "1").c_str())),
                          [&shared](int, net::asio::io_context&) { return std::make_shared<net::EmulatorHandler>(shared); });

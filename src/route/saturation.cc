@@ -13,17 +13,16 @@ std::string SkipSaturated(const RouteEnv& env, CandidateSet& cs, std::vector<int
   if (saturated == ids.size()) return "every candidate saturated";
   std::array<int, kTierCount> before{}, after{};
   for (int i : ids) ++before[static_cast<int>(cs.all[i].tier)];
-  std::vector<int>& skipped = set_aside;
   ids.erase(std::remove_if(ids.begin(), ids.end(),
                            [&](int i) {
                              if (!cs.all[i].saturated) return false;
-                             skipped.push_back(i);
+                             set_aside.push_back(i);
                              return true;
                            }),
             ids.end());
   for (int i : ids) ++after[static_cast<int>(cs.all[i].tier)];
   std::string overflow, others;
-  for (int i : skipped) {
+  for (int i : set_aside) {
     Candidate& c = cs.all[i];
     const Backend& b = env.pool.at(c.backend);
     const std::string why = SaturationReason(ViewOf(env, c.backend).engine.get(), env.now, ThresholdsOf(b.options().engine));
