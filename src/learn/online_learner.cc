@@ -317,16 +317,22 @@ GateResult CompareOnHoldout(const ComplexityModel& live, const ComplexityModel& 
       a.push_back(quality(live, s));
       b.push_back(quality(candidate, s));
     }
-    g.live[k] = EvaluateRouting(RoutedItemsFromSamples(cls, a));
-    g.candidate[k] = EvaluateRouting(RoutedItemsFromSamples(cls, b));
+    const std::vector<RoutedItem> live_items = RoutedItemsFromSamples(cls, a), cand_items = RoutedItemsFromSamples(cls, b);
+    g.live[k] = EvaluateRouting(live_items);
+    g.candidate[k] = EvaluateRouting(cand_items);
     const RoutingMetrics &l = g.live[k], &c = g.candidate[k];
-    const bool class_worse = c.calls_saved < l.calls_saved - 1e-12 ||
-                             (std::abs(c.calls_saved - l.calls_saved) <= 1e-12 && num(c.apgr) < num(l.apgr) - 1e-12);
+    // Worse only when the drop in calls saved is larger than the noise of this holdout: a paired
+    // bootstrap (the same resample for both models, a fixed seed so the gate is deterministic).
+    Rng rng(kGateSeed, static_cast<uint64_t>(k));
+    const PairedDifference d = BootstrapCallsSavedDifference(cand_items, live_items, kGateResamples, 0.95, rng);
+    g.drop_sd[k] = d.sd;
+    const double drop = l.calls_saved - c.calls_saved;
+    const bool class_worse = drop > 1e-12 && drop > kGateZ * d.sd;
     worse |= class_worse;
-    char buf[200];
-    std::snprintf(buf, sizeof(buf), "%s%s %zu held back: calls saved %.1f%% vs live %.1f%%, APGR %.3f vs %.3f", why.empty() ? "" : "; ",
-                  std::string(QualityClassName(static_cast<QualityClass>(k))).c_str(), cls.size(), 100 * c.calls_saved,
-                  100 * l.calls_saved, num(c.apgr), num(l.apgr));
+    char buf[240];
+    std::snprintf(buf, sizeof(buf), "%s%s %zu held back: calls saved %.1f%% vs live %.1f%% (+-%.1f%%)%s, APGR %.3f vs %.3f",
+                  why.empty() ? "" : "; ", std::string(QualityClassName(static_cast<QualityClass>(k))).c_str(), cls.size(),
+                  100 * c.calls_saved, 100 * l.calls_saved, 100 * d.sd, class_worse ? " worse" : "", num(c.apgr), num(l.apgr));
     why += buf;
   }
   g.pass = any && !worse;

@@ -15,6 +15,7 @@
 // Thread-safety: free functions without shared state.
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,8 +94,10 @@ std::vector<RoutedItem> RoutedItemsFromSamples(const std::vector<JudgedSample>& 
                                                const std::vector<double>& scores);
 
 // The promotion gate of the background trainer: is `candidate` no worse than `live` on the
-// held-back samples, in every tier class that has some (calls saved at 95% quality, then APGR as
-// the tie-break)? A device sample is scored with the model's device quality (learned, or derived
+// held-back samples, in every tier class that has some? "Worse" is a drop in calls saved at 95%
+// quality larger than kGateZ standard errors of the paired bootstrap on those samples (a holdout
+// of eight verdicts cannot tell a 25-point drop from chance; a broken fit on forty can). APGR is
+// reported, not gated on. A device sample is scored with the model's device quality (learned, or derived
 // from the edge's through `device`). A sample without its prompt (past the retention, or from
 // another replica) is scored from its stored features: then both models must be the base the
 // features were computed under, or adapted on it.
@@ -103,8 +106,12 @@ struct GateResult {
   std::array<RoutingMetrics, kQualityClasses> live;
   std::array<RoutingMetrics, kQualityClasses> candidate;
   std::array<size_t, kQualityClasses> held_back{0, 0};
+  std::array<double, kQualityClasses> drop_sd{0, 0};  // bootstrap standard error of the calls-saved difference
   std::string reason;
 };
+inline constexpr double kGateZ = 1.28;          // one-sided 90%
+inline constexpr int kGateResamples = 400;
+inline constexpr uint64_t kGateSeed = 0x6a7465ull;
 GateResult CompareOnHoldout(const ComplexityModel& live, const ComplexityModel& candidate,
                             const std::vector<JudgedSample>& holdout, const DeviceQualityAssumption& device);
 
