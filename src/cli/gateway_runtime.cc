@@ -82,11 +82,13 @@ Status GatewayRuntime::Start() {
   ContextDefaults defaults;
   defaults.min_quality = options.routing.default_min_quality;
   if (options.routing.default_deadline_ms > 0) defaults.deadline_ms = options.routing.default_deadline_ms;
+  defaults.prompt_blocks = static_cast<size_t>(options.routing.prefix_max_blocks);
   QualityBudgetOptions qopts;
   qopts.margin = options.routing.quality_margin;
   p->engine = std::make_unique<EngineParts>(options.backends, clock_, *p->complexity, defaults, options.routing.max_attempts, qopts);
   p->engine->monitor.SetPanicThreshold(options.routing.panic_threshold);
   p->engine->EnableFeedback();  // POST /v1/feedback
+  if (options.routing.prefix_max_blocks > 0) p->engine->EnablePrefixAffinity(static_cast<size_t>(options.routing.prefix_capacity_blocks));
   p->pool = &p->engine->pool;
   PolicyOptions popts;
   popts.deadline_target = options.routing.deadline_target;

@@ -57,6 +57,20 @@ TEST(Config, EstimateMemoSizeIsReadAndBounded) {
   ExpectError("routing:\n  estimate_memo: many\n" + backend, "routing.estimate_memo: expected a number");
 }
 
+TEST(Config, PrefixAffinityKeysAreReadAndBounded) {
+  const std::string backend = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto d = LoadOptionsFromString(backend, "c.yaml");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->routing.prefix_max_blocks, 256);
+  EXPECT_EQ(d->routing.prefix_capacity_blocks, 31250);
+  auto o = LoadOptionsFromString("routing:\n  prefix_max_blocks: 0\n  prefix_capacity_blocks: 4096\n" + backend, "c.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->routing.prefix_max_blocks, 0);
+  EXPECT_EQ(o->routing.prefix_capacity_blocks, 4096);
+  ExpectError("routing:\n  prefix_max_blocks: -1\n" + backend, "c.yaml:2: routing.prefix_max_blocks: must be between 0 and");
+  ExpectError("routing:\n  prefix_capacity_blocks: 0\n" + backend, "routing.prefix_capacity_blocks: must be between 1 and");
+}
+
 TEST(Config, ErrorsNameKeyAndLine) {
   ExpectError("backends:\n  - name: a\n    tier: moon\n    url: http://x/v1\n    models: [m]\n", "c.yaml:3: backends[0].tier");
   ExpectError("backends:\n  - name: a\n    tier: edge\n    url: http://x/v1\n    modles: [m]\n", "c.yaml:5: backends[0].modles: unknown key");

@@ -245,7 +245,8 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
   MEC_TRY(r.ForEachKey(n, path,
                        {"policy", "shadow_policy", "auto_order", "max_attempts", "default_min_quality",
                         "default_deadline_ms", "deadline_target", "hedge", "hedge_threshold", "min_quality_per",
-                        "quality_margin", "profiles", "panic_threshold", "shed_below", "estimate_memo"},
+                        "quality_margin", "profiles", "panic_threshold", "shed_below", "estimate_memo",
+                        "prefix_max_blocks", "prefix_capacity_blocks"},
                        [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                          if (k == "policy") {
                            policy_node.emplace(v);
@@ -279,6 +280,8 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
                          if (k == "panic_threshold") return r.Num(v, p, o.panic_threshold, 0, 1);
                          if (k == "shed_below") return r.Num(v, p, o.shed_below, 0, 1);
                          if (k == "estimate_memo") return r.Num(v, p, o.estimate_memo, 0, 1 << 20);
+                         if (k == "prefix_max_blocks") return r.Num(v, p, o.prefix_max_blocks, 0, 1 << 16);
+                         if (k == "prefix_capacity_blocks") return r.Num(v, p, o.prefix_capacity_blocks, 1, 1 << 24);
                          if (k == "min_quality_per") {
                            std::string per;
                            MEC_TRY(r.Str(v, p, per));

@@ -191,8 +191,8 @@ struct ProfileOptions {
 inline constexpr const char* kRoutingFilterNames[] = {"cloud-tier", "edge-tier", "device-tier", "auto-order"};
 inline constexpr const char* kRoutingHardFilterNames[] = {"privacy", "model", "capabilities", "context-window",
                                                           "reachable", "health"};
-inline constexpr const char* kRoutingScorerNames[] = {"latency", "cost",          "load",       "queue", "kv-cache",
-                                                      "quality", "p-meet",        "tier-distance", "tier-order"};
+inline constexpr const char* kRoutingScorerNames[] = {"latency", "cost",   "load",          "queue",     "kv-cache",
+                                                      "prefix",  "quality", "p-meet", "tier-distance", "tier-order"};
 inline constexpr const char* kRoutingPickerNames[] = {"max-score", "round-robin", "random", "adaptive"};
 inline constexpr const char* kBuiltinPolicyNames[] = {"adaptive",    "cloud-only",    "edge-only",  "device-only",
                                                       "static",      "round-robin",   "random",     "least-latency",
@@ -224,6 +224,12 @@ struct RoutingOptions {
   // The complexity model's estimates of this many recent prompts are remembered (0: none);
   // context/estimate_memo.h.
   int estimate_memo = 4096;
+  // Prefix affinity (cache/prefix_index.h, docs/engines.md): the router remembers which prompt
+  // blocks it sent to each backend and predicts that their prefill is skipped there. At most
+  // prefix_max_blocks blocks of 16 tokens of a prompt are hashed (0 turns it off), and each
+  // backend's index holds prefix_capacity_blocks (the inference extension's defaults).
+  int prefix_max_blocks = 256;
+  int prefix_capacity_blocks = 31250;
 };
 
 // Periodic export of the decision log to S3 (aws/decision_exporter.h, docs/telemetry.md); off

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "context/prompt_blocks.h"
 #include "context/token_estimator.h"
 #include "context/use_cases.h"
 
@@ -33,6 +34,7 @@ std::variant<RequestContext, ApiError> ContextBuilder::Build(const ParsedRequest
   c.needs_json_schema = req.needs_json_schema;
   c.needs_image_input = req.needs_image_input;
   c.input_tokens = EstimatePromptTokens(req.text, req.message_count);
+  if (defaults_.prompt_blocks > 0) c.prompt_blocks = PromptBlockHashes(req.text, c.input_tokens, defaults_.prompt_blocks);
   c.policy = hints.policy;
 
   const UseCaseDefaults* uc = nullptr;

@@ -22,6 +22,7 @@ struct ContextDefaults {
   double min_quality = 0.9;                 // routing.default_min_quality
   std::optional<double> deadline_ms;        // none unless configured
   DeviceQualityAssumption device_quality{0.710, 0.764};  // Llama-3.2-1B on MMLU (tier_quality.h)
+  size_t prompt_blocks = 0;                 // hash at most this many prompt blocks (0: none; prefix affinity off)
 };
 
 class ContextBuilder {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/hints.h"
 #include "api/request.h"
@@ -46,6 +47,11 @@ struct RequestContext {
   std::string_view complexity_model;
   std::string policy;                 // requested policy, or empty for the config's
   std::string static_tier;            // the use case's tier in the original design's table, if any
+  // The prompt's chained block hashes (context/prompt_blocks.h), for prefix affinity
+  // (cache/prefix_index.h); empty when it is off or the prompt is shorter than a block. The
+  // simulator fills them from a trace's own block ids, of prompt_block_tokens each.
+  std::vector<uint64_t> prompt_blocks;
+  int prompt_block_tokens = 16;
 
   double quality(Tier t) const { return tier_quality[static_cast<int>(t)]; }
 };

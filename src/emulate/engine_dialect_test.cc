@@ -55,8 +55,8 @@ TEST(VllmDialect, ParsesBackIntoTheLoad) {
   TierModel m(Small(), Rng(1), clock.Now(), FeaturesOf(EngineFlavor::kVllm));
   const std::string text(64 * 20, 'x');
   Load(m, clock.Now(), [&](WorkItem& a, WorkItem& b, WorkItem&) {
-    a.prefix_blocks = PrefixBlockHashes(text, a.input_tokens);
-    b.prefix_blocks = PrefixBlockHashes(text, b.input_tokens);  // its 12 blocks were a's first 12
+    a.prefix_blocks = PromptBlockHashes(text, a.input_tokens);
+    b.prefix_blocks = PromptBlockHashes(text, b.input_tokens);  // its 12 blocks were a's first 12
   });
   const std::string out = VllmMetricsText(m.Engine(clock.Now(), false), "llama-3.1-8b-instruct");
   auto v = ParseVllmMetrics(out);

@@ -98,13 +98,13 @@ TEST(EngineModel, ARepeatedPrefixIsAHitAndSkipsItsPrefill) {
   TierModel m(Engine(), Rng(1), clock.Now(), FeaturesOf(EngineFlavor::kVllm));
   const std::string shared(640, 'a');  // 10 blocks of 64 bytes (16 tokens)
   WorkItem first = Item(1, 200, 5);
-  first.prefix_blocks = PrefixBlockHashes(shared + std::string(160, 'b'), 200);
+  first.prefix_blocks = PromptBlockHashes(shared + std::string(160, 'b'), 200);
   ASSERT_EQ(first.prefix_blocks.size(), 12u);
   ServicePlan plan;
   ASSERT_EQ(m.Arrive(clock.Now(), first, &plan), Admission::kStarted);
   EXPECT_NEAR(ToMillis(plan.ttft), 10 + 200, 1e-6);
   WorkItem second = Item(2, 200, 5);
-  second.prefix_blocks = PrefixBlockHashes(shared + std::string(160, 'c'), 200);
+  second.prefix_blocks = PromptBlockHashes(shared + std::string(160, 'c'), 200);
   ASSERT_EQ(m.Arrive(clock.Now(), second, &plan), Admission::kStarted);
   EXPECT_NEAR(ToMillis(plan.ttft), 10 + 200 - 160, 1e-6);  // 10 blocks x 16 tokens cached
   EngineSnapshot s = m.Engine(clock.Now(), false);
@@ -114,7 +114,7 @@ TEST(EngineModel, ARepeatedPrefixIsAHitAndSkipsItsPrefill) {
   EXPECT_EQ(s.prompt_tokens_seen, 400);
   // The whole prompt again: all but its last token is a hit.
   WorkItem third = Item(3, 192, 5);
-  third.prefix_blocks = PrefixBlockHashes(shared + std::string(160, 'b'), 192);
+  third.prefix_blocks = PromptBlockHashes(shared + std::string(160, 'b'), 192);
   ASSERT_EQ(m.Arrive(clock.Now(), third, &plan), Admission::kStarted);
   EXPECT_EQ(m.Engine(clock.Now(), false).prefix_hits, 160 + 191);
 }

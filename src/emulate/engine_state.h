@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "context/prompt_blocks.h"
 #include "core/clock.h"
 
 namespace mec {
@@ -23,15 +24,9 @@ struct EngineFeatures {
                                 // otherwise the model loads from start for load_ms (vLLM, llama.cpp)
 };
 
-// The prefix cache's unit: vLLM's default KV block size, in tokens.
-inline constexpr int kPrefixBlockTokens = 16;
-
-// Chained hashes of a prompt's full leading blocks, for the prefix cache: block k covers the
-// first k x kPrefixBlockTokens tokens, and so its hash covers all blocks before it (two prompts
-// share block k's hash only if they share everything up to its end). The emulator has no
-// tokenizer: a block is 4 bytes per token of the text, and there are at most
-// input_tokens / kPrefixBlockTokens blocks.
-std::vector<uint64_t> PrefixBlockHashes(std::string_view text, int64_t input_tokens);
+// The prefix cache's unit and its block hashes: context/prompt_blocks.h (the router's prefix
+// index reads the same blocks).
+inline constexpr int kPrefixBlockTokens = kPromptBlockTokens;
 
 // One llama.cpp slot, as GET /slots shows it.
 struct SlotView {

@@ -19,6 +19,7 @@ namespace mec {
 class Telemetry;
 class QualityFeedback;
 class ReplicaSync;
+class PrefixIndex;
 struct GatewayStats;
 
 struct Engine {
@@ -37,6 +38,7 @@ struct Engine {
   Telemetry* telemetry = nullptr;           // decisions and attempts in metrics and logs
   GatewayStats* stats = nullptr;            // the gateway's counters (/api/stats)
   ReplicaSync* replicas = nullptr;          // latency observations shared through Redis
+  PrefixIndex* prefix_index = nullptr;      // prefix affinity (cache/prefix_index.h); null: off
 };
 
 }  // namespace mec

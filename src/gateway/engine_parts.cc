@@ -21,4 +21,10 @@ void EngineParts::EnableFeedback() {
   engine.quality_feedback = feedback.get();
 }
 
+void EngineParts::EnablePrefixAffinity(size_t capacity_blocks) {
+  if (prefix) return;
+  prefix = std::make_unique<PrefixIndex>(pool.size(), capacity_blocks);
+  engine.prefix_index = prefix.get();
+}
+
 }  // namespace mec

@@ -16,6 +16,7 @@
 
 #include "backend/backend_monitor.h"
 #include "backend/backend_pool.h"
+#include "cache/prefix_index.h"
 #include "config/options.h"
 #include "context/context_builder.h"
 #include "core/clock.h"
@@ -36,6 +37,10 @@ struct EngineParts {
   // Turns on the learned quality feedback (POST /v1/feedback; the simulator's feedback_rate):
   // routing then reads each backend's adjusted quality per task class.
   void EnableFeedback();
+  // Turns on prefix affinity (cache/prefix_index.h): routing then predicts that a backend holds
+  // the prompt blocks last sent to it. The requests' contexts need their blocks (the context
+  // builder's defaults.prompt_blocks, or the simulator's trace).
+  void EnablePrefixAffinity(size_t capacity_blocks);
 
   BackendPool pool;
   BackendMonitor monitor;
@@ -43,6 +48,7 @@ struct EngineParts {
   ContextBuilder context;
   QualityBudget quality_budget;  // adaptive's minimum quality per class
   std::unique_ptr<QualityFeedback> feedback;  // null until EnableFeedback
+  std::unique_ptr<PrefixIndex> prefix;        // null until EnablePrefixAffinity
   std::vector<std::string> names;             // backend names by index
   std::function<double(int, const std::string&, double)> adjust;
   Engine engine;

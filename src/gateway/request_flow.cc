@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cache/prefix_index.h"
 #include "gateway/gateway_stats.h"
 #include "route/predict.h"
 #include "state/replica_sync.h"
@@ -24,6 +25,14 @@ RequestFlow::Verdict RequestFlow::Decide(const Router& policy, Rng& rng, const R
   // read for the decision only.
   const PoolSnapshot& snap = e_.monitor.Current();
   RouteEnv env{e_.pool, snap, rng, start_, e_.adjust_quality, e_.quality_budget, e_.quality_feedback};
+  // Prefix affinity: what each backend's KV cache probably holds of this prompt.
+  std::vector<double> prefix;
+  if (e_.prefix_index && !ctx_.prompt_blocks.empty()) {
+    prefix.resize(e_.pool.size());
+    for (size_t b = 0; b < prefix.size(); ++b)
+      prefix[b] = static_cast<double>(e_.prefix_index->Match(b, ctx_.prompt_blocks)) * ctx_.prompt_block_tokens;
+    env.prefix_tokens = prefix;
+  }
   Result<Decision> d = policy.Decide(ctx_, env);
   const Duration decide_time = e_.clock.Now() - start_;
   if (record_) record_->policy = std::string(policy.name());
@@ -58,6 +67,7 @@ FailoverAction RequestFlow::Admitted(FailoverAction act) {
     // already in flight, is skipped without using up one of the request's attempts.
     if (e_.monitor.AdmitAttempt(act.backend, now)) {
       e_.pool.at(act.backend).requests.fetch_add(1, std::memory_order_relaxed);
+      RecordPrefix(act.backend);
       if (e_.stats) {
         Count(e_.stats->upstream_attempts);
         const auto& all = machine_->attempts();
@@ -122,6 +132,7 @@ int RequestFlow::PickContinuation(int cut, bool device_only) {
     if (!e_.monitor.AdmitAttempt(b, now)) continue;  // ejected, or half-open with its probe out
     ++continuations_;
     e_.pool.at(b).requests.fetch_add(1, std::memory_order_relaxed);
+    RecordPrefix(b);
     if (e_.stats) Count(e_.stats->upstream_attempts);
     return b;
   }
@@ -142,6 +153,10 @@ void RequestFlow::OnContinuationFailure(int backend, AttemptResult r, const Atte
 bool RequestFlow::OnAttemptEnd(int backend, AttemptResult r, const AttemptTiming& t) {
   if (r == AttemptResult::kMidstreamCut) e_.pool.at(backend).failures.fetch_add(1, std::memory_order_relaxed);
   return Observe(backend, r, t);
+}
+
+void RequestFlow::RecordPrefix(int backend) {
+  if (e_.prefix_index && !ctx_.prompt_blocks.empty()) e_.prefix_index->Record(static_cast<size_t>(backend), ctx_.prompt_blocks);
 }
 
 void RequestFlow::Trace(int backend, AttemptResult r) const {

@@ -103,6 +103,8 @@ class RequestFlow {
   FailoverAction Admitted(FailoverAction act);
   bool Observe(int backend, AttemptResult r, const AttemptTiming& t);
   void Trace(int backend, AttemptResult r) const;
+  // The prompt's blocks are sent to `backend`: it will hold them (prefix affinity).
+  void RecordPrefix(int backend);
 
   const Engine& e_;
   const RequestContext& ctx_;

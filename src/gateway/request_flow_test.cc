@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cache/prefix_index.h"
 #include "gateway/gateway_stats.h"
 
 namespace mec {
@@ -270,6 +271,47 @@ TEST_F(ContinueTest, SkipsAnEjectedBackendAndMayFindNone) {
   flow.OnFirstByte(0);
   EXPECT_EQ(flow.PickContinuation(0), -1);
   EXPECT_EQ(stats.continuations.load(), 0u);
+}
+
+// Prefix affinity: every backend an attempt is sent to holds the prompt's blocks afterwards, and
+// the next decision reads how much of a prompt each one holds.
+TEST_F(FlowTest, RecordsThePromptBlocksWhereAttemptsGoAndShowsThemToTheNextDecision) {
+  class Capturing final : public Router {
+   public:
+    std::string_view name() const override { return "capturing"; }
+    Result<Decision> Decide(const RequestContext&, const RouteEnv& env) const override {
+      seen.assign(env.prefix_tokens.begin(), env.prefix_tokens.end());
+      return decision;
+    }
+    Decision decision;
+    mutable std::vector<double> seen;
+  } router2;
+  router2.decision.chain = {0, 1, 2};
+  PrefixIndex index(pool.size(), 1000);
+  engine.prefix_index = &index;
+  ctx.prompt_blocks = {11, 12, 13, 14};
+  {
+    RequestFlow flow(engine, ctx, nullptr);
+    ASSERT_EQ(flow.Decide(router2, rng), RequestFlow::Verdict::kRoute);
+    EXPECT_EQ(router2.seen, (std::vector<double>{0, 0, 0}));
+    FailoverAction a = flow.Start();
+    ASSERT_EQ(a.backend, 0);
+    a = flow.OnFailure(0, {AttemptResult::kServerError, 503, 0, "HTTP 503"}, clock.Now());
+    ASSERT_EQ(a.backend, 1);
+  }
+  EXPECT_EQ(index.Size(0), 4u) << "edge-a prefilled it before failing";
+  EXPECT_EQ(index.Size(1), 4u);
+  EXPECT_EQ(index.Size(2), 0u);
+  // The conversation goes on: its first four blocks are held by edge-a and edge-b.
+  ctx.prompt_blocks = {11, 12, 13, 14, 15, 16};
+  RequestFlow next(engine, ctx, nullptr);
+  ASSERT_EQ(next.Decide(router2, rng), RequestFlow::Verdict::kRoute);
+  EXPECT_EQ(router2.seen, (std::vector<double>{64, 64, 0}));
+  // A prompt without blocks shows the router nothing.
+  ctx.prompt_blocks.clear();
+  RequestFlow plain(engine, ctx, nullptr);
+  ASSERT_EQ(plain.Decide(router2, rng), RequestFlow::Verdict::kRoute);
+  EXPECT_TRUE(router2.seen.empty());
 }
 
 }  // namespace

@@ -390,7 +390,7 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   for (const auto& [key, value] : r.fields)
     if (key == "ignore_eos" && value == "true" && r.max_tokens) w.output_tokens = *r.max_tokens + 1;
   w.content_hash = Fnv1a64(asked_text) ^ static_cast<uint64_t>(r.seed.value_or(0));
-  if (s_.model.engine().prefix_cache) w.prefix_blocks = PrefixBlockHashes(r.text, in_tokens);
+  if (s_.model.engine().prefix_cache) w.prefix_blocks = PromptBlockHashes(r.text, in_tokens);
   if (cont.asked && w.output_tokens < 0) {  // what is left of the whole answer's length
     bool ignored = false;
     w.output_tokens = std::max<int64_t>(0, DrawOutputTokens(profile.mean_output_tokens, w.content_hash, -1, &ignored) - prefix_tokens);

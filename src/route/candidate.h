@@ -26,6 +26,8 @@ struct Candidate {
   double kv_usage = std::numeric_limits<double>::quiet_NaN();  // share of its KV cache in use; NaN: not reported
   bool saturated = false;         // its engine is saturated or silent (backend/engine_load.h Saturated)
   bool cold = false;              // its engine (Ollama) does not hold the model: ttft_s includes the load
+  // Prompt tokens its KV cache probably holds (cache/prefix_index.h): their prefill is skipped.
+  double prefix_tokens = 0;
   double score = 0;               // the policy's score (higher is better)
 };
 

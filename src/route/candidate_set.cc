@@ -85,6 +85,7 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
       c.saturated = Saturated(v.engine.get(), env.now, t);
       if (!Stale(v.engine.get(), env.now, t.stale_after)) fresh = v.engine.get();
     }
+    if (i < env.prefix_tokens.size()) c.prefix_tokens = std::clamp(env.prefix_tokens[i], 0.0, static_cast<double>(ctx.input_tokens));
     PredictLatencyAndCost(ctx, terms, b.options(), v, c, fresh);
     if (c.passed_filters) cs.passing.push_back(static_cast<int>(i));
   }

@@ -260,5 +260,60 @@ TEST(EngineSignals, SkipSaturatedKeepsOrderAndDropsNothingWithoutSaturation) {
   EXPECT_EQ(aside, (std::vector<int>{1}));
 }
 
+// Prefix affinity: the replica whose KV cache probably holds the prompt's prefix skips its
+// prefill, so a long prompt goes there under adaptive and least-latency, and the prefix scorer
+// ranks by the share held; saturation still wins over affinity.
+TEST(EngineSignals, PrefixAffinityPrefersTheReplicaThatHoldsThePrompt) {
+  EnginePool w;
+  w.ctx.input_tokens = 4000;
+  w.ctx.prompt_blocks.assign(250, 0);  // 250 blocks of 16 tokens (their values are not read here)
+  const std::vector<double> held = {0, 3200, 0};
+  auto decide = [&](std::string_view policy, std::span<const double> prefix) {
+    auto r = MakePolicy(policy, PolicyOptions{});
+    EXPECT_TRUE(r) << policy;
+    RouteEnv env{w.pool, w.snap, w.rng, At(1000)};
+    env.prefix_tokens = prefix;
+    return r->Decide(w.ctx, env);
+  };
+  for (std::string_view policy : {"adaptive", "least-latency", "edge-only"}) {
+    auto none = decide(policy, {});
+    ASSERT_TRUE(none.ok()) << policy;
+    EXPECT_EQ(none->chain.front(), 0) << policy << ": pool order without affinity";
+    EXPECT_EQ(none->reason.find("prefix cache"), std::string::npos) << none->reason;
+    auto d = decide(policy, held);
+    ASSERT_TRUE(d.ok()) << policy;
+    if (policy == "edge-only") continue;  // it has no latency preference between replicas
+    EXPECT_EQ(d->chain.front(), 1) << policy << ": " << d->reason;
+    EXPECT_NE(d->reason.find("edge-b holds ~3200 of 4000 prompt tokens (prefix cache)"), std::string::npos) << d->reason;
+    EXPECT_LT(d->candidates[1].ttft_s, d->candidates[0].ttft_s);
+    EXPECT_EQ(d->candidates[1].prefix_tokens, 3200);
+  }
+  // The prefix scorer alone, in a profile.
+  ProfileOptions p;
+  p.name = "affine";
+  p.scorers = {{"prefix", 3}, {"queue", 2}, {"kv-cache", 2}};
+  p.picker = "max-score";
+  auto prof = MakeProfile(p, PolicyOptions{});
+  ASSERT_TRUE(prof.ok()) << prof.status().message();
+  RouteEnv env{w.pool, w.snap, w.rng, At(1000)};
+  env.prefix_tokens = held;
+  auto d = (*prof)->Decide(w.ctx, env);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->chain.front(), 1) << d->reason;
+  EXPECT_NE(d->reason.find("~3200 prompt tokens cached"), std::string::npos) << d->reason;
+  // Held, but saturated: set aside all the same.
+  w.snap.backends[1].engine = Reading(900, 9, 4, 0.3);
+  d = decide("adaptive", held);
+  ASSERT_TRUE(d.ok());
+  EXPECT_NE(d->chain.front(), 1) << d->reason;
+  EXPECT_NE(d->reason.find("skipped saturated edge-b"), std::string::npos) << d->reason;
+  // A prefix longer than the prompt is read as the whole prompt, never more.
+  w.snap.backends[1].engine = Reading(900, 0, 1, 0.2);
+  const std::vector<double> too_much = {0, 1e9, 0};
+  d = decide("least-latency", too_much);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->candidates[1].prefix_tokens, 4000);
+}
+
 }  // namespace
 }  // namespace mec

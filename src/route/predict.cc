@@ -69,8 +69,9 @@ void PredictLatencyAndCost(const RequestContext& ctx, const RequestTerms& terms,
   if (auto rtt_ms = ClientRttMs(ctx.network, o.tier)) ttft = std::max(0.0, ttft - v.rtt.Median()) + *rtt_ms / 1000.0;
   // Prompt length beyond the ~200 tokens the estimator mostly sees: prefill grows the TTFT.
   // (The estimator learns a backend's typical TTFT; this keeps long prompts from looking free.)
+  // The part its KV cache probably holds (prefix affinity) is not prefilled again.
   const double tpot = std::max(1e-5, v.tpot.Median()) * throttle;
-  const double prefill = std::max(0.0, static_cast<double>(ctx.input_tokens) - 200.0) * tpot / 20.0;
+  const double prefill = std::max(0.0, static_cast<double>(ctx.input_tokens) - c.prefix_tokens - 200.0) * tpot / 20.0;
   ttft += prefill;
   // Queue: beyond capacity, wait for earlier requests' share of service.
   const double service = ttft + ctx.output_tokens * tpot;

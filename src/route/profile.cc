@@ -117,6 +117,9 @@ Result<Decision> Profile::Decide(const RequestContext& ctx, const RouteEnv& env)
     const auto& o = env.pool.at(primary.backend).options();
     d.reason += fmt::format("; {} is cold (its engine loads the model, ~{:.1f}s)", o.name, o.engine.cold_load_ms / 1000.0);
   }
+  if (primary.prefix_tokens > 0 && !d.shed)
+    d.reason += fmt::format("; {} holds ~{:.0f} of {} prompt tokens (prefix cache)", env.pool.at(primary.backend).name(),
+                            primary.prefix_tokens, ctx.input_tokens);
   if (ctx.quality_sd >= 0 && !d.shed) d.reason += "; " + QualityNote(ctx);
   d.candidates = std::move(cs.all);
   return d;

@@ -5,6 +5,7 @@
 // through what they are given, so the gateway and the simulator run the same code.
 
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct RouteEnv {
   // for the request's task class in one lookup (QualityFeedback::AdjustAll). REQUIRES: it says
   // what adjust_quality would, when both are set.
   const QualityFeedback* quality_feedback = nullptr;
+  // Optional, by backend index: prompt tokens each backend's KV cache probably holds (prefix
+  // affinity; the caller reads them from cache/prefix_index.h). Empty: none anywhere.
+  std::span<const double> prefix_tokens;
 };
 
 struct Decision {

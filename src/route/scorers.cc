@@ -113,6 +113,21 @@ class KvCacheScorer final : public Scorer {
   }
 };
 
+// The share of the prompt a candidate's KV cache probably holds (the inference extension's prefix
+// scorer: matched blocks / the prompt's blocks).
+class PrefixScorer final : public Scorer {
+ public:
+  std::string_view name() const override { return "prefix"; }
+  double Key(const RequestContext&, const Candidate& c) const override { return -c.prefix_tokens; }
+  void Score(const RequestContext& ctx, const CandidateSet& cs, std::span<const int> ids, std::span<double> out) const override {
+    const double whole = static_cast<double>(ctx.prompt_blocks.size()) * ctx.prompt_block_tokens;
+    for (size_t k = 0; k < ids.size(); ++k) out[k] = whole > 0 ? Clamp01(cs.all[ids[k]].prefix_tokens / whole) : 0.0;
+  }
+  void Detail(const RequestContext&, const Candidate& p, std::string& reason) const override {
+    if (p.prefix_tokens > 0) fmt::format_to(std::back_inserter(reason), FMT_COMPILE("~{:.0f} prompt tokens cached"), p.prefix_tokens);
+  }
+};
+
 class QualityScorer final : public Scorer {
  public:
   std::string_view name() const override { return "quality"; }
@@ -194,6 +209,7 @@ std::unique_ptr<Scorer> MakeScorer(std::string_view name, const PolicyOptions& o
   if (name == "quality") return std::make_unique<QualityScorer>();
   if (name == "queue") return std::make_unique<QueueScorer>();
   if (name == "kv-cache") return std::make_unique<KvCacheScorer>();
+  if (name == "prefix") return std::make_unique<PrefixScorer>();
   if (name == "p-meet") return std::make_unique<PMeetScorer>();
   if (name == "tier-distance") return std::make_unique<TierDistanceScorer>();
   if (name == "tier-order") return std::make_unique<TierOrderScorer>(o.auto_order);

@@ -10,6 +10,9 @@
 //                  in-flight requests beyond capacity; detail "3 waiting"
 //   kv-cache       lowest KV-cache use its engine reports; a candidate whose engine reports none
 //                  scores the mean of the others' scores; detail "KV cache 0.42"
+//   prefix         the share of the prompt's blocks its KV cache probably holds (prefix affinity,
+//                  cache/prefix_index.h; 0 for all without prompt blocks); detail "~1024 prompt
+//                  tokens cached"
 //   quality        the candidate's expected quality (already on [0, 1]); detail "quality 0.84"
 //   p-meet         its P(meets the deadlines); detail "p(meet)=0.97"
 //   tier-distance  nearness to the request's tier in the original design's use-case table
