@@ -241,7 +241,7 @@ TEST_F(EnginePollerTest, LoopStoresReadingsAndLogsFailuresOnce) {
   poller.Start();
   EXPECT_EQ(poller.active(), 2);  // the openai backend is not polled
   std::thread runner([&] { ioc.run(); });
-  for (int i = 0; i < 300 && (engines_[broken]->Hits("/metrics") < 5 || engines_[e]->Hits("/metrics") < 5); ++i)
+  for (int i = 0; i < 1000 && (engines_[broken]->Hits("/metrics") < 5 || engines_[e]->Hits("/metrics") < 5); ++i)
     std::this_thread::sleep_for(milliseconds(10));
   auto good = board.Latest(0);
   EXPECT_TRUE(good);  // no ASSERT while `runner` is joinable: it would terminate the process
@@ -260,7 +260,7 @@ TEST_F(EnginePollerTest, LoopStoresReadingsAndLogsFailuresOnce) {
       EXPECT_NE(broken_logs[0].find("failing: GET /metrics: HTTP 500: oops"), std::string::npos) << broken_logs[0];
   }
   engines_[broken]->Set("/metrics", 200, VllmText(0, 0, 0, 0, 0));
-  for (int i = 0; i < 300 && !board.Latest(1); ++i) std::this_thread::sleep_for(milliseconds(10));
+  for (int i = 0; i < 1000 && !board.Latest(1); ++i) std::this_thread::sleep_for(milliseconds(10));
   EXPECT_TRUE(board.Latest(1));
   poller.Stop();
   poller.Stop();  // idempotent
