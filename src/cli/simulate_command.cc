@@ -37,6 +37,7 @@ constexpr const char* kUsage =
     "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--outcomes FILE.jsonl|FILE.csv]\n"
     "                          [--report FILE.html]\n"
     "                          [--data DIR] [--learning on|off] [--learning-rate X] [--engine-signals on|off]\n"
+    "                          [--prefix-affinity on|off] [--edge-kv-tokens N]\n"
     "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
     "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n"
     "  Without a data directory, prompts come from scenarios/fallback_prompts.csv (mode \"fallback\"); regenerate it\n"
@@ -48,6 +49,10 @@ constexpr const char* kUsage =
     "  --rate: arrivals per second instead of the scenario's (as `mecrouter demo --rate`).\n"
     "  --engine-signals: the edge sites' engines polled for their queues (the scenario's `engine_signals:`\n"
     "  block; docs/engines.md) on or off.\n"
+    "  --prefix-affinity: with the scenario's `prefix_cache:` (a Mooncake trace's blocks), the clients route by\n"
+    "  where they sent each prefix (docs/simulator.md \"Prefix reuse\") or not.\n"
+    "  --edge-kv-tokens: every edge GPU's KV cache in tokens instead of its profile's (e.g. HBM plus a CPU\n"
+    "  offload tier), for the prefix cache.\n"
     "  --outcomes FILE.jsonl: one JSON line per request and policy (tier, TTFT, latency, deadline met), as in\n"
     "  `mecrouter demo --json`; FILE.csv: one CSV row per request and policy (labels, predictions, what happened,\n"
     "  each tier's idle timing), which scripts/sim_bounds.py reads.\n";
@@ -92,7 +97,8 @@ int FitFallbackFile(const Flags& flags) {
 
 int RunSimulate(int argc, char** argv) {
   Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report", "fit-fallback",
-                                 "learning", "learning-rate", "rate", "outcomes", "engine-signals"});
+                                 "learning", "learning-rate", "rate", "outcomes", "engine-signals",
+                                 "prefix-affinity", "edge-kv-tokens"});
   if (flags.ok() && flags.Has("fit-fallback")) return FitFallbackFile(flags);
   if (!flags.ok() || !flags.Has("scenario")) {
     std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
@@ -139,6 +145,24 @@ int RunSimulate(int argc, char** argv) {
       return 2;
     }
     scenario.engine_signals.enabled = v == "on";
+  }
+  if (flags.Has("prefix-affinity")) {
+    const std::string v = flags.Get("prefix-affinity", "");
+    if (v != "on" && v != "off") {
+      std::fprintf(stderr, "mecrouter simulate: --prefix-affinity takes on or off\n");
+      return 2;
+    }
+    scenario.prefix_cache.affinity = v == "on";
+  }
+  if (flags.Has("edge-kv-tokens")) {
+    const std::string v = flags.Get("edge-kv-tokens", "");
+    char* end = nullptr;
+    const long long n = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end != '\0' || n < 1 || n > (1ll << 40)) {
+      std::fprintf(stderr, "mecrouter simulate: --edge-kv-tokens takes a number of tokens >= 1\n");
+      return 2;
+    }
+    for (auto& e : scenario.edge_sites) e.profile.kv_capacity_tokens = n;
   }
   if (flags.Has("learning-rate")) {
     char* end = nullptr;

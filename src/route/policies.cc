@@ -21,7 +21,10 @@ std::vector<ProfileOptions> BuiltinProfiles() {
   return {
       make("adaptive", {}, {}, "adaptive", ""),
       make("cloud-only", {"cloud-tier"}, {{"load", 1}}, "max-score", "cloud only"),
-      make("edge-only", {"edge-tier"}, {{"load", 1}}, "max-score", "edge only"),
+      // Among edge replicas, the one that holds the prompt's prefix unless it is far busier (the
+      // prefix share, weight 2, against the load's normalized spread, 1; llm-d weighs prefix 3
+      // against queue 2 and KV 2).
+      make("edge-only", {"edge-tier"}, {{"load", 1}, {"prefix", 2}}, "max-score", "edge only"),
       make("device-only", {"device-tier"}, {{"load", 1}}, "max-score", "device only"),
       // Nearest tier first, then the least loaded: load's weight is below the 0.5 between tiers.
       make("static", {}, {{"tier-distance", 1}, {"load", 0.01}}, "max-score", "static"),

@@ -42,6 +42,8 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
   PolicyMetrics m;
   m.policy = run.policy;
   m.model_loads = run.model_loads;
+  m.prefix_query_tokens = run.prefix_query_tokens;
+  m.prefix_hit_tokens = run.prefix_hit_tokens;
   m.cold_waits = run.cold_waits;
   m.learning_verdicts = run.learning_verdicts;
   m.learners = run.learners;
@@ -55,7 +57,7 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
       info[u].time_critical = d->deadline_ms && *d->deadline_ms <= 3000;
     }
   }
-  std::vector<float> ttft, e2e, tc_e2e, tc_ttft;
+  std::vector<float> ttft, e2e, tc_e2e, tc_ttft, edge_ttft;
   std::vector<std::vector<float>> uc_e2e(s.use_cases.size());
   std::vector<int64_t> uc_n(s.use_cases.size()), uc_met(s.use_cases.size()), uc_done(s.use_cases.size()), uc_good(s.use_cases.size());
   int64_t met = 0, tc_n = 0, tc_met = 0, correct = 0;
@@ -86,6 +88,7 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
       uc_good[u] += o.as_good;
       correct += o.correct;
       if (o.tier >= 0 && o.tier < 3) ++tiers[o.tier];
+      if (run.prefix_query_tokens > 0 && o.tier == static_cast<int>(Tier::kEdge)) edge_ttft.push_back(o.ttft_ms);
       if (o.met_deadline) {
         ++met;
         ++uc_met[u];
@@ -105,6 +108,7 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
   const double n = std::max<int64_t>(1, m.requests);
   m.availability = m.completed / n;
   m.ttft_ms = Summarize(std::move(ttft));
+  m.edge_ttft_ms = Summarize(std::move(edge_ttft));
   m.e2e_ms = Summarize(std::move(e2e));
   m.deadline_attainment = met / n;
   m.tc_e2e_ms = Summarize(std::move(tc_e2e));
@@ -170,6 +174,12 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
       w.EndObject();
     }
     w.EndObject();
+    if (m.prefix_query_tokens > 0) {
+      w.Key("prefix_cache").BeginObject().Field("query_tokens", m.prefix_query_tokens).Field("hit_tokens", m.prefix_hit_tokens);
+      w.Field("hit_rate", static_cast<double>(m.prefix_hit_tokens) / static_cast<double>(m.prefix_query_tokens));
+      Latency(w, "edge_ttft_ms", m.edge_ttft_ms);
+      w.EndObject();
+    }
     if (m.learning_verdicts > 0) {  // the loop ran and this policy answered below the cloud
       w.Key("learning").BeginObject().Field("verdicts", m.learning_verdicts);
       w.Key("learners").BeginObject();
@@ -219,6 +229,12 @@ std::string MetricsTable(const ReportHeader& h, const std::vector<PolicyMetrics>
                      m.tc_ttft_ms.p95, 100 * m.tc_deadline_attainment, 100 * m.quality, m.cost_per_1k_usd, m.utility,
                      m.contract_kept ? "yes" : "NO", 100 * m.tier_share[0], 100 * m.tier_share[1], 100 * m.tier_share[2], m.fallbacks,
                      m.hedges, m.model_loads);
+  }
+  for (const auto& m : policies) {
+    if (m.prefix_query_tokens == 0) continue;
+    t += fmt::format("prefix cache {}: hit rate {:.1f}% of {} prompt tokens; edge TTFT p50 {:.0f}ms p95 {:.0f}ms\n", m.policy,
+                     100.0 * static_cast<double>(m.prefix_hit_tokens) / static_cast<double>(m.prefix_query_tokens), m.prefix_query_tokens,
+                     m.edge_ttft_ms.p50, m.edge_ttft_ms.p95);
   }
   for (const auto& m : policies) {
     if (m.learning_verdicts == 0) continue;

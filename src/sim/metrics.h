@@ -62,6 +62,9 @@ struct PolicyMetrics {
   // The online learning loop (PolicyRun; rendered only when it ran).
   int64_t learning_verdicts = 0;
   std::vector<std::pair<std::string, SimLearningStats>> learners;
+  // Prefix caching at the edge (PolicyRun; rendered only when the scenario enables it).
+  int64_t prefix_query_tokens = 0, prefix_hit_tokens = 0;
+  LatencySummary edge_ttft_ms;  // TTFT of the requests answered at the edge (with prefix caching only)
 };
 
 // `cloud_mean_cost`: mean cost per request of cloud-only on the same run (U's normalizer).

@@ -107,7 +107,7 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
   r.Map(root, "scenario",
         {"name", "description", "requests", "arrival", "token_sigma", "clients", "links", "device_classes", "edge_sites", "cloud",
          "usd_per_kwh", "edge_price", "cloud_price", "use_cases", "outages", "timeouts", "device_timeouts", "routing",
-         "edge_models", "placement", "learning", "engine_signals"},
+         "edge_models", "placement", "learning", "engine_signals", "prefix_cache"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "name") s.name = r.String(v, k);
           else if (k == "description") s.description = r.String(v, k);
@@ -153,6 +153,13 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
               } else if (ek == "poll_ms") e.poll_ms = r.Number(ev, w, 1, 60000);
               else if (ek == "stale_ms") e.stale_ms = r.Number(ev, w, 1, 3.6e6);
               else e.max_waiting = r.Number(ev, w, 0, 1e6);
+            });
+          } else if (k == "prefix_cache") {
+            r.Map(v, k, {"enabled", "affinity"}, [&](const std::string& pk, const YAML::Node& pv) {
+              const std::string w = "prefix_cache." + pk;
+              const std::string b = r.String(pv, w);
+              if (b != "true" && b != "false") r.Fail(pv, w + ": true or false");
+              (pk == "enabled" ? s.prefix_cache.enabled : s.prefix_cache.affinity) = b == "true";
             });
           } else if (k == "placement") {
             r.Map(v, k, {"policy", "cold_start_s", "half_life_s", "interval_s", "hysteresis", "min_share"},

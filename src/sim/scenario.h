@@ -110,6 +110,17 @@ struct EngineSignalSpec {
   double max_waiting = 5;
 };
 
+// Prefix caching at the edge (`prefix_cache:`; docs/simulator.md "Prefix reuse"): when enabled,
+// every edge GPU's engine caches prompt prefixes (vLLM's automatic prefix caching, bounded by its
+// profile's KV capacity), a Mooncake trace's block ids reach the engines and routing, and each
+// conversation is one client's (its rows share their second block id). With affinity, each
+// client's engine keeps a prefix index (cache/prefix_index.h) of one GPU's KV capacity and routes
+// by it; without, it routes as if it knew nothing of prefixes. Off by default.
+struct PrefixCacheSpec {
+  bool enabled = false;
+  bool affinity = true;
+};
+
 struct Scenario {
   std::string name;
   std::string description;
@@ -161,6 +172,7 @@ struct Scenario {
   std::vector<Tier> continue_tiers = {Tier::kDevice, Tier::kEdge};
   LearningSpec learning;             // `learning:` (default off)
   EngineSignalSpec engine_signals;   // `engine_signals:` (default off)
+  PrefixCacheSpec prefix_cache;      // `prefix_cache:` (default off)
 
   const LinkSpec* FindLink(std::string_view name) const;
   int DeviceClassIndex(std::string_view name) const;  // -1 if unknown

@@ -234,6 +234,27 @@ TEST(Scenario, LearningIsOffByDefaultAndItsKeysAreChecked) {
   }
 }
 
+TEST(Scenario, PrefixCacheIsOffByDefaultAndChecked) {
+  const std::string mixed = ReadAll(testing::SourceDir() + "/scenarios/mixed.yaml");
+  auto s = ParseScenario(mixed, "mixed.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_FALSE(s->prefix_cache.enabled);
+  auto prefix = ParseScenario(ReadAll(testing::SourceDir() + "/scenarios/prefix.yaml"), "prefix.yaml");
+  ASSERT_TRUE(prefix.ok()) << prefix.status().message();
+  EXPECT_TRUE(prefix->prefix_cache.enabled);
+  EXPECT_TRUE(prefix->prefix_cache.affinity);
+  EXPECT_FALSE(prefix->hedge);
+  ASSERT_EQ(prefix->edge_sites.size(), 4u);
+  for (const auto& e : prefix->edge_sites) EXPECT_EQ(e.profile.kv_capacity_tokens, 147456) << e.name;
+  auto off = ParseScenario(mixed + "\nprefix_cache: {enabled: true, affinity: false}\n", "m.yaml");
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_FALSE(off->prefix_cache.affinity);
+  auto bad = ParseScenario(mixed + "\nprefix_cache: {enabled: sometimes}\n", "m.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("prefix_cache.enabled: true or false"), std::string::npos) << bad.status().message();
+  EXPECT_FALSE(ParseScenario(mixed + "\nprefix_cache: {size: 3}\n", "m.yaml").ok());
+}
+
 TEST(Scenario, BurstsAndEngineSignalsAreOffByDefaultAndChecked) {
   const std::string mixed = ReadAll(testing::SourceDir() + "/scenarios/mixed.yaml");
   auto s = ParseScenario(mixed, "mixed.yaml");

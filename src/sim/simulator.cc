@@ -24,6 +24,7 @@
 #include "sim/client_network.h"
 #include "sim/event_queue.h"
 #include "sim/oracle_policy.h"
+#include "sim/trace_reader.h"
 
 namespace mec::sim {
 
@@ -175,6 +176,10 @@ class World final : public OracleTruth {
   // order: device, sites in site_order_[home], cloud), written by PollEngines. Declared before the
   // engines, whose monitors point at them, so that they outlive those.
   std::vector<std::unique_ptr<EngineLoadBoard>> boards_;
+  // Prefix affinity (scenario prefix_cache): one index for every client, as a MEC site's regional
+  // gateway keeps (it sees every request, so it forgets at the engines' pace; an index per client
+  // believes its blocks are still cached while other clients' traffic evicts them).
+  std::unique_ptr<PrefixIndex> prefix_index_;
   std::vector<std::unique_ptr<ClientEngine>> engines_;
   std::vector<std::unique_ptr<SimLearner>> learners_;  // per device class; empty: learning off
   Rng learn_rng_;
@@ -187,6 +192,38 @@ class World final : public OracleTruth {
   std::vector<RequestOutcome> out_;
   uint32_t deciding_ = 0;                // the request the oracle's View() refers to
 };
+
+// A client's prefix index holds what one edge GPU's KV cache can (the largest site's GPU), in
+// the trace's 512-token blocks: fixed by the calibration before anything is measured.
+size_t PrefixIndexBlocks(const Scenario& s) {
+  int64_t kv = 0;
+  for (const auto& e : s.edge_sites) kv = std::max(kv, e.profile.kv_capacity_tokens);
+  return static_cast<size_t>(std::max<int64_t>(1, kv / kMooncakeBlockTokens));
+}
+
+// SplitMix64's finalizer: a bijection on 64 bits, so distinct inputs never collide.
+uint64_t SplitMix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// The engine's view of a request's trace blocks: each 512-token id split into the engine's
+// 16-token blocks (only the full ones the prompt covers). An id stands for its whole prefix, so
+// (id, part) does too.
+std::vector<uint64_t> EngineBlocks(const SimRequest& r) {
+  std::vector<uint64_t> out;
+  constexpr int kParts = kMooncakeBlockTokens / kPrefixBlockTokens;
+  out.reserve(r.blocks.size() * kParts);
+  int64_t left = r.input_tokens;
+  for (uint64_t id : r.blocks) {
+    for (int j = 0; j < kParts && left >= kPrefixBlockTokens; ++j, left -= kPrefixBlockTokens)
+      out.push_back(SplitMix(id * kParts + static_cast<uint64_t>(j)));  // one-to-one on (id, part)
+    if (left < kPrefixBlockTokens) break;
+  }
+  return out;
+}
 
 TierProfile WithOutages(TierProfile p, const Scenario& s, const std::string& target) {
   const double d = s.ExpectedDurationS();
@@ -209,8 +246,15 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
   for (size_t si = 0; si < s_.edge_sites.size(); ++si) {
     const auto& site = s_.edge_sites[si];
     site_offset_.push_back(offset);
-    const TierProfile p = WithOutages(site.profile, s_, site.name);
-    for (int g = 0; g < site.gpus; ++g) servers_.emplace_back(p, Rng(seed, site.name + "/gpu-" + std::to_string(g)), start);
+    TierProfile p = WithOutages(site.profile, s_, site.name);
+    // With prefix caching the engine model keeps its prefix cache (and nothing to load: the
+    // simulator's GPUs start warm).
+    EngineFeatures features;
+    if (s_.prefix_cache.enabled) {
+      features.enabled = features.prefix_cache = true;
+      p.load_ms = 0;
+    }
+    for (int g = 0; g < site.gpus; ++g) servers_.emplace_back(p, Rng(seed, site.name + "/gpu-" + std::to_string(g)), start, features);
     offset += site.gpus;
     const size_t models = s_.edge_models.size();
     sites_.push_back(SiteState{ModelPlacement(static_cast<int>(models), site.model_index, s_.placement.options, start),
@@ -242,6 +286,11 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
                                                       learners_.empty() ? in.complexity : *learners_[spec.device_class],
                                                       defaults, seed, c, s_.max_attempts, qb));
     if (s_.feedback_rate > 0) engines_.back()->EnableFeedback();
+    if (s_.prefix_cache.enabled && s_.prefix_cache.affinity) {
+      // Every client lists the same backends in the same order (workload.cc: one home site).
+      if (!prefix_index_) prefix_index_ = std::make_unique<PrefixIndex>(engines_.back()->pool.size(), PrefixIndexBlocks(s_));
+      engines_.back()->engine.prefix_index = prefix_index_.get();
+    }
     if (s_.engine_signals.enabled) {
       if (boards_.empty())
         for (size_t h = 0; h < s_.edge_sites.size(); ++h) boards_.push_back(std::make_unique<EngineLoadBoard>(s_.edge_sites.size() + 2));
@@ -380,6 +429,13 @@ PolicyRun World::Run() {
   run.model_loads = model_loads_;
   run.cold_waits = cold_waits_;
   run.learning_verdicts = learning_verdicts_;
+  if (s_.prefix_cache.enabled) {
+    for (int sv = GpuServer(0, 0); sv < CloudServer(); ++sv) {
+      const EngineSnapshot e = servers_[static_cast<size_t>(sv)].Engine(Now(), false);
+      run.prefix_query_tokens += e.prefix_queries;
+      run.prefix_hit_tokens += e.prefix_hits;
+    }
+  }
   for (size_t d = 0; d < learners_.size(); ++d) run.learners.emplace_back(s_.device_classes[d].name, learners_[d]->stats());
   return run;
 }
@@ -439,6 +495,10 @@ void World::OnArrival(uint32_t i) {
   // Token counts drive latency and cost; the prompt drives quality (docs/simulator.md): the
   // request's length is the workload's, not the estimate of the labelled prompt's text.
   ctx.input_tokens = r.input_tokens;
+  if (s_.prefix_cache.enabled && !r.blocks.empty()) {
+    ctx.prompt_blocks = r.blocks;
+    ctx.prompt_block_tokens = kMooncakeBlockTokens;
+  }
   rr.deadline_ms = ctx.deadline_ms;
   rr.ttft_deadline_ms = ctx.ttft_deadline_ms;
   if (const UseCaseDefaults* u = FindUseCase(uc.key)) rr.task_class = &u->task_class;
@@ -556,6 +616,7 @@ void World::AdmitAt(uint32_t a) {
   w.input_tokens = r.input_tokens + at.prefix;  // a continuation reads the partial answer too
   w.content_hash = r.prompt;
   w.output_tokens = std::max<int64_t>(0, r.output_tokens - at.prefix);
+  if (s_.prefix_cache.enabled && at.server >= GpuServer(0, 0) && at.server < CloudServer()) w.prefix_blocks = EngineBlocks(r);
   ServicePlan plan;
   const Admission adm = servers_[at.server].Arrive(Now(), w, &plan);
   const TimePoint back = Now() + FromSeconds(at.down_s);

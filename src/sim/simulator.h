@@ -86,6 +86,8 @@ struct PolicyRun {
   // The online learning loop (empty when off): verdicts drawn, and each device class's learner.
   int64_t learning_verdicts = 0;
   std::vector<std::pair<std::string, SimLearningStats>> learners;
+  // Prefix caching (scenario prefix_cache): prompt tokens the edge engines looked up, and found.
+  int64_t prefix_query_tokens = 0, prefix_hit_tokens = 0;
 };
 
 // Mean cost per request of sending every request to the cloud at list price (the oracle's

@@ -57,6 +57,25 @@ bool JsonNumber(std::string_view line, std::string_view key, double& v) {
   return end != rest.c_str();
 }
 
+// The array after "hash_ids": (absent: none). Non-negative integers only.
+Status HashIds(std::string_view line, std::vector<uint64_t>& out) {
+  size_t p = line.find("\"hash_ids\"");
+  if (p == std::string_view::npos) return Status::Ok();
+  p = line.find('[', p);
+  const size_t end = p == std::string_view::npos ? p : line.find(']', p);
+  if (end == std::string_view::npos) return Status::InvalidArgument("hash_ids: expected an array of integers");
+  for (size_t i = p + 1; i < end;) {
+    while (i < end && (line[i] == ' ' || line[i] == ',')) ++i;
+    if (i >= end) break;
+    uint64_t v = 0;
+    auto [next, ec] = std::from_chars(line.data() + i, line.data() + end, v);
+    if (ec != std::errc()) return Status::InvalidArgument("hash_ids: expected an array of integers");
+    out.push_back(v);
+    i = static_cast<size_t>(next - line.data());
+  }
+  return Status::Ok();
+}
+
 Status CheckOrder(const std::vector<TraceRow>& rows, const std::string& source, size_t line) {
   if (rows.size() >= 2 && rows.back().arrival_s < rows[rows.size() - 2].arrival_s)
     return Status::InvalidArgument(fmt::format("{}:{}: arrival earlier than the previous row (traces must be in time order)", source, line));
@@ -109,7 +128,8 @@ Result<std::vector<TraceRow>> ParseMooncakeTrace(const std::string& text, const 
     if (!JsonNumber(line, "timestamp", ts) || !JsonNumber(line, "input_length", il) || !JsonNumber(line, "output_length", ol) || il < 0 || ol < 0)
       return Status::InvalidArgument(fmt::format("{}:{}: expected {{\"timestamp\", \"input_length\", \"output_length\"}}", source, n));
     if (rows.empty()) first = ts;
-    rows.push_back({(ts - first) / 1000.0 / time_scale, static_cast<int64_t>(il), static_cast<int64_t>(ol)});
+    rows.push_back({(ts - first) / 1000.0 / time_scale, static_cast<int64_t>(il), static_cast<int64_t>(ol), {}});
+    if (auto st = HashIds(line, rows.back().blocks); !st.ok()) return Status::InvalidArgument(fmt::format("{}:{}: {}", source, n, st.message()));
     if (auto st = CheckOrder(rows, source, n); !st.ok()) return st;
   }
   if (rows.empty()) return Status::InvalidArgument(source + ": no rows");

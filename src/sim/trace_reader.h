@@ -18,7 +18,12 @@ struct TraceRow {
   double arrival_s = 0;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
+  // Mooncake's hash_ids: the prompt's 512-token blocks, each id standing for the whole prefix up
+  // to its end (two rows share an id only if they share everything before it). Empty for Azure.
+  std::vector<uint64_t> blocks;
 };
+// The tokens one Mooncake hash id covers.
+inline constexpr int kMooncakeBlockTokens = 512;
 
 Result<std::vector<TraceRow>> ParseAzureTrace(const std::string& text, const std::string& source, double time_scale = 1);
 Result<std::vector<TraceRow>> ParseMooncakeTrace(const std::string& text, const std::string& source, double time_scale = 1);

@@ -39,7 +39,12 @@ TEST(TraceReader, MooncakeJsonl) {
   EXPECT_DOUBLE_EQ((*rows)[1].arrival_s, 1.5);
   EXPECT_EQ((*rows)[0].input_tokens, 6758);
   EXPECT_EQ((*rows)[1].output_tokens, 4);
+  EXPECT_EQ((*rows)[0].blocks, (std::vector<uint64_t>{0, 1}));
+  EXPECT_TRUE((*rows)[1].blocks.empty());
   EXPECT_FALSE(ParseMooncakeTrace("{\"timestamp\": 0}\n", "m.jsonl").ok());
+  auto bad = ParseMooncakeTrace("{\"timestamp\": 0, \"input_length\": 6, \"output_length\": 5, \"hash_ids\": [1, x]}\n", "m.jsonl");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("m.jsonl:1: hash_ids"), std::string::npos) << bad.status().message();
 }
 
 TEST(TraceReader, RealFilesMatchTheirReadme) {

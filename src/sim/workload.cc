@@ -61,7 +61,9 @@ std::vector<ClientSpec> MakeFleet(const Scenario& s, uint64_t seed) {
     const std::string& link_name = cls.links.empty() ? s.links.front().name : cls.links[li].first;
     for (size_t k = 0; k < s.links.size(); ++k)
       if (s.links[k].name == link_name) fleet[i].link = static_cast<uint16_t>(k);
-    fleet[i].home_site = static_cast<uint16_t>(i % s.edge_sites.size());
+    // With prefix caching the sites are one MEC site's replicas: every client lists them in the
+    // same order (no replica is any client's own, so none is an affinity by itself).
+    fleet[i].home_site = s.prefix_cache.enabled ? 0 : static_cast<uint16_t>(i % s.edge_sites.size());
   }
   return fleet;
 }
@@ -100,9 +102,23 @@ std::vector<SimRequest> Generate(const Scenario& s, const std::vector<ClientSpec
       acc += s.use_cases[u].share;
       if (x < acc) break;
     }
+    // One conversation (a trace row's second block id names it, with prefix_cache): one use case
+    // and one client, chosen from the id; the draws above and below are made all the same.
+    const TraceRow* row = trace ? &(*trace)[static_cast<size_t>(i)] : nullptr;
+    const bool conversation = row && s.prefix_cache.enabled && row->blocks.size() >= 2;
+    const uint64_t conv = conversation ? Fnv1a64(std::to_string(row->blocks[1])) : 0;
+    if (conversation) {
+      const double y = static_cast<double>(conv % 1000003) / 1000003.0 * share_total;
+      double acc2 = 0;
+      for (u = 0; u + 1 < s.use_cases.size(); ++u) {
+        acc2 += s.use_cases[u].share;
+        if (y < acc2) break;
+      }
+    }
     r.use_case = static_cast<uint16_t>(u);
     const auto& el = eligible[u];
     r.client = el.empty() ? 0 : el[clients.Below(el.size())];
+    if (conversation && !el.empty()) r.client = el[(conv / 1000003) % el.size()];
     r.prompt = static_cast<uint32_t>(pick.Below(prompts.items.size()));
     const auto& uc = s.use_cases[u];
     r.input_tokens = static_cast<int32_t>(std::max<long>(1, std::lround(tokens.LognormalWithMean(uc.input_tokens, s.token_sigma))));
@@ -111,6 +127,7 @@ std::vector<SimRequest> Generate(const Scenario& s, const std::vector<ClientSpec
       const auto& row = (*trace)[static_cast<size_t>(i)];
       r.input_tokens = static_cast<int32_t>(std::clamp<int64_t>(row.input_tokens, 1, 1 << 30));
       r.output_tokens = static_cast<int32_t>(std::clamp<int64_t>(row.output_tokens, 1, 1 << 30));
+      if (s.prefix_cache.enabled) r.blocks = row.blocks;
     }
     const auto& item = prompts.items[r.prompt];
     const auto& cls = s.device_classes[fleet[r.client].device_class];

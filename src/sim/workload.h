@@ -52,6 +52,8 @@ struct SimRequest {
   int32_t input_tokens = 1;    // true counts (lognormal around the use case's means)
   int32_t output_tokens = 1;
   bool device_correct = false; // the client's local model answers correctly (only where the edge does)
+  // A trace's prompt blocks (TraceRow::blocks, 512 tokens each); kept only with prefix_cache.
+  std::vector<uint64_t> blocks;
 };
 
 // `count` requests: Poisson arrivals at the scenario's rate, use case by share, a client of the
@@ -61,7 +63,9 @@ std::vector<SimRequest> MakeWorkload(const Scenario& s, const std::vector<Client
                                      int64_t count, uint64_t seed);
 
 // The same from a trace (sim/trace_reader.h): arrival times and token counts from its rows (at most
-// `count` of them; tokens at least 1), use case, client and prompt drawn as above.
+// `count` of them; tokens at least 1), use case, client and prompt drawn as above. With
+// prefix_cache enabled, a row's blocks are kept and a row with two or more blocks goes to the
+// client its second block names (one conversation, one client; the draw is still made).
 struct TraceRow;
 std::vector<SimRequest> MakeWorkloadFromTrace(const Scenario& s, const std::vector<ClientSpec>& fleet, const PromptSet& prompts,
                                               const std::vector<TraceRow>& trace, int64_t count, uint64_t seed);
