@@ -231,6 +231,7 @@ int RunDemo(int argc, char** argv) {
   world.edge_gpus = 0;
   for (const auto& site : scenario->edge_sites) world.edge_gpus += site.gpus;
   world.profile_priors = scenario->priors == "profile";
+  world.flavors = scenario->engine_signals.enabled;  // engines to read only where the simulator has them
   auto options = stack.Start(flags.Get("listen", "127.0.0.1:8080"), world);
   if (!options.ok()) {
     std::fprintf(stderr, "mecrouter demo: cannot start the embedded emulators: %s\n", options.status().message().c_str());

@@ -29,7 +29,12 @@ Result<Options> EmbeddedStack::Start(const std::string& listen, const EmbeddedSt
   for (const char* tier : {"device", "edge", "cloud"}) {
     auto profile = BuiltinProfile(tier);
     if (std::string_view(tier) == "edge") profile->gpus = std::max(1, stack.edge_gpus);
-    auto sh = std::make_unique<net::EmulatorShared>(*profile, clock_, seed++);
+    const EngineFlavor flavor = !stack.flavors                      ? EngineFlavor::kOpenAI
+                                : std::string_view(tier) == "device" ? EngineFlavor::kLlamaCpp
+                                : std::string_view(tier) == "edge"   ? EngineFlavor::kVllm
+                                                                     : EngineFlavor::kOpenAI;
+    if (flavor != EngineFlavor::kOpenAI) profile->load_ms = 0;  // the demo starts with its models loaded
+    auto sh = std::make_unique<net::EmulatorShared>(*profile, clock_, seed++, flavor);
     auto* shp = sh.get();
     auto srv = std::make_unique<net::HttpServer>(EmulatorServerOptions("127.0.0.1:0", 1), [shp](int, net::asio::io_context&) {
       return std::make_shared<net::EmulatorHandler>(*shp);
@@ -73,6 +78,8 @@ Result<Options> EmbeddedStack::Start(const std::string& listen, const EmbeddedSt
       b.expect = sim::ProfilePriors(*profile, 0);
       b.expect.rtt_ms = std::max(1.0, profile->rtt_ms);
     }
+    if (flavor == EngineFlavor::kLlamaCpp) b.engine.kind = EngineKind::kLlamaCpp;
+    if (flavor == EngineFlavor::kVllm) b.engine.kind = EngineKind::kVllm;
     o.backends.push_back(std::move(b));
     shared_.push_back(std::move(sh));
     servers_.push_back(std::move(srv));
@@ -96,8 +103,10 @@ std::vector<std::string> EmbeddedStack::Describe() const {
   std::vector<std::string> out;
   for (size_t i = 0; i < servers_.size(); ++i) {
     const TierProfile& p = shared_[i]->model.profile();
-    out.push_back(fmt::format("{:<6} emulator ({}{}) on http://127.0.0.1:{}/v1", p.name, p.model,
-                              p.gpus > 1 ? fmt::format(", {} GPUs", p.gpus) : "", servers_[i]->port()));
+    const EngineFlavor f = shared_[i]->flavor;
+    out.push_back(fmt::format("{:<6} emulator ({}{}{}) on http://127.0.0.1:{}/v1", p.name, p.model,
+                              p.gpus > 1 ? fmt::format(", {} GPUs", p.gpus) : "",
+                              f == EngineFlavor::kOpenAI ? "" : fmt::format(", speaks {}", FlavorName(f)), servers_[i]->port()));
   }
   return out;
 }

@@ -20,6 +20,11 @@ struct EmbeddedStackOptions {
   // Each backend's latency priors (`expect`) from its emulator's profile, as the simulator's
   // `priors: profile` derives them (sim/client_engine.h), instead of the tier defaults.
   bool profile_priors = false;
+  // The device emulator speaks llama.cpp's server dialect and the edge's vLLM's (emulate --flavor,
+  // docs/engines.md), both ready at once, and the gateway's backends declare those engines and poll
+  // them. Off: plain OpenAI-compatible emulators (`demo` of a scenario without engine signals, as
+  // the simulator then has none).
+  bool flavors = true;
 };
 
 class EmbeddedStack {
