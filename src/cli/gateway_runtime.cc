@@ -195,13 +195,7 @@ Status GatewayRuntime::Start() {
                  message.c_str());
   });
   p->engine_poller->Start();
-  // Fleet state (docs/fleet.md): a regional gateway's learned state pulled as priors, same thread.
-  if (!options.fleet.url.empty()) {
-    p->fleet_poller = std::make_unique<net::FleetPoller>(*p->probe_ioc, options.fleet, *p->pool, p->engine->monitor, clock_);
-    p->fleet_poller->set_on_log([](const std::string& line) { std::fprintf(stderr, "mecrouter: %s\n", line.c_str()); });
-    shared.fleet = p->fleet_poller.get();
-    p->fleet_poller->Start();
-  }
+  StartFleetPoller(*p, shared);  // fleet.url: a regional gateway's state as priors, same thread
   net::asio::io_context* probe_ioc = p->probe_ioc.get();
   p->probe_thread = std::thread([probe_ioc] { probe_ioc->run(); });
   if (p->exporter) p->exporter->Start();
@@ -245,6 +239,16 @@ Status GatewayRuntime::Guard(Parts& p, net::GatewayShared& shared) {
   }
   shared.metrics_need_token = remote && !options.server.open_metrics;
   return Status::Ok();
+}
+
+// Fleet state (docs/fleet.md): with fleet.url, a regional gateway's learned state pulled as
+// priors on the prober's io_context, off the request path.
+void GatewayRuntime::StartFleetPoller(Parts& p, net::GatewayShared& shared) {
+  if (options_.fleet.url.empty()) return;
+  p.fleet_poller = std::make_unique<net::FleetPoller>(*p.probe_ioc, options_.fleet, *p.pool, p.engine->monitor, clock_);
+  p.fleet_poller->set_on_log([](const std::string& line) { std::fprintf(stderr, "mecrouter: %s\n", line.c_str()); });
+  shared.fleet = p.fleet_poller.get();
+  p.fleet_poller->Start();
 }
 
 // fleet.token_env (docs/fleet.md): the publisher's token for GET /v1/fleet/state, and the puller's
