@@ -103,6 +103,18 @@ bool BackendMonitor::OnRemoteEjection(int backend, Duration d, TimePoint now) {
   return s.outlier.EjectFor(d, now);
 }
 
+bool BackendMonitor::OnFleetPrior(int backend, const FleetPrior& prior, TimePoint until, TimePoint now) {
+  State& s = *states_.at(backend);
+  std::lock_guard lock(s.mu);
+  for (auto [est, p] : {std::pair{&s.ttft, &prior.ttft}, std::pair{&s.tpot, &prior.tpot}}) {
+    if (*p) est->OverridePrior(**p, until);
+    else est->ClearPriorOverride();
+  }
+  // Re-reported every pull: only a real lengthening counts (and is counted as a peer ejection).
+  if (prior.down_for <= s.outlier.ejected_for(now) + std::chrono::seconds(1)) return false;
+  return s.outlier.EjectFor(prior.down_for, now);
+}
+
 bool BackendMonitor::OnHealthCheck(int backend, bool ok, std::optional<double> rtt_s, TimePoint now) {
   State& s = *states_.at(backend);
   std::lock_guard lock(s.mu);
@@ -145,6 +157,7 @@ BackendView BackendMonitor::View(int backend, TimePoint now) const {
   v.rtt = s.rtt.Estimate(now);
   v.ttft = s.ttft.Estimate(now);
   v.tpot = s.tpot.Estimate(now);
+  v.fleet_prior = s.ttft.PriorOverridden(now) || s.tpot.PriorOverridden(now);
   v.error_rate = s.mix.FailedShare(now);
   v.rate_limited_rate = s.mix.LimitedShare(now);
   v.ejections = s.outlier.ejections();

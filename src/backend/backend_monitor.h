@@ -25,6 +25,7 @@
 #include "backend/attempt_result.h"
 #include "backend/backend_pool.h"
 #include "backend/engine_load_board.h"
+#include "backend/latency_estimator.h"
 #include "backend/pool_snapshot.h"
 #include "core/clock.h"
 #include "core/rng.h"
@@ -41,6 +42,12 @@ struct AttemptOutcome {
   // lower bound on the TTFT; it enters the TTFT estimate when longer than the current median, so a
   // backend that slows past its timeouts (or loses every hedge) is seen as slow, not just failing.
   std::optional<double> waited_s;
+};
+
+// A regional gateway's belief about one backend, as priors for this one (backend/fleet_priors.h).
+struct FleetPrior {
+  std::optional<LatencyPrior> ttft, tpot;  // stands in for the configured prior; none: the configured one
+  Duration down_for{};                      // > 0: the fleet reports it out of service for this long
 };
 
 class BackendMonitor {
@@ -66,6 +73,12 @@ class BackendMonitor {
   // unless a probe is in flight (OutlierDetector::EjectFor). Returns true when the state changed:
   // publish then.
   bool OnRemoteEjection(int backend, Duration d, TimePoint now);
+  // The fleet's prior for this backend (backend/fleet_priors.h): the TTFT and time-per-token
+  // priors are replaced until `until` (an absent one is reset to the configured prior), the data
+  // stay; a down_for > 0 takes the backend out like a peer's ejection (OutlierDetector::EjectFor),
+  // unless its ejection already lasts about that long. Returns true when the ejection changed:
+  // publish then.
+  bool OnFleetPrior(int backend, const FleetPrior& prior, TimePoint until, TimePoint now);
   // An active health check finished: ok or not, and the round trip it measured. A pass also ends
   // an outlier ejection's wait (half-open; outlier.uneject_on_health_check). Returns true when the
   // active health status or the ejection changed.

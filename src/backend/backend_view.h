@@ -56,8 +56,9 @@ struct BackendView {
   double error_rate = 0;         // recent share of failed attempts (local + upstream failures; EWMA)
   double rate_limited_rate = 0;  // recent share of attempts answered 429 (same EWMA; not in error_rate)
   int64_t ejections = 0;         // times ejected so far on this replica's own evidence
-  int64_t peer_ejections = 0;    // times another replica's ejection took it out (state/replica_sync)
+  int64_t peer_ejections = 0;    // times another replica's (state/replica_sync) or the fleet's (backend/fleet_priors.h) ejection took it out
   double ejected_for_s = 0;      // seconds of ejection left (0 if not ejected)
+  bool fleet_prior = false;      // a regional gateway's estimate stands in for the configured prior (backend/fleet_priors.h)
   // What its serving engine said last (backend/engine_load.h; EngineLoadBoard::Latest when the
   // snapshot was published): null when it declares no engine or has not answered a poll yet.
   // Routing judges its age against the decision's time (route/engine_signals.h).

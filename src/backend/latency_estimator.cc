@@ -32,6 +32,12 @@ void LatencyEstimator::Observe(double seconds, TimePoint now, double weight) {
   mean_ = mean_new;
 }
 
+void LatencyEstimator::OverridePrior(LatencyPrior prior, TimePoint until) {
+  override_ = prior;
+  override_mu_ = std::log(std::max(prior.median_s, 1e-6));
+  override_until_ = until;
+}
+
 double LatencyEstimator::DataWeight(TimePoint now) const {
   return now > last_ ? w_ * DecayFactor(now - last_, half_life_) : w_;
 }
@@ -40,19 +46,22 @@ LogNormalEstimate LatencyEstimator::Estimate(TimePoint now) const {
   const double w = DataWeight(now);
   const double f = w_ > 0 ? w / w_ : 0;
   const double s = s_ * f;
-  const double n0 = prior_.weight;
+  const bool overridden = PriorOverridden(now);
+  const LatencyPrior& prior = overridden ? override_ : prior_;
+  const double prior_mu = overridden ? override_mu_ : prior_mu_;
+  const double n0 = prior.weight;
   const double total = n0 + w;
   LogNormalEstimate e;
   e.n = w;
   if (!(total > 0)) {
-    e.mu = prior_mu_;
-    e.sigma = std::max(prior_.sigma, kMinLogSigma);
+    e.mu = prior_mu;
+    e.sigma = std::max(prior.sigma, kMinLogSigma);
     e.CacheMedian();
     return e;
   }
-  e.mu = (n0 * prior_mu_ + w * mean_) / total;
-  const double gap = mean_ - prior_mu_;
-  const double var = (n0 * prior_.sigma * prior_.sigma + s + n0 * w / total * gap * gap) / total;
+  e.mu = (n0 * prior_mu + w * mean_) / total;
+  const double gap = mean_ - prior_mu;
+  const double var = (n0 * prior.sigma * prior.sigma + s + n0 * w / total * gap * gap) / total;
   e.sigma = std::max(std::sqrt(std::max(var, 0.0)), kMinLogSigma);
   e.CacheMedian();
   return e;

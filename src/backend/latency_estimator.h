@@ -13,6 +13,9 @@
 // both parts plus the spread between their means), so disagreement widens sigma honestly. With
 // traffic W grows to ~rate x half_life / ln 2 and the prior fades; without traffic W decays and the
 // estimate drifts back to the prior, which lets a backend the router stopped using be tried again.
+// The prior can be replaced for a while at run time (OverridePrior: the fleet's estimate,
+// backend/fleet_priors.h); the data are pooled with whichever prior is in effect at `now`, and the
+// configured one returns when the override lapses.
 //
 // Why not P² quantiles or a t-digest: routing needs a whole distribution (P(latency <= deadline)
 // for any deadline, with one erf) and it must forget old data within seconds. P² tracks one fixed
@@ -55,11 +58,25 @@ class LatencyEstimator {
   // Decayed weight of the data at `now`.
   double DataWeight(TimePoint now) const;
 
+  // The configured prior.
   const LatencyPrior& prior() const { return prior_; }
+
+  // `prior` stands in for the configured prior from now until `until` (exclusive); then the
+  // configured one again. A later call replaces an earlier one. The data are left alone.
+  // REQUIRES: prior.median_s > 0, prior.weight >= 0.
+  void OverridePrior(LatencyPrior prior, TimePoint until);
+  void ClearPriorOverride() { override_until_ = TimePoint{}; }
+  // True while an override is in effect at `now`.
+  bool PriorOverridden(TimePoint now) const { return now < override_until_; }
+  // The prior in effect at `now`.
+  const LatencyPrior& PriorAt(TimePoint now) const { return PriorOverridden(now) ? override_ : prior_; }
 
  private:
   LatencyPrior prior_;
   double prior_mu_;
+  LatencyPrior override_;
+  double override_mu_ = 0;
+  TimePoint override_until_{};  // no override at or after this
   Duration half_life_;
   double w_ = 0;     // decayed data weight at last_
   double mean_ = 0;  // weighted mean of ln(seconds)

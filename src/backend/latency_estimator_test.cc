@@ -158,5 +158,25 @@ TEST(LatencyEstimator, PriorsFromExpectAndTierDefaults) {
   EXPECT_EQ(p.half_life, std::chrono::seconds(2));
 }
 
+TEST(LatencyEstimator, OverriddenPriorPoolsWithDataAndLapses) {
+  const TimePoint t0 = TimePoint{} + std::chrono::seconds(10);
+  LatencyEstimator e({0.2, 0.5, 1}, std::chrono::seconds(5));
+  e.Observe(0.2, t0);
+  e.OverridePrior({2.0, 0.3, 4}, t0 + std::chrono::seconds(30));
+  EXPECT_TRUE(e.PriorOverridden(t0));
+  EXPECT_EQ(e.PriorAt(t0).median_s, 2.0);
+  EXPECT_EQ(e.prior().median_s, 0.2);  // the configured one is kept
+  // 4 pseudo-observations at ln 2 and one at ln 0.2: mu = (4 ln 2 + ln 0.2) / 5.
+  EXPECT_NEAR(e.Estimate(t0).mu, (4 * std::log(2.0) + std::log(0.2)) / 5, 1e-12);
+  EXPECT_EQ(e.Estimate(t0).n, 1);
+  const TimePoint lapsed = t0 + std::chrono::seconds(30);
+  EXPECT_FALSE(e.PriorOverridden(lapsed));
+  EXPECT_EQ(e.PriorAt(lapsed).median_s, 0.2);
+  EXPECT_NEAR(e.Estimate(lapsed).Median(), 0.2, 1e-9);
+  e.OverridePrior({2.0, 0.3, 4}, lapsed + std::chrono::seconds(30));
+  e.ClearPriorOverride();
+  EXPECT_FALSE(e.PriorOverridden(lapsed));
+}
+
 }  // namespace
 }  // namespace mec

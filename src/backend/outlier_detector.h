@@ -17,7 +17,7 @@
 // lapses after `probe_lease`. An attempt result that arrives while half-open is taken as the probe's.
 // Results that arrive while ejected (attempts started before the ejection) are ignored.
 //
-// Another replica's ejection (state/replica_sync) enters through EjectFor: it takes a backend in
+// Another replica's ejection (state/replica_sync), or one the fleet state reports (backend/fleet_priors.h), enters through EjectFor: it takes a backend in
 // service or half-open out until the peer's ejection ends (never beyond max), lengthens a shorter
 // ejection, and leaves a probe in flight alone (its outcome is fresher evidence). It neither counts
 // as this detector's ejection nor raises the multiplier: only local failures escalate.

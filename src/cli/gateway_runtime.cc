@@ -27,6 +27,7 @@
 #include "learn/quality_feedback.h"
 #include "net/gateway_handler.h"
 #include "net/engine_poller.h"
+#include "net/fleet_poller.h"
 #include "net/health_prober.h"
 #include "net/learning_worker.h"
 #include "context/live_complexity_model.h"
@@ -62,6 +63,7 @@ struct GatewayRuntime::Parts {
   std::unique_ptr<net::HealthProber> prober;
   std::unique_ptr<net::UpstreamPools> engine_pools;
   std::unique_ptr<net::EnginePoller> engine_poller;
+  std::unique_ptr<net::FleetPoller> fleet_poller;  // fleet.url: the regional gateway's state as priors
   std::thread probe_thread;
   std::unique_ptr<net::LearningWorker> learning;
   std::unique_ptr<aws::DecisionExporter> exporter;  // the decision log to S3; stopped after the log's last rows
@@ -162,6 +164,8 @@ Status GatewayRuntime::Start() {
   p->telemetry->set_outcome_observer(&p->dashboard->live_stats());
   shared.dashboard = p->dashboard.get();
   if (Status s = Guard(*p, shared); !s.ok()) return s;
+  if (Status s = FleetToken(shared); !s.ok()) return s;
+  shared.complexity = p->complexity.get();
   p->engine_loads = std::make_unique<EngineLoadBoard>(options.backends.size());
   shared.engines = p->engine_loads.get();
   p->engine->monitor.SetEngineBoard(p->engine_loads.get());  // routing reads the engines too
@@ -193,6 +197,7 @@ Status GatewayRuntime::Start() {
                  message.c_str());
   });
   p->engine_poller->Start();
+  StartFleetPoller(*p, shared);  // fleet.url: a regional gateway's state as priors, same thread
   net::asio::io_context* probe_ioc = p->probe_ioc.get();
   p->probe_thread = std::thread([probe_ioc] { probe_ioc->run(); });
   if (p->exporter) p->exporter->Start();
@@ -235,6 +240,29 @@ Status GatewayRuntime::Guard(Parts& p, net::GatewayShared& shared) {
                  options.server.listen.c_str());
   }
   shared.metrics_need_token = remote && !options.server.open_metrics;
+  return Status::Ok();
+}
+
+// Fleet state (docs/fleet.md): with fleet.url, a regional gateway's learned state pulled as
+// priors on the prober's io_context, off the request path.
+void GatewayRuntime::StartFleetPoller(Parts& p, net::GatewayShared& shared) {
+  if (options_.fleet.url.empty()) return;
+  p.fleet_poller = std::make_unique<net::FleetPoller>(*p.probe_ioc, options_.fleet, *p.pool, p.engine->monitor, clock_);
+  p.fleet_poller->set_on_log([](const std::string& line) { std::fprintf(stderr, "mecrouter: %s\n", line.c_str()); });
+  shared.fleet = p.fleet_poller.get();
+  p.fleet_poller->Start();
+}
+
+// fleet.token_env (docs/fleet.md): the publisher's token for GET /v1/fleet/state, and the puller's
+// (read again by the poller); either way it must be set, or the gateway does not start.
+Status GatewayRuntime::FleetToken(net::GatewayShared& shared) {
+  const FleetOptions& f = options_.fleet;
+  if (!f.publish && f.url.empty()) return Status::Ok();
+  const char* token = std::getenv(f.token_env.c_str());
+  if (token == nullptr || *token == '\0')
+    return Status::InvalidArgument("fleet.token_env: the environment variable " + f.token_env +
+                                   " is not set or empty (it must hold the fleet state's bearer token)");
+  if (f.publish) shared.fleet_token = token;
   return Status::Ok();
 }
 
@@ -296,6 +324,10 @@ void GatewayRuntime::PrintBanner(const std::vector<std::string>& extra) const {
                 100 * l.sample_rate, parts_->pool->at(parts_->learning->reference()).name().c_str(),
                 parts_->pool->at(parts_->learning->judge()).name().c_str(), l.daily_cap_usd, l.retrain_every);
   }
+  if (options.fleet.publish) std::printf("  fleet state: published at %s/v1/fleet/state (bearer token from $%s)\n", base.c_str(), options.fleet.token_env.c_str());
+  if (parts_->fleet_poller)
+    std::printf("  fleet state: pulled from %s every %g s as priors (stale after %g s)\n", options.fleet.url.c_str(), options.fleet.interval_s,
+                options.fleet.stale_s);
   if (parts_->replicas)
     std::printf("  shared state: Redis %s (latency observations%s every %lld ms%s; %s)\n", MaskedRedisUrl(options.state).c_str(),
                 options.state.share_ejections ? " and ejections" : "", static_cast<long long>(options.state.sync_ms),
@@ -317,6 +349,7 @@ void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {
   }
   p.prober->Stop();
   p.engine_poller->Stop();
+  if (p.fleet_poller) p.fleet_poller->Stop();
   if (p.keys) p.keys->Stop();  // after the server: no request reserves any more
   if (p.replicas) p.replicas->Stop();
   if (p.shared_cache) p.shared_cache->Stop();  // answers lookups still waiting, while their io_contexts exist

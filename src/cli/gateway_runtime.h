@@ -49,6 +49,8 @@ class GatewayRuntime {
   struct Parts;
   Status MakeDecisionExport(Parts& p);  // p.exporter, when an export is configured
   Status Guard(Parts& p, net::GatewayShared& shared);  // keys, and what off-loopback listening requires
+  Status FleetToken(net::GatewayShared& shared);       // fleet.token_env, when publishing or pulling
+  void StartFleetPoller(Parts& p, net::GatewayShared& shared);  // fleet.url
   Options options_;
   const Clock& clock_;
   std::unique_ptr<Parts> parts_;

@@ -519,5 +519,38 @@ TEST(Config, AuthAndServerExposure) {
   ExpectError("server: {tls: {certificate: x}}\n" + one, "server.tls.certificate: unknown key");
 }
 
+// The fleet block (docs/fleet.md): publish and/or pull, always with a token.
+TEST(FleetOptions, ReadsBothRolesWithDefaults) {
+  auto o = LoadOptionsFromString(kEngineHead + "fleet: {publish: true, token_env: MEC_FLEET_TOKEN}\n", "c.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_TRUE(o->fleet.publish);
+  EXPECT_EQ(o->fleet.token_env, "MEC_FLEET_TOKEN");
+  EXPECT_TRUE(o->fleet.url.empty());
+  EXPECT_NE(DescribeOptions(*o).find("fleet: publishes GET /v1/fleet/state"), std::string::npos);
+  o = LoadOptionsFromString(kEngineHead + "fleet: {url: 'https://region.example/v1/fleet/state', interval_s: 5, token_env: T}\n",
+                            "c.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_FALSE(o->fleet.publish);
+  EXPECT_EQ(o->fleet.interval_s, 5);
+  EXPECT_EQ(o->fleet.stale_s, 15);  // 3 x interval_s
+  EXPECT_EQ(o->fleet.max_weight, 5);
+  auto off = LoadOptionsFromString(kEngineHead, "c.yaml");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->fleet.publish);
+  EXPECT_NE(DescribeOptions(*off).find("fleet: off"), std::string::npos);
+}
+
+TEST(FleetOptions, ErrorsNameTheKey) {
+  ExpectError(kEngineHead + "fleet: {publish: true}\n", "fleet.token_env: required with publish or url");
+  ExpectError(kEngineHead + "fleet: {url: 'http://r:8080/v1/fleet/state'}\n", "fleet.token_env: required");
+  ExpectError(kEngineHead + "fleet: {token_env: T}\n", "fleet: needs publish: true, a url to pull from, or both");
+  ExpectError(kEngineHead + "fleet: {url: 'ftp://r/x', token_env: T}\n", "fleet.url: expected http://");
+  ExpectError(kEngineHead + "fleet: {url: 'http://r/x', token_env: T, interval_s: 0}\n", "fleet.interval_s: must be between 0.2 and 3600");
+  ExpectError(kEngineHead + "fleet: {url: 'http://r/x', token_env: T, interval_s: 10, stale_s: 5}\n",
+              "fleet.stale_s: must be at least interval_s");
+  ExpectError(kEngineHead + "fleet: {url: 'http://r/x', token_env: T, tls_verify: false}\n", "fleet.tls_verify: needs an https:// url");
+  ExpectError(kEngineHead + "fleet: {publish: true, token_env: T, intervall_s: 3}\n", "fleet.intervall_s: unknown key (known: publish,");
+}
+
 }  // namespace
 }  // namespace mec

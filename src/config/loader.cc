@@ -660,6 +660,32 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
   return Status::Ok();
 }
 
+// fleet: {publish, token_env, url, interval_s, stale_s, max_weight, tls_verify} (docs/fleet.md).
+Status ReadFleet(const Reader& r, const YAML::Node& n, const std::string& path, FleetOptions& f) {
+  MEC_TRY(r.ForEachKey(n, path, {"publish", "token_env", "url", "interval_s", "stale_s", "max_weight", "tls_verify"},
+                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
+                         if (k == "publish") return r.Bool(v, p, f.publish);
+                         if (k == "token_env") return r.Str(v, p, f.token_env);
+                         if (k == "url") {
+                           MEC_TRY(r.Str(v, p, f.url));
+                           if (f.url.rfind("http://", 0) != 0 && f.url.rfind("https://", 0) != 0)
+                             return r.Error(v, p, "expected http://HOST:PORT/PATH or https://HOST/PATH");
+                           return Status::Ok();
+                         }
+                         if (k == "interval_s") return r.Num(v, p, f.interval_s, 0.2, 3600);
+                         if (k == "stale_s") return r.Num(v, p, f.stale_s, 0.2, 86400);
+                         if (k == "tls_verify") return r.Bool(v, p, f.tls_verify);
+                         return r.Num(v, p, f.max_weight, 0.1, 1000);
+                       }));
+  if ((f.publish || !f.url.empty()) && f.token_env.empty())
+    return r.Error(n, path + ".token_env", "required with publish or url: the fleet endpoint always needs a bearer token");
+  if (!f.publish && f.url.empty()) return r.Error(n, path, "needs publish: true, a url to pull from, or both");
+  if (f.stale_s == 0) f.stale_s = 3 * f.interval_s;
+  if (f.stale_s < f.interval_s) return r.Error(n["stale_s"], path + ".stale_s", "must be at least interval_s");
+  if (!f.tls_verify && f.url.rfind("https://", 0) != 0) return r.Error(n["tls_verify"], path + ".tls_verify", "needs an https:// url");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view source_name) {
@@ -673,7 +699,7 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
     return Status::InvalidArgument(fmt::format("{}:{}: YAML syntax error: {}", source_name, e.mark.line + 1, e.msg));
   }
   try {
-    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "dashboard", "backends", "state", "learning", "auth"},
+    Status s = r.ForEachKey(root, "", {"server", "routing", "telemetry", "cache", "dashboard", "backends", "state", "learning", "auth", "fleet"},
                             [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                               if (k == "server") return ReadServer(r, v, p, o.server);
                               if (k == "routing") return ReadRouting(r, v, p, o.routing);
@@ -683,6 +709,7 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
                               if (k == "dashboard") return ReadDashboard(r, v, p, o.dashboard);
                               if (k == "learning") return ReadLearning(r, v, p, o.learning);
                               if (k == "auth") return ReadAuth(r, v, p, o.auth);
+                              if (k == "fleet") return ReadFleet(r, v, p, o.fleet);
                               if (!v.IsSequence()) return r.Error(v, p, "expected a list of backends");
                               for (size_t i = 0; i < v.size(); ++i) {
                                 BackendOptions b;
@@ -790,6 +817,17 @@ std::string DescribeOptions(const Options& o) {
                                : "TLS, verified against the system CA store" + (st.tls_ca_file.empty() ? "" : " and " + st.tls_ca_file),
                            st.redis_password.empty() ? "" : "; AUTH", st.sync_ms, st.stale_ms,
                            st.share_ejections ? "shared" : "not shared", st.share_cache ? "shared" : "not shared");
+  const auto& f = o.fleet;
+  const std::string fleet_token = f.token_env.empty() ? std::string()
+                                  : std::getenv(f.token_env.c_str()) ? "token from $" + f.token_env + " (set)"
+                                                                     : "token from $" + f.token_env + " (NOT SET)";
+  out += !f.publish && f.url.empty() ? std::string("fleet: off\n")
+                                     : fmt::format("fleet: {}{}{}; {}\n", f.publish ? "publishes GET /v1/fleet/state" : "",
+                                                   f.publish && !f.url.empty() ? "; " : "",
+                                                   f.url.empty() ? std::string()
+                                                                 : fmt::format("pulls {} every {} s (stale after {} s, at most {} observations' weight)",
+                                                                               f.url, f.interval_s, f.stale_s, f.max_weight),
+                                                   fleet_token);
   out += fmt::format("backends ({}):\n", o.backends.size());
   for (const auto& b : o.backends) {
     std::string models, caps;

@@ -304,6 +304,19 @@ struct DashboardOptions {
   int window_s = 300;            // seconds of per-second history (60..3600, a multiple of 5)
 };
 
+// Fleet state (docs/fleet.md): a regional gateway publishes what it has learned of its backends
+// (GET /v1/fleet/state, behind a bearer token); a client-side gateway pulls it every interval_s
+// and uses it as priors under its own observations (backend/fleet_priors.h).
+struct FleetOptions {
+  bool publish = false;          // serve GET /v1/fleet/state (REQUIRES token_env)
+  std::string token_env;         // environment variable holding the bearer token (both roles)
+  std::string url;               // pull from this URL (http:// or https://); "" = no pulling
+  double interval_s = 10;        // one pull every interval_s (0.2..3600)
+  double stale_s = 0;            // a pull's priors lapse this long after it; 0 = 3 x interval_s
+  double max_weight = 5;         // the fleet's estimate counts as at most this many observations
+  bool tls_verify = true;        // https:// url: check the publisher's certificate
+};
+
 // Learning each tier's quality on the deployment's own traffic (docs/learning.md): a share of the
 // eligible requests also gets, in the background, the reference tier's answer and a verdict (exact
 // match or the judge backend); the verdicts refit the complexity model's corrections
@@ -338,6 +351,7 @@ struct Options {
   DashboardOptions dashboard;
   LearningOptions learning;
   AuthOptions auth;
+  FleetOptions fleet;
   std::vector<BackendOptions> backends;
   std::string source;  // file name, or "embedded demo"
 };

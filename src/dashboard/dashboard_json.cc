@@ -112,6 +112,7 @@ void WriteBackend(JsonWriter& w, const BackendView& b, const LiveBackend* info, 
       .Field("ejected_for_s", b.ejected_for_s)
       .Field("ejections", b.ejections)
       .Field("peer_ejections", b.peer_ejections)  // another replica's ejection applied here (docs/replicas.md)
+      .Field("fleet_prior", b.fleet_prior)       // a regional gateway's estimate is this backend's prior (docs/fleet.md)
       .Field("in_flight", b.in_flight)
       .Field("capacity", b.capacity)
       .Field("error_rate", b.error_rate)

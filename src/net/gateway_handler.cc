@@ -8,6 +8,7 @@
 #include "core/json_writer.h"
 #include "dashboard/access_guard.h"
 #include "net/dashboard_routes.h"
+#include "net/fleet_routes.h"
 #include "net/key_routes.h"
 #include "net/learning_worker.h"
 #include "net/proxy_call.h"
@@ -100,6 +101,11 @@ awaitable<void> GatewayHandler::HandleOther(HttpRequest& req, ClientChannel& ch)
     co_await ch.Send(std::move(res));
     co_return;
   }
+  if (std::optional<HttpResponse> fleet = FleetRoute(s_, req, path)) {  // docs/fleet.md; /api/fleet's token was checked above
+    HttpResponse res = std::move(*fleet);
+    co_await ch.Send(std::move(res));
+    co_return;
+  }
   if (path == "/v1/usage" && get) {
     HttpResponse res = co_await KeyUsageRoute(s_, req);
     co_await ch.Send(std::move(res));
@@ -144,6 +150,7 @@ awaitable<void> GatewayHandler::HandleOther(HttpRequest& req, ClientChannel& ch)
     if (s_.learning) res.body() += s_.learning->MetricsText();
     if (s_.engines) res.body() += EngineMetricsText(s_.options.backends, *s_.engines, s_.clock.Now());  // docs/engines.md
     if (s_.keys) res.body() += s_.keys->MetricsText();  // docs/security.md
+    res.body() += FleetMetricsText(s_);                  // docs/fleet.md
     res.prepare_payload();
     co_await ch.Send(std::move(res));
   } else if (path == "/api/stats" && get) {

@@ -10,6 +10,7 @@
 #include "backend/engine_load_board.h"
 #include "cache/response_cache.h"
 #include "config/options.h"
+#include "context/live_complexity_model.h"
 #include "core/clock.h"
 #include "dashboard/dashboard.h"
 #include "gateway/engine_parts.h"
@@ -23,6 +24,7 @@
 namespace mec::net {
 
 class LearningWorker;
+class FleetPoller;
 
 // State every worker reads. Constant after construction except the atomics.
 struct GatewayShared {
@@ -53,6 +55,12 @@ struct GatewayShared {
   bool admin_token_set = false;
   bool operator_closed = false;
   bool metrics_need_token = false;
+  // The fleet state (docs/fleet.md): the token GET /v1/fleet/state asks for ("" = not published),
+  // its answers so far, the pulling end (null: not pulling) and the live complexity model it names.
+  std::string fleet_token;
+  std::atomic<uint64_t> fleet_served{0}, fleet_refused{0};
+  const FleetPoller* fleet = nullptr;
+  const LiveComplexityModel* complexity = nullptr;
   KeyGuard* keys = nullptr;  // API keys and their limits (auth.keys_db, docs/security.md); null: no key is asked for
 };
 
