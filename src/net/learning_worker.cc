@@ -342,6 +342,7 @@ void LearningWorker::TrainerLoop() {
     while (!inbox_.empty()) {
       StoredSample s = std::move(inbox_.front());
       inbox_.pop_front();
+      ++adopting_;  // counted in stats() until adopted: samples never dips below the verdicts
       // Features are kept with the row, so it still trains once its prompt is dropped.
       lock.unlock();
       if (!s.prompt.empty()) {
@@ -354,6 +355,7 @@ void LearningWorker::TrainerLoop() {
         if (to_push_.size() > kMaxToPush) to_push_.pop_front();
       }
       lock.lock();
+      --adopting_;
       AdoptLocked(std::move(s));
     }
     bool trainer = true;
@@ -498,7 +500,7 @@ void LearningWorker::RetrainLocked(std::unique_lock<std::mutex>& lock) {
 LearningStats LearningWorker::stats() const {
   std::lock_guard lock(mu_);
   LearningStats s = st_;
-  s.samples += static_cast<int64_t>(inbox_.size());  // received, not yet written by the trainer
+  s.samples += static_cast<int64_t>(inbox_.size()) + adopting_;  // received, not yet written by the trainer
   if (spend_day_ != DayIndex()) s.spend_today_usd = 0;
   s.shared = sync_ != nullptr;
   if (!s.shared) s.trainer = true;

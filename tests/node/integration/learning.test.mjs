@@ -97,7 +97,7 @@ describe('learning on the traffic', () => {
       l = await waitFor(settled, { timeoutMs: 120000, intervalMs: 250 });
       assert.ok(l, `verdicts did not arrive: ${JSON.stringify(await learning(gw))}`);
       // A refit runs after the verdict that triggers it is counted: give it a moment.
-      if (round >= 2) l = await waitFor(async () => { const s = await learning(gw); return s.promotions >= 1 && s.retrains >= 2 ? s : null; }, { timeoutMs: 5000, intervalMs: 250 });
+      if (round >= 2) l = await waitFor(async () => { const s = await learning(gw); return s.promotions >= 1 && s.retrains >= 2 && s.samples >= eligible.length - 1 ? s : null; }, { timeoutMs: 5000, intervalMs: 250 });
       if (l && round >= 2 && l.promotions >= 1) break;
     }
     assert.ok(l, `timed out: ${JSON.stringify(await learning(gw))}`);
