@@ -37,7 +37,7 @@ constexpr const char* kUsage =
     "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--outcomes FILE.jsonl|FILE.csv]\n"
     "                          [--report FILE.html]\n"
     "                          [--data DIR] [--learning on|off] [--learning-rate X] [--engine-signals on|off]\n"
-    "                          [--prefix-affinity on|off] [--edge-kv-tokens N]\n"
+    "                          [--prefix-affinity on|off] [--edge-kv-tokens N] [--fleet on|off]\n"
     "  NAME: a file in scenarios/ (e.g. mixed); policies: every gateway policy and oracle (default all).\n"
     "  The data directory: --data, else $MECROUTER_DATA, else ../shared/data.\n"
     "  Without a data directory, prompts come from scenarios/fallback_prompts.csv (mode \"fallback\"); regenerate it\n"
@@ -53,6 +53,8 @@ constexpr const char* kUsage =
     "  where they sent each prefix (docs/simulator.md \"Prefix reuse\") or not.\n"
     "  --edge-kv-tokens: every edge GPU's KV cache in tokens instead of its profile's (e.g. HBM plus a CPU\n"
     "  offload tier), for the prefix cache.\n"
+    "  --fleet: the clients take a regional gateway's fleet state as priors every `fleet.interval_s` (the\n"
+    "  scenario's `fleet:` block; docs/fleet.md) or not.\n"
     "  --outcomes FILE.jsonl: one JSON line per request and policy (tier, TTFT, latency, deadline met), as in\n"
     "  `mecrouter demo --json`; FILE.csv: one CSV row per request and policy (labels, predictions, what happened,\n"
     "  each tier's idle timing), which scripts/sim_bounds.py reads.\n";
@@ -98,7 +100,7 @@ int FitFallbackFile(const Flags& flags) {
 int RunSimulate(int argc, char** argv) {
   Flags flags(argc, argv, {"scenario", "policy", "requests", "seed", "json", "data", "trace", "time-scale", "report", "fit-fallback",
                                  "learning", "learning-rate", "rate", "outcomes", "engine-signals",
-                                 "prefix-affinity", "edge-kv-tokens"});
+                                 "prefix-affinity", "edge-kv-tokens", "fleet"});
   if (flags.ok() && flags.Has("fit-fallback")) return FitFallbackFile(flags);
   if (!flags.ok() || !flags.Has("scenario")) {
     std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
@@ -153,6 +155,14 @@ int RunSimulate(int argc, char** argv) {
       return 2;
     }
     scenario.prefix_cache.affinity = v == "on";
+  }
+  if (flags.Has("fleet")) {
+    const std::string v = flags.Get("fleet", "");
+    if (v != "on" && v != "off") {
+      std::fprintf(stderr, "mecrouter simulate: --fleet takes on or off\n");
+      return 2;
+    }
+    scenario.fleet.enabled = v == "on";
   }
   if (flags.Has("edge-kv-tokens")) {
     const std::string v = flags.Get("edge-kv-tokens", "");

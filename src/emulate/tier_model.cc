@@ -194,9 +194,9 @@ int64_t DrawOutputTokens(double mean, uint64_t content_hash, int64_t max_tokens,
   return n;
 }
 
-ServicePlan TierModel::Shape(const WorkItem& w, double jitter, int streams) const {
+ServicePlan TierModel::Shape(const WorkItem& w, double jitter, int streams, double window_slowdown) const {
   const auto& p = profile_;
-  const double slow = p.faults.slowdown;
+  const double slow = p.faults.slowdown * window_slowdown;
   ServicePlan plan;
   double ttft_ms = p.base_ms + (p.prefill_tokens_per_s > 0 ? 1000.0 * w.input_tokens / p.prefill_tokens_per_s : 0.0);
   ttft_ms *= jitter;
@@ -222,11 +222,14 @@ ServicePlan TierModel::ExpectedPlan(const WorkItem& w) const {
 ServicePlan TierModel::Plan(TimePoint now, const WorkItem& w, int streams) {
   const auto& p = profile_;
   const double jitter = p.ttft_jitter_sigma > 0 ? rng_.LognormalWithMean(1.0, p.ttft_jitter_sigma) : 1.0;
-  ServicePlan plan = Shape(w, jitter, streams);
+  double window = 1;
+  const double t = ToSeconds(now - start_);
+  for (const auto& s : p.slow_windows)
+    if (t >= s.from_s && t < s.to_s) window *= s.factor;
+  ServicePlan plan = Shape(w, jitter, streams, window);
   if (rng_.Bernoulli(p.faults.hang_rate)) plan.hang = true;
   if (!plan.hang && plan.output_tokens > 1 && rng_.Bernoulli(p.faults.drop_midstream_rate))
     plan.drop_after = 1 + static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(plan.output_tokens - 1)));
-  (void)now;
   return plan;
 }
 

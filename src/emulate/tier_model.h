@@ -90,7 +90,7 @@ class TierModel {
   // Starts `w` on `gpu` (which has a free slot) and returns its plan.
   ServicePlan StartOn(TimePoint now, const WorkItem& w, int gpu);
   // The formula shared by Plan and ExpectedPlan: TTFT x jitter, per-token time at `streams`.
-  ServicePlan Shape(const WorkItem& w, double jitter, int streams) const;
+  ServicePlan Shape(const WorkItem& w, double jitter, int streams, double window_slowdown = 1) const;
   bool TakeRateToken(TimePoint now);
 
   TierProfile profile_;

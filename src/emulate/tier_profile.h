@@ -57,6 +57,13 @@ struct TierProfile {
   FaultState faults;
   // Outage windows as [start, end) seconds since the emulator started (for scripted demos).
   std::vector<std::pair<double, double>> outage_windows;
+  // Slow windows: [start, end) seconds since start during which every latency is multiplied by
+  // the factor (on top of faults.slowdown): a drifting backend (the simulator's `outages` with a
+  // `slowdown`).
+  struct SlowWindow {
+    double from_s = 0, to_s = 0, factor = 1;
+  };
+  std::vector<SlowWindow> slow_windows;
 };
 
 // device, edge, cloud or zero; nullopt for an unknown name.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -35,6 +36,55 @@ struct UseCaseInfo {
   std::optional<double> deadline_ms;
   bool time_critical = false;
 };
+
+}  // namespace
+
+namespace {
+
+// PolicyMetrics' drift fields, for the scenario's first slowdown of an edge site.
+void MeasureDrift(const PolicyRun& run, const Scenario& s, const std::vector<SimRequest>& requests, PolicyMetrics& m) {
+  const OutageSpec* slow = nullptr;
+  for (const auto& o : s.outages)
+    if (o.slowdown > 0 && !slow) slow = &o;
+  if (!slow) return;
+  int site = -1;
+  for (size_t k = 0; k < s.edge_sites.size(); ++k)
+    if (s.edge_sites[k].name == slow->target) site = static_cast<int>(k);
+  if (site < 0) return;
+  const double d = s.ExpectedDurationS(), from = slow->from * d, to = slow->to * d;
+  // Per second of arrival: answers, and answers from the site.
+  const size_t n = std::min(run.outcomes.size(), requests.size());
+  const size_t secs = n ? static_cast<size_t>(requests[n - 1].arrival_s) + 1 : 0;
+  std::vector<int> all(secs, 0), at(secs, 0);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& o = run.outcomes[i];
+    if (!o.completed) continue;
+    const size_t b = std::min(secs - 1, static_cast<size_t>(requests[i].arrival_s));
+    ++all[b];
+    at[b] += o.site == site;
+  }
+  auto share = [&](double a, double b) {  // over arrivals in [a, b)
+    int x = 0, y = 0;
+    for (size_t t = static_cast<size_t>(std::max(0.0, a)); t < secs && static_cast<double>(t) < b; ++t) x += at[t], y += all[t];
+    return y ? static_cast<double>(x) / y : 0.0;
+  };
+  m.drift_site = slow->target;
+  m.drift_baseline_share = share(from - 60, from);
+  m.drift = m.drift_baseline_share > 0;  // a policy that never used the site has nothing to say
+  m.drift_share_during = share(from, to);
+  const double half = 0.5 * m.drift_baseline_share;
+  m.drift_shift_s = m.drift_return_s = std::numeric_limits<double>::quiet_NaN();
+  for (double t = std::ceil(from) + 5; t <= static_cast<double>(secs); t += 1)
+    if (share(t - 5, t) <= half) {
+      m.drift_shift_s = t - from;
+      break;
+    }
+  for (double t = std::ceil(to) + 5; t <= static_cast<double>(secs); t += 1)
+    if (share(t - 5, t) >= half) {
+      m.drift_return_s = t - to;
+      break;
+    }
+}
 
 }  // namespace
 
@@ -109,6 +159,7 @@ PolicyMetrics ComputeMetrics(const PolicyRun& run, const Scenario& s, const std:
   m.availability = m.completed / n;
   m.ttft_ms = Summarize(std::move(ttft));
   m.edge_ttft_ms = Summarize(std::move(edge_ttft));
+  MeasureDrift(run, s, requests, m);
   m.e2e_ms = Summarize(std::move(e2e));
   m.deadline_attainment = met / n;
   m.tc_e2e_ms = Summarize(std::move(tc_e2e));
@@ -174,6 +225,11 @@ std::string MetricsJson(const ReportHeader& h, const std::vector<PolicyMetrics>&
       w.EndObject();
     }
     w.EndObject();
+    if (m.drift) {
+      auto num = [](double x) { return std::isfinite(x) ? x : -1.0; };  // -1: never
+      w.Key("drift").BeginObject().Field("site", m.drift_site).Field("baseline_share", m.drift_baseline_share);
+      w.Field("share_during", m.drift_share_during).Field("shift_s", num(m.drift_shift_s)).Field("return_s", num(m.drift_return_s)).EndObject();
+    }
     if (m.prefix_query_tokens > 0) {
       w.Key("prefix_cache").BeginObject().Field("query_tokens", m.prefix_query_tokens).Field("hit_tokens", m.prefix_hit_tokens);
       w.Field("hit_rate", static_cast<double>(m.prefix_hit_tokens) / static_cast<double>(m.prefix_query_tokens));
@@ -229,6 +285,13 @@ std::string MetricsTable(const ReportHeader& h, const std::vector<PolicyMetrics>
                      m.tc_ttft_ms.p95, 100 * m.tc_deadline_attainment, 100 * m.quality, m.cost_per_1k_usd, m.utility,
                      m.contract_kept ? "yes" : "NO", 100 * m.tier_share[0], 100 * m.tier_share[1], 100 * m.tier_share[2], m.fallbacks,
                      m.hedges, m.model_loads);
+  }
+  for (const auto& m : policies) {
+    if (!m.drift) continue;
+    auto secs = [](double x) { return std::isfinite(x) ? fmt::format("{:.0f} s", x) : std::string("never"); };
+    t += fmt::format("drift {}: {} answered {:.1f}% before, {:.1f}% while slow; left (share <= half): {} after it slowed; back: {} after it recovered\n",
+                     m.policy, m.drift_site, 100 * m.drift_baseline_share, 100 * m.drift_share_during, secs(m.drift_shift_s),
+                     secs(m.drift_return_s));
   }
   for (const auto& m : policies) {
     if (m.prefix_query_tokens == 0) continue;

@@ -65,6 +65,14 @@ struct PolicyMetrics {
   // Prefix caching at the edge (PolicyRun; rendered only when the scenario enables it).
   int64_t prefix_query_tokens = 0, prefix_hit_tokens = 0;
   LatencySummary edge_ttft_ms;  // TTFT of the requests answered at the edge (with prefix caching only)
+  // A drift (the scenario's first outage with a slowdown): how the share of answers from that
+  // site moved. Baseline: its share of the answers to arrivals in the 60 s before the window.
+  // Shift: seconds from the window's start until the share over the last 5 s of arrivals is at
+  // most half the baseline; return: seconds from its end until it is at least half again. NaN:
+  // never (within the run). Rendered only for a scenario with a slowdown.
+  bool drift = false;
+  std::string drift_site;
+  double drift_baseline_share = 0, drift_share_during = 0, drift_shift_s = 0, drift_return_s = 0;
 };
 
 // `cloud_mean_cost`: mean cost per request of cloud-only on the same run (U's normalizer).

@@ -107,7 +107,7 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
   r.Map(root, "scenario",
         {"name", "description", "requests", "arrival", "token_sigma", "clients", "links", "device_classes", "edge_sites", "cloud",
          "usd_per_kwh", "edge_price", "cloud_price", "use_cases", "outages", "timeouts", "device_timeouts", "routing",
-         "edge_models", "placement", "learning", "engine_signals", "prefix_cache"},
+         "edge_models", "placement", "learning", "engine_signals", "prefix_cache", "fleet"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "name") s.name = r.String(v, k);
           else if (k == "description") s.description = r.String(v, k);
@@ -153,6 +153,16 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
               } else if (ek == "poll_ms") e.poll_ms = r.Number(ev, w, 1, 60000);
               else if (ek == "stale_ms") e.stale_ms = r.Number(ev, w, 1, 3.6e6);
               else e.max_waiting = r.Number(ev, w, 0, 1e6);
+            });
+          } else if (k == "fleet") {
+            r.Map(v, k, {"enabled", "interval_s", "max_weight"}, [&](const std::string& fk, const YAML::Node& fv) {
+              const std::string w = "fleet." + fk;
+              if (fk == "enabled") {
+                const std::string b = r.String(fv, w);
+                if (b != "true" && b != "false") r.Fail(fv, w + ": true or false");
+                s.fleet.enabled = b == "true";
+              } else if (fk == "interval_s") s.fleet.interval_s = r.Number(fv, w, 0.1, 3600);
+              else s.fleet.max_weight = r.Number(fv, w, 0.5, 1e6);
             });
           } else if (k == "prefix_cache") {
             r.Map(v, k, {"enabled", "affinity"}, [&](const std::string& pk, const YAML::Node& pv) {
@@ -320,8 +330,9 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
             if (!v.IsSequence()) r.Fail(v, "outages: expected a list");
             for (const auto& ov : v) {
               OutageSpec o;
-              r.Map(ov, "outages[]", {"target", "from", "to"}, [&](const std::string& f, const YAML::Node& x) {
+              r.Map(ov, "outages[]", {"target", "from", "to", "slowdown"}, [&](const std::string& f, const YAML::Node& x) {
                 if (f == "target") o.target = r.String(x, "outages.target");
+                else if (f == "slowdown") o.slowdown = r.Number(x, "outages.slowdown", 1, 100);
                 else if (f == "from") o.from = r.Number(x, "outages.from", 0, 1);
                 else o.to = r.Number(x, "outages.to", 0, 1);
               });

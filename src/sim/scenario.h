@@ -79,6 +79,7 @@ struct UseCaseSpec {
 struct OutageSpec {
   std::string target;                // an edge site's name or "cloud"
   double from = 0, to = 0;           // fractions of the run's expected duration
+  double slowdown = 0;               // > 1: not down, this many times slower (a drift); 0: down
 };
 
 // The online learning loop (sim/sim_learner.h; the gateway's `learning:` keys, docs/learning.md).
@@ -119,6 +120,17 @@ struct EngineSignalSpec {
 struct PrefixCacheSpec {
   bool enabled = false;
   bool affinity = true;
+};
+
+// Fleet state (`fleet:`; docs/fleet.md, docs/simulator.md "Drift"): when enabled, every
+// interval_s a regional gateway's view of each shared backend (the edge sites and the cloud: every
+// client's latest latency estimates of it pooled, weighted by the data behind each) is published,
+// and every client applies it as its priors, as a client-side gateway's fleet poller does
+// (backend/fleet_priors.h). Off by default.
+struct FleetSpec {
+  bool enabled = false;
+  double interval_s = 10;
+  double max_weight = 5;
 };
 
 struct Scenario {
@@ -173,6 +185,7 @@ struct Scenario {
   LearningSpec learning;             // `learning:` (default off)
   EngineSignalSpec engine_signals;   // `engine_signals:` (default off)
   PrefixCacheSpec prefix_cache;      // `prefix_cache:` (default off)
+  FleetSpec fleet;                   // `fleet:` (default off)
 
   const LinkSpec* FindLink(std::string_view name) const;
   int DeviceClassIndex(std::string_view name) const;  // -1 if unknown

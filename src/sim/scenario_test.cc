@@ -234,6 +234,28 @@ TEST(Scenario, LearningIsOffByDefaultAndItsKeysAreChecked) {
   }
 }
 
+TEST(Scenario, FleetAndSlowdownsAreOffByDefaultAndChecked) {
+  const std::string mixed = ReadAll(testing::SourceDir() + "/scenarios/mixed.yaml");
+  auto s = ParseScenario(mixed, "mixed.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_FALSE(s->fleet.enabled);
+  for (const auto& o : s->outages) EXPECT_EQ(o.slowdown, 0) << o.target;
+  auto drift = ParseScenario(ReadAll(testing::SourceDir() + "/scenarios/drift.yaml"), "drift.yaml");
+  ASSERT_TRUE(drift.ok()) << drift.status().message();
+  EXPECT_TRUE(drift->fleet.enabled);
+  EXPECT_DOUBLE_EQ(drift->fleet.interval_s, 10);
+  ASSERT_EQ(drift->outages.size(), 1u);
+  EXPECT_EQ(drift->outages[0].target, "edge-a");
+  EXPECT_DOUBLE_EQ(drift->outages[0].slowdown, 2);
+  auto bad = ParseScenario(mixed + "\nfleet: {enabled: true, interval_s: 0}\n", "m.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("fleet.interval_s"), std::string::npos) << bad.status().message();
+  std::string text = mixed;
+  const std::string outage = "{target: edge-a, from: 0.30, to: 0.40}";
+  text.replace(text.find(outage), outage.size(), "{target: edge-a, from: 0.30, to: 0.40, slowdown: 0.5}");
+  EXPECT_FALSE(ParseScenario(text, "m.yaml").ok()) << "a slowdown below 1 is a speed-up";
+}
+
 TEST(Scenario, PrefixCacheIsOffByDefaultAndChecked) {
   const std::string mixed = ReadAll(testing::SourceDir() + "/scenarios/mixed.yaml");
   auto s = ParseScenario(mixed, "mixed.yaml");

@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <map>
 #include <functional>
 #include <cmath>
 #include <memory>
@@ -23,6 +24,8 @@
 #include "sim/client_engine.h"
 #include "sim/client_network.h"
 #include "sim/event_queue.h"
+#include "backend/fleet_priors.h"
+#include "backend/latency_estimator.h"
 #include "sim/oracle_policy.h"
 #include "sim/trace_reader.h"
 
@@ -51,7 +54,7 @@ double CloudReferenceCost(const SimInputs& in) {
 namespace {
 
 
-enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDone, kFail, kTimeout, kHedge, kCut, kLoaded, kEnginePoll };
+enum EvType : uint8_t { kArrival, kServerArrive, kFirstByte, kServerRelease, kDone, kFail, kTimeout, kHedge, kCut, kLoaded, kEnginePoll, kFleetPull };
 
 struct Ev {
   EvType type = kArrival;
@@ -156,6 +159,11 @@ class World final : public OracleTruth {
   // engine_signals: reads every edge site's queue (its GPUs' waiting and running requests, and the
   // attempts waiting for a model load) into the boards, as a vLLM /metrics poll would.
   void PollEngines();
+  // Scenario fleet: the regional view, applied as priors by the clients of pull group `group`
+  // (client index mod kFleetGroups).
+  static constexpr uint32_t kFleetGroups = 10;
+  void PullFleet(uint32_t group);
+  void ObserveRegionally(const AttemptRec& at, const AttemptTiming& t);
 
   const SimInputs& in_;
   const Scenario& s_;
@@ -180,6 +188,16 @@ class World final : public OracleTruth {
   // gateway keeps (it sees every request, so it forgets at the engines' pace; an index per client
   // believes its blocks are still cached while other clients' traffic evicts them).
   std::unique_ptr<PrefixIndex> prefix_index_;
+  // Fleet state (scenario fleet): the regional gateway's own estimates of each shared backend (by
+  // name), fed by every client's attempts with the client's network taken out, as a gateway at the
+  // site would measure them. Its data alone: a view pooled from the clients' posteriors would feed
+  // the fleet's own priors back into it.
+  struct RegionalView {
+    LatencyEstimator ttft{LatencyPrior{0.3, 0.5, 0.01}, std::chrono::milliseconds(5000)};
+    LatencyEstimator tpot{LatencyPrior{0.02, 0.5, 0.01}, std::chrono::milliseconds(5000)};
+    std::string tier;
+  };
+  std::map<std::string, RegionalView> regional_;
   std::vector<std::unique_ptr<ClientEngine>> engines_;
   std::vector<std::unique_ptr<SimLearner>> learners_;  // per device class; empty: learning off
   Rng learn_rng_;
@@ -227,8 +245,11 @@ std::vector<uint64_t> EngineBlocks(const SimRequest& r) {
 
 TierProfile WithOutages(TierProfile p, const Scenario& s, const std::string& target) {
   const double d = s.ExpectedDurationS();
-  for (const auto& o : s.outages)
-    if (o.target == target) p.outage_windows.emplace_back(o.from * d, o.to * d);
+  for (const auto& o : s.outages) {
+    if (o.target != target) continue;
+    if (o.slowdown > 0) p.slow_windows.push_back({o.from * d, o.to * d, o.slowdown});
+    else p.outage_windows.emplace_back(o.from * d, o.to * d);
+  }
   return p;
 }
 
@@ -384,6 +405,9 @@ double World::ExtraRttMs(uint32_t client, int backend) const {
 PolicyRun World::Run() {
   for (uint32_t i = 0; i < in_.requests.size(); ++i) Push(TimePoint{} + FromSeconds(in_.requests[i].arrival_s), kArrival, i);
   if (s_.engine_signals.enabled) Push(TimePoint{}, kEnginePoll, 0);
+  // Client-side gateways pull at their own moments: kFleetGroups groups at evenly spread phases.
+  if (s_.fleet.enabled)
+    for (uint32_t g = 0; g < kFleetGroups; ++g) Push(TimePoint{} + FromSeconds(s_.fleet.interval_s * (g + 1) / kFleetGroups), kFleetPull, g);
   uint64_t events = 0;
   while (!q_.empty()) {
     const auto e = q_.Pop();
@@ -415,6 +439,12 @@ PolicyRun World::Run() {
       }
       case kCut: OnCut(ev.id); break;
       case kLoaded: OnLoaded(static_cast<int>(ev.id)); break;
+      case kFleetPull:
+        PullFleet(ev.id);
+        // Until the last arrival has had its time (the other groups' pulls keep q_ from emptying).
+        if (!in_.requests.empty() && ToSeconds(Now() - TimePoint{}) < in_.requests.back().arrival_s + 300)
+          Push(Now() + FromSeconds(s_.fleet.interval_s), kFleetPull, ev.id);
+        break;
       case kEnginePoll:
         PollEngines();
         if (!q_.empty()) Push(Now() + FromMillis(s_.engine_signals.poll_ms), kEnginePoll, 0);  // until the rest is done
@@ -438,6 +468,43 @@ PolicyRun World::Run() {
   }
   for (size_t d = 0; d < learners_.size(); ++d) run.learners.emplace_back(s_.device_classes[d].name, learners_[d]->stats());
   return run;
+}
+
+void World::PullFleet(uint32_t group) {
+  FleetState st;
+  for (auto& [name, v] : regional_) {
+    FleetBackendState b;
+    b.name = name;
+    b.tier = v.tier;
+    auto est = [&](const LatencyEstimator& e) {
+      const LogNormalEstimate x = e.Estimate(Now());
+      return FleetEstimate{std::exp(x.mu), x.sigma, x.n};
+    };
+    b.ttft = est(v.ttft);
+    b.tpot = est(v.tpot);
+    b.rtt = FleetEstimate{1e-3, 0.1, b.ttft.weight};  // measured at the site: the clients add their own network
+    st.backends.push_back(std::move(b));
+  }
+  FleetApplyOptions o;
+  o.max_weight = s_.fleet.max_weight;
+  o.valid_for = FromSeconds(3 * s_.fleet.interval_s);
+  o.down_for_unhealthy = FromSeconds(s_.fleet.interval_s);
+  for (size_t c = group; c < engines_.size(); c += kFleetGroups) {
+    ApplyFleetState(st, engines_[c]->pool, engines_[c]->monitor, o, Now());
+    engines_[c]->monitor.Publish(Now());
+  }
+}
+
+void World::ObserveRegionally(const AttemptRec& at, const AttemptTiming& t) {
+  ClientEngine& eng = *engines_[in_.requests[at.req].client];
+  const Backend& b = eng.pool.at(at.backend);
+  if (b.tier() == Tier::kDevice || !t.first) return;
+  RegionalView& v = regional_[b.name()];
+  v.tier = std::string(TierName(b.tier()));
+  const BackendView& mine = eng.monitor.Current().backends[static_cast<size_t>(at.backend)];
+  const double ttft = ToSeconds(*t.first - t.sent) - mine.rtt.Median();
+  v.ttft.Observe(std::max(1e-3, ttft), Now());
+  if (t.output_tokens > 1) v.tpot.Observe(ToSeconds(t.end - *t.first) / static_cast<double>(t.output_tokens - 1), Now());
 }
 
 void World::PollEngines() {
@@ -724,6 +791,7 @@ void World::Record(uint32_t a, AttemptResult result) {
   if (at.got_first) t.first = at.first_client;
   t.end = Now();
   if (result == AttemptResult::kOk) t.output_tokens = at.tokens;
+  if (s_.fleet.enabled && result == AttemptResult::kOk) ObserveRegionally(at, t);
   Flow(at.req).OnAttemptEnd(at.backend, result, t);
 }
 
@@ -791,6 +859,7 @@ void World::OnDone(uint32_t a) {
   const Tier t = TierOf(at.backend);
   o.completed = true;
   o.tier = static_cast<int8_t>(t);
+  if (t == Tier::kEdge && at.server >= GpuServer(0, 0) && at.server < CloudServer()) o.site = static_cast<int8_t>(SiteOfGpu(at.server));
   auto correct_at = [&](Tier x) { return x == Tier::kCloud ? item.cloud_correct : x == Tier::kEdge ? item.edge_correct : r.device_correct; };
   o.correct = correct_at(t);
   // A continued answer is right only if both of its writers would have been (ASSUMPTION,

@@ -55,6 +55,7 @@ const char* FailureReasonName(FailureReason r);
 struct RequestOutcome {
   bool completed = false;
   int8_t tier = -1;            // the tier that answered (Tier as int), -1 if none
+  int8_t site = -1;            // the edge site that answered (Scenario::edge_sites index), -1 if none
   bool correct = false;        // that tier's answer is correct (labels)
   bool as_good = false;        // not (cloud correct and this answer wrong)
   bool met_deadline = false;   // completed within its deadline and TTFT deadline (no deadline: completed)

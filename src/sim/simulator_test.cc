@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <sstream>
 
@@ -547,6 +548,48 @@ TEST(SimulatorPrefixCache, AffinityFindsTheConversationsPrefixWhereItIs) {
   EXPECT_GT(on_rate, 0.5) << on_rate;
   EXPECT_GT(on_rate, 1.5 * off_rate) << "with affinity " << on_rate << ", without " << off_rate;
   EXPECT_LT(on.edge_ttft_ms, off.edge_ttft_ms);
+}
+
+}  // namespace
+}  // namespace mec::sim
+
+namespace mec::sim {
+namespace {
+
+// fleet (docs/fleet.md, docs/simulator.md "Drift"): edge site A twice as slow for a stretch of the
+// `drift` scenario. With the regional gateway's fleet state the clients, who each see one request
+// a minute, leave the slow site sooner and send it less while it is slow than with their own
+// evidence alone, and they come back after it recovers.
+TEST(SimulatorFleet, FleetStateMovesClientsOffADriftingSiteSooner) {
+  auto s = LoadScenarioFile(testing::SourceDir() + "/scenarios/drift.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_TRUE(s->fleet.enabled);
+  s->requests = 8000;  // ~400 s: slow from 120 s to 160 s
+  const PromptSet prompts = testing::SyntheticPrompts();
+  auto model = LoadDefaultComplexityModel();
+  CachedComplexityModel cached(*model);
+  const uint64_t seed = 2;
+  const auto fleet = MakeFleet(*s, seed);
+  const auto requests = MakeWorkload(*s, fleet, prompts, s->requests, seed);
+  auto run = [&](bool on) {
+    Scenario sc = *s;
+    sc.fleet.enabled = on;
+    SimInputs in{sc, fleet, requests, prompts, cached};
+    PolicyOptions po;
+    po.hedge = sc.hedge;
+    po.min_quality_per_request = sc.min_quality_per_request;
+    const PolicyRun r = RunPolicy(in, *MakePolicy("adaptive", po), seed);
+    return ComputeMetrics(r, sc, requests, 1.0);
+  };
+  const PolicyMetrics on = run(true), off = run(false);
+  ASSERT_TRUE(on.drift && off.drift);
+  EXPECT_EQ(on.drift_site, "edge-a");
+  ASSERT_TRUE(std::isfinite(on.drift_shift_s)) << "with the fleet state the clients never left edge-a";
+  EXPECT_LT(on.drift_share_during / on.drift_baseline_share, off.drift_share_during / off.drift_baseline_share)
+      << "share while slow / before: with " << on.drift_share_during << "/" << on.drift_baseline_share << ", without "
+      << off.drift_share_during << "/" << off.drift_baseline_share;
+  if (std::isfinite(off.drift_shift_s)) EXPECT_LT(on.drift_shift_s, off.drift_shift_s);
+  EXPECT_TRUE(std::isfinite(on.drift_return_s)) << "the clients never came back to edge-a";
 }
 
 }  // namespace
