@@ -51,13 +51,13 @@ struct GatewayShared {
   const EngineLoadBoard* engines = nullptr;  // what polled engines report (net/engine_poller.h); null: none polled
   // Off loopback (docs/security.md): without an operator token the operator endpoints are closed
   // (403); /metrics needs the token unless server.open_metrics.
-  std::string admin_token;        // "" = none
+  std::string admin_token{};      // "" = none
   bool admin_token_set = false;
   bool operator_closed = false;
   bool metrics_need_token = false;
   // The fleet state (docs/fleet.md): the token GET /v1/fleet/state asks for ("" = not published),
   // its answers so far, the pulling end (null: not pulling) and the live complexity model it names.
-  std::string fleet_token;
+  std::string fleet_token{};
   std::atomic<uint64_t> fleet_served{0}, fleet_refused{0};
   const FleetPoller* fleet = nullptr;
   const LiveComplexityModel* complexity = nullptr;

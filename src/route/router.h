@@ -40,7 +40,7 @@ struct RouteEnv {
   const QualityFeedback* quality_feedback = nullptr;
   // Optional, by backend index: prompt tokens each backend's KV cache probably holds (prefix
   // affinity; the caller reads them from cache/prefix_index.h). Empty: none anywhere.
-  std::span<const double> prefix_tokens;
+  std::span<const double> prefix_tokens{};
 };
 
 struct Decision {
