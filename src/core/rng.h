@@ -31,6 +31,9 @@ class Rng {
   uint64_t s_[4];
 };
 
+// splitmix64's finalizer: a bijection on 64 bits (distinct inputs never collide), well mixed.
+uint64_t Mix64(uint64_t x);
+
 // 64-bit FNV-1a, stable across platforms and runs (used for stream names and hashed features).
 uint64_t Fnv1a64(std::string_view s, uint64_t h = 0xcbf29ce484222325ull);
 

@@ -18,11 +18,14 @@ inline std::string SourceDir() {
 #endif
 }
 
-inline Scenario MixedScenario() {
-  auto s = LoadScenarioFile(SourceDir() + "/scenarios/mixed.yaml");
+// A scenario shipped in scenarios/ (`name`.yaml).
+inline Scenario ShippedScenario(const std::string& name) {
+  auto s = LoadScenarioFile(SourceDir() + "/scenarios/" + name + ".yaml");
   if (!s.ok()) throw std::runtime_error(s.status().message());
   return *s;
 }
+
+inline Scenario MixedScenario() { return ShippedScenario("mixed"); }
 
 // `n` prompts of varied length and wording; labels drawn with the decontaminated MMLU rates
 // (edge 68%, cloud 81%, README §2 of router_eval) from a fixed stream.

@@ -219,14 +219,6 @@ size_t PrefixIndexBlocks(const Scenario& s) {
   return static_cast<size_t>(std::max<int64_t>(1, kv / kMooncakeBlockTokens));
 }
 
-// SplitMix64's finalizer: a bijection on 64 bits, so distinct inputs never collide.
-uint64_t SplitMix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 // The engine's view of a request's trace blocks: each 512-token id split into the engine's
 // 16-token blocks (only the full ones the prompt covers). An id stands for its whole prefix, so
 // (id, part) does too.
@@ -237,7 +229,7 @@ std::vector<uint64_t> EngineBlocks(const SimRequest& r) {
   int64_t left = r.input_tokens;
   for (uint64_t id : r.blocks) {
     for (int j = 0; j < kParts && left >= kPrefixBlockTokens; ++j, left -= kPrefixBlockTokens)
-      out.push_back(SplitMix(id * kParts + static_cast<uint64_t>(j)));  // one-to-one on (id, part)
+      out.push_back(Mix64(id * kParts + static_cast<uint64_t>(j)));  // one-to-one on (id, part)
     if (left < kPrefixBlockTokens) break;
   }
   return out;

@@ -435,32 +435,38 @@ TEST(SimulatorTargets, AdaptiveKeepsTheTargetsItMeetsOnMixed) {
 namespace mec::sim {
 namespace {
 
+// Runs `policy` over `requests` with scenario `sc`'s routing options (hedging, how the minimum
+// quality is held), as `mecrouter simulate` does.
+PolicyRun RunWithScenarioOptions(const Scenario& sc, const std::vector<ClientSpec>& fleet, const std::vector<SimRequest>& requests,
+                                 const PromptSet& prompts, const ComplexityModel& model, std::string_view policy, uint64_t seed) {
+  SimInputs in{sc, fleet, requests, prompts, model};
+  PolicyOptions po;
+  po.hedge = sc.hedge;
+  po.min_quality_per_request = sc.min_quality_per_request;
+  return RunPolicy(in, *MakePolicy(policy, po), seed);
+}
+
 // engine_signals (docs/engines.md): the `burst` scenario with and without the edge sites' queues
 // polled. With them, clients see the burst other clients cause and route past a saturated site, so
 // the edge's TTFT tail in and after the burst is lower and fewer deadlines are missed.
 TEST(SimulatorEngineSignals, ClientsThatReadTheSitesQueuesKeepTheEdgeTailDownInABurst) {
-  auto s = LoadScenarioFile(testing::SourceDir() + "/scenarios/burst.yaml");
-  ASSERT_TRUE(s.ok()) << s.status().message();
-  s->requests = 9500;  // through the burst (240-300 s) and 30 s after it
+  Scenario s = testing::ShippedScenario("burst");
+  s.requests = 9500;  // through the burst (240-300 s) and 30 s after it
   const PromptSet prompts = testing::SyntheticPrompts();
   auto model = LoadDefaultComplexityModel();
   CachedComplexityModel cached(*model);
   const uint64_t seed = 4;
-  const auto fleet = MakeFleet(*s, seed);
-  const auto requests = MakeWorkload(*s, fleet, prompts, s->requests, seed);
+  const auto fleet = MakeFleet(s, seed);
+  const auto requests = MakeWorkload(s, fleet, prompts, s.requests, seed);
   ASSERT_GT(requests.back().arrival_s, 330);
   struct Tail {
     double edge_p95_ms = 0;
     int met = 0, n = 0, edge = 0;
   };
   auto run = [&](bool signals) {
-    Scenario sc = *s;
+    Scenario sc = s;
     sc.engine_signals.enabled = signals;
-    SimInputs in{sc, fleet, requests, prompts, cached};
-    PolicyOptions po;
-    po.hedge = sc.hedge;
-    po.min_quality_per_request = sc.min_quality_per_request;
-    const PolicyRun r = RunPolicy(in, *MakePolicy("adaptive", po), seed);
+    const PolicyRun r = RunWithScenarioOptions(sc, fleet, requests, prompts, cached, "adaptive", seed);
     std::vector<double> ttft;
     Tail t;
     for (size_t i = 0; i < requests.size(); ++i) {
@@ -495,10 +501,9 @@ namespace {
 // 4 turns, 4 blocks (2,048 tokens) per turn, a turn every 20 s per conversation, in a KV cache that
 // holds them all (so the difference is placement, not capacity).
 TEST(SimulatorPrefixCache, AffinityFindsTheConversationsPrefixWhereItIs) {
-  auto s = LoadScenarioFile(testing::SourceDir() + "/scenarios/prefix.yaml");
-  ASSERT_TRUE(s.ok()) << s.status().message();
-  ASSERT_TRUE(s->prefix_cache.enabled);
-  for (auto& e : s->edge_sites) e.profile.kv_capacity_tokens = 2000000;
+  Scenario s = testing::ShippedScenario("prefix");
+  ASSERT_TRUE(s.prefix_cache.enabled);
+  for (auto& e : s.edge_sites) e.profile.kv_capacity_tokens = 2000000;
   std::vector<TraceRow> trace;
   uint64_t next_id = 1;
   std::vector<std::vector<uint64_t>> convs(120);
@@ -518,9 +523,9 @@ TEST(SimulatorPrefixCache, AffinityFindsTheConversationsPrefixWhereItIs) {
   auto model = LoadDefaultComplexityModel();
   CachedComplexityModel cached(*model);
   const uint64_t seed = 6;
-  s->requests = static_cast<int64_t>(trace.size());
-  const auto fleet = MakeFleet(*s, seed);
-  const auto requests = MakeWorkloadFromTrace(*s, fleet, prompts, trace, s->requests, seed);
+  s.requests = static_cast<int64_t>(trace.size());
+  const auto fleet = MakeFleet(s, seed);
+  const auto requests = MakeWorkloadFromTrace(s, fleet, prompts, trace, s.requests, seed);
   // One conversation, one client.
   for (size_t i = 120; i < requests.size(); ++i) EXPECT_EQ(requests[i].client, requests[i % 120].client) << i;
   struct Run {
@@ -528,10 +533,9 @@ TEST(SimulatorPrefixCache, AffinityFindsTheConversationsPrefixWhereItIs) {
     double edge_ttft_ms = 0;
   };
   auto run = [&](bool affinity) {
-    Scenario sc = *s;
+    Scenario sc = s;
     sc.prefix_cache.affinity = affinity;
-    SimInputs in{sc, fleet, requests, prompts, cached};
-    const PolicyRun r = RunPolicy(in, *MakePolicy("edge-only", PolicyOptions{}), seed);
+    const PolicyRun r = RunWithScenarioOptions(sc, fleet, requests, prompts, cached, "edge-only", seed);
     Run out{r.prefix_hit_tokens, r.prefix_query_tokens, 0};
     int n = 0;
     for (const auto& o : r.outcomes)
@@ -561,24 +565,19 @@ namespace {
 // a minute, leave the slow site sooner and send it less while it is slow than with their own
 // evidence alone, and they come back after it recovers.
 TEST(SimulatorFleet, FleetStateMovesClientsOffADriftingSiteSooner) {
-  auto s = LoadScenarioFile(testing::SourceDir() + "/scenarios/drift.yaml");
-  ASSERT_TRUE(s.ok()) << s.status().message();
-  ASSERT_TRUE(s->fleet.enabled);
-  s->requests = 8000;  // ~400 s: slow from 120 s to 160 s
+  Scenario s = testing::ShippedScenario("drift");
+  ASSERT_TRUE(s.fleet.enabled);
+  s.requests = 8000;  // ~400 s: slow from 120 s to 160 s
   const PromptSet prompts = testing::SyntheticPrompts();
   auto model = LoadDefaultComplexityModel();
   CachedComplexityModel cached(*model);
   const uint64_t seed = 2;
-  const auto fleet = MakeFleet(*s, seed);
-  const auto requests = MakeWorkload(*s, fleet, prompts, s->requests, seed);
+  const auto fleet = MakeFleet(s, seed);
+  const auto requests = MakeWorkload(s, fleet, prompts, s.requests, seed);
   auto run = [&](bool on) {
-    Scenario sc = *s;
+    Scenario sc = s;
     sc.fleet.enabled = on;
-    SimInputs in{sc, fleet, requests, prompts, cached};
-    PolicyOptions po;
-    po.hedge = sc.hedge;
-    po.min_quality_per_request = sc.min_quality_per_request;
-    const PolicyRun r = RunPolicy(in, *MakePolicy("adaptive", po), seed);
+    const PolicyRun r = RunWithScenarioOptions(sc, fleet, requests, prompts, cached, "adaptive", seed);
     return ComputeMetrics(r, sc, requests, 1.0);
   };
   const PolicyMetrics on = run(true), off = run(false);
