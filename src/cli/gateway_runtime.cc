@@ -3,17 +3,21 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <random>
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "auth/key_guard.h"
 #include "aws/decision_exporter.h"
 #include "backend/backend_monitor.h"
 #include "backend/backend_pool.h"
+#include "backend/fleet_priors.h"
+#include "backend/fleet_state.h"
 #include "cache/response_cache.h"
 #include "config/loader.h"
 #include "context/context_builder.h"
@@ -39,8 +43,7 @@ namespace mec::cli {
 
 // Declared in construction order; destroyed in reverse.
 struct GatewayRuntime::Parts {
-  std::shared_ptr<const ComplexityModel> base_complexity;  // the shipped model
-  std::unique_ptr<LiveComplexityModel> complexity;         // what routing reads; learning swaps it
+  Options options;  // this generation's; GatewayShared and every part below refer to it
   // What polled engines report; read by /metrics and, through the monitor, by routing (declared
   // before the engine parts so that it outlives the monitor that points at it).
   std::unique_ptr<EngineLoadBoard> engine_loads;
@@ -57,7 +60,6 @@ struct GatewayRuntime::Parts {
   std::string token;
   std::unique_ptr<KeyGuard> keys;  // API keys (auth.keys_db); outlives the server's handlers
   std::unique_ptr<Dashboard> dashboard;
-  std::unique_ptr<net::HttpServer> server;
   std::unique_ptr<net::asio::io_context> probe_ioc;
   std::unique_ptr<net::UpstreamPools> probe_pools;
   std::unique_ptr<net::HealthProber> prober;
@@ -67,6 +69,16 @@ struct GatewayRuntime::Parts {
   std::thread probe_thread;
   std::unique_ptr<net::LearningWorker> learning;
   std::unique_ptr<aws::DecisionExporter> exporter;  // the decision log to S3; stopped after the log's last rows
+  bool stopped = false;
+};
+
+// An earlier generation after a reload: its requests in flight still run on it (they hold the old
+// workers' handlers). A thread of its own waits for the last of them, then stops and frees it.
+struct GatewayRuntime::Retired {
+  std::unique_ptr<Parts> parts;
+  std::vector<std::weak_ptr<net::Handler>> handlers;
+  std::atomic<bool> force{false};  // Shutdown: stop it now (the server has stopped every request)
+  std::thread reaper;
 };
 
 GatewayRuntime::GatewayRuntime(Options options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
@@ -74,20 +86,41 @@ GatewayRuntime::GatewayRuntime(Options options, const Clock& clock) : options_(s
 GatewayRuntime::~GatewayRuntime() { Shutdown(std::chrono::milliseconds(0)); }
 
 Status GatewayRuntime::Start() {
+  // The complexity model outlives every generation: what learning promoted stays across reloads.
+  base_complexity_ = LoadDefaultComplexityModel();
+  complexity_ = std::make_unique<LiveComplexityModel>(base_complexity_);
+  complexity_->EnableMemo(static_cast<size_t>(options_.routing.estimate_memo));
+  auto built = Build(options_);
+  if (!built.ok()) return built.status();
+  std::unique_ptr<Parts> p = std::move(*built);
+  net::GatewayShared* shp = p->shared.get();
+  server_ = std::make_unique<net::HttpServer>(options_.server, [shp](int worker, net::asio::io_context& ioc) {
+    return std::make_shared<net::GatewayHandler>(*shp, ioc, worker);
+  });
+  if (Status s = server_->Listen(); !s.ok()) return s;
+  server_->Start();
+  Launch(*p);
+  parts_ = std::move(p);
+  generation_ = 1;
+  running_ = true;
+  return Status::Ok();
+}
+
+const Options& GatewayRuntime::options() const { return parts_ ? parts_->options : options_; }
+
+Result<std::unique_ptr<GatewayRuntime::Parts>> GatewayRuntime::Build(const Options& opts) {
   auto p = std::make_unique<Parts>();
-  const Options& options = options_;
+  p->options = opts;
+  const Options& options = p->options;
   // The five parts: Resource (pool + monitor), Context (complexity model, output lengths),
   // Router (every policy), Monitor/learning (feedback, decision registry), FailoverMachine (per request).
-  p->base_complexity = LoadDefaultComplexityModel();
-  p->complexity = std::make_unique<LiveComplexityModel>(p->base_complexity);
-  p->complexity->EnableMemo(static_cast<size_t>(options.routing.estimate_memo));
   ContextDefaults defaults;
   defaults.min_quality = options.routing.default_min_quality;
   if (options.routing.default_deadline_ms > 0) defaults.deadline_ms = options.routing.default_deadline_ms;
   defaults.prompt_blocks = static_cast<size_t>(options.routing.prefix_max_blocks);
   QualityBudgetOptions qopts;
   qopts.margin = options.routing.quality_margin;
-  p->engine = std::make_unique<EngineParts>(options.backends, clock_, *p->complexity, defaults, options.routing.max_attempts, qopts);
+  p->engine = std::make_unique<EngineParts>(options.backends, clock_, *complexity_, defaults, options.routing.max_attempts, qopts);
   p->engine->monitor.SetPanicThreshold(options.routing.panic_threshold);
   p->engine->EnableFeedback();  // POST /v1/feedback
   if (options.routing.prefix_max_blocks > 0) p->engine->EnablePrefixAffinity(static_cast<size_t>(options.routing.prefix_capacity_blocks));
@@ -126,7 +159,7 @@ Status GatewayRuntime::Start() {
     replica_id = fmt::format("{}-{}-{:08x}", host, static_cast<long>(getpid()), static_cast<uint32_t>(std::random_device{}()));
   }
   if (options.learning.enabled) {
-    p->learning = std::make_unique<net::LearningWorker>(options, *p->pool, p->base_complexity, *p->complexity,
+    p->learning = std::make_unique<net::LearningWorker>(options, *p->pool, base_complexity_, *complexity_,
                                                         defaults.device_quality, clock_, replica_id);
     p->learning->set_access_log(p->telemetry->access_log());
     if (Status s = p->learning->Start(); !s.ok()) return s;
@@ -164,53 +197,52 @@ Status GatewayRuntime::Start() {
   p->telemetry->set_outcome_observer(&p->dashboard->live_stats());
   shared.dashboard = p->dashboard.get();
   if (Status s = Guard(*p, shared); !s.ok()) return s;
-  if (Status s = FleetToken(shared); !s.ok()) return s;
-  shared.complexity = p->complexity.get();
+  if (Status s = FleetToken(*p, shared); !s.ok()) return s;
+  shared.complexity = complexity_.get();
   p->engine_loads = std::make_unique<EngineLoadBoard>(options.backends.size());
   shared.engines = p->engine_loads.get();
   p->engine->monitor.SetEngineBoard(p->engine_loads.get());  // routing reads the engines too
-  net::GatewayShared* shp = p->shared.get();
-  p->server = std::make_unique<net::HttpServer>(options.server, [shp](int worker, net::asio::io_context& ioc) {
-    return std::make_shared<net::GatewayHandler>(*shp, ioc, worker);
-  });
-  if (Status s = p->server->Listen(); !s.ok()) return s;
-  p->server->Start();
-  if (p->replicas) p->replicas->Start();
-  if (p->shared_cache) p->shared_cache->Start();
+  return p;
+}
+
+// Starts a built generation's background work: shared state, the prober, engine and fleet pollers
+// on a thread of their own, the decision export.
+void GatewayRuntime::Launch(Parts& p) {
+  const Options& options = p.options;
+  net::GatewayShared& shared = *p.shared;
+  if (p.replicas) p.replicas->Start();
+  if (p.shared_cache) p.shared_cache->Start();
 
   // Active health checks and snapshot publication on their own thread and io_context.
-  p->probe_ioc = std::make_unique<net::asio::io_context>(1);
-  p->probe_pools = std::make_unique<net::UpstreamPools>(*p->probe_ioc, clock_, options.backends);
-  p->prober = std::make_unique<net::HealthProber>(*p->probe_ioc, *p->probe_pools, p->engine->monitor, clock_, shared.id_salt);
-  BackendPool* pool = p->pool;
-  p->prober->set_on_result([pool](int b, const net::HealthCheckResult& r, bool changed) {
+  p.probe_ioc = std::make_unique<net::asio::io_context>(1);
+  p.probe_pools = std::make_unique<net::UpstreamPools>(*p.probe_ioc, clock_, options.backends);
+  p.prober = std::make_unique<net::HealthProber>(*p.probe_ioc, *p.probe_pools, p.engine->monitor, clock_, shared.id_salt);
+  BackendPool* pool = p.pool;
+  p.prober->set_on_result([pool](int b, const net::HealthCheckResult& r, bool changed) {
     if (changed)
       std::fprintf(stderr, "mecrouter: backend %s health check %s%s%s\n", pool->at(b).name().c_str(), r.ok ? "passed" : "failed",
                    r.detail.empty() ? "" : ": ", r.detail.c_str());
   });
-  p->prober->Start();
+  p.prober->Start();
   // Engines' own load (docs/engines.md): polled on the same thread, off the request path.
-  p->engine_pools = std::make_unique<net::UpstreamPools>(*p->probe_ioc, clock_, options.backends);
-  p->engine_poller = std::make_unique<net::EnginePoller>(*p->probe_ioc, *p->engine_pools, *p->engine_loads, clock_);
-  p->engine_poller->set_on_log([pool](int b, bool ok, const std::string& message) {
+  p.engine_pools = std::make_unique<net::UpstreamPools>(*p.probe_ioc, clock_, options.backends);
+  p.engine_poller = std::make_unique<net::EnginePoller>(*p.probe_ioc, *p.engine_pools, *p.engine_loads, clock_);
+  p.engine_poller->set_on_log([pool](int b, bool ok, const std::string& message) {
     std::fprintf(stderr, "mecrouter: backend %s engine %s: %s\n", pool->at(b).name().c_str(), ok ? "reachable" : "unreadable",
                  message.c_str());
   });
-  p->engine_poller->Start();
-  StartFleetPoller(*p, shared);  // fleet.url: a regional gateway's state as priors, same thread
-  net::asio::io_context* probe_ioc = p->probe_ioc.get();
-  p->probe_thread = std::thread([probe_ioc] { probe_ioc->run(); });
-  if (p->exporter) p->exporter->Start();
-  parts_ = std::move(p);
-  running_ = true;
-  return Status::Ok();
+  p.engine_poller->Start();
+  StartFleetPoller(p, shared);  // fleet.url: a regional gateway's state as priors, same thread
+  net::asio::io_context* probe_ioc = p.probe_ioc.get();
+  p.probe_thread = std::thread([probe_ioc] { probe_ioc->run(); });
+  if (p.exporter) p.exporter->Start();
 }
 
 // Who may call (docs/security.md): API keys when auth.keys_db is set; off loopback, keys or an
 // explicit server.allow_anonymous, the operator endpoints only with a token, /metrics with the
 // token unless server.open_metrics.
 Status GatewayRuntime::Guard(Parts& p, net::GatewayShared& shared) {
-  const Options& options = options_;
+  const Options& options = p.options;
   const bool remote = !IsLoopbackListen(options.server.listen);
   if (!options.auth.keys_db.empty()) {
     char host[256] = "replica";
@@ -246,8 +278,8 @@ Status GatewayRuntime::Guard(Parts& p, net::GatewayShared& shared) {
 // Fleet state (docs/fleet.md): with fleet.url, a regional gateway's learned state pulled as
 // priors on the prober's io_context, off the request path.
 void GatewayRuntime::StartFleetPoller(Parts& p, net::GatewayShared& shared) {
-  if (options_.fleet.url.empty()) return;
-  p.fleet_poller = std::make_unique<net::FleetPoller>(*p.probe_ioc, options_.fleet, *p.pool, p.engine->monitor, clock_);
+  if (p.options.fleet.url.empty()) return;
+  p.fleet_poller = std::make_unique<net::FleetPoller>(*p.probe_ioc, p.options.fleet, *p.pool, p.engine->monitor, clock_);
   p.fleet_poller->set_on_log([](const std::string& line) { std::fprintf(stderr, "mecrouter: %s\n", line.c_str()); });
   shared.fleet = p.fleet_poller.get();
   p.fleet_poller->Start();
@@ -255,8 +287,8 @@ void GatewayRuntime::StartFleetPoller(Parts& p, net::GatewayShared& shared) {
 
 // fleet.token_env (docs/fleet.md): the publisher's token for GET /v1/fleet/state, and the puller's
 // (read again by the poller); either way it must be set, or the gateway does not start.
-Status GatewayRuntime::FleetToken(net::GatewayShared& shared) {
-  const FleetOptions& f = options_.fleet;
+Status GatewayRuntime::FleetToken(Parts& p, net::GatewayShared& shared) {
+  const FleetOptions& f = p.options.fleet;
   if (!f.publish && f.url.empty()) return Status::Ok();
   const char* token = std::getenv(f.token_env.c_str());
   if (token == nullptr || *token == '\0')
@@ -270,7 +302,7 @@ Status GatewayRuntime::FleetToken(net::GatewayShared& shared) {
 // in the file, else the MECROUTER_EXPORT_* variables (the AWS CDK app sets them); a thread of its own,
 // started once everything else runs.
 Status GatewayRuntime::MakeDecisionExport(Parts& p) {
-  DecisionLogOptions log = options_.telemetry.decision_log;
+  DecisionLogOptions log = p.options.telemetry.decision_log;
   const aws::EnvLookup env = [](const char* name) -> const char* { return std::getenv(name); };
   const bool from_file = !log.exports.s3.empty();
   if (Status s = aws::ApplyExportEnvironment(log.exports, env); !s.ok()) return s;
@@ -289,22 +321,21 @@ Status GatewayRuntime::MakeDecisionExport(Parts& p) {
   return Status::Ok();
 }
 
-std::string GatewayRuntime::base_url() const {
-  return (parts_->server->tls() ? "https://" : "http://") + parts_->server->address();
-}
+std::string GatewayRuntime::base_url() const { return (server_->tls() ? "https://" : "http://") + server_->address(); }
 
-Status GatewayRuntime::ReloadTls() { return parts_->server->ReloadTls(); }
+Status GatewayRuntime::ReloadTls() { return server_->ReloadTls(); }
 
 std::string GatewayRuntime::dashboard_url() const {
-  if (!options_.dashboard.enabled) return "";
-  return base_url() + "/dashboard" + (parts_->token.empty() ? "" : "?token=$" + options_.dashboard.token_env);
+  const Options& o = options();
+  if (!o.dashboard.enabled) return "";
+  return base_url() + "/dashboard" + (parts_->token.empty() ? "" : "?token=$" + o.dashboard.token_env);
 }
 
 void GatewayRuntime::PrintBanner(const std::vector<std::string>& extra) const {
-  const Options& options = options_;
+  const Options& options = this->options();
   const std::string base = base_url();
   std::printf("mecrouter: listening on %s (%s; policy %s, complexity model %s)\n", base.c_str(), options.source.c_str(),
-              options.routing.policy.c_str(), std::string(parts_->complexity->Name()).c_str());
+              options.routing.policy.c_str(), std::string(complexity_->Name()).c_str());
   for (const auto& line : extra) std::printf("  %s\n", line.c_str());
   for (const auto& b : parts_->pool->all())
     std::printf("  backend %-14s %-6s %s\n", b->name().c_str(), std::string(TierName(b->tier())).c_str(), b->options().url.c_str());
@@ -335,16 +366,95 @@ void GatewayRuntime::PrintBanner(const std::vector<std::string>& extra) const {
                 !options.state.redis_tls ? "plaintext" : options.state.tls_verify ? "TLS" : "TLS NOT VERIFIED");
 }
 
-void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {
-  if (!running_) return;
-  running_ = false;
-  Parts& p = *parts_;
+Status GatewayRuntime::Reload(Options next, std::string* summary, std::string* note) {
+  if (!running_) return Status::Unavailable("the gateway is not running");
+  const Options& now = parts_->options;
+  // The listener, its workers and limits stay as started (a new listen address or thread count
+  // would need new sockets and threads); the TLS files are re-read by ReloadTls.
+  note->clear();
+  if (!(next.server == now.server))
+    *note = "server: changes to this section take effect at restart (the listener, workers and limits stay as started)";
+  if (next.routing.estimate_memo != now.routing.estimate_memo)
+    *note += std::string(note->empty() ? "" : "; ") + "routing.estimate_memo: takes effect at restart";
+  next.server = now.server;
+  auto built = Build(next);
+  if (!built.ok()) return built.status();  // the parts built so far stop as they are destroyed
+  std::unique_ptr<Parts> p = std::move(*built);
+  Launch(*p);
+  CarryOver(*parts_, *p);
+  // What changed, for the log line.
+  std::vector<std::string> added, removed;
+  const auto has = [](const BackendPool& pool, const std::string& name) {
+    for (std::string_view n : pool.names())
+      if (n == name) return true;
+    return false;
+  };
+  for (const auto& b : p->options.backends)
+    if (!has(*parts_->pool, b.name)) added.push_back(b.name);
+  for (const auto& b : now.backends)
+    if (!has(*p->pool, b.name)) removed.push_back(b.name);
+  *summary = fmt::format("{} backends ({}{}{}{}), policy {}{}", p->options.backends.size(), added.empty() ? "" : "added ",
+                         fmt::join(added, ", "), added.empty() || removed.empty() ? "" : "; ",
+                         removed.empty() ? "" : "removed " + fmt::format("{}", fmt::join(removed, ", ")), p->options.routing.policy,
+                         p->options.routing.policy == now.routing.policy ? "" : " (was " + now.routing.policy + ")");
+  if (added.empty() && removed.empty()) {
+    const size_t at = summary->find(" ()");
+    if (at != std::string::npos) summary->erase(at, 3);
+  }
+  net::GatewayShared* shp = p->shared.get();
+  auto old = std::make_unique<Retired>();
+  old->handlers = server_->ReplaceHandlers([shp](int worker, net::asio::io_context& ioc) {
+    return std::make_shared<net::GatewayHandler>(*shp, ioc, worker);
+  });
+  old->parts = std::move(parts_);
+  parts_ = std::move(p);
+  ++generation_;
+  // The old generation serves its requests in flight to the end, then stops (its logs' last rows
+  // written, its prober and pollers stopped) and is freed.
+  Retired* r = old.get();
+  const std::string label = fmt::format("mecrouter: configuration {}: ", generation_ - 1);
+  r->reaper = std::thread([this, r, label] {
+    for (;;) {
+      bool in_use = false;
+      for (const auto& h : r->handlers) in_use = in_use || !h.expired();
+      if (!in_use) {
+        StopParts(*r->parts, label.c_str());
+        r->parts.reset();
+        return;
+      }
+      if (r->force.load()) {  // Shutdown: the server has stopped; coroutines left behind are freed with it
+        StopParts(*r->parts, label.c_str());
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  retired_.push_back(std::move(old));
+  return Status::Ok();
+}
+
+// What the old generation measured about each backend (latency estimates, ejections and their time
+// left) becomes the new one's prior for the backend of the same name and tier, through the fleet
+// state's own mapping (backend/fleet_priors.h): capped at 20 observations and for 5 minutes, so
+// the new generation's own measurements take over.
+void GatewayRuntime::CarryOver(const Parts& from, Parts& to) {
+  const FleetState state = FleetStateFromSnapshot(from.engine->monitor.Current(), *from.pool, clock_.UnixMillis());
+  FleetApplyOptions o;
+  o.max_weight = 20;
+  o.valid_for = std::chrono::minutes(5);
+  o.down_for_unhealthy = std::chrono::seconds(5);
+  ApplyFleetState(state, *to.pool, to.engine->monitor, o, clock_.Now());
+  to.engine->monitor.Publish(clock_.Now());  // routing sees the priors at once
+}
+
+void GatewayRuntime::StopParts(Parts& p, const char* label) {
+  if (p.stopped) return;
+  p.stopped = true;
   p.shared->draining = true;
-  p.server->Shutdown(grace);
   if (p.learning) {
     const net::LearningStats ls = p.learning->stats();
     p.learning->Stop();
-    std::printf("mecrouter: learning: %lld verdicts stored, %lld promotions, judge spend $%.4f; live model %s\n",
+    std::printf("%slearning: %lld verdicts stored, %lld promotions, judge spend $%.4f; live model %s\n", label,
                 static_cast<long long>(ls.samples), static_cast<long long>(ls.promotions), ls.spend_usd, ls.model.c_str());
   }
   p.prober->Stop();
@@ -358,19 +468,32 @@ void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {
   p.telemetry->Close();  // writes every decision still queued
   if (const DecisionLog* log = p.telemetry->decision_log()) {
     const DecisionLogStats st = log->stats();
-    std::printf("mecrouter: decision log %s: %llu rows written, %llu dropped (queue full), %llu failed%s%s\n",
-                options_.telemetry.decision_log.path.c_str(), static_cast<unsigned long long>(st.written),
+    std::printf("%sdecision log %s: %llu rows written, %llu dropped (queue full), %llu failed%s%s\n", label,
+                p.options.telemetry.decision_log.path.c_str(), static_cast<unsigned long long>(st.written),
                 static_cast<unsigned long long>(st.dropped), static_cast<unsigned long long>(st.failed),
                 st.last_error.empty() ? "" : ": ", st.last_error.c_str());
   }
   if (p.exporter) {  // one last export of what the log got since the last one (bounded by the request timeouts)
     p.exporter->Stop();
     const aws::DecisionExportStats es = p.exporter->stats();
-    std::printf("mecrouter: decision export: %lld objects, %lld rows (through seq %lld), %lld rows lost to retention, %lld failed attempts%s%s\n",
-                static_cast<long long>(es.objects), static_cast<long long>(es.rows), static_cast<long long>(es.watermark),
+    std::printf("%sdecision export: %lld objects, %lld rows (through seq %lld), %lld rows lost to retention, %lld failed attempts%s%s\n",
+                label, static_cast<long long>(es.objects), static_cast<long long>(es.rows), static_cast<long long>(es.watermark),
                 static_cast<long long>(es.skipped), static_cast<long long>(es.failures), es.last_error.empty() ? "" : "; last error: ",
                 es.last_error.c_str());
   }
+  std::fflush(stdout);
+}
+
+void GatewayRuntime::Shutdown(std::chrono::milliseconds grace) {
+  if (!running_) return;
+  running_ = false;
+  parts_->shared->draining = true;
+  server_->Shutdown(grace);  // every generation's requests: finished, or out of time
+  for (auto& r : retired_) {
+    r->force = true;
+    if (r->reaper.joinable()) r->reaper.join();
+  }
+  StopParts(*parts_, "mecrouter: ");
 }
 
 }  // namespace mec::cli

@@ -1,6 +1,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/embedded_stack.h"
@@ -56,11 +58,30 @@ int RunServe(int argc, char** argv) {
   std::printf("\nCtrl-C stops it (in-flight requests get %lld ms to finish).\n", grace_ms);
   std::fflush(stdout);
 
-  int sig = WaitForTerminationSignal([&gateway] {  // SIGHUP: the TLS certificates (nothing else yet)
-    const Status s = gateway.ReloadTls();
-    if (s.ok()) std::printf("mecrouter: SIGHUP: %s\n", gateway.options().server.tls.enabled() ? "TLS certificates reloaded" : "nothing to reload");
-    else std::fprintf(stderr, "mecrouter: SIGHUP: TLS reload failed, the previous certificates stay: %s\n", s.message().c_str());
+  // SIGHUP: the configuration file again (docs/reload.md), then the TLS files. A file that does not
+  // load or build is refused and the running configuration keeps serving.
+  const std::optional<std::string> config_path = flags.Get("config");
+  int sig = WaitForTerminationSignal([&gateway, &config_path] {
+    if (config_path) {
+      auto next = LoadOptionsFromFile(*config_path);
+      std::string summary, note;
+      const Status s = next.ok() ? gateway.Reload(std::move(*next), &summary, &note) : next.status();
+      if (s.ok())
+        std::printf("mecrouter: SIGHUP: configuration %d loaded from %s: %s\n", gateway.generation(), config_path->c_str(), summary.c_str());
+      else
+        std::fprintf(stderr, "mecrouter: SIGHUP: configuration refused, the running one keeps serving: %s\n", s.message().c_str());
+      if (!note.empty()) std::fprintf(stderr, "mecrouter: SIGHUP: %s\n", note.c_str());
+    } else {
+      std::printf("mecrouter: SIGHUP: no configuration file (the embedded demo): nothing to reload but TLS\n");
+    }
+    const Status t = gateway.ReloadTls();
+    if (t.ok()) {
+      if (gateway.options().server.tls.enabled()) std::printf("mecrouter: SIGHUP: TLS certificates reloaded\n");
+    } else {
+      std::fprintf(stderr, "mecrouter: SIGHUP: TLS reload failed, the previous certificates stay: %s\n", t.message().c_str());
+    }
     std::fflush(stdout);
+    std::fflush(stderr);
   });
   std::printf("mecrouter: %s received, draining (grace %lld ms)\n", sig == SIGINT ? "SIGINT" : "SIGTERM", grace_ms);
   std::fflush(stdout);

@@ -140,6 +140,7 @@ struct ServerTlsOptions {
   std::string key;        // its private key
   std::string client_ca;  // when set, clients must present a certificate this CA signed
   bool enabled() const { return !cert.empty(); }
+  bool operator==(const ServerTlsOptions&) const = default;
 };
 
 struct ServerOptions {
@@ -160,6 +161,7 @@ struct ServerOptions {
   // unless open_metrics is set.
   bool allow_anonymous = false;
   bool open_metrics = false;
+  bool operator==(const ServerOptions&) const = default;
 };
 
 // API keys, budgets and rate limits (docs/security.md). Without keys_db, no key is asked for.

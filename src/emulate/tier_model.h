@@ -53,7 +53,7 @@ struct WorkItem {
   int64_t max_tokens = -1;    // -1: uncapped
   uint64_t content_hash = 0;  // makes the answer length deterministic per prompt
   int64_t output_tokens = -1; // >= 0: the answer's length is known (the simulator's workload); -1: drawn
-  std::vector<uint64_t> prefix_blocks;  // PromptBlockHashes of the prompt (read with prefix_cache only)
+  std::vector<uint64_t> prefix_blocks{};  // PromptBlockHashes of the prompt (read with prefix_cache only)
 };
 
 class TierModel {

@@ -58,7 +58,7 @@ awaitable<void> GatewayHandler::Handle(HttpRequest& req, ClientChannel& ch) {
   // The operator token and the dashboard's routes (HandleOther's first steps) concern only
   // protected paths, which the proxied endpoints are not; the check keeps that true.
   if (endpoint && req.method() == http::verb::post && !AccessGuard::Protects(path))
-    return ProxyCall::Serve(s_, pools_, rng_, ids_rng_, *endpoint, req, ch);  // net/proxy_call.h; the flow is gateway/'s
+    return ProxyCall::Serve(*this, s_, pools_, rng_, ids_rng_, *endpoint, req, ch);  // net/proxy_call.h; the flow is gateway/'s
   return HandleOther(req, ch);
 }
 
@@ -93,7 +93,7 @@ awaitable<void> GatewayHandler::HandleOther(HttpRequest& req, ClientChannel& ch)
       co_await ch.Send(std::move(res));
       co_return;
     }
-    co_await ProxyCall::Serve(s_, pools_, rng_, ids_rng_, *endpoint, req, ch);
+    co_await ProxyCall::Serve(*this, s_, pools_, rng_, ids_rng_, *endpoint, req, ch);
     co_return;
   }
   if (std::optional<HttpResponse> admin = KeyAdminRoute(s_, req, path)) {  // the operator token was checked above

@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+#include <future>
 #include <list>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -494,7 +495,12 @@ awaitable<void> Connection::Run() {
       // Handle, watching for the client's disconnect meanwhile.
       server_.active_requests_.fetch_add(1);
       StartWatch();
-      co_await worker_.handler->Handle(req, *this);
+      {
+        // The request keeps its handler: a reload (ReplaceHandlers) swaps the worker's slot, and
+        // the old handler lives until its last request ends.
+        const std::shared_ptr<Handler> handler = worker_.handler;
+        co_await handler->Handle(req, *this);
+      }
       hooks_.clear();  // they point into the finished handler's frame
       server_.active_requests_.fetch_sub(1);
       if (stream_.tls()) co_await StopTlsWatch();
@@ -622,6 +628,29 @@ void HttpServer::Start() {
     w->guard.emplace(w->ioc.get_executor());
     threads_.emplace_back([w = w.get()] { w->ioc.run(); });
   }
+}
+
+std::vector<std::weak_ptr<Handler>> HttpServer::ReplaceHandlers(const HandlerFactory& factory) {
+  std::vector<std::weak_ptr<Handler>> old;
+  if (threads_.empty()) {  // not started: no request runs, swap here
+    for (auto& w : workers_) {
+      old.push_back(w->handler);
+      w->handler = factory(w->index, w->ioc);
+    }
+    return old;
+  }
+  old.resize(workers_.size());
+  std::vector<std::promise<void>> done(workers_.size());
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    Worker* w = workers_[i].get();
+    asio::post(w->ioc, [w, &factory, &old, &done, i] {
+      old[i] = w->handler;
+      w->handler = factory(w->index, w->ioc);
+      done[i].set_value();
+    });
+  }
+  for (auto& d : done) d.get_future().wait();
+  return old;
 }
 
 void HttpServer::Shutdown(std::chrono::milliseconds grace) {

@@ -65,7 +65,10 @@ class ClientChannel {
   virtual bool started() const = 0;
 };
 
-class Handler {
+// Made by the server's HandlerFactory, owned by shared_ptr: work a request leaves running after its
+// Handle returns (a hedge's losing attempt winding down) holds shared_from_this(), so a handler
+// replaced by a reload (HttpServer::ReplaceHandlers) lives until that work ends too.
+class Handler : public std::enable_shared_from_this<Handler> {
  public:
   virtual ~Handler() = default;
   // Handles one request. Must answer through `ch` exactly once (or Abort). Must not throw.
@@ -96,6 +99,12 @@ class HttpServer {
   // Graceful stop: stop accepting, close idle connections, let requests in flight finish for up to
   // `grace`, then stop the workers. Blocks until they have stopped. Safe to call once, from any thread.
   void Shutdown(std::chrono::milliseconds grace);
+  // A reload (`mecrouter serve`, SIGHUP): each worker gets a new handler from `factory`, made on
+  // its own thread; requests that run keep the handler they started with, later requests (on open
+  // keep-alive connections too) get the new one. Returns the old handlers, which expire when their
+  // last request ends. Blocks until every worker has swapped. REQUIRES: Listen() succeeded, not
+  // called from a worker thread, and Shutdown() not begun.
+  std::vector<std::weak_ptr<Handler>> ReplaceHandlers(const HandlerFactory& factory);
   int active_requests() const { return active_requests_.load(); }
   int open_connections() const { return open_connections_.load(); }
   // Requests answered 503 for the server's own limits (max_connections, max_in_flight).

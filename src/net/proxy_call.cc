@@ -87,9 +87,10 @@ void RequestTrace::FirstByte() {
   if (telemetry) telemetry->OnFirstByte(record);
 }
 
-ProxyCall::ProxyCall(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req,
-                     ClientChannel& ch)
+ProxyCall::ProxyCall(Handler& owner, GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint,
+                     HttpRequest& req, ClientChannel& ch)
     : s_(s),
+      owner_(owner),
       pools_(pools),
       rng_(rng),
       endpoint_(endpoint),
@@ -110,9 +111,9 @@ ProxyCall::ProxyCall(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_
 
 ProxyCall::~ProxyCall() { SettleLimits(); }
 
-awaitable<void> ProxyCall::Serve(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req,
-                                 ClientChannel& ch) {
-  ProxyCall call(s, pools, rng, ids_rng, endpoint, req, ch);
+awaitable<void> ProxyCall::Serve(Handler& owner, GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint,
+                                 HttpRequest& req, ClientChannel& ch) {
+  ProxyCall call(owner, s, pools, rng, ids_rng, endpoint, req, ch);
   co_await call.Run();
 }
 
@@ -443,7 +444,10 @@ std::shared_ptr<UpstreamAttempt> ProxyCall::NewAttempt(Backend& b, bool inject_u
 void ProxyCall::Spawn(std::shared_ptr<UpstreamAttempt> a, std::string body) {
   if (!wake_) wake_ = std::make_shared<asio::steady_timer>(pools_.ioc());  // made when first needed
   running_.push_back(a);
-  // The attempt's own coroutine wakes this one when it has opened (or failed).
+  // The attempt's own coroutine wakes this one when it has opened (or failed). It may outlive the
+  // call (a cancelled hedge winds down after the answer): the attempt keeps the handler, its pools
+  // and through it the generation its backend belongs to alive until it ends.
+  a->owner = owner_.shared_from_this();
   asio::co_spawn(wake_->get_executor(), OpenAttempt(a, std::string(UpstreamPath(endpoint_)), std::move(body)),
                  [a, wake = wake_, &clock = s_.clock](std::exception_ptr e) {
                    if (e && !a->failure) a->failure = AttemptFailure{AttemptResult::kReset, 0, 0, "internal error"};

@@ -61,12 +61,14 @@ struct RequestTrace {
 
 class ProxyCall {
  public:
-  // `rng`: the worker's stream for randomized policies; `ids_rng`: its stream for new ids.
-  ProxyCall(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req, ClientChannel& ch);
+  // `rng`: the worker's stream for randomized policies; `ids_rng`: its stream for new ids;
+  // `owner`: the handler that owns `pools` (kept alive by attempts that outlive the call).
+  ProxyCall(Handler& owner, GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req,
+            ClientChannel& ch);
   ~ProxyCall();
   // Serves one request: the call lives in this coroutine's frame and runs there.
-  static awaitable<void> Serve(GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint, HttpRequest& req,
-                               ClientChannel& ch);
+  static awaitable<void> Serve(Handler& owner, GatewayShared& s, UpstreamPools& pools, Rng& rng, Rng& ids_rng, Endpoint endpoint,
+                               HttpRequest& req, ClientChannel& ch);
 
  private:
   awaitable<void> Run();  // admit, then route (one coroutine frame for both: docs/benchmarks.md)
@@ -107,6 +109,7 @@ class ProxyCall {
   void NoteUpstreamSpan(TimePoint upstream_end);
 
   GatewayShared& s_;
+  Handler& owner_;
   UpstreamPools& pools_;
   Rng& rng_;
   const Endpoint endpoint_;

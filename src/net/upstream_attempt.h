@@ -22,6 +22,10 @@
 namespace mec::net {
 
 struct UpstreamAttempt {
+  // Set for an attempt that may outlive its request (ProxyCall::Spawn): the handler whose pools
+  // `call` uses. Declared first, so destroyed last, after `call` and `in_flight` are done with them.
+  std::shared_ptr<void> owner;
+
   UpstreamAttempt(UpstreamPools& pools, Backend& b, TimePoint sent, bool stream, bool drop_usage_chunks)
       : backend(b.index()), sent(sent), stream(stream), drop_usage_chunks(drop_usage_chunks), in_flight(b), call(pools, b.index()) {}
 

@@ -165,6 +165,9 @@ export class Stack {
     const path = this.file('gateway.yaml', toYaml(config));
     const c = await startChild(['serve', '--config', path, '--listen', '127.0.0.1:0'],
       /mecrouter: listening on http:\/\/127\.0\.0\.1:(\d+) /, 'gateway', { env });
+    c.configPath = path;
+    // Rewrites the gateway's configuration file (as given, no defaults added) for a SIGHUP reload.
+    c.rewriteConfig = (next) => writeFileSync(path, typeof next === 'string' ? next : toYaml(next));
     c.base = `http://127.0.0.1:${c.port}`;
     c.url = `${c.base}/v1`;
     // The outcome of a request is counted just after its last byte is written, so a client

@@ -1,0 +1,92 @@
+#include "net/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+namespace mec::net {
+namespace {
+
+using std::chrono::milliseconds;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// Answers its name; "/slow" only after `slow_ms`.
+class NamedHandler final : public Handler {
+ public:
+  NamedHandler(std::string name, int slow_ms) : name_(std::move(name)), slow_ms_(slow_ms) {}
+  awaitable<void> Handle(HttpRequest& req, ClientChannel& ch) override {
+    if (req.target() == "/slow") {
+      asio::steady_timer t(co_await asio::this_coro::executor);
+      t.expires_after(milliseconds(slow_ms_));
+      auto [ec] = co_await t.async_wait(kTuple);
+      (void)ec;
+    }
+    co_await ch.Send(JsonResponse("\"" + name_ + "\"", req.version(), req.keep_alive()));
+  }
+
+ private:
+  std::string name_;
+  int slow_ms_;
+};
+
+// A blocking keep-alive client connection.
+class Client {
+ public:
+  explicit Client(int port) : stream_(ioc_) { stream_.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port))); }
+  std::string Get(const std::string& target) {
+    http::request<http::empty_body> req(http::verb::get, target, 11);
+    req.set(http::field::host, "127.0.0.1");
+    req.keep_alive(true);
+    http::write(stream_, req);
+    http::response<http::string_body> res;
+    http::read(stream_, buf_, res);
+    return res.body();
+  }
+
+ private:
+  asio::io_context ioc_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buf_;
+};
+
+TEST(HttpServerTest, ReplaceHandlersKeepsRequestsInFlightOnTheOldHandlerAndGivesLaterOnesTheNew) {
+  ServerOptions so;
+  so.listen = "127.0.0.1:0";
+  so.threads = 2;
+  HttpServer server(so, [](int, asio::io_context&) { return std::make_shared<NamedHandler>("old", 400); });
+  ASSERT_TRUE(server.Listen().ok());
+  server.Start();
+  Client kept(server.port());
+  EXPECT_EQ(kept.Get("/fast"), "\"old\"");
+
+  // A slow request starts on the old handler ...
+  std::future<std::string> slow = std::async(std::launch::async, [&server] { return Client(server.port()).Get("/slow"); });
+  for (int i = 0; i < 200 && server.active_requests() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_EQ(server.active_requests(), 1);
+  // ... the handlers are replaced meanwhile ...
+  std::atomic<int> made{0};
+  std::vector<std::weak_ptr<Handler>> old = server.ReplaceHandlers([&made](int, asio::io_context&) {
+    ++made;  // on each worker's thread (the call waits for every one)
+    return std::make_shared<NamedHandler>("new", 0);
+  });
+  EXPECT_EQ(made, 2);
+  ASSERT_EQ(old.size(), 2u);
+  int alive = 0;
+  for (const auto& h : old) alive += h.expired() ? 0 : 1;
+  EXPECT_EQ(alive, 1) << "the slow request holds its worker's old handler; the other one is gone";
+  // ... a request on a connection opened before the swap gets the new handler, and so does a new one ...
+  EXPECT_EQ(kept.Get("/fast"), "\"new\"");
+  EXPECT_EQ(Client(server.port()).Get("/fast"), "\"new\"");
+  // ... and the slow request ends on the handler it began with, which then expires.
+  EXPECT_EQ(slow.get(), "\"old\"");
+  for (int i = 0; i < 200 && !old[0].expired(); ++i) std::this_thread::sleep_for(milliseconds(5));
+  for (int i = 0; i < 200 && !old[1].expired(); ++i) std::this_thread::sleep_for(milliseconds(5));
+  EXPECT_TRUE(old[0].expired());
+  EXPECT_TRUE(old[1].expired());
+  server.Shutdown(milliseconds(100));
+}
+
+}  // namespace
+}  // namespace mec::net
