@@ -55,7 +55,7 @@ struct LiveBackend {
   std::string name;
   Tier tier = Tier::kCloud;
   PriceOptions price;
-  EngineOptions engine;  // its serving engine (docs/engines.md); kOpenAI: none polled
+  EngineOptions engine{};  // its serving engine (docs/engines.md); kOpenAI: none polled
 };
 
 struct DecisionRow {

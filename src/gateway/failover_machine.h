@@ -28,7 +28,7 @@ struct AttemptFailure {
   AttemptResult result = AttemptResult::kConnect;  // kConnect, kTimeout, kReset, kServerError or kRateLimited
   int http_status = 0;          // for kServerError / kRateLimited
   double retry_after_s = 0;     // from Retry-After on 429
-  std::string detail;           // one line
+  std::string detail{};         // one line
 };
 
 struct Attempt {

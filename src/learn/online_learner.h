@@ -40,7 +40,7 @@ struct JudgedSample {
   double gain = 0.5;
   // When the prompt text is gone (past the retention), its features as they were computed then
   // (with the same base model and word_bits); ignored when `prompt` is set.
-  std::optional<AdaptFeatures> features;
+  std::optional<AdaptFeatures> features{};
 };
 
 // A labelled item as a judged sample (the data's labels as the judge): as good unless the strong
