@@ -71,6 +71,22 @@ Status ReadBackend(simdjson::dom::element el, size_t i, FleetBackendState& b) {
   return ReadEstimate(obj, "rtt", b.rtt, where);
 }
 
+Status ReadClass(simdjson::dom::element el, size_t i, FleetClassQuality& q) {
+  const std::string where = "quality.classes[" + std::to_string(i) + "].";
+  simdjson::dom::object obj;
+  if (el.get_object().get(obj)) return Bad(where.substr(0, where.size() - 1) + " is not an object");
+  std::string_view backend, tier, task_class;
+  if (obj["backend"].get_string().get(backend) || backend.empty()) return Bad(where + "backend is missing or empty");
+  if (obj["tier"].get_string().get(tier)) return Bad(where + "tier is missing");
+  if (obj["task_class"].get_string().get(task_class)) return Bad(where + "task_class is missing");
+  if (Status s = Number(obj, "n", 1e-9, 1e12, q.n, where); !s.ok()) return s;
+  if (Status s = Number(obj, "score", 0, q.n, q.score, where); !s.ok()) return s;
+  q.backend = std::string(backend);
+  q.tier = std::string(tier);
+  q.task_class = std::string(task_class);
+  return Status::Ok();
+}
+
 }  // namespace
 
 FleetState FleetStateFromSnapshot(const PoolSnapshot& snap, const BackendPool& pool, int64_t unix_ms) {
@@ -110,7 +126,11 @@ std::string FleetStateToJson(const FleetState& s) {
     w.EndObject();
   }
   w.EndArray();
-  w.Key("quality").BeginObject().Field("complexity_model", s.quality.complexity_model).Field("model_swaps", s.quality.model_swaps).EndObject();
+  w.Key("quality").BeginObject().Field("complexity_model", s.quality.complexity_model).Field("model_swaps", s.quality.model_swaps);
+  w.Key("classes").BeginArray();
+  for (const auto& q : s.quality.classes)
+    w.BeginObject().Field("backend", q.backend).Field("tier", q.tier).Field("task_class", q.task_class).Field("score", q.score).Field("n", q.n).EndObject();
+  w.EndArray().EndObject();
   w.EndObject();
   return out;
 }
@@ -143,6 +163,16 @@ Result<FleetState> ParseFleetState(std::string_view json) {
     if (!quality["complexity_model"].get_string().get(model)) s.quality.complexity_model = std::string(model);
     int64_t swaps = 0;
     if (!quality["model_swaps"].get_int64().get(swaps)) s.quality.model_swaps = swaps;
+    simdjson::dom::array classes;
+    if (!quality["classes"].get_array().get(classes)) {  // optional
+      if (classes.size() > kMaxFleetClasses) return Bad("quality.classes has more than " + std::to_string(kMaxFleetClasses) + " entries");
+      size_t k = 0;
+      for (simdjson::dom::element el : classes) {
+        FleetClassQuality q;
+        if (Status st = ReadClass(el, k++, q); !st.ok()) return st;
+        s.quality.classes.push_back(std::move(q));
+      }
+    }
   }
   return s;
 }

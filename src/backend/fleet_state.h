@@ -9,12 +9,15 @@
 //    "backends": [{"name", "tier", "health": "healthy|unhealthy|ejected|half-open", "routable",
 //                  "ejected_for_s", "ejected_until_unix_ms" (0 when not ejected), "error_rate",
 //                  "ttft": {"median_s", "sigma", "weight"}, "tpot": {...}, "rtt": {...}}, ...],
-//    "quality": {"complexity_model": <name>, "model_swaps": <n>}}
+//    "quality": {"complexity_model": <name>, "model_swaps": <n>,
+//                "classes": [{"backend", "tier", "task_class", "score", "n"}, ...]}}
 // An estimate is a lognormal belief (backend/backend_view.h): its median, the sigma of ln(seconds),
 // and `weight`, the effective number of the publisher's own observations behind it (its prior
 // excluded; 0 = the publisher knows nothing beyond its configuration). Ejection is given as time
 // left from generation (ejected_for_s), so a reader needs no synchronized clock;
-// ejected_until_unix_ms is the same instant for people.
+// ejected_until_unix_ms is the same instant for people. `quality.classes` (optional) is the
+// publisher's own feedback per (backend, task class) (learn/quality_feedback.h): the sum of the
+// scores in [0, 1] and their count, the most observed first, at most kMaxFleetClasses.
 
 #include <cstdint>
 #include <string>
@@ -45,9 +48,21 @@ struct FleetBackendState {
   FleetEstimate ttft, tpot, rtt;
 };
 
+inline constexpr size_t kMaxFleetClasses = 2000;
+
+// Feedback on one backend's answers for one task class: score in [0, n], n > 0.
+struct FleetClassQuality {
+  std::string backend;
+  std::string tier;
+  std::string task_class;
+  double score = 0;
+  double n = 0;
+};
+
 struct FleetQualityState {
   std::string complexity_model;  // the live complexity model's name ("" = not said)
   int64_t model_swaps = 0;       // times the live model was replaced since start
+  std::vector<FleetClassQuality> classes{};
 };
 
 struct FleetState {

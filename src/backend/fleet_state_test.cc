@@ -29,6 +29,8 @@ FleetState Sample() {
   b.ejected_for_s = 0;
   s.backends.push_back(b);
   s.quality = {"logistic-v3+adapted", 2};
+  s.quality.classes.push_back({"edge-mec", "edge", "gaming.npc-dialogue", 31.5, 40});
+  s.quality.classes.push_back({"cloud-api", "cloud", "chat", 3, 3});
   return s;
 }
 
@@ -56,6 +58,12 @@ TEST(FleetState, RoundTripsExactly) {
   EXPECT_EQ(back->backends[1].health, HealthState::kHalfOpen);
   EXPECT_EQ(back->quality.complexity_model, "logistic-v3+adapted");
   EXPECT_EQ(back->quality.model_swaps, 2);
+  ASSERT_EQ(back->quality.classes.size(), 2u);
+  EXPECT_EQ(back->quality.classes[0].backend, "edge-mec");
+  EXPECT_EQ(back->quality.classes[0].tier, "edge");
+  EXPECT_EQ(back->quality.classes[0].task_class, "gaming.npc-dialogue");
+  EXPECT_EQ(back->quality.classes[0].score, 31.5);
+  EXPECT_EQ(back->quality.classes[0].n, 40);
   EXPECT_EQ(FleetStateToJson(*back), json);  // byte for byte
   EXPECT_NE(json.find("\"ejected_until_unix_ms\":1700000012623"), std::string::npos) << json;
 }
@@ -110,7 +118,12 @@ TEST(FleetState, MalformedInputIsRefusedAsAValue) {
   refused(replaced("\"name\":\"edge-mec\"", "\"name\":\"\""), "backends[0].name is missing or empty");
   refused(replaced("\"error_rate\":0.25", "\"error_rate\":3"), "backends[0].error_rate is out of range");
   refused(replaced("\"tpot\":{", "\"tpot_\":{"), "backends[0].tpot is missing");
-  // Unknown fields are ignored; quality is optional.
+  refused(replaced("\"score\":31.5", "\"score\":41"), "quality.classes[0].score is out of range");
+  refused(replaced("\"n\":40", "\"n\":0"), "quality.classes[0].n is out of range");
+  refused(replaced("\"task_class\":\"chat\"", "\"task_klass\":\"chat\""), "quality.classes[1].task_class is missing");
+  refused(replaced("\"backend\":\"edge-mec\"", "\"backend\":\"\""), "quality.classes[0].backend is missing or empty");
+  // Unknown fields are ignored; quality (and its classes) is optional.
+  EXPECT_TRUE(ParseFleetState(replaced(",\"classes\":[", ",\"classes_\":[")).ok());
   EXPECT_TRUE(ParseFleetState(replaced("\"version\":1,", "\"version\":1,\"future\":{\"x\":[1]},")).ok());
   EXPECT_TRUE(ParseFleetState("{\"version\":1,\"generated_unix_ms\":5,\"backends\":[]}").ok());
 }

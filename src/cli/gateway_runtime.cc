@@ -279,7 +279,8 @@ Status GatewayRuntime::Guard(Parts& p, net::GatewayShared& shared) {
 // priors on the prober's io_context, off the request path.
 void GatewayRuntime::StartFleetPoller(Parts& p, net::GatewayShared& shared) {
   if (p.options.fleet.url.empty()) return;
-  p.fleet_poller = std::make_unique<net::FleetPoller>(*p.probe_ioc, p.options.fleet, *p.pool, p.engine->monitor, clock_);
+  p.fleet_poller = std::make_unique<net::FleetPoller>(*p.probe_ioc, p.options.fleet, *p.pool, p.engine->monitor, clock_,
+                                                      p.engine->feedback.get());
   p.fleet_poller->set_on_log([](const std::string& line) { std::fprintf(stderr, "mecrouter: %s\n", line.c_str()); });
   shared.fleet = p.fleet_poller.get();
   p.fleet_poller->Start();

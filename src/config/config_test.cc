@@ -534,6 +534,12 @@ TEST(FleetOptions, ReadsBothRolesWithDefaults) {
   EXPECT_EQ(o->fleet.interval_s, 5);
   EXPECT_EQ(o->fleet.stale_s, 15);  // 3 x interval_s
   EXPECT_EQ(o->fleet.max_weight, 5);
+  EXPECT_EQ(o->fleet.quality_max_weight, 50);
+  EXPECT_NE(DescribeOptions(*o).find("quality feedback as at most 50 scores per backend and class"), std::string::npos);
+  o = LoadOptionsFromString(kEngineHead + "fleet: {url: 'http://r/v1/fleet/state', token_env: T, quality_max_weight: 0}\n", "c.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->fleet.quality_max_weight, 0);
+  EXPECT_NE(DescribeOptions(*o).find("quality feedback not applied"), std::string::npos);
   auto off = LoadOptionsFromString(kEngineHead, "c.yaml");
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->fleet.publish);
@@ -541,6 +547,7 @@ TEST(FleetOptions, ReadsBothRolesWithDefaults) {
 }
 
 TEST(FleetOptions, ErrorsNameTheKey) {
+  ExpectError(kEngineHead + "fleet: {url: 'http://r/v1/fleet/state', token_env: T, quality_max_weight: -1}\n", "fleet.quality_max_weight");
   ExpectError(kEngineHead + "fleet: {publish: true}\n", "fleet.token_env: required with publish or url");
   ExpectError(kEngineHead + "fleet: {url: 'http://r:8080/v1/fleet/state'}\n", "fleet.token_env: required");
   ExpectError(kEngineHead + "fleet: {token_env: T}\n", "fleet: needs publish: true, a url to pull from, or both");

@@ -660,9 +660,9 @@ Status ReadBackend(const Reader& r, const YAML::Node& n, const std::string& path
   return Status::Ok();
 }
 
-// fleet: {publish, token_env, url, interval_s, stale_s, max_weight, tls_verify} (docs/fleet.md).
+// fleet: {publish, token_env, url, interval_s, stale_s, max_weight, quality_max_weight, tls_verify} (docs/fleet.md).
 Status ReadFleet(const Reader& r, const YAML::Node& n, const std::string& path, FleetOptions& f) {
-  MEC_TRY(r.ForEachKey(n, path, {"publish", "token_env", "url", "interval_s", "stale_s", "max_weight", "tls_verify"},
+  MEC_TRY(r.ForEachKey(n, path, {"publish", "token_env", "url", "interval_s", "stale_s", "max_weight", "quality_max_weight", "tls_verify"},
                        [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                          if (k == "publish") return r.Bool(v, p, f.publish);
                          if (k == "token_env") return r.Str(v, p, f.token_env);
@@ -675,6 +675,7 @@ Status ReadFleet(const Reader& r, const YAML::Node& n, const std::string& path, 
                          if (k == "interval_s") return r.Num(v, p, f.interval_s, 0.2, 3600);
                          if (k == "stale_s") return r.Num(v, p, f.stale_s, 0.2, 86400);
                          if (k == "tls_verify") return r.Bool(v, p, f.tls_verify);
+                         if (k == "quality_max_weight") return r.Num(v, p, f.quality_max_weight, 0, 1e6);
                          return r.Num(v, p, f.max_weight, 0.1, 1000);
                        }));
   if ((f.publish || !f.url.empty()) && f.token_env.empty())
@@ -825,8 +826,11 @@ std::string DescribeOptions(const Options& o) {
                                      : fmt::format("fleet: {}{}{}; {}\n", f.publish ? "publishes GET /v1/fleet/state" : "",
                                                    f.publish && !f.url.empty() ? "; " : "",
                                                    f.url.empty() ? std::string()
-                                                                 : fmt::format("pulls {} every {} s (stale after {} s, at most {} observations' weight)",
-                                                                               f.url, f.interval_s, f.stale_s, f.max_weight),
+                                                                 : fmt::format("pulls {} every {} s (stale after {} s, at most {} observations' weight, "
+                                                                               "quality feedback {})",
+                                                                               f.url, f.interval_s, f.stale_s, f.max_weight,
+                                                                               f.quality_max_weight > 0 ? fmt::format("as at most {} scores per backend and class", f.quality_max_weight)
+                                                                                                        : std::string("not applied")),
                                                    fleet_token);
   out += fmt::format("backends ({}):\n", o.backends.size());
   for (const auto& b : o.backends) {

@@ -316,6 +316,7 @@ struct FleetOptions {
   double interval_s = 10;        // one pull every interval_s (0.2..3600)
   double stale_s = 0;            // a pull's priors lapse this long after it; 0 = 3 x interval_s
   double max_weight = 5;         // the fleet's estimate counts as at most this many observations
+  double quality_max_weight = 50;  // its feedback per (backend, task class) as at most this many scores; 0 = not applied
   bool tls_verify = true;        // https:// url: check the publisher's certificate
 };
 

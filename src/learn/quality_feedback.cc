@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace mec {
 namespace {
@@ -51,6 +52,12 @@ void QualityFeedback::PublishLocked() {
   auto copy = std::make_unique<Table>();
   for (const auto& [backend, by_class] : by_backend_)
     for (const auto& [task_class, sums] : by_class) (*copy)[task_class].emplace(backend, sums);
+  for (const auto& [backend, by_class] : remote_)
+    for (const auto& [task_class, sums] : by_class) {
+      Sums& s = (*copy)[task_class][backend];  // pooled with the local sums, if any
+      s.score += sums.score;
+      s.n += sums.n;
+    }
   published_.store(copy.get(), std::memory_order_seq_cst);
   if (current_) retired_.push_back(std::move(current_));
   current_ = std::move(copy);
@@ -65,11 +72,18 @@ void QualityFeedback::PublishLocked() {
   }
 }
 
-const QualityFeedback::Sums* QualityFeedback::FindLocked(std::string_view backend, std::string_view task_class) const {
-  const auto b = by_backend_.find(backend);
-  if (b == by_backend_.end()) return nullptr;
-  const auto c = b->second.find(task_class);
-  return c == b->second.end() ? nullptr : &c->second;
+std::optional<QualityFeedback::Sums> QualityFeedback::FindLocked(std::string_view backend, std::string_view task_class) const {
+  std::optional<Sums> out;
+  for (const auto* map : {&by_backend_, &remote_}) {
+    const auto b = map->find(backend);
+    if (b == map->end()) continue;
+    const auto c = b->second.find(task_class);
+    if (c == b->second.end()) continue;
+    if (!out) out.emplace();
+    out->score += c->second.score;
+    out->n += c->second.n;
+  }
+  return out;
 }
 
 QualityPosterior QualityFeedback::PosteriorOf(const Sums* s, double predicted_q) const {
@@ -134,12 +148,65 @@ void QualityFeedback::AdjustAll(std::string_view task_class, std::span<const std
 QualityPosterior QualityFeedback::Posterior(std::string_view backend, std::string_view task_class,
                                             double predicted_q) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return PosteriorOf(FindLocked(backend, task_class), predicted_q);
+  const std::optional<Sums> sums = FindLocked(backend, task_class);
+  return PosteriorOf(sums ? &*sums : nullptr, predicted_q);
 }
 
 size_t QualityFeedback::num_keys() const {
   std::lock_guard<std::mutex> lock(mu_);
   return num_keys_;
+}
+
+std::vector<QualityCount> QualityFeedback::List(size_t max_entries) const {
+  std::vector<QualityCount> out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    out.reserve(num_keys_);
+    for (const auto& [backend, by_class] : by_backend_)
+      for (const auto& [task_class, sums] : by_class) out.push_back({backend, task_class, sums.score, sums.n});
+  }
+  // The most observed first; names break ties, so the list is the same for the same sums.
+  std::sort(out.begin(), out.end(), [](const QualityCount& a, const QualityCount& b) {
+    if (a.n != b.n) return a.n > b.n;
+    return std::tie(a.backend, a.task_class) < std::tie(b.backend, b.task_class);
+  });
+  if (out.size() > max_entries) out.resize(max_entries);
+  return out;
+}
+
+size_t QualityFeedback::SetRemote(const std::vector<QualityCount>& remote, double max_weight) {
+  std::lock_guard<std::mutex> lock(mu_);
+  remote_.clear();
+  num_remote_keys_ = 0;
+  for (const QualityCount& c : remote) {
+    if (num_remote_keys_ >= options_.max_keys) break;
+    if (!std::isfinite(c.n) || !std::isfinite(c.score) || !(c.n > 0) || c.score < 0 || c.score > c.n) continue;
+    Sums& s = remote_[c.backend][c.task_class];
+    if (s.n == 0) ++num_remote_keys_;
+    s.score += c.score;
+    s.n += c.n;
+  }
+  for (auto& [backend, by_class] : remote_)
+    for (auto& [task_class, s] : by_class)
+      if (s.n > max_weight) {  // the same mean, as at most max_weight observations
+        s.score *= max_weight / s.n;
+        s.n = max_weight;
+      }
+  PublishLocked();
+  return num_remote_keys_;
+}
+
+void QualityFeedback::ClearRemote() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (remote_.empty()) return;
+  remote_.clear();
+  num_remote_keys_ = 0;
+  PublishLocked();
+}
+
+size_t QualityFeedback::num_remote_keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return num_remote_keys_;
 }
 
 }  // namespace mec

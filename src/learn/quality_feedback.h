@@ -10,15 +10,22 @@
 // refine it. When n exceeds `max_observations`, the sums are scaled down to that many, so old
 // feedback fades and the posterior can follow a backend that changes.
 //
+// Remote feedback (the fleet state, docs/fleet.md): sums another gateway learned for the same
+// backends. SetRemote replaces them as a whole; each pair's remote count is capped (its scores
+// scaled down to `max_weight`), and routing reads local + remote sums pooled. List and num_keys
+// report only this gateway's own feedback, so that two gateways publishing to each other never
+// echo one another's scores back.
+//
 // Thread-safety: every method may be called from any thread (one mutex). Memory is bounded:
 // at most `max_keys` (backend, task class) pairs are kept; a new pair beyond that evicts the oldest
-// pair (first in, first out).
+// pair (first in, first out); at most `max_keys` remote pairs too.
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +54,15 @@ struct QualityPosterior {
   double observations = 0;  // n (after fading), 0 without feedback
 };
 
+// One (backend, task class) pair's feedback sums: `score` is the sum of the scores, `n` their
+// (faded) count; 0 <= score <= n.
+struct QualityCount {
+  std::string backend;
+  std::string task_class;
+  double score = 0;
+  double n = 0;
+};
+
 class QualityFeedback {
  public:
   explicit QualityFeedback(QualityFeedbackOptions options = {});
@@ -68,6 +84,15 @@ class QualityFeedback {
 
   size_t num_keys() const;
 
+  // This gateway's own sums, the pairs with the most feedback first, at most `max_entries`.
+  std::vector<QualityCount> List(size_t max_entries) const;
+  // Replaces the remote sums by `remote` (pairs with n <= 0, a score outside [0, n] or non-finite
+  // numbers are skipped), each capped at `max_weight` observations (REQUIRES: > 0). Returns how
+  // many pairs were kept.
+  size_t SetRemote(const std::vector<QualityCount>& remote, double max_weight);
+  void ClearRemote();
+  size_t num_remote_keys() const;
+
  private:
   struct Sums {
     double score = 0;  // sum of s
@@ -79,8 +104,8 @@ class QualityFeedback {
   };
   using ByClass = std::unordered_map<std::string, Sums, Hash, std::equal_to<>>;
 
-  // REQUIRES: mu_ held. Null when the pair has no feedback.
-  const Sums* FindLocked(std::string_view backend, std::string_view task_class) const;
+  // REQUIRES: mu_ held. The pair's local and remote sums pooled; nullopt when it has neither.
+  std::optional<Sums> FindLocked(std::string_view backend, std::string_view task_class) const;
   QualityPosterior PosteriorOf(const Sums* s, double predicted_q) const;
 
   // What readers see: task class -> backend -> sums (class first, so that one decision looks its
@@ -105,6 +130,8 @@ class QualityFeedback {
   std::unordered_map<std::string, ByClass, Hash, std::equal_to<>> by_backend_;  // guarded by mu_
   std::deque<std::pair<std::string, std::string>> order_;                         // guarded by mu_
   size_t num_keys_ = 0;                                                           // guarded by mu_
+  std::unordered_map<std::string, ByClass, Hash, std::equal_to<>> remote_;       // guarded by mu_
+  size_t num_remote_keys_ = 0;                                                    // guarded by mu_
 };
 
 }  // namespace mec

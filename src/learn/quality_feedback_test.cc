@@ -118,5 +118,52 @@ TEST(QualityFeedback, ConcurrentFeedbackAndReads) {
   EXPECT_NEAR(p.observations, 2 * 667, 1e-9);  // threads 0 and 2, i % 3 == 0
 }
 
+TEST(QualityFeedback, RemoteSumsArePooledCappedListedApartAndCleared) {
+  QualityFeedback f({.prior_strength = 10});
+  ASSERT_TRUE(f.Observe("edge-1", "math", 1.0).ok());
+  ASSERT_TRUE(f.Observe("edge-1", "math", 1.0).ok());
+  ASSERT_TRUE(f.Observe("cloud", "chat", 0.5).ok());
+  // Another gateway saw edge-1 fail at math 200 times (mean 0.1) and cloud at chat 4 times;
+  // junk entries are skipped.
+  const size_t kept = f.SetRemote({{"edge-1", "math", 20, 200}, {"cloud", "chat", 4, 4}, {"edge-2", "qa", 5, 4},
+                                   {"edge-2", "qa", 1, 0}, {"edge-3", "qa", NAN, 3}},
+                                  50);
+  EXPECT_EQ(kept, 2u);
+  EXPECT_EQ(f.num_remote_keys(), 2u);
+  // edge-1/math: prior 10 x 0.8, local 2 of 2, remote capped at 50 with its mean 0.1 (5 of 50).
+  EXPECT_NEAR(f.Adjusted("edge-1", "math", 0.8), (8.0 + 2.0 + 5.0) / (10.0 + 2.0 + 50.0), 1e-12);
+  const QualityPosterior p = f.Posterior("edge-1", "math", 0.8);
+  EXPECT_DOUBLE_EQ(p.observations, 52);
+  EXPECT_NEAR(p.mean, 15.0 / 62.0, 1e-12);
+  // The lock-free batch read agrees bit for bit.
+  std::vector<std::string_view> names = {"edge-1", "cloud", "edge-9"};
+  std::vector<double> q = {0.8, 0.6, 0.7};
+  f.AdjustAll("math", names, q);
+  EXPECT_EQ(q[0], f.Adjusted("edge-1", "math", 0.8));
+  EXPECT_NEAR(q[2], 0.7, 1e-12);  // no feedback for edge-9: the prediction
+  q = {0.8, 0.6, 0.7};
+  f.AdjustAll("chat", names, q);
+  EXPECT_NEAR(q[1], (6.0 + 0.5 + 4.0) / (10.0 + 1.0 + 4.0), 1e-12);  // below the cap: counted as given
+  // List shows this gateway's own feedback only, the most observed first.
+  const std::vector<QualityCount> own = f.List(10);
+  ASSERT_EQ(own.size(), 2u);
+  EXPECT_EQ(own[0].backend, "edge-1");
+  EXPECT_EQ(own[0].n, 2);
+  EXPECT_EQ(own[0].score, 2);
+  EXPECT_EQ(own[1].backend, "cloud");
+  EXPECT_EQ(f.List(1).size(), 1u);
+  EXPECT_EQ(f.num_keys(), 2u);
+  // A new remote set replaces the old one; clearing leaves the local feedback alone.
+  f.SetRemote({{"cloud", "chat", 0, 2}}, 50);
+  EXPECT_NEAR(f.Adjusted("edge-1", "math", 0.8), 10.0 / 12.0, 1e-12);
+  EXPECT_NEAR(f.Adjusted("cloud", "chat", 0.6), 6.5 / 13.0, 1e-12);
+  f.ClearRemote();
+  EXPECT_EQ(f.num_remote_keys(), 0u);
+  EXPECT_NEAR(f.Adjusted("cloud", "chat", 0.6), 6.5 / 11.0, 1e-12);
+  // Remote only, no local feedback for the pair: the remote sums alone.
+  f.SetRemote({{"edge-7", "code", 1, 10}}, 5);  // capped: mean 0.1 as 5 scores
+  EXPECT_NEAR(f.Adjusted("edge-7", "code", 0.5), (5.0 + 0.5) / 15.0, 1e-12);
+}
+
 }  // namespace
 }  // namespace mec

@@ -6,6 +6,7 @@
 
 #include "backend/fleet_state.h"
 #include "core/json_writer.h"
+#include "learn/quality_feedback.h"
 #include "net/kept_alive_get.h"
 
 namespace mec::net {
@@ -38,6 +39,18 @@ std::string OneLine(std::string s, size_t max) {
   return s;
 }
 
+// The publisher's feedback on the backends configured here (same name and tier).
+std::vector<QualityCount> LocalClasses(const std::vector<FleetClassQuality>& remote, const BackendPool& pool) {
+  std::vector<QualityCount> out;
+  for (const auto& q : remote)
+    for (const auto& b : pool.all())
+      if (b->name() == q.backend && TierName(b->tier()) == q.tier) {
+        out.push_back({q.backend, q.task_class, q.score, q.n});
+        break;
+      }
+  return out;
+}
+
 }  // namespace
 
 const char* FleetPullResultName(FleetPullResult r) {
@@ -51,11 +64,12 @@ const char* FleetPullResultName(FleetPullResult r) {
 }
 
 FleetPoller::FleetPoller(asio::io_context& ioc, const FleetOptions& options, const BackendPool& pool, BackendMonitor& monitor,
-                         const Clock& clock)
+                         const Clock& clock, QualityFeedback* feedback)
     : options_(options),
       pool_(pool),
       monitor_(monitor),
       clock_(clock),
+      feedback_(feedback),
       strand_(asio::make_strand(ioc)),
       pools_(std::make_unique<UpstreamPools>(ioc, clock, Publisher(options))),
       conn_(std::make_unique<KeptAliveGet>(*pools_, 0, "fleet-pull", kMaxBody)),
@@ -99,12 +113,16 @@ awaitable<FleetPullResult> FleetPoller::PullOnce() {
   o.down_for_unhealthy = FromSeconds(options_.interval_s);
   const FleetApplyResult applied = ApplyFleetState(*st, pool_, monitor_, o, now);
   monitor_.Publish(now);  // routing sees the priors at once, not at the next timer
+  size_t classes = 0;
+  if (feedback_ && options_.quality_max_weight > 0)
+    classes = feedback_->SetRemote(LocalClasses(st->quality.classes, pool_), options_.quality_max_weight);
   {
     std::lock_guard lock(mu_);
     status_.last_ok = now;
     status_.generated_unix_ms = st->generated_unix_ms;
     status_.matched = applied.matched;
     status_.down = applied.down;
+    status_.quality_classes = static_cast<int>(classes);
   }
   Record(FleetPullResult::kOk, "");
   co_return FleetPullResult::kOk;
@@ -134,6 +152,7 @@ awaitable<void> FleetPoller::Loop() {
       conn_->Reset();
       Record(FleetPullResult::kUnreachable, std::string("fleet pull: ") + e.what());
     }
+    ExpireQuality(clock_.Now());
     if (stopped_) break;
     const Duration wait = std::max(Duration::zero(), interval - (clock_.Now() - started));
     timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
@@ -142,6 +161,18 @@ awaitable<void> FleetPoller::Loop() {
   }
   conn_->Reset();
   --active_;
+}
+
+// The latency priors lapse on their own (their `until`); the quality sums are cleared here, on the
+// first loop turn after the last good pull went stale.
+void FleetPoller::ExpireQuality(TimePoint now) {
+  if (!feedback_) return;
+  {
+    std::lock_guard lock(mu_);
+    if (status_.quality_classes == 0 || !status_.last_ok || now - *status_.last_ok < FromSeconds(options_.stale_s)) return;
+    status_.quality_classes = 0;
+  }
+  feedback_->ClearRemote();
 }
 
 FleetPullStatus FleetPoller::status() const {
@@ -166,6 +197,9 @@ std::string FleetPoller::MetricsText(TimePoint now) const {
   out += "# HELP mecrouter_fleet_backends Backends of the last fleet state found here, and those it reports down\n"
          "# TYPE mecrouter_fleet_backends gauge\n";
   out += fmt::format("mecrouter_fleet_backends{{state=\"matched\"}} {}\nmecrouter_fleet_backends{{state=\"down\"}} {}\n", st.matched, st.down);
+  out += "# HELP mecrouter_fleet_quality_classes (backend, task class) pairs of the fleet's feedback applied as remote quality sums\n"
+         "# TYPE mecrouter_fleet_quality_classes gauge\n";
+  out += fmt::format("mecrouter_fleet_quality_classes {}\n", st.quality_classes);
   return out;
 }
 
@@ -182,7 +216,8 @@ std::string FleetPoller::Json(TimePoint now) const {
   w.Key("age_s");
   if (st.last_ok) w.Number(ToSeconds(now - *st.last_ok));
   else w.Null();
-  w.Field("generated_unix_ms", st.generated_unix_ms).Field("matched", st.matched).Field("down", st.down).Field("last_error", st.last_error);
+  w.Field("generated_unix_ms", st.generated_unix_ms).Field("matched", st.matched).Field("down", st.down);
+  w.Field("quality_classes", st.quality_classes).Field("last_error", st.last_error);
   w.EndObject();
   return out;
 }

@@ -2,7 +2,9 @@
 // The pulling end of the fleet state (docs/fleet.md; the I/O half of backend/fleet_priors.h): one
 // coroutine GETs fleet.url with `Authorization: Bearer $fleet.token_env` every interval_s, parses
 // the answer (backend/fleet_state.h) and applies it to the BackendMonitor as priors valid for
-// stale_s, then publishes a snapshot. A failed pull (unreachable, an HTTP error such as 401, a
+// stale_s, then publishes a snapshot. With a QualityFeedback, the publisher's feedback per
+// (backend, task class) becomes its remote sums (QualityFeedback::SetRemote, each pair at most
+// fleet.quality_max_weight scores), cleared once the last good pull is stale_s old. A failed pull (unreachable, an HTTP error such as 401, a
 // malformed payload) changes nothing: the last pull's priors lapse stale_s after it, and routing
 // is back on the configured priors. Failures are logged once when they start or change kind, and
 // once when pulls succeed again, never every interval.
@@ -29,6 +31,10 @@
 #include "core/clock.h"
 #include "net/upstream_client.h"
 
+namespace mec {
+class QualityFeedback;
+}
+
 namespace mec::net {
 
 class KeptAliveGet;
@@ -41,14 +47,16 @@ struct FleetPullStatus {
   std::optional<TimePoint> last_ok;        // when the last good pull was applied
   int64_t generated_unix_ms = 0;           // the publisher's time of the last good pull
   int matched = 0, down = 0;               // of the last good pull (FleetApplyResult)
+  int quality_classes = 0;                 // (backend, task class) pairs of feedback applied; 0 once stale
   std::string last_error;                  // of the last failed pull; "" after a success
 };
 
 class FleetPoller {
  public:
-  // REQUIRES: options.url is set; pool and monitor outlive the poller.
+  // REQUIRES: options.url is set; pool, monitor and feedback (null: quality not applied) outlive
+  // the poller.
   FleetPoller(asio::io_context& ioc, const FleetOptions& options, const BackendPool& pool, BackendMonitor& monitor,
-              const Clock& clock);
+              const Clock& clock, QualityFeedback* feedback = nullptr);
   ~FleetPoller();
   FleetPoller(const FleetPoller&) = delete;
   FleetPoller& operator=(const FleetPoller&) = delete;
@@ -65,12 +73,17 @@ class FleetPoller {
   // One pull, applied and recorded (what the loop runs). REQUIRES: no other pull in progress.
   awaitable<FleetPullResult> PullOnce();
 
+  // Clears the fleet's quality sums once the last good pull is stale_s old at `now` (the loop
+  // calls it after every pull; the latency priors lapse on their own).
+  void ExpireQuality(TimePoint now);
+
   FleetPullStatus status() const;
   // mecrouter_fleet_pull_total{result}, mecrouter_fleet_state_age_seconds (seconds since the
   // last good pull; absent before one), mecrouter_fleet_state_fresh (1 while its priors apply),
-  // mecrouter_fleet_backends{state="matched"|"down"}.
+  // mecrouter_fleet_backends{state="matched"|"down"}, mecrouter_fleet_quality_classes.
   std::string MetricsText(TimePoint now) const;
-  // GET /api/fleet: url, interval, the counters, fresh, age_s, generated_unix_ms, matched, down, last_error.
+  // GET /api/fleet: url, interval, the counters, fresh, age_s, generated_unix_ms, matched, down,
+  // quality_classes, last_error.
   std::string Json(TimePoint now) const;
 
  private:
@@ -81,6 +94,7 @@ class FleetPoller {
   const BackendPool& pool_;
   BackendMonitor& monitor_;
   const Clock& clock_;
+  QualityFeedback* const feedback_;
   asio::strand<asio::io_context::executor_type> strand_;
   std::unique_ptr<UpstreamPools> pools_;  // one pseudo-backend: the publisher
   std::unique_ptr<KeptAliveGet> conn_;

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "backend/fleet_state.h"
+#include "learn/quality_feedback.h"
 #include "net/http_server.h"
 
 namespace mec::net {
@@ -51,6 +52,9 @@ std::string SlowEdge() {
   b.tpot = {0.05, 0.3, 12};
   b.rtt = {0.02, 0.5, 3};
   s.backends.push_back(b);
+  // Feedback: edge-mec answers chat poorly (10 of 100); the same name on another tier, and a
+  // backend not configured here, are not ours.
+  s.quality.classes = {{"edge-mec", "edge", "chat", 10, 100}, {"edge-mec", "cloud", "chat", 100, 100}, {"other", "edge", "chat", 1, 1}};
   return FleetStateToJson(s);
 }
 
@@ -78,7 +82,8 @@ TEST(FleetPoller, PullsAppliesAndCountsEveryKindOfFailureLoggingOnce) {
   fo.interval_s = 1;
   fo.stale_s = 30;
   asio::io_context ioc;
-  FleetPoller poller(ioc, fo, pool, monitor, clock);
+  QualityFeedback feedback;
+  FleetPoller poller(ioc, fo, pool, monitor, clock, &feedback);
   std::vector<std::string> logs;
   poller.set_on_log([&](const std::string& line) { logs.push_back(line); });
 
@@ -131,6 +136,19 @@ TEST(FleetPoller, PullsAppliesAndCountsEveryKindOfFailureLoggingOnce) {
   EXPECT_NE(m.find("mecrouter_fleet_state_fresh 1"), std::string::npos) << m;
   EXPECT_NE(m.find("mecrouter_fleet_state_age_seconds "), std::string::npos) << m;
   EXPECT_NE(poller.Json(clock.Now()).find("\"fresh\":true"), std::string::npos);
+  // The publisher's feedback on edge-mec (this tier only), as at most 50 scores (quality_max_weight).
+  EXPECT_EQ(st.quality_classes, 1);
+  EXPECT_EQ(feedback.num_remote_keys(), 1u);
+  EXPECT_NEAR(feedback.Adjusted("edge-mec", "chat", 0.8), (8.0 + 5.0) / (10.0 + 50.0), 1e-12);
+  EXPECT_NE(m.find("mecrouter_fleet_quality_classes 1"), std::string::npos) << m;
+  EXPECT_NE(poller.Json(clock.Now()).find("\"quality_classes\":1"), std::string::npos);
+  // Fresh: kept. Stale (30 s after the last good pull): cleared, back to the prediction.
+  poller.ExpireQuality(clock.Now());
+  EXPECT_EQ(feedback.num_remote_keys(), 1u);
+  poller.ExpireQuality(clock.Now() + std::chrono::seconds(31));
+  EXPECT_EQ(feedback.num_remote_keys(), 0u);
+  EXPECT_EQ(poller.status().quality_classes, 0);
+  EXPECT_NEAR(feedback.Adjusted("edge-mec", "chat", 0.8), 0.8, 1e-12);
 }
 
 }  // namespace

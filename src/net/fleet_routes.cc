@@ -2,9 +2,26 @@
 
 #include "backend/fleet_state.h"
 #include "dashboard/access_guard.h"
+#include "learn/quality_feedback.h"
 #include "net/fleet_poller.h"
 
 namespace mec::net {
+namespace {
+
+// This gateway's own feedback per (backend, task class), for the fleet state.
+std::vector<FleetClassQuality> FleetClasses(const QualityFeedback& feedback, const BackendPool& pool) {
+  std::vector<FleetClassQuality> out;
+  for (QualityCount& c : feedback.List(kMaxFleetClasses)) {
+    std::string tier;
+    for (const auto& b : pool.all())
+      if (b->name() == c.backend) tier = std::string(TierName(b->tier()));
+    if (tier.empty()) continue;  // feedback on a backend no longer configured
+    out.push_back({std::move(c.backend), std::move(tier), std::move(c.task_class), c.score, c.n});
+  }
+  return out;
+}
+
+}  // namespace
 
 std::optional<HttpResponse> FleetRoute(GatewayShared& s, const HttpRequest& req, std::string_view path) {
   const bool ka = req.keep_alive();
@@ -30,6 +47,7 @@ std::optional<HttpResponse> FleetRoute(GatewayShared& s, const HttpRequest& req,
   }
   FleetState st = FleetStateFromSnapshot(s.parts.monitor.Current(), s.parts.pool, s.clock.UnixMillis());
   if (s.complexity) st.quality = {std::string(s.complexity->Name()), s.complexity->swaps()};
+  if (s.parts.feedback) st.quality.classes = FleetClasses(*s.parts.feedback, s.parts.pool);
   s.fleet_served.fetch_add(1, std::memory_order_relaxed);
   HttpResponse res = JsonResponse(FleetStateToJson(st), v, ka);
   res.set(http::field::cache_control, "no-store");

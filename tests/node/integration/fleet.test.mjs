@@ -122,6 +122,27 @@ describe('fleet state: a regional gateway\'s learning as a client-side gateway\'
     assert.equal(await tier(stranger, 100), 'edge');
   });
 
+  test('the regional gateway\'s feedback per task class reaches the client as quality sums; the refused one gets none', { timeout: 60000 }, async () => {
+    // Answers of the edge, each scored 0 by the app (POST /v1/feedback on the regional gateway).
+    const answers = await Promise.all([0, 1, 2, 3, 4, 5].map((k) => postJson(`${regional.url}/chat/completions`,
+      { model: 'edge', max_tokens: 4, messages: [{ role: 'user', content: `${EASY} (scored ${k})` }] })));
+    for (const r of answers) {
+      assert.equal(r.headers.get('x-mec-backend'), 'edge-mec', r.text);
+      const fb = await postJson(`${regional.base}/v1/feedback`, { decision_id: r.headers.get('x-mec-decision-id'), score: 0 });
+      assert.equal(fb.status, 200, fb.text);
+    }
+    const state = (await getJson(`${regional.base}/v1/fleet/state`, { headers: { authorization: `Bearer ${TOKEN}` } })).json;
+    const mine = state.quality.classes.filter((c) => c.backend === 'edge-mec');
+    assert.ok(mine.length >= 1, JSON.stringify(state.quality));
+    assert.equal(mine.reduce((a, c) => a + c.n, 0), 6, JSON.stringify(mine));
+    assert.equal(mine.reduce((a, c) => a + c.score, 0), 0);
+    assert.ok(mine.every((c) => c.tier === 'edge'));
+    // The client's next pull applies them; the gateway whose pulls are refused has none.
+    assert.ok(await waitFor(async () => (await fleet(client)).quality_classes === mine.length, { timeoutMs: 5000 }), JSON.stringify(await fleet(client)));
+    assert.match(await metrics(client), new RegExp(`^mecrouter_fleet_quality_classes ${mine.length}$`, 'm'));
+    assert.equal((await fleet(stranger)).quality_classes, 0);
+  });
+
   test('stopping the regional gateway does not block the client; its priors lapse when stale', { timeout: 60000 }, async () => {
     await edge.fault({ slowdown: 1 });
     regional.kill('SIGKILL');
