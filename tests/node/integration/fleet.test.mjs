@@ -158,6 +158,9 @@ describe('fleet state: a regional gateway\'s learning as a client-side gateway\'
     // stale_s after the last good pull, the configured priors are back: the edge again, never having been tried.
     assert.ok(await waitFor(async () => (await fleet(client)).fresh === false, { timeoutMs: 2 * STALE_S * 1000 }), JSON.stringify(await fleet(client)));
     assert.ok(await waitFor(async () => (await edgeView(client)).fleet_prior === false, { timeoutMs: 1000 }), JSON.stringify(await edgeView(client)));
+    // The fleet's quality sums (the edge's poor scores of the test before) are cleared at the
+    // poller's first turn after the state went stale.
+    assert.ok(await waitFor(async () => (await fleet(client)).quality_classes === 0, { timeoutMs: 3000 }), JSON.stringify(await fleet(client)));
     assert.match(await metrics(client), /mecrouter_fleet_state_fresh 0/);
     assert.equal(await tier(client, 300), 'edge');
     assert.equal(client.err.split('\n').filter((l) => /fleet state not applied \(unreachable\)/.test(l)).length, 1, client.err);
