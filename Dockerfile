@@ -42,9 +42,12 @@ USER 10001:10001
 WORKDIR /var/lib/mecrouter
 VOLUME /var/lib/mecrouter
 EXPOSE 8080
-# /readyz over bash's /dev/tcp: no HTTP client in the image. 503 while draining.
+# /readyz over bash's /dev/tcp: no HTTP client in the image. 503 while draining. A container
+# started with another --listen port says so in MECROUTER_HEALTH_PORT. (Docker's image format
+# keeps HEALTHCHECK; the OCI format drops it: podman build --format docker.)
+ENV MECROUTER_HEALTH_PORT=8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /readyz HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' 200 '"]
+  CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${MECROUTER_HEALTH_PORT} && printf 'GET /readyz HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["mecrouter"]
 # The embedded demo on all interfaces, without API keys (a loud warning; docs/security.md):
 # deployments pass `serve --config FILE` with auth.keys_db.

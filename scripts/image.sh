@@ -39,7 +39,8 @@ fi
 
 echo "image: podman build -t $TAG (JOBS=$JOBS)"
 start=$(date +%s)
-nice -n 10 "${PODMAN[@]}" build --pull=never --network=host "${LIMITS[@]}" --build-arg BASE="$BASE" --build-arg JOBS="$JOBS" \
+# --format docker: the OCI image format has no HEALTHCHECK (podman drops it with a warning).
+nice -n 10 "${PODMAN[@]}" build --format docker --pull=never --network=host "${LIMITS[@]}" --build-arg BASE="$BASE" --build-arg JOBS="$JOBS" \
   -f "$root/Dockerfile" -t "$TAG" "$root"
 echo "image: built in $(( $(date +%s) - start )) s; $($SUDO podman image inspect "$TAG" --format '{{.Size}}') bytes"
 $SUDO podman image inspect "$TAG" --format 'image: user {{.Config.User}}, healthcheck {{.Config.Healthcheck.Test}}'
@@ -47,14 +48,19 @@ $SUDO podman image inspect "$TAG" --format 'image: user {{.Config.User}}, health
 name="mec-image-check-$$"
 cleanup() { $SUDO podman rm -f "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-"${PODMAN[@]}" run -d --name "$name" --network=host "${LIMITS[@]}" "$TAG" serve --listen "127.0.0.1:$PORT" >/dev/null
+"${PODMAN[@]}" run -d --name "$name" --network=host -e MECROUTER_HEALTH_PORT="$PORT" "${LIMITS[@]}" "$TAG" serve --listen "127.0.0.1:$PORT" >/dev/null
 for _ in $(seq 1 50); do
   curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
   sleep 0.2
 done
 echo "image: the container runs as uid $($SUDO podman exec "$name" sh -c 'id -u')"
+# The response head goes to a file, then to stderr: curl -D /dev/stderr would reopen stderr, and a
+# log file it is redirected to would be truncated.
+head_file="$(mktemp)"
 answer="$(curl -sf "http://127.0.0.1:$PORT/v1/chat/completions" -H 'Content-Type: application/json' \
-  -d '{"model":"auto","messages":[{"role":"user","content":"Hello from the image check"}]}' -D /dev/stderr)"
+  -d '{"model":"auto","messages":[{"role":"user","content":"Hello from the image check"}]}' -D "$head_file")"
+cat "$head_file" >&2
+rm -f "$head_file"
 echo "$answer" | grep -q '"choices"' || { echo "image: no chat answer: $answer" >&2; exit 1; }
 echo "image: chat answered through the container: ${answer:0:160}..."
 $SUDO podman healthcheck run "$name" && echo "image: HEALTHCHECK (/readyz) passes"
