@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <atomic>
 #include <cstdlib>
+#include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -437,7 +439,7 @@ Status GatewayRuntime::Reload(Options next, std::string* summary, std::string* n
 // What the old generation measured about each backend (latency estimates, ejections and their time
 // left) becomes the new one's prior for the backend of the same name and tier, through the fleet
 // state's own mapping (backend/fleet_priors.h): capped at 20 observations and for 5 minutes, so
-// the new generation's own measurements take over.
+// the new generation's own measurements take over. The apps' feedback is carried over whole.
 void GatewayRuntime::CarryOver(const Parts& from, Parts& to) {
   const FleetState state = FleetStateFromSnapshot(from.engine->monitor.Current(), *from.pool, clock_.UnixMillis());
   FleetApplyOptions o;
@@ -446,6 +448,20 @@ void GatewayRuntime::CarryOver(const Parts& from, Parts& to) {
   o.down_for_unhealthy = std::chrono::seconds(5);
   ApplyFleetState(state, *to.pool, to.engine->monitor, o, clock_.Now());
   to.engine->monitor.Publish(clock_.Now());  // routing sees the priors at once
+  // The feedback apps sent (POST /v1/feedback) stays with the backends of the same name and tier.
+  if (from.engine->feedback && to.engine->feedback) {
+    const auto tier_of = [](const BackendPool& pool, std::string_view name) -> std::optional<Tier> {
+      for (const auto& b : pool.all())
+        if (b->name() == name) return b->tier();
+      return std::nullopt;
+    };
+    std::vector<QualityCount> kept;
+    for (QualityCount& c : from.engine->feedback->List(std::numeric_limits<size_t>::max())) {
+      const std::optional<Tier> was = tier_of(*from.pool, c.backend), is = tier_of(*to.pool, c.backend);
+      if (was && was == is) kept.push_back(std::move(c));
+    }
+    to.engine->feedback->Seed(kept);
+  }
 }
 
 void GatewayRuntime::StopParts(Parts& p, const char* label) {

@@ -18,6 +18,12 @@ QualityFeedback::QualityFeedback(QualityFeedbackOptions options) : options_(opti
 Status QualityFeedback::Observe(std::string_view backend, std::string_view task_class, double score) {
   if (!(score >= 0.0 && score <= 1.0)) return Status::InvalidArgument("feedback score must be in [0, 1]");
   std::lock_guard<std::mutex> lock(mu_);
+  AddLocked(backend, task_class, score, 1);
+  PublishLocked();
+  return Status::Ok();
+}
+
+void QualityFeedback::AddLocked(std::string_view backend, std::string_view task_class, double score, double n) {
   auto b = by_backend_.find(backend);
   if (b == by_backend_.end()) b = by_backend_.emplace(std::string(backend), ByClass{}).first;
   auto c = b->second.find(task_class);
@@ -38,14 +44,24 @@ Status QualityFeedback::Observe(std::string_view backend, std::string_view task_
   }
   Sums& s = c->second;
   s.score += score;
-  s.n += 1;
+  s.n += n;
   if (s.n > options_.max_observations) {
     const double f = options_.max_observations / s.n;
     s.score *= f;
     s.n = options_.max_observations;
   }
-  PublishLocked();
-  return Status::Ok();
+}
+
+size_t QualityFeedback::Seed(const std::vector<QualityCount>& counts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t added = 0;
+  for (const QualityCount& c : counts) {
+    if (!std::isfinite(c.n) || !std::isfinite(c.score) || !(c.n > 0) || c.score < 0 || c.score > c.n) continue;
+    AddLocked(c.backend, c.task_class, c.score, c.n);
+    ++added;
+  }
+  if (added > 0) PublishLocked();
+  return added;
 }
 
 void QualityFeedback::PublishLocked() {

@@ -90,6 +90,10 @@ class QualityFeedback {
   // numbers are skipped), each capped at `max_weight` observations (REQUIRES: > 0). Returns how
   // many pairs were kept.
   size_t SetRemote(const std::vector<QualityCount>& remote, double max_weight);
+  // Adds `counts` to this gateway's own sums, as if those scores had been observed here (a reload
+  // carries the old generation's feedback over: List() there, Seed() here). Entries with n <= 0,
+  // a score outside [0, n] or non-finite numbers are skipped. Returns how many were added.
+  size_t Seed(const std::vector<QualityCount>& counts);
   void ClearRemote();
   size_t num_remote_keys() const;
 
@@ -104,6 +108,9 @@ class QualityFeedback {
   };
   using ByClass = std::unordered_map<std::string, Sums, Hash, std::equal_to<>>;
 
+  // REQUIRES: mu_ held. Adds `score` and `n` to the pair's local sums (evicting the oldest pair
+  // when it is new and max_keys are kept), then fades them to max_observations.
+  void AddLocked(std::string_view backend, std::string_view task_class, double score, double n);
   // REQUIRES: mu_ held. The pair's local and remote sums pooled; nullopt when it has neither.
   std::optional<Sums> FindLocked(std::string_view backend, std::string_view task_class) const;
   QualityPosterior PosteriorOf(const Sums* s, double predicted_q) const;

@@ -165,5 +165,28 @@ TEST(QualityFeedback, RemoteSumsArePooledCappedListedApartAndCleared) {
   EXPECT_NEAR(f.Adjusted("edge-7", "code", 0.5), (5.0 + 0.5) / 15.0, 1e-12);
 }
 
+TEST(QualityFeedback, SeedAddsSumsAsIfObservedHere) {
+  QualityFeedback old({.prior_strength = 10});
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(old.Observe("edge-1", "math", i == 0 ? 1.0 : 0.0).ok());
+  ASSERT_TRUE(old.Observe("cloud", "chat", 1.0).ok());
+  QualityFeedback next({.prior_strength = 10});
+  ASSERT_TRUE(next.Observe("edge-1", "math", 1.0).ok());
+  std::vector<QualityCount> carried = old.List(100);
+  carried.push_back({"edge-2", "qa", 3, 2});   // score above n: skipped
+  carried.push_back({"edge-2", "qa", 0, 0});   // no observation: skipped
+  EXPECT_EQ(next.Seed(carried), 2u);
+  // edge-1/math: 1 of 4 carried over plus 1 of 1 here.
+  EXPECT_NEAR(next.Adjusted("edge-1", "math", 0.8), (8.0 + 2.0) / (10.0 + 5.0), 1e-12);
+  EXPECT_DOUBLE_EQ(next.Posterior("cloud", "chat", 0.5).observations, 1);
+  EXPECT_EQ(next.num_keys(), 2u);
+  EXPECT_EQ(next.num_remote_keys(), 0u);  // local sums, listed and published as this gateway's own
+  EXPECT_EQ(next.List(10)[0].n, 5);
+  // Fading applies as for observed scores.
+  QualityFeedback small({.prior_strength = 10, .max_observations = 3});
+  small.Seed({{"edge-1", "math", 2, 10}});
+  EXPECT_DOUBLE_EQ(small.Posterior("edge-1", "math", 0.5).observations, 3);
+  EXPECT_NEAR(small.Posterior("edge-1", "math", 0.5).alpha, 5.0 + 0.6, 1e-12);
+}
+
 }  // namespace
 }  // namespace mec
