@@ -42,6 +42,21 @@
 #include "telemetry/telemetry.h"
 
 namespace mec::cli {
+namespace {
+
+// Each worker's request handler on generation `shared` (Start, and every Reload).
+net::HttpServer::HandlerFactory HandlersOn(net::GatewayShared* shared) {
+  return [shared](int worker, net::asio::io_context& ioc) { return std::make_shared<net::GatewayHandler>(*shared, ioc, worker); };
+}
+
+// The tier of the backend named `name` in `pool`, if it has one.
+std::optional<Tier> TierOf(const BackendPool& pool, std::string_view name) {
+  for (const auto& b : pool.all())
+    if (b->name() == name) return b->tier();
+  return std::nullopt;
+}
+
+}  // namespace
 
 // Declared in construction order; destroyed in reverse.
 struct GatewayRuntime::Parts {
@@ -95,10 +110,7 @@ Status GatewayRuntime::Start() {
   auto built = Build(options_);
   if (!built.ok()) return built.status();
   std::unique_ptr<Parts> p = std::move(*built);
-  net::GatewayShared* shp = p->shared.get();
-  server_ = std::make_unique<net::HttpServer>(options_.server, [shp](int worker, net::asio::io_context& ioc) {
-    return std::make_shared<net::GatewayHandler>(*shp, ioc, worker);
-  });
+  server_ = std::make_unique<net::HttpServer>(options_.server, HandlersOn(p->shared.get()));
   if (Status s = server_->Listen(); !s.ok()) return s;
   server_->Start();
   Launch(*p);
@@ -387,28 +399,18 @@ Status GatewayRuntime::Reload(Options next, std::string* summary, std::string* n
   CarryOver(*parts_, *p);
   // What changed, for the log line.
   std::vector<std::string> added, removed;
-  const auto has = [](const BackendPool& pool, const std::string& name) {
-    for (std::string_view n : pool.names())
-      if (n == name) return true;
-    return false;
-  };
   for (const auto& b : p->options.backends)
-    if (!has(*parts_->pool, b.name)) added.push_back(b.name);
+    if (!TierOf(*parts_->pool, b.name)) added.push_back(b.name);
   for (const auto& b : now.backends)
-    if (!has(*p->pool, b.name)) removed.push_back(b.name);
-  *summary = fmt::format("{} backends ({}{}{}{}), policy {}{}", p->options.backends.size(), added.empty() ? "" : "added ",
-                         fmt::join(added, ", "), added.empty() || removed.empty() ? "" : "; ",
-                         removed.empty() ? "" : "removed " + fmt::format("{}", fmt::join(removed, ", ")), p->options.routing.policy,
+    if (!TierOf(*p->pool, b.name)) removed.push_back(b.name);
+  std::string changes;
+  if (!added.empty()) changes = fmt::format("added {}", fmt::join(added, ", "));
+  if (!removed.empty()) changes += fmt::format("{}removed {}", changes.empty() ? "" : "; ", fmt::join(removed, ", "));
+  *summary = fmt::format("{} backends{}, policy {}{}", p->options.backends.size(), changes.empty() ? "" : " (" + changes + ")",
+                         p->options.routing.policy,
                          p->options.routing.policy == now.routing.policy ? "" : " (was " + now.routing.policy + ")");
-  if (added.empty() && removed.empty()) {
-    const size_t at = summary->find(" ()");
-    if (at != std::string::npos) summary->erase(at, 3);
-  }
-  net::GatewayShared* shp = p->shared.get();
   auto old = std::make_unique<Retired>();
-  old->handlers = server_->ReplaceHandlers([shp](int worker, net::asio::io_context& ioc) {
-    return std::make_shared<net::GatewayHandler>(*shp, ioc, worker);
-  });
+  old->handlers = server_->ReplaceHandlers(HandlersOn(p->shared.get()));
   old->parts = std::move(parts_);
   parts_ = std::move(p);
   ++generation_;
@@ -450,14 +452,9 @@ void GatewayRuntime::CarryOver(const Parts& from, Parts& to) {
   to.engine->monitor.Publish(clock_.Now());  // routing sees the priors at once
   // The feedback apps sent (POST /v1/feedback) stays with the backends of the same name and tier.
   if (from.engine->feedback && to.engine->feedback) {
-    const auto tier_of = [](const BackendPool& pool, std::string_view name) -> std::optional<Tier> {
-      for (const auto& b : pool.all())
-        if (b->name() == name) return b->tier();
-      return std::nullopt;
-    };
     std::vector<QualityCount> kept;
     for (QualityCount& c : from.engine->feedback->List(std::numeric_limits<size_t>::max())) {
-      const std::optional<Tier> was = tier_of(*from.pool, c.backend), is = tier_of(*to.pool, c.backend);
+      const std::optional<Tier> was = TierOf(*from.pool, c.backend), is = TierOf(*to.pool, c.backend);
       if (was && was == is) kept.push_back(std::move(c));
     }
     to.engine->feedback->Seed(kept);
