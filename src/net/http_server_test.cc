@@ -55,15 +55,18 @@ TEST(HttpServerTest, ReplaceHandlersKeepsRequestsInFlightOnTheOldHandlerAndGives
   ServerOptions so;
   so.listen = "127.0.0.1:0";
   so.threads = 2;
-  HttpServer server(so, [](int, asio::io_context&) { return std::make_shared<NamedHandler>("old", 400); });
+  HttpServer server(so, [](int, asio::io_context&) { return std::make_shared<NamedHandler>("old", 1000); });
   ASSERT_TRUE(server.Listen().ok());
   server.Start();
   Client kept(server.port());
   EXPECT_EQ(kept.Get("/fast"), "\"old\"");
+  // That request has ended on the server too (its handler copy released: the count drops after).
+  for (int i = 0; i < 400 && server.active_requests() != 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  ASSERT_EQ(server.active_requests(), 0);
 
   // A slow request starts on the old handler ...
   std::future<std::string> slow = std::async(std::launch::async, [&server] { return Client(server.port()).Get("/slow"); });
-  for (int i = 0; i < 200 && server.active_requests() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
+  for (int i = 0; i < 400 && server.active_requests() == 0; ++i) std::this_thread::sleep_for(milliseconds(5));
   ASSERT_EQ(server.active_requests(), 1);
   // ... the handlers are replaced meanwhile ...
   std::atomic<int> made{0};
