@@ -142,6 +142,7 @@ Result<std::unique_ptr<GatewayRuntime::Parts>> GatewayRuntime::Build(const Optio
   PolicyOptions popts;
   popts.deadline_target = options.routing.deadline_target;
   popts.shed_below = options.routing.shed_below;
+  popts.spread = options.routing.spread;
   popts.hedge = options.routing.hedge;
   popts.hedge_threshold = options.routing.hedge_threshold;
   popts.auto_order = options.routing.auto_order;

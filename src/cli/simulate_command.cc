@@ -206,6 +206,7 @@ int RunSimulate(int argc, char** argv) {
   PolicyOptions po;
   po.deadline_target = scenario.deadline_target;
   po.shed_below = scenario.shed_below;
+  po.spread = scenario.spread;
   po.hedge = scenario.hedge;
   po.hedge_threshold = scenario.hedge_threshold;
   po.min_quality_per_request = scenario.min_quality_per_request;

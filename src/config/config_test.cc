@@ -57,6 +57,17 @@ TEST(Config, EstimateMemoSizeIsReadAndBounded) {
   ExpectError("routing:\n  estimate_memo: many\n" + backend, "routing.estimate_memo: expected a number");
 }
 
+TEST(Config, SpreadIsReadAndBounded) {
+  const std::string backend = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
+  auto d = LoadOptionsFromString(backend, "c.yaml");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_DOUBLE_EQ(d->routing.spread, 0.10);
+  auto o = LoadOptionsFromString("routing:\n  spread: 0\n" + backend, "c.yaml");
+  ASSERT_TRUE(o.ok()) << o.status().message();
+  EXPECT_EQ(o->routing.spread, 0);
+  ExpectError("routing:\n  spread: 1.5\n" + backend, "c.yaml:2: routing.spread: must be between 0 and 1");
+}
+
 TEST(Config, PrefixAffinityKeysAreReadAndBounded) {
   const std::string backend = "backends:\n  - {name: a, tier: edge, url: 'http://x/v1', models: [m]}\n";
   auto d = LoadOptionsFromString(backend, "c.yaml");

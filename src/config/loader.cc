@@ -246,7 +246,7 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
                        {"policy", "shadow_policy", "auto_order", "max_attempts", "default_min_quality",
                         "default_deadline_ms", "deadline_target", "hedge", "hedge_threshold", "min_quality_per",
                         "quality_margin", "profiles", "panic_threshold", "shed_below", "estimate_memo",
-                        "prefix_max_blocks", "prefix_capacity_blocks"},
+                        "prefix_max_blocks", "prefix_capacity_blocks", "spread"},
                        [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                          if (k == "policy") {
                            policy_node.emplace(v);
@@ -279,6 +279,7 @@ Status ReadRouting(const Reader& r, const YAML::Node& n, const std::string& path
                          if (k == "quality_margin") return r.Num(v, p, o.quality_margin, 0, 1);
                          if (k == "panic_threshold") return r.Num(v, p, o.panic_threshold, 0, 1);
                          if (k == "shed_below") return r.Num(v, p, o.shed_below, 0, 1);
+                         if (k == "spread") return r.Num(v, p, o.spread, 0, 1);
                          if (k == "estimate_memo") return r.Num(v, p, o.estimate_memo, 0, 1 << 20);
                          if (k == "prefix_max_blocks") return r.Num(v, p, o.prefix_max_blocks, 0, 1 << 16);
                          if (k == "prefix_capacity_blocks") return r.Num(v, p, o.prefix_capacity_blocks, 1, 1 << 24);
@@ -762,12 +763,12 @@ std::string DescribeOptions(const Options& o) {
                      o.server.header_timeout_ms, o.server.body_timeout_ms);
   std::string order;
   for (Tier t : o.routing.auto_order) order += (order.empty() ? "" : " > ") + std::string(TierName(t));
-  out += fmt::format("routing: policy {}{}, auto order {}, max attempts {}, default min quality {} ({}), deadline target {}{}\n",
+  out += fmt::format("routing: policy {}{}, auto order {}, max attempts {}, default min quality {} ({}), deadline target {}, spread {}{}\n",
                      o.routing.policy, o.routing.shadow_policy.empty() ? "" : " (shadow " + o.routing.shadow_policy + ")", order,
                      o.routing.max_attempts, o.routing.default_min_quality,
                      o.routing.min_quality_per_request ? std::string("per request")
                                                        : fmt::format("class average, margin {}", o.routing.quality_margin),
-                     o.routing.deadline_target,
+                     o.routing.deadline_target, o.routing.spread,
                      o.routing.hedge ? fmt::format(", hedging below p(meet) {}", o.routing.hedge_threshold) : "");
   for (const auto& prof : o.routing.profiles) {
     std::string scorers;

@@ -212,6 +212,7 @@ struct RoutingOptions {
   double shed_below = 0.5;                // every candidate full: 429 only if the best meets the deadline by waiting with P below this
   bool hedge = false;                     // start the first fallback early when the primary is unlikely to make it
   double hedge_threshold = 0.5;
+  double spread = 0.10;                   // adaptive: near-equal replicas (latency within this share) are chosen at random
   // adaptive: "request" (true, the default) holds the minimum quality as a floor on every request;
   // "class" (false) as the running average of each (use case, minimum) class, with a margin
   // (learn/quality_budget.h, docs/routing.md). X-MEC-Min-Quality: "0.9; per=class" or

@@ -117,6 +117,23 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
         if (std::abs(x.p_meet - y.p_meet) > 0.02) return x.p_meet > y.p_meet;
         return x.latency_s < y.latency_s;
       });
+      // Spread: the leader or another tied candidate of its tier within `spread` of its latency
+      // and holding as much of the prompt (prefix affinity stays), at random (all meet the
+      // deadline target and the quality); the others keep their order.
+      if (spread_ > 0) {
+        const Candidate& lead = cs.all[*feasible];
+        int near[8];
+        size_t num_near = 0;
+        for (auto it = feasible; it != tie_end && num_near < std::size(near); ++it) {
+          const Candidate& c = cs.all[*it];
+          if (c.tier == lead.tier && c.prefix_tokens == lead.prefix_tokens && c.latency_s <= lead.latency_s * (1 + spread_))
+            near[num_near++] = static_cast<int>(it - feasible);
+        }
+        if (num_near > 1) {
+          const auto chosen = feasible + near[env.rng.Below(num_near)];
+          std::rotate(feasible, chosen, chosen + 1);
+        }
+      }
     }
     SortBy(rest, order.end(), cs, [](const Candidate& c) { return -(c.p_meet * c.quality); });
     ids.assign(order.begin(), order.end());

@@ -268,8 +268,10 @@ TEST(EngineSignals, PrefixAffinityPrefersTheReplicaThatHoldsThePrompt) {
   w.ctx.input_tokens = 4000;
   w.ctx.prompt_blocks.assign(250, 0);  // 250 blocks of 16 tokens (their values are not read here)
   const std::vector<double> held = {0, 3200, 0};
-  auto decide = [&](std::string_view policy, std::span<const double> prefix) {
-    auto r = MakePolicy(policy, PolicyOptions{});
+  auto decide = [&](std::string_view policy, std::span<const double> prefix, double spread = 0) {
+    PolicyOptions o;
+    o.spread = spread;  // 0: the pool order between the alike replicas, below
+    auto r = MakePolicy(policy, o);
     EXPECT_TRUE(r) << policy;
     RouteEnv env{w.pool, w.snap, w.rng, At(1000)};
     env.prefix_tokens = prefix;
@@ -287,6 +289,12 @@ TEST(EngineSignals, PrefixAffinityPrefersTheReplicaThatHoldsThePrompt) {
     EXPECT_NE(d->reason.find("edge-b holds ~3200 of 4000 prompt tokens (prefix cache)"), std::string::npos) << d->reason;
     EXPECT_LT(d->candidates[1].ttft_s, d->candidates[0].ttft_s);
     EXPECT_EQ(d->candidates[1].prefix_tokens, 3200);
+  }
+  // adaptive's spread over alike replicas does not take the lead from the one holding the prompt.
+  for (int k = 0; k < 50; ++k) {
+    auto d = decide("adaptive", held, PolicyOptions{}.spread);
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->chain.front(), 1) << d->reason;
   }
   // The prefix scorer alone, in a profile.
   ProfileOptions p;

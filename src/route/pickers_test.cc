@@ -13,8 +13,9 @@ namespace mec {
 namespace {
 
 std::vector<int> PickWith(const char* name, test::PickerBench& b, CandidateSet& cs, const std::vector<double>& scores = {},
-                          std::span<const Scorer* const> scorers = {}, std::string* reason = nullptr) {
-  auto p = MakePicker(name, PolicyOptions{});
+                          std::span<const Scorer* const> scorers = {}, std::string* reason = nullptr,
+                          const PolicyOptions& options = PolicyOptions{}) {
+  auto p = MakePicker(name, options);
   EXPECT_TRUE(p) << name;
   std::vector<int> ids = cs.passing;
   Cycle cycle{b.ctx, b.env, cs, ids, scores, scorers, b.decision};
@@ -101,6 +102,65 @@ TEST(AdaptivePicker, DegradesKeepingTheDeadline) {
   EXPECT_EQ(reason,
             "device quality 0.50<0.90; edge quality 0.80<0.90; degraded: no tier meets quality 0.90 in time; best quality "
             "within the deadline: edge (quality 0.80, p(meet)=0.95, $0.000000)");
+}
+
+// Two alike edge replicas and a third twice as slow, all feasible at one price, the cloud dearer:
+// with spread the alike two lead in turn (the draws come from RouteEnv::rng), the slow one and
+// the cloud never; without it the faster one always leads.
+TEST(AdaptivePicker, SpreadsOverNearEqualReplicasOfTheLeadersTier) {
+  auto count_leaders = [](double spread, double second_latency) {
+    test::PickerBench b;
+    b.ctx.model = "auto";
+    b.ctx.min_quality = 0.7;
+    b.ctx.deadline_ms = 2000;
+    PolicyOptions o;
+    o.spread = spread;
+    std::vector<int> led(5, 0);
+    for (int k = 0; k < 400; ++k) {
+      auto cs = test::Candidates({Tier::kDevice, Tier::kEdge, Tier::kEdge, Tier::kEdge, Tier::kCloud});
+      cs.all[0].quality = 0.5;  // too weak
+      for (int e : {1, 2, 3}) cs.all[e].quality = 0.8, cs.all[e].p_meet = 0.99, cs.all[e].cost_usd = 2e-6;
+      cs.all[1].latency_s = 1.0, cs.all[2].latency_s = second_latency, cs.all[3].latency_s = 2.0;
+      cs.all[4].quality = 1.0, cs.all[4].p_meet = 0.99, cs.all[4].cost_usd = 2.1e-6, cs.all[4].latency_s = 0.9;  // within the cost tie
+      cs.all[4].tier = Tier::kCloud;
+      const auto ids = PickWith("adaptive", b, cs, {}, {}, nullptr, o);
+      EXPECT_EQ(ids.size(), 5u);
+      ++led[static_cast<size_t>(ids.front())];
+    }
+    return led;
+  };
+  // The cloud is the fastest of the tie, so it leads and the edge replicas are not spread over.
+  auto led = count_leaders(0.1, 1.05);
+  EXPECT_EQ(led[4], 400);
+  // Without the cloud in the tie (dearer than cost_tie), the two alike edges share the lead.
+  auto count_edges = [](double spread, double second_latency) {
+    test::PickerBench b;
+    b.ctx.model = "auto";
+    b.ctx.min_quality = 0.7;
+    PolicyOptions o;
+    o.spread = spread;
+    std::vector<int> led(4, 0);
+    for (int k = 0; k < 400; ++k) {
+      auto cs = test::Candidates({Tier::kEdge, Tier::kEdge, Tier::kEdge, Tier::kCloud});
+      for (int e : {0, 1, 2}) cs.all[e].quality = 0.8, cs.all[e].cost_usd = 2e-6;
+      cs.all[0].latency_s = 1.0, cs.all[1].latency_s = second_latency, cs.all[2].latency_s = 2.0;
+      cs.all[3].quality = 1.0, cs.all[3].cost_usd = 2e-5, cs.all[3].latency_s = 0.5;
+      const auto ids = PickWith("adaptive", b, cs, {}, {}, nullptr, o);
+      EXPECT_EQ(ids.back(), 3);  // the dearer cloud stays last
+      ++led[static_cast<size_t>(ids.front())];
+    }
+    return led;
+  };
+  led = count_edges(0.1, 1.05);
+  EXPECT_GT(led[0], 150);
+  EXPECT_GT(led[1], 150);
+  EXPECT_EQ(led[2], 0);  // twice as slow: outside the spread
+  led = count_edges(0.1, 1.2);  // 20% slower: outside a 10% spread
+  EXPECT_EQ(led[0], 400);
+  led = count_edges(0, 1.05);  // spread off: the faster, always
+  EXPECT_EQ(led[0], 400);
+  led = count_edges(1.0, 1.05);  // a spread of 100% takes the slow one in too
+  EXPECT_GT(led[2], 80);
 }
 
 }  // namespace

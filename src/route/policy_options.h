@@ -15,6 +15,9 @@ struct PolicyOptions {
   // (an offline vehicle behind its busy on-board model, issue 17).
   double shed_below = 0.5;
   double cost_tie = 0.10;        // adaptive: within this fraction of the cheapest counts as a tie
+  // adaptive: tied candidates of one tier whose latency is within this fraction of the best's
+  // are chosen among at random (0: always the fastest).
+  double spread = 0.10;
   // adaptive: hold each request's minimum quality as a floor (true, the default: what a header
   // asking for a minimum means to its sender), or as its class's running average through
   // RouteEnv::quality_budget (false; a floor when no controller is given).

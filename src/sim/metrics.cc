@@ -79,7 +79,8 @@ void MeasureDrift(const PolicyRun& run, const Scenario& s, const std::vector<Sim
       m.drift_shift_s = t - from;
       break;
     }
-  for (double t = std::ceil(to) + 5; t <= static_cast<double>(secs); t += 1)
+  // Back: only for traffic that left (a share that never fell to half has nothing to come back from).
+  for (double t = std::ceil(to) + 5; !std::isnan(m.drift_shift_s) && t <= static_cast<double>(secs); t += 1)
     if (share(t - 5, t) >= half) {
       m.drift_return_s = t - to;
       break;

@@ -155,13 +155,14 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
               else e.max_waiting = r.Number(ev, w, 0, 1e6);
             });
           } else if (k == "fleet") {
-            r.Map(v, k, {"enabled", "interval_s", "max_weight"}, [&](const std::string& fk, const YAML::Node& fv) {
+            r.Map(v, k, {"enabled", "interval_s", "max_weight", "half_life_s"}, [&](const std::string& fk, const YAML::Node& fv) {
               const std::string w = "fleet." + fk;
               if (fk == "enabled") {
                 const std::string b = r.String(fv, w);
                 if (b != "true" && b != "false") r.Fail(fv, w + ": true or false");
                 s.fleet.enabled = b == "true";
               } else if (fk == "interval_s") s.fleet.interval_s = r.Number(fv, w, 0.1, 3600);
+              else if (fk == "half_life_s") s.fleet.half_life_s = r.Number(fv, w, 0.1, 3600);
               else s.fleet.max_weight = r.Number(fv, w, 0.5, 1e6);
             });
           } else if (k == "prefix_cache") {
@@ -206,7 +207,7 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
               }
             });
           } else if (k == "routing") {
-            r.Map(v, k, {"max_attempts", "deadline_target", "hedge", "hedge_threshold", "publish_interval_ms", "priors", "feedback_rate", "min_quality_per", "quality_margin", "continue_tiers", "shed_below"}, [&](const std::string& rk, const YAML::Node& rv) {
+            r.Map(v, k, {"max_attempts", "deadline_target", "hedge", "hedge_threshold", "publish_interval_ms", "priors", "feedback_rate", "min_quality_per", "quality_margin", "continue_tiers", "shed_below", "spread"}, [&](const std::string& rk, const YAML::Node& rv) {
               if (rk == "continue_tiers") {
                 s.continue_tiers.clear();
                 if (!rv.IsSequence()) r.Fail(rv, "routing.continue_tiers: a list of tiers (device, edge, cloud)");
@@ -220,6 +221,7 @@ Scenario Parse(const Reader& r, const YAML::Node& root) {
               else if (rk == "shed_below") s.shed_below = r.Number(rv, "routing.shed_below", 0, 1);
               else if (rk == "hedge") s.hedge = rv.as<bool>();
               else if (rk == "hedge_threshold") s.hedge_threshold = r.Number(rv, "routing.hedge_threshold", 0, 1);
+              else if (rk == "spread") s.spread = r.Number(rv, "routing.spread", 0, 1);
               else if (rk == "feedback_rate") s.feedback_rate = r.Number(rv, "routing.feedback_rate", 0, 1);
               else if (rk == "quality_margin") s.quality_margin = r.Number(rv, "routing.quality_margin", 0, 1);
               else if (rk == "min_quality_per") {
@@ -419,6 +421,7 @@ void ApplyScenarioRouting(const Scenario& s, RoutingOptions& routing) {
   routing.shed_below = s.shed_below;
   routing.hedge = s.hedge;
   routing.hedge_threshold = s.hedge_threshold;
+  routing.spread = s.spread;
   routing.min_quality_per_request = s.min_quality_per_request;
   routing.quality_margin = s.quality_margin;
 }

@@ -131,6 +131,10 @@ struct FleetSpec {
   bool enabled = false;
   double interval_s = 10;
   double max_weight = 5;
+  // The regional gateway's estimators forget half their weight in this time (its
+  // backends' `expect.half_life_ms`; a publishing gateway sees the whole region's traffic, so it can afford
+  // a shorter memory than a client's).
+  double half_life_s = 5;
 };
 
 struct Scenario {
@@ -165,6 +169,7 @@ struct Scenario {
   double shed_below = 0.5;           // routing.shed_below (route/policy_options.h)
   bool hedge = false;
   double hedge_threshold = 0.5;
+  double spread = 0.10;              // routing.spread (route/policy_options.h)
   double publish_interval_ms = 100;  // BackendMonitor::Publish at most this often (per client)
   // The latency priors each client's engine starts from (config `expect:`): "profile" — what the
   // scenario's tier models give for a 200-token prompt over the client's link (an operator who
@@ -197,7 +202,7 @@ Result<Scenario> ParseScenario(const std::string& yaml, const std::string& sourc
 Result<Scenario> LoadScenarioFile(const std::string& path);
 
 // The scenario's `routing` block as a gateway's routing options: max_attempts, deadline_target,
-// shed_below, hedge, hedge_threshold, min_quality_per and quality_margin. `mecrouter demo` runs its
+// shed_below, hedge, hedge_threshold, spread, min_quality_per and quality_margin. `mecrouter demo` runs its
 // gateway with them, so that the live run routes as the simulated clients of the same scenario do.
 void ApplyScenarioRouting(const Scenario& s, RoutingOptions& routing);
 

@@ -244,6 +244,10 @@ TEST(Scenario, FleetAndSlowdownsAreOffByDefaultAndChecked) {
   ASSERT_TRUE(drift.ok()) << drift.status().message();
   EXPECT_TRUE(drift->fleet.enabled);
   EXPECT_DOUBLE_EQ(drift->fleet.interval_s, 10);
+  EXPECT_DOUBLE_EQ(drift->fleet.half_life_s, 1);
+  EXPECT_DOUBLE_EQ(s->fleet.half_life_s, 5);  // the default: a client's
+  EXPECT_DOUBLE_EQ(s->spread, 0.10);
+  EXPECT_FALSE(ParseScenario(mixed + "\nfleet: {enabled: true, half_life_s: 0}\n", "m.yaml").ok());
   ASSERT_EQ(drift->outages.size(), 1u);
   EXPECT_EQ(drift->outages[0].target, "edge-a");
   EXPECT_DOUBLE_EQ(drift->outages[0].slowdown, 2);

@@ -193,8 +193,10 @@ class World final : public OracleTruth {
   // site would measure them. Its data alone: a view pooled from the clients' posteriors would feed
   // the fleet's own priors back into it.
   struct RegionalView {
-    LatencyEstimator ttft{LatencyPrior{0.3, 0.5, 0.01}, std::chrono::milliseconds(5000)};
-    LatencyEstimator tpot{LatencyPrior{0.02, 0.5, 0.01}, std::chrono::milliseconds(5000)};
+    explicit RegionalView(Duration half_life)
+        : ttft(LatencyPrior{0.3, 0.5, 0.01}, half_life), tpot(LatencyPrior{0.02, 0.5, 0.01}, half_life) {}
+    LatencyEstimator ttft;
+    LatencyEstimator tpot;
     std::string tier;
   };
   std::map<std::string, RegionalView> regional_;
@@ -491,7 +493,7 @@ void World::ObserveRegionally(const AttemptRec& at, const AttemptTiming& t) {
   ClientEngine& eng = *engines_[in_.requests[at.req].client];
   const Backend& b = eng.pool.at(at.backend);
   if (b.tier() == Tier::kDevice || !t.first) return;
-  RegionalView& v = regional_[b.name()];
+  RegionalView& v = regional_.try_emplace(b.name(), FromSeconds(s_.fleet.half_life_s)).first->second;
   v.tier = std::string(TierName(b.tier()));
   const BackendView& mine = eng.monitor.Current().backends[static_cast<size_t>(at.backend)];
   const double ttft = ToSeconds(*t.first - t.sent) - mine.rtt.Median();

@@ -589,6 +589,9 @@ TEST(SimulatorFleet, FleetStateMovesClientsOffADriftingSiteSooner) {
       << off.drift_share_during << "/" << off.drift_baseline_share;
   if (std::isfinite(off.drift_shift_s)) EXPECT_LT(on.drift_shift_s, off.drift_shift_s);
   EXPECT_TRUE(std::isfinite(on.drift_return_s)) << "the clients never came back to edge-a";
+  // The targets: gone within one pull interval + 1 s, back within 10 s of the recovery.
+  EXPECT_LE(on.drift_shift_s, s.fleet.interval_s + 1);
+  EXPECT_LE(on.drift_return_s, 10);
 }
 
 }  // namespace

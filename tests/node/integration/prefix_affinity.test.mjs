@@ -59,11 +59,12 @@ describe('prefix affinity on the vllm flavor', () => {
 
   for (const on of [true, false]) {
     test(on ? 'each conversation stays on the replica that holds its prefix, and the engines count the hits'
-      : 'with prefix_max_blocks 0 the later turns all go to the first replica, and the hits are fewer', async () => {
+      : 'with prefix_max_blocks 0 (and spread 0) the later turns all go to the first replica, and the hits are fewer', async () => {
       const [a, b] = await Promise.all([stack.emulator(PROFILE, { flavor: 'vllm' }), stack.emulator(PROFILE, { flavor: 'vllm' })]);
       const gw = await stack.gateway({
         server: { threads: 2 },
-        routing: { policy: 'adaptive', ...(on ? {} : { prefix_max_blocks: 0 }) },
+        // Off: no affinity and no spread over the alike replicas (routing.spread), so pool order decides.
+        routing: { policy: 'adaptive', ...(on ? {} : { prefix_max_blocks: 0, spread: 0 }) },
         backends: [
           backend('edge-a', 'edge', a, { models: [PROFILE.model], engine: 'vllm' }),
           backend('edge-b', 'edge', b, { models: [PROFILE.model], engine: 'vllm' }),
