@@ -12,8 +12,9 @@ void Usage() {
   std::fprintf(stderr,
                "mecrouter — an inference router for the device–edge–cloud continuum\n\n"
                "usage:\n"
-               "  mecrouter serve [--config FILE] [--listen HOST:PORT] [--threads N] [--allow-anonymous]\n"
-               "      the gateway; without --config, the embedded demo (three emulated tiers on loopback)\n"
+               "  mecrouter serve [--config FILE] [--listen HOST:PORT] [--threads N] [--allow-anonymous] [--edge-gpus N]\n"
+               "      the gateway; without --config, the embedded demo (three emulated tiers on loopback; its edge\n"
+               "      site has N GPUs of 8 slots each, default 1)\n"
                "  mecrouter emulate --profile device|edge|cloud|zero|FILE [--listen HOST:PORT] [--threads N] [--seed S]\n"
                "      one emulated OpenAI-compatible model server\n"
                "  mecrouter config check FILE\n"

@@ -14,7 +14,7 @@
 namespace mec::cli {
 
 int RunServe(int argc, char** argv) {
-  Flags flags(argc, argv, {"config", "listen", "threads"});
+  Flags flags(argc, argv, {"config", "listen", "threads", "edge-gpus"});
   if (!flags.ok()) {
     std::fprintf(stderr, "mecrouter serve: %s\n", flags.error().c_str());
     return 2;
@@ -24,6 +24,16 @@ int RunServe(int argc, char** argv) {
   SystemClock clock;
   EmbeddedStack demo(clock);
   Options options;
+  EmbeddedStackOptions stack;
+  if (auto g = flags.Get("edge-gpus")) {  // the embedded demo's edge site: 8 slots per GPU
+    char* end = nullptr;
+    const long n = std::strtol(g->c_str(), &end, 10);
+    if (flags.Get("config") || end == g->c_str() || *end != '\0' || n < 1 || n > 64) {
+      std::fprintf(stderr, "mecrouter serve: --edge-gpus takes 1..64, and only without --config (the embedded demo's edge)\n");
+      return 2;
+    }
+    stack.edge_gpus = static_cast<int>(n);
+  }
   if (auto path = flags.Get("config")) {
     auto o = LoadOptionsFromFile(*path);
     if (!o.ok()) {
@@ -32,7 +42,7 @@ int RunServe(int argc, char** argv) {
     }
     options = std::move(*o);
   } else {
-    auto o = demo.Start(flags.Get("listen", "127.0.0.1:8080"));
+    auto o = demo.Start(flags.Get("listen", "127.0.0.1:8080"), stack);
     if (!o.ok()) {
       std::fprintf(stderr, "mecrouter serve: cannot start the embedded demo: %s\n", o.status().message().c_str());
       return 1;

@@ -88,8 +88,9 @@ Status LearningWorker::Start() {
   {
     std::lock_guard lock(mu_);
     samples_ = std::move(*rows);
-    for (const auto& s : samples_) ids_.insert(s.id);
     st_.samples = static_cast<int64_t>(samples_.size());
+    if (samples_.size() > kMaxFitSamples) samples_.erase(samples_.begin(), samples_.end() - kMaxFitSamples);
+    for (const auto& s : samples_) ids_.insert(s.id);
     new_since_fit_ = static_cast<int64_t>(samples_.size());  // fit on what earlier runs judged
     last_fit_ = clock_.Now();
   }
@@ -381,7 +382,14 @@ void LearningWorker::TrainerLoop() {
 void LearningWorker::AdoptLocked(StoredSample s) {
   ids_.insert(s.id);
   samples_.push_back(std::move(s));
-  st_.samples = static_cast<int64_t>(samples_.size());
+  // Memory stays bounded: a fit reads only the latest kMaxFitSamples, so older verdicts leave
+  // memory (they stay in the log, up to its retention) once a quarter more has piled up.
+  if (samples_.size() > kMaxFitSamples + kMaxFitSamples / 4) {
+    const auto drop = static_cast<std::ptrdiff_t>(samples_.size() - kMaxFitSamples);
+    for (auto it = samples_.begin(); it != samples_.begin() + drop; ++it) ids_.erase(it->id);
+    samples_.erase(samples_.begin(), samples_.begin() + drop);
+  }
+  ++st_.samples;
   ++new_since_fit_;
 }
 

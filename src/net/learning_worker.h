@@ -182,7 +182,7 @@ class LearningWorker {
   bool stopping_ = false;
   std::deque<StoredSample> inbox_;            // guarded by mu_
   int64_t adopting_ = 0;                      // guarded by mu_: taken from inbox_, being written, not yet in samples_
-  std::vector<StoredSample> samples_;         // guarded by mu_ (the trainer appends)
+  std::vector<StoredSample> samples_;         // guarded by mu_ (the trainer appends; the latest 50,000-62,500)
   int64_t new_since_fit_ = 0;                 // guarded by mu_
   TimePoint last_fit_{};                      // guarded by mu_
   std::unique_ptr<JudgedSampleLog> log_;      // trainer thread only (and Start)

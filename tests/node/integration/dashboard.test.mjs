@@ -302,6 +302,20 @@ test('off loopback: no keys refuses to start, allow_anonymous warns loudly, no t
   assert.match(unset.err, /dashboard\.token_env: the environment variable MEC_DASH_TEST_TOKEN is not set or empty/);
 });
 
+test('serve --edge-gpus sizes the embedded demo\'s edge site, and is refused with a configuration or out of range', async () => {
+  const four = await runUntilListening(['serve', '--listen', '127.0.0.1:0', '--edge-gpus', '4'], {});
+  assert.match(four.out, /edge +emulator \([^)]*, 4 GPUs/);
+  const one = await runUntilListening(['serve', '--listen', '127.0.0.1:0'], {});
+  assert.doesNotMatch(one.out, /GPUs/);
+  const edge = [backend('edge-mec', 'edge', 'http://127.0.0.1:9/v1', { models: ['m'] })];
+  const cfg = stack.file('gpus.yaml', JSON.stringify({ backends: edge }));
+  for (const args of [['--config', cfg, '--edge-gpus', '2'], ['--edge-gpus', '0'], ['--edge-gpus', 'two']]) {
+    const r = await runUntilListening(['serve', '--listen', '127.0.0.1:0', ...args], {});
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, /--edge-gpus takes 1\.\.64, and only without --config/);
+  }
+});
+
 // Starts `mecrouter args`, waits until it listens (or exits), stops it; returns its output.
 async function runUntilListening(args, env) {
   const p = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });

@@ -30,10 +30,12 @@
 //   scripts/node.sh tests/node/tools/soak.mjs [--bin build/release/mecrouter] [--minutes 10 | --seconds S]
 //       [--rate auto|R] [--ramp-from 300] [--ramp-by 100] [--ramp-to 1500] [--ramp-step 30]
 //       [--warmup auto|S] [--disconnect 0.03] [--fault-phases 15] [--client-timeout 120] [--seed 1] [--out DIR]
+//       [--edge-gpus N]
 //
 // --rate auto (the default) soaks at the highest ramp step that shed nothing; --rate R skips the
 // ramp (unless --ramp-step is given) and soaks at R. --fault-phases 0: no faults (a baseline).
-// --minutes defaults to $SOAK_MINUTES, else 10.
+// --minutes defaults to $SOAK_MINUTES, else 10. --edge-gpus: GPUs behind the embedded stack's edge
+// emulator (8 slots each; `serve --edge-gpus`), default $SOAK_EDGE_GPUS, else 1.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,7 +52,8 @@ const repo = path.resolve(here, '../../..');
 function usage(msg) {
   if (msg) console.error(`soak: ${msg}`);
   console.error('usage: soak.mjs [--bin PATH] [--minutes N | --seconds S] [--rate auto|R] [--ramp-from R] [--ramp-by R] [--ramp-to R]\n' +
-                '                [--ramp-step S] [--warmup auto|S] [--disconnect P] [--fault-phases N] [--client-timeout S] [--seed N] [--out DIR]');
+                '                [--ramp-step S] [--warmup auto|S] [--disconnect P] [--fault-phases N] [--client-timeout S] [--seed N] [--out DIR]\n' +
+                '                [--edge-gpus N]');
   process.exit(2);
 }
 
@@ -67,6 +70,7 @@ function parseArgs(argv) {
     clientTimeout: 120,
     seed: 1,
     out: null,
+    edgeGpus: Number(process.env.SOAK_EDGE_GPUS || 1),
   };
   const num = (k, v) => {
     const n = Number(v);
@@ -90,6 +94,7 @@ function parseArgs(argv) {
       case '--fault-phases': a.faultPhases = num(k, v); ++i; break;
       case '--client-timeout': a.clientTimeout = num(k, v); ++i; break;
       case '--seed': a.seed = num(k, v); ++i; break;
+      case '--edge-gpus': a.edgeGpus = num(k, v); ++i; break;
       case '--out': a.out = path.resolve(v ?? usage('--out needs a directory')); ++i; break;
       case '-h': case '--help': usage();
       // falls through (usage exits)
@@ -104,6 +109,7 @@ function parseArgs(argv) {
   if (a.rate !== 'auto' && !(a.rate > 0)) usage('--rate must be > 0');
   if (a.rampBy <= 0 || a.rampFrom <= 0) usage('--ramp-from and --ramp-by must be > 0');
   if (a.disconnect > 1) usage('--disconnect is a share, 0..1');
+  if (!Number.isInteger(a.edgeGpus) || a.edgeGpus < 1 || a.edgeGpus > 64) usage('--edge-gpus takes 1..64');
   a.out ??= fs.mkdtempSync(path.join(os.tmpdir(), 'mecrouter-soak-'));
   fs.mkdirSync(a.out, { recursive: true });
   return a;
@@ -153,7 +159,7 @@ let stopping = false;
 
 async function startGateway() {
   if (!fs.existsSync(args.bin)) throw new Error(`no binary at ${args.bin} (make build)`);
-  gw = spawn(args.bin, ['serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  gw = spawn(args.bin, ['serve', '--listen', '127.0.0.1:0', '--edge-gpus', String(args.edgeGpus)], { stdio: ['ignore', 'pipe', 'pipe'] });
   gw.stdout.setEncoding('utf8');
   gw.stderr.setEncoding('utf8');
   gw.stdout.on('data', (d) => { gwLog.write(d); if (gwOut.length < 65536) gwOut += d; });
@@ -412,7 +418,7 @@ class Tally {
     this.label = label;
     this.sent = 0; this.done = 0;
     this.answered = 0; this.continued = 0; this.disconnected = 0; this.disconnectedMid = 0; this.lost = 0; this.failedN = 0; this.shed = 0;
-    this.failed = {}; this.lostWhy = {}; this.tiers = {}; this.shedByUc = {};
+    this.failed = {}; this.lostWhy = {}; this.tiers = {}; this.shedByUc = {}; this.shedWhy = {};
     this.lat = []; this.ttft = [];
   }
   get pending() { return this.sent - this.done; }
@@ -430,6 +436,9 @@ class Tally {
       if (o.shed) {
         this.shed++;
         this.shedByUc[r.uc] = (this.shedByUc[r.uc] || 0) + 1;
+        // The router's reason (X-MEC-Reason), for the first few distinct ones: why it shed.
+        const why = `${o.reason}: ${o.why || '(no X-MEC-Reason)'}`;
+        if (this.shedWhy[why] || Object.keys(this.shedWhy).length < 8) this.shedWhy[why] = (this.shedWhy[why] || 0) + 1;
       }
     } else if (o.outcome === 'disconnected') {
       this.disconnected++;
@@ -520,7 +529,8 @@ function send(port, r, phase) {
       }
       if (status >= 400 && j && j.error && typeof j.error.message === 'string') {
         const code = j.error.code || j.error.type || 'error';
-        return finish({ outcome: 'failed', reason: `HTTP ${status} ${code}`, shed: status === 429 || code === 'load_shed' || code === 'overloaded' });
+        return finish({ outcome: 'failed', reason: `HTTP ${status} ${code}`, shed: status === 429 || code === 'load_shed' || code === 'overloaded',
+                        why: res.headers['x-mec-reason'] });
       }
       return finish({ outcome: 'lost', reason: `HTTP ${status} without an OpenAI error` });
     };
@@ -731,11 +741,12 @@ async function ramp(port, pid) {
     if (r.sent < 0.95 * rate * args.rampStep) why.push(`the client sent only ${(r.sent / r.seconds).toFixed(0)}/s (largest lag ${r.maxLagMs} ms)`);
     if (left) why.push(`${left} still pending after 30 s`);
     const step = { rate, sent: t.sent, sent_per_s: +(r.sent / r.seconds).toFixed(1), answered: t.answered, shed: t.shed, failed: t.failedN, lost: t.lost,
-                   failed_by_reason: t.failed, p50_ms: pct(t.lat, 0.5), p99_ms: pct(t.lat, 0.99), ttft_p50_ms: pct(t.ttft, 0.5), ttft_p99_ms: pct(t.ttft, 0.99),
+                   failed_by_reason: t.failed, shed_why: t.shedWhy, p50_ms: pct(t.lat, 0.5), p99_ms: pct(t.lat, 0.99), ttft_p50_ms: pct(t.ttft, 0.5), ttft_p99_ms: pct(t.ttft, 0.99),
                    gw_cpu_pct: +((c1 - c0) / r.seconds * 100).toFixed(0), client_cpu_pct: +((n1.user + n1.system) / 1e6 / r.seconds * 100).toFixed(0),
                    tiers: t.tiers, clean: why.length === 0, note: why.join('; ') };
     steps.push(step);
     console.log(`  ${pad(rate, 5)}  ${pad(t.sent, 7)}  ${pad(step.sent_per_s.toFixed(0), 6)}  ${pad(t.answered, 8)}  ${pad(t.shed, 4)}  ${pad(t.failedN, 6)}  ${pad(t.lost, 4)}  ${pad(ms(step.p50_ms), 4)}  ${pad(ms(step.p99_ms), 4)}  ${pad(ms(step.ttft_p50_ms), 6)} ${pad(ms(step.ttft_p99_ms), 6)}  ${pad(step.gw_cpu_pct, 5)}%  ${pad(step.client_cpu_pct, 9)}%  ${step.clean ? `clean (tiers ${fmtCounts(t.tiers)})` : step.note}`);
+    for (const [w, n] of Object.entries(t.shedWhy)) console.log(`         shed ${n}x: ${w}`);  // why (X-MEC-Reason)
     if (!step.clean) break;
     best = rate;
   }
@@ -952,7 +963,7 @@ async function main() {
   if (faults.errors) problems.push(`${faults.errors} fault changes failed`);
   if (idleInFlight && Object.values(idleInFlight).some((n) => n !== 0)) problems.push(`requests still counted in flight at idle: ${JSON.stringify(idleInFlight)}`);
   const result = {
-    rate, seconds: duration, seed: args.seed, cores: os.cpus().length, highest_rate_without_shedding: rampResult.best,
+    rate, seconds: duration, seed: args.seed, edge_gpus: args.edgeGpus, cores: os.cpus().length, highest_rate_without_shedding: rampResult.best,
     ramp: rampResult.steps.map((s) => ({ rate: s.rate, sent_per_s: s.sent_per_s, answered: s.answered, shed: s.shed, failed: s.failed, lost: s.lost, p50_ms: s.p50_ms, p99_ms: s.p99_ms,
                                         ttft_p50_ms: s.ttft_p50_ms, ttft_p99_ms: s.ttft_p99_ms, gw_cpu_pct: s.gw_cpu_pct, client_cpu_pct: s.client_cpu_pct, clean: s.clean, note: s.note || undefined })),
     sent: total.sent, answered: total.answered, continued: total.continued, failed: total.failedN, failed_by_reason: total.failed,
