@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/embedded_stack.h"
 #include "cli/flags.h"
+#include "cli/open_file_limit.h"
 #include "cli/signals.h"
 #include "emulate/engine_flavor.h"
 #include "emulate/tier_profile.h"
@@ -68,6 +69,7 @@ int RunEmulate(int argc, char** argv) {
     return 1;
   }
   BlockTerminationSignals();
+  RaiseOpenFileLimit();  // one descriptor per connection (open_file_limit.h)
   SystemClock clock;
   net::EmulatorShared shared(*profile, clock, std::strtoull(flags.Get("seed", "1").c_str(), nullptr, 10), *flavor);
   const std::string flavor_name(FlavorName(*flavor));

@@ -8,6 +8,7 @@
 #include "cli/embedded_stack.h"
 #include "cli/flags.h"
 #include "cli/gateway_runtime.h"
+#include "cli/open_file_limit.h"
 #include "cli/signals.h"
 #include "config/loader.h"
 
@@ -52,6 +53,10 @@ int RunServe(int argc, char** argv) {
   if (auto l = flags.Get("listen")) options.server.listen = *l;
   if (auto t = flags.Get("threads")) options.server.threads = std::atoi(t->c_str());
   if (flags.Has("allow-anonymous")) options.server.allow_anonymous = true;  // docs/security.md
+
+  // One descriptor per client connection and per pooled upstream connection (open_file_limit.h).
+  const std::string fd_warning = OpenFileLimitWarning(RaiseOpenFileLimit(), options.server.max_connections, 1024);
+  if (!fd_warning.empty()) std::fprintf(stderr, "%s\n", fd_warning.c_str());
 
   GatewayRuntime gateway(std::move(options), clock);
   if (Status s = gateway.Start(); !s.ok()) {

@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 
 #include <sys/socket.h>
 
@@ -568,11 +570,24 @@ Status HttpServer::Listen() {
 }
 
 awaitable<void> HttpServer::Accept(Worker& w) {
+  asio::steady_timer backoff(w.ioc);
+  std::chrono::steady_clock::time_point logged{};
   for (;;) {
     auto [ec, sock] = co_await w.acceptor.async_accept(kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !w.acceptor.is_open()) co_return;
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      // E.g. EMFILE: the pending connection stays in the backlog, so accepting again at once would
+      // fail at once, in a loop that takes a core. Keep serving the connections we have, and try
+      // again in 50 ms (one log line per 10 s).
+      const auto now = std::chrono::steady_clock::now();
+      if (logged == std::chrono::steady_clock::time_point{} || now - logged >= std::chrono::seconds(10)) {
+        logged = now;
+        std::fprintf(stderr, "mecrouter: cannot accept a connection: %s; retrying every 50 ms (%d open)\n", ec.message().c_str(),
+                     open_connections_.load(std::memory_order_relaxed));
+      }
+      backoff.expires_after(std::chrono::milliseconds(50));
+      co_await backoff.async_wait(kTuple);
+      continue;
     }
     if (draining_) continue;
     sock.set_option(tcp::no_delay(true), ec);
