@@ -34,7 +34,8 @@ struct LogNormalEstimate {
 
 // Standard normal CDF and its inverse (Acklam's rational approximation refined by one Halley step:
 // relative error ~1e-15). NormalQuantile(p) for p <= 0 / >= 1 returns -inf / +inf.
-double NormalCdf(double z);
+// Inline: the router calls it for every candidate of every decision.
+inline double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 double NormalQuantile(double p);
 
 // kHealthy: routable. kUnhealthy: active health checks fail. kEjected: outlier detection took it out

@@ -98,7 +98,7 @@ void PredictLatencyAndCost(const RequestContext& ctx, const RequestTerms& terms,
   // Spread: weight each part's sigma by its share of the median.
   const double w_ttft = c.latency_s > 0 ? ttft / c.latency_s : 1.0;
   const double sigma = std::max(0.05, std::sqrt(std::pow(w_ttft * v.ttft.sigma, 2) + std::pow((1 - w_ttft) * v.tpot.sigma, 2)));
-  c.latency_p95_s = c.latency_s * std::exp(1.645 * sigma);
+  c.latency_sigma = sigma;
   double p = 1.0;
   if (ctx.deadline_ms && c.latency_s > 0)
     p *= NormalCdf((terms.log_deadline_s - std::log(c.latency_s)) / sigma);

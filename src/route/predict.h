@@ -25,7 +25,7 @@
 
 namespace mec {
 
-// Fills ttft_s, latency_s, latency_p95_s, p_meet, cost_usd, load of `c` (quality is separate).
+// Fills ttft_s, latency_s, latency_sigma, p_meet, cost_usd, load of `c` (quality is separate).
 // Reads c.prefix_tokens: the prompt tokens its KV cache probably holds skip the prefill.
 void PredictLatencyAndCost(const RequestContext& ctx, const BackendOptions& o, const BackendView& v, Candidate& c);
 // What the prediction needs of the request alone, computed once per decision.

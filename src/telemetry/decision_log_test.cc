@@ -278,7 +278,7 @@ TEST(DecisionLog, CandidatesRoundTripThroughTheCompactForm) {
   cs[0].backend = 0;
   cs[0].ttft_s = 0.123456789;
   cs[0].latency_s = 1.5;
-  cs[0].latency_p95_s = 2.25;
+  cs[0].latency_sigma = 0.25;  // p95 = 1.5 x e^(1.645 x 0.25)
   cs[0].p_meet = 0.999;
   cs[0].quality = 0.85;
   cs[0].cost_usd = 6.5e-7;
@@ -301,7 +301,8 @@ TEST(DecisionLog, CandidatesRoundTripThroughTheCompactForm) {
   EXPECT_EQ(out[0].filtered_by, "");
   EXPECT_EQ(out[0].ttft_s, 0.123456789);  // bit for bit
   EXPECT_EQ(out[0].latency_s, 1.5);
-  EXPECT_EQ(out[0].latency_p95_s, 2.25);
+  EXPECT_EQ(out[0].latency_p95_s, LatencyP95(cs[0]));
+  EXPECT_NEAR(out[0].latency_p95_s, 2.2631, 1e-4);
   EXPECT_EQ(out[0].p_meet, 0.999);
   EXPECT_EQ(out[0].quality, 0.85);
   EXPECT_EQ(out[0].cost_usd, 6.5e-7);
@@ -315,6 +316,7 @@ TEST(DecisionLog, CandidatesRoundTripThroughTheCompactForm) {
   EXPECT_EQ(out[3].tier, "?");
 
   std::string json;
+  out[0].latency_p95_s = 2.25;  // a value the text below can spell
   AppendCandidatesJson(json, {out[0], out[3]});
   EXPECT_EQ(json,
             "[{\"backend\":\"mec-1\",\"tier\":\"edge\",\"passed\":true,\"ttft_s\":0.123456789,\"latency_s\":1.5,"

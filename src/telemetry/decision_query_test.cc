@@ -159,7 +159,7 @@ TEST(DecisionQuery, ExportWritesTheCandidatesAsJson) {
   ASSERT_TRUE(ExportDecisions(*db, ExportFormat::kJsonl, jsonl).ok());
   const std::string first = jsonl.str().substr(0, jsonl.str().find('\n'));
   EXPECT_NE(first.find("\"candidates\":[{\"backend\":\"mec-1\",\"tier\":\"edge\",\"passed\":true,\"ttft_s\":0.2,"
-                       "\"latency_s\":1,\"latency_p95_s\":2,\"p_meet\":0.95,\"quality\":0.85,\"cost_usd\":0.001,\"load\":0,"
+                       "\"latency_s\":1,\"latency_p95_s\":1,\"p_meet\":0.95,\"quality\":0.85,\"cost_usd\":0.001,\"load\":0,"
                        "\"score\":1},{\"backend\":\"api\",\"tier\":\"cloud\",\"passed\":true,\"ttft_s\":0.5,"),
             std::string::npos) << first;
   EXPECT_NE(first.find("\"feedback\":0.5,\"feedback_ts\":1800000010}"), std::string::npos) << first;

@@ -126,7 +126,7 @@ void CandidateEncoder::Encode(const std::vector<Candidate>& candidates, std::str
     out += known ? prefix_[c.backend] : unknown_;
     out += static_cast<char>(c.passed_filters ? 1 : 0);
     AppendShort(out, c.filtered_by);
-    const double v[kDoubles] = {c.ttft_s, c.latency_s, c.latency_p95_s, c.p_meet, c.quality, c.cost_usd, c.load, c.score};
+    const double v[kDoubles] = {c.ttft_s, c.latency_s, LatencyP95(c), c.p_meet, c.quality, c.cost_usd, c.load, c.score};
     out.append(reinterpret_cast<const char*>(v), sizeof v);
   }
 }

@@ -52,7 +52,7 @@ inline RequestRecord MakeRecord(const std::string& id, double unix_s, int backen
     c.tier = b == 0 ? Tier::kEdge : Tier::kCloud;
     c.ttft_s = 0.2 + 0.3 * b;  // edge 0.2, cloud 0.5
     c.latency_s = 1.0 + b;     // edge 1.0, cloud 2.0
-    c.latency_p95_s = 2.0 + b;
+    c.latency_sigma = 0;         // p95 = the median
     c.p_meet = 0.95 - 0.5 * b;
     c.quality = 0.85 + 0.15 * b;
     c.cost_usd = 0.001 * (b + 1);
