@@ -5,9 +5,10 @@
 // as vLLM's does (tokens of the prompt found cached).
 //
 // The first turn of each conversation is spread by round-robin (edge-a, edge-b, edge-a, ...);
-// every later turn is routed by `adaptive`, which without affinity sends everything to edge-a
-// (the two replicas are alike; pool order breaks the tie). With affinity, the conversations begun
-// on edge-b stay there, the reason line says why, and the engines count the hits.
+// every later turn is routed by `adaptive`, which without affinity sends it to whichever replica
+// it then predicts faster (the two are alike: their measured latencies decide), whatever the
+// conversation. With affinity, each conversation stays where it began, the reason line says why,
+// and the engines count the hits.
 
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,11 +60,11 @@ describe('prefix affinity on the vllm flavor', () => {
 
   for (const on of [true, false]) {
     test(on ? 'each conversation stays on the replica that holds its prefix, and the engines count the hits'
-      : 'with prefix_max_blocks 0 (and spread 0) the later turns all go to the first replica, and the hits are fewer', async () => {
+      : 'with prefix_max_blocks 0 (and spread 0) conversations move between the replicas, and the hits are fewer', async () => {
       const [a, b] = await Promise.all([stack.emulator(PROFILE, { flavor: 'vllm' }), stack.emulator(PROFILE, { flavor: 'vllm' })]);
       const gw = await stack.gateway({
         server: { threads: 2 },
-        // Off: no affinity and no spread over the alike replicas (routing.spread), so pool order decides.
+        // Off: no affinity and no random spread over the alike replicas (routing.spread).
         routing: { policy: 'adaptive', ...(on ? {} : { prefix_max_blocks: 0, spread: 0 }) },
         backends: [
           backend('edge-a', 'edge', a, { models: [PROFILE.model], engine: 'vllm' }),
@@ -86,13 +87,17 @@ describe('prefix affinity on the vllm flavor', () => {
         assert.ok(hits >= 12 * 800, `hits ${hits}`);
         hitsWithAffinity = hits;
       } else {
+        let moved = 0;
         for (const turns of where) {
           for (const r of turns.slice(1)) {
-            assert.equal(r.backend, 'edge-a', r.reason);
+            moved += r.backend !== turns[0].backend;
             assert.doesNotMatch(r.reason, /prefix cache/);
           }
         }
-        // The conversations begun on edge-b lose their cache at their second turn.
+        // Every later turn goes to the replica adaptive then prefers, the same for all four
+        // conversations, which began on both: some turns leave their conversation's replica.
+        assert.ok(moved > 0, JSON.stringify(where.map((turns) => turns.map((r) => r.backend))));
+        // The conversations that move lose their cache there.
         assert.ok(hitsWithAffinity > hits, `with affinity ${hitsWithAffinity}, without ${hits}`);
       }
     });
