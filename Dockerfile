@@ -12,7 +12,7 @@ RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
       g++ cmake make pkg-config ca-certificates \
       libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
-      libssl-dev libsqlite3-dev libhiredis-dev prometheus-cpp-dev \
+      libssl-dev libsqlite3-dev libhiredis-dev prometheus-cpp-dev libjemalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

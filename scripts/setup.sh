@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   g++ cmake make pkg-config ccache git curl ca-certificates
   libboost1.81-dev libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libssl-dev libsqlite3-dev libhiredis-dev prometheus-cpp-dev
+  libssl-dev libsqlite3-dev libhiredis-dev prometheus-cpp-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   valgrind redis-server nginx-light wrk nghttp2-client prometheus chromium
 )
