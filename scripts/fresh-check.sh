@@ -81,6 +81,12 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   $SUDO chroot "$root" update-ca-certificates >/dev/null
 fi
 $SUDO cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# debootstrap writes no /etc/hosts, which every installed system (Debian's installer) and every
+# container (the runtime) has: without it `localhost` does not resolve (redis_tls_test connects
+# by that name to check the certificate's host). Debian's default lines, nothing of the host's.
+if [ ! -e "$root/etc/hosts" ]; then
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' | $SUDO tee "$root/etc/hosts" >/dev/null
+fi
 
 # The clone: the committed tree only, as CI takes it.
 $SUDO mkdir -p "$root/work/shared"
