@@ -10,7 +10,7 @@ OpenFileLimit RaiseOpenFileLimit() {
   OpenFileLimit out;
   rlimit r{};
   if (getrlimit(RLIMIT_NOFILE, &r) != 0) return out;
-  out.before = out.now = r.rlim_cur == RLIM_INFINITY ? -1 : static_cast<long long>(r.rlim_cur);
+  out.now = r.rlim_cur == RLIM_INFINITY ? -1 : static_cast<long long>(r.rlim_cur);
   out.hard = r.rlim_max == RLIM_INFINITY ? -1 : static_cast<long long>(r.rlim_max);
   if (r.rlim_cur == r.rlim_max) return out;
   rlimit want = r;

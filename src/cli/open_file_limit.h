@@ -9,13 +9,12 @@
 namespace mec::cli {
 
 struct OpenFileLimit {
-  long long before = 0;  // the soft limit found
-  long long now = 0;     // the soft limit after raising it (== before when it could not be raised)
-  long long hard = 0;
+  long long now = 0;   // the soft limit after raising it (as found when it could not be raised); -1: none
+  long long hard = 0;  // -1: none
 };
 
 // Raises the soft limit to the hard one (no privilege needed). Never fails: on an error `now` is
-// `before`.
+// the limit found.
 OpenFileLimit RaiseOpenFileLimit();
 
 // "" when `limit.now` leaves room for `max_connections` client connections and `reserve` other

@@ -571,17 +571,15 @@ Status HttpServer::Listen() {
 
 awaitable<void> HttpServer::Accept(Worker& w) {
   asio::steady_timer backoff(w.ioc);
-  std::chrono::steady_clock::time_point logged{};
+  int failed = 0;  // accepts failed in a row
   for (;;) {
     auto [ec, sock] = co_await w.acceptor.async_accept(kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !w.acceptor.is_open()) co_return;
       // E.g. EMFILE: the pending connection stays in the backlog, so accepting again at once would
       // fail at once, in a loop that takes a core. Keep serving the connections we have, and try
-      // again in 50 ms (one log line per 10 s).
-      const auto now = std::chrono::steady_clock::now();
-      if (logged == std::chrono::steady_clock::time_point{} || now - logged >= std::chrono::seconds(10)) {
-        logged = now;
+      // again in 50 ms (a log line at the first failure and every 200th after it: 10 s).
+      if (failed++ % 200 == 0) {
         std::fprintf(stderr, "mecrouter: cannot accept a connection: %s; retrying every 50 ms (%d open)\n", ec.message().c_str(),
                      open_connections_.load(std::memory_order_relaxed));
       }
@@ -589,6 +587,7 @@ awaitable<void> HttpServer::Accept(Worker& w) {
       co_await backoff.async_wait(kTuple);
       continue;
     }
+    failed = 0;
     if (draining_) continue;
     sock.set_option(tcp::no_delay(true), ec);
     const bool over = open_connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections;
