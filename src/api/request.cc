@@ -201,7 +201,9 @@ std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::strin
       mec = v;
       continue;  // ours, not forwarded
     }
-    std::string key(key_view);
+    // Compared as views (a std::string's compare with a literal is a call each); the key is
+    // copied once, into the kept field.
+    const std::string_view key = key_view;
     if (key == "stream") {
       if (t == dom::element_type::BOOL) req.stream = bool(v);
       else if (t != dom::element_type::NULL_VALUE) return WrongType(key, "a boolean", t);
@@ -209,14 +211,14 @@ std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::strin
       if (t != dom::element_type::NULL_VALUE) {
         int64_t n;
         if (v.get_int64().get(n)) return WrongType(key, "an integer", t);
-        if (n < 1) return ApiError::BadRequest("Invalid '" + key + "': integer below minimum value. Expected a value >= 1, but got " + std::to_string(n) + " instead.", key, "integer_below_min_value");
+        if (n < 1) return ApiError::BadRequest("Invalid '" + std::string(key) + "': integer below minimum value. Expected a value >= 1, but got " + std::to_string(n) + " instead.", std::string(key), "integer_below_min_value");
         req.max_tokens = n;
       }
     } else if (key == "temperature") {
       if (t != dom::element_type::NULL_VALUE) {
         double d;
         if (!IsNumber(t) || v.get_double().get(d)) return WrongType(key, "a number", t);
-        if (d < 0 || d > 2) return ApiError::BadRequest("Invalid 'temperature': expected a number between 0 and 2.", key, "invalid_value");
+        if (d < 0 || d > 2) return ApiError::BadRequest("Invalid 'temperature': expected a number between 0 and 2.", std::string(key), "invalid_value");
         req.temperature = d;
       }
     } else if (key == "seed") {
@@ -229,7 +231,7 @@ std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::strin
       if (t != dom::element_type::NULL_VALUE) {
         int64_t n;
         if (v.get_int64().get(n)) return WrongType(key, "an integer", t);
-        if (n < 1 || n > 128) return ApiError::BadRequest("Invalid 'n': expected an integer between 1 and 128.", key, "invalid_value");
+        if (n < 1 || n > 128) return ApiError::BadRequest("Invalid 'n': expected an integer between 1 and 128.", std::string(key), "invalid_value");
         req.n = n;
       }
     } else if (key == "messages") {
@@ -264,7 +266,7 @@ std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::strin
     std::string value;
     value.reserve(written.size());
     AppendMinified(written, value);
-    req.fields.emplace_back(std::move(key), std::move(value));
+    req.fields.emplace_back(std::string(key), std::move(value));
   }
 
   if (!has_model) return ApiError::BadRequest("you must provide a model parameter", "model", "missing_required_parameter");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include "context/prompt_blocks.h"
 #include "context/token_estimator.h"
@@ -13,15 +14,61 @@ ContextBuilder::ContextBuilder(const ComplexityModel& complexity, ContextDefault
                                std::function<double(std::string_view)> expected_output)
     : complexity_(complexity), defaults_(defaults), expected_output_(std::move(expected_output)) {}
 
+namespace {
+
+// The bytes that may start a cue below, and the digits.
+struct CueBytes {
+  bool cue[256] = {};
+  constexpr CueBytes() {
+    for (unsigned char c : std::string_view("`#df}p\nsSThHc$%0123456789")) cue[c] = true;
+  }
+};
+constexpr CueBytes kCue;
+
+}  // namespace
+
+// One pass over the text, looking at the bytes that may start a cue (the same cues and order of
+// precedence as twelve searches of the text and a count of its digits, at a quarter of the cost
+// for a short prompt; context_builder_test holds those searches and compares).
 std::string_view ClassifyTask(std::string_view text) {
-  auto has = [&](std::string_view s) { return text.find(s) != std::string_view::npos; };
-  if (has("```") || has("#include") || has("def ") || has("function ") || has("};") || has("public static")) return "code";
-  if ((has("\nA.") || has("\nA)")) && (has("\nB.") || has("\nB)"))) return "multiple-choice";
-  if (has("summarize") || has("Summarize") || has("TL;DR")) return "summarize";
+  bool option_a = false, option_b = false, summary = false, math_word = false;
   int digits = 0;
-  for (char c : text) digits += std::isdigit(static_cast<unsigned char>(c)) ? 1 : 0;
-  if (digits >= 4 && (has("how many") || has("How many") || has("calculate") || has("solve") || has("Solve") || has("$") || has("%")))
-    return "math";
+  const size_t n = text.size();
+  // Every cue has two bytes or more: the second is compared before the call (most letters that
+  // may start a cue do not start one).
+  auto at = [&](size_t i, std::string_view cue) {
+    return n - i >= cue.size() && text[i + 1] == cue[1] && std::memcmp(text.data() + i, cue.data(), cue.size()) == 0;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (!kCue.cue[c]) continue;
+    switch (c) {
+      case '`': if (at(i, "```")) return "code"; break;
+      case '#': if (at(i, "#include")) return "code"; break;
+      case 'd': if (at(i, "def ")) return "code"; break;
+      case 'f': if (at(i, "function ")) return "code"; break;
+      case '}': if (at(i, "};")) return "code"; break;
+      case 'p': if (at(i, "public static")) return "code"; break;
+      case '\n':
+        if (i + 2 < n && (text[i + 2] == '.' || text[i + 2] == ')')) {
+          option_a = option_a || text[i + 1] == 'A';
+          option_b = option_b || text[i + 1] == 'B';
+        }
+        break;
+      case 's': summary = summary || at(i, "summarize"); math_word = math_word || at(i, "solve"); break;
+      case 'S': summary = summary || at(i, "Summarize"); math_word = math_word || at(i, "Solve"); break;
+      case 'T': summary = summary || at(i, "TL;DR"); break;
+      case 'h': math_word = math_word || at(i, "how many"); break;
+      case 'H': math_word = math_word || at(i, "How many"); break;
+      case 'c': math_word = math_word || at(i, "calculate"); break;
+      case '$':
+      case '%': math_word = true; break;
+      default: ++digits;  // '0'..'9'
+    }
+  }
+  if (option_a && option_b) return "multiple-choice";
+  if (summary) return "summarize";
+  if (digits >= 4 && math_word) return "math";
   return "chat";
 }
 

@@ -106,25 +106,26 @@ void LiveStats::OnOutcome(const RequestRecord& r) {
                                       static_cast<double>(r.output_tokens), r.latency_s);
     }
   }
-  DecisionRow row;
-  row.id = r.id;
+  std::lock_guard<std::mutex> lock(mu_);
+  Add(totals_[tier], x);
+  // The ring's row is overwritten in place: its strings keep their capacity, so a full ring
+  // records a decision without allocating (a new row and the swap allocated its id and reason).
+  DecisionRow& row = decisions_[next_decision_];
+  row.id.assign(r.id);
   row.unix_s = r.unix_s;
-  row.policy = r.policy;
+  row.policy.assign(r.policy);
   row.tier = tier;
-  if (known) row.backend = backends_[r.backend].name;
-  row.status = std::string(RequestStatusName(r.status));
+  if (known) row.backend.assign(backends_[r.backend].name);
+  else row.backend.clear();
+  row.status.assign(RequestStatusName(r.status));
   row.http_status = r.http_status;
   row.ttft_s = r.ttft_s;
   row.latency_s = r.latency_s;
   row.cost_usd = x.cost_usd;
   row.attempts = r.attempts;
   row.hedges = r.hedges;
-  row.reason = r.reason.substr(0, kMaxReasonChars);
-  row.error = r.error.substr(0, kMaxReasonChars);
-
-  std::lock_guard<std::mutex> lock(mu_);
-  Add(totals_[tier], x);
-  std::swap(decisions_[next_decision_], row);  // the row it replaces is freed after the lock is released
+  row.reason.assign(r.reason, 0, kMaxReasonChars);
+  row.error.assign(r.error, 0, kMaxReasonChars);
   next_decision_ = (next_decision_ + 1) % decisions_.size();
   ++recorded_;
   Second& b = BucketFor(sec);

@@ -127,8 +127,7 @@ std::chrono::milliseconds UpstreamCall::Remaining(int64_t ms) const {
 
 std::string_view UpstreamCall::header(http::field f) const {
   if (!parser_) return {};
-  auto it = parser_->get().find(f);
-  return it == parser_->get().end() ? std::string_view() : std::string_view(it->value());
+  return FieldValue(parser_->get(), f);
 }
 
 void UpstreamCall::Cancel() {

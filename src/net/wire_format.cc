@@ -1,5 +1,6 @@
 #include "net/wire_format.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -58,6 +59,24 @@ void HeaderLines::set(std::string_view name, std::string_view value) {
   text_ += ": ";
   text_.append(value);
   text_ += "\r\n";
+}
+
+std::string_view FieldValue(const http::fields& fields, http::field name) {
+  for (const auto& f : fields)
+    if (f.name() == name) return f.value();
+  return {};
+}
+
+std::string_view FieldValue(const http::fields& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    const std::string_view n = f.name_string();
+    if (n.size() != name.size()) continue;
+    bool same = true;
+    for (size_t i = 0; same && i < n.size(); ++i)
+      same = std::tolower(static_cast<unsigned char>(n[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+    if (same) return f.value();
+  }
+  return {};
 }
 
 void AppendRequestHead(const RequestHead& head, std::string& out) {

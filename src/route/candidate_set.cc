@@ -4,12 +4,11 @@
 #include <iterator>
 #include <span>
 
-#include <fmt/compile.h>
-#include <fmt/format.h>
 
 #include "context/tier_quality.h"
 #include "route/filters.h"
 #include "route/predict.h"
+#include "route/reason_text.h"
 
 namespace mec {
 
@@ -18,18 +17,29 @@ const BackendView& ViewOf(const RouteEnv& env, size_t i) {
   return i < env.snapshot.backends.size() ? env.snapshot.backends[i] : kDefaultView;
 }
 
-std::string QualityNote(const RequestContext& ctx) {
-  // ASCII only: this goes into a header (X-MEC-Reason).
-  std::string note = fmt::format(FMT_COMPILE("edge quality {:.2f} +-{:.2f}"), ctx.weak_as_good, ctx.quality_sd);
+void AppendQualityNote(const RequestContext& ctx, std::string& out) {
+  // ASCII only: this goes into a header (X-MEC-Reason). AppendFixed writes "{:.Nf}" as fmt does.
+  out += "edge quality ";
+  AppendFixed(out, ctx.weak_as_good, 2);
+  out += " +-";
+  AppendFixed(out, ctx.quality_sd, 2);
   if (ctx.familiarity >= 0 && ctx.familiarity < 0.5 && ctx.judged_support < 3) {
-    note += fmt::format(FMT_COMPILE(" (unsure: unlike the prompts the model was trained on, familiarity {:.2f}; {:.0f} judged like it)"),
-                        ctx.familiarity, ctx.judged_support);
+    out += " (unsure: unlike the prompts the model was trained on, familiarity ";
+    AppendFixed(out, ctx.familiarity, 2);
+    out += "; ";
+    AppendFixed(out, ctx.judged_support, 0);
+    out += " judged like it)";
   } else if (ctx.judged_support > 0) {
-    note += fmt::format(FMT_COMPILE(" ({:.0f} judged like it)"), ctx.judged_support);
+    out += " (";
+    AppendFixed(out, ctx.judged_support, 0);
+    out += " judged like it)";
   }
   // The model's name carries its version (logreg-stack-v1+judged.vN): every decision records it.
-  if (!ctx.complexity_model.empty()) note += fmt::format(FMT_COMPILE(" [{}]"), ctx.complexity_model);
-  return note;
+  if (!ctx.complexity_model.empty()) {
+    out += " [";
+    out += ctx.complexity_model;
+    out += ']';
+  }
 }
 
 double BackendQuality(const RequestContext& ctx, const Backend& b) {

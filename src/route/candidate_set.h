@@ -28,9 +28,9 @@ const BackendView& ViewOf(const RouteEnv& env, size_t i);
 // context/tier_quality.h: q * (1 - k (1 - r)) (reference: the edge model for a device backend,
 // the tier's own for the others).
 double BackendQuality(const RequestContext& ctx, const Backend& b);
-// The complexity model's edge quality and how sure it is, for X-MEC-Reason:
+// Appends the complexity model's edge quality and how sure it is, for X-MEC-Reason:
 // "edge quality 0.72 +-0.37 (unsure: unlike the prompts the model was trained on, familiarity 0.02; 0 judged like it)
 // [logreg-stack-v1]" (the live model's name, with its version once learning has promoted one).
-std::string QualityNote(const RequestContext& ctx);
+void AppendQualityNote(const RequestContext& ctx, std::string& out);
 
 }  // namespace mec

@@ -120,7 +120,10 @@ Result<Decision> Profile::Decide(const RequestContext& ctx, const RouteEnv& env)
   if (primary.prefix_tokens > 0 && !d.shed)
     d.reason += fmt::format("; {} holds ~{:.0f} of {} prompt tokens (prefix cache)", env.pool.at(primary.backend).name(),
                             primary.prefix_tokens, ctx.input_tokens);
-  if (ctx.quality_sd >= 0 && !d.shed) d.reason += "; " + QualityNote(ctx);
+  if (ctx.quality_sd >= 0 && !d.shed) {
+    d.reason += "; ";
+    AppendQualityNote(ctx, d.reason);
+  }
   d.candidates = std::move(cs.all);
   return d;
 }

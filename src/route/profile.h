@@ -12,7 +12,7 @@
 // picker's, else the profile's head and each scorer's detail ("least-latency: 120ms expected"),
 // then "; " and the saturation note (an overflow, a skipped replica), the cold note, "; edge-a
 // holds ~512 of 700 prompt tokens (prefix cache)" when prefix affinity predicts a hit, then "; "
-// and QualityNote when the complexity model said how sure it is.
+// and AppendQualityNote when the complexity model said how sure it is.
 //
 // Thread-safety: Decide may run concurrently (plugins are constant, see plugin.h).
 

@@ -2,7 +2,9 @@
 // Numbers in a reason line (X-MEC-Reason), appended exactly as fmt writes "{:.Nf}":
 // std::to_chars makes the same exact decimal conversion (ties to even, "nan", "inf"), without a
 // format string to interpret or a string grown one character at a time. A decision writes a few
-// of these; fmt cost more than a quarter of the adaptive picker.
+// of these; fmt cost more than a quarter of the adaptive picker. Values of a reason line (up to
+// 10^12 at up to 9 decimals, not within an ulp of a tie) take a faster path: one multiplication
+// and integer digits, ~50 instructions against to_chars' ~350.
 
 #include <string>
 

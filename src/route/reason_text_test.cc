@@ -19,7 +19,7 @@ std::string Fixed(double v, int decimals) {
 }
 
 // Byte for byte what fmt writes: random values over many magnitudes, exact ties (k/8, k/2^20),
-// signed zeros, the extremes, infinities and NaN.
+// signed zeros, the extremes, infinities and NaN; then near-ties.
 TEST(ReasonText, FixedEqualsFmt) {
   Rng rng(5, "reason-text");
   auto check = [](double v) {
@@ -38,6 +38,13 @@ TEST(ReasonText, FixedEqualsFmt) {
                    std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::infinity(),
                    -std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()})
     check(v);
+  // Around the ties of the fast path (k/2 * 10^-d, one ulp either side), where the one
+  // multiplication it makes could round the other way: there it must give way to to_chars.
+  for (int k = -4000; k <= 4000; ++k)
+    for (double scale : {1.0, 100.0, 1e6}) {
+      const double tie = (k + 0.5) / scale;
+      for (double v : {tie, std::nextafter(tie, 1e300), std::nextafter(tie, -1e300)}) check(v);
+    }
 }
 
 }  // namespace
