@@ -4,7 +4,8 @@
 // in pieces and then reports end of stream; then what the server and the gateway do with what was
 // read: the error answer, the header count, the X-MEC-* hint headers, the request ids, and
 // ParseRequest when the target is an endpoint. The first byte seeds the piece sizes and picks
-// small or the default limits.
+// small or the default limits. First, the server's own reading of a plain head (ParsePlainHead)
+// is checked against Beast's parser on the same bytes.
 // Property: every error the server would answer is a 4xx.
 
 #include <algorithm>
@@ -63,6 +64,32 @@ void CheckClientError(const std::optional<mec::ApiError>& e) {
   if (e) MEC_FUZZ_CHECK(e->http_status >= 400 && e->http_status < 500 && !e->message.empty());
 }
 
+// The server reads a plain head without Beast (ParsePlainHead): whatever that takes, Beast's
+// parser takes too, with the same method, target, version, fields and body.
+void CheckPlainHead(std::string_view bytes, const mec::ServerOptions& o) {
+  http::request<http::string_body> plain;
+  size_t head = 0, length = 0;
+  if (mec::net::ParsePlainHead(bytes, o, plain, head, length) != mec::net::PlainHead::kParsed) return;
+  if (head + length > bytes.size()) return;  // the body is not all here: the server reads on
+  mec::net::RequestParser parser;
+  mec::net::LimitRequestParser(parser, o);
+  parser.eager(true);
+  size_t used = 0;
+  while (!parser.is_done()) {
+    beast::error_code ec;
+    const size_t n = parser.put(asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+    used += n;
+    MEC_FUZZ_CHECK(!ec && n > 0);
+  }
+  const auto& b = parser.get();
+  MEC_FUZZ_CHECK(b.method_string() == plain.method_string() && b.target() == plain.target() && b.version() == plain.version());
+  MEC_FUZZ_CHECK(b.body() == bytes.substr(head, length) && b.keep_alive() == plain.keep_alive());
+  auto x = b.begin(), y = plain.begin();
+  for (; x != b.end() && y != plain.end(); ++x, ++y)
+    MEC_FUZZ_CHECK(x->name_string() == y->name_string() && x->value() == y->value() && x->name() == y->name());
+  MEC_FUZZ_CHECK(x == b.end() && y == plain.end());
+}
+
 }  // namespace
 
 MEC_FUZZ_TARGET(http_request) {
@@ -73,6 +100,7 @@ MEC_FUZZ_TARGET(http_request) {
     o.max_body_bytes = 1024;
     o.max_header_count = 8;
   }
+  CheckPlainHead(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1), o);
   PieceStream stream(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1), data[0] | 1u);
   beast::flat_buffer buf;
   // Requests on one connection, as the server's loop reads them (keep-alive, pipelining).

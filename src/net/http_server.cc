@@ -57,7 +57,10 @@ class Connection;
 struct HttpServer::Worker {
   explicit Worker(int i) : index(i), acceptor(ioc) {}
   int index;
-  asio::io_context ioc{1};
+  // One thread runs it, and only that thread does I/O on its sockets (connections, upstream
+  // pools, the acceptor: other threads post to it), so the reactor's per-socket lock is off
+  // (UNSAFE_IO: ~7 lock/unlock pairs a request); posting from other threads stays locked.
+  asio::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   tcp::acceptor acceptor;
   std::shared_ptr<Handler> handler;
   std::list<Connection*> connections;  // touched only on this worker's thread
@@ -139,6 +142,14 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
     for (auto& h : hooks) h();
   }
   awaitable<bool> Handshake();
+  // Reads the next request into `req`: a plain head (net/request_reader.h ParsePlainHead) and its
+  // Content-Length body straight from the socket into buf_, anything else with Beast's parser.
+  // false: the connection closes (after the error answer, if one is due).
+  awaitable<bool> ReadRequest(HttpRequest& req, bool first);
+  awaitable<bool> ReadWithBeast(HttpRequest& req);
+  // After a failed read of a head: the answer due (408, 400, 431; none when the client left or
+  // the connection idled out). `got_some`: part of a head had arrived.
+  awaitable<void> AnswerHeadError(beast::error_code ec, bool got_some);
   // While a handler runs, the connection watches its socket for the client's disconnect (and
   // keeps bytes it sends meanwhile, a pipelined request, for the next parse). Plain TCP: one
   // readiness wait with a plain completion handler, no coroutine; it stays queued across requests
@@ -403,6 +414,123 @@ awaitable<bool> Connection::Handshake() {
   co_return false;
 }
 
+awaitable<bool> Connection::ReadRequest(HttpRequest& req, bool first) {
+  const auto& o = server_.options_;
+  // Wait for the request line: keep-alive idle time between requests, header time for the first.
+  const bool had_bytes = buf_.size() > 0;
+  Arm(std::chrono::milliseconds(first || had_bytes ? o.header_timeout_ms : o.keepalive_timeout_ms),
+      first || had_bytes ? Timeout::kHeader : Timeout::kKeepAlive);
+  size_t head_bytes = 0, length = 0;
+  for (;;) {
+    const auto in = buf_.data();
+    const PlainHead ph =
+        ParsePlainHead(std::string_view(static_cast<const char*>(in.data()), in.size()), o, req, head_bytes, length);
+    if (ph == PlainHead::kUseBeast) {
+      const bool read = co_await ReadWithBeast(req);  // named: g++ 12 and co_await in expressions
+      co_return read;
+    }
+    if (ph == PlainHead::kParsed) break;
+    auto [ec, n] = co_await stream_.async_read_some(buf_.prepare(4096), kTuple);
+    buf_.commit(n);
+    if (ec) {
+      Disarm();
+      idle_ = false;
+      // As Beast reports it: the peer closed within a head is a partial message (400).
+      const beast::error_code why = ec == asio::error::eof && buf_.size() > 0 ? beast::error_code(http::error::partial_message) : ec;
+      co_await AnswerHeadError(why, buf_.size() > 0);
+      co_return false;
+    }
+  }
+  Disarm();
+  idle_ = false;
+  version_ = req.version();
+  keep_alive_ = req.keep_alive();
+  if (buf_.size() < head_bytes + length) {
+    Arm(std::chrono::milliseconds(o.body_timeout_ms), Timeout::kBody);
+    while (buf_.size() < head_bytes + length) {
+      auto [ec, n] = co_await stream_.async_read_some(buf_.prepare(std::max<size_t>(head_bytes + length - buf_.size(), 4096)), kTuple);
+      buf_.commit(n);
+      if (ec) {
+        Disarm();
+        // 408 on our timeout; 400 when the peer closed within the body (Beast's partial
+        // message); nothing when it reset or the read was cancelled.
+        const std::optional<ApiError> err =
+            timed_out_ == Timeout::kBody
+                ? std::optional<ApiError>(ApiError{408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"})
+                : RequestReadError(ec == asio::error::eof ? beast::error_code(http::error::partial_message) : ec, true, o);
+        if (err) {
+          auto res = ErrorResponse(*err, version_, false);  // named first: g++ 12 and temporaries across co_await
+          co_await WriteAndLinger(std::move(res));
+        }
+        co_return false;
+      }
+    }
+    Disarm();
+  }
+  req.body().assign(static_cast<const char*>(buf_.data().data()) + head_bytes, length);
+  buf_.consume(head_bytes + length);
+  co_return true;
+}
+
+awaitable<bool> Connection::ReadWithBeast(HttpRequest& req) {
+  const auto& o = server_.options_;
+  RequestParser parser;
+  LimitRequestParser(parser, o);
+  auto [ec, n] = co_await http::async_read_header(stream_, buf_, parser, kTuple);
+  Disarm();
+  idle_ = false;
+  if (ec) {
+    co_await AnswerHeadError(ec, buf_.size() > 0 || parser.got_some());
+    co_return false;
+  }
+  auto& head = parser.get();
+  version_ = head.version();
+  keep_alive_ = head.keep_alive();
+  const std::optional<ApiError> too_many = CheckHeaderCount(head, o);  // 431
+  if (too_many) {
+    auto res = ErrorResponse(*too_many, version_, false);  // named first: g++ 12 and temporaries across co_await
+    co_await WriteAndLinger(std::move(res));
+    co_return false;
+  }
+  if (!parser.is_done()) {
+    Arm(std::chrono::milliseconds(o.body_timeout_ms), Timeout::kBody);
+    auto [bec, bn] = co_await http::async_read(stream_, buf_, parser, kTuple);
+    Disarm();
+    if (bec) {
+      // 408 on our timeout; else 413 or 400 (net/request_reader.h), nothing if the client left.
+      const std::optional<ApiError> err =
+          timed_out_ == Timeout::kBody
+              ? std::optional<ApiError>(ApiError{408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"})
+              : RequestReadError(bec, true, o);
+      if (err) {
+        auto res = ErrorResponse(*err, version_, false);  // named first: g++ 12 and temporaries across co_await
+        co_await WriteAndLinger(std::move(res));
+      }
+      co_return false;
+    }
+  }
+  req = parser.release();
+  co_return true;
+}
+
+awaitable<void> Connection::AnswerHeadError(beast::error_code ec, bool got_some) {
+  if (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof) co_return;
+  if (timed_out_ == Timeout::kKeepAlive || server_.draining_) co_return;
+  if (timed_out_ == Timeout::kHeader) {
+    if (got_some) {
+      auto res = ErrorResponse({408, "invalid_request_error", "Request header not received in time.", "", "request_timeout"}, 11, false);
+      co_await WriteAndLinger(std::move(res));
+    }
+    co_return;
+  }
+  // 431 header limit, 413 body limit, 400 malformed (net/request_reader.h); nothing when cancelled.
+  const std::optional<ApiError> err = RequestReadError(ec, false, server_.options_);  // named, not in the condition (g++ 12)
+  if (err) {
+    auto res = ErrorResponse(*err, 11, false);
+    co_await WriteAndLinger(std::move(res));
+  }
+}
+
 awaitable<void> Connection::Run() {
   auto self = shared_from_this();
   worker_.connections.push_back(this);
@@ -415,64 +543,10 @@ awaitable<void> Connection::Run() {
       idle_ = true;
       started_ = false;
       if (server_.draining_) break;
-      RequestParser parser;
-      LimitRequestParser(parser, o);
-      // Wait for the request line: keep-alive idle time between requests, header time for the first.
-      const bool had_bytes = buf_.size() > 0;
-      Arm(std::chrono::milliseconds(first || had_bytes ? o.header_timeout_ms : o.keepalive_timeout_ms),
-          first || had_bytes ? Timeout::kHeader : Timeout::kKeepAlive);
+      HttpRequest req;
+      const bool got = co_await ReadRequest(req, first);  // named: g++ 12 and co_await in conditions
       first = false;
-      auto [ec, n] = co_await http::async_read_header(stream_, buf_, parser, kTuple);
-      Disarm();
-      idle_ = false;
-      if (ec) {
-        if (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof) break;
-        if (timed_out_ == Timeout::kKeepAlive || server_.draining_) break;
-        if (timed_out_ == Timeout::kHeader) {
-          if (buf_.size() > 0 || parser.got_some())
-            {  // named first: g++ 12 mishandles temporaries that live across co_await
-              auto res = ErrorResponse({408, "invalid_request_error", "Request header not received in time.", "", "request_timeout"}, 11, false);
-              co_await WriteAndLinger(std::move(res));
-            }
-          break;
-        }
-        // 431 header limit, 413 body limit, 400 malformed (net/request_reader.h); nothing when cancelled.
-        const std::optional<ApiError> err = RequestReadError(ec, false, o);  // named, not in the condition (g++ 12)
-        if (err) {
-          auto res = ErrorResponse(*err, 11, false);
-          co_await WriteAndLinger(std::move(res));
-        }
-        break;
-      }
-      auto& head = parser.get();
-      version_ = head.version();
-      keep_alive_ = head.keep_alive();
-      const std::optional<ApiError> too_many = CheckHeaderCount(head, o);  // 431
-      if (too_many) {
-        {  // named first: g++ 12 mishandles temporaries that live across co_await
-          auto res = ErrorResponse(*too_many, version_, false);
-          co_await WriteAndLinger(std::move(res));
-        }
-        break;
-      }
-      if (!parser.is_done()) {
-        Arm(std::chrono::milliseconds(o.body_timeout_ms), Timeout::kBody);
-        auto [bec, bn] = co_await http::async_read(stream_, buf_, parser, kTuple);
-        Disarm();
-        if (bec) {
-          // 408 on our timeout; else 413 or 400 (net/request_reader.h), nothing if the client left.
-          const std::optional<ApiError> err =
-              timed_out_ == Timeout::kBody
-                  ? std::optional<ApiError>(ApiError{408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"})
-                  : RequestReadError(bec, true, o);
-          if (err) {
-            auto res = ErrorResponse(*err, version_, false);  // named first: g++ 12 and temporaries across co_await
-            co_await WriteAndLinger(std::move(res));
-          }
-          break;
-        }
-      }
-      HttpRequest req = parser.release();
+      if (!got) break;
 
       // The gateway's own limits (issue 17): past server.max_connections the connection gets one
       // 503 and is closed; past server.max_in_flight a request gets a 503 and the connection stays.

@@ -20,6 +20,23 @@ using RequestParser = boost::beast::http::request_parser<boost::beast::http::str
 // Sets the server's limits on a new parser (header bytes: 431, body bytes: 413).
 void LimitRequestParser(RequestParser& parser, const ServerOptions& o);
 
+// The plain request, read without Beast's parser (its parse, field callbacks and composed reads
+// cost ~4,000 instructions a request, docs/benchmarks.md). `bytes` is what the connection has
+// read so far. A head is plain when its request line is a token method, a target of visible
+// ASCII and HTTP/1.1 or HTTP/1.0; each field line a token name, a colon and a value of visible
+// characters, spaces and tabs (obs-text allowed), every line ending in CRLF; with at most one
+// Content-Length (digits only), no Transfer-Encoding, and within the server's limits (head
+// bytes, field count, body bytes). Then the head is written into `req` (method, target, version,
+// each field as Beast's parser inserts it, trimmed) and kParsed is returned with the head's size
+// and the body's length. kNeedMore: no blank line yet and the head may still fit. kUseBeast:
+// anything else (a chunked body, a folded line, a bare LF, a limit passed, a malformed line):
+// Beast's parser then reads the same bytes and gives its answer (or its 400, 413 or 431), so
+// nothing unusual is judged here. `req` is unspecified unless kParsed.
+enum class PlainHead { kNeedMore, kParsed, kUseBeast };
+PlainHead ParsePlainHead(std::string_view bytes, const ServerOptions& o,
+                         boost::beast::http::request<boost::beast::http::string_body>& req, size_t& head_bytes,
+                         size_t& content_length);
+
 // The error answer to a failed read of a request's head (`body` false) or of its body, for errors
 // other than the server's own timeouts; nullopt when the connection just closes (the client went
 // away, or the read was cancelled while reading a head).
