@@ -4,7 +4,7 @@
 // format string to interpret or a string grown one character at a time. A decision writes a few
 // of these; fmt cost more than a quarter of the adaptive picker. Values of a reason line (up to
 // 10^12 at up to 9 decimals, not within an ulp of a tie) take a faster path: one multiplication
-// and integer digits, ~50 instructions against to_chars' ~350.
+// and integer digits, ~140 instructions with the append against ~430 through to_chars.
 
 #include <string>
 
