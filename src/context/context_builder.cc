@@ -29,7 +29,7 @@ constexpr CueBytes kCue;
 
 // One pass over the text, looking at the bytes that may start a cue (the same cues and order of
 // precedence as twelve searches of the text and a count of its digits, at a quarter of the cost
-// for a short prompt; context_builder_test holds those searches and compares).
+// for a short prompt; classify_task_test holds those searches and compares).
 std::string_view ClassifyTask(std::string_view text) {
   bool option_a = false, option_b = false, summary = false, math_word = false;
   int digits = 0;
