@@ -48,6 +48,22 @@ std::string_view TrimOws(const char* b, const char* e) {
   return {b, static_cast<size_t>(e - b)};
 }
 
+// token *( OWS "," OWS token ): a list Beast's parser surely accepts (it checks Connection and
+// Proxy-Connection as token lists and refuses the request otherwise); anything looser goes to it.
+bool SimpleTokenList(std::string_view v) {
+  const char* p = v.data();
+  const char* const e = p + v.size();
+  for (;;) {
+    const char* const token = p;
+    while (p < e && kChars.tchar[static_cast<unsigned char>(*p)]) ++p;
+    if (p == token) return false;
+    while (p < e && (*p == ' ' || *p == '\t')) ++p;
+    if (p == e) return true;
+    if (*p++ != ',') return false;
+    while (p < e && (*p == ' ' || *p == '\t')) ++p;
+  }
+}
+
 }  // namespace
 
 PlainHead ParsePlainHead(std::string_view bytes, const ServerOptions& o, http::request<http::string_body>& req,
@@ -95,7 +111,9 @@ PlainHead ParsePlainHead(std::string_view bytes, const ServerOptions& o, http::r
     const std::string_view value = TrimOws(value_begin, p);
     p += 2;
     const http::field f = http::string_to_field(name);
-    if (f == http::field::transfer_encoding) return PlainHead::kUseBeast;
+    if (f == http::field::transfer_encoding || f == http::field::upgrade) return PlainHead::kUseBeast;
+    if ((f == http::field::connection || f == http::field::proxy_connection) && !SimpleTokenList(value))
+      return PlainHead::kUseBeast;
     if (f == http::field::content_length) {
       if (has_length || value.empty() || value.size() > 18) return PlainHead::kUseBeast;
       for (char c : value) {

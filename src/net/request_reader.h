@@ -25,8 +25,9 @@ void LimitRequestParser(RequestParser& parser, const ServerOptions& o);
 // read so far. A head is plain when its request line is a token method, a target of visible
 // ASCII and HTTP/1.1 or HTTP/1.0; each field line a token name, a colon and a value of visible
 // characters, spaces and tabs (obs-text allowed), every line ending in CRLF; with at most one
-// Content-Length (digits only), no Transfer-Encoding, and within the server's limits (head
-// bytes, field count, body bytes). Then the head is written into `req` (method, target, version,
+// Content-Length (digits only), Connection and Proxy-Connection as plain token lists (Beast
+// refuses a malformed one), no Transfer-Encoding or Upgrade, and within the server's limits
+// (head bytes, field count, body bytes). Then the head is written into `req` (method, target, version,
 // each field as Beast's parser inserts it, trimmed) and kParsed is returned with the head's size
 // and the body's length. kNeedMore: no blank line yet and the head may still fit. kUseBeast:
 // anything else (a chunked body, a folded line, a bare LF, a limit passed, a malformed line):
