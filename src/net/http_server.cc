@@ -150,6 +150,8 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   // After a failed read of a head: the answer due (408, 400, 431; none when the client left or
   // the connection idled out). `got_some`: part of a head had arrived.
   awaitable<void> AnswerHeadError(beast::error_code ec, bool got_some);
+  // After a failed read of a body: 408 on our timeout, else 413 or 400; none when the client left.
+  awaitable<void> AnswerBodyError(beast::error_code ec);
   // While a handler runs, the connection watches its socket for the client's disconnect (and
   // keeps bytes it sends meanwhile, a pipelined request, for the next parse). Plain TCP: one
   // readiness wait with a plain completion handler, no coroutine; it stays queued across requests
@@ -452,16 +454,8 @@ awaitable<bool> Connection::ReadRequest(HttpRequest& req, bool first) {
       buf_.commit(n);
       if (ec) {
         Disarm();
-        // 408 on our timeout; 400 when the peer closed within the body (Beast's partial
-        // message); nothing when it reset or the read was cancelled.
-        const std::optional<ApiError> err =
-            timed_out_ == Timeout::kBody
-                ? std::optional<ApiError>(ApiError{408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"})
-                : RequestReadError(ec == asio::error::eof ? beast::error_code(http::error::partial_message) : ec, true, o);
-        if (err) {
-          auto res = ErrorResponse(*err, version_, false);  // named first: g++ 12 and temporaries across co_await
-          co_await WriteAndLinger(std::move(res));
-        }
+        // The peer closed within the body: a partial message, as Beast reports it (400).
+        co_await AnswerBodyError(ec == asio::error::eof ? beast::error_code(http::error::partial_message) : ec);
         co_return false;
       }
     }
@@ -497,20 +491,24 @@ awaitable<bool> Connection::ReadWithBeast(HttpRequest& req) {
     auto [bec, bn] = co_await http::async_read(stream_, buf_, parser, kTuple);
     Disarm();
     if (bec) {
-      // 408 on our timeout; else 413 or 400 (net/request_reader.h), nothing if the client left.
-      const std::optional<ApiError> err =
-          timed_out_ == Timeout::kBody
-              ? std::optional<ApiError>(ApiError{408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"})
-              : RequestReadError(bec, true, o);
-      if (err) {
-        auto res = ErrorResponse(*err, version_, false);  // named first: g++ 12 and temporaries across co_await
-        co_await WriteAndLinger(std::move(res));
-      }
+      co_await AnswerBodyError(bec);
       co_return false;
     }
   }
   req = parser.release();
   co_return true;
+}
+
+awaitable<void> Connection::AnswerBodyError(beast::error_code ec) {
+  // 408 on our timeout; else 413 or 400 (net/request_reader.h), nothing if the client left.
+  const std::optional<ApiError> err =
+      timed_out_ == Timeout::kBody
+          ? std::optional<ApiError>(ApiError{408, "invalid_request_error", "Request body not received in time.", "", "request_timeout"})
+          : RequestReadError(ec, true, server_.options_);
+  if (err) {
+    auto res = ErrorResponse(*err, version_, false);  // named first: g++ 12 and temporaries across co_await
+    co_await WriteAndLinger(std::move(res));
+  }
 }
 
 awaitable<void> Connection::AnswerHeadError(beast::error_code ec, bool got_some) {

@@ -1,8 +1,9 @@
 #include "net/wire_format.h"
 
-#include <cctype>
 #include <charconv>
 #include <cstring>
+
+#include "api/hints.h"
 
 namespace mec::net {
 namespace {
@@ -68,14 +69,8 @@ std::string_view FieldValue(const http::fields& fields, http::field name) {
 }
 
 std::string_view FieldValue(const http::fields& fields, std::string_view name) {
-  for (const auto& f : fields) {
-    const std::string_view n = f.name_string();
-    if (n.size() != name.size()) continue;
-    bool same = true;
-    for (size_t i = 0; same && i < n.size(); ++i)
-      same = std::tolower(static_cast<unsigned char>(n[i])) == std::tolower(static_cast<unsigned char>(name[i]));
-    if (same) return f.value();
-  }
+  for (const auto& f : fields)
+    if (IEquals(f.name_string(), name)) return f.value();
   return {};
 }
 
