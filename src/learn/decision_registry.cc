@@ -1,35 +1,91 @@
 #include "learn/decision_registry.h"
 
+#include <bit>
+#include <functional>
 #include <utility>
 
 namespace mec {
 
-DecisionRegistry::DecisionRegistry(size_t capacity) : capacity_(capacity > 0 ? capacity : 1) {}
+DecisionRegistry::DecisionRegistry(size_t capacity) : capacity_(capacity > 0 ? capacity : 1) {
+  const size_t n = std::bit_ceil(2 * capacity_);
+  index_.assign(n, kEmpty);
+  mask_ = n - 1;
+  slots_.reserve(capacity_);  // reserved, not touched: memory comes as decisions do
+}
+
+uint32_t DecisionRegistry::HashOf(std::string_view id) {
+  return static_cast<uint32_t>(std::hash<std::string_view>{}(id) >> 32);
+}
+
+size_t DecisionRegistry::Find(std::string_view id, uint32_t hash) const {
+  for (size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+    const uint64_t e = index_[pos];
+    if (e == kEmpty) return pos;
+    if (static_cast<uint32_t>(e >> 32) == hash && slots_[static_cast<uint32_t>(e) - 1].id == id) return pos;
+  }
+}
+
+void DecisionRegistry::Unindex(size_t pos) {
+  // Backward-shift deletion: an entry further along the run moves into the hole unless its home
+  // lies (cyclically) after the hole, so that every probe still finds it.
+  index_[pos] = kEmpty;
+  for (size_t hole = pos, cur = (pos + 1) & mask_; index_[cur] != kEmpty; cur = (cur + 1) & mask_) {
+    const size_t home = (index_[cur] >> 32) & mask_;
+    if (((cur - home) & mask_) >= ((cur - hole) & mask_)) {
+      index_[hole] = index_[cur];
+      index_[cur] = kEmpty;
+      hole = cur;
+    }
+  }
+}
+
+void DecisionRegistry::Assign(DecisionRecord& to, DecisionRecord&& from) {
+  to.backend.assign(from.backend);
+  to.tier = from.tier;
+  to.task_class.assign(from.task_class);
+  to.predicted_quality = from.predicted_quality;
+  to.time = from.time;
+  if (from.prompt.size() > to.prompt.capacity()) to.prompt = std::move(from.prompt);
+  else to.prompt.assign(from.prompt);
+}
 
 void DecisionRegistry::Record(std::string_view decision_id, DecisionRecord record) {
+  const uint32_t hash = HashOf(decision_id);
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto it = records_.find(decision_id); it != records_.end()) {
-    it->second = std::move(record);
+  size_t pos = Find(decision_id, hash);
+  if (index_[pos] != kEmpty) {
+    Assign(slots_[static_cast<uint32_t>(index_[pos]) - 1].record, std::move(record));
     return;
   }
-  while (records_.size() >= capacity_ && !order_.empty()) {
-    records_.erase(order_.front());
-    order_.pop_front();
+  size_t slot;
+  if (slots_.size() < capacity_) {
+    slot = slots_.size();
+    slots_.emplace_back();
+  } else {
+    slot = next_;
+    next_ = next_ + 1 == capacity_ ? 0 : next_ + 1;
+    const Slot& old = slots_[slot];
+    Unindex(Find(old.id, old.hash));
+    pos = Find(decision_id, hash);  // the shift may have moved the run
   }
-  order_.emplace_back(decision_id);
-  records_.emplace(std::string(decision_id), std::move(record));
+  Slot& s = slots_[slot];
+  s.id.assign(decision_id);
+  s.hash = hash;
+  Assign(s.record, std::move(record));
+  index_[pos] = (uint64_t{hash} << 32) | static_cast<uint32_t>(slot + 1);
 }
 
 std::optional<DecisionRecord> DecisionRegistry::Lookup(std::string_view decision_id) const {
+  const uint32_t hash = HashOf(decision_id);
   std::lock_guard<std::mutex> lock(mu_);
-  const auto it = records_.find(decision_id);
-  if (it == records_.end()) return std::nullopt;
-  return it->second;
+  const uint64_t e = index_[Find(decision_id, hash)];
+  if (e == kEmpty) return std::nullopt;
+  return slots_[static_cast<uint32_t>(e) - 1].record;
 }
 
 size_t DecisionRegistry::size() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return records_.size();
+  return slots_.size();
 }
 
 }  // namespace mec

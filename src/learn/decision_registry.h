@@ -5,16 +5,21 @@
 // Bounded: at most `capacity` decisions are kept; recording one more evicts the oldest (first in,
 // first out). Recording an id again replaces its record and keeps its place in the order.
 //
+// Every request records one decision, and at the default capacity the registry holds 100,000:
+// the records live in a ring in the order they came (their strings reused in place), found by
+// an open-addressing index of slot numbers, so that recording costs no allocation once the
+// ring is full and touches about two cold cache lines (a std::unordered_map keyed by string, with
+// a deque for the order, took ~6% of the gateway's CPU at saturation: docs/benchmarks.md).
+//
 // Thread-safety: every method may be called from any thread (one mutex).
 
 #include <cstddef>
-#include <deque>
-#include <functional>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "config/options.h"
 #include "core/clock.h"
@@ -34,7 +39,7 @@ class DecisionRegistry {
  public:
   static constexpr size_t kDefaultCapacity = 100000;
 
-  // REQUIRES: capacity > 0.
+  // REQUIRES: capacity > 0. Memory grows with the decisions recorded, up to capacity.
   explicit DecisionRegistry(size_t capacity = kDefaultCapacity);
 
   void Record(std::string_view decision_id, DecisionRecord record);
@@ -46,15 +51,27 @@ class DecisionRegistry {
   size_t capacity() const { return capacity_; }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  struct Slot {
+    std::string id;
+    uint32_t hash = 0;  // the id's hash (its upper half): its home in index_ and its tag there
+    DecisionRecord record;
   };
+  // An index_ entry: the id's 32-bit hash above, its slot number + 1 below (0: empty), so that a
+  // probe compares hashes without touching the slots.
+  static constexpr uint64_t kEmpty = 0;
+  static uint32_t HashOf(std::string_view id);
+
+  // The index_ position that holds `id`'s slot, or the empty position where it would go.
+  size_t Find(std::string_view id, uint32_t hash) const;
+  void Unindex(size_t pos);  // removes index_[pos], shifting later entries of its run back
+  static void Assign(DecisionRecord& to, DecisionRecord&& from);  // reuses to's strings
 
   const size_t capacity_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, DecisionRecord, Hash, std::equal_to<>> records_;  // guarded by mu_
-  std::deque<std::string> order_;                                                     // guarded by mu_
+  std::vector<Slot> slots_;       // guarded by mu_; a ring once full, oldest at next_
+  size_t next_ = 0;               // guarded by mu_; the slot the next new id takes once full
+  std::vector<uint64_t> index_;   // guarded by mu_; a power of two >= 2 * capacity, linear probing
+  size_t mask_ = 0;
 };
 
 }  // namespace mec

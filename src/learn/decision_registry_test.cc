@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <map>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +70,59 @@ TEST(DecisionRegistry, StaysBoundedUnderConcurrentUse) {
   int newest_present = 0;
   for (int t = 0; t < 4; ++t) newest_present += reg.Lookup(std::to_string(t) + "-4999").has_value();
   EXPECT_GE(newest_present, 1);
+}
+
+// The ring and its open-addressing index (backward-shift deletion) against a plain model: a map and
+// a first-in-first-out order, over random records, replacements and lookups, at capacities where
+// the index's runs collide and wrap around.
+TEST(DecisionRegistry, AgreesWithAPlainModelUnderRandomUse) {
+  for (const size_t capacity : {1u, 2u, 3u, 7u, 64u}) {
+    DecisionRegistry reg(capacity);
+    std::map<std::string, double> model;
+    std::deque<std::string> order;
+    std::mt19937 rng(static_cast<unsigned>(capacity));
+    std::uniform_int_distribution<int> pick(0, static_cast<int>(3 * capacity + 5));
+    for (int step = 0; step < 20000; ++step) {
+      const std::string id = (step % 3 == 0 ? "dec-" : "x") + std::to_string(pick(rng));
+      if (rng() % 3 == 0) {
+        const auto got = reg.Lookup(id);
+        const auto it = model.find(id);
+        ASSERT_EQ(got.has_value(), it != model.end()) << "capacity " << capacity << " step " << step << " id " << id;
+        if (got) EXPECT_DOUBLE_EQ(got->predicted_quality, it->second);
+        continue;
+      }
+      const double q = static_cast<double>(step);
+      reg.Record(id, Rec("b" + std::to_string(step % 5), q));
+      if (auto it = model.find(id); it != model.end()) {
+        it->second = q;
+      } else {
+        if (model.size() == capacity) {
+          model.erase(order.front());
+          order.pop_front();
+        }
+        model.emplace(id, q);
+        order.push_back(id);
+      }
+      ASSERT_EQ(reg.size(), model.size());
+    }
+    for (const auto& [id, q] : model) {
+      const auto got = reg.Lookup(id);
+      ASSERT_TRUE(got.has_value()) << id;
+      EXPECT_DOUBLE_EQ(got->predicted_quality, q);
+    }
+  }
+}
+
+TEST(DecisionRegistry, KeepsLongPromptsAndReplacesShorterOnes) {
+  DecisionRegistry reg(2);
+  DecisionRecord r = Rec("edge-a", 0.5);
+  r.prompt = std::string(1000, 'p');
+  reg.Record("d1", r);
+  reg.Record("d2", Rec("edge-b", 0.6));
+  reg.Record("d3", Rec("edge-c", 0.7));  // takes d1's slot, and a prompt of its own (empty)
+  EXPECT_FALSE(reg.Lookup("d1").has_value());
+  EXPECT_EQ(reg.Lookup("d3")->prompt, "");
+  EXPECT_EQ(reg.Lookup("d3")->backend, "edge-c");
 }
 
 }  // namespace
