@@ -310,9 +310,11 @@ void Connection::StartWatch() {
     return;
   }
   ++watch_gen_;
-  // Bytes (or the end of stream) that arrived before the wait is queued would raise no new
-  // readiness event (the reactor is edge-triggered): take them now, then wait for more.
-  if (!Drain()) return;
+  // No read here for bytes (or the end of stream) that arrived before the wait: queuing a readiness
+  // wait re-arms the socket in the reactor (EPOLL_CTL_MOD, which reports a socket already readable,
+  // though the reactor is edge-triggered), so the wait completes at once and OnReadable takes them.
+  // A wait still queued from before was armed the same way, and every byte since raised an event
+  // for it. (The read this replaced was a recv() answering EAGAIN on nearly every request.)
   if (!wait_pending_) ArmWatch();
 }
 

@@ -3,7 +3,7 @@
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack, backend, postJson, waitFor, readSse, guardedTest, sleep } from './lib.mjs';
+import { Stack, backend, postJson, waitFor, readSse, guardedTest, sleep, rawExchange } from './lib.mjs';
 
 const stack = new Stack();
 let slow, late, gw;
@@ -141,4 +141,25 @@ gtest('the gateway keeps serving after cancellations', async () => {
   const r = await postJson(`${gw.url}/chat/completions`, body('slow', { max_tokens: 2 }));
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.usage.completion_tokens, 2);
+});
+
+// The disconnect watcher reads what the client sends while its request is served: a request
+// pipelined behind it is kept for the next read, not taken for the client leaving, whether it
+// arrives with the first (one write) or while the first is being answered.
+gtest('requests pipelined behind one in flight are kept and answered in order', async () => {
+  const e0 = await slow.stats();
+  const g0 = await gw.stats();
+  const req = (maxTokens, close = false) => {
+    const b = JSON.stringify(body('slow', { max_tokens: maxTokens }));
+    return `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n${close ? 'Connection: close\r\n' : ''}\r\n${b}`;
+  };
+  // 3 tokens at 5 tok/s: the first answer takes ~0.6 s; the third request comes 300 ms into it.
+  const r = await rawExchange(gw.port, [req(3) + req(1), req(2, true)], { gapMs: 300, timeoutMs: 15000 });
+  assert.equal(r.why === 'end' || r.why === 'close', true, `the exchange ended by ${r.why}`);
+  const answers = [...r.raw.matchAll(/"completion_tokens":(\d+)/g)].map((m) => Number(m[1]));
+  assert.deepEqual(answers, [3, 1, 2], `three answers in order: ${r.raw.slice(0, 400)}`);
+  assert.equal((r.raw.match(/HTTP\/1\.1 200 /g) || []).length, 3);
+  const g1 = await gw.stats();
+  assert.equal(g1.client_cancelled, g0.client_cancelled, 'no request was taken for a client leaving');
+  assert.equal((await slow.stats()).served, e0.served + 3);
 });
