@@ -14,11 +14,58 @@ namespace mec::net {
 namespace ssl = asio::ssl;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-struct UpstreamConn {
-  std::optional<beast::tcp_stream> plain;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+// One pooled connection, plain or TLS, with its read buffer and its deadline. The deadline is
+// one timer per connection, armed lazily as the server's Connection does (net/http_server.cc):
+// Arm() moves the deadline and starts a wait only when none is pending that fires before it; a
+// wait that fires early waits again for the rest, one that fires late closes the socket (the
+// operation in progress fails, and `timed_out` says why). So a keep-alive request costs no timer
+// operation in the common case. (beast::tcp_stream armed and cancelled a timer around every read
+// and write: ~8,000 instructions per request, docs/benchmarks.md.)
+struct UpstreamConn : std::enable_shared_from_this<UpstreamConn> {
+  UpstreamConn(asio::io_context& ioc, const Clock& clock) : timer(ioc), clock(clock) {}
+  std::optional<tcp::socket> plain;
+  std::optional<ssl::stream<tcp::socket>> tls;
   beast::flat_buffer buf;
-  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+  asio::steady_timer timer;
+  const Clock& clock;
+  TimePoint deadline{};  // of the armed phase
+  bool armed = false;
+  bool waiting = false;    // a wait on timer is pending
+  bool timed_out = false;  // the armed deadline passed: the socket was closed
+
+  TimePoint wait_until{};  // when the pending wait fires
+
+  tcp::socket& socket() { return tls ? tls->next_layer() : *plain; }
+  // REQUIRES: `now` is clock.Now() (the caller has just read it to compute `at`).
+  void Arm(TimePoint at, TimePoint now) {
+    timed_out = false;
+    armed = true;
+    deadline = at;
+    if (waiting && wait_until <= deadline) return;  // that wait fires first and re-checks
+    Wait(now);
+  }
+  void Disarm() { armed = false; }
+  void Wait(TimePoint now) {
+    waiting = true;
+    wait_until = deadline;
+    timer.expires_after(std::max(Duration{0}, deadline - now));  // a pending wait ends with operation_aborted
+    timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // replaced by a nearer deadline, or the connection closed
+      self->waiting = false;
+      if (!self->armed) return;
+      const TimePoint t = self->clock.Now();
+      if (t < self->deadline) return self->Wait(t);
+      self->armed = false;
+      self->timed_out = true;
+      self->Close();
+    });
+  }
+  void Close() {
+    beast::error_code ec;
+    socket().shutdown(tcp::socket::shutdown_both, ec);
+    socket().close(ec);
+    timer.cancel();  // a pending wait ends now and lets go of the connection
+  }
 };
 
 Result<ParsedUrl> ParseUrl(const std::string& url) {
@@ -91,9 +138,12 @@ UpstreamPools::UpstreamPools(asio::io_context& ioc, const Clock& clock, const st
   }
 }
 
-UpstreamPools::~UpstreamPools() = default;
+UpstreamPools::~UpstreamPools() {
+  for (auto& v : idle_)
+    for (auto& c : v) c->Close();
+}
 
-std::unique_ptr<UpstreamConn> UpstreamPools::TakeIdle(int backend) {
+std::shared_ptr<UpstreamConn> UpstreamPools::TakeIdle(int backend) {
   auto& v = idle_[backend];
   if (v.empty()) return nullptr;
   auto c = std::move(v.back());
@@ -101,28 +151,26 @@ std::unique_ptr<UpstreamConn> UpstreamPools::TakeIdle(int backend) {
   return c;
 }
 
-void UpstreamPools::GiveBack(int backend, std::unique_ptr<UpstreamConn> c) {
+void UpstreamPools::GiveBack(int backend, std::shared_ptr<UpstreamConn> c) {
   auto& v = idle_[backend];
-  if (v.size() >= 256) return;  // enough idle connections; this one closes
+  if (v.size() >= 256) return c->Close();  // enough idle connections; this one closes
+  c->Disarm();
   v.push_back(std::move(c));
 }
 
 UpstreamCall::UpstreamCall(UpstreamPools& pools, int backend) : pools_(pools), backend_(backend) {}
 
 UpstreamCall::~UpstreamCall() {
-  if (conn_ && done_ && !cancelled_ && parser_ && parser_->keep_alive()) {
-    conn_->lowest().expires_never();
+  if (conn_ && done_ && !cancelled_ && parser_ && parser_->keep_alive() && conn_->socket().is_open()) {
     pools_.GiveBack(backend_, std::move(conn_));
   } else if (conn_) {
-    beast::error_code ec;
-    conn_->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-    conn_->lowest().close();
+    conn_->Close();
   }
 }
 
-std::chrono::milliseconds UpstreamCall::Remaining(int64_t ms) const {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - pools_.clock().Now());
-  return std::max(std::chrono::milliseconds(1), std::min(std::chrono::milliseconds(ms), left));
+void UpstreamCall::ArmWithin(int64_t ms) {
+  const TimePoint now = pools_.clock().Now();
+  conn_->Arm(std::min(now + std::chrono::milliseconds(ms), deadline_), now);
 }
 
 std::string_view UpstreamCall::header(http::field f) const {
@@ -132,11 +180,7 @@ std::string_view UpstreamCall::header(http::field f) const {
 
 void UpstreamCall::Cancel() {
   cancelled_ = true;
-  if (conn_) {
-    beast::error_code ec;
-    conn_->lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-    conn_->lowest().close();
-  }
+  if (conn_) conn_->Close();
 }
 
 awaitable<std::optional<AttemptFailure>> UpstreamCall::Connect() {
@@ -150,40 +194,70 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Connect() {
     if (ec) co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "cannot resolve " + u.host + ": " + ec.message()};
     resolved = results;
   }
-  conn_ = std::make_unique<UpstreamConn>();
+  conn_ = std::make_shared<UpstreamConn>(pools_.ioc(), pools_.clock());
   if (u.tls) conn_->tls.emplace(pools_.ioc(), pools_.ssl(backend_));
   else conn_->plain.emplace(pools_.ioc());
-  auto& low = conn_->lowest();
-  low.expires_after(Remaining(o.timeouts.connect_ms));
-  auto [ec, ep] = co_await low.async_connect(*resolved, kTuple);
+  ArmWithin(o.timeouts.connect_ms);
+  auto [ec, ep] = co_await asio::async_connect(conn_->socket(), *resolved, kTuple);
   if (ec) {
     if (cancelled_) co_return AttemptFailure{AttemptResult::kReset, 0, 0, "cancelled"};
-    if (ec == beast::error::timeout) co_return AttemptFailure{AttemptResult::kTimeout, 0, 0, fmt::format("connect timeout ({} ms)", o.timeouts.connect_ms)};
+    if (conn_->timed_out) co_return AttemptFailure{AttemptResult::kTimeout, 0, 0, fmt::format("connect timeout ({} ms)", o.timeouts.connect_ms)};
     resolved.reset();  // re-resolve next time
     co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "connect: " + ec.message()};
   }
-  low.socket().set_option(tcp::no_delay(true), ec);
+  conn_->socket().set_option(tcp::no_delay(true), ec);
   if (u.tls) {
     if (!SSL_set_tlsext_host_name(conn_->tls->native_handle(), u.host.c_str()))
       co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "TLS: cannot set SNI"};
     if (o.tls_verify) conn_->tls->set_verify_callback(ssl::host_name_verification(u.host));
-    low.expires_after(Remaining(o.timeouts.connect_ms));
+    ArmWithin(o.timeouts.connect_ms);
     auto [hec] = co_await conn_->tls->async_handshake(ssl::stream_base::client, kTuple);
-    if (hec) co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "TLS handshake: " + hec.message()};
+    if (hec) {
+      if (conn_->timed_out) co_return AttemptFailure{AttemptResult::kTimeout, 0, 0, fmt::format("connect timeout ({} ms)", o.timeouts.connect_ms)};
+      co_return AttemptFailure{AttemptResult::kConnect, 0, 0, "TLS handshake: " + hec.message()};
+    }
   }
   co_return std::nullopt;
+}
+
+// Reads what the parser needs next, as Beast's http::async_read_some does, with the socket's own
+// read (no composed operation around it): what conn_->buf holds first, then one read at a time
+// until the parser has taken something (`until_head`: the whole head). need_buffer (the body
+// buffer is full) comes back to the caller.
+template <typename Stream>
+awaitable<beast::error_code> UpstreamCall::Feed(Stream& s, bool until_head) {
+  auto& buf = conn_->buf;
+  for (;;) {
+    beast::error_code ec;
+    if (buf.size() > 0) {
+      const size_t used = parser_->put(buf.data(), ec);
+      buf.consume(used);
+      if (ec != http::error::need_more) {
+        if (ec || !until_head || parser_->is_header_done()) co_return ec;
+        if (used > 0) continue;
+      }
+    }
+    auto [rec, n] = co_await s.async_read_some(buf.prepare(std::max<size_t>(4096, std::min<size_t>(buf.capacity() - buf.size(), 65536))), kTuple);
+    if (rec == asio::error::eof) {
+      if (!parser_->got_some()) co_return http::error::end_of_stream;
+      beast::error_code eec;
+      parser_->put_eof(eec);  // a body read to the end of the connection ends here
+      co_return eec;
+    }
+    if (rec) co_return rec;
+    buf.commit(n);
+  }
 }
 
 template <typename Stream>
 awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const std::string& wire) {
   const auto& o = pools_.options(backend_);
-  auto& low = conn_->lowest();
   const int64_t head_ms = o.timeouts.first_byte_ms + generation_.count();
-  low.expires_after(Remaining(head_ms));
+  ArmWithin(head_ms);
   auto [wec, wn] = co_await asio::async_write(s, asio::buffer(wire), kTuple);
   auto classify = [&](beast::error_code ec, const char* phase) -> AttemptFailure {
     if (cancelled_) return {AttemptResult::kReset, 0, 0, "cancelled"};
-    if (ec == beast::error::timeout)
+    if (conn_->timed_out)
       return {AttemptResult::kTimeout, 0, 0,
               generation_.count() > 0 ? fmt::format("no response within {} ms (first_byte_ms {} + {} ms to generate the whole answer)", head_ms,
                                                     o.timeouts.first_byte_ms, generation_.count())
@@ -194,7 +268,8 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const
   parser_.emplace();
   parser_->body_limit(boost::none);
   parser_->header_limit(64 * 1024);
-  auto [rec, rn] = co_await http::async_read_header(s, conn_->buf, *parser_, kTuple);
+  const beast::error_code rec = co_await Feed(s, true);
+  conn_->Disarm();  // no deadline between reads (the caller may be writing to a slow client)
   if (rec) co_return classify(rec, "response");
   status_ = parser_->get().result_int();
   if (status_ == 429) {
@@ -211,7 +286,6 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const
   if (parser_->is_done()) done_ = true;
   co_return std::nullopt;
 }
-
 awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view path, std::string body, bool stream,
                                                              std::chrono::milliseconds generation,
                                                              const std::vector<std::pair<std::string, std::string>>* headers) {
@@ -269,22 +343,18 @@ awaitable<UpstreamCall::Piece> UpstreamCall::ReadSome() {
       done_ = true;
       co_return Piece{};
     }
-    conn_->lowest().expires_after(Remaining(o.timeouts.idle_ms));
+    ArmWithin(o.timeouts.idle_ms);
     auto& body = parser_->get().body();
     body.data = chunk_;
     body.size = sizeof chunk_;
     beast::error_code ec;
-    if (conn_->tls) {
-      auto [rec, n] = co_await http::async_read_some(*conn_->tls, conn_->buf, *parser_, kTuple);
-      ec = rec;
-    } else {
-      auto [rec, n] = co_await http::async_read_some(*conn_->plain, conn_->buf, *parser_, kTuple);
-      ec = rec;
-    }
+    if (conn_->tls) ec = co_await Feed(*conn_->tls, false);
+    else ec = co_await Feed(*conn_->plain, false);
+    conn_->Disarm();
     const size_t got = sizeof chunk_ - body.size;
     if (ec && ec != http::error::need_buffer) {
       if (cancelled_) co_return Piece{{}, "cancelled"};
-      if (ec == beast::error::timeout)
+      if (conn_->timed_out)
         co_return Piece{{}, pools_.clock().Now() >= deadline_ ? fmt::format("total timeout ({} ms)", o.timeouts.total_ms)
                                                               : fmt::format("no data for {} ms", o.timeouts.idle_ms)};
       co_return Piece{{}, "upstream connection broke: " + ec.message()};

@@ -38,8 +38,8 @@ class UpstreamPools {
   asio::io_context& ioc() { return ioc_; }
   const Clock& clock() const { return clock_; }
   // An idle connection to backend i, or nullptr.
-  std::unique_ptr<UpstreamConn> TakeIdle(int backend);
-  void GiveBack(int backend, std::unique_ptr<UpstreamConn> c);
+  std::shared_ptr<UpstreamConn> TakeIdle(int backend);
+  void GiveBack(int backend, std::shared_ptr<UpstreamConn> c);
   const ParsedUrl& url(int backend) const { return urls_[backend]; }
   const BackendOptions& options(int backend) const { return backends_[backend]; }
   asio::ssl::context& ssl(int backend) { return *ssl_[backend]; }  // REQUIRES: an https backend
@@ -56,7 +56,7 @@ class UpstreamPools {
   std::vector<std::shared_ptr<asio::ssl::context>> ssl_;  // null for http:// backends
   std::vector<std::string> auth_;
   std::vector<std::optional<tcp::resolver::results_type>> resolved_;
-  std::vector<std::vector<std::unique_ptr<UpstreamConn>>> idle_;
+  std::vector<std::vector<std::shared_ptr<UpstreamConn>>> idle_;
 };
 
 // One attempt against one backend: Start() sends the request and waits for the response head,
@@ -88,12 +88,14 @@ class UpstreamCall {
  private:
   template <typename Stream>
   awaitable<std::optional<AttemptFailure>> Exchange(Stream& s, const std::string& wire);  // head and body
+  template <typename Stream>
+  awaitable<beast::error_code> Feed(Stream& s, bool until_head);
   awaitable<std::optional<AttemptFailure>> Connect();
-  std::chrono::milliseconds Remaining(int64_t ms) const;
+  void ArmWithin(int64_t ms);  // the connection's deadline: `ms` from now, never past deadline_
 
   UpstreamPools& pools_;
   int backend_;
-  std::unique_ptr<UpstreamConn> conn_;
+  std::shared_ptr<UpstreamConn> conn_;  // shared with its deadline timer's pending wait
   std::optional<http::response_parser<http::buffer_body>> parser_;
   int status_ = 0;
   bool done_ = false;
