@@ -3,7 +3,7 @@
 
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { Stack, backend, postJson, waitFor, readSse, guardedTest, sleep, rawExchange } from './lib.mjs';
+import { Stack, backend, postJson, waitFor, readSse, guardedTest, sleep, rawExchange, streamChat, words } from './lib.mjs';
 
 const stack = new Stack();
 let slow, late, gw;
@@ -162,4 +162,34 @@ gtest('requests pipelined behind one in flight are kept and answered in order', 
   const g1 = await gw.stats();
   assert.equal(g1.client_cancelled, g0.client_cancelled, 'no request was taken for a client leaving');
   assert.equal((await slow.stats()).served, e0.served + 3);
+});
+
+// The upstream's deadlines while a stream is under way (timeouts.idle_ms between two reads,
+// timeouts.total_ms for the whole attempt): one timer per upstream connection, re-armed lazily
+// (net/upstream_client.cc). The slow emulator sends a token every 200 ms.
+gtest('an upstream stream silent past idle_ms, or past total_ms, is cut and its request cancelled', async () => {
+  const g = await stack.gateway({
+    backends: [
+      backend('edge-idle', 'edge', slow, { models: ['slow-idle'], timeouts: { idle_ms: 80 } }),
+      backend('edge-total', 'edge', slow, { models: ['slow-total'], timeouts: { total_ms: 900 } }),
+    ],
+  });
+  try {
+    for (const [model, why, minMs, maxMs] of [['slow-idle', 'no data for 80 ms', 0, 3000], ['slow-total', 'total timeout (900 ms)', 850, 3000]]) {
+      const e0 = await slow.stats();
+      const t0 = Date.now();
+      const s = await streamChat(g.base, body(model, { max_tokens: 40 }));
+      const ms = Date.now() - t0;
+      assert.equal(s.status, 200, `${model}: ${s.text}`);
+      assert.ok(s.errorEvent, `${model}: an error event ends the stream`);
+      const e = JSON.parse(s.errorEvent.data).error;
+      assert.equal(e.code, 'midstream_failure');
+      assert.ok(e.message.includes(why), `${model}: ${e.message}`);
+      assert.ok(ms >= minMs && ms < maxMs, `${model}: cut after ${ms} ms`);
+      assert.ok(words(s.text) < 40, `${model}: not the whole answer`);
+      await upstreamCancelled(slow, e0, Date.now());
+    }
+  } finally {
+    g.kill('SIGKILL');
+  }
 });
