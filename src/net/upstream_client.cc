@@ -175,7 +175,7 @@ void UpstreamCall::ArmWithin(int64_t ms) {
 
 std::string_view UpstreamCall::header(http::field f) const {
   if (!parser_) return {};
-  return FieldValue(parser_->get(), f);
+  return parser_->value(f);
 }
 
 void UpstreamCall::Cancel() {
@@ -271,7 +271,7 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const
   const beast::error_code rec = co_await Feed(s, true);
   conn_->Disarm();  // no deadline between reads (the caller may be writing to a slow client)
   if (rec) co_return classify(rec, "response");
-  status_ = parser_->get().result_int();
+  status_ = parser_->status();
   if (status_ == 429) {
     double retry = 1;
     auto ra = header(http::field::retry_after);
@@ -344,14 +344,12 @@ awaitable<UpstreamCall::Piece> UpstreamCall::ReadSome() {
       co_return Piece{};
     }
     ArmWithin(o.timeouts.idle_ms);
-    auto& body = parser_->get().body();
-    body.data = chunk_;
-    body.size = sizeof chunk_;
+    parser_->lend(chunk_, sizeof chunk_);
     beast::error_code ec;
     if (conn_->tls) ec = co_await Feed(*conn_->tls, false);
     else ec = co_await Feed(*conn_->plain, false);
     conn_->Disarm();
-    const size_t got = sizeof chunk_ - body.size;
+    const size_t got = sizeof chunk_ - parser_->left();
     if (ec && ec != http::error::need_buffer) {
       if (cancelled_) co_return Piece{{}, "cancelled"};
       if (conn_->timed_out)

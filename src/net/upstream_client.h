@@ -16,6 +16,7 @@
 #include "backend/backend.h"
 #include "core/clock.h"
 #include "gateway/failover_machine.h"
+#include "net/answer_parser.h"
 #include "net/http_server.h"
 
 namespace mec::net {
@@ -75,7 +76,7 @@ class UpstreamCall {
                                                  std::chrono::milliseconds generation = std::chrono::milliseconds(0),
                                                  const std::vector<std::pair<std::string, std::string>>* headers = nullptr);
   int status() const { return status_; }
-  std::string_view header(http::field f) const;
+  std::string_view header(http::field f) const;  // Content-Type or Retry-After (AnswerParser keeps no other)
   // Next body bytes. Empty with done() == true at the end; a failure if the stream broke.
   struct Piece {
     std::string_view data;
@@ -96,7 +97,7 @@ class UpstreamCall {
   UpstreamPools& pools_;
   int backend_;
   std::shared_ptr<UpstreamConn> conn_;  // shared with its deadline timer's pending wait
-  std::optional<http::response_parser<http::buffer_body>> parser_;
+  std::optional<AnswerParser> parser_;
   int status_ = 0;
   bool done_ = false;
   bool cancelled_ = false;
