@@ -1,5 +1,6 @@
 #include "learn/decision_registry.h"
 
+#include <algorithm>
 #include <bit>
 #include <functional>
 #include <utility>
@@ -13,7 +14,31 @@ DecisionRegistry::DecisionRegistry(size_t capacity) : capacity_(capacity > 0 ? c
   slots_.reserve(capacity_);  // reserved, not touched: memory comes as decisions do
 }
 
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+}  // namespace
+
+// The gateway's ids, "dec-" + 8 hex digits of salt + 8 of a counter (net/proxy_call.cc,
+// NewDecisionId), hash to their counter: consecutive decisions take consecutive index entries,
+// and the one evicted sits a fixed distance behind, so recording walks memory in order instead of
+// missing the cache twice. Any other id hashes as a string.
 uint32_t DecisionRegistry::HashOf(std::string_view id) {
+  if (id.size() == 20 && id.substr(0, 4) == "dec-") {
+    uint32_t counter = 0;
+    bool hex = true;
+    for (size_t i = 4; i < 20 && hex; ++i) {
+      const int d = HexDigit(id[i]);
+      hex = d >= 0;
+      if (i >= 12) counter = (counter << 4) | static_cast<uint32_t>(d);
+    }
+    if (hex) return counter;
+  }
   return static_cast<uint32_t>(std::hash<std::string_view>{}(id) >> 32);
 }
 
@@ -28,8 +53,12 @@ size_t DecisionRegistry::Find(std::string_view id, uint32_t hash) const {
 void DecisionRegistry::Unindex(size_t pos) {
   // Backward-shift deletion: an entry further along the run moves into the hole unless its home
   // lies (cyclically) after the hole, so that every probe still finds it.
+  // No entry sits further than max_probe_ from its home, so the walk ends once that far from the
+  // hole (the gateway's ids fill one long run, each at its home: without this bound every
+  // eviction walked all of it).
   index_[pos] = kEmpty;
-  for (size_t hole = pos, cur = (pos + 1) & mask_; index_[cur] != kEmpty; cur = (cur + 1) & mask_) {
+  for (size_t hole = pos, cur = (pos + 1) & mask_; index_[cur] != kEmpty && ((cur - hole) & mask_) <= max_probe_;
+       cur = (cur + 1) & mask_) {
     const size_t home = (index_[cur] >> 32) & mask_;
     if (((cur - home) & mask_) >= ((cur - hole) & mask_)) {
       index_[hole] = index_[cur];
@@ -73,6 +102,7 @@ void DecisionRegistry::Record(std::string_view decision_id, DecisionRecord recor
   s.hash = hash;
   Assign(s.record, std::move(record));
   index_[pos] = (uint64_t{hash} << 32) | static_cast<uint32_t>(slot + 1);
+  max_probe_ = std::max(max_probe_, (pos - hash) & mask_);
 }
 
 std::optional<DecisionRecord> DecisionRegistry::Lookup(std::string_view decision_id) const {

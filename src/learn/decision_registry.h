@@ -72,6 +72,7 @@ class DecisionRegistry {
   size_t next_ = 0;               // guarded by mu_; the slot the next new id takes once full
   std::vector<uint64_t> index_;   // guarded by mu_; a power of two >= 2 * capacity, linear probing
   size_t mask_ = 0;
+  size_t max_probe_ = 0;  // guarded by mu_; no entry lies further from its home (a bound: never lowered)
 };
 
 }  // namespace mec

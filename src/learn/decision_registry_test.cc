@@ -1,5 +1,6 @@
 #include "learn/decision_registry.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -83,7 +84,11 @@ TEST(DecisionRegistry, AgreesWithAPlainModelUnderRandomUse) {
     std::mt19937 rng(static_cast<unsigned>(capacity));
     std::uniform_int_distribution<int> pick(0, static_cast<int>(3 * capacity + 5));
     for (int step = 0; step < 20000; ++step) {
-      const std::string id = (step % 3 == 0 ? "dec-" : "x") + std::to_string(pick(rng));
+      // Some ids in the gateway's form (hashed by their counter), some not, some nearly.
+      const int n = pick(rng);
+      const std::string id = step % 3 == 0   ? fmt::format("dec-{:08x}{:08x}", n % 3, n)
+                             : step % 3 == 1 ? "x" + std::to_string(n)
+                                             : fmt::format("dec-{:08x}{:07x}g", 0, n);
       if (rng() % 3 == 0) {
         const auto got = reg.Lookup(id);
         const auto it = model.find(id);
@@ -111,6 +116,18 @@ TEST(DecisionRegistry, AgreesWithAPlainModelUnderRandomUse) {
       EXPECT_DOUBLE_EQ(got->predicted_quality, q);
     }
   }
+}
+
+// The gateway's ids hash to their counter and fill one long run of the index; evicting from it
+// must not walk the run (it did: a million decisions would take hours, not a second).
+TEST(DecisionRegistry, TakesAMillionOfTheGatewaysIdsAtFullCapacity) {
+  DecisionRegistry reg;  // 100,000
+  const auto id = [](uint32_t n) { return fmt::format("dec-{:08x}{:08x}", 0xabcdu, n); };
+  for (uint32_t n = 0; n < 1000000; ++n) reg.Record(id(n), Rec("b", n));
+  EXPECT_EQ(reg.size(), DecisionRegistry::kDefaultCapacity);
+  EXPECT_FALSE(reg.Lookup(id(899999)).has_value());
+  ASSERT_TRUE(reg.Lookup(id(900000)).has_value());
+  EXPECT_DOUBLE_EQ(reg.Lookup(id(999999))->predicted_quality, 999999.0);
 }
 
 TEST(DecisionRegistry, KeepsLongPromptsAndReplacesShorterOnes) {
