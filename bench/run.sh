@@ -66,6 +66,7 @@ for rate in 500 2000 5000; do
   line="  rate $rate/s:"
   declare -A P50 P99
   for k in "${ORDER[@]}"; do
+    rm -f "$OUT/h2load_${k}_$rate.log"  # h2load appends to its log: an earlier run's requests would count
     h2load --h1 -c 8 --rps $per -D $DURATION -d bench/request.json -H 'Content-Type: application/json' \
       --log-file "$OUT/h2load_${k}_$rate.log" "${URL[$k]}/v1/chat/completions" > "$OUT/h2load_${k}_$rate.txt" 2>&1 || true
     awk '$2==200{print $3}' "$OUT/h2load_${k}_$rate.log" > "$TMP/lat.txt"   # elapsed microseconds
