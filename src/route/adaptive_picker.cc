@@ -82,7 +82,7 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
     const size_t start = reason.size();
     if (e.deadline) {
       reason += "deadline ";
-      fmt::format_to(std::back_inserter(reason), FMT_COMPILE("{}"), ctx.deadline_ms.value_or(0));
+      AppendShortest(reason, ctx.deadline_ms.value_or(0));
       reason += "ms rules out ";
       reason += TierName(c.tier);
       reason += " (p(meet)=";

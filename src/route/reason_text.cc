@@ -3,6 +3,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
+
+#include <fmt/format.h>
 
 namespace mec {
 namespace {
@@ -43,6 +46,16 @@ void AppendFixed(std::string& out, double v, int decimals) {
   char buf[400];  // the longest double, 1.8e308, has 309 integer digits
   const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
   out.append(buf, r.ptr);
+}
+
+void AppendShortest(std::string& out, double v) {
+  if (v > 0 && v < 1e15 && v == std::floor(v)) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, static_cast<uint64_t>(v));
+    out.append(buf, r.ptr);
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "{}", v);
 }
 
 }  // namespace mec

@@ -14,4 +14,9 @@ namespace mec {
 // REQUIRES: 0 <= decimals <= 17.
 void AppendFixed(std::string& out, double v, int decimals);
 
+// Appends v as fmt::format("{}", v) (the shortest text that reads back as v). Whole numbers
+// below 10^15, as deadlines in milliseconds usually are, are written as integer digits (fmt's
+// shortest-form search cost ~3% of a decision); other values go through fmt.
+void AppendShortest(std::string& out, double v);
+
 }  // namespace mec

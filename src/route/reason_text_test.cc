@@ -47,5 +47,25 @@ TEST(ReasonText, FixedEqualsFmt) {
     }
 }
 
+// Byte for byte fmt's "{}": whole numbers on the integer path (up to and past its 10^15 bound),
+// fractions, signed zeros, negatives, huge and odd values through fmt.
+TEST(ReasonText, ShortestEqualsFmt) {
+  Rng rng(6, "reason-text-shortest");
+  auto check = [](double v) {
+    std::string s = "x";
+    AppendShortest(s, v);
+    ASSERT_EQ(s.substr(1), fmt::format("{}", v)) << v;
+  };
+  for (int i = 0; i <= 100000; ++i) check(i);
+  for (int i = 0; i < 100000; ++i) {
+    check(std::floor(std::exp(rng.Uniform(0, 36))));
+    check(rng.Uniform(0, 1000));
+    check(-std::floor(rng.Uniform(0, 1e6)));
+  }
+  for (double v : {0.0, -0.0, 0.5, 150.0, 150.5, 999999999999999.0, 1e15, 1e15 + 2, 1e16, 1e21, 1e300,
+                   std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()})
+    check(v);
+}
+
 }  // namespace
 }  // namespace mec
