@@ -286,6 +286,7 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const
   if (parser_->is_done()) done_ = true;
   co_return std::nullopt;
 }
+
 awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view path, std::string body, bool stream,
                                                              std::chrono::milliseconds generation,
                                                              const std::vector<std::pair<std::string, std::string>>* headers) {
@@ -325,6 +326,7 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Start(std::string_view pa
     else f = co_await Exchange(*conn_->plain, wire);
     // A pooled connection the server had already closed: try once more on a fresh one.
     if (f && reused && f->result == AttemptResult::kReset && !cancelled_) {
+      conn_->Close();  // not only dropped: its deadline timer's wait holds it too
       conn_.reset();
       parser_.reset();
       continue;

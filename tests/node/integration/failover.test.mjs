@@ -2,8 +2,10 @@
 // kind (5xx, 429, connection refused, first-byte timeout, mid-stream drop, everything failing).
 
 import { describe, test, before, after, beforeEach, afterEach } from 'node:test';
+import { readdirSync } from 'node:fs';
+import net from 'node:net';
 import assert from 'node:assert/strict';
-import { Stack, threeTierStack, backend, closedPort, streamChat, postJson, waitFor, expectOpenAIError, words, MODELS, guardedTest } from './lib.mjs';
+import { Stack, threeTierStack, backend, closedPort, streamChat, postJson, waitFor, expectOpenAIError, words, MODELS, guardedTest, sleep } from './lib.mjs';
 
 describe('killing the edge emulator under load', () => {
   const stack = new Stack();
@@ -326,5 +328,60 @@ describe('recovery after an outage', () => {
     const back = await waitFor(async () => (await ask()) === 'edge-mec', { timeoutMs: 5000, intervalMs: 100 });
     assert.ok(back, 'the edge served nothing within 5 s of its recovery');
     assert.ok(Date.now() - recovered < 5000);
+  });
+});
+
+// An upstream that closes each keep-alive connection 50 ms after its answer (a raw server: the
+// answer says nothing of closing): the gateway takes a pooled connection the server has closed,
+// finds it closed, and sends the request again on a fresh one within the same attempt; the dead
+// connection is closed at once (its deadline timer's wait must not keep the socket open).
+describe('pooled upstream connections the server has closed', () => {
+  const stack = new Stack();
+  const sockets = new Set();
+  let server;
+  after(() => {
+    for (const s of sockets) s.destroy();
+    server?.close();
+    return stack.close();
+  });
+
+  test('are retried on a fresh connection within the attempt, and their sockets closed', async () => {
+    let connections = 0;
+    server = net.createServer((sock) => {
+      ++connections;
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const len = Number((/content-length:\s*(\d+)/i.exec(buf.slice(0, end)) || [])[1] || 0);
+        if (buf.length < end + 4 + len) return;
+        buf = '';
+        if (sock.writableEnded) return sock.destroy();  // a request on a connection we closed: it gets nothing
+        const body = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
+        sock.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        setTimeout(() => sock.end(), 50);
+      });
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const gw = await stack.gateway({ backends: [backend('edge', 'edge', `http://127.0.0.1:${server.address().port}/v1`, { models: ['m'] })] });
+    const fds = () => readdirSync(`/proc/${gw.pid}/fd`).length;
+    const ask = () => postJson(`${gw.url}/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 });
+    assert.equal((await ask()).status, 200);
+    await sleep(200);
+    const fds0 = fds();
+    const rounds = 12;
+    for (let i = 0; i < rounds; ++i) {
+      await sleep(200);  // the upstream closes the pooled connection meanwhile
+      const r = await ask();
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.headers.get('x-mec-attempts'), '1', 'the stale connection is retried within the attempt');
+    }
+    await sleep(200);
+    assert.equal(connections, rounds + 1, 'a fresh connection for each request');
+    assert.ok(fds() - fds0 <= 2, `the gateway holds ${fds() - fds0} more descriptors after ${rounds} stale connections`);
+    assert.equal((await gw.stats()).failed, 0);
   });
 });
