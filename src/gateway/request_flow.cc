@@ -60,9 +60,8 @@ RequestFlow::Verdict RequestFlow::Decide(const Router& policy, Rng& rng, const R
   return Verdict::kRoute;
 }
 
-FailoverAction RequestFlow::Admitted(FailoverAction act) {
+FailoverAction RequestFlow::Admitted(FailoverAction act, TimePoint now) {
   while (act.type == FailoverAction::kStartAttempt) {
-    const TimePoint now = e_.clock.Now();
     // Fresher than the snapshot: a backend ejected since, or half-open with its one probe
     // already in flight, is skipped without using up one of the request's attempts.
     if (e_.monitor.AdmitAttempt(act.backend, now)) {
@@ -82,9 +81,15 @@ FailoverAction RequestFlow::Admitted(FailoverAction act) {
   return act;
 }
 
-FailoverAction RequestFlow::Start() { return Admitted(machine_->Start(e_.clock.Now())); }
+FailoverAction RequestFlow::Start() {
+  const TimePoint now = e_.clock.Now();
+  return Admitted(machine_->Start(now), now);
+}
 
-FailoverAction RequestFlow::OnHedgeTimer() { return Admitted(machine_->OnHedgeTimer(e_.clock.Now())); }
+FailoverAction RequestFlow::OnHedgeTimer() {
+  const TimePoint now = e_.clock.Now();
+  return Admitted(machine_->OnHedgeTimer(now), now);
+}
 
 FailoverAction RequestFlow::OnFailure(int backend, const AttemptFailure& f, TimePoint sent) {
   const TimePoint now = e_.clock.Now();
@@ -93,12 +98,12 @@ FailoverAction RequestFlow::OnFailure(int backend, const AttemptFailure& f, Time
   t.sent = sent;
   t.end = now;
   Observe(backend, f.result, t);
-  return Admitted(machine_->OnFailureOf(now, backend, f));
+  return Admitted(machine_->OnFailureOf(now, backend, f), now);
 }
 
 std::vector<int> RequestFlow::OnFirstByte(int backend) {
-  const TimePoint now = e_.clock.Now();
   std::vector<int> losers = machine_->OnFirstByteFrom(backend);
+  const TimePoint now = losers.empty() ? TimePoint{} : e_.clock.Now();  // read only for the losers' cost
   for (const auto& a : machine_->attempts()) {
     if (a.backend == backend && a.hedge) hedge_won_ = true;
     if (!e_.stats || a.failure || a.backend == backend) continue;

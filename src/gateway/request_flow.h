@@ -100,7 +100,7 @@ class RequestFlow {
   bool hedge_won() const { return hedge_won_; }
 
  private:
-  FailoverAction Admitted(FailoverAction act);
+  FailoverAction Admitted(FailoverAction act, TimePoint now);  // `now`: the caller's reading of the clock
   bool Observe(int backend, AttemptResult r, const AttemptTiming& t);
   void Trace(int backend, AttemptResult r) const;
   // The prompt's blocks are sent to `backend`: it will hold them (prefix affinity).

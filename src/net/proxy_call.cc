@@ -83,7 +83,8 @@ std::string NewDecisionId(GatewayShared& s) {
 }  // namespace
 
 // The record is made in place (a move-assignment of its dozen strings cost ~300 instructions).
-RequestTrace::RequestTrace(Telemetry* t, const std::string& id) : telemetry(t), record(t ? t->Begin(id) : RequestRecord{}) {}
+RequestTrace::RequestTrace(Telemetry* t, const std::string& id, TimePoint arrived)
+    : telemetry(t), record(t ? t->Begin(id, arrived) : RequestRecord{}) {}
 
 RequestTrace::~RequestTrace() {
   if (telemetry) telemetry->OnOutcome(std::move(record), status, http_status);
@@ -107,7 +108,7 @@ ProxyCall::ProxyCall(Handler& owner, GatewayShared& s, UpstreamPools& pools, Rng
       arrived_(s.clock.Now()),
       decision_id_(NewDecisionId(s)),
       ids_(RequestIds::From(FieldValue(req, "X-Request-Id"), FieldValue(req, "traceparent"), FieldValue(req, "tracestate"), ids_rng)),
-      trace_(s.telemetry, decision_id_),
+      trace_(s.telemetry, decision_id_, arrived_),
       policy_(s.policy) {
   if (trace_.telemetry) {
     trace_.record.request_id = ids_.request_id;
@@ -466,6 +467,7 @@ void ProxyCall::Spawn(std::shared_ptr<UpstreamAttempt> a, std::string body) {
 // Cancels the attempts still running (hedge losers, or all when the client left) and reports each
 // to the flow once: cancelled, with how long it had waited.
 void ProxyCall::CancelRunning() {
+  if (running_.empty()) return;  // the usual case: no clock read (~20 ns a read, 20 a request)
   const TimePoint now = s_.clock.Now();
   for (auto& a : running_) {
     a->Cancel();

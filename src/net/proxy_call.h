@@ -42,7 +42,7 @@ struct UpstreamAttempt;
 // call ends: status and HTTP status as last set (a request that ends without saying, e.g.
 // because the server stopped or the client left, counts as cancelled).
 struct RequestTrace {
-  RequestTrace(Telemetry* t, const std::string& id);
+  RequestTrace(Telemetry* t, const std::string& id, TimePoint arrived);
   ~RequestTrace();
   RequestTrace(const RequestTrace&) = delete;
   RequestTrace& operator=(const RequestTrace&) = delete;

@@ -69,10 +69,12 @@ std::string_view Telemetry::TierOf(int b) const {
   return b >= 0 && static_cast<size_t>(b) < tiers_.size() ? std::string_view(tiers_[b]) : std::string_view();
 }
 
-RequestRecord Telemetry::Begin(std::string decision_id) const {
+RequestRecord Telemetry::Begin(std::string decision_id) const { return Begin(std::move(decision_id), clock_.Now()); }
+
+RequestRecord Telemetry::Begin(std::string decision_id, TimePoint arrived) const {
   RequestRecord r;
   r.id = std::move(decision_id);
-  r.start = clock_.Now();
+  r.start = arrived;
   r.unix_s = UnixSeconds(r.start);
   return r;
 }

@@ -46,6 +46,7 @@ class Telemetry {
   ~Telemetry();
 
   RequestRecord Begin(std::string decision_id) const;
+  RequestRecord Begin(std::string decision_id, TimePoint arrived) const;  // the caller has read the clock
   void OnDecision(RequestRecord& r, const RequestContext& ctx, const Decision& d, Duration decide_time);
   // Routing found no backend (`why`, e.g. the router's message): logged as a decision with an
   // empty chain.
