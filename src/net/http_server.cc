@@ -14,11 +14,15 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
+#include "net/lazy_deadline.h"
 #include "net/request_reader.h"
 #include "net/server_stream.h"
 #include "net/wire_format.h"
 
 namespace mec::net {
+
+// The clock of the connections' I/O deadlines (header, body, write and keep-alive timeouts).
+const SystemClock kServerClock{};
 
 using asio::use_awaitable;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
@@ -77,7 +81,7 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   Connection(HttpServer& server, HttpServer::Worker& worker, tcp::socket sock, std::shared_ptr<asio::ssl::context> tls,
              bool over_limit)
       : server_(server), worker_(worker), stream_(std::move(sock), std::move(tls)), sock_(stream_.socket()),
-        timer_(sock_.get_executor()), watch_done_(sock_.get_executor()), over_limit_(over_limit) {}
+        deadline_(sock_.get_executor(), kServerClock), watch_done_(sock_.get_executor()), over_limit_(over_limit) {}
 
   awaitable<void> Run();
 
@@ -108,31 +112,24 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   }
 
  private:
-  // One timer per connection, armed lazily: Arm() moves the deadline and starts a wait only when
-  // none is pending that fires before it; Disarm() only clears the flag. A wait that fires early
-  // (the deadline moved on) waits again for the rest. So a keep-alive request costs no timer
-  // operations at all in the common case, where the previous wait (60 s) is still pending.
+  // The connection's deadline (net/lazy_deadline.h): a keep-alive request costs no timer
+  // operation in the common case, where the previous wait (60 s) is still pending.
   void Arm(std::chrono::milliseconds d, Timeout kind) {
     timed_out_ = Timeout::kNone;
     armed_ = kind;
-    deadline_ = asio::steady_timer::clock_type::now() + d;
-    if (waiting_ && timer_.expiry() <= deadline_) return;  // that wait fires first and re-checks
-    Wait();
+    const TimePoint now = kServerClock.Now();
+    deadline_.Arm(this, now + d, now);
   }
-  void Disarm() { armed_ = Timeout::kNone; }
-  void Wait() {
-    waiting_ = true;
-    timer_.expires_at(deadline_);  // a later pending wait ends with operation_aborted
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // replaced by a nearer deadline, or the connection closed
-      self->waiting_ = false;
-      if (self->armed_ == Timeout::kNone) return;
-      if (asio::steady_timer::clock_type::now() < self->deadline_) return self->Wait();
-      self->timed_out_ = self->armed_;
-      self->armed_ = Timeout::kNone;
-      beast::error_code ignore;
-      self->sock_.cancel(ignore);
-    });
+  void Disarm() {
+    armed_ = Timeout::kNone;
+    deadline_.Disarm();
+  }
+  friend class LazyDeadline;
+  void OnDeadline() {
+    timed_out_ = armed_;
+    armed_ = Timeout::kNone;
+    beast::error_code ignore;
+    sock_.cancel(ignore);
   }
   void MarkGone() {
     if (gone_) return;
@@ -180,16 +177,14 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   HttpServer::Worker& worker_;
   ServerStream stream_;  // reads and writes (TLS or not)
   tcp::socket& sock_;    // stream_'s socket: cancel, shutdown, close
-  asio::steady_timer timer_;
+  LazyDeadline deadline_;
   asio::steady_timer watch_done_;  // cancelled by the watcher when it exits
   beast::flat_buffer buf_;
   std::string wbuf_;  // the next write's head (and a small body), reused across requests
   std::string big_;   // a large body, written after wbuf_ without a copy
   std::array<asio::const_buffer, 3> parts_;  // what Write sends: parts_[0, nparts_)
   size_t nparts_ = 0;
-  asio::steady_timer::time_point deadline_;  // of the armed phase
-  Timeout armed_ = Timeout::kNone;           // the phase a timeout would end
-  bool waiting_ = false;                     // a wait on timer_ is pending
+  Timeout armed_ = Timeout::kNone;  // the phase a timeout would end
   Timeout timed_out_ = Timeout::kNone;
   bool idle_ = true;
   bool gone_ = false;
@@ -591,7 +586,7 @@ awaitable<void> Connection::Run() {
   beast::error_code ec;
   sock_.shutdown(tcp::socket::shutdown_send, ec);
   sock_.close(ec);
-  timer_.cancel();
+  deadline_.Cancel();
 }
 
 HttpServer::HttpServer(ServerOptions options, HandlerFactory factory)

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "net/lazy_deadline.h"
 #include "net/wire_format.h"
 
 namespace mec::net {
@@ -14,57 +15,34 @@ namespace mec::net {
 namespace ssl = asio::ssl;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-// One pooled connection, plain or TLS, with its read buffer and its deadline. The deadline is
-// one timer per connection, armed lazily as the server's Connection does (net/http_server.cc):
-// Arm() moves the deadline and starts a wait only when none is pending that fires before it; a
-// wait that fires early waits again for the rest, one that fires late closes the socket (the
-// operation in progress fails, and `timed_out` says why). So a keep-alive request costs no timer
-// operation in the common case. (beast::tcp_stream armed and cancelled a timer around every read
-// and write: ~8,000 instructions per request, docs/benchmarks.md.)
+// One pooled connection, plain or TLS, with its read buffer and its deadline (net/lazy_deadline.h:
+// one timer, re-armed lazily; one past its deadline closes the socket, the operation in progress
+// fails, and `timed_out` says why). beast::tcp_stream armed and cancelled a timer around every read
+// and write: ~8,000 instructions per request (docs/benchmarks.md).
 struct UpstreamConn : std::enable_shared_from_this<UpstreamConn> {
-  UpstreamConn(asio::io_context& ioc, const Clock& clock) : timer(ioc), clock(clock) {}
+  UpstreamConn(asio::io_context& ioc, const Clock& clock) : deadline(ioc.get_executor(), clock) {}
   std::optional<tcp::socket> plain;
   std::optional<ssl::stream<tcp::socket>> tls;
   beast::flat_buffer buf;
-  asio::steady_timer timer;
-  const Clock& clock;
-  TimePoint deadline{};  // of the armed phase
-  bool armed = false;
-  bool waiting = false;    // a wait on timer is pending
+  LazyDeadline deadline;
   bool timed_out = false;  // the armed deadline passed: the socket was closed
 
-  TimePoint wait_until{};  // when the pending wait fires
-
   tcp::socket& socket() { return tls ? tls->next_layer() : *plain; }
-  // REQUIRES: `now` is clock.Now() (the caller has just read it to compute `at`).
+  // REQUIRES: `now` is the clock's reading the caller made to compute `at`.
   void Arm(TimePoint at, TimePoint now) {
     timed_out = false;
-    armed = true;
-    deadline = at;
-    if (waiting && wait_until <= deadline) return;  // that wait fires first and re-checks
-    Wait(now);
+    deadline.Arm(this, at, now);
   }
-  void Disarm() { armed = false; }
-  void Wait(TimePoint now) {
-    waiting = true;
-    wait_until = deadline;
-    timer.expires_after(std::max(Duration{0}, deadline - now));  // a pending wait ends with operation_aborted
-    timer.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // replaced by a nearer deadline, or the connection closed
-      self->waiting = false;
-      if (!self->armed) return;
-      const TimePoint t = self->clock.Now();
-      if (t < self->deadline) return self->Wait(t);
-      self->armed = false;
-      self->timed_out = true;
-      self->Close();
-    });
+  void Disarm() { deadline.Disarm(); }
+  void OnDeadline() {
+    timed_out = true;
+    Close();
   }
   void Close() {
     beast::error_code ec;
     socket().shutdown(tcp::socket::shutdown_both, ec);
     socket().close(ec);
-    timer.cancel();  // a pending wait ends now and lets go of the connection
+    deadline.Cancel();  // a pending wait ends now and lets go of the connection
   }
 };
 
