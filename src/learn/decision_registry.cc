@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <functional>
 #include <utility>
 
@@ -14,16 +15,6 @@ DecisionRegistry::DecisionRegistry(size_t capacity) : capacity_(capacity > 0 ? c
   slots_.reserve(capacity_);  // reserved, not touched: memory comes as decisions do
 }
 
-namespace {
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-}  // namespace
-
 // The gateway's ids, "dec-" + 8 hex digits of salt + 8 of a counter (net/proxy_call.cc,
 // NewDecisionId), hash to their counter: consecutive decisions take consecutive index entries,
 // and the one evicted sits a fixed distance behind, so recording walks memory in order instead of
@@ -31,13 +22,8 @@ int HexDigit(char c) {
 uint32_t DecisionRegistry::HashOf(std::string_view id) {
   if (id.size() == 20 && id.substr(0, 4) == "dec-") {
     uint32_t counter = 0;
-    bool hex = true;
-    for (size_t i = 4; i < 20 && hex; ++i) {
-      const int d = HexDigit(id[i]);
-      hex = d >= 0;
-      if (i >= 12) counter = (counter << 4) | static_cast<uint32_t>(d);
-    }
-    if (hex) return counter;
+    const auto r = std::from_chars(id.data() + 12, id.data() + 20, counter, 16);
+    if (r.ec == std::errc() && r.ptr == id.data() + 20) return counter;
   }
   return static_cast<uint32_t>(std::hash<std::string_view>{}(id) >> 32);
 }

@@ -53,7 +53,7 @@ class DecisionRegistry {
  private:
   struct Slot {
     std::string id;
-    uint32_t hash = 0;  // the id's hash (its upper half): its home in index_ and its tag there
+    uint32_t hash = 0;  // HashOf(id): its home in index_ and its tag there
     DecisionRecord record;
   };
   // An index_ entry: the id's 32-bit hash above, its slot number + 1 below (0: empty), so that a
