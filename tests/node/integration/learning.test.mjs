@@ -110,13 +110,22 @@ describe('learning on the traffic', () => {
     assert.ok(l.promotions >= 1, `promotions ${l.promotions}, last gate: ${l.last_gate}`);
     assert.match(l.model, /^logreg-stack-v1\+judged\.v\d+$/);
 
-    // The live model now tells greetings from proofs for the device (verdicts: 1 vs 0).
-    const easy = await ask(gw, 'Hello there, good morning!', 'auto', { 'X-MEC-Min-Quality': '0.9; per=request' });
-    const hard = await ask(gw, PROOFS[0], 'auto', { 'X-MEC-Min-Quality': '0.9; per=request' });
+    // The live model now tells greetings from proofs for the device (verdicts: 1 vs 0). Every
+    // proof is asked, and the proofs' mean compared: a prompt whose device verdicts were all held
+    // back (about 1 in 125 for each prompt) is predicted from its words alone, less sharply than
+    // one the fit saw (it failed a CI run when that prompt was the only one probed).
+    const floor = { 'X-MEC-Min-Quality': '0.9; per=request' };
+    const easy = await ask(gw, 'Hello there, good morning!', 'auto', floor);
     assert.equal(easy.tier, 'device', easy.reason);
-    assert.notEqual(hard.tier, 'device', hard.reason);
     const q = (r) => Number(/device (?:meets )?quality (\d\.\d\d)/.exec(r.reason)[1]);
-    assert.ok(q(easy) > q(hard) + 0.3, `${easy.reason} vs ${hard.reason}`);
+    const hard = [];
+    for (const p of PROOFS) {
+      const r = await ask(gw, p, 'auto', floor);
+      assert.notEqual(r.tier, 'device', r.reason);
+      hard.push(q(r));
+    }
+    const meanHard = hard.reduce((a, v) => a + v, 0) / hard.length;
+    assert.ok(q(easy) > meanHard + 0.3, `${easy.reason} vs the proofs' device quality ${hard.join(', ')}`);
     assert.match(easy.reason, /judged like it\) \[logreg-stack-v1\+judged\.v\d+\]$/, 'the live model and its version in every decision');
   });
 
@@ -168,7 +177,11 @@ describe('learning on the traffic', () => {
       assert.equal(r.status, 0, r.stderr);
       return Number(/^device (\S+)$/m.exec(r.stdout)[1]);
     };
-    assert.ok(p(GREETINGS[0]) > p(PROOFS[1]) + 0.3, 'the reproduced model separates them too');
+    // Means over every greeting and every proof, as above: the fit holds a fifth of the verdicts
+    // back by id, so one prompt's device rows can all be missing from it.
+    const meanOf = (texts) => texts.reduce((a, t) => a + p(t), 0) / texts.length;
+    const [greet, prove] = [meanOf(GREETINGS), meanOf(PROOFS)];
+    assert.ok(greet > prove + 0.3, `the reproduced model separates them too (${greet} vs ${prove})`);
     // A bad label file is a clear error, not a crash.
     const bad = join(stack.dir, 'bad.jsonl');
     writeFileSync(bad, '{"id": 1}\n');
