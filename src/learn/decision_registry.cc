@@ -4,13 +4,16 @@
 #include <bit>
 #include <charconv>
 #include <functional>
+#include <new>
 #include <utility>
 
 namespace mec {
 
 DecisionRegistry::DecisionRegistry(size_t capacity) : capacity_(capacity > 0 ? capacity : 1) {
   const size_t n = std::bit_ceil(2 * capacity_);
-  index_.assign(n, kEmpty);
+  static_assert(kEmpty == 0, "calloc's zeros are empty entries");
+  index_.reset(static_cast<uint64_t*>(std::calloc(n, sizeof(uint64_t))));
+  if (!index_) throw std::bad_alloc();
   mask_ = n - 1;
   slots_.reserve(capacity_);  // reserved, not touched: memory comes as decisions do
 }

@@ -93,7 +93,9 @@ TEST(DecisionRegistry, AgreesWithAPlainModelUnderRandomUse) {
         const auto got = reg.Lookup(id);
         const auto it = model.find(id);
         ASSERT_EQ(got.has_value(), it != model.end()) << "capacity " << capacity << " step " << step << " id " << id;
-        if (got) EXPECT_DOUBLE_EQ(got->predicted_quality, it->second);
+        if (got) {
+          EXPECT_DOUBLE_EQ(got->predicted_quality, it->second);
+        }
         continue;
       }
       const double q = static_cast<double>(step);
