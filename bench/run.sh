@@ -45,12 +45,23 @@ for _ in $(seq 50); do curl -s -o /dev/null -X POST -H 'Content-Type: applicatio
 declare -A URL=([direct]="http://127.0.0.1:$EMU" [mecrouter]="http://127.0.0.1:$GW" [nginx]="http://127.0.0.1:$NGX")
 ORDER=(direct mecrouter nginx)
 echo "== throughput at saturation: wrk -t1 -c64 -d${DURATION}s, POST /v1/chat/completions (zero profile, 16 tokens), gateway/nginx threads=$THREADS"
+# The CPU time (user, system; clock ticks) of the processes that serve a run: the emulator for
+# `direct`, the gateway, nginx's workers. Per request it says where a ratio comes from: the proxy
+# whose core is saturated is the one that sets its throughput.
+declare -A SERVER_PIDS=([direct]="${PIDS[0]}" [mecrouter]="${PIDS[1]}" [nginx]="$(pgrep -P "$(cat "$TMP/nginx.pid")" | tr '\n' ' ')")
+cpu_ticks() { for p in $1; do awk '{print $14, $15}' "/proc/$p/stat"; done | awk '{u+=$1; s+=$2} END{print u+0, s+0}'; }
+TICK=$(getconf CLK_TCK)
 declare -A RPS
 for k in "${ORDER[@]}"; do
+  read -r U0 S0 < <(cpu_ticks "${SERVER_PIDS[$k]}")
   wrk -t1 -c64 -d${DURATION}s -s bench/wrk_post.lua "${URL[$k]}/v1/chat/completions" > "$OUT/wrk_$k.txt"
+  read -r U1 S1 < <(cpu_ticks "${SERVER_PIDS[$k]}")
   RPS[$k]=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk_$k.txt")
+  N=$(awk '/requests in/{print $1}' "$OUT/wrk_$k.txt")
   errs=$(awk '/Non-2xx|Socket errors/' "$OUT/wrk_$k.txt" | tr '\n' ' ')
-  printf "  %-10s %10s req/s %s\n" "$k" "${RPS[$k]}" "$errs"
+  cpu=$(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) -v t="$TICK" -v n="$N" -v d="$DURATION" \
+    'BEGIN{if (n > 0) printf "CPU a request: %.1f us user + %.1f us system (%.0f%% of a core)", u/t*1e6/n, s/t*1e6/n, (u+s)/t/d*100}')
+  printf "  %-10s %10s req/s  %s %s\n" "$k" "${RPS[$k]}" "$cpu" "$errs"
 done
 awk -v m="${RPS[mecrouter]}" -v n="${RPS[nginx]}" -v d="${RPS[direct]}" 'BEGIN{printf "  mecrouter / nginx = %.2f   mecrouter / direct = %.2f   nginx / direct = %.2f\n", m/n, m/d, n/d}'
 # The same through mecrouter with a new prompt on every request: the complexity model runs on
