@@ -104,9 +104,12 @@ struct RequestRec {
   uint8_t continuations = 0;
 };
 
-class World final : public OracleTruth {
+// One simulated run of one policy: every client's device and engine (gateway/engine.h), the
+// edge sites' GPUs and the cloud as servers with queues, the network between them, and the
+// event queue that drives them under the simulated clock.
+class SimulatedDeployment final : public OracleTruth {
  public:
-  World(const SimInputs& in, const Router& policy, uint64_t seed);
+  SimulatedDeployment(const SimInputs& in, const Router& policy, uint64_t seed);
   PolicyRun Run();
 
   // OracleTruth, for the request being decided.
@@ -247,7 +250,7 @@ TierProfile WithOutages(TierProfile p, const Scenario& s, const std::string& tar
   return p;
 }
 
-World::World(const SimInputs& in, const Router& policy, uint64_t seed)
+SimulatedDeployment::SimulatedDeployment(const SimInputs& in, const Router& policy, uint64_t seed)
     : in_(in), s_(in.scenario), policy_(policy), seed_(seed), learn_rng_(seed, "learning/sample") {
   oracle_ = dynamic_cast<OraclePolicy*>(const_cast<Router*>(&policy));
   if (oracle_) oracle_->Reset();
@@ -321,7 +324,7 @@ World::World(const SimInputs& in, const Router& policy, uint64_t seed)
   attempts_.reserve(in.requests.size() + in.requests.size() / 4);
 }
 
-int World::PickGpu(int site, int model) const {
+int SimulatedDeployment::PickGpu(int site, int model) const {
   // The site's load balancer: among the GPUs warm with the model, the one with the fewest requests
   // (running + queued), lowest index.
   const ModelPlacement& pl = sites_[static_cast<size_t>(site)].placement;
@@ -337,25 +340,25 @@ int World::PickGpu(int site, int model) const {
   return best;
 }
 
-int World::SiteOfGpu(int server) const {
+int SimulatedDeployment::SiteOfGpu(int server) const {
   int site = 0;
   while (site + 1 < static_cast<int>(site_offset_.size()) && GpuServer(site + 1, 0) <= server) ++site;
   return site;
 }
 
-void World::StartLoad(int site, int slot, int model) {
+void SimulatedDeployment::StartLoad(int site, int slot, int model) {
   sites_[static_cast<size_t>(site)].placement.Reserve(slot, model);
   ++model_loads_;
   const int server = GpuServer(site, slot);
   if (Busy(server) == 0) BeginLoad(server);  // else: once its last request is released
 }
 
-void World::BeginLoad(int server) {
+void SimulatedDeployment::BeginLoad(int server) {
   load_done_[static_cast<size_t>(server)] = Now() + FromSeconds(s_.placement.cold_start_s);
   Push(load_done_[static_cast<size_t>(server)], kLoaded, static_cast<uint32_t>(server));
 }
 
-void World::OnLoaded(int server) {
+void SimulatedDeployment::OnLoaded(int server) {
   const int site = SiteOfGpu(server);
   const int slot = server - GpuServer(site, 0);
   SiteState& ss = sites_[static_cast<size_t>(site)];
@@ -368,7 +371,7 @@ void World::OnLoaded(int server) {
     if (attempts_[a].live) ArriveAtSite(a, site, model);
 }
 
-void World::ArriveAtSite(uint32_t a, int site, int model) {
+void SimulatedDeployment::ArriveAtSite(uint32_t a, int site, int model) {
   AttemptRec& at = attempts_[a];
   SiteState& ss = sites_[static_cast<size_t>(site)];
   if (servers_[GpuServer(site, 0)].InOutage(Now())) {  // the site answers 503 whatever it holds
@@ -390,13 +393,13 @@ void World::ArriveAtSite(uint32_t a, int site, int model) {
   ss.pending[static_cast<size_t>(model)].push_back(a);  // until loaded, or the client's timeout
 }
 
-double World::ExtraRttMs(uint32_t client, int backend) const {
+double SimulatedDeployment::ExtraRttMs(uint32_t client, int backend) const {
   if (TierOf(backend) != Tier::kEdge) return 0;
   const int site = SiteOf(client, backend);
   return site == in_.fleet[client].home_site ? 0 : s_.edge_sites[site].other_site_extra_rtt_ms;
 }
 
-PolicyRun World::Run() {
+PolicyRun SimulatedDeployment::Run() {
   for (uint32_t i = 0; i < in_.requests.size(); ++i) Push(TimePoint{} + FromSeconds(in_.requests[i].arrival_s), kArrival, i);
   if (s_.engine_signals.enabled) Push(TimePoint{}, kEnginePoll, 0);
   // Client-side gateways pull at their own moments: kFleetGroups groups at evenly spread phases.
@@ -464,7 +467,7 @@ PolicyRun World::Run() {
   return run;
 }
 
-void World::PullFleet(uint32_t group) {
+void SimulatedDeployment::PullFleet(uint32_t group) {
   FleetState st;
   for (auto& [name, v] : regional_) {
     FleetBackendState b;
@@ -489,7 +492,7 @@ void World::PullFleet(uint32_t group) {
   }
 }
 
-void World::ObserveRegionally(const AttemptRec& at, const AttemptTiming& t) {
+void SimulatedDeployment::ObserveRegionally(const AttemptRec& at, const AttemptTiming& t) {
   ClientEngine& eng = *engines_[in_.requests[at.req].client];
   const Backend& b = eng.pool.at(at.backend);
   if (b.tier() == Tier::kDevice || !t.first) return;
@@ -501,7 +504,7 @@ void World::ObserveRegionally(const AttemptRec& at, const AttemptTiming& t) {
   if (t.output_tokens > 1) v.tpot.Observe(ToSeconds(t.end - *t.first) / static_cast<double>(t.output_tokens - 1), Now());
 }
 
-void World::PollEngines() {
+void SimulatedDeployment::PollEngines() {
   std::vector<EngineLoad> site(s_.edge_sites.size());
   for (size_t si = 0; si < site.size(); ++si) {
     const auto& spec = s_.edge_sites[si];
@@ -524,7 +527,7 @@ void World::PollEngines() {
     for (size_t k = 0; k < site_order_[h].size(); ++k) boards_[h]->Set(1 + k, site[static_cast<size_t>(site_order_[h][k])]);
 }
 
-void World::OnArrival(uint32_t i) {
+void SimulatedDeployment::OnArrival(uint32_t i) {
   const SimRequest& r = in_.requests[i];
   ClientEngine& eng = *engines_[r.client];
   ClientNetwork& net = nets_[r.client];
@@ -587,7 +590,7 @@ void World::OnArrival(uint32_t i) {
   Handle(i, Flow(i).Start());
 }
 
-void World::Handle(uint32_t i, FailoverAction act) {
+void SimulatedDeployment::Handle(uint32_t i, FailoverAction act) {
   RequestRec& rr = reqs_[i];
   if (act.type == FailoverAction::kStartAttempt) {  // admitted by the flow
     StartAttempt(i, act.backend);
@@ -608,7 +611,7 @@ void World::Handle(uint32_t i, FailoverAction act) {
   // kWait: another attempt still runs.
 }
 
-void World::StartAttempt(uint32_t i, int backend, int64_t continue_after) {
+void SimulatedDeployment::StartAttempt(uint32_t i, int backend, int64_t continue_after) {
   const SimRequest& r = in_.requests[i];
   ClientEngine& eng = *engines_[r.client];
   Backend& b = eng.pool.at(backend);
@@ -644,7 +647,7 @@ void World::StartAttempt(uint32_t i, int backend, int64_t continue_after) {
   Push(Now() + FromMillis(static_cast<double>(to.first_byte_ms)), kTimeout, a);
 }
 
-void World::OnServerArrive(uint32_t a) {
+void SimulatedDeployment::OnServerArrive(uint32_t a) {
   AttemptRec& at = attempts_[a];
   if (!at.live) return;
   at.arrived = Now();
@@ -669,7 +672,7 @@ void World::OnServerArrive(uint32_t a) {
   AdmitAt(a);
 }
 
-void World::AdmitAt(uint32_t a) {
+void SimulatedDeployment::AdmitAt(uint32_t a) {
   AttemptRec& at = attempts_[a];
   const SimRequest& r = in_.requests[at.req];
   WorkItem w;
@@ -695,7 +698,7 @@ void World::AdmitAt(uint32_t a) {
   }
 }
 
-void World::StartService(uint32_t a, const ServicePlan& plan) {
+void SimulatedDeployment::StartService(uint32_t a, const ServicePlan& plan) {
   AttemptRec& at = attempts_[a];
   const TimePoint now = Now();
   at.running = true;
@@ -740,7 +743,7 @@ void World::StartService(uint32_t a, const ServicePlan& plan) {
   Push(done_client, kDone, a);
 }
 
-void World::ReleaseServer(uint32_t a) {
+void SimulatedDeployment::ReleaseServer(uint32_t a) {
   AttemptRec& at = attempts_[a];
   if (!at.admitted || at.released) return;
   at.released = true;
@@ -773,12 +776,12 @@ void World::ReleaseServer(uint32_t a) {
   }
 }
 
-void World::EndAttempt(AttemptRec& at) {
+void SimulatedDeployment::EndAttempt(AttemptRec& at) {
   at.live = false;
   engines_[in_.requests[at.req].client]->pool.at(at.backend).in_flight.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void World::Record(uint32_t a, AttemptResult result) {
+void SimulatedDeployment::Record(uint32_t a, AttemptResult result) {
   const AttemptRec& at = attempts_[a];
   AttemptTiming t;
   t.sent = at.sent;
@@ -789,7 +792,7 @@ void World::Record(uint32_t a, AttemptResult result) {
   Flow(at.req).OnAttemptEnd(at.backend, result, t);
 }
 
-void World::FailAttempt(uint32_t a, const AttemptFailure& f) {
+void SimulatedDeployment::FailAttempt(uint32_t a, const AttemptFailure& f) {
   AttemptRec& at = attempts_[a];
   EndAttempt(at);
   ReleaseServer(a);
@@ -811,7 +814,7 @@ void World::FailAttempt(uint32_t a, const AttemptFailure& f) {
   Handle(i, Flow(i).OnFailure(at.backend, f, at.sent));
 }
 
-void World::CancelAttempt(uint32_t a) {
+void SimulatedDeployment::CancelAttempt(uint32_t a) {
   AttemptRec& at = attempts_[a];
   if (!at.live) return;
   EndAttempt(at);
@@ -819,7 +822,7 @@ void World::CancelAttempt(uint32_t a) {
   Record(a, AttemptResult::kCancelled);
 }
 
-void World::OnFirstByte(uint32_t a) {
+void SimulatedDeployment::OnFirstByte(uint32_t a) {
   AttemptRec& at = attempts_[a];
   if (!at.live || at.got_first) return;
   at.got_first = true;
@@ -839,7 +842,7 @@ void World::OnFirstByte(uint32_t a) {
       if (other != a && attempts_[other].backend == b && attempts_[other].live) CancelAttempt(other);
 }
 
-void World::OnDone(uint32_t a) {
+void SimulatedDeployment::OnDone(uint32_t a) {
   AttemptRec& at = attempts_[a];
   if (!at.live) return;
   ReleaseServer(a);
@@ -888,7 +891,7 @@ void World::OnDone(uint32_t a) {
   rr.live.reset();
 }
 
-void World::OnCut(uint32_t a) {
+void SimulatedDeployment::OnCut(uint32_t a) {
   AttemptRec& at = attempts_[a];
   if (!at.live) return;
   EndAttempt(at);
@@ -906,7 +909,7 @@ void World::OnCut(uint32_t a) {
   if (!TryContinue(cut.req, cut, sent)) FinishFailed(cut.req, FailureReason::kMidstream);
 }
 
-bool World::TryContinue(uint32_t i, const AttemptRec& cut, int64_t sent) {
+bool SimulatedDeployment::TryContinue(uint32_t i, const AttemptRec& cut, int64_t sent) {
   RequestRec& rr = reqs_[i];
   if (rr.done || !rr.live || s_.continue_tiers.empty()) return false;
   const SimRequest& r = in_.requests[i];
@@ -917,7 +920,7 @@ bool World::TryContinue(uint32_t i, const AttemptRec& cut, int64_t sent) {
   return true;
 }
 
-void World::FinishFailed(uint32_t i, FailureReason why) {
+void SimulatedDeployment::FinishFailed(uint32_t i, FailureReason why) {
   RequestRec& rr = reqs_[i];
   if (rr.done) return;
   RequestOutcome& o = out_[i];
@@ -935,7 +938,7 @@ void World::FinishFailed(uint32_t i, FailureReason why) {
   rr.live.reset();
 }
 
-OracleView World::View(int backend) const {
+OracleView SimulatedDeployment::View(int backend) const {
   const SimRequest& r = in_.requests[deciding_];
   const auto& item = in_.prompts.items[r.prompt];
   const TimePoint now = Now();
@@ -1019,8 +1022,8 @@ std::vector<ParsedRequest> MakeParsedPrompts(const PromptSet& prompts) {
 }
 
 PolicyRun RunPolicy(const SimInputs& in, const Router& policy, uint64_t seed) {
-  World w(in, policy, seed);
-  return w.Run();
+  SimulatedDeployment deployment(in, policy, seed);
+  return deployment.Run();
 }
 
 }  // namespace mec::sim
