@@ -525,24 +525,54 @@ awaitable<void> ProxyCall::DeliverWhole(UpstreamAttempt& w) {
 // first byte is continued on another backend when one can (OpenContinuation, DESIGN.md §8): the
 // client sees one stream with a comment line at the seam. Otherwise, or past the limit, the stream
 // ends with an error event and no [DONE].
+AttemptTiming ProxyCall::StreamTiming(const UpstreamAttempt& w, int64_t tokens) const {
+  AttemptTiming t;
+  t.sent = w.sent;
+  t.first = w.opened;  // the first event's arrival
+  t.end = s_.clock.Now();
+  t.output_tokens = tokens;
+  return t;
+}
+
+void ProxyCall::StreamClientLeft(const UpstreamAttempt& cur) {
+  Count(s_.stats.client_cancelled);
+  flow_->OnAttemptEnd(cur.backend, AttemptResult::kCancelled, StreamTiming(cur, cur.chunks));
+  trace_.End(RequestStatus::kCancelled, 499);
+}
+
+TimePoint ProxyCall::FinishStream(UpstreamAttempt& w, const std::string& model) {
+  Backend& b = s_.parts.pool.at(w.backend);
+  const int64_t own_tokens = w.usage ? w.usage->completion_tokens : w.chunks;
+  const int64_t tokens = own_tokens + (w.splice ? w.splice->sent_before() : 0);
+  trace_.record.output_tokens = tokens;
+  if (w.usage) trace_.record.input_tokens = w.usage->prompt_tokens;
+  const AttemptTiming t = StreamTiming(w, own_tokens);
+  Count(s_.stats.completed);
+  flow_->OnAttemptEnd(w.backend, AttemptResult::kOk, t);
+  Remember(b);
+  trace_.End(RequestStatus::kOk, 200);
+  // A continued answer is not cached or judged: two backends wrote it.
+  if (!w.splice && w.capture && (sampled_ || cache_->stores())) {
+    CachedAnswer streamed;
+    streamed.stream = true;
+    streamed.events = std::move(w.captured);
+    streamed.output_tokens = tokens;
+    if (sampled_)
+      if (auto whole = AsWhole(streamed, endpoint_)) SubmitSample(b, whole->body);
+    if (cache_->stores()) {
+      streamed.backend = w.backend;
+      streamed.model = model;
+      cache_->Store(std::move(streamed), s_.shared_cache);
+    }
+  }
+  return t.end;
+}
+
 awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
   Backend& b0 = s_.parts.pool.at(first.backend);
   const std::string& model = ModelFor(b0);
   served_backend_ = first.backend;
   std::shared_ptr<UpstreamAttempt> cur = winner_;
-  auto timing = [&](const UpstreamAttempt& w, int64_t tokens) {
-    AttemptTiming t;
-    t.sent = w.sent;
-    t.first = w.opened;  // the first event's arrival
-    t.end = s_.clock.Now();
-    t.output_tokens = tokens;
-    return t;
-  };
-  auto client_left = [&] {
-    Count(s_.stats.client_cancelled);
-    flow_->OnAttemptEnd(cur->backend, AttemptResult::kCancelled, timing(*cur, cur->chunks));
-    trace_.End(RequestStatus::kCancelled, 499);
-  };
   {
     http::response<http::empty_body> head{http::status::ok, ver_};
     HeaderLines route;  // the fields as wire lines, none in Beast's container
@@ -552,7 +582,7 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
     trace_.FirstByte();
     const bool begun = co_await ch_.BeginStream(std::move(head), route.text());
     if (!begun) {
-      client_left();
+      StreamClientLeft(*cur);
       co_return;
     }
   }
@@ -563,7 +593,7 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
       if (!w.out.empty()) {
         const bool written = co_await ch_.WriteChunk(w.out);
         if (!written) {
-          client_left();
+          StreamClientLeft(*cur);
           co_return;
         }
         w.out.clear();
@@ -571,7 +601,7 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
       if (w.call.done()) break;
       UpstreamCall::Piece piece = co_await w.call.ReadSome();
       if (ch_.gone()) {
-        client_left();
+        StreamClientLeft(*cur);
         co_return;
       }
       broke = piece.error;
@@ -590,14 +620,14 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
       w.saw_done = true;
       const bool written = co_await ch_.WriteChunk(tail);
       if (!written) {
-        client_left();
+        StreamClientLeft(*cur);
         co_return;
       }
       break;
     }
     if (!broke) broke = "the upstream ended the stream without [DONE]";
     Backend& failed = s_.parts.pool.at(w.backend);
-    flow_->OnAttemptEnd(w.backend, AttemptResult::kMidstreamCut, timing(w, w.chunks));
+    flow_->OnAttemptEnd(w.backend, AttemptResult::kMidstreamCut, StreamTiming(w, w.chunks));
     std::shared_ptr<UpstreamAttempt> next;
     if (continuable_ && w.transcript && w.transcript->continuable()) next = co_await OpenContinuation(w);
     if (ch_.gone()) {
@@ -620,32 +650,7 @@ awaitable<void> ProxyCall::DeliverStream(UpstreamAttempt& first) {
     winner_ = next;
     cur = std::move(next);
   }
-  UpstreamAttempt& w = *cur;
-  Backend& b = s_.parts.pool.at(w.backend);
-  const int64_t own_tokens = w.usage ? w.usage->completion_tokens : w.chunks;
-  const int64_t tokens = own_tokens + (w.splice ? w.splice->sent_before() : 0);
-  trace_.record.output_tokens = tokens;
-  if (w.usage) trace_.record.input_tokens = w.usage->prompt_tokens;
-  const AttemptTiming t = timing(w, own_tokens);
-  Count(s_.stats.completed);
-  flow_->OnAttemptEnd(w.backend, AttemptResult::kOk, t);
-  Remember(b);
-  trace_.End(RequestStatus::kOk, 200);
-  // A continued answer is not cached or judged: two backends wrote it.
-  if (!w.splice && w.capture && (sampled_ || cache_->stores())) {
-    CachedAnswer streamed;
-    streamed.stream = true;
-    streamed.events = std::move(w.captured);
-    streamed.output_tokens = tokens;
-    if (sampled_)
-      if (auto whole = AsWhole(streamed, endpoint_)) SubmitSample(b, whole->body);
-    if (cache_->stores()) {
-      streamed.backend = w.backend;
-      streamed.model = model;
-      cache_->Store(std::move(streamed), s_.shared_cache);
-    }
-  }
-  NoteUpstreamSpan(t.end);
+  NoteUpstreamSpan(FinishStream(*cur, model));
   co_await ch_.EndStream();
 }
 

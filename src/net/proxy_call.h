@@ -94,6 +94,12 @@ class ProxyCall {
   void CancelRunning();
   awaitable<void> DeliverWhole(UpstreamAttempt& w);
   awaitable<void> DeliverStream(UpstreamAttempt& w);
+  // DeliverStream's parts: an attempt's timing as the stream saw it (first: its first event), the
+  // client gone mid-stream, and the bookkeeping of a stream that ended whole (counted, recorded,
+  // cached, judged); the last returns when the upstream's part ended.
+  AttemptTiming StreamTiming(const UpstreamAttempt& w, int64_t tokens) const;
+  void StreamClientLeft(const UpstreamAttempt& cur);
+  TimePoint FinishStream(UpstreamAttempt& w, const std::string& model);
 
   awaitable<void> Reply(HttpResponse res);  // sends an answer that is not a delivery (errors)
   awaitable<void> Reject(const ApiError& e);

@@ -35,44 +35,27 @@ struct Explained {
   double value;
 };
 
-}  // namespace
+// What Pick weighs every candidate by.
+struct Bars {
+  double target;  // P(meet) the deadline needs
+  double bar;     // the minimum quality
+  bool MeetsDeadline(const Candidate& c) const { return c.p_meet >= target; }
+  bool MeetsQuality(const Candidate& c) const { return QualityGate::AdmitsAtBar(c.quality, bar); }
+  bool Feasible(const Candidate& c) const { return MeetsDeadline(c) && MeetsQuality(c); }
+};
 
-void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
-  const RequestContext& ctx = cycle.ctx;
-  const RouteEnv& env = cycle.env;
-  CandidateSet& cs = cycle.cs;
-  std::vector<int>& ids = cycle.ids;
-  const double target = deadline_target_;
-  // The minimum quality: a floor on this request, or its class's running average
-  // (learn/quality_budget.h) for "auto" requests when a controller is given.
-  QualityGate gate;
-  gate.min_quality = ctx.min_quality;
-  const bool per_request = ctx.min_quality_per_request.value_or(min_quality_per_request_);
-  if (!per_request && env.quality_budget && ctx.model == "auto") gate = env.quality_budget->Gate(ctx.use_case, ctx.min_quality);
-  cycle.decision.quality_gate = gate;
-  const double bar = gate.Bar();
-  auto meets_deadline = [&](const Candidate& c) { return c.p_meet >= target; };
-  auto meets_quality = [&](const Candidate& c) { return QualityGate::AdmitsAtBar(c.quality, bar); };
+using Ids = std::vector<int>::iterator;
 
-  // Feasible candidates first, the rest after, each in pool order.
-  const size_t n = ids.size();
-  std::vector<int> order(n);
-  size_t feasible_end = 0, rest_begin = n;
-  for (int i : ids)
-    if (meets_deadline(cs.all[i]) && meets_quality(cs.all[i])) order[feasible_end++] = i;
-  for (size_t k = n; k-- > 0;)
-    if (!(meets_deadline(cs.all[ids[k]]) && meets_quality(cs.all[ids[k]]))) order[--rest_begin] = ids[k];
-  const auto feasible = order.begin(), rest = order.begin() + static_cast<long>(feasible_end);
-
-  // Why the others were ruled out, for the reason line (at most two, most relevant first; a text
-  // already given is not repeated).
+// Why the candidates in [first, last) were ruled out, for the reason line: at most two, most
+// relevant first, a text already given not repeated; then "; " when the line is not empty.
+void AppendRuledOut(const RequestContext& ctx, const CandidateSet& cs, Ids first, Ids last, const Bars& b, std::string& reason) {
   reason.reserve(200);
   Explained seen[8];
   size_t num_seen = 0;
   int shown = 0;
-  for (auto it = rest; it != order.end() && shown < 2; ++it) {
+  for (auto it = first; it != last && shown < 2; ++it) {
     const auto& c = cs.all[*it];
-    const Explained e{!meets_deadline(c), c.tier, !meets_deadline(c) ? c.p_meet : c.quality};
+    const Explained e{!b.MeetsDeadline(c), c.tier, !b.MeetsDeadline(c) ? c.p_meet : c.quality};
     if (std::any_of(seen, seen + num_seen, [&](const Explained& s) { return s.deadline == e.deadline && s.tier == e.tier && s.value == e.value; }))
       continue;
     if (num_seen < std::size(seen)) seen[num_seen++] = e;
@@ -93,7 +76,7 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
       reason += " quality ";
       AppendFixed(reason, c.quality, 2);
       reason += '<';
-      AppendFixed(reason, bar, 2);
+      AppendFixed(reason, b.bar, 2);
     }
     const std::string_view text(reason.data() + start, reason.size() - start);
     if (std::string_view(reason.data(), before).find(text) != std::string_view::npos) {
@@ -103,64 +86,52 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
     ++shown;
   }
   if (!reason.empty()) reason += "; ";
+}
 
-  if (feasible_end > 0) {
-    for (auto it = feasible; it != rest; ++it) cs.all[*it].score = -cs.all[*it].cost_usd;
-    SortBy(feasible, rest, cs, [](const Candidate& c) { return c.cost_usd; });
-    const double cheapest = cs.all[*feasible].cost_usd;
-    // Near-ties on cost: prefer the more certain, then the faster. (Not a strict weak order, so
-    // std::stable_sort's own merge order is part of the behaviour.)
-    auto tie_end = std::find_if(feasible, rest, [&](int i) { return cs.all[i].cost_usd > cheapest * (1 + cost_tie_) + 1e-9; });
-    if (tie_end - feasible > 1) {
-      std::stable_sort(feasible, tie_end, [&](int a, int b) {
-        const auto &x = cs.all[a], &y = cs.all[b];
-        if (std::abs(x.p_meet - y.p_meet) > 0.02) return x.p_meet > y.p_meet;
-        return x.latency_s < y.latency_s;
-      });
-      // Spread: the leader or another tied candidate of its tier within `spread` of its latency
-      // and holding as much of the prompt (prefix affinity stays), at random (all meet the
-      // deadline target and the quality); the others keep their order.
-      if (spread_ > 0) {
-        const Candidate& lead = cs.all[*feasible];
-        int near[8];
-        size_t num_near = 0;
-        for (auto it = feasible; it != tie_end && num_near < std::size(near); ++it) {
-          const Candidate& c = cs.all[*it];
-          if (c.tier == lead.tier && c.prefix_tokens == lead.prefix_tokens && c.latency_s <= lead.latency_s * (1 + spread_))
-            near[num_near++] = static_cast<int>(it - feasible);
-        }
-        if (num_near > 1) {
-          const auto chosen = feasible + near[env.rng.Below(num_near)];
-          std::rotate(feasible, chosen, chosen + 1);
-        }
-      }
-    }
-    SortBy(rest, order.end(), cs, [](const Candidate& c) { return -(c.p_meet * c.quality); });
-    ids.assign(order.begin(), order.end());
-    const auto& p = cs.all[ids.front()];
-    reason += TierName(p.tier);
-    reason += " meets quality ";
-    AppendFixed(reason, p.quality, 2);
-    reason += ">=";
-    AppendBar(reason, gate, bar);
-    if (ctx.deadline_ms) {
-      reason += " and p(meet)=";
-      AppendFixed(reason, p.p_meet, 2);
-    }
-    reason += " at $";
-    AppendFixed(reason, p.cost_usd, 6);
-    return;
+// The feasible candidates [first, last), cheapest first. Near-ties on cost (within cost_tie of the
+// cheapest): the more certain, then the faster; then, with spread > 0, the leader or another tied
+// candidate of its tier within `spread` of its latency and holding as much of the prompt (prefix
+// affinity stays), at random (all meet the deadline target and the quality); the others keep their
+// order.
+void OrderFeasible(CandidateSet& cs, Ids first, Ids last, double cost_tie, double spread, Rng& rng) {
+  for (auto it = first; it != last; ++it) cs.all[*it].score = -cs.all[*it].cost_usd;
+  SortBy(first, last, cs, [](const Candidate& c) { return c.cost_usd; });
+  const double cheapest = cs.all[*first].cost_usd;
+  auto tie_end = std::find_if(first, last, [&](int i) { return cs.all[i].cost_usd > cheapest * (1 + cost_tie) + 1e-9; });
+  if (tie_end - first <= 1) return;
+  // Not a strict weak order, so std::stable_sort's own merge order is part of the behaviour.
+  std::stable_sort(first, tie_end, [&](int a, int b) {
+    const auto &x = cs.all[a], &y = cs.all[b];
+    if (std::abs(x.p_meet - y.p_meet) > 0.02) return x.p_meet > y.p_meet;
+    return x.latency_s < y.latency_s;
+  });
+  if (spread <= 0) return;
+  const Candidate& lead = cs.all[*first];
+  int near[8];
+  size_t num_near = 0;
+  for (auto it = first; it != tie_end && num_near < std::size(near); ++it) {
+    const Candidate& c = cs.all[*it];
+    if (c.tier == lead.tier && c.prefix_tokens == lead.prefix_tokens && c.latency_s <= lead.latency_s * (1 + spread))
+      near[num_near++] = static_cast<int>(it - first);
   }
-  // Degrade: (1) keep the deadline, best quality; (2) keep the quality, best p(meet); (3) both.
-  const bool any_deadline = std::any_of(ids.begin(), ids.end(), [&](int i) { return meets_deadline(cs.all[i]); });
-  const bool any_quality = std::any_of(ids.begin(), ids.end(), [&](int i) { return meets_quality(cs.all[i]); });
+  if (num_near > 1) {
+    const auto chosen = first + near[rng.Below(num_near)];
+    std::rotate(first, chosen, chosen + 1);
+  }
+}
+
+// Nothing meets both: (1) keep the deadline, best quality; (2) keep the quality, best p(meet);
+// (3) both. Orders `ids` and ends the reason line with what was chosen.
+void PickDegraded(const CandidateSet& cs, std::vector<int>& ids, const Bars& b, const QualityGate& gate, std::string& reason) {
+  const bool any_deadline = std::any_of(ids.begin(), ids.end(), [&](int i) { return b.MeetsDeadline(cs.all[i]); });
+  const bool any_quality = std::any_of(ids.begin(), ids.end(), [&](int i) { return b.MeetsQuality(cs.all[i]); });
   if (any_deadline) {
-    SortBy(ids.begin(), ids.end(), cs, [&](const Candidate& c) { return std::make_pair(meets_deadline(c) ? 0 : 1, -c.quality); });
+    SortBy(ids.begin(), ids.end(), cs, [&](const Candidate& c) { return std::make_pair(b.MeetsDeadline(c) ? 0 : 1, -c.quality); });
     reason += "degraded: no tier meets quality ";
-    AppendBar(reason, gate, bar);
+    AppendBar(reason, gate, b.bar);
     reason += " in time; best quality within the deadline";
   } else if (any_quality) {
-    SortBy(ids.begin(), ids.end(), cs, [&](const Candidate& c) { return std::make_pair(meets_quality(c) ? 0 : 1, -c.p_meet); });
+    SortBy(ids.begin(), ids.end(), cs, [&](const Candidate& c) { return std::make_pair(b.MeetsQuality(c) ? 0 : 1, -c.p_meet); });
     reason += "degraded: no tier meets the deadline; best p(meet) at the required quality";
   } else {
     SortBy(ids.begin(), ids.end(), cs, [](const Candidate& c) { return -(c.p_meet * c.quality); });
@@ -176,6 +147,53 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
   reason += ", $";
   AppendFixed(reason, p.cost_usd, 6);
   reason += ')';
+}
+
+}  // namespace
+
+void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
+  const RequestContext& ctx = cycle.ctx;
+  const RouteEnv& env = cycle.env;
+  CandidateSet& cs = cycle.cs;
+  std::vector<int>& ids = cycle.ids;
+  // The minimum quality: a floor on this request, or its class's running average
+  // (learn/quality_budget.h) for "auto" requests when a controller is given.
+  QualityGate gate;
+  gate.min_quality = ctx.min_quality;
+  const bool per_request = ctx.min_quality_per_request.value_or(min_quality_per_request_);
+  if (!per_request && env.quality_budget && ctx.model == "auto") gate = env.quality_budget->Gate(ctx.use_case, ctx.min_quality);
+  cycle.decision.quality_gate = gate;
+  const Bars b{deadline_target_, gate.Bar()};
+
+  // Feasible candidates first, the rest after, each in pool order.
+  const size_t n = ids.size();
+  std::vector<int> order(n);
+  size_t feasible_end = 0, rest_begin = n;
+  for (int i : ids)
+    if (b.Feasible(cs.all[i])) order[feasible_end++] = i;
+  for (size_t k = n; k-- > 0;)
+    if (!b.Feasible(cs.all[ids[k]])) order[--rest_begin] = ids[k];
+  const auto feasible = order.begin(), rest = order.begin() + static_cast<long>(feasible_end);
+  AppendRuledOut(ctx, cs, rest, order.end(), b, reason);
+  if (feasible_end == 0) {
+    PickDegraded(cs, ids, b, gate, reason);
+    return;
+  }
+  OrderFeasible(cs, feasible, rest, cost_tie_, spread_, env.rng);
+  SortBy(rest, order.end(), cs, [](const Candidate& c) { return -(c.p_meet * c.quality); });
+  ids.assign(order.begin(), order.end());
+  const auto& p = cs.all[ids.front()];
+  reason += TierName(p.tier);
+  reason += " meets quality ";
+  AppendFixed(reason, p.quality, 2);
+  reason += ">=";
+  AppendBar(reason, gate, b.bar);
+  if (ctx.deadline_ms) {
+    reason += " and p(meet)=";
+    AppendFixed(reason, p.p_meet, 2);
+  }
+  reason += " at $";
+  AppendFixed(reason, p.cost_usd, 6);
 }
 
 }  // namespace mec
