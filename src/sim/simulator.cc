@@ -132,33 +132,33 @@ class SimulatedDeployment final : public OracleTruth {
   void BeginLoad(int server);
   void OnLoaded(int server);
   // The attempt reached its edge site: to a warm GPU, or waiting for its model to load.
-  void ArriveAtSite(uint32_t a, int site, int model);
+  void ArriveAtSite(uint32_t attempt, int site, int model);
   double ExtraRttMs(uint32_t client, int backend) const;
 
   void Push(TimePoint at, EvType t, uint32_t id, uint8_t kind = 0, uint16_t status = 0) { q_.Push(at, Ev{t, kind, status, id}); }
   TimePoint Now() const { return clock_.Now(); }
 
-  void OnArrival(uint32_t i);
-  void Handle(uint32_t i, FailoverAction act);
-  RequestFlow& Flow(uint32_t i) { return reqs_[i].live->flow; }
+  void OnArrival(uint32_t req);
+  void Handle(uint32_t req, FailoverAction act);
+  RequestFlow& Flow(uint32_t req) { return reqs_[req].live->flow; }
   // `continue_after` >= 0: a continuation of a cut stream, after that many tokens of the answer.
-  void StartAttempt(uint32_t i, int backend, int64_t continue_after = -1);
-  void OnServerArrive(uint32_t a);
-  void AdmitAt(uint32_t a);
-  void StartService(uint32_t a, const ServicePlan& plan);
-  void ReleaseServer(uint32_t a);
-  void FailAttempt(uint32_t a, const AttemptFailure& f);
-  void CancelAttempt(uint32_t a);
-  void OnFirstByte(uint32_t a);
-  void OnDone(uint32_t a);
-  void OnCut(uint32_t a);
-  // Mid-stream continuation: after attempt `cut` of request i broke, continue its answer on a
+  void StartAttempt(uint32_t req, int backend, int64_t continue_after = -1);
+  void OnServerArrive(uint32_t attempt);
+  void AdmitAt(uint32_t attempt);
+  void StartService(uint32_t attempt, const ServicePlan& plan);
+  void ReleaseServer(uint32_t attempt);
+  void FailAttempt(uint32_t attempt, const AttemptFailure& f);
+  void CancelAttempt(uint32_t attempt);
+  void OnFirstByte(uint32_t attempt);
+  void OnDone(uint32_t attempt);
+  void OnCut(uint32_t attempt);
+  // Mid-stream continuation: after attempt `cut` of request `req` broke, continue its answer on a
   // backend the flow picks (the device only while the client is offline). False: none.
-  bool TryContinue(uint32_t i, const AttemptRec& cut, int64_t sent);
+  bool TryContinue(uint32_t req, const AttemptRec& cut, int64_t sent);
   // The attempt ended (not by failing before its first byte): what it taught, through the flow.
-  void Record(uint32_t a, AttemptResult result);
+  void Record(uint32_t attempt, AttemptResult result);
   void EndAttempt(AttemptRec& at);
-  void FinishFailed(uint32_t i, FailureReason why);
+  void FinishFailed(uint32_t req, FailureReason why);
   // engine_signals: reads every edge site's queue (its GPUs' waiting and running requests, and the
   // attempts waiting for a model load) into the boards, as a vLLM /metrics poll would.
   void PollEngines();
@@ -367,21 +367,21 @@ void SimulatedDeployment::OnLoaded(int server) {
   load_done_[static_cast<size_t>(server)] = TimePoint::max();
   std::vector<uint32_t> waiting;
   waiting.swap(ss.pending[static_cast<size_t>(model)]);
-  for (uint32_t a : waiting)
-    if (attempts_[a].live) ArriveAtSite(a, site, model);
+  for (uint32_t attempt : waiting)
+    if (attempts_[attempt].live) ArriveAtSite(attempt, site, model);
 }
 
-void SimulatedDeployment::ArriveAtSite(uint32_t a, int site, int model) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::ArriveAtSite(uint32_t attempt, int site, int model) {
+  AttemptRec& at = attempts_[attempt];
   SiteState& ss = sites_[static_cast<size_t>(site)];
   if (servers_[GpuServer(site, 0)].InOutage(Now())) {  // the site answers 503 whatever it holds
     at.server = GpuServer(site, 0);
-    AdmitAt(a);
+    AdmitAt(attempt);
     return;
   }
   at.server = PickGpu(site, model);
   if (at.server >= 0) {
-    AdmitAt(a);
+    AdmitAt(attempt);
     return;
   }
   // No GPU is warm with the model: wait for the one loading it, or have one loaded.
@@ -390,7 +390,7 @@ void SimulatedDeployment::ArriveAtSite(uint32_t a, int site, int model) {
     if (slot >= 0) StartLoad(site, slot, model);
   }
   ++cold_waits_;
-  ss.pending[static_cast<size_t>(model)].push_back(a);  // until loaded, or the client's timeout
+  ss.pending[static_cast<size_t>(model)].push_back(attempt);  // until loaded, or the client's timeout
 }
 
 double SimulatedDeployment::ExtraRttMs(uint32_t client, int backend) const {
@@ -527,13 +527,13 @@ void SimulatedDeployment::PollEngines() {
     for (size_t k = 0; k < site_order_[h].size(); ++k) boards_[h]->Set(1 + k, site[static_cast<size_t>(site_order_[h][k])]);
 }
 
-void SimulatedDeployment::OnArrival(uint32_t i) {
-  const SimRequest& r = in_.requests[i];
+void SimulatedDeployment::OnArrival(uint32_t req) {
+  const SimRequest& r = in_.requests[req];
   ClientEngine& eng = *engines_[r.client];
   ClientNetwork& net = nets_[r.client];
   const UseCaseSpec& uc = s_.use_cases[r.use_case];
   const TimePoint now = Now();
-  RequestRec& rr = reqs_[i];
+  RequestRec& rr = reqs_[req];
   rr.start = now;
 
   // The hints the client sends: its use case, and what it knows of its network.
@@ -552,7 +552,7 @@ void SimulatedDeployment::OnArrival(uint32_t i) {
   hints.network = nv;
   auto ctx_or = eng.context.Build((*parsed_)[r.prompt], hints);
   if (std::holds_alternative<ApiError>(ctx_or)) {
-    FinishFailed(i, FailureReason::kNoBackend);
+    FinishFailed(req, FailureReason::kNoBackend);
     return;
   }
   RequestContext& ctx = std::get<RequestContext>(ctx_or);
@@ -569,35 +569,35 @@ void SimulatedDeployment::OnArrival(uint32_t i) {
 
   // The gateway publishes on a timer; a client engine at its requests, at most this often.
   if (now - eng.monitor.Current().taken >= FromMillis(s_.publish_interval_ms)) eng.monitor.Publish(now);
-  deciding_ = i;
+  deciding_ = req;
   if (oracle_) oracle_->SetTruth(this);
   rr.live = std::make_unique<LiveRequest>(eng.engine, std::move(ctx));
-  for (int t = 0; t < 3; ++t) out_[i].tier_quality[static_cast<size_t>(t)] = static_cast<float>(rr.live->ctx.tier_quality[static_cast<size_t>(t)]);
-  switch (Flow(i).Decide(policy_, eng.rng)) {
+  for (int t = 0; t < 3; ++t) out_[req].tier_quality[static_cast<size_t>(t)] = static_cast<float>(rr.live->ctx.tier_quality[static_cast<size_t>(t)]);
+  switch (Flow(req).Decide(policy_, eng.rng)) {
     case RequestFlow::Verdict::kRoute: {
-      const Decision& d = Flow(i).decision();
-      RequestOutcome& o = out_[i];
+      const Decision& d = Flow(req).decision();
+      RequestOutcome& o = out_[req];
       o.chosen_quality = static_cast<float>(d.primary_quality);
       o.quality_bar = static_cast<float>(d.quality_gate.Bar());
       for (const Candidate& c : d.candidates)
         if (c.passed_filters) o.p_meet[static_cast<size_t>(c.tier)] = std::max(o.p_meet[static_cast<size_t>(c.tier)], static_cast<float>(c.p_meet));
       break;
     }
-    case RequestFlow::Verdict::kShed: FinishFailed(i, FailureReason::kShed); return;
+    case RequestFlow::Verdict::kShed: FinishFailed(req, FailureReason::kShed); return;
     case RequestFlow::Verdict::kNotFound:
-    case RequestFlow::Verdict::kUnavailable: FinishFailed(i, FailureReason::kNoBackend); return;
+    case RequestFlow::Verdict::kUnavailable: FinishFailed(req, FailureReason::kNoBackend); return;
   }
-  Handle(i, Flow(i).Start());
+  Handle(req, Flow(req).Start());
 }
 
-void SimulatedDeployment::Handle(uint32_t i, FailoverAction act) {
-  RequestRec& rr = reqs_[i];
+void SimulatedDeployment::Handle(uint32_t req, FailoverAction act) {
+  RequestRec& rr = reqs_[req];
   if (act.type == FailoverAction::kStartAttempt) {  // admitted by the flow
-    StartAttempt(i, act.backend);
+    StartAttempt(req, act.backend);
     if (!rr.hedge_scheduled) {
-      if (auto at = Flow(i).HedgeAt()) {
+      if (auto at = Flow(req).HedgeAt()) {
         rr.hedge_scheduled = true;
-        Push(*at, kHedge, i);
+        Push(*at, kHedge, req);
       }
     }
     return;
@@ -606,25 +606,25 @@ void SimulatedDeployment::Handle(uint32_t i, FailoverAction act) {
     FailureReason why = FailureReason::kGaveUp;
     if (act.error.http_status == 429) why = FailureReason::kRateLimited;
     else if (act.error.http_status == 504) why = FailureReason::kDeadline;
-    FinishFailed(i, why);
+    FinishFailed(req, why);
   }
   // kWait: another attempt still runs.
 }
 
-void SimulatedDeployment::StartAttempt(uint32_t i, int backend, int64_t continue_after) {
-  const SimRequest& r = in_.requests[i];
+void SimulatedDeployment::StartAttempt(uint32_t req, int backend, int64_t continue_after) {
+  const SimRequest& r = in_.requests[req];
   ClientEngine& eng = *engines_[r.client];
   Backend& b = eng.pool.at(backend);
   b.in_flight.fetch_add(1, std::memory_order_relaxed);
-  const uint32_t a = static_cast<uint32_t>(attempts_.size());
+  const uint32_t attempt = static_cast<uint32_t>(attempts_.size());
   attempts_.push_back(AttemptRec{});
   AttemptRec& at = attempts_.back();
-  at.req = i;
+  at.req = req;
   at.backend = backend;
   at.sent = Now();
   at.continuation = continue_after >= 0;
   at.prefix = std::max<int64_t>(0, continue_after);
-  reqs_[i].attempts.push_back(a);
+  reqs_[req].attempts.push_back(attempt);
   const auto& to = b.options().timeouts;
   if (TierOf(backend) == Tier::kDevice) {
     // The client's gateway runs beside its device and sees its queue (llama.cpp's /slots,
@@ -632,23 +632,23 @@ void SimulatedDeployment::StartAttempt(uint32_t i, int backend, int64_t continue
     // timeout starts with its slot (StartService), so an offline vehicle behind its busy on-board
     // model is answered late rather than failed (issue 17).
     at.server = static_cast<int>(r.client);
-    OnServerArrive(a);
+    OnServerArrive(attempt);
     return;
   }
   ClientNetwork& net = nets_[r.client];
   if (net.Offline(Now())) {  // no coverage: the connection cannot be made
-    Push(Now() + FromMillis(static_cast<double>(to.connect_ms)), kFail, a, static_cast<uint8_t>(AttemptResult::kConnect));
+    Push(Now() + FromMillis(static_cast<double>(to.connect_ms)), kFail, attempt, static_cast<uint8_t>(AttemptResult::kConnect));
     return;
   }
   const double rtt = net.DrawRttS(TierOf(backend) == Tier::kCloud, ExtraRttMs(r.client, backend));
   at.down_s = rtt / 2;
   at.extra_s = net.DrawLossDelayS();
-  Push(Now() + FromSeconds(rtt / 2 + net.UploadS(r.input_tokens)), kServerArrive, a);
-  Push(Now() + FromMillis(static_cast<double>(to.first_byte_ms)), kTimeout, a);
+  Push(Now() + FromSeconds(rtt / 2 + net.UploadS(r.input_tokens)), kServerArrive, attempt);
+  Push(Now() + FromMillis(static_cast<double>(to.first_byte_ms)), kTimeout, attempt);
 }
 
-void SimulatedDeployment::OnServerArrive(uint32_t a) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::OnServerArrive(uint32_t attempt) {
+  AttemptRec& at = attempts_[attempt];
   if (!at.live) return;
   at.arrived = Now();
   const SimRequest& r = in_.requests[at.req];
@@ -665,18 +665,18 @@ void SimulatedDeployment::OnServerArrive(uint32_t a) {
       ss.placement.OnDemand(model, work, Now());
       if (auto mv = ss.placement.Replan(Now(), [&](int g) { return Busy(GpuServer(site, g)); })) StartLoad(site, mv->slot, mv->model);
     }
-    ArriveAtSite(a, site, model);
+    ArriveAtSite(attempt, site, model);
     return;
   }
   if (t == Tier::kCloud) at.server = CloudServer();
-  AdmitAt(a);
+  AdmitAt(attempt);
 }
 
-void SimulatedDeployment::AdmitAt(uint32_t a) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::AdmitAt(uint32_t attempt) {
+  AttemptRec& at = attempts_[attempt];
   const SimRequest& r = in_.requests[at.req];
   WorkItem w;
-  w.ticket = a;
+  w.ticket = attempt;
   w.input_tokens = r.input_tokens + at.prefix;  // a continuation reads the partial answer too
   w.content_hash = r.prompt;
   w.output_tokens = std::max<int64_t>(0, r.output_tokens - at.prefix);
@@ -687,19 +687,19 @@ void SimulatedDeployment::AdmitAt(uint32_t a) {
   switch (adm) {
     case Admission::kStarted:
       at.admitted = true;
-      StartService(a, plan);
+      StartService(attempt, plan);
       break;
     case Admission::kQueued: at.admitted = true; break;
     case Admission::kLoading:  // engine flavors only (emulate --flavor); the simulator's models never load
-    case Admission::kOutage: Push(back, kFail, a, static_cast<uint8_t>(AttemptResult::kServerError), 503); break;
-    case Admission::kError: Push(back, kFail, a, static_cast<uint8_t>(AttemptResult::kServerError), 500); break;
+    case Admission::kOutage: Push(back, kFail, attempt, static_cast<uint8_t>(AttemptResult::kServerError), 503); break;
+    case Admission::kError: Push(back, kFail, attempt, static_cast<uint8_t>(AttemptResult::kServerError), 500); break;
     case Admission::kRateLimited:
-    case Admission::kQueueFull: Push(back, kFail, a, static_cast<uint8_t>(AttemptResult::kRateLimited), 429); break;
+    case Admission::kQueueFull: Push(back, kFail, attempt, static_cast<uint8_t>(AttemptResult::kRateLimited), 429); break;
   }
 }
 
-void SimulatedDeployment::StartService(uint32_t a, const ServicePlan& plan) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::StartService(uint32_t attempt, const ServicePlan& plan) {
+  AttemptRec& at = attempts_[attempt];
   const TimePoint now = Now();
   at.running = true;
   at.slot = now;
@@ -707,7 +707,7 @@ void SimulatedDeployment::StartService(uint32_t a, const ServicePlan& plan) {
   at.per_token = plan.per_token;
   if (TierOf(at.backend) == Tier::kDevice) {
     const auto& to = engines_[in_.requests[at.req].client]->pool.at(at.backend).options().timeouts;
-    Push(now + FromMillis(static_cast<double>(to.first_byte_ms)), kTimeout, a);
+    Push(now + FromMillis(static_cast<double>(to.first_byte_ms)), kTimeout, attempt);
   }
   if (plan.hang) return;  // holds its slot until the client's timeout cancels it
   const SimRequest& r = in_.requests[at.req];
@@ -721,30 +721,30 @@ void SimulatedDeployment::StartService(uint32_t a, const ServicePlan& plan) {
   const TimePoint done_client = end_server + lag;
   if (plan.drop_after >= 0) {
     const TimePoint cut = at.first_server + plan.per_token * plan.drop_after;
-    Push(at.first_client, kFirstByte, a);
-    Push(cut, kServerRelease, a);
-    Push(cut + lag, kCut, a);
+    Push(at.first_client, kFirstByte, attempt);
+    Push(cut, kServerRelease, attempt);
+    Push(cut + lag, kCut, attempt);
     return;
   }
   if (remote) {
     const TimePoint gap = nets_[r.client].NextGapStart(now);
     if (gap < at.first_client) {
-      Push(gap, kFail, a, static_cast<uint8_t>(AttemptResult::kReset));
+      Push(gap, kFail, attempt, static_cast<uint8_t>(AttemptResult::kReset));
       return;  // the failure releases the server
     }
     if (gap < done_client) {
-      Push(at.first_client, kFirstByte, a);
-      Push(gap, kCut, a);
+      Push(at.first_client, kFirstByte, attempt);
+      Push(gap, kCut, attempt);
       return;
     }
   }
-  Push(at.first_client, kFirstByte, a);
-  Push(end_server, kServerRelease, a);
-  Push(done_client, kDone, a);
+  Push(at.first_client, kFirstByte, attempt);
+  Push(end_server, kServerRelease, attempt);
+  Push(done_client, kDone, attempt);
 }
 
-void SimulatedDeployment::ReleaseServer(uint32_t a) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::ReleaseServer(uint32_t attempt) {
+  AttemptRec& at = attempts_[attempt];
   if (!at.admitted || at.released) return;
   at.released = true;
   const TimePoint now = Now();
@@ -767,7 +767,7 @@ void SimulatedDeployment::ReleaseServer(uint32_t a) {
       ss.answer_tokens[m] += (static_cast<double>(generated) - ss.answer_tokens[m]) * std::max(0.01, 1.0 / static_cast<double>(ss.answers[m]));
     }
   }
-  auto started = servers_[at.server].Release(now, a);
+  auto started = servers_[at.server].Release(now, attempt);
   for (const auto& [w, plan] : started) StartService(static_cast<uint32_t>(w.ticket), plan);
   // An edge GPU draining for a model load starts loading once empty.
   if (TierOf(at.backend) == Tier::kEdge && load_done_[static_cast<size_t>(at.server)] == TimePoint::max() && Busy(at.server) == 0) {
@@ -781,8 +781,8 @@ void SimulatedDeployment::EndAttempt(AttemptRec& at) {
   engines_[in_.requests[at.req].client]->pool.at(at.backend).in_flight.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void SimulatedDeployment::Record(uint32_t a, AttemptResult result) {
-  const AttemptRec& at = attempts_[a];
+void SimulatedDeployment::Record(uint32_t attempt, AttemptResult result) {
+  const AttemptRec& at = attempts_[attempt];
   AttemptTiming t;
   t.sent = at.sent;
   if (at.got_first) t.first = at.first_client;
@@ -792,14 +792,14 @@ void SimulatedDeployment::Record(uint32_t a, AttemptResult result) {
   Flow(at.req).OnAttemptEnd(at.backend, result, t);
 }
 
-void SimulatedDeployment::FailAttempt(uint32_t a, const AttemptFailure& f) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::FailAttempt(uint32_t attempt, const AttemptFailure& f) {
+  AttemptRec& at = attempts_[attempt];
   EndAttempt(at);
-  ReleaseServer(a);
-  const uint32_t i = at.req;
-  RequestRec& rr = reqs_[i];
+  ReleaseServer(attempt);
+  const uint32_t req = at.req;
+  RequestRec& rr = reqs_[req];
   if (rr.done || !rr.live) {  // a straggler of a request that has ended: the monitor still learns
-    BackendMonitor& monitor = engines_[in_.requests[i].client]->monitor;
+    BackendMonitor& monitor = engines_[in_.requests[req].client]->monitor;
     if (monitor.OnAttemptEnd(at.backend, AttemptOutcome{f.result, {}, {}, 0, ToSeconds(Now() - at.sent)}, Now())) monitor.Publish(Now());
     return;
   }
@@ -807,23 +807,23 @@ void SimulatedDeployment::FailAttempt(uint32_t a, const AttemptFailure& f) {
     AttemptTiming t;
     t.sent = at.sent;
     t.end = Now();
-    Flow(i).OnContinuationFailure(at.backend, f.result, t);
-    if (!TryContinue(i, at, at.prefix)) FinishFailed(i, FailureReason::kMidstream);
+    Flow(req).OnContinuationFailure(at.backend, f.result, t);
+    if (!TryContinue(req, at, at.prefix)) FinishFailed(req, FailureReason::kMidstream);
     return;
   }
-  Handle(i, Flow(i).OnFailure(at.backend, f, at.sent));
+  Handle(req, Flow(req).OnFailure(at.backend, f, at.sent));
 }
 
-void SimulatedDeployment::CancelAttempt(uint32_t a) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::CancelAttempt(uint32_t attempt) {
+  AttemptRec& at = attempts_[attempt];
   if (!at.live) return;
   EndAttempt(at);
-  ReleaseServer(a);
-  Record(a, AttemptResult::kCancelled);
+  ReleaseServer(attempt);
+  Record(attempt, AttemptResult::kCancelled);
 }
 
-void SimulatedDeployment::OnFirstByte(uint32_t a) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::OnFirstByte(uint32_t attempt) {
+  AttemptRec& at = attempts_[attempt];
   if (!at.live || at.got_first) return;
   at.got_first = true;
   if (at.continuation) {  // the client had its first byte from the attempt that was cut
@@ -839,20 +839,20 @@ void SimulatedDeployment::OnFirstByte(uint32_t a) {
   const std::vector<int> cancel = rr.live->flow.OnFirstByte(at.backend);
   for (int b : cancel)
     for (uint32_t other : rr.attempts)
-      if (other != a && attempts_[other].backend == b && attempts_[other].live) CancelAttempt(other);
+      if (other != attempt && attempts_[other].backend == b && attempts_[other].live) CancelAttempt(other);
 }
 
-void SimulatedDeployment::OnDone(uint32_t a) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::OnDone(uint32_t attempt) {
+  AttemptRec& at = attempts_[attempt];
   if (!at.live) return;
-  ReleaseServer(a);
+  ReleaseServer(attempt);
   EndAttempt(at);
-  Record(a, AttemptResult::kOk);
-  const uint32_t i = at.req;
-  RequestRec& rr = reqs_[i];
-  const SimRequest& r = in_.requests[i];
+  Record(attempt, AttemptResult::kOk);
+  const uint32_t req = at.req;
+  RequestRec& rr = reqs_[req];
+  const SimRequest& r = in_.requests[req];
   const auto& item = in_.prompts.items[r.prompt];
-  RequestOutcome& o = out_[i];
+  RequestOutcome& o = out_[req];
   const Tier t = TierOf(at.backend);
   o.completed = true;
   o.tier = static_cast<int8_t>(t);
@@ -873,9 +873,9 @@ void SimulatedDeployment::OnDone(uint32_t a) {
     // is an exact match and no judge call is made; free-form traffic would add two judge calls.
     o.cost_usd += ExpectedCost(s_.cloud_price, r.input_tokens, r.output_tokens, 0);
     if (t == Tier::kEdge) {
-      for (auto& l : learners_) l->AddVerdict(i, item.text, QualityClass::kEdge, o.correct, item.cloud_correct);
+      for (auto& l : learners_) l->AddVerdict(req, item.text, QualityClass::kEdge, o.correct, item.cloud_correct);
     } else {
-      learners_[in_.fleet[r.client].device_class]->AddVerdict(i, item.text, QualityClass::kDevice, o.correct, item.cloud_correct);
+      learners_[in_.fleet[r.client].device_class]->AddVerdict(req, item.text, QualityClass::kDevice, o.correct, item.cloud_correct);
     }
   }
   o.e2e_ms = static_cast<float>(ToMillis(Now() - rr.start));
@@ -884,19 +884,19 @@ void SimulatedDeployment::OnDone(uint32_t a) {
   ClientEngine& eng = *engines_[r.client];
   if (eng.feedback && rr.task_class && eng.feedback_rng.Bernoulli(s_.feedback_rate))
     eng.feedback->Observe(eng.names[static_cast<size_t>(at.backend)], *rr.task_class, o.as_good ? 1.0 : 0.0);
-  o.attempts = static_cast<uint8_t>(Flow(i).machine().attempt_count());
-  o.hedges = static_cast<uint8_t>(Flow(i).machine().hedges());
+  o.attempts = static_cast<uint8_t>(Flow(req).machine().attempt_count());
+  o.hedges = static_cast<uint8_t>(Flow(req).machine().hedges());
   o.failovers = static_cast<uint8_t>(std::max(0, o.attempts - 1 - o.hedges));
   rr.done = true;
   rr.live.reset();
 }
 
-void SimulatedDeployment::OnCut(uint32_t a) {
-  AttemptRec& at = attempts_[a];
+void SimulatedDeployment::OnCut(uint32_t attempt) {
+  AttemptRec& at = attempts_[attempt];
   if (!at.live) return;
   EndAttempt(at);
-  ReleaseServer(a);
-  Record(a, AttemptResult::kMidstreamCut);
+  ReleaseServer(attempt);
+  Record(attempt, AttemptResult::kMidstreamCut);
   // The tokens the client had when the stream broke (the server's, delayed by the link).
   int64_t sent = at.prefix;
   if (at.per_token.count() > 0 && at.got_first) {
@@ -909,31 +909,31 @@ void SimulatedDeployment::OnCut(uint32_t a) {
   if (!TryContinue(cut.req, cut, sent)) FinishFailed(cut.req, FailureReason::kMidstream);
 }
 
-bool SimulatedDeployment::TryContinue(uint32_t i, const AttemptRec& cut, int64_t sent) {
-  RequestRec& rr = reqs_[i];
+bool SimulatedDeployment::TryContinue(uint32_t req, const AttemptRec& cut, int64_t sent) {
+  RequestRec& rr = reqs_[req];
   if (rr.done || !rr.live || s_.continue_tiers.empty()) return false;
-  const SimRequest& r = in_.requests[i];
-  const int b = Flow(i).PickContinuation(cut.backend, nets_[r.client].Offline(Now()));
+  const SimRequest& r = in_.requests[req];
+  const int b = Flow(req).PickContinuation(cut.backend, nets_[r.client].Offline(Now()));
   if (b < 0) return false;
   if (rr.cut_tier < 0) rr.cut_tier = static_cast<int8_t>(TierOf(cut.backend));
-  StartAttempt(i, b, std::min<int64_t>(sent, r.output_tokens));
+  StartAttempt(req, b, std::min<int64_t>(sent, r.output_tokens));
   return true;
 }
 
-void SimulatedDeployment::FinishFailed(uint32_t i, FailureReason why) {
-  RequestRec& rr = reqs_[i];
+void SimulatedDeployment::FinishFailed(uint32_t req, FailureReason why) {
+  RequestRec& rr = reqs_[req];
   if (rr.done) return;
-  RequestOutcome& o = out_[i];
+  RequestOutcome& o = out_[req];
   o.completed = false;
   o.failure = why;
   if (rr.live && rr.live->flow.routed()) {
-    o.attempts = static_cast<uint8_t>(Flow(i).machine().attempt_count());
-    o.hedges = static_cast<uint8_t>(Flow(i).machine().hedges());
+    o.attempts = static_cast<uint8_t>(Flow(req).machine().attempt_count());
+    o.hedges = static_cast<uint8_t>(Flow(req).machine().hedges());
     o.failovers = static_cast<uint8_t>(std::max(0, o.attempts - 1 - o.hedges));
   }
   // Anything still running for it is abandoned (the client gave up).
-  for (uint32_t a : rr.attempts)
-    if (attempts_[a].live) CancelAttempt(a);
+  for (uint32_t attempt : rr.attempts)
+    if (attempts_[attempt].live) CancelAttempt(attempt);
   rr.done = true;
   rr.live.reset();
 }
