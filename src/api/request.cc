@@ -174,6 +174,101 @@ std::string_view EndpointPath(Endpoint e) {
   return "";
 }
 
+namespace {
+
+// The request's parts that are read after its members: which text input it has, and ours.
+struct Inputs {
+  std::optional<dom::element> messages, prompt, input, mec;
+};
+
+// One member of the body that the gateway reads (a type or value it cannot take is the client's
+// error); members it does not know are only forwarded.
+std::optional<ApiError> ReadMember(std::string_view key, dom::element v, ParsedRequest& req, Inputs& in) {
+  const auto t = v.type();
+  if (key == "stream") {
+    if (t == dom::element_type::BOOL) req.stream = bool(v);
+    else if (t != dom::element_type::NULL_VALUE) return WrongType(key, "a boolean", t);
+  } else if (key == "max_tokens" || key == "max_completion_tokens") {
+    if (t != dom::element_type::NULL_VALUE) {
+      int64_t n;
+      if (v.get_int64().get(n)) return WrongType(key, "an integer", t);
+      if (n < 1) return ApiError::BadRequest("Invalid '" + std::string(key) + "': integer below minimum value. Expected a value >= 1, but got " + std::to_string(n) + " instead.", std::string(key), "integer_below_min_value");
+      req.max_tokens = n;
+    }
+  } else if (key == "temperature") {
+    if (t != dom::element_type::NULL_VALUE) {
+      double d;
+      if (!IsNumber(t) || v.get_double().get(d)) return WrongType(key, "a number", t);
+      if (d < 0 || d > 2) return ApiError::BadRequest("Invalid 'temperature': expected a number between 0 and 2.", std::string(key), "invalid_value");
+      req.temperature = d;
+    }
+  } else if (key == "seed") {
+    if (t != dom::element_type::NULL_VALUE) {
+      int64_t n;
+      if (v.get_int64().get(n)) return WrongType(key, "an integer", t);
+      req.seed = n;
+    }
+  } else if (key == "n") {
+    if (t != dom::element_type::NULL_VALUE) {
+      int64_t n;
+      if (v.get_int64().get(n)) return WrongType(key, "an integer", t);
+      if (n < 1 || n > 128) return ApiError::BadRequest("Invalid 'n': expected an integer between 1 and 128.", std::string(key), "invalid_value");
+      req.n = n;
+    }
+  } else if (key == "messages") {
+    if (t != dom::element_type::ARRAY) return WrongType(key, "an array", t);
+    in.messages = v;
+  } else if (key == "prompt") {
+    in.prompt = v;
+  } else if (key == "input") {
+    in.input = v;
+  } else if (key == "stream_options") {
+    if (t == dom::element_type::OBJECT) {
+      dom::element iu;
+      if (!v["include_usage"].get(iu)) {
+        if (iu.type() != dom::element_type::BOOL) return WrongType("stream_options.include_usage", "a boolean", iu.type());
+        req.include_usage = bool(iu);
+      }
+    } else if (t != dom::element_type::NULL_VALUE) {
+      return WrongType(key, "an object", t);
+    }
+  } else if (key == "response_format") {
+    if (t == dom::element_type::OBJECT) {
+      std::string_view type;
+      if (v["type"].get_string().get(type)) return ApiError::BadRequest("Missing or invalid 'response_format.type'.", "response_format.type", "invalid_value");
+      req.needs_json_schema = type == "json_schema" || type == "json_object";
+    } else if (t != dom::element_type::NULL_VALUE) {
+      return WrongType(key, "an object", t);
+    }
+  } else if (key == "tools" || key == "functions") {
+    if (t == dom::element_type::ARRAY) req.needs_tools = dom::array(v).size() > 0;
+    else if (t != dom::element_type::NULL_VALUE) return WrongType(key, "an array", t);
+  }
+  return std::nullopt;
+}
+
+// The endpoint's text input, which must be there.
+std::optional<ApiError> ReadInput(Endpoint endpoint, const Inputs& in, ParsedRequest& req) {
+  switch (endpoint) {
+    case Endpoint::kChatCompletions:
+      if (!in.messages) return ApiError::BadRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
+      if (auto e = ParseMessages(dom::array(*in.messages), req)) return *e;
+      break;
+    case Endpoint::kCompletions:
+      if (!in.prompt) return ApiError::BadRequest("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter");
+      if (auto e = ParseTextInput("prompt", *in.prompt, req)) return *e;
+      break;
+    case Endpoint::kEmbeddings:
+      if (!in.input) return ApiError::BadRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
+      if (auto e = ParseTextInput("input", *in.input, req)) return *e;
+      if (req.stream) return ApiError::BadRequest("Embeddings cannot be streamed.", "stream", "invalid_value");
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::string_view body) {
   ParsedRequest req;
   req.endpoint = endpoint;
@@ -184,7 +279,7 @@ std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::strin
     return ApiError::BadRequest("Invalid request body: expected a JSON object, but got " + std::string(TypeName(doc.type())) + ".",
                                 "", "invalid_type");
 
-  std::optional<dom::element> messages, prompt, input, mec;
+  Inputs in;
   bool has_model = false;
   req.fields.reserve(obj.size());
   JsonMembers raw(body);  // each value as written, in step with the document's members
@@ -198,71 +293,13 @@ std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::strin
       continue;  // replaced upstream
     }
     if (key_view == "mec") {
-      mec = v;
+      in.mec = v;
       continue;  // ours, not forwarded
     }
     // Compared as views (a std::string's compare with a literal is a call each); the key is
     // copied once, into the kept field.
     const std::string_view key = key_view;
-    if (key == "stream") {
-      if (t == dom::element_type::BOOL) req.stream = bool(v);
-      else if (t != dom::element_type::NULL_VALUE) return WrongType(key, "a boolean", t);
-    } else if (key == "max_tokens" || key == "max_completion_tokens") {
-      if (t != dom::element_type::NULL_VALUE) {
-        int64_t n;
-        if (v.get_int64().get(n)) return WrongType(key, "an integer", t);
-        if (n < 1) return ApiError::BadRequest("Invalid '" + std::string(key) + "': integer below minimum value. Expected a value >= 1, but got " + std::to_string(n) + " instead.", std::string(key), "integer_below_min_value");
-        req.max_tokens = n;
-      }
-    } else if (key == "temperature") {
-      if (t != dom::element_type::NULL_VALUE) {
-        double d;
-        if (!IsNumber(t) || v.get_double().get(d)) return WrongType(key, "a number", t);
-        if (d < 0 || d > 2) return ApiError::BadRequest("Invalid 'temperature': expected a number between 0 and 2.", std::string(key), "invalid_value");
-        req.temperature = d;
-      }
-    } else if (key == "seed") {
-      if (t != dom::element_type::NULL_VALUE) {
-        int64_t n;
-        if (v.get_int64().get(n)) return WrongType(key, "an integer", t);
-        req.seed = n;
-      }
-    } else if (key == "n") {
-      if (t != dom::element_type::NULL_VALUE) {
-        int64_t n;
-        if (v.get_int64().get(n)) return WrongType(key, "an integer", t);
-        if (n < 1 || n > 128) return ApiError::BadRequest("Invalid 'n': expected an integer between 1 and 128.", std::string(key), "invalid_value");
-        req.n = n;
-      }
-    } else if (key == "messages") {
-      if (t != dom::element_type::ARRAY) return WrongType(key, "an array", t);
-      messages = v;
-    } else if (key == "prompt") {
-      prompt = v;
-    } else if (key == "input") {
-      input = v;
-    } else if (key == "stream_options") {
-      if (t == dom::element_type::OBJECT) {
-        dom::element iu;
-        if (!v["include_usage"].get(iu)) {
-          if (iu.type() != dom::element_type::BOOL) return WrongType("stream_options.include_usage", "a boolean", iu.type());
-          req.include_usage = bool(iu);
-        }
-      } else if (t != dom::element_type::NULL_VALUE) {
-        return WrongType(key, "an object", t);
-      }
-    } else if (key == "response_format") {
-      if (t == dom::element_type::OBJECT) {
-        std::string_view type;
-        if (v["type"].get_string().get(type)) return ApiError::BadRequest("Missing or invalid 'response_format.type'.", "response_format.type", "invalid_value");
-        req.needs_json_schema = type == "json_schema" || type == "json_object";
-      } else if (t != dom::element_type::NULL_VALUE) {
-        return WrongType(key, "an object", t);
-      }
-    } else if (key == "tools" || key == "functions") {
-      if (t == dom::element_type::ARRAY) req.needs_tools = dom::array(v).size() > 0;
-      else if (t != dom::element_type::NULL_VALUE) return WrongType(key, "an array", t);
-    }
+    if (auto e = ReadMember(key, v, req, in)) return *e;
     std::string value;
     value.reserve(written.size());
     AppendMinified(written, value);
@@ -272,23 +309,9 @@ std::variant<ParsedRequest, ApiError> ParseRequest(Endpoint endpoint, std::strin
   if (!has_model) return ApiError::BadRequest("you must provide a model parameter", "model", "missing_required_parameter");
   if (req.model.empty()) return ApiError::BadRequest("Invalid 'model': empty string.", "model", "invalid_value");
 
-  switch (endpoint) {
-    case Endpoint::kChatCompletions:
-      if (!messages) return ApiError::BadRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
-      if (auto e = ParseMessages(dom::array(*messages), req)) return *e;
-      break;
-    case Endpoint::kCompletions:
-      if (!prompt) return ApiError::BadRequest("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter");
-      if (auto e = ParseTextInput("prompt", *prompt, req)) return *e;
-      break;
-    case Endpoint::kEmbeddings:
-      if (!input) return ApiError::BadRequest("Missing required parameter: 'input'.", "input", "missing_required_parameter");
-      if (auto e = ParseTextInput("input", *input, req)) return *e;
-      if (req.stream) return ApiError::BadRequest("Embeddings cannot be streamed.", "stream", "invalid_value");
-      break;
-  }
-  if (mec)
-    if (auto e = ParseMecObject(*mec, req)) return *e;
+  if (auto e = ReadInput(endpoint, in, req)) return *e;
+  if (in.mec)
+    if (auto e = ParseMecObject(*in.mec, req)) return *e;
   return req;
 }
 
