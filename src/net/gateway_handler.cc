@@ -120,28 +120,28 @@ awaitable<void> GatewayHandler::HandleOther(HttpRequest& req, ClientChannel& ch)
     }
     co_return;
   }
-  if (path == "/v1/models" && get) {
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = Models(v, ka);
-      co_await ch.Send(std::move(res));
-    }
-  } else if (path == "/healthz" && get) {
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = JsonResponse(R"({"status":"ok"})", v, ka);
-      co_await ch.Send(std::move(res));
-    }
-  } else if (path == "/readyz" && get) {
-    auto res = s_.draining.load() ? JsonResponse(R"({"status":"draining"})", v, false, http::status::service_unavailable)
-                                  : JsonResponse(R"({"status":"ready"})", v, ka);
+  {  // named first: g++ 12 mishandles temporaries that live across co_await
+    HttpResponse res = InfoRoute(req, path);
     co_await ch.Send(std::move(res));
-  } else if (path == "/metrics" && get && s_.metrics_need_token &&
-             (s_.admin_token.empty() || !BearerMatches(req[http::field::authorization], s_.admin_token))) {
-    auto res = ErrorResponse({s_.admin_token.empty() ? 403 : 401, "invalid_request_error",
-                              "Off loopback /metrics needs the operator token (Authorization: Bearer), or server.open_metrics: true.", "",
-                              s_.admin_token.empty() ? "admin_token_required" : "invalid_api_key"},
-                             v, ka);
-    co_await ch.Send(std::move(res));
-  } else if (path == "/metrics" && get && s_.telemetry && s_.telemetry->metrics_enabled()) {
+  }
+}
+
+HttpResponse GatewayHandler::InfoRoute(const HttpRequest& req, std::string_view path) const {
+  const bool ka = req.keep_alive();
+  const unsigned v = req.version();
+  const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+  if (path == "/v1/models" && get) return Models(v, ka);
+  if (path == "/healthz" && get) return JsonResponse(R"({"status":"ok"})", v, ka);
+  if (path == "/readyz" && get)
+    return s_.draining.load() ? JsonResponse(R"({"status":"draining"})", v, false, http::status::service_unavailable)
+                              : JsonResponse(R"({"status":"ready"})", v, ka);
+  if (path == "/metrics" && get && s_.metrics_need_token &&
+      (s_.admin_token.empty() || !BearerMatches(req[http::field::authorization], s_.admin_token)))
+    return ErrorResponse({s_.admin_token.empty() ? 403 : 401, "invalid_request_error",
+                          "Off loopback /metrics needs the operator token (Authorization: Bearer), or server.open_metrics: true.", "",
+                          s_.admin_token.empty() ? "admin_token_required" : "invalid_api_key"},
+                         v, ka);
+  if (path == "/metrics" && get && s_.telemetry && s_.telemetry->metrics_enabled()) {
     HttpResponse res{http::status::ok, v};
     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     res.keep_alive(ka);
@@ -152,28 +152,15 @@ awaitable<void> GatewayHandler::HandleOther(HttpRequest& req, ClientChannel& ch)
     if (s_.keys) res.body() += s_.keys->MetricsText();  // docs/security.md
     res.body() += FleetMetricsText(s_);                  // docs/fleet.md
     res.prepare_payload();
-    co_await ch.Send(std::move(res));
-  } else if (path == "/api/stats" && get) {
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = JsonResponse(s_.stats.ToJson(), v, ka);
-      co_await ch.Send(std::move(res));
-    }
-  } else if (path == "/api/state" && get) {
-    {  // shared state between replicas: Redis up or down, reports sent and applied
-      auto res = JsonResponse(StateJson(s_.replicas, s_.shared_cache), v, ka);
-      co_await ch.Send(std::move(res));
-    }
-  } else if (path == "/api/learning" && get) {
-    {  // learning on the traffic: verdicts, spending, the live model (docs/learning.md)
-      auto res = JsonResponse(s_.learning ? s_.learning->Json() : std::string(R"({"enabled":false})"), v, ka);
-      co_await ch.Send(std::move(res));
-    }
-  } else {
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = ErrorResponse({404, "invalid_request_error", fmt::format("Unknown request URL: {} {}.", std::string_view(req.method_string()), path), "", "unknown_url"}, v, ka);
-      co_await ch.Send(std::move(res));
-    }
+    return res;
   }
+  if (path == "/api/stats" && get) return JsonResponse(s_.stats.ToJson(), v, ka);
+  // Shared state between replicas: Redis up or down, reports sent and applied.
+  if (path == "/api/state" && get) return JsonResponse(StateJson(s_.replicas, s_.shared_cache), v, ka);
+  // Learning on the traffic: verdicts, spending, the live model (docs/learning.md).
+  if (path == "/api/learning" && get)
+    return JsonResponse(s_.learning ? s_.learning->Json() : std::string(R"({"enabled":false})"), v, ka);
+  return ErrorResponse({404, "invalid_request_error", fmt::format("Unknown request URL: {} {}.", std::string_view(req.method_string()), path), "", "unknown_url"}, v, ka);
 }
 
 awaitable<void> GatewayHandler::Feedback(HttpRequest& req, ClientChannel& ch) {

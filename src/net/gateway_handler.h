@@ -20,6 +20,8 @@ class GatewayHandler final : public Handler {
   awaitable<void> HandleOther(HttpRequest& req, ClientChannel& ch);
   awaitable<void> Feedback(HttpRequest& req, ClientChannel& ch);
   HttpResponse Models(unsigned version, bool keep_alive) const;
+  // The gateway's own read-only routes (models, health, metrics, stats, state, learning), else 404.
+  HttpResponse InfoRoute(const HttpRequest& req, std::string_view path) const;
 
   GatewayShared& s_;
   UpstreamPools pools_;
