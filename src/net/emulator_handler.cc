@@ -104,6 +104,63 @@ HttpResponse TextResponse(std::string body, std::string_view content_type, unsig
   return res;
 }
 
+// A generation request as the emulated server reads it: parsed, checked, and what it continues.
+struct Asked {
+  ParsedRequest r;
+  Continuation cont;
+  size_t asked_size = 0;      // the text asked: r.text less the continued prefix (its first bytes)
+  int64_t prefix_tokens = 0;  // the continued prefix's words
+  int64_t in_tokens = 0;
+};
+
+// The request, or the error the server answers before admission (in this order: the body, an
+// embedding model, the continuation, the context window).
+std::variant<Asked, ApiError> ReadAsked(Endpoint endpoint, std::string_view body, const TierProfile& profile) {
+  auto parsed_or = ParseRequest(endpoint, body);
+  if (auto* err = std::get_if<ApiError>(&parsed_or)) return *err;
+  Asked a;
+  a.r = std::move(std::get<ParsedRequest>(parsed_or));
+  if (endpoint == Endpoint::kEmbeddings && profile.embedding_model.empty())
+    return ApiError::NotFound("This emulated tier serves no embedding model.", "model_not_found");
+  a.cont = ReadContinuation(a.r);
+  if (a.cont.error) return *a.cont.error;
+  // A continuation answers the conversation without its final (assistant) message: the same
+  // seed, so the words that follow the prefix are those the whole answer would have had.
+  std::string_view asked_text = a.r.text;
+  if (a.cont.asked) {
+    if (asked_text.size() >= a.cont.prefix.size() && asked_text.ends_with(a.cont.prefix)) {
+      asked_text.remove_suffix(a.cont.prefix.size());
+      if (asked_text.ends_with('\n')) asked_text.remove_suffix(1);
+    }
+    a.prefix_tokens = WordCount(a.cont.prefix);
+  }
+  a.asked_size = asked_text.size();
+  a.in_tokens = EmulatorPromptTokens(a.r.text, a.r.message_count);
+  if (a.in_tokens > profile.context_window)
+    return ApiError::BadRequest(fmt::format("This model's maximum context length is {} tokens; the prompt has {}.", profile.context_window, a.in_tokens),
+                                "messages", "context_length_exceeded");
+  return a;
+}
+
+// The work the tier model plans for the request (emulate/tier_model.h).
+WorkItem WorkFor(const Asked& a, const TierProfile& profile, bool prefix_cache) {
+  const ParsedRequest& r = a.r;
+  WorkItem w;
+  w.input_tokens = a.in_tokens;
+  w.max_tokens = r.max_tokens.value_or(-1);
+  // vLLM's extension: with "ignore_eos": true the answer runs to max_tokens and stops there
+  // (finish_reason "length"), for scripted load such as `mecrouter demo`.
+  for (const auto& [key, value] : r.fields)
+    if (key == "ignore_eos" && value == "true" && r.max_tokens) w.output_tokens = *r.max_tokens + 1;
+  w.content_hash = Fnv1a64(std::string_view(r.text).substr(0, a.asked_size)) ^ static_cast<uint64_t>(r.seed.value_or(0));
+  if (prefix_cache) w.prefix_blocks = PromptBlockHashes(r.text, a.in_tokens);
+  if (a.cont.asked && w.output_tokens < 0) {  // what is left of the whole answer's length
+    bool ignored = false;
+    w.output_tokens = std::max<int64_t>(0, DrawOutputTokens(profile.mean_output_tokens, w.content_hash, -1, &ignored) - a.prefix_tokens);
+  }
+  return w;
+}
+
 }  // namespace
 
 awaitable<bool> EmulatorHandler::EngineEndpoint(std::string_view path, HttpRequest& req, ClientChannel& ch) {
@@ -330,72 +387,7 @@ awaitable<void> EmulatorHandler::Fault(HttpRequest& req, ClientChannel& ch) {
   }
 }
 
-awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, ClientChannel& ch) {
-  const bool ka = req.keep_alive();
-  const unsigned ver = req.version();
-  auto parsed_or = ParseRequest(endpoint, req.body());
-  if (auto* err = std::get_if<ApiError>(&parsed_or)) {
-    s_.rejected.fetch_add(1);
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = ErrorResponse(*err, ver, ka);
-      co_await ch.Send(std::move(res));
-    }
-    co_return;
-  }
-  const ParsedRequest& r = std::get<ParsedRequest>(parsed_or);
-  const TierProfile& profile = s_.model.profile();  // name/model fields are constant
-  if (endpoint == Endpoint::kEmbeddings && profile.embedding_model.empty()) {
-    s_.rejected.fetch_add(1);
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = ErrorResponse(ApiError::NotFound("This emulated tier serves no embedding model.", "model_not_found"), ver, ka);
-      co_await ch.Send(std::move(res));
-    }
-    co_return;
-  }
-  const Continuation cont = ReadContinuation(r);
-  if (cont.error) {
-    s_.rejected.fetch_add(1);
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = ErrorResponse(*cont.error, ver, ka);
-      co_await ch.Send(std::move(res));
-    }
-    co_return;
-  }
-  // A continuation answers the conversation without its final (assistant) message: the same
-  // seed, so the words that follow the prefix are those the whole answer would have had.
-  std::string_view asked_text = r.text;
-  int64_t prefix_tokens = 0;
-  if (cont.asked) {
-    if (asked_text.size() >= cont.prefix.size() && asked_text.ends_with(cont.prefix)) {
-      asked_text.remove_suffix(cont.prefix.size());
-      if (asked_text.ends_with('\n')) asked_text.remove_suffix(1);
-    }
-    prefix_tokens = WordCount(cont.prefix);
-  }
-  const int64_t in_tokens = EmulatorPromptTokens(r.text, r.message_count);
-  if (in_tokens > profile.context_window) {
-    s_.rejected.fetch_add(1);
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = ErrorResponse(ApiError::BadRequest(fmt::format("This model's maximum context length is {} tokens; the prompt has {}.", profile.context_window, in_tokens), "messages", "context_length_exceeded"), ver, ka);
-      co_await ch.Send(std::move(res));
-    }
-    co_return;
-  }
-
-  WorkItem w;
-  w.input_tokens = in_tokens;
-  w.max_tokens = r.max_tokens.value_or(-1);
-  // vLLM's extension: with "ignore_eos": true the answer runs to max_tokens and stops there
-  // (finish_reason "length"), for scripted load such as `mecrouter demo`.
-  for (const auto& [key, value] : r.fields)
-    if (key == "ignore_eos" && value == "true" && r.max_tokens) w.output_tokens = *r.max_tokens + 1;
-  w.content_hash = Fnv1a64(asked_text) ^ static_cast<uint64_t>(r.seed.value_or(0));
-  if (s_.model.engine().prefix_cache) w.prefix_blocks = PromptBlockHashes(r.text, in_tokens);
-  if (cont.asked && w.output_tokens < 0) {  // what is left of the whole answer's length
-    bool ignored = false;
-    w.output_tokens = std::max<int64_t>(0, DrawOutputTokens(profile.mean_output_tokens, w.content_hash, -1, &ignored) - prefix_tokens);
-  }
-  ServicePlan plan;
+awaitable<bool> EmulatorHandler::Admit(WorkItem& w, ServicePlan& plan, ClientChannel& ch, unsigned ver, bool ka) {
   Admission adm;
   std::shared_ptr<EmulatorShared::Waiter> waiter;
   double retry_after = 1;
@@ -419,33 +411,33 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
         auto res = JsonResponse(std::string(kLlamaLoadingBody), ver, ka, http::status::service_unavailable);
         co_await ch.Send(std::move(res));
       }
-      co_return;
+      co_return false;
     case Admission::kOutage:
       s_.errors.fetch_add(1);
       {  // named first: g++ 12 mishandles temporaries that live across co_await
         auto res = ErrorResponse(ApiError{503, "service_unavailable", "Emulated outage.", "", "outage"}, ver, ka);
         co_await ch.Send(std::move(res));
       }
-      co_return;
+      co_return false;
     case Admission::kError:
       s_.errors.fetch_add(1);
       {  // named first: g++ 12 mishandles temporaries that live across co_await
         auto res = ErrorResponse(ApiError{500, "server_error", "Emulated server error.", "", "injected_error"}, ver, ka);
         co_await ch.Send(std::move(res));
       }
-      co_return;
+      co_return false;
     case Admission::kRateLimited:
     case Admission::kQueueFull: {
       s_.rejected.fetch_add(1);
       if (adm == Admission::kQueueFull && s_.flavor == EngineFlavor::kOllama) {  // Ollama: 503 past OLLAMA_MAX_QUEUE
         auto res = ErrorResponse(ApiError{503, "api_error", std::string(kOllamaMaxQueueMessage), "", ""}, ver, ka);
         co_await ch.Send(std::move(res));
-        co_return;
+        co_return false;
       }
       auto res = ErrorResponse(ApiError::TooManyRequests(adm == Admission::kRateLimited ? "Emulated rate limit." : "Emulated queue is full."), ver, ka);
       res.set(http::field::retry_after, std::to_string(static_cast<int>(retry_after)));
       co_await ch.Send(std::move(res));
-      co_return;
+      co_return false;
     }
     case Admission::kQueued: {
       ch.OnGone([waiter] { waiter->timer.cancel(); });
@@ -460,12 +452,34 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
       if (!started) {  // the client left while queued
         Release(w.ticket);
         s_.cancelled.fetch_add(1);
-        co_return;
+        co_return false;
       }
-      break;
+      co_return true;
     }
     case Admission::kStarted: break;
   }
+  co_return true;
+}
+
+awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, ClientChannel& ch) {
+  const bool ka = req.keep_alive();
+  const unsigned ver = req.version();
+  const TierProfile& profile = s_.model.profile();  // name/model fields are constant
+  auto asked_or = ReadAsked(endpoint, req.body(), profile);
+  if (auto* err = std::get_if<ApiError>(&asked_or)) {
+    s_.rejected.fetch_add(1);
+    {  // named first: g++ 12 mishandles temporaries that live across co_await
+      auto res = ErrorResponse(*err, ver, ka);
+      co_await ch.Send(std::move(res));
+    }
+    co_return;
+  }
+  const Asked& asked = std::get<Asked>(asked_or);
+  const ParsedRequest& r = asked.r;
+  WorkItem w = WorkFor(asked, profile, s_.model.engine().prefix_cache);
+  ServicePlan plan;
+  const bool admitted = co_await Admit(w, plan, ch, ver, ka);  // g++ 12: no co_await in a condition
+  if (!admitted) co_return;
 
   // Holding a slot from here: release it however this ends.
   struct SlotGuard {
@@ -492,7 +506,7 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   }
 
   ResponseMeta meta{endpoint, fmt::format("emu-{}-{}", profile.name, w.ticket), s_.clock.UnixSeconds(), r.model};
-  const Usage usage{in_tokens, endpoint == Endpoint::kEmbeddings ? 0 : plan.output_tokens};
+  const Usage usage{asked.in_tokens, endpoint == Endpoint::kEmbeddings ? 0 : plan.output_tokens};
   if (endpoint == Endpoint::kEmbeddings) {
     std::vector<std::vector<float>> vecs;
     Rng rng(w.content_hash, "embedding");
@@ -513,39 +527,44 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
   const std::optional<JudgeAsk> judge_ask = ParseJudgeAsk(r.text);
   if (profile.quality >= 0 && !judge_ask)
     gen.SetFirstWord(MarkWord(HiddenDifficulty(r.last_user_text) < profile.quality, w.content_hash));
-  if (cont.asked) {  // the prefix's words were said already
+  if (asked.cont.asked) {  // the prefix's words were said already
     std::string said;
-    for (int64_t k = 0; k < prefix_tokens; ++k) gen.AppendNext(said);
+    for (int64_t k = 0; k < asked.prefix_tokens; ++k) gen.AppendNext(said);
   }
   {
     std::lock_guard lock(s_.mu);
     const int64_t cut = s_.model.faults().cut_at_token;
-    if (cut >= prefix_tokens && r.stream) plan.drop_after = cut - prefix_tokens;
+    if (cut >= asked.prefix_tokens && r.stream) plan.drop_after = cut - asked.prefix_tokens;
   }
   const std::string_view finish = plan.truncated ? "length" : "stop";
-  if (!r.stream) {
-    const int64_t until = plan.drop_after >= 0 ? plan.drop_after : plan.output_tokens - 1;
-    const bool waited = co_await sleep_until(t0 + plan.ttft + plan.per_token * until);
-    if (!waited) {
-      s_.cancelled.fetch_add(1);
-      co_return;
-    }
-    if (plan.drop_after >= 0) {
-      s_.dropped.fetch_add(1);
-      ch.Abort();
-      co_return;
-    }
-    std::string text;
-    for (int64_t i = 0; i < plan.output_tokens; ++i) gen.AppendNext(text);
-    if (judge_ask) text = EmulatedVerdict(*judge_ask);
-    s_.served.fetch_add(1);
-    {  // named first: g++ 12 mishandles temporaries that live across co_await
-      auto res = JsonResponse(CompletionBody(meta, text, finish, usage), ver, ka);
-      co_await ch.Send(std::move(res));
-    }
+  if (r.stream) {
+    const Streaming st{plan, meta, usage, finish, r.include_usage, t0};  // named: g++ 12 and temporaries across co_await
+    co_await Stream(st, gen, sleep, ch, ver);
     co_return;
   }
+  const int64_t until = plan.drop_after >= 0 ? plan.drop_after : plan.output_tokens - 1;
+  const bool waited = co_await sleep_until(t0 + plan.ttft + plan.per_token * until);
+  if (!waited) {
+    s_.cancelled.fetch_add(1);
+    co_return;
+  }
+  if (plan.drop_after >= 0) {
+    s_.dropped.fetch_add(1);
+    ch.Abort();
+    co_return;
+  }
+  std::string text;
+  for (int64_t i = 0; i < plan.output_tokens; ++i) gen.AppendNext(text);
+  if (judge_ask) text = EmulatedVerdict(*judge_ask);
+  s_.served.fetch_add(1);
+  {  // named first: g++ 12 mishandles temporaries that live across co_await
+    auto res = JsonResponse(CompletionBody(meta, text, finish, usage), ver, ka);
+    co_await ch.Send(std::move(res));
+  }
+}
 
+awaitable<void> EmulatorHandler::Stream(const Streaming& st, TextGenerator& gen, asio::steady_timer& sleep, ClientChannel& ch, unsigned ver) {
+  const ServicePlan& plan = st.plan;
   http::response<http::empty_body> head{http::status::ok, ver};
   head.set(http::field::content_type, "text/event-stream");
   head.set(http::field::cache_control, "no-cache");
@@ -568,16 +587,16 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
       }
       token.clear();
       gen.AppendNext(token);
-      AppendSseEvent(out, CompletionChunk(meta, token, i == 0, ""));
+      AppendSseEvent(out, CompletionChunk(st.meta, token, i == 0, ""));
       ++i;
-    } while (i < plan.output_tokens && t0 + plan.ttft + plan.per_token * i <= now);
+    } while (i < plan.output_tokens && st.t0 + plan.ttft + plan.per_token * i <= now);
     const bool written = co_await ch.WriteChunk(out);
     if (!written) {
       s_.cancelled.fetch_add(1);
       co_return;
     }
     out.clear();
-    if (i < plan.output_tokens && !co_await sleep_until(t0 + plan.ttft + plan.per_token * i)) {
+    if (i < plan.output_tokens && !co_await Sleep(sleep, st.t0 + plan.ttft + plan.per_token * i - s_.clock.Now())) {
       s_.cancelled.fetch_add(1);
       co_return;
     }
@@ -588,8 +607,8 @@ awaitable<void> EmulatorHandler::Generate(Endpoint endpoint, HttpRequest& req, C
     ch.Abort();
     co_return;
   }
-  AppendSseEvent(out, CompletionChunk(meta, "", false, finish));
-  if (r.include_usage) AppendSseEvent(out, UsageChunk(meta, usage));
+  AppendSseEvent(out, CompletionChunk(st.meta, "", false, st.finish));
+  if (st.include_usage) AppendSseEvent(out, UsageChunk(st.meta, st.usage));
   out += kSseDone;
   bool ok = co_await ch.WriteChunk(out);
   if (ok) ok = co_await ch.EndStream();

@@ -11,9 +11,11 @@
 #include <memory>
 #include <mutex>
 
+#include "api/openai_json.h"
 #include "api/request.h"
 #include "core/clock.h"
 #include "emulate/engine_flavor.h"
+#include "emulate/text_generator.h"
 #include "emulate/tier_model.h"
 #include "net/http_server.h"
 
@@ -40,6 +42,19 @@ class EmulatorHandler final : public Handler {
 
  private:
   awaitable<void> Generate(Endpoint endpoint, HttpRequest& req, ClientChannel& ch);
+  // The tier model's admission of `w` (a ticket, then a plan). True: the request holds a slot
+  // (release it); false: it was answered (a rejection) or the client left while it was queued.
+  awaitable<bool> Admit(WorkItem& w, ServicePlan& plan, ClientChannel& ch, unsigned ver, bool keep_alive);
+  // A started generation's streamed answer: its events on the plan's schedule from t0.
+  struct Streaming {
+    const ServicePlan& plan;
+    const ResponseMeta& meta;
+    const Usage& usage;
+    std::string_view finish;
+    bool include_usage;
+    TimePoint t0;
+  };
+  awaitable<void> Stream(const Streaming& st, TextGenerator& gen, boost::asio::steady_timer& sleep, ClientChannel& ch, unsigned ver);
   awaitable<void> Fault(HttpRequest& req, ClientChannel& ch);
   // The flavor's own endpoints. Returns false (having sent nothing) when `path` is not one of them.
   awaitable<bool> EngineEndpoint(std::string_view path, HttpRequest& req, ClientChannel& ch);
