@@ -72,12 +72,12 @@ class DecisionRegistry {
   mutable std::mutex mu_;
   std::vector<Slot> slots_;       // guarded by mu_; a ring once full, oldest at next_
   size_t next_ = 0;               // guarded by mu_; the slot the next new id takes once full
-  // Guarded by mu_; a power of two >= 2 * capacity, linear probing. From calloc: the allocator
-  // hands fresh pages it knows are zero untouched, so the 2 MB of the default capacity cost no
-  // memory until decisions fill them (a vector's zero-fill touched them all at start).
   struct FreeDeleter {
     void operator()(uint64_t* p) const { std::free(p); }
   };
+  // Guarded by mu_; a power of two >= 2 * capacity, linear probing. From calloc: the allocator
+  // hands fresh pages it knows are zero untouched, so the 2 MB of the default capacity cost no
+  // memory until decisions fill them (a vector's zero-fill touched them all at start).
   std::unique_ptr<uint64_t[], FreeDeleter> index_;
   size_t mask_ = 0;
   size_t max_probe_ = 0;  // guarded by mu_; no entry lies further from its home (a bound: never lowered)
