@@ -51,16 +51,29 @@ echo "== throughput at saturation: wrk -t1 -c64 -d${DURATION}s, POST /v1/chat/co
 declare -A SERVER_PIDS=([direct]="${PIDS[0]}" [mecrouter]="${PIDS[1]}" [nginx]="$(pgrep -P "$(cat "$TMP/nginx.pid")" | tr '\n' ' ')")
 cpu_ticks() { for p in $1; do awk '{print $14, $15}' "/proc/$p/stat"; done | awk '{u+=$1; s+=$2} END{print u+0, s+0}'; }
 TICK=$(getconf CLK_TCK)
-declare -A RPS
+declare -A RPS CPU_US OTHERS_US USER_US
+# wrk's own CPU time: RUSAGE_CHILDREN of a python3 parent that ran only it.
+wrk_cpu() { python3 -c 'import resource,subprocess,sys
+subprocess.run(sys.argv[1:], check=True)
+r = resource.getrusage(resource.RUSAGE_CHILDREN); print(r.ru_utime, r.ru_stime, file=sys.stderr)' "$@"; }
 for k in "${ORDER[@]}"; do
   read -r U0 S0 < <(cpu_ticks "${SERVER_PIDS[$k]}")
-  wrk -t1 -c64 -d${DURATION}s -s bench/wrk_post.lua "${URL[$k]}/v1/chat/completions" > "$OUT/wrk_$k.txt"
+  read -r EU0 ES0 < <(cpu_ticks "${PIDS[0]}")
+  wrk_cpu wrk -t1 -c64 -d${DURATION}s -s bench/wrk_post.lua "${URL[$k]}/v1/chat/completions" > "$OUT/wrk_$k.txt" 2> "$TMP/wrk_cpu.txt"
   read -r U1 S1 < <(cpu_ticks "${SERVER_PIDS[$k]}")
+  read -r EU1 ES1 < <(cpu_ticks "${PIDS[0]}")
+  read -r WU WS < "$TMP/wrk_cpu.txt"
   RPS[$k]=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk_$k.txt")
   N=$(awk '/requests in/{print $1}' "$OUT/wrk_$k.txt")
   errs=$(awk '/Non-2xx|Socket errors/' "$OUT/wrk_$k.txt" | tr '\n' ' ')
-  cpu=$(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) -v t="$TICK" -v n="$N" -v d="$DURATION" \
-    'BEGIN{if (n > 0) printf "CPU a request: %.1f us user + %.1f us system (%.0f%% of a core)", u/t*1e6/n, s/t*1e6/n, (u+s)/t/d*100}')
+  # For `direct` the emulator is the server: its CPU is counted once, as the server's.
+  [ "$k" = direct ] && { EU1=$EU0; ES1=$ES0; }
+  # The figures the bound below needs: this server's CPU a request, and the emulator's and wrk's.
+  read -r "CPU_US[$k]" "OTHERS_US[$k]" "USER_US[$k]" < <(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) -v eu=$((EU1 - EU0)) -v es=$((ES1 - ES0)) \
+    -v wu="$WU" -v ws="$WS" -v t="$TICK" -v n="$N" 'BEGIN{if (n > 0) printf "%.3f %.3f %.3f\n", (u+s)/t*1e6/n, (eu+es)/t*1e6/n + (wu+ws)*1e6/n, u/t*1e6/n; else print "0 0 0"}')
+  cpu=$(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) -v eu=$((EU1 - EU0)) -v es=$((ES1 - ES0)) -v wu="$WU" -v ws="$WS" -v t="$TICK" -v n="$N" -v d="$DURATION" \
+    'BEGIN{if (n > 0) printf "CPU a request: %.1f us user + %.1f us system (%.0f%% of a core); emulator and wrk: %.1f us; all: %.0f%% of the cores",
+      u/t*1e6/n, s/t*1e6/n, (u+s)/t/d*100, (eu+es)/t*1e6/n + (wu+ws)*1e6/n, ((u+s+eu+es)/t + wu + ws)/d/'"$(nproc)"'*100}')
   printf "  %-10s %10s req/s  %s %s\n" "$k" "${RPS[$k]}" "$cpu" "$errs"
 done
 awk -v m="${RPS[mecrouter]}" -v n="${RPS[nginx]}" -v d="${RPS[direct]}" 'BEGIN{printf "  mecrouter / nginx = %.2f   mecrouter / direct = %.2f   nginx / direct = %.2f\n", m/n, m/d, n/d}'
@@ -115,6 +128,40 @@ instr() {
 read I1 _ < <(instr 500); read I2 _ < <(instr 2000)
 echo "  total instructions: N=500 $I1, N=2000 $I2  =>  $(( (I2 - I1) / 1500 )) instructions per request"
 echo "    (one prompt repeated, as bench/request.json: the complexity model's memo answers it)"
+# What of it nginx does not do at all: the inclusive cost of the functions that hold the gateway's
+# features (none of them calls another of the list): the request's JSON, context, decision, the
+# answer's usage, telemetry and metrics at the end, the backend monitor, the route headers, the
+# request ids, the upstream body, the decision registry, the key check.
+FEATURES=':mec::ParseRequest\(|:mec::net::ProxyCall::Contextualize\(|:mec::net::ProxyCall::Decide\(|:mec::ExtractUsage\(|:mec::net::RequestTrace::~RequestTrace\(|:mec::RequestFlow::OnAttemptEnd\(|ProxyCall::AddRouteHeaders<|:mec::net::RequestIds::From\(|:mec::BuildUpstreamBody|:mec::net::ProxyCall::Remember\(|:mec::AccessGuard::Protects\('
+features() { callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null | awk -v re="$FEATURES" '$0 ~ re {gsub(",","",$1); s+=$1} END{print s+0}'; }
+F_PER=$(( ($(features "$TMP/cg.2000") - $(features "$TMP/cg.500")) / 1500 ))
+I_PER=$(( (I2 - I1) / 1500 ))
+echo "    of which the features nginx has not (request JSON, context, decision, usage, telemetry, monitor, route headers, ids, key check): $F_PER; the rest (HTTP, sockets, Asio): $(( I_PER - F_PER ))"
+# nginx counted the same way: one process (master_process off), the same configuration.
+ngx_instr() {
+  local n=$1 port; port=$(free_port); mkdir -p "$TMP/cgn/body" "$TMP/cgn/proxy"
+  sed -e "s#@PREFIX@#$TMP/cgn#g" -e "s#@NGINX_PORT@#$port#g" -e "s#@UPSTREAM_PORT@#$EMU#g" -e "s#@WORKERS@#1#g" bench/nginx.conf > "$TMP/cgn/nginx.conf"
+  valgrind --tool=callgrind --callgrind-out-file="$TMP/cgn.$n" nginx -c "$TMP/cgn/nginx.conf" -p "$TMP/cgn" -e "$TMP/cgn/error.log" -g 'daemon off; master_process off;' > "$TMP/cgn.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 300); do curl -s -o /dev/null -X POST -H 'Content-Type: application/json' --data @bench/request.json "http://127.0.0.1:$port/v1/chat/completions" && break; sleep 0.1; done
+  h2load --h1 -c 4 -n $n -d bench/request.json -H 'Content-Type: application/json' "http://127.0.0.1:$port/v1/chat/completions" > "$TMP/cgn_h2load.txt" 2>&1
+  kill -QUIT $pid; wait $pid || true
+  callgrind_annotate "$TMP/cgn.$n" 2>/dev/null | awk '/PROGRAM TOTALS/{gsub(",","",$1); print $1}'
+}
+N1=$(ngx_instr 500); N2=$(ngx_instr 2000)
+NGX_PER=$(( (N2 - N1) / 1500 ))
+echo "  nginx, counted the same way: $NGX_PER instructions per request (the gateway: $(awk -v a="$I_PER" -v b="$NGX_PER" 'BEGIN{printf "%.2f", a/b}')x; its part besides the features: $(awk -v a="$((I_PER - F_PER))" -v b="$NGX_PER" 'BEGIN{printf "%.2f", a/b}')x)"
+# The bound on throughput / nginx (docs/benchmarks.md). On a machine whose cores the load generator
+# and the emulator share, a run serves about (cores) / (CPU a request of all three) when the
+# cores are busy: the ratio is (nginx + others) / (gateway + others). A gateway whose own layer
+# cost what nginx costs in all would spend nginx's CPU plus its features' instructions at the
+# gateway's own user time per instruction.
+awk -v cm="${CPU_US[mecrouter]}" -v cn="${CPU_US[nginx]}" -v om="${OTHERS_US[mecrouter]}" -v on="${OTHERS_US[nginx]}" \
+    -v i="$I_PER" -v f="$F_PER" -v um="${USER_US[mecrouter]}" -v m="${RPS[mecrouter]}" -v n="${RPS[nginx]}" 'BEGIN{
+  if (cm <= 0 || cn <= 0 || i <= 0) exit;
+  o = (om + on) / 2; floor = cn + f * um / i;
+  printf "  bound: CPU a request predicts %.2f x nginx for the gateway as it is (measured %.2f); with an HTTP/socket layer as lean as nginx in all\n", (cn + o) / (cm + o), m / n;
+  printf "    and these features (%.1f us of user time), the gateway would spend %.1f us a request and reach at best %.2f x nginx\n", f * um / i, floor, (cn + o) / (floor + o)}'
 read U1 _ < <(instr 500 "" ", estimate_memo: 0"); read U2 _ < <(instr 2000 "" ", estimate_memo: 0")
 echo "  every prompt new (routing.estimate_memo: 0): $(( (U2 - U1) / 1500 )) instructions per request"
 # A streamed answer (bench/request_stream.json): per request, and per SSE event the client gets.
