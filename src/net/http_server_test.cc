@@ -91,5 +91,60 @@ TEST(HttpServerTest, ReplaceHandlersKeepsRequestsInFlightOnTheOldHandlerAndGives
   server.Shutdown(milliseconds(100));
 }
 
+// Answers "/big" with a body larger than the socket buffers, "/small" with a short one.
+class BigHandler final : public Handler {
+ public:
+  explicit BigHandler(size_t size) : size_(size) {}
+  awaitable<void> Handle(HttpRequest& req, ClientChannel& ch) override {
+    std::string body;
+    if (req.target() == "/big") {
+      body.resize(size_);
+      for (size_t i = 0; i < size_; ++i) body[i] = static_cast<char>('a' + i % 26);
+    } else {
+      body = "small";
+    }
+    co_await ch.Send(JsonResponse(std::move(body), req.version(), req.keep_alive()));
+  }
+
+ private:
+  size_t size_;
+};
+
+// A write the kernel takes only in part (net/send_now.h): the client reads nothing for a while,
+// so the direct send fills the socket's buffers and the rest waits in the reactor. The answer
+// arrives whole and in order, and the connection serves the next request.
+TEST(HttpServerTest, AnAnswerLargerThanTheSocketBuffersArrivesWholeAfterAPartialSend) {
+  static constexpr size_t kSize = 8u << 20;
+  ServerOptions so;
+  so.listen = "127.0.0.1:0";
+  so.threads = 1;
+  HttpServer server(so, [](int, asio::io_context&) { return std::make_shared<BigHandler>(kSize); });
+  ASSERT_TRUE(server.Listen().ok());
+  server.Start();
+  asio::io_context ioc;
+  tcp::socket sock(ioc);
+  sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server.port())));
+  http::request<http::empty_body> req(http::verb::get, "/big", 11);
+  req.set(http::field::host, "127.0.0.1");
+  req.keep_alive(true);
+  http::write(sock, req);
+  std::this_thread::sleep_for(milliseconds(300));  // the server's first send cannot take 8 MiB
+  beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kSize + 1);
+  http::read(sock, buf, parser);
+  const std::string& body = parser.get().body();
+  ASSERT_EQ(body.size(), kSize);
+  bool in_order = true;
+  for (size_t i = 0; i < kSize && in_order; ++i) in_order = body[i] == static_cast<char>('a' + i % 26);
+  EXPECT_TRUE(in_order);
+  req.target("/small");
+  http::write(sock, req);
+  http::response<http::string_body> res;
+  http::read(sock, buf, res);
+  EXPECT_EQ(res.body(), "small");
+  server.Shutdown(milliseconds(100));
+}
+
 }  // namespace
 }  // namespace mec::net
