@@ -16,7 +16,6 @@
 
 #include "net/lazy_deadline.h"
 #include "net/request_reader.h"
-#include "net/send_now.h"
 #include "net/server_stream.h"
 #include "net/wire_format.h"
 
@@ -204,23 +203,17 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
 awaitable<bool> Connection::Write() {
   if (nparts_ == 0) co_return !gone_;
   if (gone_ || aborted_) co_return false;
+  Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
   beast::error_code ec;
-  if (!stream_.tls()) {  // what the kernel takes now needs no turn of the scheduler (net/send_now.h)
-    const size_t sent = SendNow(sock_.native_handle(), std::span(parts_.data(), nparts_), ec);
-    nparts_ = ec ? 0 : DropSent(parts_, nparts_, sent);
+  if (nparts_ == 1) {
+    auto [wec, n] = co_await asio::async_write(stream_, parts_[0], kTuple);
+    ec = wec;
+  } else {
+    auto [wec, n] = co_await asio::async_write(stream_, parts_, kTuple);
+    ec = wec;
   }
-  if (nparts_ > 0) {  // what is left waits for the socket (and the write timeout)
-    Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
-    if (nparts_ == 1) {
-      auto [wec, n] = co_await asio::async_write(stream_, parts_[0], kTuple);
-      ec = wec;
-    } else {
-      auto [wec, n] = co_await asio::async_write(stream_, parts_, kTuple);
-      ec = wec;
-    }
-    Disarm();
-    nparts_ = 0;
-  }
+  Disarm();
+  nparts_ = 0;
   // An idle keep-alive connection keeps at most kKeepBytes of write buffer (10,000 of them would
   // otherwise hold up to 16 KB each after one large answer).
   if (wbuf_.capacity() > kKeepBytes) std::string().swap(wbuf_);
@@ -320,12 +313,12 @@ void Connection::StartWatch() {
   if (!wait_pending_) ArmWatch();
 }
 
-// The wait is not left queued for the next request: the reactor runs the first operation that a
-// socket's readiness completes at once and posts the others behind everything already queued. A
-// wait ahead of the next read made each request's processing wait behind the reads of all the
-// sockets ready with it (docs/benchmarks.md: +100 us at the p50 under h2load's bursts). Cancelled,
-// its completion (aborted) finds nothing watched, or re-arms for a request already started
-// (OnReadable's gen check).
+// The wait is not left queued for the next request. The reactor completes the first operation
+// that a socket's readiness finishes at once and posts the others behind everything queued: a
+// wait ahead of the next read made that read's completion (the request) wait a turn of the
+// scheduler's queue. (Instructions: the same, 51,140 a request against 51,214; docs/benchmarks.md.)
+// Cancelled, its completion (aborted) finds nothing watched, or re-arms for a request already
+// started (OnReadable's gen check).
 void Connection::StopWatch() {
   watching_ = false;
   if (!wait_pending_) return;

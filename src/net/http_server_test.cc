@@ -110,9 +110,9 @@ class BigHandler final : public Handler {
   size_t size_;
 };
 
-// A write the kernel takes only in part (net/send_now.h): the client reads nothing for a while,
-// so the direct send fills the socket's buffers and the rest waits in the reactor. The answer
-// arrives whole and in order, and the connection serves the next request.
+// A write the kernel takes only in part: the client reads nothing for a while, so the socket's
+// buffers fill and the rest waits in the reactor. The answer arrives whole and in order, and the
+// connection serves the next request (its watch cancelled and armed again in between).
 TEST(HttpServerTest, AnAnswerLargerThanTheSocketBuffersArrivesWholeAfterAPartialSend) {
   static constexpr size_t kSize = 8u << 20;
   ServerOptions so;
@@ -128,7 +128,7 @@ TEST(HttpServerTest, AnAnswerLargerThanTheSocketBuffersArrivesWholeAfterAPartial
   req.set(http::field::host, "127.0.0.1");
   req.keep_alive(true);
   http::write(sock, req);
-  std::this_thread::sleep_for(milliseconds(300));  // the server's first send cannot take 8 MiB
+  std::this_thread::sleep_for(milliseconds(300));  // the server cannot send 8 MiB in one go
   beast::flat_buffer buf;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kSize + 1);

@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "net/lazy_deadline.h"
-#include "net/send_now.h"
 #include "net/wire_format.h"
 
 namespace mec::net {
@@ -233,16 +232,7 @@ awaitable<std::optional<AttemptFailure>> UpstreamCall::Exchange(Stream& s, const
   const auto& o = pools_.options(backend_);
   const int64_t head_ms = o.timeouts.first_byte_ms + generation_.count();
   ArmWithin(head_ms);
-  beast::error_code wec;
-  size_t sent = 0;
-  if constexpr (std::is_same_v<Stream, tcp::socket>) {
-    const asio::const_buffer whole(wire.data(), wire.size());
-    sent = SendNow(s.native_handle(), std::span(&whole, 1), wec);
-  }
-  if (!wec && sent < wire.size()) {  // what the kernel did not take at once (net/send_now.h)
-    auto [ec, n] = co_await asio::async_write(s, asio::buffer(wire) + sent, kTuple);
-    wec = ec;
-  }
+  auto [wec, wn] = co_await asio::async_write(s, asio::buffer(wire), kTuple);
   auto classify = [&](beast::error_code ec, const char* phase) -> AttemptFailure {
     if (cancelled_) return {AttemptResult::kReset, 0, 0, "cancelled"};
     if (conn_->timed_out)
