@@ -52,17 +52,19 @@ declare -A SERVER_PIDS=([direct]="${PIDS[0]}" [mecrouter]="${PIDS[1]}" [nginx]="
 cpu_ticks() { for p in $1; do awk '{print $14, $15}' "/proc/$p/stat"; done | awk '{u+=$1; s+=$2} END{print u+0, s+0}'; }
 TICK=$(getconf CLK_TCK)
 declare -A RPS CPU_US OTHERS_US USER_US
-# wrk's own CPU time: RUSAGE_CHILDREN of a python3 parent that ran only it.
-wrk_cpu() { python3 -c 'import resource,subprocess,sys
-subprocess.run(sys.argv[1:], check=True)
-r = resource.getrusage(resource.RUSAGE_CHILDREN); print(r.ru_utime, r.ru_stime, file=sys.stderr)' "$@"; }
+# wrk_cpu OUT CMD...: runs CMD (wrk) with its output to OUT and prints its own CPU time, "USER
+# SYSTEM" in seconds: the children's line of `times` in a subshell that ran only it.
+wrk_cpu() {
+  local out=$1; shift
+  ( "$@" > "$out"; times ) | awk 'END{split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2], s[1] * 60 + s[2]}'
+}
 for k in "${ORDER[@]}"; do
   read -r U0 S0 < <(cpu_ticks "${SERVER_PIDS[$k]}")
   read -r EU0 ES0 < <(cpu_ticks "${PIDS[0]}")
-  wrk_cpu wrk -t1 -c64 -d${DURATION}s -s bench/wrk_post.lua "${URL[$k]}/v1/chat/completions" > "$OUT/wrk_$k.txt" 2> "$TMP/wrk_cpu.txt"
+  read -r WU WS < <(wrk_cpu "$OUT/wrk_$k.txt" wrk -t1 -c64 -d${DURATION}s -s bench/wrk_post.lua "${URL[$k]}/v1/chat/completions")
   read -r U1 S1 < <(cpu_ticks "${SERVER_PIDS[$k]}")
   read -r EU1 ES1 < <(cpu_ticks "${PIDS[0]}")
-  read -r WU WS < "$TMP/wrk_cpu.txt"
+  grep -q 'Requests/sec' "$OUT/wrk_$k.txt" || { echo "wrk failed against $k" >&2; exit 1; }
   RPS[$k]=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk_$k.txt")
   N=$(awk '/requests in/{print $1}' "$OUT/wrk_$k.txt")
   errs=$(awk '/Non-2xx|Socket errors/' "$OUT/wrk_$k.txt" | tr '\n' ' ')
