@@ -104,6 +104,33 @@ for rate in 500 2000 5000; do
   echo "    added p99 over direct: mecrouter $(( ${P99[mecrouter]} - ${P99[direct]} ))us, nginx $(( ${P99[nginx]} - ${P99[direct]} ))us"
 done
 
+# The same rates with each proxy on a core of its own: on 2 shared cores the figures above also
+# measure where the kernel places the proxy beside the emulator and h2load (docs/benchmarks.md,
+# fifth pass). Here the proxy (every thread) runs on the last CPU, the emulator and h2load on the
+# others; the processes are unpinned again afterwards. A figure, not one of the issue's targets.
+if [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null; then
+  LAST=$(( $(nproc) - 1 )); REST="0-$(( LAST - 1 ))"
+  pin() { for p in $2; do taskset -a -p -c "$1" "$p" > /dev/null; done; }
+  echo "== latency with the proxy on CPU $LAST alone (the emulator and h2load on CPU $REST)"
+  pin "$REST" "${PIDS[0]}"
+  for rate in 500 5000; do
+    per=$((rate / 8)); line="  rate $rate/s:"
+    for k in "${ORDER[@]}"; do
+      [ "$k" != direct ] && pin "$LAST" "${SERVER_PIDS[$k]}"
+      rm -f "$TMP/pin.log"
+      taskset -c "$REST" h2load --h1 -c 8 --rps $per -D $DURATION -d bench/request.json -H 'Content-Type: application/json' \
+        --log-file "$TMP/pin.log" "${URL[$k]}/v1/chat/completions" > /dev/null 2>&1 || true
+      [ "$k" != direct ] && pin "0-$LAST" "${SERVER_PIDS[$k]}"
+      awk '$2==200{print $3}' "$TMP/pin.log" > "$TMP/lat.txt"
+      P50[$k]=$(pct "$TMP/lat.txt" 0.50); P99[$k]=$(pct "$TMP/lat.txt" 0.99)
+      line+=$(printf "  %s p50 %sus p99 %sus" "$k" "${P50[$k]}" "${P99[$k]}")
+    done
+    echo "$line"
+    echo "    added p50 / p99 over direct: mecrouter $(( ${P50[mecrouter]} - ${P50[direct]} )) / $(( ${P99[mecrouter]} - ${P99[direct]} ))us, nginx $(( ${P50[nginx]} - ${P50[direct]} )) / $(( ${P99[nginx]} - ${P99[direct]} ))us"
+  done
+  pin "0-$LAST" "${PIDS[0]}"
+fi
+
 echo "== gateway CPU instructions per request (valgrind --tool=callgrind; N=2000 minus N=500, to cancel start-up)"
 # instr N [YAML]: total instructions of a gateway that served N requests; YAML is appended to its
 # config (a top-level key, e.g. the telemetry section). All threads count, the decision log's
