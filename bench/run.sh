@@ -70,12 +70,15 @@ for k in "${ORDER[@]}"; do
   errs=$(awk '/Non-2xx|Socket errors/' "$OUT/wrk_$k.txt" | tr '\n' ' ')
   # For `direct` the emulator is the server: its CPU is counted once, as the server's.
   [ "$k" = direct ] && { EU1=$EU0; ES1=$ES0; }
-  # The figures the bound below needs: this server's CPU a request, and the emulator's and wrk's.
-  read -r "CPU_US[$k]" "OTHERS_US[$k]" "USER_US[$k]" < <(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) -v eu=$((EU1 - EU0)) -v es=$((ES1 - ES0)) \
-    -v wu="$WU" -v ws="$WS" -v t="$TICK" -v n="$N" 'BEGIN{if (n > 0) printf "%.3f %.3f %.3f\n", (u+s)/t*1e6/n, (eu+es)/t*1e6/n + (wu+ws)*1e6/n, u/t*1e6/n; else print "0 0 0"}')
-  cpu=$(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) -v eu=$((EU1 - EU0)) -v es=$((ES1 - ES0)) -v wu="$WU" -v ws="$WS" -v t="$TICK" -v n="$N" -v d="$DURATION" \
-    'BEGIN{if (n > 0) printf "CPU a request: %.1f us user + %.1f us system (%.0f%% of a core); emulator and wrk: %.1f us; all: %.0f%% of the cores",
-      u/t*1e6/n, s/t*1e6/n, (u+s)/t/d*100, (eu+es)/t*1e6/n + (wu+ws)*1e6/n, ((u+s+eu+es)/t + wu + ws)/d/'"$(nproc)"'*100}')
+  # One line of figures the bound below needs (this server's CPU a request, the emulator's and
+  # wrk's, this server's user time), then the line printed.
+  { read -r "CPU_US[$k]" "OTHERS_US[$k]" "USER_US[$k]"; read -r cpu; } < <(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) \
+    -v eu=$((EU1 - EU0)) -v es=$((ES1 - ES0)) -v wu="$WU" -v ws="$WS" -v t="$TICK" -v n="$N" -v d="$DURATION" -v cores="$(nproc)" 'BEGIN{
+    if (n <= 0) { print "0 0 0"; print "-"; exit }
+    user = u/t*1e6/n; sys = s/t*1e6/n; others = (eu+es)/t*1e6/n + (wu+ws)*1e6/n
+    printf "%.3f %.3f %.3f\n", user + sys, others, user
+    printf "CPU a request: %.1f us user + %.1f us system (%.0f%% of a core); emulator and wrk: %.1f us; all: %.0f%% of the cores\n",
+      user, sys, (u+s)/t/d*100, others, ((u+s+eu+es)/t + wu + ws)/d/cores*100}')
   printf "  %-10s %10s req/s  %s %s\n" "$k" "${RPS[$k]}" "$cpu" "$errs"
 done
 awk -v m="${RPS[mecrouter]}" -v n="${RPS[nginx]}" -v d="${RPS[direct]}" 'BEGIN{printf "  mecrouter / nginx = %.2f   mecrouter / direct = %.2f   nginx / direct = %.2f\n", m/n, m/d, n/d}'
