@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ struct RequestContext {
   int prompt_block_tokens = 16;
 
   double quality(Tier t) const { return tier_quality[static_cast<int>(t)]; }
+  // model == "auto" (a 4-byte compare, no call: routing asks it of every candidate).
+  bool auto_model() const { return model.size() == 4 && std::memcmp(model.data(), "auto", 4) == 0; }
 };
 
 }  // namespace mec

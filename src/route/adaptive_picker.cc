@@ -18,6 +18,16 @@ void SortBy(std::vector<int>::iterator first, std::vector<int>::iterator last, c
   StableOrderByKey(first, last, [&](int i) { return key(cs.all[i]); });
 }
 
+// Stable order by (in_first(c) ? 0 : 1, key(c)): a stable partition, then each part by its key.
+// The same order as sorting by that pair, with cheaper comparisons.
+template <typename InFirst, typename Key>
+void SortByGroupThenKey(std::vector<int>::iterator first, std::vector<int>::iterator last, const CandidateSet& cs,
+                        InFirst in_first, Key key) {
+  const auto mid = StablePartition(first, last, [&](int i) { return in_first(cs.all[i]); });
+  SortBy(first, mid, cs, key);
+  SortBy(mid, last, cs, key);
+}
+
 // The minimum quality as the reason line states it: "0.80", or "0.84 (class mean >= 0.85)".
 void AppendBar(std::string& out, const QualityGate& gate, double bar) {
   AppendFixed(out, bar, 2);
@@ -126,12 +136,14 @@ void PickDegraded(const CandidateSet& cs, std::vector<int>& ids, const Bars& b, 
   const bool any_deadline = std::any_of(ids.begin(), ids.end(), [&](int i) { return b.MeetsDeadline(cs.all[i]); });
   const bool any_quality = std::any_of(ids.begin(), ids.end(), [&](int i) { return b.MeetsQuality(cs.all[i]); });
   if (any_deadline) {
-    SortBy(ids.begin(), ids.end(), cs, [&](const Candidate& c) { return std::make_pair(b.MeetsDeadline(c) ? 0 : 1, -c.quality); });
+    SortByGroupThenKey(ids.begin(), ids.end(), cs, [&](const Candidate& c) { return b.MeetsDeadline(c); },
+                       [](const Candidate& c) { return -c.quality; });
     reason += "degraded: no tier meets quality ";
     AppendBar(reason, gate, b.bar);
     reason += " in time; best quality within the deadline";
   } else if (any_quality) {
-    SortBy(ids.begin(), ids.end(), cs, [&](const Candidate& c) { return std::make_pair(b.MeetsQuality(c) ? 0 : 1, -c.p_meet); });
+    SortByGroupThenKey(ids.begin(), ids.end(), cs, [&](const Candidate& c) { return b.MeetsQuality(c); },
+                       [](const Candidate& c) { return -c.p_meet; });
     reason += "degraded: no tier meets the deadline; best p(meet) at the required quality";
   } else {
     SortBy(ids.begin(), ids.end(), cs, [](const Candidate& c) { return -(c.p_meet * c.quality); });
@@ -161,27 +173,20 @@ void AdaptivePicker::Pick(Cycle& cycle, std::string& reason) const {
   QualityGate gate;
   gate.min_quality = ctx.min_quality;
   const bool per_request = ctx.min_quality_per_request.value_or(min_quality_per_request_);
-  if (!per_request && env.quality_budget && ctx.model == "auto") gate = env.quality_budget->Gate(ctx.use_case, ctx.min_quality);
+  if (!per_request && env.quality_budget && ctx.auto_model()) gate = env.quality_budget->Gate(ctx.use_case, ctx.min_quality);
   cycle.decision.quality_gate = gate;
   const Bars b{deadline_target_, gate.Bar()};
 
   // Feasible candidates first, the rest after, each in pool order.
-  const size_t n = ids.size();
-  std::vector<int> order(n);
-  size_t feasible_end = 0, rest_begin = n;
-  for (int i : ids)
-    if (b.Feasible(cs.all[i])) order[feasible_end++] = i;
-  for (size_t k = n; k-- > 0;)
-    if (!b.Feasible(cs.all[ids[k]])) order[--rest_begin] = ids[k];
-  const auto feasible = order.begin(), rest = order.begin() + static_cast<long>(feasible_end);
-  AppendRuledOut(ctx, cs, rest, order.end(), b, reason);
-  if (feasible_end == 0) {
+  const auto feasible = ids.begin();
+  const auto rest = StablePartition(ids.begin(), ids.end(), [&](int i) { return b.Feasible(cs.all[i]); });
+  AppendRuledOut(ctx, cs, rest, ids.end(), b, reason);
+  if (rest == feasible) {
     PickDegraded(cs, ids, b, gate, reason);
     return;
   }
   OrderFeasible(cs, feasible, rest, cost_tie_, spread_, env.rng);
-  SortBy(rest, order.end(), cs, [](const Candidate& c) { return -(c.p_meet * c.quality); });
-  ids.assign(order.begin(), order.end());
+  SortBy(rest, ids.end(), cs, [](const Candidate& c) { return -(c.p_meet * c.quality); });
   const auto& p = cs.all[ids.front()];
   reason += TierName(p.tier);
   reason += " meets quality ";

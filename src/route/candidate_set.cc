@@ -4,7 +4,6 @@
 #include <iterator>
 #include <span>
 
-
 #include "context/tier_quality.h"
 #include "route/filters.h"
 #include "route/predict.h"
@@ -12,8 +11,12 @@
 
 namespace mec {
 
+namespace {
+// Constant-initialized: no guard to check on every call (ViewOf runs for every candidate).
+constinit const BackendView kDefaultView{};
+}  // namespace
+
 const BackendView& ViewOf(const RouteEnv& env, size_t i) {
-  static const BackendView kDefaultView;
   return i < env.snapshot.backends.size() ? env.snapshot.backends[i] : kDefaultView;
 }
 
@@ -75,6 +78,7 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
   cs.passing.reserve(n);
   const bool adjust = !env.quality_feedback && env.adjust_quality && *env.adjust_quality;
   const RequestTerms terms = TermsOf(ctx);
+  const HardFilterTerms filter_terms = HardFilterTermsOf(ctx);
   for (size_t i = 0; i < n; ++i) {
     const Backend& b = pool.at(i);
     const BackendView& v = ViewOf(env, i);
@@ -82,7 +86,7 @@ CandidateSet BuildCandidates(const RequestContext& ctx, const RouteEnv& env) {
     c.backend = static_cast<int>(i);
     c.tier = b.tier();
     bool serves = false;
-    c.filtered_by = HardFilters(ctx, b, v, &serves);
+    if (const Filter* f = FirstHardFilter(filter_terms, ctx, b, v, &serves)) c.filtered_by = f->Why(ctx, b, v);
     cs.model_matches += serves;
     c.passed_filters = c.filtered_by.empty();
     c.quality = raw[i];

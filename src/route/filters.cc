@@ -7,15 +7,16 @@
 namespace mec {
 namespace {
 
-bool PrivacyKeeps(const RequestContext& ctx, const Backend& b) {
-  if (!((ctx.key_tiers >> static_cast<int>(b.tier())) & 1)) return false;  // the API key's tiers
-  if (ctx.privacy == Privacy::kDevice) return b.tier() == Tier::kDevice;
-  if (ctx.privacy == Privacy::kEdge) return b.tier() != Tier::kCloud;
+bool PrivacyKeepsTier(const RequestContext& ctx, Tier t) {
+  if (!((ctx.key_tiers >> static_cast<int>(t)) & 1)) return false;  // the API key's tiers
+  if (ctx.privacy == Privacy::kDevice) return t == Tier::kDevice;
+  if (ctx.privacy == Privacy::kEdge) return t != Tier::kCloud;
   return true;
 }
+bool PrivacyKeeps(const RequestContext& ctx, const Backend& b) { return PrivacyKeepsTier(ctx, b.tier()); }
 
 bool ModelKeeps(const RequestContext& ctx, const Backend& b) {
-  if (ctx.model == "auto") return true;
+  if (ctx.auto_model()) return true;
   if (auto t = ParseTier(ctx.model)) return *t == b.tier();
   return b.Serves(ctx.model);
 }
@@ -28,10 +29,11 @@ bool ContextWindowKeeps(const RequestContext& ctx, const Backend& b) {
   return !(ContextNeed(ctx) > static_cast<double>(b.options().context_window));
 }
 
-bool ReachableKeeps(const RequestContext& ctx, const Backend& b) {
-  if (ctx.network.link == LinkType::kOffline && b.tier() != Tier::kDevice) return false;
-  return !(b.tier() == Tier::kDevice && ctx.device && ctx.device->thermal == Thermal::kCritical);
+bool ReachableKeepsTier(const RequestContext& ctx, Tier t) {
+  if (ctx.network.link == LinkType::kOffline && t != Tier::kDevice) return false;
+  return !(t == Tier::kDevice && ctx.device && ctx.device->thermal == Thermal::kCritical);
 }
+bool ReachableKeeps(const RequestContext& ctx, const Backend& b) { return ReachableKeepsTier(ctx, b.tier()); }
 
 // A hard filter plugin over a predicate and the free function that says why.
 template <bool (*KeepFn)(const RequestContext&, const Backend&), std::string (*WhyFn)(const RequestContext&, const Backend&)>
@@ -96,7 +98,7 @@ class AutoOrderFilter final : public Filter {
   explicit AutoOrderFilter(std::vector<Tier> order) : order_(std::move(order)) {}
   std::string_view name() const override { return "auto-order"; }
   bool Keep(const RequestContext& ctx, const Backend& b, const BackendView&) const override {
-    return ctx.model != "auto" || std::find(order_.begin(), order_.end(), b.tier()) != order_.end();
+    return !ctx.auto_model() || std::find(order_.begin(), order_.end(), b.tier()) != order_.end();
   }
   std::string Why(const RequestContext&, const Backend&, const BackendView&) const override { return "not in auto_order"; }
 
@@ -114,7 +116,7 @@ std::string FilterPrivacy(const RequestContext& ctx, const Backend& b) {
 }
 
 std::string FilterModel(const RequestContext& ctx, const Backend& b) {
-  if (ctx.model == "auto") return "";
+  if (ctx.auto_model()) return "";
   if (auto t = ParseTier(ctx.model)) return *t == b.tier() ? "" : "tier pinned to " + ctx.model;
   return b.Serves(ctx.model) ? "" : "does not serve " + ctx.model;
 }
@@ -142,15 +144,34 @@ std::string FilterReachable(const RequestContext& ctx, const Backend& b) {
 
 std::span<const Filter* const> HardFilterChain() { return kHardChain; }
 
-std::string HardFilters(const RequestContext& ctx, const Backend& b, const BackendView& v, bool* serves_model) {
-  *serves_model = ModelKeeps(ctx, b);
-  // Most backends pass: the predicates inline, without the chain's virtual calls.
-  if (*serves_model && PrivacyKeeps(ctx, b) && CapabilitiesKeep(ctx, b) && ContextWindowKeeps(ctx, b) && ReachableKeeps(ctx, b) &&
-      v.routable)
-    return "";
+HardFilterTerms HardFilterTermsOf(const RequestContext& ctx) {
+  HardFilterTerms terms;
+  for (int i = 0; i < kTierCount; ++i) {
+    const Tier t = static_cast<Tier>(i);
+    if (PrivacyKeepsTier(ctx, t) && ReachableKeepsTier(ctx, t)) terms.tiers |= static_cast<uint8_t>(1u << i);
+  }
+  terms.any_model = ctx.auto_model();
+  if (!terms.any_model) terms.model_tier = ParseTier(ctx.model);
+  terms.context_need = ContextNeed(ctx);
+  return terms;
+}
+
+const Filter* FirstHardFilter(const HardFilterTerms& terms, const RequestContext& ctx, const Backend& b, const BackendView& v,
+                              bool* serves_model) {
+  const bool serves = terms.any_model || (terms.model_tier ? *terms.model_tier == b.tier() : b.Serves(ctx.model));
+  *serves_model = serves;
+  // Most backends pass: the request's part of each predicate was computed once, no virtual call.
+  if (serves && ((terms.tiers >> static_cast<int>(b.tier())) & 1) && CapabilitiesKeep(ctx, b) &&
+      !(terms.context_need > static_cast<double>(b.options().context_window)) && v.routable)
+    return nullptr;
   for (const Filter* f : kHardChain)
-    if (!(f == &kModel ? *serves_model : f->Keep(ctx, b, v))) return f->Why(ctx, b, v);
-  return "";
+    if (!(f == &kModel ? serves : f->Keep(ctx, b, v))) return f;
+  return nullptr;
+}
+
+std::string HardFilters(const RequestContext& ctx, const Backend& b, const BackendView& v, bool* serves_model) {
+  const Filter* f = FirstHardFilter(HardFilterTermsOf(ctx), ctx, b, v, serves_model);
+  return f ? f->Why(ctx, b, v) : "";
 }
 
 std::string HardFilters(const RequestContext& ctx, const Backend& b, const BackendView& v) {

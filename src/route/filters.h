@@ -8,7 +8,9 @@
 //   cloud-tier, edge-tier, device-tier   that tier only
 //   auto-order                           for model "auto", only the tiers in routing.auto_order
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -43,6 +45,19 @@ std::string HardFilters(const RequestContext& ctx, const Backend& b, const Backe
 std::span<const Filter* const> HardFilterChain();
 // HardFilters, and whether the model filter alone passes (the backend serves the model or tier).
 std::string HardFilters(const RequestContext& ctx, const Backend& b, const BackendView& v, bool* serves_model);
+
+// What the hard filters need of the request alone, computed once per decision (BuildCandidates).
+struct HardFilterTerms {
+  uint8_t tiers = 0;              // bit t: privacy, the API key's tiers and reachability keep tier t
+  bool any_model = false;         // the model is "auto"
+  std::optional<Tier> model_tier; // the model names a tier
+  double context_need = 0;        // prompt tokens, plus the output when capped
+};
+HardFilterTerms HardFilterTermsOf(const RequestContext& ctx);
+// The first hard filter (HardFilterChain's order) that removes b, or nullptr; no string is made
+// for a backend that passes. *serves_model as above. REQUIRES: terms == HardFilterTermsOf(ctx).
+const Filter* FirstHardFilter(const HardFilterTerms& terms, const RequestContext& ctx, const Backend& b, const BackendView& v,
+                              bool* serves_model);
 
 // A profile filter by name (kRoutingFilterNames); nullptr for another name.
 std::unique_ptr<Filter> MakeFilter(std::string_view name, const PolicyOptions& o);

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "route/filters.h"
 #include "route/plugin_test_util.h"
 
@@ -43,6 +46,71 @@ TEST(HardFilterChain, KeepAgreesWithTheReasonAndTheFirstReasonWins) {
   EXPECT_FALSE(serves);
   EXPECT_EQ(HardFilters(ctx, pool.at(1), v, &serves), "");
   EXPECT_TRUE(serves);
+}
+
+// The decision's fast path (the request's part computed once) names the same first filter as
+// walking the chain, and the same model verdict, over every combination of the request's and the
+// backend's inputs the filters read.
+TEST(HardFilterChain, FirstHardFilterWithTheRequestTermsAgreesWithTheChain) {
+  std::vector<BackendOptions> options;
+  for (int t = 0; t < 3; ++t) {
+    for (int variant = 0; variant < 3; ++variant) {
+      BackendOptions o = test::TierBackend(variant == 0 ? "a" : variant == 1 ? "b" : "c", static_cast<Tier>(t));
+      o.name += std::to_string(t);
+      o.context_window = variant == 1 ? 500 : 32768;
+      o.tools = variant != 2;
+      if (variant == 2) o.models.clear();  // embeddings only
+      if (variant == 2) o.embedding_models = {"emb"};
+      options.push_back(o);
+    }
+  }
+  BackendPool pool(options);
+  const char* models[] = {"auto", "edge", "device", "m-a1", "nobody"};
+  int checked = 0, removed = 0;
+  for (const char* model : models)
+    for (int privacy = 0; privacy < 3; ++privacy)
+      for (uint8_t key_tiers : {uint8_t{0x7}, uint8_t{0x3}, uint8_t{0x4}})
+        for (int situation = 0; situation < 4; ++situation)
+          for (bool tools : {false, true})
+            for (bool routable : {true, false}) {
+              RequestContext ctx;
+              ctx.model = model;
+              ctx.privacy = privacy == 0 ? Privacy::kAny : privacy == 1 ? Privacy::kEdge : Privacy::kDevice;
+              ctx.key_tiers = key_tiers;
+              ctx.input_tokens = situation == 3 ? 400 : 100;
+              ctx.output_tokens = 200;
+              ctx.output_capped = situation == 3;  // 600 > a 500-token window
+              if (situation == 1) ctx.network.link = LinkType::kOffline;
+              if (situation == 2) {
+                DeviceState hot;
+                hot.thermal = Thermal::kCritical;
+                ctx.device = hot;
+              }
+              ctx.needs_tools = tools;
+              BackendView v;
+              v.routable = routable;
+              v.health = routable ? HealthState::kHealthy : HealthState::kUnhealthy;
+              const HardFilterTerms terms = HardFilterTermsOf(ctx);
+              for (size_t i = 0; i < pool.size(); ++i) {
+                const Filter* want = nullptr;
+                bool want_serves = false;
+                for (const Filter* f : HardFilterChain()) {
+                  const bool keep = f->Keep(ctx, pool.at(i), v);
+                  if (f->name() == "model") want_serves = keep;
+                  if (!keep && !want) want = f;
+                }
+                bool serves = !want_serves;
+                const Filter* got = FirstHardFilter(terms, ctx, pool.at(i), v, &serves);
+                ASSERT_EQ(got, want) << model << " privacy " << privacy << " situation " << situation << " backend " << i;
+                ASSERT_EQ(serves, want_serves) << model << " backend " << i;
+                bool serves_too = false;
+                EXPECT_EQ(HardFilters(ctx, pool.at(i), v, &serves_too), want ? want->Why(ctx, pool.at(i), v) : "");
+                ++checked;
+                removed += want != nullptr;
+              }
+            }
+  EXPECT_GT(removed, 0);
+  EXPECT_LT(removed, checked);  // both outcomes were exercised
 }
 
 TEST(ProfileFilters, TierFiltersKeepTheirTierOnly) {
