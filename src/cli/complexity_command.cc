@@ -24,7 +24,7 @@
 namespace mec::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kComplexityUsage =
     "usage:\n"
     "  mecrouter complexity train --labels CSV --prompts JSONL --ids FILE --out MODEL\n"
     "      [--l2 X | --l2-grid X,Y,...] [--subject-smoothing S,...] [--conjoined-l2-factor F,...]\n"
@@ -84,7 +84,7 @@ Args ParseArgs(int argc, char** argv, const std::set<std::string>& flag_names) {
 bool Require(const Args& a, std::initializer_list<const char*> keys) {
   for (const char* k : keys) {
     if (!a.Has(k)) {
-      std::fprintf(stderr, "mecrouter complexity: missing --%s\n%s", k, kUsage);
+      std::fprintf(stderr, "mecrouter complexity: missing --%s\n%s", k, kComplexityUsage);
       return false;
     }
   }
@@ -117,7 +117,7 @@ bool ParseDoubleList(const std::string& s, std::vector<double>* out) {
 int RunTrain(int argc, char** argv) {
   Args a = ParseArgs(argc, argv, {"no-unigrams", "no-bigrams", "no-conjoin", "no-shape", "no-domain", "no-freeform-hashed", "stack", "stack-domain-gain", "stack-average-folds"});
   if (!a.error.empty()) {
-    std::fprintf(stderr, "mecrouter complexity train: %s\n%s", a.error.c_str(), kUsage);
+    std::fprintf(stderr, "mecrouter complexity train: %s\n%s", a.error.c_str(), kComplexityUsage);
     return 2;
   }
   if (!Require(a, {"labels", "prompts", "ids", "out"})) return 2;
@@ -261,7 +261,7 @@ void WriteDifference(JsonWriter& w, const PairedDifference& d) {
 }
 
 // One scored router of the eval table (subject_oracle is a bound that reads the evaluated labels).
-struct Router {
+struct ScoredRouter {
   const char* key;    // JSON key
   const char* label;  // table label
   std::vector<double> scores;
@@ -270,7 +270,7 @@ struct Router {
 int RunEval(int argc, char** argv) {
   Args a = ParseArgs(argc, argv, {"json"});
   if (!a.error.empty()) {
-    std::fprintf(stderr, "mecrouter complexity eval: %s\n%s", a.error.c_str(), kUsage);
+    std::fprintf(stderr, "mecrouter complexity eval: %s\n%s", a.error.c_str(), kComplexityUsage);
     return 2;
   }
   if (!Require(a, {"model", "labels", "prompts", "ids"})) return 2;
@@ -314,7 +314,7 @@ int RunEval(int argc, char** argv) {
     model_scores.push_back((*model)->WeakAsGoodProbability(t.prompt));
   }
   // Index 0 is the model; the differences below are against indexes 2, 3 and 4.
-  const std::vector<Router> routers = {
+  const std::vector<ScoredRouter> routers = {
       {"model", "model", model_scores},
       {"random", "random", BaselineScores(Baseline::kRandom, train_items, test_items)},
       {"length", "length", BaselineScores(Baseline::kLength, train_items, test_items)},
@@ -327,13 +327,13 @@ int RunEval(int argc, char** argv) {
     std::FILE* f = std::fopen(a.Get("scores").c_str(), "w");
     if (!f) return Fail(Status::Unavailable("cannot write " + a.Get("scores")));
     std::fprintf(f, "item_id,benchmark,subject,weak_correct,strong_correct");
-    for (const Router& r : routers) std::fprintf(f, ",%s", r.key);
+    for (const ScoredRouter& r : routers) std::fprintf(f, ",%s", r.key);
     std::fprintf(f, "\n");
     for (size_t i = 0; i < test_items.size(); ++i) {
       const auto& t = test_items[i];
       std::fprintf(f, "%s,%s,%s,%d,%d", t.item_id.c_str(), t.benchmark.c_str(), t.subject.c_str(), t.weak_correct,
                    t.strong_correct);
-      for (const Router& r : routers) std::fprintf(f, ",%.17g", r.scores[i]);  // round-trips
+      for (const ScoredRouter& r : routers) std::fprintf(f, ",%.17g", r.scores[i]);  // round-trips
       std::fprintf(f, "\n");
     }
     std::fclose(f);
@@ -382,7 +382,7 @@ int RunEval(int argc, char** argv) {
       w.Field("n", static_cast<uint64_t>(mm.n));
       w.Field("weak_accuracy", mm.weak_accuracy);
       w.Field("strong_accuracy", mm.strong_accuracy);
-      for (const Router& r : routers) {
+      for (const ScoredRouter& r : routers) {
         const std::vector<RoutedItem> routed = routed_of(idx, r.scores);
         w.Key(r.key);
         WriteMetrics(w, EvaluateRouting(routed, target), WithinGroupAuc(routed, subjects));
@@ -411,7 +411,7 @@ int RunEval(int argc, char** argv) {
     std::printf("\n%s: n=%zu  weak acc %.1f%%  strong acc %.1f%%\n", bench.c_str(), mm.n, 100 * mm.weak_accuracy,
                 100 * mm.strong_accuracy);
     std::printf("  %-16s %12s %8s %8s %12s\n", "router", "calls saved", "APGR", "AUC", "AUC in subj.");
-    for (const Router& r : routers) {
+    for (const ScoredRouter& r : routers) {
       const std::vector<RoutedItem> routed = routed_of(idx, r.scores);
       const RoutingMetrics m = EvaluateRouting(routed, target);
       std::printf("  %-16s %11.1f%% %8.3f %8.3f %12.3f\n", r.label, 100 * m.calls_saved, m.apgr, m.auc,
@@ -433,7 +433,7 @@ constexpr int kSubjectFolds = 5;
 int RunSplit(int argc, char** argv) {
   Args a = ParseArgs(argc, argv, {});
   if (!a.error.empty()) {
-    std::fprintf(stderr, "mecrouter complexity split: %s\n%s", a.error.c_str(), kUsage);
+    std::fprintf(stderr, "mecrouter complexity split: %s\n%s", a.error.c_str(), kComplexityUsage);
     return 2;
   }
   if (!Require(a, {"labels", "scheme", "train", "test"})) return 2;
@@ -509,7 +509,7 @@ int RunSplit(int argc, char** argv) {
 
 int RunComplexity(int argc, char** argv) {
   if (argc < 1) {
-    std::fprintf(stderr, "%s", kUsage);
+    std::fprintf(stderr, "%s", kComplexityUsage);
     return 2;
   }
   const std::string_view sub = argv[0];
@@ -523,7 +523,7 @@ int RunComplexity(int argc, char** argv) {
   if (sub == "split") return RunSplit(argc - 1, argv + 1);
   if (sub == "learn") return RunComplexityLearn(argc - 1, argv + 1);
   if (sub == "predict") return RunComplexityPredict(argc - 1, argv + 1);
-  std::fprintf(stderr, "mecrouter complexity: unknown subcommand '%s'\n%s", std::string(sub).c_str(), kUsage);
+  std::fprintf(stderr, "mecrouter complexity: unknown subcommand '%s'\n%s", std::string(sub).c_str(), kComplexityUsage);
   return 2;
 }
 

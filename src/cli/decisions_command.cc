@@ -17,7 +17,7 @@
 namespace mec::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kDecisionsUsage =
     "usage: mecrouter decisions [--db FILE] tail [-n N] | summary | export [--format jsonl|csv] | export --labels\n"
     "  --db FILE   the decision log (telemetry.decision_log.path in the config); default decisions.db\n"
     "  tail        the newest N decisions (default 20), oldest first, one line each\n"
@@ -25,7 +25,7 @@ constexpr const char* kUsage =
     "  export      every row as JSON lines (default) or CSV with a header, to stdout\n"
     "  export --labels  the judged samples learning stored (docs/learning.md), as JSON lines\n";
 
-int Fail(const std::string& msg) {
+int DecisionsFail(const std::string& msg) {
   std::fprintf(stderr, "mecrouter decisions: %s\n", msg.c_str());
   return 1;
 }
@@ -37,7 +37,7 @@ int RunDecisions(int argc, char** argv) {
   const auto& pos = flags.positional();
   if (!flags.ok() || pos.empty() || flags.Has("help")) {
     if (!flags.ok()) std::fprintf(stderr, "mecrouter decisions: %s\n", flags.error().c_str());
-    std::fputs(kUsage, stderr);
+    std::fputs(kDecisionsUsage, stderr);
     return flags.Has("help") ? 0 : 2;
   }
   const std::string& sub = pos[0];
@@ -45,34 +45,34 @@ int RunDecisions(int argc, char** argv) {
   std::string n_text = flags.Get("n", "");
   if (sub == "tail" && pos.size() == 3 && pos[1] == "-n") n_text = pos[2];
   else if (pos.size() != 1) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kDecisionsUsage, stderr);
     return 2;
   }
   if (!n_text.empty()) {
     char* end = nullptr;
     const long v = std::strtol(n_text.c_str(), &end, 10);
-    if (*end != '\0' || v < 1 || v > 10000000) return Fail("-n expects a number from 1 to 10000000, got '" + n_text + "'");
+    if (*end != '\0' || v < 1 || v > 10000000) return DecisionsFail("-n expects a number from 1 to 10000000, got '" + n_text + "'");
     n = static_cast<int>(v);
   }
   const std::string path = flags.Get("db", "decisions.db");
   auto db = SqliteDb::Open(path, true);
-  if (!db.ok()) return Fail(db.status().message());
+  if (!db.ok()) return DecisionsFail(db.status().message());
   if (sub == "tail") {
     auto out = TailDecisions(**db, n);
-    if (!out.ok()) return Fail(path + ": " + out.status().message());
+    if (!out.ok()) return DecisionsFail(path + ": " + out.status().message());
     std::fputs(out->c_str(), stdout);
     return 0;
   }
   if (sub == "summary") {
     auto s = SummarizeDecisions(**db);
-    if (!s.ok()) return Fail(path + ": " + s.status().message());
+    if (!s.ok()) return DecisionsFail(path + ": " + s.status().message());
     std::fputs(FormatDecisionSummary(*s).c_str(), stdout);
     return 0;
   }
   if (sub == "export" && flags.Has("labels")) {
     // The judged samples (docs/learning.md): one JSON object per line, oldest first.
     auto rows = ReadJudgedSamples(path);
-    if (!rows.ok()) return Fail(path + ": " + rows.status().message());
+    if (!rows.ok()) return DecisionsFail(path + ": " + rows.status().message());
     for (const StoredSample& r : *rows) {
       std::string line;
       JsonWriter w(line);
@@ -98,15 +98,15 @@ int RunDecisions(int argc, char** argv) {
   }
   if (sub == "export") {
     const std::string format = flags.Get("format", "jsonl");
-    if (format != "jsonl" && format != "csv") return Fail("--format expects jsonl or csv, got '" + format + "'");
+    if (format != "jsonl" && format != "csv") return DecisionsFail("--format expects jsonl or csv, got '" + format + "'");
     std::ios::sync_with_stdio(false);
     Status s = ExportDecisions(**db, format == "csv" ? ExportFormat::kCsv : ExportFormat::kJsonl, std::cout);
     std::cout.flush();
-    if (!s.ok()) return Fail(path + ": " + s.message());
+    if (!s.ok()) return DecisionsFail(path + ": " + s.message());
     return 0;
   }
   std::fprintf(stderr, "mecrouter decisions: unknown subcommand '%s'\n", sub.c_str());
-  std::fputs(kUsage, stderr);
+  std::fputs(kDecisionsUsage, stderr);
   return 2;
 }
 

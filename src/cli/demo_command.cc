@@ -40,7 +40,7 @@
 namespace mec::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kDemoUsage =
     "usage: mecrouter demo [--duration S] [--rate R] [--seed N] [--listen HOST:PORT] [--no-outage] [--keep-serving]\n"
     "                      [--scenario NAME|FILE] [--data DIR] [--json FILE]\n"
     "  Starts three emulated tiers and the gateway on loopback, prints the dashboard's URL, then sends the\n"
@@ -179,7 +179,7 @@ std::optional<std::string> AnswerProblem(const net::ClientReply& r) {
 int RunDemo(int argc, char** argv) {
   Flags flags(argc, argv, {"duration", "rate", "seed", "listen", "scenario", "data", "json"});
   if (!flags.ok() || !flags.positional().empty()) {
-    std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
+    std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kDemoUsage);
     return 2;
   }
   double duration_s = 60, rate = 10;
@@ -192,7 +192,7 @@ int RunDemo(int argc, char** argv) {
     duration_s = -1;
   }
   if (!(duration_s > 0 && duration_s <= 86400 && rate > 0 && rate <= 1000)) {
-    std::fprintf(stderr, "mecrouter demo: --duration takes seconds in (0, 86400], --rate requests/s in (0, 1000], --seed an integer\n%s", kUsage);
+    std::fprintf(stderr, "mecrouter demo: --duration takes seconds in (0, 86400], --rate requests/s in (0, 1000], --seed an integer\n%s", kDemoUsage);
     return 2;
   }
   const bool outage = !flags.Has("no-outage");

@@ -15,7 +15,7 @@ namespace mec::cli {
 
 namespace {
 
-constexpr char kUsage[] =
+constexpr char kEmulateUsage[] =
     "usage: mecrouter emulate --profile device|edge|cloud|zero|FILE [--listen HOST:PORT] [--threads N] [--seed S]\n"
     "                         [--flavor openai|vllm|llamacpp|ollama] [--load-ms MS]\n";
 
@@ -34,12 +34,12 @@ bool SleepUnlessTerminated(const Clock& clock, double ms) {
 int RunEmulate(int argc, char** argv) {
   Flags flags(argc, argv, {"profile", "listen", "threads", "seed", "flavor", "load-ms"});
   if (!flags.ok() || !flags.Get("profile")) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kEmulateUsage, stderr);
     return 2;
   }
   const auto flavor = ParseEngineFlavor(flags.Get("flavor", "openai"));
   if (!flavor) {
-    std::fprintf(stderr, "mecrouter emulate: --flavor must be openai, vllm, llamacpp or ollama\n%s", kUsage);
+    std::fprintf(stderr, "mecrouter emulate: --flavor must be openai, vllm, llamacpp or ollama\n%s", kEmulateUsage);
     return 2;
   }
   const std::string name = *flags.Get("profile");

@@ -19,7 +19,7 @@
 namespace mec::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kKeysUsage =
     "usage: mecrouter keys [--db FILE | --config FILE] COMMAND\n"
     "  create --name NAME [--budget-usd X --budget-period 1h|1d|1w|1mo] [--rpm N] [--tpm N] [--max-parallel N]\n"
     "         [--tiers device,edge,cloud] [--privacy any|edge|device] [--models M,...] [--expires YYYY-MM-DD]\n"
@@ -68,7 +68,7 @@ int RunKeys(int argc, char** argv) {
   const auto& pos = flags.positional();
   if (!flags.ok() || pos.empty() || flags.Has("help")) {
     if (!flags.ok()) std::fprintf(stderr, "mecrouter keys: %s\n", flags.error().c_str());
-    std::fputs(kUsage, stderr);
+    std::fputs(kKeysUsage, stderr);
     return flags.Has("help") ? 0 : 2;
   }
   std::string db = flags.Get("db", "");
@@ -169,7 +169,7 @@ int RunKeys(int argc, char** argv) {
                   it->detail.c_str());
     return 0;
   }
-  std::fputs(kUsage, stderr);
+  std::fputs(kKeysUsage, stderr);
   return 2;
 }
 

@@ -32,7 +32,7 @@
 namespace mec::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kSimulateUsage =
     "usage: mecrouter simulate --scenario NAME|FILE [--policy P,...|all] [--requests N] [--rate R] [--seed S]\n"
     "                          [--trace FILE [--time-scale X]] [--no-outages] [--json FILE] [--outcomes FILE.jsonl|FILE.csv]\n"
     "                          [--report FILE.html]\n"
@@ -103,7 +103,7 @@ int RunSimulate(int argc, char** argv) {
                                  "prefix-affinity", "edge-kv-tokens", "fleet"});
   if (flags.ok() && flags.Has("fit-fallback")) return FitFallbackFile(flags);
   if (!flags.ok() || !flags.Has("scenario")) {
-    std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kUsage);
+    std::fprintf(stderr, "%s%s%s", flags.ok() ? "" : flags.error().c_str(), flags.ok() ? "" : "\n", kSimulateUsage);
     return 2;
   }
   std::error_code ec;

@@ -19,7 +19,7 @@
 namespace mec::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kTokensUsage =
     "usage:\n"
     "  mecrouter tokens --text TEXT\n"
     "      prints the estimated token count of TEXT\n"
@@ -124,7 +124,7 @@ int RunTokens(int argc, char** argv) {
   Flags flags(argc, argv, {"text", "jsonl", "bench"});
   if (!flags.ok() || !flags.positional().empty() || (flags.Has("text") == flags.Has("jsonl"))) {
     if (!flags.ok()) std::fprintf(stderr, "mecrouter tokens: %s\n", flags.error().c_str());
-    std::fputs(kUsage, stderr);
+    std::fputs(kTokensUsage, stderr);
     return 2;
   }
   if (auto text = flags.Get("text")) {

@@ -19,19 +19,6 @@ double Sigm(double z) { return z >= 0 ? 1.0 / (1.0 + std::exp(-z)) : std::exp(z)
 
 uint32_t WordBucket(uint64_t h, int bits) { return static_cast<uint32_t>((h * 0x9E3779B97F4A7C15ull) >> (64 - bits)); }
 
-std::vector<std::string_view> Fields(std::string_view line) {
-  std::vector<std::string_view> f;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && line[i] == ' ') ++i;
-    size_t j = i;
-    while (j < line.size() && line[j] != ' ') ++j;
-    if (j > i) f.push_back(line.substr(i, j - i));
-    i = j;
-  }
-  return f;
-}
-
 }  // namespace
 
 uint64_t PromptKey(std::string_view prompt) {
@@ -232,7 +219,7 @@ Result<std::unique_ptr<AdaptedComplexityModel>> AdaptedComplexityModel::Parse(st
   DeviceQualityAssumption device;
   {
     if (!NextLine(&text, &line)) return bad("missing device_assumption");
-    auto f = Fields(line);
+    auto f = SplitFields(line);
     float r = 0, k = 0;
     if (f.size() != 3 || f[0] != "device_assumption" || !ParseNumber(f[1], &r) || !ParseNumber(f[2], &k))
       return bad("bad device_assumption line");
@@ -242,7 +229,7 @@ Result<std::unique_ptr<AdaptedComplexityModel>> AdaptedComplexityModel::Parse(st
   std::array<QualityCorrection, kQualityClasses> corr;
   for (int t = 0; t < kQualityClasses; ++t) {
     if (!NextLine(&text, &line)) return bad("missing tier line");
-    auto f = Fields(line);
+    auto f = SplitFields(line);
     QualityClass qc;
     size_t ntopic = 0, ndense = 0, nwords = 0, nsupport = 0, nmemo = 0;
     QualityCorrection c;
@@ -256,7 +243,7 @@ Result<std::unique_ptr<AdaptedComplexityModel>> AdaptedComplexityModel::Parse(st
                         std::pair{ndense, &c.dense_hi}}) {
       if (n == 0) continue;
       if (!NextLine(&text, &line)) return bad("missing topic or dense weights");
-      auto tw = Fields(line);
+      auto tw = SplitFields(line);
       if (tw.size() != n) return bad("topic or dense weight count");
       v->resize(n);
       for (size_t i = 0; i < n; ++i)
@@ -268,7 +255,7 @@ Result<std::unique_ptr<AdaptedComplexityModel>> AdaptedComplexityModel::Parse(st
       out->reserve(std::min(n, text.size() / 4));
       for (size_t i = 0; i < n; ++i) {
         if (!NextLine(&text, &line)) return false;
-        auto pf = Fields(line);
+        auto pf = SplitFields(line);
         typename std::decay_t<decltype(*out)>::value_type v;
         if (pf.size() != 2 || !ParseNumber(pf[0], &v.first) || !ParseNumber(pf[1], &v.second)) return false;
         if (v.first >= (uint32_t{1} << word_bits) || (!out->empty() && out->back().first >= v.first)) return false;
@@ -281,7 +268,7 @@ Result<std::unique_ptr<AdaptedComplexityModel>> AdaptedComplexityModel::Parse(st
     c.memo.reserve(std::min(nmemo, text.size() / 6));
     for (size_t i = 0; i < nmemo; ++i) {
       if (!NextLine(&text, &line)) return bad("missing memo lines");
-      auto mf = Fields(line);
+      auto mf = SplitFields(line);
       QualityCorrection::Memo m;
       if (mf.size() != 3 || !ParseNumber(mf[0], &m.key) || !ParseNumber(mf[1], &m.count) || !ParseNumber(mf[2], &m.as_good_sum) ||
           (!c.memo.empty() && c.memo.back().key >= m.key))

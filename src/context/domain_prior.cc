@@ -13,28 +13,6 @@ namespace {
 constexpr uint64_t kSaltDomain = 0xd6e8feb86659fd93ull;
 constexpr float kDeltaStep = 1.0f / 16.0f;  // deltas are stored as multiples of this
 
-uint64_t Mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h;
-}
-
-// Splits on single spaces.
-std::vector<std::string_view> Fields(std::string_view line) {
-  std::vector<std::string_view> f;
-  size_t start = 0;
-  while (start <= line.size()) {
-    size_t sp = line.find(' ', start);
-    if (sp == std::string_view::npos) sp = line.size();
-    if (sp > start) f.push_back(line.substr(start, sp - start));
-    start = sp + 1;
-  }
-  return f;
-}
-
 }  // namespace
 
 DomainPrior::DomainPrior(int hash_bits, float temperature, std::vector<DomainPriorClass> classes,
@@ -91,7 +69,7 @@ void DomainPrior::SumDeltas(const int32_t* slots, size_t count, float* sum) cons
 }
 
 uint32_t DomainPrior::Bucket(uint64_t token_hash) const {
-  return static_cast<uint32_t>(Mix(token_hash ^ kSaltDomain) & ((uint64_t{1} << hash_bits_) - 1));
+  return static_cast<uint32_t>(Fmix64(token_hash ^ kSaltDomain) & ((uint64_t{1} << hash_bits_) - 1));
 }
 
 void DomainPrior::ClassScores(const std::vector<uint64_t>& token_hashes, std::vector<double>* scores) const {
@@ -204,7 +182,7 @@ Result<DomainPrior> DomainPrior::Parse(std::string_view* text) {
   auto bad = [](const std::string& what) { return Status::InvalidArgument("domain prior: " + what); };
   std::string_view line;
   if (!NextLine(text, &line)) return bad("missing header");
-  const auto h = Fields(line);
+  const auto h = SplitFields(line);
   int bits = 0;
   float temp = 0;
   size_t nc = 0, nk = 0;
@@ -214,7 +192,7 @@ Result<DomainPrior> DomainPrior::Parse(std::string_view* text) {
   std::vector<DomainPriorClass> classes(nc);
   for (auto& c : classes) {
     if (!NextLine(text, &line)) return bad("truncated classes");
-    const auto f = Fields(line);
+    const auto f = SplitFields(line);
     if (f.size() != 3 || !ParseNumber(f[0], &c.log_prior) || !ParseNumber(f[1], &c.base) || !ParseNumber(f[2], &c.value)) return bad("bad class line");
   }
   // A bucket line takes at least 2 bytes: a count the text cannot hold is not allocated for.
@@ -224,7 +202,7 @@ Result<DomainPrior> DomainPrior::Parse(std::string_view* text) {
   uint64_t bucket = 0;
   for (size_t k = 0; k < nk; ++k) {
     if (!NextLine(text, &line)) return bad("truncated buckets");
-    const auto f = Fields(line);
+    const auto f = SplitFields(line);
     uint32_t delta = 0;
     if (f.empty() || !ParseNumber(f[0], &delta) || (k > 0 && delta == 0)) return bad("bad bucket line " + std::to_string(k));
     bucket += delta;

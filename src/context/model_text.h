@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace mec {
 
@@ -15,6 +16,9 @@ std::string FloatText(float v);
 
 // Splits the next line off `*text` (without '\n' and a trailing '\r'); false at the end.
 bool NextLine(std::string_view* text, std::string_view* line);
+
+// The space-separated fields of `line` (runs of spaces separate; no empty fields).
+std::vector<std::string_view> SplitFields(std::string_view line);
 
 // The whole of `s` as a number (no leading or trailing characters); false otherwise.
 template <typename T>

@@ -18,15 +18,6 @@ constexpr uint64_t kSaltChar = 0x165667b19e3779f9ull;
 constexpr uint64_t kSaltShape = 0x27d4eb2f165667c5ull;
 constexpr uint64_t kSaltType = 0x85ebca77c2b2ae63ull;
 
-uint64_t Mix(uint64_t h) {  // murmur3's 64-bit finalizer
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  h ^= h >> 33;
-  return h;
-}
-
 uint64_t HashBytes(std::string_view s, uint64_t h = kFnvOffset) {
   for (unsigned char c : s) {
     h ^= c;
@@ -211,8 +202,8 @@ class HashedSink {
         upper_(static_cast<uint32_t>(ConjoinedBlockStart(o))),
         out_(out) {}
   void Emit(uint64_t h, float v) {
-    out_->Add(static_cast<uint32_t>(Mix(h) & mask_), v);
-    if (conjoin_) out_->Add(upper_ + static_cast<uint32_t>(Mix(h ^ type_salt_) & mask_), v);
+    out_->Add(static_cast<uint32_t>(Fmix64(h) & mask_), v);
+    if (conjoin_) out_->Add(upper_ + static_cast<uint32_t>(Fmix64(h ^ type_salt_) & mask_), v);
   }
   // Scales the values appended since `from` by 1/sqrt(number of features appended).
   void NormalizeSince(size_t from) {
@@ -381,7 +372,7 @@ void AppendHashedFeatures(std::string_view text, const TextFeatureOptions& o, co
     const size_t start = sink.size();
     uint64_t prev = kSaltBigram;  // a sentinel "start" token
     for (uint64_t h : tokens) {
-      sink.Emit(Mix(prev) * 31 + h + kSaltBigram, 1.0f);
+      sink.Emit(Fmix64(prev) * 31 + h + kSaltBigram, 1.0f);
       prev = h;
     }
     sink.NormalizeSince(start);

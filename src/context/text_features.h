@@ -79,6 +79,16 @@ inline size_t ConjoinedBlockStart(const TextFeatureOptions& o) {
   return o.conjoin_type ? HashedSpaceSize(o) / 2 : HashedSpaceSize(o);
 }
 
+// murmur3's 64-bit finalizer: spreads a hash's bits before it is cut to a bucket.
+inline uint64_t Fmix64(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return h;
+}
+
 // Appends one 64-bit hash per word token of `text` (the tokens of the word features: lower-cased
 // letter runs, numbers as "#<digit count>", each other non-space byte on its own).
 void HashWordTokens(std::string_view text, std::vector<uint64_t>* out);

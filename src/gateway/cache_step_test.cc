@@ -7,7 +7,7 @@
 namespace mec {
 namespace {
 
-BackendOptions Mk(std::string name, Tier t) {
+BackendOptions StepBackend(std::string name, Tier t) {
   BackendOptions b;
   b.name = name;
   b.tier = t;
@@ -34,7 +34,7 @@ CachedAnswer Answer(int backend, std::string body) {
 // device (quality 0.5), edge (0.8), cloud (1.0) on a manual clock.
 struct CacheStepTest : ::testing::Test {
   CacheStepTest()
-      : pool(std::vector<BackendOptions>{Mk("device", Tier::kDevice), Mk("edge", Tier::kEdge), Mk("cloud", Tier::kCloud)}),
+      : pool(std::vector<BackendOptions>{StepBackend("device", Tier::kDevice), StepBackend("edge", Tier::kEdge), StepBackend("cloud", Tier::kCloud)}),
         cache(1 << 20, std::chrono::seconds(60), clock) {
     ctx.model = "auto";
     ctx.tier_quality = {0.5, 0.8, 1.0};

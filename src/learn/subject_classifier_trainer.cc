@@ -9,14 +9,14 @@
 namespace mec {
 namespace {
 
-struct Row {
+struct SubjectRow {
   std::vector<uint32_t> slot;   // compact token index
   std::vector<float> count;
   int domain;
 };
 
 // Mean cross-entropy + (l2/2)|W|^2 and its gradient at theta = [W (K x C, row-major), b (C)].
-double Evaluate(const std::vector<Row>& rows, size_t k, size_t nc, double l2, const std::vector<double>& theta,
+double Evaluate(const std::vector<SubjectRow>& rows, size_t k, size_t nc, double l2, const std::vector<double>& theta,
                 std::vector<double>* grad, double* accuracy = nullptr) {
   std::fill(grad->begin(), grad->end(), 0.0);
   const double* b = &theta[k * nc];
@@ -25,7 +25,7 @@ double Evaluate(const std::vector<Row>& rows, size_t k, size_t nc, double l2, co
   double loss = 0;
   size_t correct = 0;
   const double inv_n = 1.0 / static_cast<double>(rows.size());
-  for (const Row& r : rows) {
+  for (const SubjectRow& r : rows) {
     for (size_t c = 0; c < nc; ++c) z[c] = b[c];
     for (size_t j = 0; j < r.slot.size(); ++j) {
       const double* w = &theta[static_cast<size_t>(r.slot[j]) * nc];
@@ -83,13 +83,13 @@ DomainPrior TrainSubjectClassifier(const std::vector<DomainExample>& examples, i
     bucket_of.push_back(static_cast<uint32_t>(b));
   }
   const size_t k = bucket_of.size();
-  std::vector<Row> rows(examples.size());
+  std::vector<SubjectRow> rows(examples.size());
   for (size_t i = 0; i < examples.size(); ++i) {
     std::vector<uint32_t> s;
     for (uint64_t h : *examples[i].tokens)
       if (const int32_t j = slot_of[mapper.Bucket(h)]; j >= 0) s.push_back(static_cast<uint32_t>(j));
     std::sort(s.begin(), s.end());
-    Row& r = rows[i];
+    SubjectRow& r = rows[i];
     r.domain = examples[i].domain;
     for (uint32_t j : s) {
       if (!r.slot.empty() && r.slot.back() == j) r.count.back() += 1.0f;

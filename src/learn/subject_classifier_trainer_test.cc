@@ -12,10 +12,10 @@ namespace mec {
 namespace {
 
 // Three domains told apart by their words (with shared filler words); domain 0 is easy, 1 and 2 hard.
-struct Toy {
+struct SubjectToy {
   std::vector<std::vector<uint64_t>> tokens;
   std::vector<DomainExample> examples;
-  Toy() {
+  SubjectToy() {
     const char* texts[3][2] = {{"the cell membrane of a plant cell", "which cell organelle makes the protein"},
                                {"evaluate the integral of x squared", "which integral of the function is finite"},
                                {"the court held that the contract", "which contract clause did the court void"}};
@@ -38,7 +38,7 @@ SubjectClassifierOptions ToyOptions() {
 }
 
 TEST(SubjectClassifierTrainer, LearnsTheDomainsOfAToySet) {
-  Toy toy;
+  SubjectToy toy;
   SubjectClassifierReport rep;
   const DomainPrior prior = TrainSubjectClassifier(toy.examples, 3, 1.0f, ToyOptions(), &rep);
   EXPECT_EQ(rep.train_accuracy, 1.0);
@@ -61,7 +61,7 @@ TEST(SubjectClassifierTrainer, LearnsTheDomainsOfAToySet) {
 }
 
 TEST(SubjectClassifierTrainer, IsDeterministicAndSurvivesTheModelFile) {
-  Toy toy;
+  SubjectToy toy;
   const DomainPrior a = TrainSubjectClassifier(toy.examples, 3, 0.5f, ToyOptions());
   const DomainPrior b = TrainSubjectClassifier(toy.examples, 3, 0.5f, ToyOptions());
   std::string sa, sb;
@@ -82,7 +82,7 @@ TEST(SubjectClassifierTrainer, IsDeterministicAndSurvivesTheModelFile) {
 }
 
 TEST(SubjectClassifierTrainer, KeepsAtMostMaxEntries) {
-  Toy toy;
+  SubjectToy toy;
   SubjectClassifierOptions o = ToyOptions();
   o.max_entries = 5;
   SubjectClassifierReport rep;

@@ -28,11 +28,6 @@ HttpResponse Page(const std::string& html, unsigned version, bool keep_alive) {
   return res;
 }
 
-HttpResponse NoStore(HttpResponse res) {
-  res.set(http::field::cache_control, "no-store");
-  return res;
-}
-
 int DecisionsParam(std::string_view target, int fallback) {
   const std::string n = QueryParam(target, "n");
   if (n.empty()) return fallback;

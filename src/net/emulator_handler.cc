@@ -17,7 +17,6 @@
 
 namespace mec::net {
 
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // A queued request waiting for a slot: Release() fills plan and wakes it through its timer.
 struct EmulatorShared::Waiter {

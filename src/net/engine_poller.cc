@@ -13,8 +13,7 @@
 namespace mec::net {
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kMaxBody = 8 << 20;  // vLLM's /metrics with every histogram is ~100 KB; room for many models
+constexpr size_t kMaxMetricsBody = 8 << 20;  // vLLM's /metrics with every histogram is ~100 KB; room for many models
 constexpr std::string_view kText = "text/plain";
 constexpr std::string_view kJson = "application/json";
 
@@ -32,7 +31,7 @@ bool Ok(const GetReply& r) { return r.status >= 200 && r.status < 300; }
 // One backend's poll: its timer, its connection, what it learned of the engine so far.
 struct EnginePoller::Poll {
   Poll(asio::io_context& ioc, UpstreamPools& pools, int b)
-      : timer(ioc), conn(pools, b, "engine-poll", kMaxBody), options(pools.options(b)) {}
+      : timer(ioc), conn(pools, b, "engine-poll", kMaxMetricsBody), options(pools.options(b)) {}
 
   asio::steady_timer timer;
   KeptAliveGet conn;

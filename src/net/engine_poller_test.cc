@@ -10,7 +10,6 @@ namespace mec::net {
 namespace {
 
 using std::chrono::milliseconds;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // A fake engine: fixed answers per path, changeable between polls; counts the GETs per path.
 struct FakeEngine {

@@ -12,8 +12,7 @@
 namespace mec::net {
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kMaxBody = 4 << 20;  // ~300 bytes per backend
+constexpr size_t kMaxFleetBody = 4 << 20;  // ~300 bytes per backend
 
 // The publisher as a pseudo-backend, so that the kept-alive GET brings its TLS, resolution and
 // bearer token (api_key_env) along.
@@ -72,7 +71,7 @@ FleetPoller::FleetPoller(asio::io_context& ioc, const FleetOptions& options, con
       feedback_(feedback),
       strand_(asio::make_strand(ioc)),
       pools_(std::make_unique<UpstreamPools>(ioc, clock, Publisher(options))),
-      conn_(std::make_unique<KeptAliveGet>(*pools_, 0, "fleet-pull", kMaxBody)),
+      conn_(std::make_unique<KeptAliveGet>(*pools_, 0, "fleet-pull", kMaxFleetBody)),
       target_(pools_->url(0).base_path.empty() ? "/" : pools_->url(0).base_path),
       timer_(ioc) {}
 

@@ -7,14 +7,13 @@
 namespace mec::net {
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kMaxBody = 4 << 20;  // GET /models lists can be long (hundreds of models)
+constexpr size_t kMaxModelsBody = 4 << 20;  // GET /models lists can be long (hundreds of models)
 }  // namespace
 
 // One backend's checker: its timer, its random stream and its kept-alive connection.
 struct HealthProber::Probe {
   Probe(asio::io_context& ioc, uint64_t seed, UpstreamPools& pools, int b)
-      : timer(ioc), rng(seed, "health-check/" + pools.options(b).name), conn(pools, b, "health-check", kMaxBody) {}
+      : timer(ioc), rng(seed, "health-check/" + pools.options(b).name), conn(pools, b, "health-check", kMaxModelsBody) {}
 
   asio::steady_timer timer;
   Rng rng;

@@ -10,7 +10,6 @@ namespace mec::net {
 namespace {
 
 using std::chrono::milliseconds;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // A model server with one endpoint per behaviour.
 class TestHandler final : public Handler {

@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "api/hints.h"
+#include "net/as_tuple.h"
 
 namespace mec::net {
 
@@ -18,8 +19,7 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr size_t kMaxBody = 64 << 20;
+constexpr size_t kMaxAnswerBody = 64 << 20;
 
 std::string Describe(const beast::error_code& ec, const char* step) {
   if (ec == beast::error::timeout) return std::string(step) + ": timed out";
@@ -54,7 +54,7 @@ asio::awaitable<ClientReply> Exchange(tcp::endpoint ep, std::string host, Client
   }
   beast::flat_buffer buf;
   http::response_parser<http::string_body> parser;
-  parser.body_limit(kMaxBody);
+  parser.body_limit(kMaxAnswerBody);
   // Piece by piece, to tell the caller when the body's first bytes come.
   while (!parser.is_done()) {
     auto [ec, n] = co_await http::async_read_some(stream, buf, parser, kTuple);

@@ -25,7 +25,6 @@ namespace mec::net {
 const SystemClock kServerClock{};
 
 using asio::use_awaitable;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 HttpResponse ErrorResponse(const ApiError& e, unsigned version, bool keep_alive) {
   HttpResponse res{static_cast<http::status>(e.http_status), version};

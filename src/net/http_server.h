@@ -27,6 +27,7 @@
 #include "api/error.h"
 #include "config/options.h"
 #include "core/status.h"
+#include "net/as_tuple.h"
 
 namespace boost::asio::ssl {
 class context;
@@ -42,6 +43,12 @@ template <typename T>
 using awaitable = asio::awaitable<T>;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
+
+// `res` marked Cache-Control: no-store (answers about keys, decisions and live state).
+inline HttpResponse NoStore(HttpResponse res) {
+  res.set(http::field::cache_control, "no-store");
+  return res;
+}
 
 // The response side of one request, as the handler sees it. Not thread-safe (one worker).
 class ClientChannel {

@@ -10,7 +10,6 @@ namespace mec::net {
 namespace {
 
 using std::chrono::milliseconds;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // Answers its name; "/slow" only after `slow_ms`.
 class NamedHandler final : public Handler {

@@ -6,7 +6,6 @@ namespace mec::net {
 
 namespace ssl = asio::ssl;
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 }  // namespace
 
 KeptAliveGet::KeptAliveGet(UpstreamPools& pools, int backend, std::string label, size_t max_body)

@@ -11,11 +11,6 @@
 namespace mec::net {
 namespace {
 
-HttpResponse NoStore(HttpResponse res) {
-  res.set(http::field::cache_control, "no-store");
-  return res;
-}
-
 void WriteRecord(JsonWriter& w, const KeyRecord& r) {
   w.Field("name", r.name).Field("key_prefix", "mk-" + r.id.substr(0, 8));
   w.Field("revoked", r.revoked).Field("created", r.created_unix);

@@ -13,7 +13,6 @@
 namespace mec::net {
 
 namespace ssl = asio::ssl;
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 // One pooled connection, plain or TLS, with its read buffer and its deadline (net/lazy_deadline.h:
 // one timer, re-armed lazily; one past its deadline closes the socket, the operation in progress

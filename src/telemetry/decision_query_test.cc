@@ -16,7 +16,7 @@ namespace {
 using testing_util::MakeRecord;
 using testing_util::TempPath;
 
-constexpr double kT0 = 1.8e9;
+constexpr double kQueryT0 = 1.8e9;
 
 // Four requests: two on the edge, one on the cloud, one that failed before any backend.
 std::string MakeDb(const std::string& name) {
@@ -25,15 +25,15 @@ std::string MakeDb(const std::string& name) {
   o.path = path;
   auto log = DecisionLog::Open(o, {"mec-1", "api"}, {"edge", "cloud"});
   EXPECT_TRUE(log.ok()) << log.status().message();
-  auto r1 = MakeRecord("r1", kT0);                 // pred ttft 0.2 / e2e 1.0; actual 0.25 / 1.5
-  auto r2 = MakeRecord("r2", kT0 + 1);
+  auto r1 = MakeRecord("r1", kQueryT0);                 // pred ttft 0.2 / e2e 1.0; actual 0.25 / 1.5
+  auto r2 = MakeRecord("r2", kQueryT0 + 1);
   r2.ttft_s = 0.1;
   r2.latency_s = 0.6;
   r2.reason = "cheapest, \"quoted\"";
-  auto r3 = MakeRecord("r3", kT0 + 2, 1);          // pred e2e 2.0; actual 2.5, no TTFT (not streamed)
+  auto r3 = MakeRecord("r3", kQueryT0 + 2, 1);          // pred e2e 2.0; actual 2.5, no TTFT (not streamed)
   r3.ttft_s.reset();
   r3.latency_s = 2.5;
-  auto r4 = MakeRecord("r4", kT0 + 3, -1);
+  auto r4 = MakeRecord("r4", kQueryT0 + 3, -1);
   r4.answered = false;
   r4.policy = "cloud-only";
   r4.status = RequestStatus::kFailed;
@@ -41,7 +41,7 @@ std::string MakeDb(const std::string& name) {
   r4.ttft_s.reset();
   r4.error = "every backend failed";
   for (auto* r : {&r1, &r2, &r3, &r4}) (*log)->Append(*r);
-  (*log)->Feedback("r1", 0.5, kT0 + 10);
+  (*log)->Feedback("r1", 0.5, kQueryT0 + 10);
   (*log)->Close();
   return path;
 }
@@ -57,8 +57,8 @@ TEST(DecisionQuery, SummaryCountsAndPredictedVsActual) {
   auto s = SummarizeDecisions(*db);
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->rows, 4);
-  EXPECT_EQ(s->first_ts, kT0);
-  EXPECT_EQ(s->last_ts, kT0 + 3);
+  EXPECT_EQ(s->first_ts, kQueryT0);
+  EXPECT_EQ(s->last_ts, kQueryT0 + 3);
   ASSERT_EQ(s->by_tier.size(), 3u);
   EXPECT_EQ(s->by_tier[0].key, "edge");
   EXPECT_EQ(s->by_tier[0].n, 2);

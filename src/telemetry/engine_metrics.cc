@@ -22,13 +22,13 @@ std::string Escaped(std::string_view v) {
   return out;
 }
 
-struct Gauge {
+struct EngineGauge {
   const char* name;
   const char* help;
   std::optional<double> (*value)(const EngineLoad* load, bool stale);
 };
 
-constexpr Gauge kGauges[] = {
+constexpr EngineGauge kGauges[] = {
     {"mecrouter_backend_queue_waiting", "Requests waiting in the backend's engine, as it last reported",
      [](const EngineLoad* l, bool) { return l ? l->waiting : std::nullopt; }},
     {"mecrouter_backend_queue_running", "Requests running in the backend's engine, as it last reported",
@@ -54,7 +54,7 @@ std::string EngineMetricsText(const std::vector<BackendOptions>& backends, const
     loads.push_back(board.Latest(b));
     stale.push_back(Stale(loads.back().get(), now, std::chrono::milliseconds(backends[b].engine.stale_ms)));
   }
-  for (const Gauge& g : kGauges) {
+  for (const EngineGauge& g : kGauges) {
     fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} gauge\n", g.name, g.help, g.name);
     for (size_t i = 0; i < polled.size(); ++i) {
       if (auto v = g.value(loads[i].get(), stale[i]))
