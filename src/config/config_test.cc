@@ -504,13 +504,16 @@ TEST(Config, AuthAndServerExposure) {
   EXPECT_TRUE(d->auth.keys_db.empty());  // no keys unless asked for
   EXPECT_FALSE(d->server.allow_anonymous);
   EXPECT_FALSE(d->server.open_metrics);
+  EXPECT_FALSE(d->server.share_port);  // a port in use is an error unless shared on purpose
   EXPECT_EQ(d->auth.redis_timeout_ms, 50);
-  auto o = LoadOptionsFromString("server: {allow_anonymous: true, open_metrics: true}\n"
+  auto o = LoadOptionsFromString("server: {allow_anonymous: true, open_metrics: true, share_port: true}\n"
                                  "auth: {keys_db: k.db, reload_ms: 100, redis_timeout_ms: 20, fallback_replicas: 3, reserve_output_tokens: 512}\n" + one,
                                  "c.yaml");
   ASSERT_TRUE(o.ok()) << o.status().message();
   EXPECT_TRUE(o->server.allow_anonymous);
   EXPECT_TRUE(o->server.open_metrics);
+  EXPECT_TRUE(o->server.share_port);
+  ExpectError("server: {share_port: 2}\n" + one, "server.share_port");
   EXPECT_EQ(o->auth.keys_db, "k.db");
   EXPECT_EQ(o->auth.reload_ms, 100);
   EXPECT_EQ(o->auth.redis_timeout_ms, 20);

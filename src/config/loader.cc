@@ -145,7 +145,7 @@ Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path,
   return r.ForEachKey(n, path,
                       {"listen", "threads", "max_body_bytes", "max_header_bytes", "max_header_count",
                        "header_timeout_ms", "body_timeout_ms", "keepalive_timeout_ms", "shutdown_grace_ms",
-                       "max_connections", "max_in_flight", "allow_anonymous", "open_metrics", "tls"},
+                       "max_connections", "max_in_flight", "allow_anonymous", "open_metrics", "share_port", "tls"},
                       [&](const std::string& k, const YAML::Node& v, const std::string& p) -> Status {
                         if (k == "listen") return r.Str(v, p, s.listen);
                         if (k == "tls") return ReadServerTls(r, v, p, s.tls);
@@ -160,6 +160,7 @@ Status ReadServer(const Reader& r, const YAML::Node& n, const std::string& path,
                         if (k == "max_in_flight") return r.Num(v, p, s.max_in_flight, 0, 1e6);
                         if (k == "allow_anonymous") return r.Bool(v, p, s.allow_anonymous);
                         if (k == "open_metrics") return r.Bool(v, p, s.open_metrics);
+                        if (k == "share_port") return r.Bool(v, p, s.share_port);
                         return r.Num(v, p, s.max_connections, 1, 1e6);
                       });
 }

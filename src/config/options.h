@@ -156,6 +156,10 @@ struct ServerOptions {
   int64_t shutdown_grace_ms = 10000;      // SIGTERM: in-flight requests get this long to finish
   int max_connections = 10000;            // further connections: their first request gets 503 + Retry-After, then close
   int max_in_flight = 0;                  // non-GET requests being handled at once; more get 503 + Retry-After. 0: no limit
+  // Each worker listens on the port with SO_REUSEPORT, which would let a second process listen
+  // there too and take part of the connections. Off: a port some process already listens on is an
+  // error at start. On: shared on purpose (a new gateway started before the old one stops).
+  bool share_port = false;
   // Off loopback (docs/security.md): serving without API keys needs allow_anonymous (a loud
   // warning), the operator endpoints need dashboard.token_env, and /metrics needs the token too
   // unless open_metrics is set.

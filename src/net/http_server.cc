@@ -629,6 +629,22 @@ Status HttpServer::Listen() {
   beast::error_code ec;
   auto addr = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec) return Status::InvalidArgument("listen address: " + host + " is not an IP address");
+  // The workers' listeners set SO_REUSEPORT so that the kernel spreads connections over them; the
+  // kernel would as well let them join a listener of another process (of this user) on the same
+  // port, e.g. a gateway left running, which would then answer part of the traffic. Unless
+  // server.share_port, bind once without SO_REUSEPORT first: that fails while anything listens.
+  if (port != 0 && !options_.share_port) {
+    asio::io_context probe_ioc(1);
+    tcp::acceptor probe(probe_ioc);
+    const tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+    probe.open(ep.protocol(), ec);
+    if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) probe.bind(ep, ec);
+    if (ec == asio::error::address_in_use)
+      return Status::Unavailable(fmt::format("cannot listen on {}:{}: {} (another process listens there; server.share_port: true "
+                                             "shares the port on purpose)", host, port, ec.message()));
+    if (ec) return Status::Unavailable(fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
+  }
   int n = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>(i);

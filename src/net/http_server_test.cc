@@ -112,6 +112,35 @@ class BigHandler final : public Handler {
 // A write the kernel takes only in part: the client reads nothing for a while, so the socket's
 // buffers fill and the rest waits in the reactor. The answer arrives whole and in order, and the
 // connection serves the next request (its watch cancelled and armed again in between).
+// Every worker listens with SO_REUSEPORT. A second server on a port the first listens on (a
+// gateway left running) must fail at start instead of quietly taking part of its connections,
+// unless server.share_port says so; a port nobody listens on any more is free again.
+TEST(HttpServerTest, APortAServerListensOnIsAnErrorUnlessSharedOnPurpose) {
+  auto factory = [](int, asio::io_context&) { return std::make_shared<NamedHandler>("n", 0); };
+  ServerOptions so;
+  so.listen = "127.0.0.1:0";
+  so.threads = 2;
+  auto first = std::make_unique<HttpServer>(so, factory);
+  ASSERT_TRUE(first->Listen().ok());
+  ServerOptions again = so;
+  again.listen = "127.0.0.1:" + std::to_string(first->port());
+  {
+    HttpServer second(again, factory);
+    const Status s = second.Listen();
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("another process listens there"), std::string::npos) << s.message();
+  }
+  {
+    ServerOptions shared = again;
+    shared.share_port = true;
+    HttpServer second(shared, factory);
+    EXPECT_TRUE(second.Listen().ok());
+  }
+  first.reset();
+  HttpServer third(again, factory);
+  EXPECT_TRUE(third.Listen().ok());
+}
+
 TEST(HttpServerTest, AnAnswerLargerThanTheSocketBuffersArrivesWholeAfterAPartialSend) {
   static constexpr size_t kSize = 8u << 20;
   ServerOptions so;
