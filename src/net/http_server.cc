@@ -640,10 +640,10 @@ Status HttpServer::Listen() {
     probe.open(ep.protocol(), ec);
     if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) probe.bind(ep, ec);
-    if (ec == asio::error::address_in_use)
-      return Status::Unavailable(fmt::format("cannot listen on {}:{}: {} (another process listens there; server.share_port: true "
-                                             "shares the port on purpose)", host, port, ec.message()));
-    if (ec) return Status::Unavailable(fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()));
+    if (ec)
+      return Status::Unavailable(fmt::format("cannot listen on {}:{}: {}{}", host, port, ec.message(),
+                                             ec == asio::error::address_in_use ? " (another process listens there; "
+                                                                                 "server.share_port: true shares the port on purpose)" : ""));
   }
   int n = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) {
