@@ -514,6 +514,8 @@ TEST(Config, AuthAndServerExposure) {
   EXPECT_TRUE(o->server.open_metrics);
   EXPECT_TRUE(o->server.share_port);
   ExpectError("server: {share_port: 2}\n" + one, "server.share_port");
+  ExpectError("server: {listen: '127.0.0.1:99999'}\n" + one, "server.listen");  // not narrowed to 34463
+  ExpectError("server: {listen: '127.0.0.1:80x'}\n" + one, "server.listen");
   EXPECT_EQ(o->auth.keys_db, "k.db");
   EXPECT_EQ(o->auth.reload_ms, 100);
   EXPECT_EQ(o->auth.redis_timeout_ms, 20);

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "core/host_port.h"
+
 namespace mec {
 
 std::string_view TierName(Tier t) {
@@ -734,8 +736,8 @@ Result<Options> LoadOptionsFromString(std::string_view yaml, std::string_view so
         return r.Error(root["learning"], *name == o.learning.reference ? "learning.reference" : "learning.judge",
                        "no backend is named '" + *name + "'");
     }
-    if (o.server.listen.rfind(':') == std::string::npos)
-      return r.Error(root["server"]["listen"], "server.listen", "expected HOST:PORT");
+    if (!ListenPort(o.server.listen))
+      return r.Error(root["server"]["listen"], "server.listen", "expected HOST:PORT with a port from 0 to 65535");
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(fmt::format("{}:{}: {}", source_name, e.mark.line + 1, e.msg));
   }

@@ -14,6 +14,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
+#include "core/host_port.h"
 #include "net/lazy_deadline.h"
 #include "net/request_reader.h"
 #include "net/server_stream.h"
@@ -618,14 +619,13 @@ std::string HttpServer::address() const {
 Status HttpServer::Listen() {
   if (Status t = ReloadTls(); !t.ok()) return t;
   const auto colon = options_.listen.rfind(':');
+  const std::optional<int> parsed_port = ListenPort(options_.listen);  // a cast took 99999 as 34463
+  if (!parsed_port)
+    return Status::InvalidArgument("listen address needs HOST:PORT with a port from 0 to 65535, got " +
+                                   options_.listen);
+  int port = *parsed_port;
   std::string host = options_.listen.substr(0, colon);
   if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  int port = 0;
-  try {
-    port = std::stoi(options_.listen.substr(colon + 1));
-  } catch (...) {
-    return Status::InvalidArgument("listen address needs HOST:PORT, got " + options_.listen);
-  }
   beast::error_code ec;
   auto addr = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   if (ec) return Status::InvalidArgument("listen address: " + host + " is not an IP address");

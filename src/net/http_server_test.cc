@@ -109,9 +109,23 @@ class BigHandler final : public Handler {
   size_t size_;
 };
 
-// A write the kernel takes only in part: the client reads nothing for a while, so the socket's
-// buffers fill and the rest waits in the reactor. The answer arrives whole and in order, and the
-// connection serves the next request (its watch cancelled and armed again in between).
+// A port past 65535, with trailing text, negative or missing is refused with the rule, never
+// narrowed to another port (99999 used to listen on 34463).
+TEST(HttpServerTest, AListenPortOutsideZeroTo65535OrNotANumberIsRefused) {
+  auto factory = [](int, asio::io_context&) { return std::make_shared<NamedHandler>("n", 0); };
+  for (const char* bad : {"127.0.0.1:99999", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:80x", "127.0.0.1:",
+                          "127.0.0.1", "127.0.0.1: 80"}) {
+    ServerOptions so;
+    so.listen = bad;
+    so.threads = 1;
+    HttpServer server(so, factory);
+    const Status s = server.Listen();
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("0 to 65535"), std::string::npos) << s.message();
+  }
+}
+
 // Every worker listens with SO_REUSEPORT. A second server on a port the first listens on (a
 // gateway left running) must fail at start instead of quietly taking part of its connections,
 // unless server.share_port says so; a port nobody listens on any more is free again.
@@ -141,6 +155,9 @@ TEST(HttpServerTest, APortAServerListensOnIsAnErrorUnlessSharedOnPurpose) {
   EXPECT_TRUE(third.Listen().ok());
 }
 
+// A write the kernel takes only in part: the client reads nothing for a while, so the socket's
+// buffers fill and the rest waits in the reactor. The answer arrives whole and in order, and the
+// connection serves the next request (its watch cancelled and armed again in between).
 TEST(HttpServerTest, AnAnswerLargerThanTheSocketBuffersArrivesWholeAfterAPartialSend) {
   static constexpr size_t kSize = 8u << 20;
   ServerOptions so;
