@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include "core/ascii.h"
+
 namespace mec {
 namespace {
 
@@ -28,12 +30,6 @@ ApiError Bad(std::string_view header, std::string_view why) {
                               "invalid_hint");
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Calls fn(key, value) for each "key=value" item separated by ';' or ','. Returns false if an
 // item has no '='.
 template <typename Fn>
@@ -45,7 +41,7 @@ bool ForEachPair(std::string_view s, Fn&& fn) {
     if (item.empty()) continue;
     size_t eq = item.find('=');
     if (eq == std::string_view::npos) return false;
-    if (!fn(Lower(Trim(item.substr(0, eq))), Trim(item.substr(eq + 1)))) return false;
+    if (!fn(AsciiLower(Trim(item.substr(0, eq))), Trim(item.substr(eq + 1)))) return false;
   }
   return true;
 }
@@ -54,7 +50,7 @@ std::optional<ApiError> ParseNetwork(std::string_view header, std::string_view v
   std::string err;
   bool ok = ForEachPair(value, [&](const std::string& k, std::string_view v) {
     if (k == "link") {
-      std::string l = Lower(v);
+      std::string l = AsciiLower(v);
       if (l == "5g") out.link = LinkType::k5g;
       else if (l == "4g" || l == "lte") out.link = LinkType::k4g;
       else if (l == "3g") out.link = LinkType::k3g;
@@ -84,7 +80,7 @@ std::optional<ApiError> ParseDevice(std::string_view header, std::string_view va
   std::string err;
   bool ok = ForEachPair(value, [&](const std::string& k, std::string_view v) {
     if (k == "thermal") {
-      std::string t = Lower(v);
+      std::string t = AsciiLower(v);
       if (t == "ok" || t == "nominal") out.thermal = Thermal::kOk;
       else if (t == "fair") out.thermal = Thermal::kFair;
       else if (t == "serious") out.thermal = Thermal::kSerious;
@@ -108,12 +104,7 @@ std::optional<ApiError> ParseDevice(std::string_view header, std::string_view va
 
 }  // namespace
 
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
+bool IEquals(std::string_view a, std::string_view b) { return AsciiIEquals(a, b); }
 
 std::string_view PrivacyName(Privacy p) {
   switch (p) {

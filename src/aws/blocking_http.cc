@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/ascii.h"
 #include "state/tls_tunnel.h"
 
 namespace mec::aws {
@@ -93,13 +94,6 @@ bool SendAll(int fd, std::string_view data, SteadyClock::time_point deadline, st
   return true;
 }
 
-std::string LowerAscii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 // The body of a chunked message, or false when `raw` is not (yet) a whole one.
 bool Unchunk(std::string_view raw, std::string& out) {
   out.clear();
@@ -141,11 +135,11 @@ bool ParseResponse(const std::string& in, bool eof, HttpReply& reply) {
     const std::string_view line = head.substr(pos + 2, next == std::string_view::npos ? std::string_view::npos : next - pos - 2);
     const size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
-      const std::string name = LowerAscii(line.substr(0, colon));
+      const std::string name = AsciiLower(line.substr(0, colon));
       std::string_view value = line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
       if (name == "content-length") content_length = std::atoll(std::string(value).c_str());
-      if (name == "transfer-encoding" && LowerAscii(value).find("chunked") != std::string::npos) chunked = true;
+      if (name == "transfer-encoding" && AsciiLower(value).find("chunked") != std::string::npos) chunked = true;
     }
     pos = next;
   }

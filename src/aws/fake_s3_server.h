@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "aws/sigv4.h"
+#include "core/ascii.h"
 
 namespace mec::aws::testing_util {
 
@@ -64,10 +65,6 @@ class FakeS3Server {
   int creds_fetches() const { return creds_fetches_; }
 
  private:
-  static std::string Lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  }
   static std::string PercentDecode(const std::string& s) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
@@ -120,7 +117,7 @@ class FakeS3Server {
           const size_t next = in.find("\r\n", pos + 2);
           const std::string line = in.substr(pos + 2, next - pos - 2);
           const size_t colon = line.find(':');
-          if (colon != std::string::npos) headers[Lower(line.substr(0, colon))] = line.substr(line.find_first_not_of(' ', colon + 1));
+          if (colon != std::string::npos) headers[AsciiLower(line.substr(0, colon))] = line.substr(line.find_first_not_of(' ', colon + 1));
           pos = next;
         }
         want = headers.count("content-length") ? std::stoul(headers["content-length"]) : 0;

@@ -8,6 +8,8 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "core/ascii.h"
+
 namespace mec::aws {
 
 namespace {
@@ -19,12 +21,6 @@ std::string Hex(const unsigned char* p, size_t n) {
     out[2 * i] = digits[p[i] >> 4];
     out[2 * i + 1] = digits[p[i] & 15];
   }
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -88,7 +84,7 @@ SigV4Signature SignV4(const SigV4Request& request, const SigV4Key& key, std::str
   SigV4Signature s;
   std::vector<std::pair<std::string, std::string>> headers;
   headers.reserve(request.headers.size());
-  for (const auto& [k, v] : request.headers) headers.emplace_back(Lower(k), Trimmed(v));
+  for (const auto& [k, v] : request.headers) headers.emplace_back(AsciiLower(k), Trimmed(v));
   std::sort(headers.begin(), headers.end());
   std::string canonical_headers;
   for (const auto& [k, v] : headers) {

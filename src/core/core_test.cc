@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include "core/ascii.h"
 #include "core/clock.h"
+#include "core/host_port.h"
 #include "core/json_writer.h"
 #include "core/rng.h"
 #include "core/status.h"
@@ -54,6 +56,22 @@ TEST(ManualClock, AdvancesOnlyWhenTold) {
   auto t0 = c.Now();
   c.Advance(FromMillis(250));
   EXPECT_DOUBLE_EQ(ToMillis(c.Now() - t0), 250.0);
+}
+
+TEST(HostPort, ListenPortTakesDigitsFrom0To65535AfterTheLastColon) {
+  EXPECT_EQ(ListenPort("127.0.0.1:8080"), 8080);
+  EXPECT_EQ(ListenPort("[::1]:0"), 0);
+  EXPECT_EQ(ListenPort("localhost:65535"), 65535);
+  for (const char* bad : {"127.0.0.1:65536", "127.0.0.1:99999", "h:-1", "h:+80", "h:80x", "h:", "h: 80", "8080", "h:000080"})
+    EXPECT_FALSE(ListenPort(bad).has_value()) << bad;
+}
+
+TEST(Ascii, LowerAndIEqualsFoldOnlyAToZ) {
+  EXPECT_EQ(AsciiLower("Content-TYPE"), "content-type");
+  EXPECT_EQ(AsciiLower("\xC3\x89t\xC3\xA9"), "\xC3\x89t\xC3\xA9");  // UTF-8 bytes pass unchanged
+  EXPECT_TRUE(AsciiIEquals("X-MEC-Tier", "x-mec-tier"));
+  EXPECT_FALSE(AsciiIEquals("x-mec-tie", "x-mec-tier"));
+  EXPECT_FALSE(AsciiIEquals("[", "{"));  // '[' is not 'A' + 26
 }
 
 TEST(Result, HoldsValueOrError) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/ascii.h"
 #include "core/rng.h"
 
 namespace mec {
@@ -18,12 +19,6 @@ constexpr std::array<std::string_view, 14> kEasy = {"hi",   "hello", "hey",     
                                                     "translate", "status", "weather", "ok", "name", "time", "joke"};
 constexpr std::array<std::string_view, 14> kHard = {"prove", "proof",   "derive",   "theorem",  "analyze", "analyse", "design",
                                                     "optimize", "optimise", "riemann", "integral", "why", "compare", "plan"};
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string_view FirstWord(std::string_view s) {
   size_t i = 0;
@@ -47,7 +42,7 @@ std::string Between(std::string_view s, std::string_view open, std::string_view 
 }  // namespace
 
 double HiddenDifficulty(std::string_view prompt) {
-  const std::string low = Lower(prompt);
+  const std::string low = AsciiLower(prompt);
   int words = 0, easy = 0, hard = 0;
   size_t i = 0;
   while (i < low.size()) {
