@@ -11,6 +11,7 @@
 #include <future>
 #include <list>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
@@ -125,6 +126,7 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
     deadline_.Disarm();
   }
   friend class LazyDeadline;
+  friend struct ReadableHandler;
   void OnDeadline() {
     timed_out_ = armed_;
     armed_ = Timeout::kNone;
@@ -160,6 +162,24 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   // `gen`: the watch_gen_ the wait was armed under (a wait queued for an earlier request may
   // complete during this one).
   void OnReadable(const beast::error_code& ec, uint32_t gen);
+  // Plain TCP, between requests: the watch's wait is kept when a request ends and becomes the
+  // wait for the next request. ReadRequest awaits it here (AwaitReadable) and OnReadable resumes
+  // it; then one recv takes the bytes. A cancelled wait (which Asio completes through its queue,
+  // one more turn of the scheduler and an epoll_wait) and a read answering EAGAIN on nearly every
+  // request are saved (docs/benchmarks.md, seventh pass).
+  // One non-blocking recv into buf_ once the kept wait said so: >0 bytes, 0 nothing after all
+  // (read as usual), -1 with `ec` set (eof: the client closed).
+  int RecvNow(beast::error_code& ec);
+  template <class Token>
+  auto AwaitReadable(Token&& token) {
+    return asio::async_initiate<Token, void(beast::error_code)>(
+        [this](auto handler) {
+          // Swapped in: Boost 1.81's move assignment of any_completion_handler wraps the handler
+          // in itself (fixed in 1.82); its move constructor and swap are sound.
+          asio::any_completion_handler<void(beast::error_code)>(std::move(handler)).swap(reader_);
+        },
+        token);
+  }
   bool Drain();  // false: the client is gone (or flooding); plain TCP only
   awaitable<void> Watch();  // TLS
   awaitable<void> WriteAndLinger(HttpResponse res);
@@ -195,6 +215,11 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   bool watching_ = false;      // a request's handler runs and its disconnect is watched
   bool watch_stop_ = false;    // TLS: the watcher coroutine is asked to end
   bool wait_pending_ = false;  // plain: a readiness wait is queued on the socket
+  // Plain, between requests: the kept wait completed (readable, or `fired_ec_`) before anyone
+  // awaited it; reader_: the coroutine awaiting it (AwaitReadable).
+  bool fired_ = false;
+  beast::error_code fired_ec_;
+  asio::any_completion_handler<void(beast::error_code)> reader_;
   uint32_t watch_gen_ = 0;     // plain: one more per request watched (StartWatch)
   const bool over_limit_;
   std::vector<std::function<void()>> hooks_;
@@ -309,22 +334,16 @@ void Connection::StartWatch() {
   // wait re-arms the socket in the reactor (EPOLL_CTL_MOD, which reports a socket already readable,
   // though the reactor is edge-triggered), so the wait completes at once and OnReadable takes them.
   // (The read this replaced was a recv() answering EAGAIN on nearly every request.) A wait still
-  // pending is the last request's, cancelled and not yet completed: its completion re-arms.
+  // pending is the last request's, kept (StopWatch): it watches this one.
   if (!wait_pending_) ArmWatch();
 }
 
-// The wait is not left queued for the next request. The reactor completes the first operation
-// that a socket's readiness finishes at once and posts the others behind everything queued: a
-// wait ahead of the next read made that read's completion (the request) wait a turn of the
-// scheduler's queue. (Instructions: the same, 51,140 a request against 51,214; docs/benchmarks.md.)
-// Cancelled, its completion (aborted) finds nothing watched, or re-arms for a request already
-// started (OnReadable's gen check).
-void Connection::StopWatch() {
-  watching_ = false;
-  if (!wait_pending_) return;
-  beast::error_code ec;
-  sock_.cancel(ec);
-}
+// The wait, if still queued, is kept: it is the next request's wait (ReadRequest awaits it through
+// AwaitReadable), not a second operation queued behind it on the socket. (A read queued behind a
+// wait completed one turn of the scheduler later: the reactor completes the first operation a
+// readiness finishes at once and posts the others; cancelling the wait instead cost that turn and
+// an epoll_wait of its own, and the next read's speculative recv answered EAGAIN.)
+void Connection::StopWatch() { watching_ = false; }
 
 awaitable<void> Connection::StopTlsWatch() {
   if (!watching_) co_return;
@@ -334,15 +353,43 @@ awaitable<void> Connection::StopTlsWatch() {
   co_await watch_done_.async_wait(kTuple);
 }
 
+// The wait's completion handler. Destroyed without being called (the worker's io_context shut
+// down with the wait queued), it drops a reader awaiting the wait: the reader's coroutine owns the
+// connection, which owns reader_, a cycle nothing else breaks.
+struct ReadableHandler {
+  std::shared_ptr<Connection> self;
+  uint32_t gen = 0;
+  bool called = false;
+  ReadableHandler(std::shared_ptr<Connection> c, uint32_t g) : self(std::move(c)), gen(g) {}
+  ReadableHandler(ReadableHandler&&) = default;
+  ReadableHandler& operator=(ReadableHandler&&) = delete;
+  ~ReadableHandler() {
+    if (self && !called) self->reader_ = nullptr;
+  }
+  void operator()(const beast::error_code& ec) {
+    called = true;
+    self->OnReadable(ec, gen);
+  }
+};
+
 void Connection::ArmWatch() {
   wait_pending_ = true;
-  sock_.async_wait(tcp::socket::wait_read,
-                   [self = shared_from_this(), gen = watch_gen_](const beast::error_code& ec) { self->OnReadable(ec, gen); });
+  fired_ = false;  // a new wait: whatever an earlier one said is asked again
+  sock_.async_wait(tcp::socket::wait_read, ReadableHandler(shared_from_this(), watch_gen_));
 }
 
 void Connection::OnReadable(const beast::error_code& ec, uint32_t gen) {
   wait_pending_ = false;
-  if (!watching_) return;  // between requests: the next read takes the bytes (or sees the end)
+  if (reader_) {  // between requests, ReadRequest awaits the next request's bytes (or the end)
+    auto reader = std::move(reader_);  // the move constructor (not assignment, see AwaitReadable)
+    std::move(reader)(ec);
+    return;
+  }
+  if (!watching_) {  // between requests, before ReadRequest awaits: it reads at once
+    fired_ = true;
+    fired_ec_ = ec;
+    return;
+  }
   if (ec == asio::error::operation_aborted && gen != watch_gen_ && !aborted_) {
     // A wait queued before this request, cancelled between requests (CloseIfIdle during a graceful
     // shutdown while a pipelined request was already buffered): it says nothing about the client
@@ -381,6 +428,25 @@ bool Connection::Drain() {
 
 // TLS: reads the stream while a handler runs. Bytes that arrive (a pipelined request) are kept for the
 // next parse; end of stream or an error means the client is gone.
+int Connection::RecvNow(beast::error_code& ec) {
+  const auto space = buf_.prepare(4096);
+  for (;;) {
+    const ssize_t n = ::recv(sock_.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      buf_.commit(static_cast<size_t>(n));
+      return static_cast<int>(n);
+    }
+    if (n == 0) {
+      ec = asio::error::eof;
+      return -1;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    ec = beast::error_code(errno, boost::system::system_category());
+    return -1;
+  }
+}
+
 awaitable<void> Connection::Watch() {
   auto self = shared_from_this();
   while (!watch_stop_) {
@@ -442,8 +508,23 @@ awaitable<bool> Connection::ReadRequest(HttpRequest& req, bool first) {
       co_return read;
     }
     if (ph == PlainHead::kParsed) break;
-    auto [ec, n] = co_await stream_.async_read_some(buf_.prepare(4096), kTuple);
-    buf_.commit(n);
+    beast::error_code ec;
+    int got = 0;  // plain TCP with the last request's wait kept: its readiness, then one recv
+    if (!stream_.tls() && (wait_pending_ || fired_)) {
+      if (!fired_) {
+        auto [wec] = co_await AwaitReadable(kTuple);
+        fired_ec_ = wec;
+      }
+      fired_ = false;
+      ec = std::exchange(fired_ec_, {});
+      if (!ec) got = RecvNow(ec);
+      else got = -1;
+    }
+    if (got == 0) {
+      auto [rec, n] = co_await stream_.async_read_some(buf_.prepare(4096), kTuple);
+      buf_.commit(n);
+      ec = rec;
+    }
     if (ec) {
       Disarm();
       idle_ = false;

@@ -155,6 +155,75 @@ TEST(HttpServerTest, APortAServerListensOnIsAnErrorUnlessSharedOnPurpose) {
   EXPECT_TRUE(third.Listen().ok());
 }
 
+// Between requests a plain connection keeps the last request's readiness wait and awaits it for
+// the next request (no cancelled wait, no read answering EAGAIN). What that wait must still do:
+// take a request sent after a pause, and two sent together; see a client that closes between
+// requests; end at the keep-alive timeout; and be dropped, with the coroutine awaiting it, when
+// the server stops while it is queued (the sanitized build reports a leak otherwise).
+TEST(HttpServerTest, TheWaitKeptBetweenRequestsServesPausesPipelinesClosesAndTimeouts) {
+  ServerOptions so;
+  so.listen = "127.0.0.1:0";
+  so.threads = 1;
+  so.keepalive_timeout_ms = 300;
+  HttpServer server(so, [](int, asio::io_context&) { return std::make_shared<NamedHandler>("k", 0); });
+  ASSERT_TRUE(server.Listen().ok());
+  server.Start();
+  const auto ep = tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server.port()));
+  const std::string one = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto read_answers = [](tcp::socket& sock, beast::flat_buffer& buf, int n) {
+    std::string bodies;
+    for (int i = 0; i < n; ++i) {
+      http::response<http::string_body> res;
+      http::read(sock, buf, res);
+      bodies += res.body();
+    }
+    return bodies;
+  };
+  auto wait_connections = [&](int n) {
+    for (int i = 0; i < 200 && server.open_connections() != n; ++i) std::this_thread::sleep_for(milliseconds(10));
+    return server.open_connections();
+  };
+  asio::io_context ioc;
+  {
+    // A pause, then a pipelined pair, then a request sent in two parts.
+    tcp::socket sock(ioc);
+    sock.connect(ep);
+    beast::flat_buffer buf;
+    asio::write(sock, asio::buffer(one));
+    EXPECT_EQ(read_answers(sock, buf, 1), "\"k\"");
+    std::this_thread::sleep_for(milliseconds(50));
+    asio::write(sock, asio::buffer(one + one));
+    EXPECT_EQ(read_answers(sock, buf, 2), "\"k\"\"k\"");
+    asio::write(sock, asio::buffer(one.substr(0, 10)));
+    std::this_thread::sleep_for(milliseconds(30));
+    asio::write(sock, asio::buffer(one.substr(10)));
+    EXPECT_EQ(read_answers(sock, buf, 1), "\"k\"");
+    // The client closes between requests: the server closes its end too.
+    EXPECT_EQ(wait_connections(1), 1);
+  }
+  EXPECT_EQ(wait_connections(0), 0);
+  {
+    // Idle past keepalive_timeout_ms after a request: closed, without an answer.
+    tcp::socket sock(ioc);
+    sock.connect(ep);
+    beast::flat_buffer buf;
+    asio::write(sock, asio::buffer(one));
+    EXPECT_EQ(read_answers(sock, buf, 1), "\"k\"");
+    char c;
+    beast::error_code ec;
+    const size_t n = sock.read_some(asio::buffer(&c, 1), ec);
+    EXPECT_EQ(n, 0u);
+    EXPECT_EQ(ec, asio::error::eof);
+  }
+  // Stopped with a connection idle between requests (its kept wait queued, a reader awaiting it).
+  tcp::socket idle(ioc);
+  idle.connect(ep);
+  beast::flat_buffer buf;
+  asio::write(idle, asio::buffer(one));
+  EXPECT_EQ(read_answers(idle, buf, 1), "\"k\"");
+  std::this_thread::sleep_for(milliseconds(30));  // the server is back in ReadRequest, awaiting
+}  // ~HttpServer stops the worker with the wait queued
+
 // A write the kernel takes only in part: the client reads nothing for a while, so the socket's
 // buffers fill and the rest waits in the reactor. The answer arrives whole and in order, and the
 // connection serves the next request (its watch cancelled and armed again in between).
