@@ -18,6 +18,7 @@
 #include "core/host_port.h"
 #include "net/lazy_deadline.h"
 #include "net/request_reader.h"
+#include "net/send_now.h"
 #include "net/server_stream.h"
 #include "net/wire_format.h"
 
@@ -228,17 +229,23 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
 awaitable<bool> Connection::Write() {
   if (nparts_ == 0) co_return !gone_;
   if (gone_ || aborted_) co_return false;
-  Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
   beast::error_code ec;
-  if (nparts_ == 1) {
-    auto [wec, n] = co_await asio::async_write(stream_, parts_[0], kTuple);
-    ec = wec;
-  } else {
-    auto [wec, n] = co_await asio::async_write(stream_, parts_, kTuple);
-    ec = wec;
+  if (!stream_.tls()) {  // what the kernel takes now needs no turn of the scheduler (net/send_now.h)
+    const size_t sent = SendNow(sock_.native_handle(), std::span(parts_.data(), nparts_), ec);
+    nparts_ = ec ? 0 : DropSent(parts_, nparts_, sent);
   }
-  Disarm();
-  nparts_ = 0;
+  if (nparts_ > 0) {  // what is left waits for the socket (and the write timeout)
+    Arm(std::chrono::milliseconds(server_.options_.keepalive_timeout_ms), Timeout::kWrite);
+    if (nparts_ == 1) {
+      auto [wec, n] = co_await asio::async_write(stream_, parts_[0], kTuple);
+      ec = wec;
+    } else {
+      auto [wec, n] = co_await asio::async_write(stream_, parts_, kTuple);
+      ec = wec;
+    }
+    Disarm();
+    nparts_ = 0;
+  }
   // An idle keep-alive connection keeps at most kKeepBytes of write buffer (10,000 of them would
   // otherwise hold up to 16 KB each after one large answer).
   if (wbuf_.capacity() > kKeepBytes) std::string().swap(wbuf_);
