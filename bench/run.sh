@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: the gateway against nginx on loopback, with the `zero` emulator as upstream.
 #   1. throughput at saturation (wrk, closed loop) for: emulator direct, via mecrouter, via nginx;
-#   2. p50/p99 latency at fixed request rates (h2load --rps, open loop; per-request log);
+#   2. p50/p99 latency at fixed request rates (h2load --rps, open loop, requests evenly spaced and
+#      in synchronized bursts; per-request log);
 #   3. CPU instructions per request of the gateway (valgrind --tool=callgrind, a repeatable count);
 #   4. the Google Benchmark micro-benchmarks (bench/*_bench.cc).
 # Usage: bench/run.sh BUILD_DIR   (a Release build; `make bench` passes build/release)
@@ -44,7 +45,7 @@ for _ in $(seq 50); do curl -s -o /dev/null -X POST -H 'Content-Type: applicatio
 
 declare -A URL=([direct]="http://127.0.0.1:$EMU" [mecrouter]="http://127.0.0.1:$GW" [nginx]="http://127.0.0.1:$NGX")
 ORDER=(direct mecrouter nginx)
-echo "== throughput at saturation: wrk -t1 -c64 -d${DURATION}s, POST /v1/chat/completions (zero profile, 16 tokens), gateway/nginx threads=$THREADS"
+echo "== throughput at saturation: wrk -t1 -c64, 4 rounds of ${DURATION}/4 s each, pooled, POST /v1/chat/completions (zero profile, 16 tokens), gateway/nginx threads=$THREADS"
 # The CPU time (user, system; clock ticks) of the processes that serve a run: the emulator for
 # `direct`, the gateway, nginx's workers. Per request it says where a ratio comes from: the proxy
 # whose core is saturated is the one that sets its throughput.
@@ -58,28 +59,42 @@ wrk_cpu() {
   local out=$1; shift
   ( "$@" > "$out"; times ) | awk 'END{split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2], s[1] * 60 + s[2]}'
 }
+# Four rounds of a quarter of the duration, direct, mecrouter and nginx in turn, each one's
+# requests, time and CPU summed: a slow period of a shared host (the same binary has served half as
+# many requests minutes apart, docs/benchmarks.md) then falls on all three, not on the one that ran.
+declare -A N_ALL SECS_ALL U_ALL S_ALL EU_ALL ES_ALL WU_ALL WS_ALL ERRS
+PART=$(( (DURATION + 3) / 4 ))
+for r in 1 2 3 4; do
+  for k in "${ORDER[@]}"; do
+    read -r U0 S0 < <(cpu_ticks "${SERVER_PIDS[$k]}")
+    read -r EU0 ES0 < <(cpu_ticks "${PIDS[0]}")
+    read -r WU WS < <(wrk_cpu "$OUT/wrk_${k}_$r.txt" wrk -t1 -c64 -d${PART}s -s bench/wrk_post.lua "${URL[$k]}/v1/chat/completions")
+    read -r U1 S1 < <(cpu_ticks "${SERVER_PIDS[$k]}")
+    read -r EU1 ES1 < <(cpu_ticks "${PIDS[0]}")
+    grep -q 'Requests/sec' "$OUT/wrk_${k}_$r.txt" || { echo "wrk failed against $k" >&2; exit 1; }
+    # For `direct` the emulator is the server: its CPU is counted once, as the server's.
+    [ "$k" = direct ] && { EU1=$EU0; ES1=$ES0; }
+    N_ALL[$k]=$(( ${N_ALL[$k]:-0} + $(awk '/requests in/{print $1}' "$OUT/wrk_${k}_$r.txt") ))
+    SECS_ALL[$k]=$(awk -v a="${SECS_ALL[$k]:-0}" '/requests in/{sub(/s,?$/, "", $4); print a + $4}' "$OUT/wrk_${k}_$r.txt")
+    U_ALL[$k]=$(( ${U_ALL[$k]:-0} + U1 - U0 )); S_ALL[$k]=$(( ${S_ALL[$k]:-0} + S1 - S0 ))
+    EU_ALL[$k]=$(( ${EU_ALL[$k]:-0} + EU1 - EU0 )); ES_ALL[$k]=$(( ${ES_ALL[$k]:-0} + ES1 - ES0 ))
+    WU_ALL[$k]=$(awk -v a="${WU_ALL[$k]:-0}" -v b="$WU" 'BEGIN{print a + b}'); WS_ALL[$k]=$(awk -v a="${WS_ALL[$k]:-0}" -v b="$WS" 'BEGIN{print a + b}')
+    ERRS[$k]+=$(awk '/Non-2xx|Socket errors/' "$OUT/wrk_${k}_$r.txt" | tr '\n' ' ')
+  done
+done
 for k in "${ORDER[@]}"; do
-  read -r U0 S0 < <(cpu_ticks "${SERVER_PIDS[$k]}")
-  read -r EU0 ES0 < <(cpu_ticks "${PIDS[0]}")
-  read -r WU WS < <(wrk_cpu "$OUT/wrk_$k.txt" wrk -t1 -c64 -d${DURATION}s -s bench/wrk_post.lua "${URL[$k]}/v1/chat/completions")
-  read -r U1 S1 < <(cpu_ticks "${SERVER_PIDS[$k]}")
-  read -r EU1 ES1 < <(cpu_ticks "${PIDS[0]}")
-  grep -q 'Requests/sec' "$OUT/wrk_$k.txt" || { echo "wrk failed against $k" >&2; exit 1; }
-  RPS[$k]=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk_$k.txt")
-  N=$(awk '/requests in/{print $1}' "$OUT/wrk_$k.txt")
-  errs=$(awk '/Non-2xx|Socket errors/' "$OUT/wrk_$k.txt" | tr '\n' ' ')
-  # For `direct` the emulator is the server: its CPU is counted once, as the server's.
-  [ "$k" = direct ] && { EU1=$EU0; ES1=$ES0; }
+  N=${N_ALL[$k]}
+  RPS[$k]=$(awk -v n="$N" -v d="${SECS_ALL[$k]}" 'BEGIN{printf "%.2f", n / d}')
   # One line of figures the bound below needs (this server's CPU a request, the emulator's and
   # wrk's, this server's user time), then the line printed.
-  { read -r "CPU_US[$k]" "OTHERS_US[$k]" "USER_US[$k]"; read -r cpu; } < <(awk -v u=$((U1 - U0)) -v s=$((S1 - S0)) \
-    -v eu=$((EU1 - EU0)) -v es=$((ES1 - ES0)) -v wu="$WU" -v ws="$WS" -v t="$TICK" -v n="$N" -v d="$DURATION" -v cores="$(nproc)" 'BEGIN{
+  { read -r "CPU_US[$k]" "OTHERS_US[$k]" "USER_US[$k]"; read -r cpu; } < <(awk -v u="${U_ALL[$k]}" -v s="${S_ALL[$k]}" \
+    -v eu="${EU_ALL[$k]}" -v es="${ES_ALL[$k]}" -v wu="${WU_ALL[$k]}" -v ws="${WS_ALL[$k]}" -v t="$TICK" -v n="$N" -v d="${SECS_ALL[$k]}" -v cores="$(nproc)" 'BEGIN{
     if (n <= 0) { print "0 0 0"; print "-"; exit }
     user = u/t*1e6/n; sys = s/t*1e6/n; others = (eu+es)/t*1e6/n + (wu+ws)*1e6/n
     printf "%.3f %.3f %.3f\n", user + sys, others, user
     printf "CPU a request: %.1f us user + %.1f us system (%.0f%% of a core); emulator and wrk: %.1f us; all: %.0f%% of the cores\n",
       user, sys, (u+s)/t/d*100, others, ((u+s+eu+es)/t + wu + ws)/d/cores*100}')
-  printf "  %-10s %10s req/s  %s %s\n" "$k" "${RPS[$k]}" "$cpu" "$errs"
+  printf "  %-10s %10s req/s  %s %s\n" "$k" "${RPS[$k]}" "$cpu" "${ERRS[$k]:-}"
 done
 awk -v m="${RPS[mecrouter]}" -v n="${RPS[nginx]}" -v d="${RPS[direct]}" 'BEGIN{printf "  mecrouter / nginx = %.2f   mecrouter / direct = %.2f   nginx / direct = %.2f\n", m/n, m/d, n/d}'
 # The same through mecrouter with a new prompt on every request: the complexity model runs on
@@ -88,24 +103,63 @@ wrk -t1 -c64 -d${DURATION}s -s bench/wrk_unique.lua "${URL[mecrouter]}/v1/chat/c
 RPS_U=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk_mecrouter_unique.txt")
 awk -v u="$RPS_U" -v n="${RPS[nginx]}" 'BEGIN{printf "  mecrouter, every prompt new: %.0f req/s = %.2f x nginx\n", u, u/n}'
 
-echo "== latency at fixed rates (open loop): h2load --h1 -c 8 --rps R/8 -D ${DURATION}s, per-request log"
+# h2load --rps starts its clients together and fires their timers together: with -c 8 and --rps
+# R/8, the 8 requests leave in the same instant every 8/R s (bursts of 8 at 62.5/s for "500/s"), and
+# a request's latency is mostly its place in the burst (docs/benchmarks.md, seventh pass). Requests
+# that users send arrive apart: `load spread` starts the clients 1/R apart (h2load -r 1
+# --rate-period), so the requests are evenly spaced, as wrk2's constant-throughput mode sends them.
+# Per rate, the clients, each one's rate and the start period (h2load takes whole milliseconds):
+# 496/s = 8 x 62 started 2 ms apart; 2,000/s = 5 x 400 started 1 ms apart (offsets 0, 1, 2, 0.5,
+# 1.5 ms of a 2.5 ms period); 4,992/s = 16 x 312 started 1 ms apart (every 0.2 ms of 3.2 ms).
+# load MODE RATE SECONDS URL LOG [h2load prefix...]: one open-loop run; its per-request log in LOG.
+load() {
+  local mode=$1 rate=$2 secs=$3 url=$4 log=$5; shift 5
+  local c per args
+  if [ "$mode" = burst ]; then
+    c=8; per=$((rate / 8)); args=(-D "$secs")
+  else
+    case $rate in
+      500) c=8; per=62; rp=2ms ;; 2000) c=5; per=400; rp=1ms ;; *) c=16; per=$((rate / 16)); rp=1ms ;;
+    esac
+    args=(-r 1 --rate-period "$rp" -n $((c * per * secs)))
+  fi
+  rm -f "$log"  # h2load appends to its log: an earlier run's requests would count
+  "$@" h2load --h1 -c "$c" --rps "$per" "${args[@]}" -d bench/request.json -H 'Content-Type: application/json' \
+    --log-file "$log" "$url/v1/chat/completions" > "$log.txt" 2>&1 || true
+}
 pct() { sort -n "$1" | awk -v p="$2" '{a[NR]=$1} END{i=int(NR*p); if(i<1)i=1; printf "%.0f", a[i]}'; }
-for rate in 500 2000 5000; do
-  per=$((rate / 8))
-  line="  rate $rate/s:"
-  declare -A P50 P99
-  for k in "${ORDER[@]}"; do
-    rm -f "$OUT/h2load_${k}_$rate.log"  # h2load appends to its log: an earlier run's requests would count
-    h2load --h1 -c 8 --rps $per -D $DURATION -d bench/request.json -H 'Content-Type: application/json' \
-      --log-file "$OUT/h2load_${k}_$rate.log" "${URL[$k]}/v1/chat/completions" > "$OUT/h2load_${k}_$rate.txt" 2>&1 || true
-    awk '$2==200{print $3}' "$OUT/h2load_${k}_$rate.log" > "$TMP/lat.txt"   # elapsed microseconds
-    P50[$k]=$(pct "$TMP/lat.txt" 0.50); P99[$k]=$(pct "$TMP/lat.txt" 0.99)
-    n=$(wc -l < "$TMP/lat.txt")
-    line+=$(printf "  %s p50 %sus p99 %sus (n=%s)" "$k" "${P50[$k]}" "${P99[$k]}" "$n")
+# latency_table MODE PREFIX...: per rate, direct, mecrouter and nginx in turn, four times, each for a
+# quarter of the duration, each one's requests pooled: the slow moments of a shared host (a few
+# milliseconds, several times a second, in some periods) then fall on all three, not on the one
+# that ran then. Prints p50/p99 and each proxy's added p50/p99 over direct.
+latency_table() {
+  local mode=$1; shift
+  local part=$(( (DURATION + 3) / 4 ))
+  for rate in ${RATES:-500 2000 5000}; do
+    local line="  rate $rate/s:" k r
+    declare -A P50 P99
+    for k in "${ORDER[@]}"; do : > "$TMP/lat_$k.txt"; done
+    for r in 1 2 3 4; do
+      for k in "${ORDER[@]}"; do
+        [ -n "${PIN_PROXY:-}" ] && [ "$k" != direct ] && pin "$LAST" "${SERVER_PIDS[$k]}"
+        load "$mode" "$rate" "$part" "${URL[$k]}" "$OUT/h2load_${PIN_PROXY:+pinned_}${mode}_${k}_${rate}_$r.log" "$@"
+        [ -n "${PIN_PROXY:-}" ] && [ "$k" != direct ] && pin "0-$LAST" "${SERVER_PIDS[$k]}"
+        awk '$2==200{print $3}' "$OUT/h2load_${PIN_PROXY:+pinned_}${mode}_${k}_${rate}_$r.log" >> "$TMP/lat_$k.txt"   # elapsed microseconds
+      done
+    done
+    for k in "${ORDER[@]}"; do
+      P50[$k]=$(pct "$TMP/lat_$k.txt" 0.50); P99[$k]=$(pct "$TMP/lat_$k.txt" 0.99)
+      line+=$(printf "  %s p50 %sus p99 %sus (n=%s)" "$k" "${P50[$k]}" "${P99[$k]}" "$(wc -l < "$TMP/lat_$k.txt")")
+    done
+    echo "$line"
+    echo "    added p50 / p99 over direct: mecrouter $(( P50[mecrouter] - P50[direct] )) / $(( P99[mecrouter] - P99[direct] ))us, nginx $(( P50[nginx] - P50[direct] )) / $(( P99[nginx] - P99[direct] ))us;" \
+      "mecrouter - nginx: p50 $(( P50[mecrouter] - P50[nginx] ))us (bound 50), p99 $(( P99[mecrouter] - P99[nginx] ))us (bound 100)"
   done
-  echo "$line"
-  echo "    added p99 over direct: mecrouter $(( ${P99[mecrouter]} - ${P99[direct]} ))us, nginx $(( ${P99[nginx]} - ${P99[direct]} ))us"
-done
+}
+echo "== latency at fixed rates (open loop), requests evenly spaced: h2load --rps with its clients started 1/rate apart; 4 rounds of ${DURATION}/4 s, pooled"
+latency_table spread
+echo "== the same rates as synchronized bursts (h2load's default: all 8 clients send at once every 8/rate s)"
+latency_table burst
 
 # The same rates with each proxy on a core of its own: on 2 shared cores the figures above also
 # measure where the kernel places the proxy beside the emulator and h2load (docs/benchmarks.md,
@@ -114,23 +168,9 @@ done
 if [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null; then
   LAST=$(( $(nproc) - 1 )); REST="0-$(( LAST - 1 ))"
   pin() { for p in $2; do taskset -a -p -c "$1" "$p" > /dev/null; done; }
-  echo "== latency with the proxy on CPU $LAST alone (the emulator and h2load on CPU $REST)"
+  echo "== latency with the proxy on CPU $LAST alone (the emulator and h2load on CPU $REST), requests evenly spaced"
   pin "$REST" "${PIDS[0]}"
-  for rate in 500 5000; do
-    per=$((rate / 8)); line="  rate $rate/s:"
-    for k in "${ORDER[@]}"; do
-      [ "$k" != direct ] && pin "$LAST" "${SERVER_PIDS[$k]}"
-      rm -f "$TMP/pin.log"
-      taskset -c "$REST" h2load --h1 -c 8 --rps $per -D $DURATION -d bench/request.json -H 'Content-Type: application/json' \
-        --log-file "$TMP/pin.log" "${URL[$k]}/v1/chat/completions" > /dev/null 2>&1 || true
-      [ "$k" != direct ] && pin "0-$LAST" "${SERVER_PIDS[$k]}"
-      awk '$2==200{print $3}' "$TMP/pin.log" > "$TMP/lat.txt"
-      P50[$k]=$(pct "$TMP/lat.txt" 0.50); P99[$k]=$(pct "$TMP/lat.txt" 0.99)
-      line+=$(printf "  %s p50 %sus p99 %sus" "$k" "${P50[$k]}" "${P99[$k]}")
-    done
-    echo "$line"
-    echo "    added p50 / p99 over direct: mecrouter $(( ${P50[mecrouter]} - ${P50[direct]} )) / $(( ${P99[mecrouter]} - ${P99[direct]} ))us, nginx $(( ${P50[nginx]} - ${P50[direct]} )) / $(( ${P99[nginx]} - ${P99[direct]} ))us"
-  done
+  PIN_PROXY=1 RATES='500 5000' latency_table spread taskset -c "$REST"
   pin "0-$LAST" "${PIDS[0]}"
 fi
 
