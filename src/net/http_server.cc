@@ -154,8 +154,9 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   awaitable<void> AnswerBodyError(beast::error_code ec);
   // While a handler runs, the connection watches its socket for the client's disconnect (and
   // keeps bytes it sends meanwhile, a pipelined request, for the next parse). Plain TCP: one
-  // readiness wait with a plain completion handler, no coroutine, cancelled when the request ends
-  // (StopWatch). TLS: a reading coroutine (a TLS record is not a byte of the request).
+  // readiness wait with a plain completion handler, no coroutine, kept when the request ends as
+  // the next request's wait (StopWatch, AwaitReadable). TLS: a reading coroutine (a TLS record is
+  // not a byte of the request).
   void StartWatch();
   void StopWatch();  // plain TCP
   awaitable<void> StopTlsWatch();
@@ -163,14 +164,14 @@ class Connection : public ClientChannel, public std::enable_shared_from_this<Con
   // `gen`: the watch_gen_ the wait was armed under (a wait queued for an earlier request may
   // complete during this one).
   void OnReadable(const beast::error_code& ec, uint32_t gen);
-  // Plain TCP, between requests: the watch's wait is kept when a request ends and becomes the
-  // wait for the next request. ReadRequest awaits it here (AwaitReadable) and OnReadable resumes
-  // it; then one recv takes the bytes. A cancelled wait (which Asio completes through its queue,
-  // one more turn of the scheduler and an epoll_wait) and a read answering EAGAIN on nearly every
-  // request are saved (docs/benchmarks.md, seventh pass).
   // One non-blocking recv into buf_ once the kept wait said so: >0 bytes, 0 nothing after all
   // (read as usual), -1 with `ec` set (eof: the client closed).
   int RecvNow(beast::error_code& ec);
+  // Plain TCP, between requests: the watch's wait is kept when a request ends and becomes the
+  // wait for the next request. ReadRequest awaits it here and OnReadable resumes it; then one
+  // RecvNow takes the bytes. A cancelled wait (which Asio completes through its queue, one more
+  // turn of the scheduler and an epoll_wait) and a read answering EAGAIN on nearly every request
+  // are saved (docs/benchmarks.md, seventh pass).
   template <class Token>
   auto AwaitReadable(Token&& token) {
     return asio::async_initiate<Token, void(beast::error_code)>(
@@ -433,8 +434,6 @@ bool Connection::Drain() {
   }
 }
 
-// TLS: reads the stream while a handler runs. Bytes that arrive (a pipelined request) are kept for the
-// next parse; end of stream or an error means the client is gone.
 int Connection::RecvNow(beast::error_code& ec) {
   const auto space = buf_.prepare(4096);
   for (;;) {
@@ -454,6 +453,8 @@ int Connection::RecvNow(beast::error_code& ec) {
   }
 }
 
+// TLS: reads the stream while a handler runs. Bytes that arrive (a pipelined request) are kept for the
+// next parse; end of stream or an error means the client is gone.
 awaitable<void> Connection::Watch() {
   auto self = shared_from_this();
   while (!watch_stop_) {
