@@ -102,6 +102,22 @@ awk -v m="${RPS[mecrouter]}" -v n="${RPS[nginx]}" -v d="${RPS[direct]}" 'BEGIN{p
 wrk -t1 -c64 -d${DURATION}s -s bench/wrk_unique.lua "${URL[mecrouter]}/v1/chat/completions" > "$OUT/wrk_mecrouter_unique.txt"
 RPS_U=$(awk '/Requests\/sec/{print $2}' "$OUT/wrk_mecrouter_unique.txt")
 awk -v u="$RPS_U" -v n="${RPS[nginx]}" 'BEGIN{printf "  mecrouter, every prompt new: %.0f req/s = %.2f x nginx\n", u, u/n}'
+# Wake-ups each proxy issues a request (docs/benchmarks.md, seventh pass): the one that sets the
+# pace finds the emulator and wrk asleep and wakes one on nearly every send, which costs most in
+# the host's slow periods. A separate short run, since counting adds a little to each wake-up.
+# Needs perf and permission to count tracepoints; skipped otherwise.
+if command -v perf > /dev/null && perf stat -e sched:sched_waking -- true > /dev/null 2>&1; then
+  line="  wake-ups issued a request (perf stat -e sched:sched_waking, wrk 2 s):"
+  for k in mecrouter nginx; do
+    perf stat -x, -e sched:sched_waking -o "$TMP/wake_$k.txt" -p "$(echo ${SERVER_PIDS[$k]} | tr ' ' ',')" -- sleep 2.3 > /dev/null 2>&1 &
+    wpid=$!; sleep 0.1
+    n=$(wrk -t1 -c64 -d2s -s bench/wrk_post.lua "${URL[$k]}/v1/chat/completions" | awk '/requests in/{print $1}')
+    wait "$wpid" || true
+    w=$(awk -F, '/sched_waking/{print $1}' "$TMP/wake_$k.txt")
+    line+=$(awk -v w="${w:-0}" -v n="${n:-0}" -v k="$k" 'BEGIN{if (n > 0 && w ~ /^[0-9]+$/) printf "  %s %.2f", k, w/n; else printf "  %s -", k}')
+  done
+  echo "$line"
+fi
 
 # h2load --rps starts its clients together and fires their timers together: with -c 8 and --rps
 # R/8, the 8 requests leave in the same instant every 8/R s (bursts of 8 at 62.5/s for "500/s"), and
