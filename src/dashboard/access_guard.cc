@@ -1,6 +1,6 @@
 #include "dashboard/access_guard.h"
 
-#include <cctype>
+#include "core/ascii.h"
 
 namespace mec {
 
@@ -66,9 +66,7 @@ bool AccessGuard::Allows(std::string_view target, std::string_view authorization
 
 bool BearerMatches(std::string_view authorization, std::string_view token) {
   constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() < kScheme.size()) return false;
-  for (size_t i = 0; i < kScheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return false;
+  if (!AsciiIEquals(authorization.substr(0, kScheme.size()), kScheme)) return false;
   std::string_view given = authorization.substr(kScheme.size());
   while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
   while (!given.empty() && given.back() == ' ') given.remove_suffix(1);

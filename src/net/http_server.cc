@@ -1,7 +1,6 @@
 #include "net/http_server.h"
 
 #include <array>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +14,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <fmt/format.h>
 
+#include "core/ascii.h"
 #include "core/host_port.h"
 #include "net/lazy_deadline.h"
 #include "net/request_reader.h"
@@ -42,10 +42,7 @@ std::optional<ApiError> CheckJsonContentType(std::string_view ct) {
   std::string_view media = ct.substr(0, ct.find(';'));
   while (!media.empty() && (media.front() == ' ' || media.front() == '\t')) media.remove_prefix(1);
   while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
-  constexpr std::string_view kJson = "application/json";
-  bool json = media.size() == kJson.size();
-  for (size_t i = 0; json && i < kJson.size(); ++i) json = std::tolower(static_cast<unsigned char>(media[i])) == kJson[i];
-  if (media.empty() || json) return std::nullopt;
+  if (media.empty() || AsciiIEquals(media, "application/json")) return std::nullopt;
   return ApiError{415, "invalid_request_error", "Content-Type must be application/json.", "Content-Type", "unsupported_media_type"};
 }
 
@@ -519,14 +516,14 @@ awaitable<bool> Connection::ReadRequest(HttpRequest& req, bool first) {
     beast::error_code ec;
     int got = 0;  // plain TCP with the last request's wait kept: its readiness, then one recv
     if (!stream_.tls() && (wait_pending_ || fired_)) {
-      if (!fired_) {
+      if (fired_) {
+        fired_ = false;
+        ec = std::exchange(fired_ec_, {});
+      } else {
         auto [wec] = co_await AwaitReadable(kTuple);
-        fired_ec_ = wec;
+        ec = wec;
       }
-      fired_ = false;
-      ec = std::exchange(fired_ec_, {});
-      if (!ec) got = RecvNow(ec);
-      else got = -1;
+      got = ec ? -1 : RecvNow(ec);
     }
     if (got == 0) {
       auto [rec, n] = co_await stream_.async_read_some(buf_.prepare(4096), kTuple);
